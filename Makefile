@@ -1,0 +1,129 @@
+# zerotrace: one entry point. Quiet by default; V=1 shows commands.
+.DELETE_ON_ERROR:
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+OUT      := build
+CLANG    ?= clang
+CC       ?= gcc
+BPFTOOL  ?= bpftool
+LLVM_STRIP ?= llvm-strip
+ARCH     := x86
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Werror
+VERSION  := 0.1.0
+INCLUDES := -I$(OUT) -Ibpf -Iuser -Iuser/proto -Iexporters -DZT_VERSION=\"$(VERSION)\"
+LIBS     := -lbpf -lelf -lz -lpthread -lm
+SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+
+# Pure modules: unit-tested and fuzzed without BPF.
+LIB_SRCS  := $(wildcard user/proto/*.c) user/route.c user/redact.c user/config.c \
+	     user/span.c user/listen_ports.c user/conn_table.c user/tracer.c user/procinfo.c user/ids.c user/output.c $(wildcard exporters/*.c)
+LIB_SRCS  := $(sort $(foreach f,$(LIB_SRCS),$(wildcard $(f))))
+# Daemon-only modules: need the skeleton, the kernel or the process table.
+APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard user/*.c))
+LIB_OBJS  := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
+APP_OBJS  := $(patsubst %.c,$(OUT)/obj/%.o,$(APP_SRCS))
+ASAN_LIB_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(LIB_SRCS))
+
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZERS   := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
+
+.PHONY: all deps test unit unit-asan fuzz integration bench run vmlinux clean
+
+all: $(OUT)/zerotrace
+
+deps:
+	$(Q)scripts/install-deps.sh
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h vmlinux/vmlinux.h
+	$(call msg,BPF,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+		$(WARN) -Wno-unused-function -c $< -o $@
+	$(Q)$(LLVM_STRIP) -g $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/obj/%.o: %.c $(SKELS) $(wildcard bpf/*.h user/*.h user/proto/*.h exporters/*.h)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -c $< -o $@
+
+$(OUT)/asan/%.o: %.c $(wildcard bpf/*.h user/*.h user/proto/*.h exporters/*.h)
+	$(call msg,CC-ASAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) -c $< -o $@
+
+$(OUT)/zerotrace: $(APP_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lcurl -o $@
+
+$(OUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $^ -lcriterion $(LIBS) -o $@
+
+$(OUT)/unit_tests_asan: $(UNIT_SRCS) $(ASAN_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $^ -lcriterion $(LIBS) -o $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) $(INCLUDES) \
+		$< $(LIB_SRCS) -o $@
+
+unit: $(OUT)/unit_tests
+	$(Q)$(OUT)/unit_tests --jobs 2
+
+unit-asan: $(OUT)/unit_tests_asan
+	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(OUT)/unit_tests_asan --jobs 2
+
+# Each fuzzer runs for a bounded time on every `make test`.
+FUZZ_SECONDS ?= 20
+fuzz: $(FUZZERS)
+	$(Q)for f in $(FUZZERS); do \
+		mkdir -p $(OUT)/corpus/$$(basename $$f); \
+		echo "  FUZZ-RUN $$f ($(FUZZ_SECONDS)s)"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		    $(OUT)/corpus/$$(basename $$f) tests/fuzz/corpus >/dev/null 2>$(OUT)/$$(basename $$f).log \
+		  || { tail -40 $(OUT)/$$(basename $$f).log; exit 1; }; \
+	done
+
+integration: $(OUT)/zerotrace
+	$(Q)tests/integration/run.sh
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory $(OUT)/zerotrace $(OUT)/unit_tests $(OUT)/unit_tests_asan $(FUZZERS)
+	$(Q)$(MAKE) --no-print-directory unit
+	$(Q)$(MAKE) --no-print-directory unit-asan
+	$(Q)$(MAKE) --no-print-directory fuzz
+	$(Q)$(MAKE) --no-print-directory integration
+
+bench: deps $(OUT)/zerotrace
+	$(Q)scripts/bench.sh
+
+run: deps $(OUT)/zerotrace
+	$(Q)$(OUT)/zerotrace $(ARGS)
+
+vmlinux:
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+clean:
+	$(Q)rm -rf $(OUT)

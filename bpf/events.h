@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one definition of every record that crosses the ring buffer, and of the
+ * map keys/values user space writes. Included by bpf/, user/ and tests/.
+ * Fixed-width types only, largest fields first, explicit padding.
+ */
+#ifndef ZT_EVENTS_H
+#define ZT_EVENTS_H
+
+#ifdef __bpf__
+/* vmlinux.h already defines the __uN types */
+#else
+#include <linux/types.h>
+#endif
+
+#define ZT_COMM_LEN 16
+#define ZT_CAPTURE_DEFAULT 512
+#define ZT_CAPTURE_MAX 4096
+/* A direction run longer than this stops carrying payload (unless the next
+ * write looks like a new HTTP message): large bodies cost a small event. */
+#define ZT_RUN_CAPTURE_LIMIT 65536
+#define ZT_TAIL_LEN 8
+#define ZT_COMM_FILTER_LEN 16
+
+enum zt_event_type {
+	ZT_EV_DATA = 1,    /* bytes moved on a TCP socket */
+	ZT_EV_CLOSE = 2,   /* the process closed the fd, or the socket reached TCP_CLOSE */
+	ZT_EV_CONNECT = 3, /* connect() returned; bytes holds its (signed) return */
+	ZT_EV_ACCEPT = 4,  /* accept()/accept4() returned a connection */
+};
+
+enum zt_role {
+	ZT_ROLE_UNKNOWN = 0, /* connection opened before the agent started */
+	ZT_ROLE_CLIENT = 1,  /* this process connected */
+	ZT_ROLE_SERVER = 2,  /* this process accepted */
+};
+
+enum zt_direction {
+	ZT_DIR_EGRESS = 0,  /* the process sent (write, send*, sendfile) */
+	ZT_DIR_INGRESS = 1, /* the process received (read, recv*) */
+};
+
+enum zt_syscall {
+	ZT_SYS_READ = 1,
+	ZT_SYS_WRITE,
+	ZT_SYS_READV,
+	ZT_SYS_WRITEV,
+	ZT_SYS_RECVFROM,
+	ZT_SYS_SENDTO,
+	ZT_SYS_RECVMSG,
+	ZT_SYS_SENDMSG,
+	ZT_SYS_RECVMMSG,
+	ZT_SYS_SENDMMSG,
+	ZT_SYS_SENDFILE,
+	ZT_SYS_SPLICE,
+	ZT_SYS_CONNECT,
+	ZT_SYS_ACCEPT,
+	ZT_SYS_ACCEPT4,
+	ZT_SYS_CLOSE,
+	ZT_SYS_STATE, /* from the inet_sock_set_state tracepoint, no syscall */
+};
+
+/* ZT_EV_DATA flags */
+#define ZT_F_TRUNCATED 0x01 /* payload holds fewer bytes than the syscall moved */
+#define ZT_F_CONTINUATION 0x02 /* no payload: a continuation of a large run */
+
+/* Addresses are 16 bytes; AF_INET uses the first 4. local = this process's end. */
+struct zt_conn_tuple {
+	__u8 local_addr[16];
+	__u8 remote_addr[16];
+	__u16 local_port;  /* host byte order */
+	__u16 remote_port; /* host byte order */
+	__u16 family;      /* AF_INET or AF_INET6 */
+	__u16 pad;
+};
+
+struct zt_event {
+	__u64 ts_enter_ns; /* CLOCK_MONOTONIC at syscall entry */
+	__u64 ts_exit_ns;  /* CLOCK_MONOTONIC at syscall exit */
+	__u64 conn_id;     /* unique per connection for the agent's lifetime */
+	__u64 cgroup_id;
+	__s64 bytes;       /* DATA: bytes moved; CONNECT: return value */
+	__u32 pid;         /* tgid */
+	__u32 tid;
+	__s32 fd;
+	__u32 cap_len;     /* payload bytes that follow this header */
+	__u16 type;        /* enum zt_event_type */
+	__u16 syscall;     /* enum zt_syscall */
+	__u8 role;         /* enum zt_role */
+	__u8 dir;          /* enum zt_direction */
+	__u8 tail_len;     /* continuation events: last bytes of the buffer */
+	__u8 flags;        /* ZT_F_* */
+	__u8 tail[ZT_TAIL_LEN];
+	char comm[ZT_COMM_LEN];
+	struct zt_conn_tuple tuple;
+	/* cap_len payload bytes follow the header in the ring buffer record */
+};
+
+_Static_assert(sizeof(struct zt_conn_tuple) == 40, "zt_conn_tuple layout");
+_Static_assert(sizeof(struct zt_event) == 128, "zt_event layout");
+
+/* Per-CPU drop and miss counters, read by user space (map `counters`). */
+enum zt_counter {
+	ZT_CNT_RINGBUF_DROPS = 0, /* bpf_ringbuf_output failed: buffer full */
+	ZT_CNT_STASH_DROPS,       /* syscall args could not be stashed */
+	ZT_CNT_CONN_DROPS,        /* conn_state update failed */
+	ZT_CNT_READ_FAULTS,       /* payload copy from user memory failed */
+	ZT_CNT_EVENTS,            /* events submitted */
+	ZT_CNT_CONTINUATIONS,     /* data events that carried no payload */
+	ZT_CNT_SENDFILE_BYTES,    /* bytes moved by sendfile/splice on sockets */
+	ZT_CNT_MAX,
+};
+
+#endif /* ZT_EVENTS_H */

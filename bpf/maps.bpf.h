@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: MIT */
+/* Every map of zerotrace.bpf.c, with who writes and who reads it. */
+#ifndef ZT_MAPS_BPF_H
+#define ZT_MAPS_BPF_H
+
+#include "events.h"
+
+#define ZT_MAX_THREADS 16384
+#define ZT_MAX_CONNS 65536
+#define ZT_MAX_FILTERS 64
+
+/* Arguments of a data syscall in flight, stashed at sys_enter by tid. */
+struct syscall_args {
+	__u64 ts_enter_ns;
+	__u64 buf;         /* user buffer, iovec array, msghdr or mmsghdr */
+	__u64 sk;          /* struct sock *, set by sock_{send,recv}_length */
+	__s64 sock_bytes;  /* bytes summed from sock_{send,recv}_length */
+	__s32 fd;
+	__u32 vlen;        /* iovec count for readv/writev */
+	__u16 syscall;     /* enum zt_syscall */
+	__u8 dir;          /* enum zt_direction, from the sock tracepoint */
+	__u8 pad[5];
+};
+
+/* Per-connection state, keyed by struct sock *. */
+struct conn_state {
+	__u64 conn_id;
+	__u64 run_bytes;   /* bytes moved in last_dir since the direction changed */
+	__u64 fd_key;      /* last (tgid << 32 | fd) recorded in fd_conn */
+	struct zt_conn_tuple tuple;
+	__u8 role;
+	__u8 last_dir;     /* 0xff before the first data */
+	__u8 tuple_ok;
+	__u8 announced;    /* a data event went out: close must be reported */
+	__u8 ignored;      /* filtered out by --port */
+	__u8 pad[3];
+};
+
+struct fd_conn_val {
+	__u64 conn_id;
+	__u64 sk;
+};
+
+struct connect_args {
+	__u64 ts_enter_ns;
+	__u64 sk;
+	__s32 fd;
+	__u32 pad;
+};
+
+/* Written by sys_enter_* and the sock tracepoints, read by sys_exit_*. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct syscall_args);
+} active_io SEC(".maps");
+
+/* Written by connect enter/inet_sock_set_state, read by sys_exit_connect. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct connect_args);
+} active_connect SEC(".maps");
+
+/* Written on state changes and data; LRU so a missed close cannot fill it. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZT_MAX_CONNS);
+	__type(key, __u64);
+	__type(value, struct conn_state);
+} conn_state SEC(".maps");
+
+/* (tgid << 32 | fd) -> connection, so close(fd) can be reported. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZT_MAX_CONNS);
+	__type(key, __u64);
+	__type(value, struct fd_conn_val);
+} fd_conn SEC(".maps");
+
+/* Filters written by user space before attach (when enabled in rodata). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZT_MAX_FILTERS);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZT_MAX_FILTERS);
+	__type(key, __u16);
+	__type(value, __u8);
+} port_filter SEC(".maps");
+
+/* One event under construction per CPU: payload can exceed the BPF stack. */
+struct event_buf {
+	struct zt_event ev;
+	__u8 data[ZT_CAPTURE_MAX * 2]; /* doubled so masked offsets stay in bounds */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct event_buf);
+} scratch SEC(".maps");
+
+/* Drop and miss counters (enum zt_counter), summed by user space. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, ZT_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+/* Size set by user space (--ringbuf-size) before load. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+#endif /* ZT_MAPS_BPF_H */

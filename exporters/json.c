@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fixed-buffer JSON writer for the span hot path.
+ *
+ * Buffer contract (what json.h leaves to the implementation):
+ * - One byte of cap is kept for a terminating NUL: at most cap-1 bytes of
+ *   content are written and data[len] is '\0' whenever cap > 0. cap == 0
+ *   (or a NULL storage) holds nothing: every non-empty put overflows.
+ * - Output is written in units: a raw byte, a whole number, a whole escape
+ *   ("\n", "\u001f", "\ufffd") or a whole UTF-8 character. A unit either fits
+ *   completely or overflow is set, so a truncated buffer holds a prefix that
+ *   never ends inside an escape or a character, and never contains a NUL
+ *   (json_put_raw excepted: it copies what the caller gives it).
+ * - overflow is sticky: once set, every put is a no-op until
+ *   json_buf_reset(), so later small values never land after a gap.
+ * After overflow the data is not valid JSON (the string or object is left
+ * open); the caller drops the line and counts it.
+ */
+#include "json.h"
+
+#include <string.h>
+
+static const char json_hex[] = "0123456789abcdef";
+
+/* Bytes that still fit, keeping one for the NUL; 0 once overflowed. */
+static size_t json_room(const struct json_buf *b)
+{
+	if (b->overflow || !b->data || b->len >= b->cap)
+		return 0;
+	return b->cap - 1 - b->len;
+}
+
+static void json_terminate(struct json_buf *b)
+{
+	if (b->data && b->len < b->cap)
+		b->data[b->len] = '\0';
+}
+
+/* Appends one unit whole, or sets overflow and returns 0. */
+static int json_emit(struct json_buf *b, const void *p, size_t n)
+{
+	if (b->overflow)
+		return 0;
+	if (n > json_room(b)) {
+		b->overflow = 1;
+		return 0;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 1;
+}
+
+void json_buf_init(struct json_buf *b, char *storage, size_t cap)
+{
+	b->data = storage;
+	b->cap = storage ? cap : 0;
+	json_buf_reset(b);
+}
+
+void json_buf_reset(struct json_buf *b)
+{
+	b->len = 0;
+	b->overflow = 0;
+	json_terminate(b);
+}
+
+/* Raw bytes are their own units: on overflow the prefix that fits is kept. */
+void json_put_raw(struct json_buf *b, const char *s, size_t n)
+{
+	size_t room;
+
+	if (b->overflow || !s || n == 0)
+		return;
+	room = json_room(b);
+	if (n > room) {
+		n = room;
+		b->overflow = 1;
+	}
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	json_terminate(b);
+}
+
+void json_put_rawz(struct json_buf *b, const char *s)
+{
+	if (s)
+		json_put_raw(b, s, strlen(s));
+}
+
+/*
+ * Length of the well-formed UTF-8 character at s (RFC 3629, section 4), or 0
+ * when the lead byte starts no valid sequence: C0/C1/F5..FF leads, overlongs
+ * (E0 80..9F, F0 80..8F), surrogates (ED A0..BF), > U+10FFFF (F4 90..),
+ * stray continuation bytes and sequences cut short by the end of input.
+ */
+static size_t json_utf8_len(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, k;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k < len; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/* ASCII that JSON carries as is (0x7f included: RFC 8259 allows it). */
+static int json_plain(uint8_t c)
+{
+	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+/* Writes the escape for an ASCII byte that is not plain; returns its size. */
+static size_t json_escape(uint8_t c, char esc[6])
+{
+	char short_form = 0;
+
+	switch (c) {
+	case '"': short_form = '"'; break;
+	case '\\': short_form = '\\'; break;
+	case '\n': short_form = 'n'; break;
+	case '\r': short_form = 'r'; break;
+	case '\t': short_form = 't'; break;
+	case '\b': short_form = 'b'; break;
+	case '\f': short_form = 'f'; break;
+	}
+	esc[0] = '\\';
+	if (short_form) {
+		esc[1] = short_form;
+		return 2;
+	}
+	esc[1] = 'u';
+	esc[2] = '0';
+	esc[3] = '0';
+	esc[4] = json_hex[c >> 4];
+	esc[5] = json_hex[c & 0xf];
+	return 6;
+}
+
+void json_put_string(struct json_buf *b, const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+
+	if (b->overflow)
+		return;
+	if (!s)
+		n = 0;
+	if (!json_emit(b, "\"", 1))
+		goto out;
+	while (i < n) {
+		uint8_t c = s[i];
+		size_t j, run, room, ulen;
+		char esc[6];
+
+		if (json_plain(c)) {
+			/* Copy the whole run of plain ASCII in one step. */
+			for (j = i + 1; j < n && json_plain(s[j]); j++)
+				;
+			run = j - i;
+			room = json_room(b);
+			if (run > room) {
+				memcpy(b->data + b->len, s + i, room);
+				b->len += room;
+				b->overflow = 1;
+				goto out;
+			}
+			memcpy(b->data + b->len, s + i, run);
+			b->len += run;
+			i = j;
+		} else if (c < 0x80) {
+			if (!json_emit(b, esc, json_escape(c, esc)))
+				goto out;
+			i++;
+		} else if ((ulen = json_utf8_len(s + i, n - i)) != 0) {
+			if (!json_emit(b, s + i, ulen))
+				goto out;
+			i += ulen;
+		} else {
+			/* One replacement per bad byte; resync on the next. */
+			if (!json_emit(b, "\\ufffd", 6))
+				goto out;
+			i++;
+		}
+	}
+	json_emit(b, "\"", 1);
+out:
+	json_terminate(b);
+}
+
+void json_put_cstr(struct json_buf *b, const char *s)
+{
+	json_put_string(b, (const uint8_t *)s, s ? strlen(s) : 0);
+}
+
+/* Digits of v, written backwards ending at end; returns the first digit. */
+static char *json_u64_digits(uint64_t v, char *end)
+{
+	do {
+		*--end = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return end;
+}
+
+void json_put_u64(struct json_buf *b, uint64_t v)
+{
+	char tmp[20]; /* UINT64_MAX has 20 digits */
+	char *p = json_u64_digits(v, tmp + sizeof(tmp));
+
+	json_emit(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	json_terminate(b);
+}
+
+void json_put_i64(struct json_buf *b, int64_t v)
+{
+	char tmp[21]; /* '-' and the 19 digits of INT64_MIN */
+	/* Negate in unsigned arithmetic: -INT64_MIN does not fit an int64_t. */
+	uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	char *p = json_u64_digits(mag, tmp + sizeof(tmp));
+
+	if (v < 0)
+		*--p = '-';
+	json_emit(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	json_terminate(b);
+}

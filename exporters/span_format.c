@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "span_format.h"
+
+void span_hex(char *out, const uint8_t *bytes, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[bytes[i] >> 4];
+		out[2 * i + 1] = digits[bytes[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+static void put_key(struct json_buf *b, const char *key)
+{
+	json_put_cstr(b, key);
+	json_put_raw(b, ":", 1);
+}
+
+static void attr_str(struct json_buf *b, const char *key, const char *val)
+{
+	json_put_raw(b, ",", 1);
+	put_key(b, key);
+	json_put_cstr(b, val);
+}
+
+static void attr_u64(struct json_buf *b, const char *key, uint64_t val)
+{
+	json_put_raw(b, ",", 1);
+	put_key(b, key);
+	json_put_u64(b, val);
+}
+
+void span_format_jsonl(struct json_buf *b, const struct span *s)
+{
+	char hex[33], name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2];
+
+	span_hex(hex, s->trace_id, sizeof(s->trace_id));
+	json_put_rawz(b, "{\"trace_id\":\"");
+	json_put_rawz(b, hex);
+	span_hex(hex, s->span_id, sizeof(s->span_id));
+	json_put_rawz(b, "\",\"span_id\":\"");
+	json_put_rawz(b, hex);
+	json_put_rawz(b, "\",\"parent_span_id\":\"");
+	if (s->has_parent) {
+		span_hex(hex, s->parent_span_id, sizeof(s->parent_span_id));
+		json_put_rawz(b, hex);
+	}
+	json_put_rawz(b, "\",\"name\":");
+	span_name(s, name, sizeof(name));
+	json_put_cstr(b, name);
+	json_put_rawz(b, s->kind == SPAN_KIND_SERVER ? ",\"kind\":\"SERVER\"" : ",\"kind\":\"CLIENT\"");
+	json_put_rawz(b, ",\"start_time_unix_nano\":");
+	json_put_u64(b, s->start_unix_ns);
+	json_put_rawz(b, ",\"end_time_unix_nano\":");
+	json_put_u64(b, s->end_unix_ns);
+	json_put_rawz(b, ",\"service.name\":");
+	json_put_cstr(b, s->service_name);
+
+	json_put_rawz(b, ",\"attributes\":{");
+	put_key(b, "http.request.method");
+	json_put_cstr(b, s->method);
+	attr_str(b, "url.path", s->path);
+	if (s->has_query)
+		attr_str(b, "url.query", s->query);
+	if (s->has_status)
+		attr_u64(b, "http.response.status_code", s->status);
+	attr_str(b, "server.address", s->server.address);
+	attr_u64(b, "server.port", s->server.port);
+	attr_str(b, "client.address", s->client.address);
+	attr_u64(b, "client.port", s->client.port);
+	attr_str(b, "network.peer.address", s->peer.address);
+	attr_u64(b, "network.peer.port", s->peer.port);
+	attr_str(b, "network.protocol.version", s->version_minor ? "1.1" : "1.0");
+	attr_u64(b, "http.request.body.size", s->req_body_size);
+	attr_u64(b, "http.response.body.size", s->resp_body_size);
+	attr_u64(b, "process.pid", s->pid);
+	attr_str(b, "process.executable.name", s->exe_name);
+	attr_u64(b, "thread.id", s->tid);
+	json_put_rawz(b, "}}");
+}
+
+void span_format_pretty(char *out, size_t out_len, const struct span *s)
+{
+	time_t secs = (time_t)(s->start_unix_ns / 1000000000ULL);
+	uint64_t dur_us = (s->end_unix_ns - s->start_unix_ns) / 1000;
+	char when[16], status[8] = "---", name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2];
+	struct tm tm;
+
+	localtime_r(&secs, &tm);
+	strftime(when, sizeof(when), "%H:%M:%S", &tm);
+	if (s->has_status)
+		snprintf(status, sizeof(status), "%u", s->status);
+	span_name(s, name, sizeof(name));
+	snprintf(out, out_len, "%s.%03u %-6s %s[%u] %s %s %llu.%03llums %s:%u -> %s:%u req=%lluB resp=%lluB",
+		 when, (unsigned int)(s->start_unix_ns / 1000000 % 1000),
+		 s->kind == SPAN_KIND_SERVER ? "SERVER" : "CLIENT", s->service_name, s->pid, name,
+		 status, (unsigned long long)(dur_us / 1000), (unsigned long long)(dur_us % 1000),
+		 s->client.address, s->client.port, s->server.address, s->server.port,
+		 (unsigned long long)s->req_body_size, (unsigned long long)s->resp_body_size);
+	/* method and path come off the wire: no terminal escape sequences */
+	for (char *p = out; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+}

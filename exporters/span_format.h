@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Renders finished spans: one JSON object per line, or one readable line. */
+#ifndef ZT_SPAN_FORMAT_H
+#define ZT_SPAN_FORMAT_H
+
+#include <stddef.h>
+#include "json.h"
+#include "span.h"
+
+/* The JSON-lines record (no trailing newline). */
+void span_format_jsonl(struct json_buf *b, const struct span *s);
+
+/* "12:00:01.123 SERVER python3[41] GET /items/{id} 200 1.20ms ..." into out. */
+void span_format_pretty(char *out, size_t out_len, const struct span *s);
+
+void span_hex(char *out, const uint8_t *bytes, size_t n);
+
+#endif /* ZT_SPAN_FORMAT_H */

@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: MIT
+# Shared helpers for the zerotrace integration tests. Sourced by every test_*.sh.
+#
+# Each test: zt_init (temp dir, traps), starts its servers with zt_bg, starts
+# the agent with zt_agent_start (waits for "zerotrace: ready"), drives
+# bounded traffic, stops the agent with zt_agent_stop (SIGINT, exit 0, final
+# stats line), then checks the spans with python (ztcheck.py) via zt_py_check.
+# Everything a test starts is stopped BY PID on exit.
+#
+# Environment: ZT_BIN (default build/zerotrace), ZT_KEEP=1 keeps temp dirs.
+
+set -u -o pipefail
+
+ZT_LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+ZT_ROOT=$(cd "$ZT_LIB_DIR/../.." && pwd)
+ZT_BIN=${ZT_BIN:-$ZT_ROOT/build/zerotrace}
+PY=/usr/bin/python3
+TEST_NAME=$(basename "$0" .sh)
+
+TMP=""
+AGENT_PID=""
+AGENT_STATUS=""
+ZT_SPANS=""
+ZT_AGENT_ERR=""
+ZT_LAST_PID=""
+_ZT_PIDS=()
+_ZT_HOOKS=()
+_ZT_FAILED=0
+export ZT_SPANS PYTHONPATH="$ZT_LIB_DIR${PYTHONPATH:+:$PYTHONPATH}"
+
+log() { printf '[%s %s] %s\n' "$TEST_NAME" "$(date +%T.%3N)" "$*"; }
+
+zt_init() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "FAIL: $TEST_NAME must run as root" >&2
+		exit 1
+	fi
+	TMP=$(mktemp -d "/tmp/zt-$TEST_NAME.XXXXXX") || exit 1
+	chmod 755 "$TMP"
+	trap zt_cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	ZT_T0_NS=$(date +%s%N)
+	export ZT_T0_NS
+	if [ ! -x "$ZT_BIN" ]; then
+		zt_fail "agent binary $ZT_BIN does not exist (run: make build/zerotrace)"
+	fi
+}
+
+# Is the process alive (and not a zombie)?
+zt_alive() {
+	local st
+	[ -r "/proc/$1/stat" ] || return 1
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1)
+	[ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]
+}
+
+zt_track() { _ZT_PIDS+=("$@"); }
+# Command run on exit after every tracked pid was stopped.
+zt_on_cleanup() { _ZT_HOOKS+=("$1"); }
+
+# Stop one pid: signal, wait up to $3 seconds, then SIGKILL.
+zt_stop_pid() {
+	local pid=$1 sig=${2:-TERM} secs=${3:-3} i
+	zt_alive "$pid" || { wait "$pid" 2>/dev/null; return 0; }
+	kill "-$sig" "$pid" 2>/dev/null
+	for ((i = 0; i < secs * 10; i++)); do
+		zt_alive "$pid" || break
+		sleep 0.1
+	done
+	if zt_alive "$pid"; then
+		kill -KILL "$pid" 2>/dev/null
+		sleep 0.1
+	fi
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+zt_cleanup() {
+	local rc=$? i
+	trap - EXIT INT TERM
+	if [ -n "$AGENT_PID" ] && zt_alive "$AGENT_PID"; then
+		zt_stop_pid "$AGENT_PID" INT 10
+	fi
+	for ((i = ${#_ZT_PIDS[@]} - 1; i >= 0; i--)); do
+		zt_stop_pid "${_ZT_PIDS[$i]}" TERM 3
+	done
+	for ((i = 0; i < ${#_ZT_HOOKS[@]}; i++)); do
+		eval "${_ZT_HOOKS[$i]}"
+	done
+	if [ -n "$TMP" ] && [ -d "$TMP" ]; then
+		if [ "$rc" -ne 0 ] || [ "$_ZT_FAILED" -ne 0 ] || [ "${ZT_KEEP:-0}" = 1 ]; then
+			echo "[$TEST_NAME] temp dir kept: $TMP"
+		else
+			rm -rf "$TMP"
+		fi
+	fi
+	exit "$rc"
+}
+
+# Print the agent's stderr and the spans (bounded).
+zt_dump() {
+	local f n
+	for f in "$TMP"/*.agent.err; do
+		[ -e "$f" ] || continue
+		echo "---- agent stderr ($f):"
+		tail -n 60 "$f"
+	done
+	for f in "$TMP"/*.spans.jsonl; do
+		[ -e "$f" ] || continue
+		n=$(wc -l <"$f")
+		echo "---- spans ($f, $n lines; first 40 shown):"
+		head -n 40 "$f" | cut -c1-1500
+	done
+	echo "----"
+}
+
+zt_fail() {
+	_ZT_FAILED=1
+	echo "FAIL: $TEST_NAME: $*"
+	zt_dump
+	exit 1
+}
+
+# A free TCP port on the loopback (4 or 6).
+zt_free_port() {
+	"$PY" - "${1:-4}" <<'EOF'
+import socket, sys
+fam = socket.AF_INET6 if sys.argv[1] == "6" else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_STREAM)
+s.bind(("::1" if fam == socket.AF_INET6 else "127.0.0.1", 0))
+print(s.getsockname()[1])
+s.close()
+EOF
+}
+
+# Wait until HOST:PORT accepts a TCP connection (timeout seconds, default 10).
+zt_wait_port() {
+	"$PY" - "$1" "$2" "${3:-10}" <<'EOF' || zt_fail "nothing listening on $1:$2 after ${3:-10}s"
+import socket, sys, time
+host, port, t = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+end = time.monotonic() + t
+while time.monotonic() < end:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+EOF
+}
+
+# zt_bg NAME CMD...: start CMD in the background, stdout/stderr to
+# $TMP/NAME.out/.err; its pid is tracked and left in ZT_LAST_PID.
+zt_bg() {
+	local name=$1
+	shift
+	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+	ZT_LAST_PID=$!
+	zt_track "$ZT_LAST_PID"
+}
+
+# zt_server NAME HOST PORT [PROTO]: the python test server, waits until it listens.
+zt_server() {
+	zt_bg "$1" "$PY" "$ZT_LIB_DIR/server.py" --host "$2" --port "$3" --proto "${4:-1.1}"
+	local pid=$ZT_LAST_PID
+	zt_wait_port "$2" "$3" 10
+	zt_alive "$pid" || zt_fail "server $1 died: $(cat "$TMP/$1.err")"
+	ZT_LAST_PID=$pid
+}
+
+# zt_agent_start [--tag T] ARGS...: start the agent with --output jsonl ARGS,
+# spans to $TMP/T.spans.jsonl, stderr to $TMP/T.agent.err; wait for ready.
+zt_agent_start() {
+	local tag=run i
+	if [ "${1:-}" = --tag ]; then
+		tag=$2
+		shift 2
+	fi
+	ZT_SPANS=$TMP/$tag.spans.jsonl
+	ZT_AGENT_ERR=$TMP/$tag.agent.err
+	export ZT_SPANS
+	log "agent: $ZT_BIN --output jsonl $*"
+	"$ZT_BIN" --output jsonl "$@" >"$ZT_SPANS" 2>"$ZT_AGENT_ERR" &
+	AGENT_PID=$!
+	AGENT_STATUS=""
+	for ((i = 0; i < 300; i++)); do
+		if grep -q '^zerotrace: ready' "$ZT_AGENT_ERR" 2>/dev/null; then
+			log "agent ready (pid $AGENT_PID) after $((i / 10)).$((i % 10))s"
+			return 0
+		fi
+		if ! zt_alive "$AGENT_PID"; then
+			wait "$AGENT_PID"
+			AGENT_STATUS=$?
+			zt_fail "agent exited with status $AGENT_STATUS before printing 'zerotrace: ready'"
+		fi
+		sleep 0.1
+	done
+	zt_fail "agent did not print 'zerotrace: ready' within 30s"
+}
+
+# Stop the agent with SIGINT (or $1), wait (max $2 s, default 20); asserts
+# exit status 0 and the final stats line. Sets AGENT_STATUS and ZT_FINAL.
+ZT_FINAL_RE='^zerotrace: final events=[0-9]+ spans=[0-9]+ ringbuf_drops=[0-9]+ parse_misses=[0-9]+ conns=[0-9]+ continuations=[0-9]+ payload_bytes=[0-9]+$'
+zt_agent_stop() {
+	local sig=${1:-INT} secs=${2:-20} i
+	[ -n "$AGENT_PID" ] || zt_fail "zt_agent_stop: no agent running"
+	kill "-$sig" "$AGENT_PID" 2>/dev/null
+	for ((i = 0; i < secs * 10; i++)); do
+		zt_alive "$AGENT_PID" || break
+		sleep 0.1
+	done
+	if zt_alive "$AGENT_PID"; then
+		kill -KILL "$AGENT_PID"
+		wait "$AGENT_PID" 2>/dev/null
+		AGENT_PID=""
+		zt_fail "agent still running ${secs}s after SIG$sig (killed with SIGKILL)"
+	fi
+	wait "$AGENT_PID"
+	AGENT_STATUS=$?
+	AGENT_PID=""
+	ZT_FINAL=$(grep -E '^zerotrace: final ' "$ZT_AGENT_ERR" | tail -n 1)
+	log "agent exited $AGENT_STATUS; ${ZT_FINAL:-<no final line>}; $(wc -l <"$ZT_SPANS") span lines"
+	[ "$AGENT_STATUS" -eq 0 ] || zt_fail "agent exit status after SIG$sig: expected 0, got $AGENT_STATUS"
+	[[ "$ZT_FINAL" =~ $ZT_FINAL_RE ]] ||
+		zt_fail "final stats line missing or malformed; expected to match /$ZT_FINAL_RE/, got: '${ZT_FINAL}'"
+}
+
+# Value of KEY in the last final stats line, e.g. zt_final ringbuf_drops
+zt_final() {
+	sed -n "s/.* $1=\([0-9]*\).*/\1/p" <<<"$ZT_FINAL"
+}
+
+# Run inline python (stdin) with ztcheck importable; fail the test if it fails.
+zt_py_check() {
+	"$PY" - || zt_fail "span checks failed (see ASSERT FAILED lines above)"
+}
+
+# Let the traced processes' last syscalls complete (their sys_exit events are
+# emitted when the syscall returns, which can trail the peer by a moment).
+zt_settle() { sleep "${1:-0.5}"; }
+
+zt_pass() {
+	log "PASS"
+	exit 0
+}

@@ -1,0 +1,241 @@
+# SPDX-License-Identifier: MIT
+"""Span checks for zerotrace integration tests (imported by the tests' inline
+python; never needs jq).
+
+    from ztcheck import *
+    S = load()                 # $ZT_SPANS, every line validated against the contract
+    srv, cli = servers(S), clients(S)
+    eq(len(srv), 20, "SERVER span count")
+    ...
+    done()                     # prints every failed assertion + the spans, exit 1
+
+Every assertion is recorded (not raised) so one run reports all that is wrong.
+"""
+import json
+import os
+import re
+import sys
+import time
+
+FAILS = []
+NOTES = []
+
+TOP_KEYS = {"trace_id", "span_id", "parent_span_id", "name", "kind",
+            "start_time_unix_nano", "end_time_unix_nano", "service.name",
+            "attributes"}
+ATTR_INT = ("http.response.status_code", "server.port", "client.port",
+            "network.peer.port", "http.request.body.size",
+            "http.response.body.size", "process.pid", "thread.id")
+ATTR_STR = ("http.request.method", "url.path", "server.address",
+            "client.address", "network.peer.address",
+            "network.protocol.version", "process.executable.name")
+HEX32 = re.compile(r"^[0-9a-f]{32}$")
+HEX16 = re.compile(r"^[0-9a-f]{16}$")
+
+
+def env(name, conv=str, default=None):
+    v = os.environ.get(name, default)
+    if v is None:
+        raise SystemExit("ztcheck: environment variable %s is not set" % name)
+    return conv(v)
+
+
+def check(cond, msg):
+    if not cond:
+        FAILS.append(msg)
+    return bool(cond)
+
+
+def eq(actual, expected, what):
+    return check(actual == expected,
+                 "%s: expected %r, got %r" % (what, expected, actual))
+
+
+def note(msg):
+    NOTES.append(msg)
+
+
+def is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def attr(span, key, default=None):
+    return span.get("attributes", {}).get(key, default)
+
+
+def validate(span, where, allow_no_response=False):
+    """Checks one span against the output contract; records failures."""
+    ok = True
+
+    def bad(msg):
+        nonlocal ok
+        ok = False
+        FAILS.append("%s: %s" % (where, msg))
+
+    if not isinstance(span, dict):
+        bad("not a JSON object")
+        return False
+    keys = set(span)
+    if keys != TOP_KEYS:
+        bad("top-level keys differ: missing %s, extra %s"
+            % (sorted(TOP_KEYS - keys), sorted(keys - TOP_KEYS)))
+    if not HEX32.match(str(span.get("trace_id", ""))) or span.get("trace_id") == "0" * 32:
+        bad("trace_id %r is not 32 lowercase hex (non-zero)" % span.get("trace_id"))
+    if not HEX16.match(str(span.get("span_id", ""))) or span.get("span_id") == "0" * 16:
+        bad("span_id %r is not 16 lowercase hex (non-zero)" % span.get("span_id"))
+    p = span.get("parent_span_id")
+    if not (p == "" or (isinstance(p, str) and HEX16.match(p))):
+        bad("parent_span_id %r is neither \"\" nor 16 hex" % p)
+    if span.get("kind") not in ("SERVER", "CLIENT"):
+        bad("kind %r" % span.get("kind"))
+    st, en = span.get("start_time_unix_nano"), span.get("end_time_unix_nano")
+    if not (is_int(st) and is_int(en)):
+        bad("start/end time not integers: %r %r" % (st, en))
+    else:
+        if st > en:
+            bad("start_time %d > end_time %d" % (st, en))
+        t0 = int(os.environ.get("ZT_T0_NS", "0"))
+        now = time.time_ns()
+        if t0 and not (t0 - 5 * 10**9 <= st <= now and en <= now + 5 * 10**9):
+            bad("times not wall-clock ns inside the test window [%d, %d]: %d..%d"
+                % (t0, now, st, en))
+    if not isinstance(span.get("service.name"), str) or not span.get("service.name"):
+        bad("service.name %r" % span.get("service.name"))
+    a = span.get("attributes")
+    if not isinstance(a, dict):
+        bad("attributes is not an object")
+        return ok
+    for k in ATTR_INT:
+        if k == "http.response.status_code" and allow_no_response and span.get("kind") == "CLIENT":
+            continue
+        if not is_int(a.get(k)):
+            bad("attribute %s = %r is not an integer" % (k, a.get(k)))
+    for k in ATTR_STR:
+        if not isinstance(a.get(k), str) or not a.get(k):
+            bad("attribute %s = %r is not a non-empty string" % (k, a.get(k)))
+    if a.get("network.protocol.version") not in ("1.1", "1.0"):
+        bad("network.protocol.version %r" % a.get("network.protocol.version"))
+    if "url.query" in a and (not isinstance(a["url.query"], str) or a["url.query"] == ""):
+        bad("url.query present but %r" % a.get("url.query"))
+    m, route = a.get("http.request.method"), span.get("name")
+    if isinstance(route, str) and isinstance(m, str) and not route.startswith(m + " "):
+        bad("name %r does not start with the method %r" % (route, m))
+    return ok
+
+
+_LOADED = {}
+
+
+def load(path=None, allow_no_response=False):
+    """Reads a JSONL spans file; every line must be one valid span."""
+    path = path or env("ZT_SPANS")
+    spans = []
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError as e:
+        FAILS.append("cannot read spans file %s: %s" % (path, e))
+        return spans
+    text = data.decode("utf-8", errors="replace")
+    for n, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            s = json.loads(line)
+        except ValueError as e:
+            FAILS.append("line %d is not JSON (%s): %.200s" % (n, e, line))
+            continue
+        if isinstance(s, dict):
+            s["_line"] = n
+        validate(s, "line %d" % n, allow_no_response)
+        spans.append(s)
+    _LOADED[path] = spans
+    return spans
+
+
+def _order(s):
+    return (s.get("start_time_unix_nano", 0), s.get("end_time_unix_nano", 0), s.get("_line", 0))
+
+
+def servers(spans):
+    return sorted((s for s in spans if s.get("kind") == "SERVER"), key=_order)
+
+
+def clients(spans):
+    return sorted((s for s in spans if s.get("kind") == "CLIENT"), key=_order)
+
+
+def summarize(s):
+    a = s.get("attributes", {})
+    q = a.get("url.query")
+    return ("L%-4s %-6s %-28s %s%s -> %s req=%s resp=%s %s:%s<-%s:%s peer=%s:%s v%s "
+            "pid=%s tid=%s exe=%s svc=%s trace=%.8s span=%.8s parent=%.8s" % (
+                s.get("_line"), s.get("kind"), s.get("name"), a.get("url.path"),
+                ("?" + q) if q is not None else "", a.get("http.response.status_code"),
+                a.get("http.request.body.size"), a.get("http.response.body.size"),
+                a.get("server.address"), a.get("server.port"), a.get("client.address"),
+                a.get("client.port"), a.get("network.peer.address"),
+                a.get("network.peer.port"), a.get("network.protocol.version"),
+                a.get("process.pid"), a.get("thread.id"),
+                a.get("process.executable.name"), s.get("service.name"),
+                s.get("trace_id"), s.get("span_id"), s.get("parent_span_id")))
+
+
+def is_python_exe(name):
+    return name in ("python3", "python3.11") or (
+        isinstance(name, str) and re.match(r"^python3(\.\d+)?$", name) is not None)
+
+
+def expect_span(s, where, **want):
+    """want: kind, name, and attribute values with '.' written as '_' after
+    the prefix, passed as a dict instead for clarity: expect_span(s, 'x',
+    kind='SERVER', name='GET /a', attrs={...}, no_attrs=[...])."""
+    if s is None:
+        return check(False, "%s: span missing" % where)
+    ok = True
+    for k in ("kind", "name", "service.name"):
+        if k in want:
+            ok &= eq(s.get(k), want[k], "%s %s" % (where, k))
+    if "service_name" in want:
+        ok &= eq(s.get("service.name"), want["service_name"], "%s service.name" % where)
+    for k, v in want.get("attrs", {}).items():
+        if callable(v):
+            ok &= check(v(attr(s, k)), "%s attribute %s: unexpected value %r"
+                        % (where, k, attr(s, k)))
+        else:
+            ok &= eq(attr(s, k, "<absent>"), v, "%s attribute %s" % (where, k))
+    for k in want.get("no_attrs", []):
+        ok &= check(k not in s.get("attributes", {}),
+                    "%s attribute %s should be absent, is %r" % (where, k, attr(s, k)))
+    return ok
+
+
+def stitch_report(srv, cli):
+    """Informational: how many SERVER spans are children of a CLIENT span of
+    the same connection (DESIGN rule 2). Never fails a test."""
+    by_id = {c.get("span_id"): c for c in cli}
+    linked = sum(1 for s in srv if s.get("parent_span_id") in by_id
+                 and by_id[s["parent_span_id"]].get("trace_id") == s.get("trace_id"))
+    note("stitching (info only): %d/%d SERVER spans have their CLIENT span as parent "
+         "with the same trace_id" % (linked, len(srv)))
+
+
+def done(max_dump=60):
+    for n in NOTES:
+        print("NOTE:", n)
+    if not FAILS:
+        print("checks ok")
+        sys.exit(0)
+    print("%d failed assertion(s):" % len(FAILS))
+    for f in FAILS[:80]:
+        print("  ASSERT FAILED:", f)
+    if len(FAILS) > 80:
+        print("  ... and %d more" % (len(FAILS) - 80))
+    for path, spans in _LOADED.items():
+        print("spans in %s (%d):" % (path, len(spans)))
+        shown = spans if len(spans) <= max_dump else spans[:max_dump - 10] + spans[-10:]
+        if len(spans) > max_dump:
+            print("  (showing the first %d and the last 10)" % (max_dump - 10))
+        for s in shown:
+            print("  " + (summarize(s) if isinstance(s, dict) else repr(s)))
+    sys.exit(1)

@@ -1,0 +1,218 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Open addressing (linear probing, backward-shift deletion) over a
+ * preallocated slot array. calloc'd slots cost memory only once touched, so
+ * a large --max-conns does not cost RSS until connections need it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conn_table.h"
+
+#define NIL UINT32_MAX
+
+struct conn_table {
+	struct conn *slots;
+	uint32_t *index;     /* slot + 1, 0 = empty */
+	uint32_t index_mask;
+	uint32_t max_conns;
+	uint32_t *free_list;
+	uint32_t free_count;
+	uint32_t lru_head;   /* most recently used */
+	uint32_t lru_tail;   /* least recently used */
+	struct conn_table_stats stats;
+};
+
+static uint32_t hash_id(uint64_t id)
+{
+	id ^= id >> 33;
+	id *= 0xff51afd7ed558ccdULL;
+	id ^= id >> 33;
+	return (uint32_t)id;
+}
+
+struct conn_table *conn_table_new(uint32_t max_conns)
+{
+	struct conn_table *t = calloc(1, sizeof(*t));
+	uint32_t cap = 16;
+
+	if (!t)
+		return NULL;
+	while (cap < max_conns * 2)
+		cap <<= 1;
+	t->slots = calloc(max_conns, sizeof(*t->slots));
+	t->index = calloc(cap, sizeof(*t->index));
+	t->free_list = calloc(max_conns, sizeof(*t->free_list));
+	if (!t->slots || !t->index || !t->free_list) {
+		conn_table_free(t);
+		return NULL;
+	}
+	t->index_mask = cap - 1;
+	t->max_conns = max_conns;
+	for (uint32_t i = 0; i < max_conns; i++)
+		t->free_list[i] = max_conns - 1 - i;
+	t->free_count = max_conns;
+	t->lru_head = t->lru_tail = NIL;
+	return t;
+}
+
+void conn_table_free(struct conn_table *t)
+{
+	if (!t)
+		return;
+	free(t->slots);
+	free(t->index);
+	free(t->free_list);
+	free(t);
+}
+
+static uint32_t slot_of(const struct conn_table *t, const struct conn *c)
+{
+	return (uint32_t)(c - t->slots);
+}
+
+static void lru_unlink(struct conn_table *t, struct conn *c)
+{
+	if (c->lru_prev != NIL)
+		t->slots[c->lru_prev].lru_next = c->lru_next;
+	else
+		t->lru_head = c->lru_next;
+	if (c->lru_next != NIL)
+		t->slots[c->lru_next].lru_prev = c->lru_prev;
+	else
+		t->lru_tail = c->lru_prev;
+	c->lru_prev = c->lru_next = NIL;
+}
+
+static void lru_push_front(struct conn_table *t, struct conn *c)
+{
+	uint32_t s = slot_of(t, c);
+
+	c->lru_prev = NIL;
+	c->lru_next = t->lru_head;
+	if (t->lru_head != NIL)
+		t->slots[t->lru_head].lru_prev = s;
+	t->lru_head = s;
+	if (t->lru_tail == NIL)
+		t->lru_tail = s;
+}
+
+/* Index position holding conn_id, or of the empty cell where it would go. */
+static uint32_t index_find(const struct conn_table *t, uint64_t conn_id)
+{
+	uint32_t pos = hash_id(conn_id) & t->index_mask;
+
+	while (t->index[pos] && t->slots[t->index[pos] - 1].conn_id != conn_id)
+		pos = (pos + 1) & t->index_mask;
+	return pos;
+}
+
+struct conn *conn_table_lookup(struct conn_table *t, uint64_t conn_id)
+{
+	uint32_t pos = index_find(t, conn_id);
+
+	return t->index[pos] ? &t->slots[t->index[pos] - 1] : NULL;
+}
+
+static void index_delete(struct conn_table *t, uint32_t pos)
+{
+	uint32_t next = (pos + 1) & t->index_mask;
+
+	t->index[pos] = 0;
+	/* backward shift: move later members of the cluster into the hole */
+	while (t->index[next]) {
+		uint32_t home = hash_id(t->slots[t->index[next] - 1].conn_id) & t->index_mask;
+
+		if (((next - home) & t->index_mask) >= ((next - pos) & t->index_mask)) {
+			t->index[pos] = t->index[next];
+			t->index[next] = 0;
+			pos = next;
+		}
+		next = (next + 1) & t->index_mask;
+	}
+}
+
+void conn_table_remove(struct conn_table *t, struct conn *c)
+{
+	uint32_t pos = index_find(t, c->conn_id);
+
+	if (t->index[pos])
+		index_delete(t, pos);
+	lru_unlink(t, c);
+	c->conn_id = 0;
+	t->free_list[t->free_count++] = slot_of(t, c);
+	t->stats.tracked--;
+}
+
+struct conn *conn_table_upsert(struct conn_table *t, uint64_t conn_id, uint64_t now_ns,
+			       int *created, void (*evict_cb)(void *, struct conn *), void *ctx)
+{
+	struct conn *c = conn_table_lookup(t, conn_id);
+	uint32_t s;
+
+	*created = 0;
+	if (c) {
+		c->last_seen_ns = now_ns;
+		lru_unlink(t, c);
+		lru_push_front(t, c);
+		return c;
+	}
+	if (!t->free_count) {
+		struct conn *victim = &t->slots[t->lru_tail];
+
+		if (evict_cb)
+			evict_cb(ctx, victim);
+		conn_table_remove(t, victim);
+		t->stats.evicted_full++;
+	}
+	s = t->free_list[--t->free_count];
+	c = &t->slots[s];
+	memset(c, 0, sizeof(*c));
+	c->conn_id = conn_id;
+	c->last_seen_ns = now_ns;
+	c->lru_prev = c->lru_next = NIL;
+	http1_conn_init(&c->http);
+	t->index[index_find(t, conn_id)] = s + 1;
+	lru_push_front(t, c);
+	t->stats.tracked++;
+	*created = 1;
+	return c;
+}
+
+uint32_t conn_table_sweep_idle(struct conn_table *t, uint64_t older_than_ns,
+			       void (*evict_cb)(void *, struct conn *), void *ctx)
+{
+	uint32_t n = 0;
+
+	while (t->lru_tail != NIL && t->slots[t->lru_tail].last_seen_ns < older_than_ns) {
+		struct conn *victim = &t->slots[t->lru_tail];
+
+		if (evict_cb)
+			evict_cb(ctx, victim);
+		conn_table_remove(t, victim);
+		t->stats.evicted_idle++;
+		n++;
+	}
+	return n;
+}
+
+void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *out)
+{
+	*out = t->stats;
+}
+
+void conn_feed_record(struct conn *c, uint64_t ts, uint32_t tid)
+{
+	struct conn_feed *f = &c->feeds[c->feeds_next++ % CONN_FEED_RING];
+
+	f->ts = ts;
+	f->tid = tid;
+}
+
+uint32_t conn_feed_tid(const struct conn *c, uint64_t ts)
+{
+	for (uint32_t i = 0; i < CONN_FEED_RING; i++)
+		if (c->feeds[i].ts == ts && c->feeds[i].tid)
+			return c->feeds[i].tid;
+	return c->first_tid;
+}

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Bounded table of the connections the agent follows, keyed by the kernel's
+ * conn_id. Slots are preallocated; a full table evicts its least recently
+ * used entry and counts it, idle entries are swept, closed ones freed.
+ */
+#ifndef ZT_CONN_TABLE_H
+#define ZT_CONN_TABLE_H
+
+#include <stdint.h>
+#include "events.h"
+#include "http1.h"
+
+#define CONN_FEED_RING 16
+
+/* (timestamp, thread) of recent request-side feeds: a span's thread is the
+ * one that moved the first byte of its request. */
+struct conn_feed {
+	uint64_t ts;
+	uint32_t tid;
+};
+
+struct conn {
+	uint64_t conn_id;        /* 0: free slot */
+	uint64_t last_seen_ns;   /* CLOCK_MONOTONIC of the newest event */
+	uint32_t pid;
+	uint32_t first_tid;
+	uint8_t role;            /* enum zt_role; UNKNOWN until resolved */
+	char comm[ZT_COMM_LEN];
+	struct zt_conn_tuple tuple;
+	struct conn_feed feeds[CONN_FEED_RING];
+	uint32_t feeds_next;
+	struct http1_conn http;
+	/* LRU list links (slot indexes, UINT32_MAX for none) */
+	uint32_t lru_prev, lru_next;
+};
+
+struct conn_table_stats {
+	uint64_t tracked;        /* entries in use now */
+	uint64_t evicted_full;   /* evicted because the table was full */
+	uint64_t evicted_idle;   /* evicted by the idle sweep */
+	uint64_t closed;
+};
+
+struct conn_table;
+
+struct conn_table *conn_table_new(uint32_t max_conns);
+void conn_table_free(struct conn_table *t);
+struct conn *conn_table_lookup(struct conn_table *t, uint64_t conn_id);
+/* Returns the entry for conn_id, creating it (fresh, *created = 1) when
+ * absent; evicts the least recently used entry when full (through
+ * evict_cb, so its pending exchanges can still be reported). */
+struct conn *conn_table_upsert(struct conn_table *t, uint64_t conn_id, uint64_t now_ns,
+			       int *created, void (*evict_cb)(void *, struct conn *), void *ctx);
+void conn_table_remove(struct conn_table *t, struct conn *c);
+/* Evicts entries not seen since before `older_than_ns`; returns how many. */
+uint32_t conn_table_sweep_idle(struct conn_table *t, uint64_t older_than_ns,
+			       void (*evict_cb)(void *, struct conn *), void *ctx);
+void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *out);
+
+void conn_feed_record(struct conn *c, uint64_t ts, uint32_t tid);
+uint32_t conn_feed_tid(const struct conn *c, uint64_t ts);
+
+#endif /* ZT_CONN_TABLE_H */

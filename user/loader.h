@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/* Open, configure, load and attach the BPF skeleton; detach on stop. */
+#ifndef ZT_LOADER_H
+#define ZT_LOADER_H
+
+#include <stdint.h>
+#include "config.h"
+#include "events.h"
+
+struct zerotrace_bpf;
+struct bpf_link;
+
+#define LOADER_MAX_LINKS 64
+
+struct loader {
+	struct zerotrace_bpf *skel;
+	struct bpf_link *links[LOADER_MAX_LINKS];
+	int n_attached;
+};
+
+/* Returns 0, or a negative errno after printing which step failed and why. */
+int loader_start(struct loader *l, const struct zt_config *cfg);
+void loader_stop(struct loader *l);
+int loader_events_fd(const struct loader *l);
+/* Sums the per-CPU kernel counters (enum zt_counter). */
+int loader_read_counters(const struct loader *l, uint64_t out[ZT_CNT_MAX]);
+
+#endif /* ZT_LOADER_H */

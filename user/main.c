@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * zerotrace: parse flags -> load and attach -> poll the ring buffer into the
+ * tracer -> on SIGINT/SIGTERM drain, detach, print the counters, exit 0.
+ * Exit status: 0 clean stop, 1 runtime failure (load, attach, memory),
+ * 2 bad command line.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "config.h"
+#include "ids.h"
+#include "listen_ports.h"
+#include "loader.h"
+#include "output.h"
+#include "tracer.h"
+
+#define POLL_TIMEOUT_MS 100
+
+static volatile sig_atomic_t exiting;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	exiting = 1;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static int64_t mono_to_unix_offset(void)
+{
+	return (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
+}
+
+static int on_ring_event(void *ctx, void *data, size_t size)
+{
+	return tracer_handle_event(ctx, data, size);
+}
+
+struct status {
+	uint64_t at_ns;
+	uint64_t events;
+	uint64_t spans;
+};
+
+static void status_print(const struct loader *l, const struct tracer *t, const struct output *o,
+			 struct status *prev, uint64_t now)
+{
+	uint64_t kc[ZT_CNT_MAX] = { 0 };
+	struct tracer_stats ts;
+	double secs = (double)(now - prev->at_ns) / 1e9;
+
+	tracer_get_stats(t, &ts);
+	loader_read_counters(l, kc);
+	if (secs <= 0)
+		secs = 1;
+	fprintf(stderr,
+		"zerotrace: %.0f events/s, %.0f spans/s, %llu ringbuf drops, %llu parse misses, %llu conns, %llu output drops\n",
+		(double)(ts.events - prev->events) / secs, (double)(ts.spans - prev->spans) / secs,
+		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
+		(unsigned long long)tracer_conns_tracked(t), (unsigned long long)o->dropped);
+	prev->at_ns = now;
+	prev->events = ts.events;
+	prev->spans = ts.spans;
+}
+
+static void final_print(const struct loader *l, const struct tracer *t, const struct output *o)
+{
+	uint64_t kc[ZT_CNT_MAX] = { 0 };
+	struct tracer_stats ts;
+
+	tracer_get_stats(t, &ts);
+	loader_read_counters(l, kc);
+	fprintf(stderr,
+		"zerotrace: final events=%llu spans=%llu ringbuf_drops=%llu parse_misses=%llu conns=%llu "
+		"continuations=%llu payload_bytes=%llu bad_events=%llu stash_drops=%llu conn_drops=%llu "
+		"read_faults=%llu pipeline_drops=%llu role_unknown=%llu conns_evicted=%llu "
+		"connect_failures=%llu output_drops=%llu\n",
+		(unsigned long long)ts.events, (unsigned long long)ts.spans,
+		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
+		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
+		(unsigned long long)ts.payload_bytes, (unsigned long long)ts.bad_events,
+		(unsigned long long)kc[ZT_CNT_STASH_DROPS], (unsigned long long)kc[ZT_CNT_CONN_DROPS],
+		(unsigned long long)kc[ZT_CNT_READ_FAULTS], (unsigned long long)ts.pipeline_drops,
+		(unsigned long long)ts.role_unknown, (unsigned long long)ts.conns_evicted,
+		(unsigned long long)ts.connect_failures, (unsigned long long)o->dropped);
+}
+
+static void listen_ports_seed(struct tracer *t)
+{
+	static struct port_set ports;
+	int n = listen_ports_load(&ports);
+
+	if (n < 0) {
+		fprintf(stderr, "zerotrace: read /proc/net/tcp: %s (roles of older connections will come from their protocol)\n",
+			strerror(-n));
+		return;
+	}
+	for (uint32_t p = 1; p <= 0xffff; p++)
+		if (port_set_has(&ports, (uint16_t)p))
+			tracer_add_listen_port(t, (uint16_t)p);
+}
+
+static int run(const struct zt_config *cfg)
+{
+	struct loader loader = { 0 };
+	struct ring_buffer *rb = NULL;
+	struct tracer *tracer = NULL;
+	struct output out;
+	struct status st = { 0 };
+	int stats_on = isatty(STDERR_FILENO), err, rc = 1;
+	uint64_t stats_every = (uint64_t)(cfg->stats_interval * 1e9), last_tick = 0;
+
+	output_init(&out, stdout, cfg->output);
+	err = ids_init();
+	if (err) {
+		fprintf(stderr, "zerotrace: seed ids: %s\n", strerror(-err));
+		return 1;
+	}
+	tracer = tracer_new(cfg, output_span, &out);
+	if (!tracer) {
+		fprintf(stderr, "zerotrace: allocate tables for %u connections: %s\n", cfg->max_conns,
+			strerror(ENOMEM));
+		return 1;
+	}
+	tracer_tick(tracer, clock_ns(CLOCK_MONOTONIC), mono_to_unix_offset());
+	listen_ports_seed(tracer);
+
+	if (loader_start(&loader, cfg))
+		goto cleanup;
+	rb = ring_buffer__new(loader_events_fd(&loader), on_ring_event, tracer, NULL);
+	if (!rb) {
+		fprintf(stderr, "zerotrace: open ring buffer: %s\n", strerror(errno));
+		goto cleanup;
+	}
+	fprintf(stderr, "zerotrace: ready (%d programs attached)\n", loader.n_attached);
+	st.at_ns = clock_ns(CLOCK_MONOTONIC);
+
+	while (!exiting) {
+		uint64_t now;
+
+		err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
+		if (err < 0 && err != -EINTR) {
+			fprintf(stderr, "zerotrace: poll ring buffer: %s\n", strerror(-err));
+			goto cleanup;
+		}
+		output_flush(&out);
+		now = clock_ns(CLOCK_MONOTONIC);
+		if (now - last_tick >= 1000000000ULL) {
+			tracer_tick(tracer, now, mono_to_unix_offset());
+			last_tick = now;
+		}
+		if (stats_on && now - st.at_ns >= stats_every)
+			status_print(&loader, tracer, &out, &st, now);
+	}
+	/* drain what the kernel already queued before detaching */
+	ring_buffer__consume(rb);
+	output_flush(&out);
+	rc = 0;
+cleanup:
+	if (loader.skel)
+		final_print(&loader, tracer, &out);
+	ring_buffer__free(rb);
+	loader_stop(&loader);
+	tracer_free(tracer);
+	output_flush(&out);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	struct zt_config cfg;
+	struct sigaction sa = { 0 };
+	const char *help = NULL;
+	char err[256];
+
+	switch (config_parse(&cfg, argc, argv, err, sizeof(err), &help)) {
+	case CONFIG_OK:
+		break;
+	case CONFIG_HELP:
+		if (strcmp(help, "version") == 0)
+			printf("zerotrace %s\n", ZT_VERSION);
+		else
+			config_usage(stdout, argv[0]);
+		return 0;
+	case CONFIG_ERROR:
+	default:
+		fprintf(stderr, "zerotrace: %s\nTry '%s --help'.\n", err, argv[0]);
+		return 2;
+	}
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	return run(&cfg);
+}

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * HTTP/1.x stream parser: pure C over byte buffers, no I/O, no globals.
+ *
+ * One struct http1_conn follows both directions of one TCP connection, seen
+ * from one process. The caller feeds it what the kernel captured, in order:
+ * the request side (bytes the client sent) and the response side (bytes the
+ * server sent). A feed may hold fewer captured bytes than the syscall moved
+ * (`total` > `captured`): the rest is a gap the parser counts without seeing.
+ * Each finished request/response pair is handed to a callback.
+ */
+#ifndef ZT_HTTP1_H
+#define ZT_HTTP1_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define HTTP1_METHOD_MAX 24
+#define HTTP1_TARGET_MAX 512
+#define HTTP1_HOST_MAX 128
+#define HTTP1_LINE_MAX 1024 /* longer lines are kept truncated */
+#define HTTP1_PIPELINE_MAX 32 /* requests awaiting a response, per connection */
+
+enum http1_side {
+	HTTP1_SIDE_REQUEST = 0,  /* bytes sent by the client */
+	HTTP1_SIDE_RESPONSE = 1, /* bytes sent by the server */
+};
+
+enum http1_proto {
+	HTTP1_PROTO_UNKNOWN = 0, /* nothing seen yet */
+	HTTP1_PROTO_HTTP = 1,
+	HTTP1_PROTO_OTHER = 2,   /* first bytes were not HTTP/1.x: ignored from now on */
+};
+
+/* Message flags */
+#define HTTP1_MSG_HEAD_TRUNCATED 0x01  /* part of the head was never captured */
+#define HTTP1_MSG_TARGET_TRUNCATED 0x02 /* request-target longer than HTTP1_TARGET_MAX-1 */
+#define HTTP1_MSG_CHUNKED 0x04
+#define HTTP1_MSG_CLOSE_DELIMITED 0x08 /* body ended by the connection closing */
+#define HTTP1_MSG_FRAMING_LOST 0x10    /* body length unknown; ended by the peer or close */
+#define HTTP1_MSG_EXPECT_CONTINUE 0x20
+#define HTTP1_MSG_INCOMPLETE 0x40      /* connection closed before the message ended */
+
+struct http1_request {
+	uint64_t start_tag;  /* tag of the feed holding the first byte */
+	uint64_t end_tag;    /* tag of the feed holding the last byte */
+	uint64_t body_size;  /* decoded body bytes (chunked: payload only) */
+	uint32_t flags;      /* HTTP1_MSG_* */
+	uint8_t version_minor; /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
+	char method[HTTP1_METHOD_MAX];
+	char target[HTTP1_TARGET_MAX]; /* as on the wire, NUL-terminated */
+	char host[HTTP1_HOST_MAX];     /* Host header value, "" when absent */
+};
+
+struct http1_response {
+	uint64_t start_tag;
+	uint64_t end_tag;
+	uint64_t body_size;
+	uint32_t flags;
+	uint16_t status;       /* final status; 1xx responses are skipped, never reported */
+	uint8_t version_minor;
+};
+
+struct http1_exchange {
+	struct http1_request req;
+	struct http1_response resp;
+	uint8_t has_response; /* 0: connection ended before a response came */
+};
+
+typedef void (*http1_exchange_cb)(void *ctx, const struct http1_exchange *ex);
+
+/* Internal per-direction state; callers never touch it. */
+struct http1_stream {
+	uint8_t state;
+	uint8_t line_truncated;
+	uint16_t line_len;
+	uint32_t flags;
+	uint64_t remaining; /* body or chunk bytes still expected */
+	uint64_t body_size;
+	uint64_t content_length;
+	uint8_t has_content_length;
+	uint8_t chunked;
+	uint8_t conn_close;
+	uint8_t upgrade;
+	uint8_t in_message;
+	uint8_t version_minor;
+	uint16_t status;
+	uint64_t start_tag;
+	char line[HTTP1_LINE_MAX];
+};
+
+struct http1_conn {
+	struct http1_stream req_stream;
+	struct http1_stream resp_stream;
+	/* requests whose head was parsed, oldest first (ring of HTTP1_PIPELINE_MAX) */
+	struct http1_request pending[HTTP1_PIPELINE_MAX];
+	uint32_t pending_head;  /* index of the oldest */
+	uint32_t pending_count; /* includes the request still being received */
+	uint8_t proto;          /* enum http1_proto */
+	uint64_t misses;        /* parse misses on this connection */
+	uint64_t pipeline_drops; /* requests dropped because pending was full */
+};
+
+void http1_conn_init(struct http1_conn *c);
+
+/*
+ * Feed `total` bytes moved on one side; the first `captured` of them are in
+ * `buf` (captured <= total). `tag` is stored as start_tag/end_tag of the
+ * messages this feed begins or ends (the caller uses a timestamp).
+ * Returns the number of parse misses this call found (0 on clean input).
+ * Never reads outside buf[0..captured).
+ */
+unsigned int http1_conn_feed(struct http1_conn *c, enum http1_side side,
+			     const uint8_t *buf, size_t captured, uint64_t total,
+			     uint64_t tag, http1_exchange_cb cb, void *ctx);
+
+/* Continuation of a large body with no payload, but the last `tail_len`
+ * bytes of it (for finding the end of a chunked body whose framing was lost). */
+unsigned int http1_conn_feed_gap(struct http1_conn *c, enum http1_side side,
+				 uint64_t total, const uint8_t *tail,
+				 size_t tail_len, uint64_t tag,
+				 http1_exchange_cb cb, void *ctx);
+
+/* The connection ended: finish close-delimited responses and report
+ * requests that never got one (has_response = 0). */
+void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
+		      void *ctx);
+
+/* Cheap test on the first bytes of a stream: 1 if they can start an
+ * HTTP/1.x request (method token + space) or response ("HTTP/1."). */
+int http1_looks_like_request(const uint8_t *buf, size_t len);
+int http1_looks_like_response(const uint8_t *buf, size_t len);
+
+#endif /* ZT_HTTP1_H */

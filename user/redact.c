@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Query-string redaction. Pure, allocation-free, run once per span.
+ *
+ * - Parameters are separated by '&' only (';' is kept as data).
+ * - A key is everything before the first '=' of its parameter; the whole
+ *   value, up to the next '&', becomes REDACTED_VALUE, even when empty
+ *   ("token=" -> "token=REDACTED"), so the output never tells whether a
+ *   secret was set.
+ * - Truncation keeps the longest prefix of the redacted query that fits
+ *   out_cap-1 bytes: a prefix of redacted text cannot hold a secret.
+ * - An embedded NUL byte ends the query, so the result is strlen(out).
+ */
+#include "redact.h"
+
+#include <string.h>
+
+/* Lower-case; matched as substrings of the lower-cased key. */
+static const char *const redact_secret_words[] = {
+	"token", "password", "passwd", "pwd", "secret", "key", "auth",
+	"signature", "sig", "credential", "session", "jwt",
+};
+
+#define REDACT_N_WORDS \
+	(sizeof(redact_secret_words) / sizeof(redact_secret_words[0]))
+
+static char redact_lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+/* Case-insensitive (ASCII) search of lower-case word in s[0..n). */
+static int redact_contains(const char *s, size_t n, const char *word)
+{
+	size_t wlen = strlen(word), i, k;
+
+	for (i = 0; i + wlen <= n; i++) {
+		for (k = 0; k < wlen && redact_lower(s[i + k]) == word[k]; k++)
+			;
+		if (k == wlen)
+			return 1;
+	}
+	return 0;
+}
+
+int redact_key_is_secret(const char *key, size_t len)
+{
+	size_t i;
+
+	if (!key)
+		return 0;
+	for (i = 0; i < REDACT_N_WORDS; i++)
+		if (redact_contains(key, len, redact_secret_words[i]))
+			return 1;
+	return 0;
+}
+
+struct redact_out {
+	char *buf;
+	size_t cap;
+	size_t len;
+};
+
+static void redact_put(struct redact_out *w, const char *s, size_t n)
+{
+	size_t room = w->cap - 1 - w->len;
+
+	if (n > room)
+		n = room;
+	memcpy(w->buf + w->len, s, n);
+	w->len += n;
+}
+
+size_t redact_query(const char *query, size_t len, char *out, size_t out_cap)
+{
+	struct redact_out w = { out, out_cap, 0 };
+	const char *nul, *amp, *eq;
+	size_t i = 0, end, klen;
+
+	if (!out || out_cap == 0)
+		return 0;
+	if (!query)
+		len = 0;
+	if (len && (nul = memchr(query, '\0', len)))
+		len = (size_t)(nul - query);
+
+	while (i < len && w.len < out_cap - 1) {
+		amp = memchr(query + i, '&', len - i);
+		end = amp ? (size_t)(amp - query) : len;
+		eq = memchr(query + i, '=', end - i);
+		klen = eq ? (size_t)(eq - (query + i)) : 0;
+		if (eq && redact_key_is_secret(query + i, klen)) {
+			redact_put(&w, query + i, klen + 1);
+			redact_put(&w, REDACTED_VALUE, sizeof(REDACTED_VALUE) - 1);
+		} else {
+			redact_put(&w, query + i, end - i);
+		}
+		if (!amp)
+			break;
+		redact_put(&w, "&", 1);
+		i = end + 1;
+	}
+	out[w.len] = '\0';
+	return w.len;
+}

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "conn_table.h"
+#include "events.h"
+#include "http1.h"
+#include "ids.h"
+#include "listen_ports.h"
+#include "procinfo.h"
+#include "tracer.h"
+
+#define EINPROGRESS_NEG (-115)
+
+struct tracer {
+	struct conn_table *conns;
+	struct port_set listening;
+	span_sink_fn sink;
+	void *sink_ctx;
+	int64_t mono_to_unix_ns;
+	uint64_t idle_timeout_ns;
+	struct tracer_stats stats;
+	struct span span; /* reused: no allocation per span */
+};
+
+/* What the parser callback needs to turn an exchange into a span. */
+struct exchange_ctx {
+	struct tracer *t;
+	struct conn *c;
+};
+
+struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *sink_ctx)
+{
+	struct tracer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->conns = conn_table_new(cfg->max_conns);
+	if (!t->conns) {
+		free(t);
+		return NULL;
+	}
+	t->sink = sink;
+	t->sink_ctx = sink_ctx;
+	t->idle_timeout_ns = (uint64_t)(cfg->idle_timeout * 1e9);
+	return t;
+}
+
+void tracer_free(struct tracer *t)
+{
+	if (!t)
+		return;
+	conn_table_free(t->conns);
+	free(t);
+}
+
+void tracer_add_listen_port(struct tracer *t, uint16_t port)
+{
+	port_set_add(&t->listening, port);
+}
+
+static void on_exchange(void *ctx, const struct http1_exchange *ex)
+{
+	struct exchange_ctx *x = ctx;
+	struct tracer *t = x->t;
+	struct conn *c = x->c;
+	const struct procinfo *pi = procinfo_get(c->pid, c->comm);
+	struct span_conn_info ci = {
+		.tuple = &c->tuple,
+		.role = c->role,
+		.pid = c->pid,
+		.tid = conn_feed_tid(c, ex->req.start_tag),
+		.exe_name = pi->exe_name,
+		.service_name = pi->service_name,
+		.mono_to_unix_ns = t->mono_to_unix_ns,
+	};
+
+	if (span_build(&t->span, ex, &ci))
+		return;
+	ids_random(t->span.trace_id, sizeof(t->span.trace_id));
+	ids_random(t->span.span_id, sizeof(t->span.span_id));
+	t->stats.spans++;
+	t->sink(t->sink_ctx, &t->span);
+}
+
+static void conn_finish(struct tracer *t, struct conn *c, uint64_t tag)
+{
+	struct exchange_ctx x = { t, c };
+
+	http1_conn_close(&c->http, tag, on_exchange, &x);
+	t->stats.pipeline_drops += c->http.pipeline_drops;
+}
+
+static void on_evict(void *ctx, struct conn *c)
+{
+	struct tracer *t = ctx;
+
+	conn_finish(t, c, c->last_seen_ns);
+	t->stats.conns_evicted++;
+}
+
+/* A connection opened before the agent: its side from the listening ports,
+ * else from which way the first message goes. */
+static uint8_t role_resolve(const struct tracer *t, const struct zt_event *e, const uint8_t *payload)
+{
+	if (port_set_has(&t->listening, e->tuple.local_port))
+		return ZT_ROLE_SERVER;
+	if (port_set_has(&t->listening, e->tuple.remote_port))
+		return ZT_ROLE_CLIENT;
+	if (!e->cap_len)
+		return ZT_ROLE_UNKNOWN;
+	if (http1_looks_like_request(payload, e->cap_len))
+		return e->dir == ZT_DIR_INGRESS ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT;
+	if (http1_looks_like_response(payload, e->cap_len))
+		return e->dir == ZT_DIR_EGRESS ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT;
+	return ZT_ROLE_UNKNOWN;
+}
+
+static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
+{
+	uint64_t now = e->ts_exit_ns;
+	int created;
+	struct conn *c = conn_table_upsert(t->conns, e->conn_id, now, &created, on_evict, t);
+
+	if (created) {
+		c->pid = e->pid;
+		c->first_tid = e->tid;
+		c->role = e->role;
+		c->tuple = e->tuple;
+		memcpy(c->comm, e->comm, sizeof(c->comm));
+		c->comm[sizeof(c->comm) - 1] = '\0';
+		t->stats.conns_opened++;
+	} else if (e->tuple.family && !c->tuple.family) {
+		c->tuple = e->tuple;
+	}
+	return c;
+}
+
+static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload)
+{
+	struct conn *c = conn_for_event(t, e);
+	struct exchange_ctx x = { t, c };
+	enum http1_side side;
+	uint64_t tag;
+
+	if (c->role == ZT_ROLE_UNKNOWN)
+		c->role = role_resolve(t, e, payload);
+	if (c->role == ZT_ROLE_UNKNOWN) {
+		t->stats.role_unknown++;
+		return;
+	}
+	if (c->role == ZT_ROLE_SERVER)
+		side = e->dir == ZT_DIR_INGRESS ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
+	else
+		side = e->dir == ZT_DIR_EGRESS ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
+	/* a read "sees" bytes when it returns, a write when it is called */
+	tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
+	if (side == HTTP1_SIDE_REQUEST)
+		conn_feed_record(c, tag, e->tid);
+
+	if (e->flags & ZT_F_CONTINUATION) {
+		t->stats.continuations++;
+		t->stats.parse_misses += http1_conn_feed_gap(&c->http, side, (uint64_t)e->bytes,
+							     e->tail, e->tail_len, tag,
+							     on_exchange, &x);
+	} else {
+		t->stats.parse_misses += http1_conn_feed(&c->http, side, payload, e->cap_len,
+							 (uint64_t)e->bytes, tag, on_exchange, &x);
+	}
+}
+
+static void handle_close(struct tracer *t, const struct zt_event *e)
+{
+	struct conn *c = conn_table_lookup(t->conns, e->conn_id);
+
+	if (!c)
+		return;
+	/* a process closing its copy of a shared socket does not end it */
+	if (e->syscall == ZT_SYS_CLOSE && e->pid != c->pid)
+		return;
+	conn_finish(t, c, e->ts_enter_ns);
+	conn_table_remove(t->conns, c);
+}
+
+int tracer_handle_event(struct tracer *t, const void *data, size_t size)
+{
+	const struct zt_event *e = data;
+
+	t->stats.events++;
+	if (size < sizeof(*e)) {
+		t->stats.bad_events++;
+		return 0;
+	}
+	if (e->type == ZT_EV_DATA &&
+	    (e->cap_len > ZT_CAPTURE_MAX || size < sizeof(*e) + e->cap_len || e->bytes < 0 ||
+	     (uint64_t)e->bytes < e->cap_len || e->tail_len > ZT_TAIL_LEN)) {
+		t->stats.bad_events++;
+		return 0;
+	}
+	switch (e->type) {
+	case ZT_EV_DATA:
+		t->stats.payload_bytes += e->cap_len;
+		handle_data(t, e, (const uint8_t *)data + sizeof(*e));
+		break;
+	case ZT_EV_CLOSE:
+		handle_close(t, e);
+		break;
+	case ZT_EV_CONNECT:
+		if (e->bytes < 0 && e->bytes != EINPROGRESS_NEG)
+			t->stats.connect_failures++;
+		else
+			conn_for_event(t, e);
+		break;
+	case ZT_EV_ACCEPT:
+		tracer_add_listen_port(t, e->tuple.local_port);
+		conn_for_event(t, e);
+		break;
+	default:
+		t->stats.bad_events++;
+	}
+	return 0;
+}
+
+void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns)
+{
+	t->mono_to_unix_ns = mono_to_unix_ns;
+	if (now_mono_ns > t->idle_timeout_ns)
+		conn_table_sweep_idle(t->conns, now_mono_ns - t->idle_timeout_ns, on_evict, t);
+}
+
+void tracer_get_stats(const struct tracer *t, struct tracer_stats *out)
+{
+	*out = t->stats;
+}
+
+uint64_t tracer_conns_tracked(const struct tracer *t)
+{
+	struct conn_table_stats cs;
+
+	conn_table_get_stats(t->conns, &cs);
+	return cs.tracked;
+}

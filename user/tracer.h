@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The event pipeline: ring-buffer records in, finished spans out. Owns the
+ * connection table and the HTTP parsers; hands each span to a sink.
+ */
+#ifndef ZT_TRACER_H
+#define ZT_TRACER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "span.h"
+
+typedef void (*span_sink_fn)(void *ctx, const struct span *s);
+
+struct tracer_stats {
+	uint64_t events;          /* records received */
+	uint64_t bad_events;      /* malformed records (size/length mismatch) */
+	uint64_t spans;
+	uint64_t parse_misses;
+	uint64_t pipeline_drops;  /* requests dropped: too many in flight */
+	uint64_t role_unknown;    /* data on a connection whose side stayed unknown */
+	uint64_t conns_opened;
+	uint64_t conns_evicted;   /* full table or idle */
+	uint64_t connect_failures;
+	uint64_t continuations;   /* data records that carried no payload */
+	uint64_t payload_bytes;   /* payload bytes received from the kernel */
+};
+
+struct tracer;
+
+struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *sink_ctx);
+void tracer_free(struct tracer *t);
+/* Adds a port known to be listening (from /proc/net/tcp* or an accept). */
+void tracer_add_listen_port(struct tracer *t, uint16_t port);
+/* One ring-buffer record. Returns 0 (malformed input is counted, not fatal). */
+int tracer_handle_event(struct tracer *t, const void *data, size_t size);
+/* Periodic work: idle eviction and the wall-clock offset. */
+void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns);
+void tracer_get_stats(const struct tracer *t, struct tracer_stats *out);
+uint64_t tracer_conns_tracked(const struct tracer *t);
+
+#endif /* ZT_TRACER_H */
