@@ -16,6 +16,7 @@
 #define AF_INET6 10
 #define IPPROTO_TCP 6
 #define EINPROGRESS 115
+#define MSG_PEEK 2
 #define ZT_IOV_MAX 8
 
 /* Inputs, set by user space through rodata before load. */
@@ -70,12 +71,13 @@ static __always_inline void tuple_read(struct zt_conn_tuple *t, struct sock *sk)
 	t->family = family;
 	t->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	t->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	/* explicit sizes: BPF_CORE_READ_INTO on an array copies one element */
 	if (family == AF_INET) {
-		BPF_CORE_READ_INTO(t->local_addr, sk, __sk_common.skc_rcv_saddr);
-		BPF_CORE_READ_INTO(t->remote_addr, sk, __sk_common.skc_daddr);
+		bpf_core_read(t->local_addr, 4, &sk->__sk_common.skc_rcv_saddr);
+		bpf_core_read(t->remote_addr, 4, &sk->__sk_common.skc_daddr);
 	} else {
-		BPF_CORE_READ_INTO(t->local_addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(t->remote_addr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		bpf_core_read(t->local_addr, 16, &sk->__sk_common.skc_v6_rcv_saddr);
+		bpf_core_read(t->remote_addr, 16, &sk->__sk_common.skc_v6_daddr);
 	}
 }
 
@@ -156,6 +158,9 @@ static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *c
 		return 0;
 	if (ctx->protocol != IPPROTO_TCP ||
 	    (ctx->family != AF_INET && ctx->family != AF_INET6))
+		return 0;
+	/* a peek is read again later: reporting it would count bytes twice */
+	if (dir == ZT_DIR_INGRESS && (ctx->flags & MSG_PEEK))
 		return 0;
 	if (!args->sk) {
 		args->sk = (__u64)ctx->sk;

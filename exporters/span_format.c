@@ -103,8 +103,9 @@ void span_format_pretty(char *out, size_t out_len, const struct span *s)
 		 status, (unsigned long long)(dur_us / 1000), (unsigned long long)(dur_us % 1000),
 		 s->client.address, s->client.port, s->server.address, s->server.port,
 		 (unsigned long long)s->req_body_size, (unsigned long long)s->resp_body_size);
-	/* method and path come off the wire: no terminal escape sequences */
+	/* method and path come off the wire: nothing a terminal would act on
+	 * (C0, DEL, and C1 whether raw or UTF-8 encoded), so printable ASCII only */
 	for (char *p = out; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
 			*p = '?';
 }

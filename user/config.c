@@ -60,30 +60,29 @@ struct config_option {
 /* The one list of flags: parsing and usage both read it. */
 static const struct config_option config_options[] = {
 	{ "output", 0, "jsonl|pretty",
-	  "span format: one JSON object per line, or human-readable (also: auto)",
-	  "pretty on a terminal, jsonl otherwise", OPT_OUTPUT },
-	{ "capture-bytes", 0, "N",
-	  "payload bytes copied per syscall, 1..4096", "512",
-	  OPT_CAPTURE_BYTES },
+	  "jsonl: one JSON object per line; pretty: for humans",
+	  "pretty on a terminal, else jsonl", OPT_OUTPUT },
+	{ "capture-bytes", 0, "N", "payload bytes copied per syscall, 1..4096",
+	  "512", OPT_CAPTURE_BYTES },
 	{ "ringbuf-size", 0, "SIZE",
-	  "ring buffer size: a power of two, 64K..1G (K, M, G suffixes)",
-	  "16M", OPT_RINGBUF_SIZE },
+	  "ring buffer size, power of two 64K..1G (K/M/G suffixes)", "16M",
+	  OPT_RINGBUF_SIZE },
 	{ "pid", 'p', "PID",
-	  "trace only this process id, 1..4194304; repeatable up to 64",
-	  "all processes", OPT_PID },
+	  "trace only this process, 1..4194304; repeatable (64 max)", "all",
+	  OPT_PID },
 	{ "comm", 0, "NAME",
-	  "trace only processes with this exact name, 1..15 characters",
-	  "any name", OPT_COMM },
+	  "trace only this exact process name, 1..15 characters", "any",
+	  OPT_COMM },
 	{ "port", 0, "PORT",
-	  "trace only this local or remote TCP port, 1..65535; repeatable up to 64",
-	  "all ports", OPT_PORT },
+	  "trace only this local or remote port, 1..65535; repeatable (64 max)",
+	  "all", OPT_PORT },
 	{ "stats-interval", 0, "SECONDS",
-	  "seconds between statistics reports, > 0 and <= 86400, decimals allowed",
+	  "seconds between statistics reports, 0 < s <= 86400, decimals ok",
 	  "5", OPT_STATS_INTERVAL },
-	{ "max-conns", 0, "N",
-	  "connections tracked at once, 16..1048576", "16384", OPT_MAX_CONNS },
+	{ "max-conns", 0, "N", "connections tracked at once, 16..1048576",
+	  "16384", OPT_MAX_CONNS },
 	{ "idle-timeout", 0, "SECONDS",
-	  "forget a connection idle this long, > 0 and <= 86400, decimals allowed",
+	  "forget a connection idle this long, 0 < s <= 86400, decimals ok",
 	  "300", OPT_IDLE_TIMEOUT },
 	{ "verbose", 'v', NULL, "print libbpf messages", "off", OPT_VERBOSE },
 	{ "help", 'h', NULL, "print this help and exit", NULL, OPT_HELP },
@@ -453,9 +452,9 @@ void config_usage(FILE *out, const char *prog)
 			snprintf(flag, sizeof(flag), "    --%s%s%s", o->name,
 				 o->value ? " " : "", o->value ? o->value : "");
 		if (o->def)
-			fprintf(out, "  %-26s %s (default: %s)\n", flag,
+			fprintf(out, "  %-28s %s (default: %s)\n", flag,
 				o->help, o->def);
 		else
-			fprintf(out, "  %-26s %s\n", flag, o->help);
+			fprintf(out, "  %-28s %s\n", flag, o->help);
 	}
 }

@@ -28,6 +28,8 @@ static void route_put(struct route_out *w, const char *s, size_t n)
 
 	if (n > room)
 		n = room;
+	if (n == 0)
+		return; /* s may be NULL for an empty input */
 	memcpy(w->buf + w->len, s, n);
 	w->len += n;
 }

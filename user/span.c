@@ -60,7 +60,8 @@ int span_build(struct span *s, const struct http1_exchange *ex, const struct spa
 	s->msg_flags = ex->req.flags;
 	s->version_minor = ex->req.version_minor;
 	if (ex->has_response) {
-		s->has_status = 1;
+		/* 0: the status line itself was never captured */
+		s->has_status = ex->resp.status != 0;
 		s->status = ex->resp.status;
 		s->resp_body_size = ex->resp.body_size;
 		s->msg_flags |= ex->resp.flags;

@@ -88,8 +88,9 @@ static void conn_finish(struct tracer *t, struct conn *c, uint64_t tag)
 {
 	struct exchange_ctx x = { t, c };
 
-	http1_conn_close(&c->http, tag, on_exchange, &x);
+	/* close resets the parser: collect its counters first */
 	t->stats.pipeline_drops += c->http.pipeline_drops;
+	http1_conn_close(&c->http, tag, on_exchange, &x);
 }
 
 static void on_evict(void *ctx, struct conn *c)
@@ -141,8 +142,8 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 {
 	struct conn *c = conn_for_event(t, e);
 	struct exchange_ctx x = { t, c };
+	uint64_t tag, requests_before;
 	enum http1_side side;
-	uint64_t tag;
 
 	if (c->role == ZT_ROLE_UNKNOWN)
 		c->role = role_resolve(t, e, payload);
@@ -156,8 +157,7 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		side = e->dir == ZT_DIR_EGRESS ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
 	/* a read "sees" bytes when it returns, a write when it is called */
 	tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
-	if (side == HTTP1_SIDE_REQUEST)
-		conn_feed_record(c, tag, e->tid);
+	requests_before = c->http.pending_count + c->http.pipeline_drops;
 
 	if (e->flags & ZT_F_CONTINUATION) {
 		t->stats.continuations++;
@@ -168,6 +168,11 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		t->stats.parse_misses += http1_conn_feed(&c->http, side, payload, e->cap_len,
 							 (uint64_t)e->bytes, tag, on_exchange, &x);
 	}
+	/* only feeds that began a request name its thread: a long body's
+	 * continuations must not push that record out of the ring */
+	if (side == HTTP1_SIDE_REQUEST &&
+	    c->http.pending_count + c->http.pipeline_drops != requests_before)
+		conn_feed_record(c, tag, e->tid);
 }
 
 static void handle_close(struct tracer *t, const struct zt_event *e)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # SPDX-License-Identifier: MIT
 # Shared helpers for the zerotrace integration tests. Sourced by every test_*.sh.
 #
@@ -27,6 +28,11 @@ _ZT_PIDS=()
 _ZT_HOOKS=()
 _ZT_FAILED=0
 export ZT_SPANS PYTHONPATH="$ZT_LIB_DIR${PYTHONPATH:+:$PYTHONPATH}"
+
+ZT_EXEC_DFL='import os, signal, sys
+for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ):
+    signal.signal(s, signal.SIG_DFL)
+os.execv(sys.argv[1], sys.argv[1:])'
 
 log() { printf '[%s %s] %s\n' "$TEST_NAME" "$(date +%T.%3N)" "$*"; }
 
@@ -109,8 +115,8 @@ zt_dump() {
 	for f in "$TMP"/*.spans.jsonl; do
 		[ -e "$f" ] || continue
 		n=$(wc -l <"$f")
-		echo "---- spans ($f, $n lines; first 40 shown):"
-		head -n 40 "$f" | cut -c1-1500
+		echo "---- spans ($f, $n lines; first 5 shown raw):"
+		head -n 5 "$f" | cut -c1-1500
 	done
 	echo "----"
 }
@@ -181,7 +187,11 @@ zt_agent_start() {
 	ZT_AGENT_ERR=$TMP/$tag.agent.err
 	export ZT_SPANS
 	log "agent: $ZT_BIN --output jsonl $*"
-	"$ZT_BIN" --output jsonl "$@" >"$ZT_SPANS" 2>"$ZT_AGENT_ERR" &
+	# A background job of a non-interactive shell starts with SIGINT and SIGQUIT
+	# ignored (and python would leave SIGPIPE, SIGXFSZ ignored); reset them
+	# to the default (exec keeps the pid) so the agent starts as
+	# from a terminal.
+	"$PY" -c "$ZT_EXEC_DFL" "$ZT_BIN" --output jsonl "$@" >"$ZT_SPANS" 2>"$ZT_AGENT_ERR" &
 	AGENT_PID=$!
 	AGENT_STATUS=""
 	for ((i = 0; i < 300; i++)); do

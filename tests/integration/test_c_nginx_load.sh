@@ -46,8 +46,11 @@ EOF
 zt_bg nginx /usr/sbin/nginx -c "$TMP/nginx.conf" -p "$TMP"
 NGINX_PID=$ZT_LAST_PID
 zt_wait_port 127.0.0.1 "$PORT" 10
-sleep 0.3
-WORKERS=$(ps -o pid= --ppid "$NGINX_PID" | tr -s ' \n' ' ')
+for ((i = 0; i < 50; i++)); do
+	WORKERS=$(ps -o pid= --ppid "$NGINX_PID" | tr -s ' \n' ' ')
+	[ "$(wc -w <<<"$WORKERS")" -ge 2 ] && break
+	sleep 0.1
+done
 # stopped after the master (which stops them itself), only if they outlive it
 zt_on_cleanup "for w in $WORKERS; do zt_alive \$w && kill -KILL \$w; done"
 [ "$(wc -w <<<"$WORKERS")" -eq 2 ] || zt_fail "expected 2 nginx workers, found '$WORKERS': $(cat "$TMP/logs/error.log" "$TMP/nginx.err")"

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# (h) lifecycle: the BPF programs and links the agent adds (bpftool -j
-# prog/link show, before vs after ready) are gone after SIGINT (exit status 0)
-# and, for a second run, at most 2 s after kill -9.
+# (h) lifecycle: the BPF programs and links the agent holds (ids from its
+# /proc fdinfo, else bpftool -j prog/link show before vs after ready) are gone
+# (bpftool) after SIGINT (exit status 0) and, for a second run, at most 2 s
+# after kill -9. Matching is by id: BPF ids are never reused while the
+# machine is up, and other BPF users (another agent) are not counted.
 . "$(dirname "$0")/lib.sh"
 zt_init
 command -v bpftool >/dev/null || zt_fail "bpftool not installed"
@@ -21,37 +23,55 @@ json.dump({"progs": progs, "links": links}, open(sys.argv[1], "w"))
 EOF
 }
 
-# added BEFORE DURING OUT: what DURING has that BEFORE had not -> OUT
+# added BEFORE DURING PID OUT: the programs and links the agent PID holds
+# (prog_id/link_id in /proc/PID/fdinfo: exact even if another BPF user starts
+# meanwhile); if it holds none, what DURING has that BEFORE had not.
 added() {
 	"$PY" - "$@" <<'EOF'
-import json, sys
+import glob, json, sys
 b, d = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-out = {k: {i: v for i, v in d[k].items() if i not in b[k]} for k in ("progs", "links")}
-json.dump(out, open(sys.argv[3], "w"))
-print("%d programs (%s), %d links" % (len(out["progs"]), ", ".join(sorted(set(out["progs"].values()))), len(out["links"])))
+own = {"progs": set(), "links": set()}
+for f in glob.glob("/proc/%s/fdinfo/*" % sys.argv[3]):
+    try:
+        for line in open(f):
+            k, _, v = line.partition(":")
+            if k == "prog_id":
+                own["progs"].add(v.strip())
+            elif k == "link_id":
+                own["links"].add(v.strip())
+    except OSError:
+        pass
+out = {}
+for k in ("progs", "links"):
+    new = {i: v for i, v in d[k].items() if i not in b[k]}
+    mine = {i: d[k].get(i, "?") for i in own[k]}
+    out[k] = mine if mine else new
+    if set(new) - set(mine) and mine:
+        print("note: %s added meanwhile by someone else: %s" % (k, sorted(set(new) - set(mine))), file=sys.stderr)
+json.dump(out, open(sys.argv[4], "w"))
+print("%d programs (%s), %d links (%s)" % (len(out["progs"]), ", ".join(sorted(set(out["progs"].values()))),
+      len(out["links"]), ", ".join(sorted(set(out["links"].values())))))
 EOF
 }
 
-# remaining ADDED NOW: prints what of ADDED still exists (by id, or by program name); rc 1 if any
+# remaining ADDED NOW: prints what of ADDED still exists (by id); rc 1 if any
 remaining() {
 	"$PY" - "$@" <<'EOF'
 import json, sys
 a, n = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
-names = {v for v in a["progs"].values()}
 left_p = {i: v for i, v in n["progs"].items() if i in a["progs"]}
 left_l = {i: v for i, v in n["links"].items() if i in a["links"]}
-new_same_name = {i: v for i, v in n["progs"].items() if v in names and i not in a["progs"]}
-if left_p or left_l or new_same_name:
-    print("still present: programs %s; links %s; other programs with the agent's names %s"
-          % (left_p, left_l, new_same_name))
+if left_p or left_l:
+    print("still present: %d programs %s; %d links %s" % (len(left_p), left_p, len(left_l), left_l))
     sys.exit(1)
 EOF
 }
 
 # wait_gone ADDED SECONDS: poll until nothing of ADDED is left
 wait_gone() {
-	local i
-	for ((i = 0; i <= $2 * 10; i++)); do
+	local end=$(($(date +%s%N) + $2 * 1000000000)) last=0
+	while [ "$last" -eq 0 ]; do
+		[ "$(date +%s%N)" -ge "$end" ] && last=1 # one more look at the deadline
 		snapshot "$TMP/now.json"
 		remaining "$1" "$TMP/now.json" >"$TMP/remaining.txt" && return 0
 		sleep 0.1
@@ -65,7 +85,7 @@ PORT=$(zt_free_port 4)
 snapshot "$TMP/before1.json"
 zt_agent_start --tag sigint --port "$PORT"
 snapshot "$TMP/during1.json"
-log "run 1 added: $(added "$TMP/before1.json" "$TMP/during1.json" "$TMP/added1.json")"
+log "run 1 added: $(added "$TMP/before1.json" "$TMP/during1.json" "$AGENT_PID" "$TMP/added1.json")"
 "$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); sys.exit(0 if a["progs"] else 1)' "$TMP/added1.json" ||
 	zt_fail "no BPF program was added by the running agent (bpftool prog show before/after ready)"
 zt_agent_stop INT 20 # asserts exit status 0 and the final line
@@ -77,7 +97,7 @@ log "run 1: everything the agent added is gone after SIGINT"
 snapshot "$TMP/before2.json"
 zt_agent_start --tag sigkill --port "$PORT"
 snapshot "$TMP/during2.json"
-log "run 2 added: $(added "$TMP/before2.json" "$TMP/during2.json" "$TMP/added2.json")"
+log "run 2 added: $(added "$TMP/before2.json" "$TMP/during2.json" "$AGENT_PID" "$TMP/added2.json")"
 KPID=$AGENT_PID
 kill -KILL "$KPID"
 wait "$KPID" 2>/dev/null

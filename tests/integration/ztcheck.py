@@ -145,9 +145,9 @@ def load(path=None, allow_no_response=False):
         except ValueError as e:
             FAILS.append("line %d is not JSON (%s): %.200s" % (n, e, line))
             continue
+        validate(s, "line %d" % n, allow_no_response)
         if isinstance(s, dict):
             s["_line"] = n
-        validate(s, "line %d" % n, allow_no_response)
         spans.append(s)
     _LOADED[path] = spans
     return spans

@@ -2,6 +2,7 @@
 /* exporters/json.c: escaping, strict UTF-8, numbers and overflow. */
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "json.h"

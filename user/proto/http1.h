@@ -19,7 +19,7 @@
 #define HTTP1_TARGET_MAX 512
 #define HTTP1_HOST_MAX 128
 #define HTTP1_LINE_MAX 1024 /* longer lines are kept truncated */
-#define HTTP1_PIPELINE_MAX 32 /* requests awaiting a response, per connection */
+#define HTTP1_PIPELINE_MAX 8 /* requests awaiting a response, per connection */
 
 enum http1_side {
 	HTTP1_SIDE_REQUEST = 0,  /* bytes sent by the client */
@@ -32,7 +32,12 @@ enum http1_proto {
 	HTTP1_PROTO_OTHER = 2,   /* first bytes were not HTTP/1.x: ignored from now on */
 };
 
-/* Message flags */
+/*
+ * Message flags. After HEAD_TRUNCATED or FRAMING_LOST the message's further
+ * bytes (the gap that lost the framing included) are counted in body_size
+ * but not parsed; it ends when the other side sends, when a later feed on
+ * its side starts with a new message, or at close.
+ */
 #define HTTP1_MSG_HEAD_TRUNCATED 0x01  /* part of the head was never captured */
 #define HTTP1_MSG_TARGET_TRUNCATED 0x02 /* request-target longer than HTTP1_TARGET_MAX-1 */
 #define HTTP1_MSG_CHUNKED 0x04
@@ -47,7 +52,7 @@ struct http1_request {
 	uint64_t body_size;  /* decoded body bytes (chunked: payload only) */
 	uint32_t flags;      /* HTTP1_MSG_* */
 	uint8_t version_minor; /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
-	char method[HTTP1_METHOD_MAX];
+	char method[HTTP1_METHOD_MAX]; /* "" when a gap hid the request line */
 	char target[HTTP1_TARGET_MAX]; /* as on the wire, NUL-terminated */
 	char host[HTTP1_HOST_MAX];     /* Host header value, "" when absent */
 };
@@ -57,7 +62,8 @@ struct http1_response {
 	uint64_t end_tag;
 	uint64_t body_size;
 	uint32_t flags;
-	uint16_t status;       /* final status; 1xx responses are skipped, never reported */
+	uint16_t status;       /* final status; 1xx responses are skipped, never
+				* reported; 0 when a gap hid the status line */
 	uint8_t version_minor;
 };
 
@@ -70,29 +76,37 @@ struct http1_exchange {
 typedef void (*http1_exchange_cb)(void *ctx, const struct http1_exchange *ex);
 
 /* Internal per-direction state; callers never touch it. */
+#define HTTP1_LINE_TAIL 16 /* end of an over-long line, where the version is */
+
 struct http1_stream {
-	uint8_t state;
-	uint8_t line_truncated;
-	uint16_t line_len;
-	uint32_t flags;
-	uint64_t remaining; /* body or chunk bytes still expected */
+	uint64_t start_tag;      /* tag of the open message's first byte */
+	uint64_t last_tag;       /* tag of the latest feed on this side */
+	uint64_t remaining;      /* body or chunk bytes still expected */
 	uint64_t body_size;
 	uint64_t content_length;
-	uint8_t has_content_length;
-	uint8_t chunked;
-	uint8_t conn_close;
-	uint8_t upgrade;
-	uint8_t in_message;
-	uint8_t version_minor;
+	uint32_t flags;          /* HTTP1_MSG_* of the open message */
+	uint32_t line_over;      /* bytes of the current line that did not fit */
+	uint32_t orphans;        /* response side: responses owed to dropped requests */
+	uint16_t line_len;
 	uint16_t status;
-	uint64_t start_tag;
+	uint8_t state;
+	uint8_t in_message;      /* a message is open and will be reported */
+	uint8_t paired;          /* request: owns the newest pending slot;
+				  * response: answers the oldest pending request */
+	uint8_t version_minor;
+	uint8_t has_content_length;
+	uint8_t has_transfer_encoding;
+	uint8_t chunked;         /* the last transfer coding is chunked */
+	uint8_t tunnel;          /* response: the connection leaves HTTP after it */
+	char line_tail[HTTP1_LINE_TAIL];
 	char line[HTTP1_LINE_MAX];
 };
 
 struct http1_conn {
 	struct http1_stream req_stream;
 	struct http1_stream resp_stream;
-	/* requests whose head was parsed, oldest first (ring of HTTP1_PIPELINE_MAX) */
+	/* requests whose request line was parsed, oldest first (ring of
+	 * HTTP1_PIPELINE_MAX); the newest may still be arriving */
 	struct http1_request pending[HTTP1_PIPELINE_MAX];
 	uint32_t pending_head;  /* index of the oldest */
 	uint32_t pending_count; /* includes the request still being received */
@@ -122,12 +136,16 @@ unsigned int http1_conn_feed_gap(struct http1_conn *c, enum http1_side side,
 				 http1_exchange_cb cb, void *ctx);
 
 /* The connection ended: finish close-delimited responses and report
- * requests that never got one (has_response = 0). */
+ * requests that never got one (has_response = 0). Messages still open end
+ * with the last feed of their side (end_tag), not with `tag`. Then the
+ * conn is reset to its init state, counters included: read misses and
+ * pipeline_drops before closing. */
 void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 		      void *ctx);
 
 /* Cheap test on the first bytes of a stream: 1 if they can start an
- * HTTP/1.x request (method token + space) or response ("HTTP/1."). */
+ * HTTP/1.x request (method token + space) or response ("HTTP/1."). Bytes
+ * too few to decide give 1 when they are a valid prefix; len 0 gives 0. */
 int http1_looks_like_request(const uint8_t *buf, size_t len);
 int http1_looks_like_response(const uint8_t *buf, size_t len);
 

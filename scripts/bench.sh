@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# Overhead benchmark (`make bench`): nginx (1 worker, static 1 KB file) on
+# loopback under `wrk -t2 -c16 -d10s --latency`, first untraced, then with
+# zerotrace attached (--port of nginx, spans to a file). Prints req/s, p99
+# latency, their traced/untraced ratios, agent events/s and ring-buffer drops.
+#
+#   scripts/bench.sh                      # as root
+#   BENCH_DURATION=5 ZT_BIN=build/zerotrace scripts/bench.sh
+#   BENCH_RECHECK=1 scripts/bench.sh      # one more untraced run after the agent
+#                                         # stopped: shows how noisy the machine is
+#
+# Everything it starts is stopped by pid on exit; its temp dir is removed
+# unless BENCH_KEEP=1.
+set -u -o pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+ZT_BIN=${ZT_BIN:-$ROOT/build/zerotrace}
+DURATION=${BENCH_DURATION:-10}
+THREADS=2
+CONNS=16
+PY=/usr/bin/python3
+
+die() {
+	echo "bench: $*" >&2
+	exit 1
+}
+[ "$(id -u)" -eq 0 ] || die "must run as root (the agent loads BPF programs)"
+[ -x "$ZT_BIN" ] || die "$ZT_BIN not built (make build/zerotrace)"
+[ -x /usr/sbin/nginx ] || die "/usr/sbin/nginx missing (scripts/install-deps.sh)"
+command -v wrk >/dev/null || die "wrk missing (scripts/install-deps.sh)"
+
+TMP=$(mktemp -d /tmp/zt-bench.XXXXXX)
+chmod 755 "$TMP"
+NGINX_PID=""
+AGENT_PID=""
+WORKERS=""
+
+alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$1/stat" 2>/dev/null; }
+stop_pid() { # PID SIGNAL SECONDS
+	local i
+	[ -n "$1" ] && alive "$1" || return 0
+	kill "-$2" "$1" 2>/dev/null
+	for ((i = 0; i < $3 * 10; i++)); do
+		alive "$1" || break
+		sleep 0.1
+	done
+	alive "$1" && kill -KILL "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+cleanup() {
+	local rc=$? w
+	trap - EXIT INT TERM
+	stop_pid "$AGENT_PID" INT 15
+	stop_pid "$NGINX_PID" TERM 5
+	for w in $WORKERS; do alive "$w" && kill -KILL "$w" 2>/dev/null; done
+	if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
+		echo "bench: files kept in $TMP" >&2
+	else
+		rm -rf "$TMP"
+	fi
+	exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir -p "$TMP/www" "$TMP/tmp" "$TMP/logs"
+head -c 1024 /dev/urandom >"$TMP/www/file1k"
+cat >"$TMP/nginx.conf" <<EOF
+user root root;
+worker_processes 1;
+master_process on;
+daemon off;
+pid $TMP/nginx.pid;
+error_log $TMP/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $TMP/tmp/body;
+    proxy_temp_path $TMP/tmp/proxy;
+    fastcgi_temp_path $TMP/tmp/fastcgi;
+    uwsgi_temp_path $TMP/tmp/uwsgi;
+    scgi_temp_path $TMP/tmp/scgi;
+    server {
+        listen 127.0.0.1:$PORT;
+        root $TMP/www;
+        location / { }
+    }
+}
+EOF
+# wrk's own exact numbers, from its Lua done hook (latency in microseconds)
+cat >"$TMP/report.lua" <<'EOF'
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("ZT_WRK requests=%d duration_us=%d p50_us=%d p99_us=%d errors=%d\n",
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(99),
+    e.connect + e.read + e.write + e.status + e.timeout))
+end
+EOF
+
+/usr/sbin/nginx -c "$TMP/nginx.conf" -p "$TMP" >"$TMP/nginx.out" 2>&1 &
+NGINX_PID=$!
+for ((i = 0; i < 100; i++)); do
+	curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$PORT/file1k" && break
+	alive "$NGINX_PID" || die "nginx exited: $(cat "$TMP/nginx.out" "$TMP/logs/error.log" 2>/dev/null)"
+	sleep 0.1
+done
+WORKERS=$(ps -o pid= --ppid "$NGINX_PID" | tr -s ' \n' ' ')
+URL="http://127.0.0.1:$PORT/file1k"
+
+run_wrk() { # LABEL
+	timeout $((DURATION + 30)) wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency -s "$TMP/report.lua" "$URL" \
+		>"$TMP/wrk.$1.out" 2>&1 || die "wrk ($1) failed: $(cat "$TMP/wrk.$1.out")"
+	grep -q '^ZT_WRK ' "$TMP/wrk.$1.out" || die "wrk ($1) printed no summary: $(cat "$TMP/wrk.$1.out")"
+}
+
+echo "bench: nginx 1 worker on 127.0.0.1:$PORT, 1 KB file; wrk -t$THREADS -c$CONNS -d${DURATION}s --latency" >&2
+timeout 10 wrk -t1 -c4 -d1s "$URL" >/dev/null 2>&1 # warm-up, not measured
+echo "bench: untraced run..." >&2
+run_wrk untraced
+
+echo "bench: starting agent..." >&2
+# background jobs start with SIGINT ignored: reset it (exec keeps the pid)
+"$PY" -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ)]; os.execv(sys.argv[1], sys.argv[1:])' \
+	"$ZT_BIN" --output jsonl --port "$PORT" >"$TMP/spans.jsonl" 2>"$TMP/agent.err" &
+AGENT_PID=$!
+for ((i = 0; i < 300; i++)); do
+	grep -q "^zerotrace: ready" "$TMP/agent.err" 2>/dev/null && break
+	alive "$AGENT_PID" || die "agent exited before ready: $(cat "$TMP/agent.err")"
+	sleep 0.1
+done
+grep -q '^zerotrace: ready' "$TMP/agent.err" || die "agent not ready after 30 s: $(cat "$TMP/agent.err")"
+echo "bench: traced run..." >&2
+run_wrk traced
+
+kill -INT "$AGENT_PID"
+for ((i = 0; i < 300; i++)); do
+	alive "$AGENT_PID" || break
+	sleep 0.1
+done
+alive "$AGENT_PID" && die "agent still running 30 s after SIGINT"
+wait "$AGENT_PID"
+AGENT_RC=$?
+AGENT_PID=""
+FINAL=$(grep '^zerotrace: final ' "$TMP/agent.err" | tail -n 1)
+[ "$AGENT_RC" -eq 0 ] || echo "bench: WARNING: agent exit status $AGENT_RC" >&2
+[ -n "$FINAL" ] || die "agent printed no final stats line: $(tail -n 20 "$TMP/agent.err")"
+SPANS=$(wc -l <"$TMP/spans.jsonl")
+if [ "${BENCH_RECHECK:-0}" = 1 ]; then
+	echo "bench: untraced re-check run..." >&2
+	run_wrk recheck
+fi
+
+echo "---- wrk untraced:"
+cat "$TMP/wrk.untraced.out"
+echo "---- wrk traced:"
+cat "$TMP/wrk.traced.out"
+echo "---- agent: $FINAL"
+echo "----"
+"$PY" - "$TMP/wrk.untraced.out" "$TMP/wrk.traced.out" "$FINAL" "$SPANS" "$TMP/wrk.recheck.out" <<'EOF'
+import os, re, sys
+def wrk(path):
+    m = re.search(r"^ZT_WRK (.*)$", open(path).read(), re.M)
+    return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
+u, t = wrk(sys.argv[1]), wrk(sys.argv[2])
+final = dict(kv.split("=") for kv in sys.argv[3].split()[2:])
+spans = int(sys.argv[4])
+ur = u["requests"] / (u["duration_us"] / 1e6)
+tr = t["requests"] / (t["duration_us"] / 1e6)
+tsec = t["duration_us"] / 1e6
+events = int(final.get("events", 0))
+print("untraced req/s:        %10.0f" % ur)
+print("traced req/s:          %10.0f" % tr)
+print("throughput ratio:      %10.3f  (traced/untraced)" % (tr / ur))
+print("untraced p99 latency:  %10.3f ms" % (u["p99_us"] / 1000))
+print("traced p99 latency:    %10.3f ms" % (t["p99_us"] / 1000))
+print("p99 latency ratio:     %10.3f  (traced/untraced)" % (t["p99_us"] / max(u["p99_us"], 1)))
+print("agent events/s:        %10.0f  (%d events / %.2f s traced)" % (events / tsec, events, tsec))
+print("ringbuf drops:         %10s" % final.get("ringbuf_drops", "?"))
+print("parse misses:          %10s" % final.get("parse_misses", "?"))
+print("spans written:         %10d  (wrk counted %d requests traced; expect ~2 spans each)" % (spans, t["requests"]))
+print("wrk errors:            %10d untraced, %d traced" % (u["errors"], t["errors"]))
+if os.path.exists(sys.argv[5]):
+    r = wrk(sys.argv[5])
+    rr = r["requests"] / (r["duration_us"] / 1e6)
+    print("re-check untraced:     %10.0f req/s, p99 %.3f ms (noise: %.3f of the first untraced run)"
+          % (rr, r["p99_us"] / 1000, rr / ur))
+EOF

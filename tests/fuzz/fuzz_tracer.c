@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fuzzes the whole user-space pipeline: ring-buffer records in, spans out.
+ * One tracer per input (max_conns 64, so evictions happen), fed a sequence
+ * of records cut from the input. Each step's first byte picks its kind:
+ *   raw     - header and payload bytes taken as they are (any size, any
+ *             cap_len): the record validation must hold;
+ *   data    - a well-formed DATA record whose fields come from a few input
+ *             bytes and whose payload is input bytes or a slice of a known
+ *             HTTP/1.x message (random bytes rarely spell one);
+ *   close, connect/accept, tick - the other events and the periodic work.
+ * Every record is malloc'd to its exact size, so ASan sees any read past it.
+ *
+ * Checks, per span: kind is SERVER or CLIENT, end >= start, strings are
+ * terminated inside their arrays, no status means no response fields, the
+ * peer is the client (SERVER) or the server (CLIENT), ids are non-zero, the
+ * JSON line fits the daemon's 16 KiB line and the pretty line holds no
+ * control byte. Per record: conns tracked <= max_conns, spans counted ==
+ * spans delivered, every record counted.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "events.h"
+#include "json.h"
+#include "span_format.h"
+#include "tracer.h"
+
+#define FZT_MAX_CONNS 64
+#define FZT_CONN_IDS 80 /* more ids than slots: the table fills and evicts */
+#define FZT_PID 4194304u /* PID_MAX_LIMIT: no such process, no /proc hits */
+#define FZT_TS_MASK ((1ULL << 62) - 1)
+
+#define FZT_CHECK(cond)                                                        \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
+	} while (0)
+
+/* Messages and fragments the parser must handle; slices of them too. */
+static const char *const fzt_snippets[] = {
+	"GET /a?token=s HTTP/1.1\r\nHost: x\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+	"POST /items/42 HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789",
+	"POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nT: v\r\n\r\n",
+	"HTTP/1.0 200 OK\r\n\r\nbody until close",
+	"HTTP/1.1 204 No Content\r\n\r\n",
+	"HTTP/1.1 304 Not Modified\r\nContent-Length: 99\r\n\r\n",
+	"HEAD /h HTTP/1.1\r\n\r\n",
+	"HTTP/1.1 100 Continue\r\n\r\n",
+	"PUT /u HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\nabc",
+	"CONNECT example.test:443 HTTP/1.1\r\n\r\n",
+	"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n",
+	"GET http://h:8080/p/3f2504e0-4f89-11d3-9a0c-0305e82c3301?password=p#f HTTP/1.1\r\n\r\n",
+	"GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\nGET /3 HTTP/1.1\r\n\r\n",
+	"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 404 NF\r\nContent-Length: 1\r\n\r\nx",
+	"HTTP/1.1 500 E\r\nContent-Length: 1, 1\r\nConnection: close\r\n\r\n!",
+	"HTTP/1.1 200 OK\r\nContent-Length: 12\r\nContent-Length: 13\r\n\r\n",
+	"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+	"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03",
+	"\r\n\r\n",
+	"0\r\n\r\n",
+	"GET /\x1b[2J\"\\\xff\xc3\xa9 HTTP/1.1\r\n\r\n",
+};
+
+#define FZT_N_SNIPPETS (sizeof(fzt_snippets) / sizeof(fzt_snippets[0]))
+
+struct fzt_input {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t fzt_u8(struct fzt_input *in)
+{
+	uint8_t v = 0;
+
+	if (in->n) {
+		v = in->p[0];
+		in->p++;
+		in->n--;
+	}
+	return v;
+}
+
+static uint16_t fzt_u16(struct fzt_input *in)
+{
+	uint16_t lo = fzt_u8(in);
+
+	return (uint16_t)(lo | (uint16_t)fzt_u8(in) << 8);
+}
+
+/* Up to want bytes of input, fewer at its end. */
+static size_t fzt_take(struct fzt_input *in, uint8_t *out, size_t want)
+{
+	size_t n = want < in->n ? want : in->n;
+
+	memcpy(out, in->p, n);
+	in->p += n;
+	in->n -= n;
+	return n;
+}
+
+struct fzt_state {
+	struct tracer *t;
+	uint64_t events;
+	uint64_t spans_seen;
+	uint64_t now;
+	uint64_t max_ts; /* newest timestamp any record carried */
+};
+
+static int fzt_terminated(const char *s, size_t cap)
+{
+	return memchr(s, '\0', cap) != NULL;
+}
+
+static int fzt_nonzero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 1;
+	return 0;
+}
+
+static int fzt_same_endpoint(const struct span_endpoint *a, const struct span_endpoint *b)
+{
+	return a->port == b->port && strcmp(a->address, b->address) == 0;
+}
+
+static void fzt_check_span(void *ctx, const struct span *s)
+{
+	static char line[16384];
+	char pretty[2048];
+	struct fzt_state *st = ctx;
+	struct json_buf b;
+
+	st->spans_seen++;
+	FZT_CHECK(s->kind == SPAN_KIND_SERVER || s->kind == SPAN_KIND_CLIENT);
+	FZT_CHECK(s->end_unix_ns >= s->start_unix_ns);
+	FZT_CHECK(s->pid == FZT_PID || s->pid == FZT_PID + 1);
+	FZT_CHECK(fzt_nonzero(s->trace_id, sizeof(s->trace_id)));
+	FZT_CHECK(fzt_nonzero(s->span_id, sizeof(s->span_id)));
+	FZT_CHECK(!s->has_parent);
+	FZT_CHECK(fzt_terminated(s->method, sizeof(s->method)));
+	FZT_CHECK(fzt_terminated(s->path, sizeof(s->path)));
+	FZT_CHECK(fzt_terminated(s->query, sizeof(s->query)));
+	FZT_CHECK(fzt_terminated(s->route, sizeof(s->route)));
+	FZT_CHECK(fzt_terminated(s->exe_name, sizeof(s->exe_name)));
+	FZT_CHECK(fzt_terminated(s->service_name, sizeof(s->service_name)));
+	FZT_CHECK(fzt_terminated(s->server.address, sizeof(s->server.address)));
+	FZT_CHECK(fzt_terminated(s->client.address, sizeof(s->client.address)));
+	FZT_CHECK(fzt_terminated(s->peer.address, sizeof(s->peer.address)));
+	FZT_CHECK(s->has_query || s->query[0] == '\0');
+	FZT_CHECK(!strchr(s->path, '?'));
+	if (!s->has_status)
+		FZT_CHECK(s->status == 0 && s->resp_body_size == 0);
+	else
+		FZT_CHECK(s->status == 0 || (s->status >= 100 && s->status <= 999));
+	if (s->kind == SPAN_KIND_SERVER)
+		FZT_CHECK(fzt_same_endpoint(&s->peer, &s->client));
+	else
+		FZT_CHECK(fzt_same_endpoint(&s->peer, &s->server));
+
+	json_buf_init(&b, line, sizeof(line));
+	span_format_jsonl(&b, s);
+	FZT_CHECK(!b.overflow);
+	FZT_CHECK(b.len == strlen(line));
+	FZT_CHECK(line[0] == '{' && line[b.len - 1] == '}');
+
+	span_format_pretty(pretty, sizeof(pretty), s);
+	for (const char *p = pretty; *p; p++)
+		FZT_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+}
+
+/* Hands one record of exactly `size` bytes to the tracer, then checks the
+ * tracer-wide invariants. */
+static void fzt_deliver(struct fzt_state *st, const void *rec, size_t size)
+{
+	void *copy = malloc(size ? size : 1);
+	struct tracer_stats ts;
+
+	FZT_CHECK(copy);
+	memcpy(copy, rec, size);
+	if (size >= sizeof(struct zt_event)) {
+		const struct zt_event *e = rec;
+
+		if (e->ts_exit_ns > st->max_ts)
+			st->max_ts = e->ts_exit_ns;
+	}
+	FZT_CHECK(tracer_handle_event(st->t, copy, size) == 0);
+	free(copy);
+	st->events++;
+	tracer_get_stats(st->t, &ts);
+	FZT_CHECK(ts.events == st->events);
+	FZT_CHECK(ts.spans == st->spans_seen);
+	FZT_CHECK(ts.bad_events <= ts.events);
+	FZT_CHECK(tracer_conns_tracked(st->t) <= FZT_MAX_CONNS);
+}
+
+union fzt_record {
+	struct zt_event e;
+	uint8_t bytes[sizeof(struct zt_event) + ZT_CAPTURE_MAX + 64];
+};
+
+static void fzt_tuple(struct zt_conn_tuple *t, uint8_t sel)
+{
+	static const uint8_t a4[] = { 10, 0, 0, 1 }, b4[] = { 10, 0, 0, 2 };
+	static const uint8_t mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	memset(t, 0, sizeof(*t));
+	switch (sel % 4) {
+	case 0: /* no tuple known */
+		return;
+	case 1:
+		t->family = AF_INET;
+		memcpy(t->local_addr, a4, 4);
+		memcpy(t->remote_addr, b4, 4);
+		break;
+	case 2:
+		t->family = AF_INET6;
+		t->local_addr[15] = 1;
+		t->remote_addr[0] = 0x20;
+		t->remote_addr[1] = 0x01;
+		t->remote_addr[15] = 2;
+		break;
+	default:
+		t->family = AF_INET6;
+		memcpy(t->local_addr, mapped, 12);
+		memcpy(t->local_addr + 12, a4, 4);
+		memcpy(t->remote_addr, mapped, 12);
+		memcpy(t->remote_addr + 12, b4, 4);
+		break;
+	}
+	/* a few ports, so listen-port resolution both hits and misses */
+	t->local_port = (uint16_t)((sel >> 2) & 1 ? 8080 : 40000 + (sel >> 3));
+	t->remote_port = (uint16_t)((sel >> 2) & 1 ? 50000 : 8080);
+}
+
+/* Header fields shared by the structured kinds. */
+static void fzt_header(struct fzt_state *st, struct fzt_input *in, union fzt_record *r)
+{
+	uint8_t sel = fzt_u8(in), step = fzt_u8(in);
+
+	memset(&r->e, 0, sizeof(r->e));
+	r->e.conn_id = 1 + sel % FZT_CONN_IDS;
+	/* time mostly moves forward; sometimes it stalls or jumps back a bit,
+	 * as records from different CPUs do */
+	if (step == 0xff && st->now > 5000)
+		st->now -= 5000;
+	else
+		st->now += (uint64_t)step * 1000;
+	r->e.ts_enter_ns = st->now;
+	r->e.ts_exit_ns = st->now + (fzt_u8(in) & 0x3f);
+	r->e.pid = FZT_PID + (fzt_u8(in) == 0xee);
+	r->e.tid = 1 + fzt_u8(in) % 8;
+	r->e.fd = 3;
+	memcpy(r->e.comm, "fzsrv", 6);
+	fzt_tuple(&r->e.tuple, fzt_u8(in));
+}
+
+static void fzt_step_raw(struct fzt_state *st, struct fzt_input *in)
+{
+	static union fzt_record r;
+	size_t want = fzt_u16(in) % sizeof(r.bytes);
+	size_t n = fzt_take(in, r.bytes, want);
+
+	if (n >= sizeof(r.e)) {
+		/* keep timestamps and pids in a range where the span checks
+		 * hold; everything else is as the input says */
+		r.e.ts_enter_ns &= FZT_TS_MASK;
+		r.e.ts_exit_ns &= FZT_TS_MASK;
+		r.e.pid = FZT_PID + (r.e.pid & 1);
+	}
+	fzt_deliver(st, r.bytes, n);
+}
+
+static void fzt_step_data(struct fzt_state *st, struct fzt_input *in)
+{
+	static union fzt_record r;
+	uint8_t how, role, extra;
+	size_t cap = 0;
+
+	fzt_header(st, in, &r);
+	how = fzt_u8(in);
+	role = fzt_u8(in);
+	extra = fzt_u8(in);
+	r.e.type = ZT_EV_DATA;
+	r.e.role = role % 3;
+	r.e.dir = role >> 7;
+	r.e.syscall = r.e.dir == ZT_DIR_INGRESS ? ZT_SYS_READ : ZT_SYS_WRITE;
+
+	if ((how & 3) == 0) {
+		/* continuation: no payload, maybe a tail */
+		r.e.flags = ZT_F_CONTINUATION;
+		r.e.tail_len = (uint8_t)fzt_take(in, r.e.tail, (how >> 2) % (ZT_TAIL_LEN + 1));
+	} else if ((how & 3) == 1) {
+		cap = fzt_take(in, r.bytes + sizeof(r.e), fzt_u16(in) % (ZT_CAPTURE_MAX + 1));
+	} else {
+		/* a slice of a known message, whole more often than not */
+		const char *m = fzt_snippets[fzt_u8(in) % FZT_N_SNIPPETS];
+		size_t len = strlen(m), from = 0, to = len;
+
+		if ((how & 3) == 3) {
+			from = fzt_u8(in) % (len + 1);
+			to = from + fzt_u8(in) % (len - from + 1);
+		}
+		cap = to - from;
+		memcpy(r.bytes + sizeof(r.e), m + from, cap);
+	}
+	r.e.cap_len = (uint32_t)cap;
+	/* the syscall may have moved more than was captured */
+	r.e.bytes = (int64_t)cap;
+	if (extra & 0x80)
+		r.e.bytes += (int64_t)(extra & 0x7f) << ((extra & 0x40) ? 12 : 0);
+	if (r.e.bytes > (int64_t)cap)
+		r.e.flags |= r.e.flags & ZT_F_CONTINUATION ? 0 : ZT_F_TRUNCATED;
+	fzt_deliver(st, r.bytes, sizeof(r.e) + cap + (how >> 6));
+}
+
+static void fzt_step_close(struct fzt_state *st, struct fzt_input *in)
+{
+	union fzt_record r;
+	uint8_t how;
+
+	fzt_header(st, in, &r);
+	how = fzt_u8(in);
+	r.e.type = ZT_EV_CLOSE;
+	r.e.syscall = how & 1 ? ZT_SYS_STATE : ZT_SYS_CLOSE;
+	fzt_deliver(st, &r.e, sizeof(r.e));
+}
+
+static void fzt_step_open(struct fzt_state *st, struct fzt_input *in)
+{
+	static const int64_t rets[] = { 0, 4, -115, -111, -1, INT64_MIN };
+	union fzt_record r;
+	uint8_t how;
+
+	fzt_header(st, in, &r);
+	how = fzt_u8(in);
+	r.e.type = how & 1 ? ZT_EV_ACCEPT : ZT_EV_CONNECT;
+	r.e.role = how & 1 ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT;
+	if (how & 2)
+		r.e.role = ZT_ROLE_UNKNOWN;
+	r.e.bytes = rets[(how >> 2) % (sizeof(rets) / sizeof(rets[0]))];
+	fzt_deliver(st, &r.e, sizeof(r.e));
+}
+
+static void fzt_step_tick(struct fzt_state *st, struct fzt_input *in)
+{
+	uint8_t how = fzt_u8(in);
+	int64_t offset = (int64_t)fzt_u16(in) * 1000000000000LL;
+
+	/* mostly short steps; sometimes past the idle timeout (300 s) */
+	st->now += how & 0x80 ? (uint64_t)(how & 0x7f) * 10000000000ULL : (uint64_t)how * 1000;
+	st->now &= FZT_TS_MASK;
+	if (how & 1)
+		tracer_add_listen_port(st->t, how & 2 ? 8080 : 50000);
+	tracer_tick(st->t, st->now, offset);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fzt_input in = { data, size };
+	struct fzt_state st = { 0 };
+	struct zt_config cfg;
+	struct tracer_stats ts;
+
+	config_defaults(&cfg);
+	cfg.max_conns = FZT_MAX_CONNS;
+	st.t = tracer_new(&cfg, fzt_check_span, &st);
+	FZT_CHECK(st.t);
+	st.now = 1000000000;
+	tracer_tick(st.t, st.now, 1700000000000000000LL);
+
+	while (in.n) {
+		switch (fzt_u8(&in) % 8) {
+		case 0:
+			fzt_step_raw(&st, &in);
+			break;
+		case 1:
+		case 2:
+		case 3:
+		case 4:
+			fzt_step_data(&st, &in);
+			break;
+		case 5:
+			fzt_step_close(&st, &in);
+			break;
+		case 6:
+			fzt_step_open(&st, &in);
+			break;
+		default:
+			fzt_step_tick(&st, &in);
+			break;
+		}
+	}
+	/* everything still open is reported by a sweep past every timeout */
+	if (st.now > st.max_ts)
+		st.max_ts = st.now;
+	tracer_tick(st.t, st.max_ts + 400000000000ULL, 0);
+	FZT_CHECK(tracer_conns_tracked(st.t) == 0);
+	tracer_get_stats(st.t, &ts);
+	FZT_CHECK(ts.spans == st.spans_seen);
+	tracer_free(st.t);
+	return 0;
+}

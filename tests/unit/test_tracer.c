@@ -1,0 +1,774 @@
+// SPDX-License-Identifier: MIT
+/*
+ * user/tracer.c: synthetic ring-buffer records (header + payload in one
+ * buffer, as libbpf hands them over) in, spans out through a recording sink.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "config.h"
+#include "events.h"
+#include "tracer.h"
+
+/* PID_MAX_LIMIT: pids are always below it, so procinfo never finds this
+ * process and names it from the event's comm. */
+#define TRC_PID 4194304u
+#define TRC_OFFSET 1700000000000000000LL
+#define TRC_SPANS_MAX 64
+
+struct trc_sink {
+	struct span spans[TRC_SPANS_MAX];
+	uint32_t n;
+};
+
+static void trc_record_span(void *ctx, const struct span *s)
+{
+	struct trc_sink *k = ctx;
+
+	cr_assert_lt(k->n, TRC_SPANS_MAX);
+	k->spans[k->n++] = *s;
+}
+
+/* A record as it sits in the ring buffer: 8-aligned header, then payload. */
+union trc_record {
+	struct zt_event e;
+	uint8_t bytes[sizeof(struct zt_event) + ZT_CAPTURE_MAX + 64];
+};
+
+enum trc_side { TRC_SERVER_SIDE, TRC_CLIENT_SIDE };
+
+/* Server side: 10.0.0.1:8080 local, 10.0.0.2:50000 remote; the client side
+ * is the same connection seen from the other end. */
+static struct zt_conn_tuple trc_tuple(enum trc_side side)
+{
+	struct zt_conn_tuple t;
+
+	memset(&t, 0, sizeof(t));
+	t.family = AF_INET;
+	inet_pton(AF_INET, side == TRC_SERVER_SIDE ? "10.0.0.1" : "10.0.0.2", t.local_addr);
+	inet_pton(AF_INET, side == TRC_SERVER_SIDE ? "10.0.0.2" : "10.0.0.1", t.remote_addr);
+	t.local_port = side == TRC_SERVER_SIDE ? 8080 : 50000;
+	t.remote_port = side == TRC_SERVER_SIDE ? 50000 : 8080;
+	return t;
+}
+
+/* A DATA event header with sane defaults; callers adjust fields. */
+static void trc_header(union trc_record *r, uint64_t conn_id, uint8_t role, uint8_t dir,
+		       uint64_t ts_enter, uint64_t ts_exit, uint32_t tid)
+{
+	memset(r, 0, sizeof(*r));
+	r->e.type = ZT_EV_DATA;
+	r->e.syscall = dir == ZT_DIR_INGRESS ? ZT_SYS_READ : ZT_SYS_WRITE;
+	r->e.conn_id = conn_id;
+	r->e.role = role;
+	r->e.dir = dir;
+	r->e.ts_enter_ns = ts_enter;
+	r->e.ts_exit_ns = ts_exit;
+	r->e.pid = TRC_PID;
+	r->e.tid = tid;
+	r->e.fd = 5;
+	memcpy(r->e.comm, "srv", 4);
+	r->e.tuple = trc_tuple(role == ZT_ROLE_CLIENT ? TRC_CLIENT_SIDE : TRC_SERVER_SIDE);
+}
+
+static void trc_feed(struct tracer *t, union trc_record *r)
+{
+	cr_assert_eq(tracer_handle_event(t, r, sizeof(r->e) + r->e.cap_len), 0);
+}
+
+/* One fully captured DATA record. */
+static void trc_data(struct tracer *t, uint64_t conn_id, uint8_t role, uint8_t dir,
+		     uint64_t ts_enter, uint64_t ts_exit, uint32_t tid, const char *payload)
+{
+	union trc_record r;
+	size_t n = strlen(payload);
+
+	cr_assert_leq(n, ZT_CAPTURE_MAX);
+	trc_header(&r, conn_id, role, dir, ts_enter, ts_exit, tid);
+	r.e.cap_len = (uint32_t)n;
+	r.e.bytes = (int64_t)n;
+	memcpy(r.bytes + sizeof(r.e), payload, n);
+	trc_feed(t, &r);
+}
+
+/* A DATA record with no payload: `bytes` more of a large run. */
+static void trc_continuation(struct tracer *t, uint64_t conn_id, uint8_t role, uint8_t dir,
+			     uint64_t ts_enter, uint64_t ts_exit, uint32_t tid, int64_t bytes)
+{
+	union trc_record r;
+
+	trc_header(&r, conn_id, role, dir, ts_enter, ts_exit, tid);
+	r.e.flags = ZT_F_CONTINUATION;
+	r.e.bytes = bytes;
+	trc_feed(t, &r);
+}
+
+static void trc_close(struct tracer *t, uint64_t conn_id, uint16_t syscall, uint32_t pid,
+		      uint64_t ts)
+{
+	union trc_record r;
+
+	trc_header(&r, conn_id, ZT_ROLE_UNKNOWN, 0, ts, ts + 10, 1);
+	r.e.type = ZT_EV_CLOSE;
+	r.e.syscall = syscall;
+	r.e.pid = pid;
+	trc_feed(t, &r);
+}
+
+static void trc_conn_event(struct tracer *t, uint16_t type, uint64_t conn_id, uint8_t role,
+			   int64_t ret, uint32_t tid, uint64_t ts)
+{
+	union trc_record r;
+
+	trc_header(&r, conn_id, role, 0, ts, ts + 10, tid);
+	r.e.type = type;
+	r.e.syscall = type == ZT_EV_ACCEPT ? ZT_SYS_ACCEPT4 : ZT_SYS_CONNECT;
+	r.e.bytes = ret;
+	trc_feed(t, &r);
+}
+
+static struct tracer *trc_new(struct trc_sink *sink, uint32_t max_conns)
+{
+	struct zt_config cfg;
+	struct tracer *t;
+
+	config_defaults(&cfg);
+	cfg.max_conns = max_conns;
+	t = tracer_new(&cfg, trc_record_span, sink);
+	cr_assert_not_null(t);
+	tracer_tick(t, 0, TRC_OFFSET);
+	return t;
+}
+
+static struct tracer_stats trc_stats(const struct tracer *t)
+{
+	struct tracer_stats s;
+
+	tracer_get_stats(t, &s);
+	return s;
+}
+
+static int trc_all_zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return 0;
+	return 1;
+}
+
+#define TRC_GET "GET /a?token=s HTTP/1.1\r\nHost: x\r\n\r\n"
+#define TRC_OK "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+
+Test(tracer, server_exchange_gives_one_span)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	struct tracer_stats st;
+	const struct span *s;
+
+	/* accepted by thread 100; request read by 201, response written by 202 */
+	trc_conn_event(t, ZT_EV_ACCEPT, 7, ZT_ROLE_SERVER, 5, 100, 500);
+	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1500, 201, TRC_GET);
+	cr_expect_eq(sink.n, 0, "no span before the response");
+	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3200, 202, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	s = &sink.spans[0];
+	cr_expect_eq(s->kind, SPAN_KIND_SERVER);
+	cr_expect_str_eq(s->method, "GET");
+	cr_expect_str_eq(s->path, "/a");
+	cr_expect_eq(s->has_query, 1);
+	cr_expect_str_eq(s->query, "token=REDACTED");
+	cr_expect_str_eq(s->route, "/a");
+	cr_expect_eq(s->has_status, 1);
+	cr_expect_eq(s->status, 200);
+	cr_expect_eq(s->version_minor, 1);
+	cr_expect_eq(s->req_body_size, 0);
+	cr_expect_eq(s->resp_body_size, 5);
+	cr_expect_eq(s->msg_flags, 0);
+	cr_expect_eq(s->start_unix_ns, 1700000000000001500ULL, "read is seen at its exit");
+	cr_expect_eq(s->end_unix_ns, 1700000000000003000ULL, "write is seen at its entry");
+	cr_expect_eq(s->pid, TRC_PID);
+	cr_expect_eq(s->tid, 201, "the thread that read the request");
+	cr_expect_str_eq(s->exe_name, "srv");
+	cr_expect_str_eq(s->service_name, "srv");
+	cr_expect_str_eq(s->server.address, "10.0.0.1");
+	cr_expect_eq(s->server.port, 8080);
+	cr_expect_str_eq(s->client.address, "10.0.0.2");
+	cr_expect_eq(s->client.port, 50000);
+	cr_expect_str_eq(s->peer.address, "10.0.0.2");
+	cr_expect_eq(s->peer.port, 50000);
+	cr_expect_eq(s->has_parent, 0);
+	cr_expect_not(trc_all_zero(s->trace_id, sizeof(s->trace_id)));
+	cr_expect_not(trc_all_zero(s->span_id, sizeof(s->span_id)));
+
+	st = trc_stats(t);
+	cr_expect_eq(st.events, 3);
+	cr_expect_eq(st.spans, 1);
+	cr_expect_eq(st.bad_events, 0);
+	cr_expect_eq(st.parse_misses, 0);
+	cr_expect_eq(st.conns_opened, 1);
+	cr_expect_eq(st.role_unknown, 0);
+	cr_expect_eq(st.continuations, 0);
+	cr_expect_eq(st.payload_bytes, strlen(TRC_GET) + strlen(TRC_OK));
+	cr_expect_eq(tracer_conns_tracked(t), 1, "keep-alive: the conn stays");
+	tracer_free(t);
+}
+
+Test(tracer, client_exchange_mirrors_server)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	const struct span *s;
+
+	trc_conn_event(t, ZT_EV_CONNECT, 9, ZT_ROLE_CLIENT, 0, 300, 500);
+	trc_data(t, 9, ZT_ROLE_CLIENT, ZT_DIR_EGRESS, 1000, 1100, 301, TRC_GET);
+	trc_data(t, 9, ZT_ROLE_CLIENT, ZT_DIR_INGRESS, 2000, 2600, 302, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	s = &sink.spans[0];
+	cr_expect_eq(s->kind, SPAN_KIND_CLIENT);
+	cr_expect_str_eq(s->method, "GET");
+	cr_expect_str_eq(s->path, "/a");
+	cr_expect_str_eq(s->query, "token=REDACTED");
+	cr_expect_eq(s->status, 200);
+	cr_expect_eq(s->resp_body_size, 5);
+	cr_expect_eq(s->start_unix_ns, 1700000000000001000ULL, "write is seen at its entry");
+	cr_expect_eq(s->end_unix_ns, 1700000000000002600ULL, "read is seen at its exit");
+	cr_expect_eq(s->tid, 301, "the thread that wrote the request");
+	cr_expect_str_eq(s->server.address, "10.0.0.1");
+	cr_expect_eq(s->server.port, 8080);
+	cr_expect_str_eq(s->client.address, "10.0.0.2");
+	cr_expect_eq(s->client.port, 50000);
+	cr_expect_str_eq(s->peer.address, "10.0.0.1");
+	cr_expect_eq(s->peer.port, 8080);
+	cr_expect_eq(trc_stats(t).conns_opened, 1);
+	tracer_free(t);
+}
+
+Test(tracer, keepalive_exchanges_each_get_their_reader_thread)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 11, "GET /items/1 HTTP/1.1\r\n\r\n");
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 11, TRC_OK);
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 300, 310, 12, "GET /items/2 HTTP/1.1\r\n\r\n");
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 400, 410, 12,
+		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	cr_assert_eq(sink.n, 2);
+	cr_expect_eq(sink.spans[0].tid, 11);
+	cr_expect_eq(sink.spans[1].tid, 12);
+	cr_expect_str_eq(sink.spans[1].route, "/items/{id}");
+	cr_expect_eq(sink.spans[1].status, 404);
+	cr_expect_eq(sink.spans[1].start_unix_ns, TRC_OFFSET + 310);
+	cr_expect_eq(sink.spans[1].end_unix_ns, TRC_OFFSET + 400);
+	cr_expect_eq(trc_stats(t).conns_opened, 1);
+	tracer_free(t);
+}
+
+Test(tracer, continuation_counts_in_body_size)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	const char head[] = "POST /up HTTP/1.1\r\nContent-Length: 100000\r\n\r\n";
+	union trc_record r;
+	struct tracer_stats st;
+	size_t hl = strlen(head);
+
+	/* head + 50 body bytes captured; the syscall moved the head and 60000
+	 * body bytes */
+	trc_header(&r, 4, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1100, 21);
+	memcpy(r.bytes + sizeof(r.e), head, hl);
+	memset(r.bytes + sizeof(r.e) + hl, 'b', 50);
+	r.e.cap_len = (uint32_t)(hl + 50);
+	r.e.bytes = (int64_t)hl + 60000;
+	r.e.flags = ZT_F_TRUNCATED;
+	trc_feed(t, &r);
+	/* the rest arrives without payload */
+	trc_continuation(t, 4, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 2000, 2100, 21, 40000);
+	cr_expect_eq(sink.n, 0);
+	trc_data(t, 4, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 21,
+		 "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	cr_assert_eq(sink.n, 1);
+	cr_expect_str_eq(sink.spans[0].method, "POST");
+	cr_expect_eq(sink.spans[0].req_body_size, 100000);
+	cr_expect_eq(sink.spans[0].status, 201);
+	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 1100);
+	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 3000);
+	cr_expect_eq(sink.spans[0].tid, 21);
+	st = trc_stats(t);
+	cr_expect_eq(st.continuations, 1);
+	cr_expect_eq(st.payload_bytes, hl + 50 + strlen("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"));
+	cr_expect_eq(st.parse_misses, 0);
+	tracer_free(t);
+}
+
+Test(tracer, response_continuation_ends_the_span)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n";
+	union trc_record r;
+	size_t hl = strlen(head);
+
+	trc_data(t, 5, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 150, 31, "GET /big HTTP/1.1\r\n\r\n");
+	trc_header(&r, 5, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 1000, 1100, 31);
+	memcpy(r.bytes + sizeof(r.e), head, hl);
+	r.e.cap_len = (uint32_t)hl;
+	r.e.bytes = (int64_t)hl + 65536;
+	r.e.flags = ZT_F_TRUNCATED;
+	trc_feed(t, &r);
+	trc_continuation(t, 5, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 2000, 2100, 31, 65536);
+	cr_expect_eq(sink.n, 0);
+	trc_continuation(t, 5, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 31, 200000 - 131072);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].resp_body_size, 200000);
+	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 150);
+	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 3000);
+	cr_expect_eq(trc_stats(t).continuations, 2);
+	tracer_free(t);
+}
+
+Test(tracer, malformed_records_are_counted)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	union trc_record r;
+	struct tracer_stats st;
+
+	/* shorter than the header */
+	trc_header(&r, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1, 2, 3);
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) - 1), 0);
+	cr_expect_eq(tracer_handle_event(t, &r, 0), 0);
+	cr_expect_eq(tracer_handle_event(t, &r, 1), 0);
+	/* cap_len larger than what follows the header */
+	trc_header(&r, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1, 2, 3);
+	memcpy(r.bytes + sizeof(r.e), TRC_GET, strlen(TRC_GET));
+	r.e.cap_len = 10;
+	r.e.bytes = 10;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 9), 0);
+	/* cap_len beyond the capture maximum, even with the bytes there */
+	r.e.cap_len = ZT_CAPTURE_MAX + 1;
+	r.e.bytes = ZT_CAPTURE_MAX + 1;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r)), 0);
+	/* cap_len huge: no size_t wrap in the bound */
+	r.e.cap_len = UINT32_MAX;
+	r.e.bytes = INT64_MAX;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r)), 0);
+	/* bytes fewer than captured, and negative */
+	r.e.cap_len = 10;
+	r.e.bytes = 9;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
+	r.e.bytes = -1;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
+	/* a tail longer than the tail field */
+	r.e.bytes = 10;
+	r.e.tail_len = ZT_TAIL_LEN + 1;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
+	/* unknown event types */
+	r.e.tail_len = 0;
+	r.e.type = 0;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
+	r.e.type = 5;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
+	r.e.type = 0xffff;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
+
+	st = trc_stats(t);
+	cr_expect_eq(st.events, 12);
+	cr_expect_eq(st.bad_events, 12);
+	cr_expect_eq(st.conns_opened, 0);
+	cr_expect_eq(st.payload_bytes, 0);
+	cr_expect_eq(tracer_conns_tracked(t), 0);
+	cr_expect_eq(sink.n, 0);
+
+	/* the same record, well formed, is taken */
+	r.e.type = ZT_EV_DATA;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
+	st = trc_stats(t);
+	cr_expect_eq(st.bad_events, 12);
+	cr_expect_eq(st.payload_bytes, 10);
+	cr_expect_eq(st.conns_opened, 1);
+	/* extra bytes after the payload are tolerated (ring records are padded) */
+	r.e.conn_id = 2;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 16), 0);
+	cr_expect_eq(trc_stats(t).bad_events, 12);
+	tracer_free(t);
+}
+
+Test(tracer, close_reports_pending_request_without_status)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1500, 41, TRC_GET);
+	cr_expect_eq(tracer_conns_tracked(t), 1);
+	trc_close(t, 8, ZT_SYS_CLOSE, TRC_PID, 9000);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].has_status, 0);
+	cr_expect_eq(sink.spans[0].status, 0);
+	cr_expect_str_eq(sink.spans[0].path, "/a");
+	cr_expect_eq(sink.spans[0].tid, 41);
+	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 1500);
+	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 1500,
+		     "ends with the request's last byte, not the close");
+	cr_expect_eq(tracer_conns_tracked(t), 0);
+	/* a second close and data after it: a new conn, nothing reported */
+	trc_close(t, 8, ZT_SYS_CLOSE, TRC_PID, 9100);
+	cr_expect_eq(sink.n, 1);
+	cr_expect_eq(trc_stats(t).bad_events, 0);
+	tracer_free(t);
+}
+
+Test(tracer, close_after_complete_exchange_reports_nothing_more)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1500, 41, TRC_GET);
+	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 2000, 2100, 41, TRC_OK);
+	trc_close(t, 8, ZT_SYS_STATE, 0, 3000);
+	cr_expect_eq(sink.n, 1);
+	cr_expect_eq(tracer_conns_tracked(t), 0);
+	tracer_free(t);
+}
+
+Test(tracer, close_by_another_process_keeps_the_conn)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1500, 41, TRC_GET);
+	/* a forked child closing its copy of the fd */
+	trc_close(t, 8, ZT_SYS_CLOSE, TRC_PID + 1, 2000);
+	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(tracer_conns_tracked(t), 1);
+	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 42, TRC_OK);
+	cr_expect_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].status, 200);
+	/* the socket reaching TCP_CLOSE ends it whoever is current */
+	trc_close(t, 8, ZT_SYS_STATE, TRC_PID + 1, 4000);
+	cr_expect_eq(tracer_conns_tracked(t), 0);
+	tracer_free(t);
+}
+
+Test(tracer, close_of_unknown_conn_is_ignored)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_close(t, 77, ZT_SYS_CLOSE, TRC_PID, 1);
+	cr_expect_eq(trc_stats(t).events, 1);
+	cr_expect_eq(trc_stats(t).bad_events, 0);
+	cr_expect_eq(trc_stats(t).conns_opened, 0);
+	cr_expect_eq(tracer_conns_tracked(t), 0);
+	tracer_free(t);
+}
+
+Test(tracer, unknown_role_from_local_listen_port)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	tracer_add_listen_port(t, 8080);
+	/* the first record carries no payload: only the port can decide */
+	trc_continuation(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 10, 20, 51, 1000);
+	cr_expect_eq(trc_stats(t).role_unknown, 0);
+	trc_data(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 100, 150, 51, TRC_GET);
+	trc_data(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 200, 250, 51, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_SERVER);
+	cr_expect_str_eq(sink.spans[0].server.address, "10.0.0.1");
+	cr_expect_eq(sink.spans[0].server.port, 8080);
+	cr_expect_eq(sink.spans[0].client.port, 50000);
+	cr_expect_eq(trc_stats(t).role_unknown, 0);
+	tracer_free(t);
+}
+
+Test(tracer, unknown_role_from_remote_listen_port)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	union trc_record r;
+
+	/* 10.0.0.2:50000 -> 10.0.0.1:8080, and 8080 listens here */
+	tracer_add_listen_port(t, 8080);
+	trc_header(&r, 6, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 10, 20, 61);
+	r.e.tuple = trc_tuple(TRC_CLIENT_SIDE);
+	r.e.flags = ZT_F_CONTINUATION;
+	r.e.bytes = 100;
+	trc_feed(t, &r);
+	cr_expect_eq(trc_stats(t).role_unknown, 0);
+	trc_data(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 100, 150, 61, TRC_GET);
+	trc_data(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 200, 250, 62, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_CLIENT);
+	cr_expect_str_eq(sink.spans[0].server.address, "10.0.0.1");
+	cr_expect_eq(sink.spans[0].server.port, 8080);
+	cr_expect_str_eq(sink.spans[0].client.address, "10.0.0.2");
+	cr_expect_eq(sink.spans[0].client.port, 50000);
+	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 100);
+	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 250);
+	cr_expect_eq(sink.spans[0].tid, 61);
+	tracer_free(t);
+}
+
+Test(tracer, accept_adds_a_listen_port)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_conn_event(t, ZT_EV_ACCEPT, 1, ZT_ROLE_SERVER, 4, 70, 5);
+	cr_expect_eq(trc_stats(t).conns_opened, 1);
+	/* an older connection on the same local port is a server's */
+	trc_continuation(t, 2, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 10, 20, 71, 100);
+	cr_expect_eq(trc_stats(t).role_unknown, 0);
+	tracer_free(t);
+}
+
+Test(tracer, unknown_role_from_payload_direction)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	/* a request going out: client */
+	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 100, 110, 81, TRC_GET);
+	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 200, 210, 81, TRC_OK);
+	/* a request coming in: server */
+	trc_data(t, 2, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 300, 310, 82, TRC_GET);
+	trc_data(t, 2, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 400, 410, 82, TRC_OK);
+	cr_assert_eq(sink.n, 2);
+	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_CLIENT);
+	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 100);
+	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 210);
+	cr_expect_eq(sink.spans[1].kind, SPAN_KIND_SERVER);
+	cr_expect_eq(sink.spans[1].start_unix_ns, TRC_OFFSET + 310);
+	cr_expect_eq(sink.spans[1].end_unix_ns, TRC_OFFSET + 400);
+
+	/* a response going out (its request was missed): server, so the next
+	 * exchange is reported as one */
+	trc_data(t, 3, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 500, 510, 83, TRC_OK);
+	trc_data(t, 3, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 600, 610, 83, TRC_GET);
+	trc_data(t, 3, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 700, 710, 83, TRC_OK);
+	/* a response coming in: client */
+	trc_data(t, 4, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 800, 810, 84, TRC_OK);
+	trc_data(t, 4, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 900, 910, 84, TRC_GET);
+	trc_data(t, 4, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 1000, 1010, 84, TRC_OK);
+	cr_assert_eq(sink.n, 4);
+	cr_expect_eq(sink.spans[2].kind, SPAN_KIND_SERVER);
+	cr_expect_eq(sink.spans[3].kind, SPAN_KIND_CLIENT);
+	cr_expect_eq(trc_stats(t).role_unknown, 0);
+	tracer_free(t);
+}
+
+Test(tracer, role_stays_unknown_without_evidence)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 100, 110, 91, "\x16\x03\x01 tls hello");
+	trc_continuation(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 200, 210, 91, 4000);
+	cr_expect_eq(trc_stats(t).role_unknown, 2);
+	cr_expect_eq(trc_stats(t).conns_opened, 1);
+	/* later evidence still resolves it */
+	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 300, 310, 91, TRC_GET);
+	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 400, 410, 91, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_SERVER);
+	cr_expect_eq(trc_stats(t).role_unknown, 2);
+	tracer_free(t);
+}
+
+Test(tracer, connect_results)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	struct tracer_stats st;
+
+	trc_conn_event(t, ZT_EV_CONNECT, 1, ZT_ROLE_CLIENT, -111, 1, 10); /* ECONNREFUSED */
+	st = trc_stats(t);
+	cr_expect_eq(st.connect_failures, 1);
+	cr_expect_eq(st.conns_opened, 0);
+	cr_expect_eq(tracer_conns_tracked(t), 0);
+	trc_conn_event(t, ZT_EV_CONNECT, 2, ZT_ROLE_CLIENT, -115, 1, 20); /* EINPROGRESS */
+	trc_conn_event(t, ZT_EV_CONNECT, 3, ZT_ROLE_CLIENT, 0, 1, 30);
+	st = trc_stats(t);
+	cr_expect_eq(st.connect_failures, 1);
+	cr_expect_eq(st.conns_opened, 2);
+	cr_expect_eq(tracer_conns_tracked(t), 2);
+	cr_expect_eq(st.bad_events, 0);
+	tracer_free(t);
+}
+
+Test(tracer, tuple_filled_in_by_a_later_event)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	union trc_record r;
+
+	/* accept reported without addresses */
+	trc_header(&r, 1, ZT_ROLE_SERVER, 0, 10, 20, 5);
+	r.e.type = ZT_EV_ACCEPT;
+	memset(&r.e.tuple, 0, sizeof(r.e.tuple));
+	trc_feed(t, &r);
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 5, TRC_GET);
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 5, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_str_eq(sink.spans[0].server.address, "10.0.0.1");
+	cr_expect_eq(sink.spans[0].server.port, 8080);
+	cr_expect_str_eq(sink.spans[0].client.address, "10.0.0.2");
+	tracer_free(t);
+}
+
+Test(tracer, full_table_evicts_and_reports)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 16);
+	struct tracer_stats st;
+
+	for (uint64_t id = 1; id <= 17; id++)
+		trc_data(t, id, ZT_ROLE_SERVER, ZT_DIR_INGRESS, id * 100, id * 100 + 10,
+			 (uint32_t)id, TRC_GET);
+	cr_assert_eq(sink.n, 1, "the evicted conn's pending request is reported");
+	cr_expect_eq(sink.spans[0].has_status, 0);
+	cr_expect_eq(sink.spans[0].tid, 1);
+	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 110);
+	st = trc_stats(t);
+	cr_expect_eq(st.conns_evicted, 1);
+	cr_expect_eq(st.conns_opened, 17);
+	cr_expect_eq(tracer_conns_tracked(t), 16);
+	tracer_free(t);
+}
+
+Test(tracer, idle_conns_swept_on_tick)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	const uint64_t idle = 300ULL * 1000000000ULL; /* config default */
+
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000000000, 1000000000, 7, TRC_GET);
+	trc_data(t, 2, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 2000000000, 2000000000, 8, TRC_GET);
+	tracer_tick(t, 1000000000 + idle, TRC_OFFSET);
+	cr_expect_eq(sink.n, 0, "seen exactly idle_timeout ago: not yet idle");
+	cr_expect_eq(tracer_conns_tracked(t), 2);
+	tracer_tick(t, 1000000001 + idle, TRC_OFFSET);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].tid, 7);
+	cr_expect_eq(sink.spans[0].has_status, 0);
+	cr_expect_eq(tracer_conns_tracked(t), 1);
+	cr_expect_eq(trc_stats(t).conns_evicted, 1);
+	/* a tick before the timeout has passed since boot sweeps nothing */
+	tracer_tick(t, 5, TRC_OFFSET);
+	cr_expect_eq(tracer_conns_tracked(t), 1);
+	tracer_free(t);
+}
+
+Test(tracer, tick_sets_the_wall_clock_offset)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	tracer_tick(t, 0, 1000000);
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 150, 7, TRC_GET);
+	tracer_tick(t, 0, 2000000);
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 300, 350, 7, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	/* the offset in force when the span is built applies to both ends */
+	cr_expect_eq(sink.spans[0].start_unix_ns, 2000150);
+	cr_expect_eq(sink.spans[0].end_unix_ns, 2000300);
+	tracer_free(t);
+}
+
+Test(tracer, non_http_conn_is_ignored)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 7, "\x16\x03\x01\x02\x00 tls");
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 200, 210, 7, TRC_GET);
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 300, 310, 7, TRC_OK);
+	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(trc_stats(t).parse_misses, 1);
+	trc_close(t, 1, ZT_SYS_CLOSE, TRC_PID, 400);
+	cr_expect_eq(sink.n, 0);
+	tracer_free(t);
+}
+
+/*
+ * BUG (tracer.c, conn_finish): http1_conn_close() ends with
+ * http1_conn_init(), which zeroes c->http.pipeline_drops, and conn_finish
+ * reads the counter only after that call, so stats.pipeline_drops is always
+ * 0. Expected: 33 requests without a response overflow the 32-slot pending
+ * ring once.
+ */
+Test(tracer, pipeline_drops_are_counted)
+{
+	static struct trc_sink sink;
+	static char reqs[33 * 32];
+	struct tracer *t = trc_new(&sink, 64);
+
+	reqs[0] = '\0';
+	for (int i = 0; i < HTTP1_PIPELINE_MAX + 1; i++)
+		strcat(reqs, "GET /p HTTP/1.1\r\n\r\n");
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 7, reqs);
+	trc_close(t, 1, ZT_SYS_CLOSE, TRC_PID, 200);
+	cr_expect_eq(sink.n, HTTP1_PIPELINE_MAX, "the kept requests are reported");
+	cr_expect_eq(trc_stats(t).pipeline_drops, 1);
+	tracer_free(t);
+}
+
+/*
+ * BUG (tracer.c handle_data + conn_table.c CONN_FEED_RING): every
+ * request-side record, continuations included, goes into the 16-entry feed
+ * ring, so a request body read in more than 16 syscalls pushes out the
+ * request's first feed and the span falls back to first_tid (the accepting
+ * thread). Expected: the worker thread that read the request.
+ */
+Test(tracer, thread_id_survives_a_long_request_body)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+
+	trc_conn_event(t, ZT_EV_ACCEPT, 1, ZT_ROLE_SERVER, 4, 100, 10); /* acceptor */
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1010, 201,
+		 "POST /upload HTTP/1.1\r\nContent-Length: 1048576\r\n\r\n");
+	for (uint64_t i = 0; i < 16; i++)
+		trc_continuation(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 2000 + i * 10, 2005 + i * 10,
+				 201, 65536);
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 5000, 5010, 201,
+		 "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].req_body_size, 1048576);
+	cr_expect_eq(sink.spans[0].tid, 201, "tid %u: fell back to the acceptor", sink.spans[0].tid);
+	tracer_free(t);
+}
+
+/*
+ * BUG (span.c span_build, `s->has_status = 1` for every ex->has_response):
+ * with a small --capture-bytes the response's status line is cut, http1
+ * reports the response with status 0 (documented in http1.c), and the span
+ * says it has a status: the JSON carries "http.response.status_code":0.
+ * Expected: no status attribute when the code was never seen.
+ */
+Test(tracer, response_with_unseen_status_code_has_no_status)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	union trc_record r;
+
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 7, TRC_GET);
+	/* --capture-bytes 5: only "HTTP/" of a 40-byte response */
+	trc_header(&r, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 7);
+	memcpy(r.bytes + sizeof(r.e), "HTTP/", 5);
+	r.e.cap_len = 5;
+	r.e.bytes = 40;
+	r.e.flags = ZT_F_TRUNCATED;
+	trc_feed(t, &r);
+	trc_close(t, 1, ZT_SYS_STATE, TRC_PID, 300);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].status, 0);
+	cr_expect_eq(sink.spans[0].has_status, 0, "status_code 0 would be reported");
+	tracer_free(t);
+}
