@@ -4,6 +4,10 @@
 reads the responses (Content-Length framed) in order.
 
 Usage: pipeline_client.py HOST PORT PATH...
+Reads with recv(RECV_SIZE) (env ZT_RECV_SIZE, default 512, the agent's default
+--capture-bytes): the point is pipelined *requests*; several responses
+coalesced into one large read whose later heads lie beyond the capture limit
+are a different (capture-size) matter, and would make the client side flaky.
 Prints one JSON line: {"pid", "local_port", "send_calls": 1, "results": [[path, status, body_len], ...]}.
 """
 import json
@@ -12,6 +16,7 @@ import socket
 import sys
 
 host, port, paths = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
+RECV_SIZE = int(os.environ.get("ZT_RECV_SIZE", "512"))
 fam = socket.AF_INET6 if ":" in host else socket.AF_INET
 s = socket.socket(fam, socket.SOCK_STREAM)
 s.settimeout(10)
@@ -31,7 +36,7 @@ results = []
 
 def fill():
     global buf
-    d = s.recv(65536)
+    d = s.recv(RECV_SIZE)
     if not d:
         sys.exit("pipeline_client: connection closed after %d responses" % len(results))
     buf += d

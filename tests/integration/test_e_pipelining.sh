@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # (e) pipelining: 5 GET requests in ONE send() on one connection, 5 responses
 # read back -> 5 SERVER spans in request order with the right paths, 5 CLIENT spans.
+# The client reads at most 512 bytes per recv (see pipeline_client.py).
 . "$(dirname "$0")/lib.sh"
 zt_init
 

@@ -42,8 +42,12 @@ eq(len(cli), 5, "number of CLIENT spans")
 check(all(attr(s, "url.path") != "/before/0" for s in S), "a span for the request made before the agent started")
 for kind, spans in (("SERVER", srv), ("CLIENT", cli)):
     eq([attr(s, "url.path") for s in spans], [w[0] for w in want], "%s url.path sequence" % kind)
-    for i, (p, status, size, name) in enumerate(want[:len(spans)]):
-        expect_span(spans[i], "%s #%d %s" % (kind, i, p), kind=kind, name=name,
+    by_path = {attr(s, "url.path"): s for s in spans}
+    for i, (p, status, size, name) in enumerate(want):
+        if p not in by_path:
+            check(False, "%s span for request #%d %s is missing" % (kind, i, p))
+            continue
+        expect_span(by_path[p], "%s #%d %s" % (kind, i, p), kind=kind, name=name,
                     attrs={"http.request.method": "GET", "url.path": p,
                            "http.response.status_code": status, "http.response.body.size": size,
                            "server.address": "127.0.0.1", "server.port": port,

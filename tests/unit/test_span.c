@@ -421,11 +421,9 @@ Test(span, http10_version)
 }
 
 /*
- * BUG (span.c:63, `s->has_status = 1` whenever ex->has_response): http1
- * reports a response whose status line a capture cut short with status 0,
- * and the span then claims a status, so the JSON line says
- * "http.response.status_code":0. Expected: has_status 0, the response's
- * body size and end time still used.
+ * http1 reports a response whose status line a capture cut short with
+ * status 0: the span has no status (no "http.response.status_code":0 in
+ * the JSON), but keeps the response's body size and end time.
  */
 Test(span, response_without_a_seen_status_code)
 {

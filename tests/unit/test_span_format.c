@@ -307,11 +307,9 @@ Test(span_format, pretty_truncates_to_buffer, .init = sf_utc)
 }
 
 /*
- * BUG (span_format.c:107-109, the control-byte filter): only C0 bytes and
- * DEL are replaced. C1 controls pass: U+009B encoded as UTF-8 ("\xc2\x9b")
- * is CSI to xterm-like terminals, and a bare 0x9b is CSI to 8-bit ones, so
- * a request path can still move the cursor or clear the screen of whoever
- * watches --output pretty. Expected: those bytes replaced as well.
+ * C1 controls are controls too: U+009B encoded as UTF-8 ("\xc2\x9b") is CSI
+ * to xterm-like terminals and a bare 0x9b is CSI to 8-bit ones, so neither
+ * may reach whoever watches --output pretty.
  */
 Test(span_format, pretty_has_no_c1_controls, .init = sf_utc)
 {
