@@ -108,6 +108,7 @@ enum zt_counter {
 	ZT_CNT_EVENTS,            /* events submitted */
 	ZT_CNT_CONTINUATIONS,     /* data events that carried no payload */
 	ZT_CNT_SENDFILE_BYTES,    /* bytes moved by sendfile/splice on sockets */
+	ZT_CNT_RECOVERED_ARGS,    /* syscalls in flight at attach, args rebuilt */
 	ZT_CNT_MAX,
 };
 

@@ -149,15 +149,65 @@ IO_ENTER(splice, ZT_SYS_SPLICE, 2, 1, 0)
 
 /* ---- the sock tracepoints: this syscall moved bytes on a socket ---- */
 
+/* x86_64 syscall numbers of the data syscalls, for recover_args(). */
+static __always_inline __u16 syscall_from_nr(long nr)
+{
+	switch (nr) {
+	case 0: return ZT_SYS_READ;
+	case 1: return ZT_SYS_WRITE;
+	case 19: return ZT_SYS_READV;
+	case 20: return ZT_SYS_WRITEV;
+	case 40: return ZT_SYS_SENDFILE;
+	case 44: return ZT_SYS_SENDTO;
+	case 45: return ZT_SYS_RECVFROM;
+	case 46: return ZT_SYS_SENDMSG;
+	case 47: return ZT_SYS_RECVMSG;
+	case 275: return ZT_SYS_SPLICE;
+	case 299: return ZT_SYS_RECVMMSG;
+	case 307: return ZT_SYS_SENDMMSG;
+	}
+	return 0;
+}
+
+/* A thread already blocked in recv() when the agent attached never passed
+ * sys_enter: rebuild its arguments from the syscall's saved user registers
+ * (an idle keep-alive server is exactly this case). */
+static __always_inline struct syscall_args *recover_args(__u32 tid)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	struct syscall_args args = {};
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!task_is_traced(pid_tgid >> 32))
+		return NULL;
+	args.syscall = syscall_from_nr(BPF_CORE_READ(regs, orig_ax));
+	if (!args.syscall)
+		return NULL;
+	args.ts_enter_ns = bpf_ktime_get_ns();
+	args.fd = (__s32)BPF_CORE_READ(regs, di);
+	args.buf = BPF_CORE_READ(regs, si);
+	args.vlen = (__u32)BPF_CORE_READ(regs, dx);
+	if (args.syscall == ZT_SYS_SPLICE)
+		args.fd = (__s32)BPF_CORE_READ(regs, dx);
+	if (bpf_map_update_elem(&active_io, &tid, &args, BPF_NOEXIST))
+		return NULL;
+	counter_add(ZT_CNT_RECOVERED_ARGS, 1);
+	return bpf_map_lookup_elem(&active_io, &tid);
+}
+
 static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, __u8 dir)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
-	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+	struct syscall_args *args;
 
-	if (!args)
-		return 0;
 	if (ctx->protocol != IPPROTO_TCP ||
 	    (ctx->family != AF_INET && ctx->family != AF_INET6))
+		return 0;
+	args = bpf_map_lookup_elem(&active_io, &tid);
+	if (!args)
+		args = recover_args(tid);
+	if (!args)
 		return 0;
 	/* a peek is read again later: reporting it would count bytes twice */
 	if (dir == ZT_DIR_INGRESS && (ctx->flags & MSG_PEEK))

@@ -86,7 +86,7 @@ static void final_print(const struct loader *l, const struct tracer *t, const st
 		"zerotrace: final events=%llu spans=%llu ringbuf_drops=%llu parse_misses=%llu conns=%llu "
 		"continuations=%llu payload_bytes=%llu bad_events=%llu stash_drops=%llu conn_drops=%llu "
 		"read_faults=%llu pipeline_drops=%llu role_unknown=%llu conns_evicted=%llu "
-		"connect_failures=%llu output_drops=%llu\n",
+		"connect_failures=%llu output_drops=%llu recovered_args=%llu\n",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
 		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
@@ -94,7 +94,8 @@ static void final_print(const struct loader *l, const struct tracer *t, const st
 		(unsigned long long)kc[ZT_CNT_STASH_DROPS], (unsigned long long)kc[ZT_CNT_CONN_DROPS],
 		(unsigned long long)kc[ZT_CNT_READ_FAULTS], (unsigned long long)ts.pipeline_drops,
 		(unsigned long long)ts.role_unknown, (unsigned long long)ts.conns_evicted,
-		(unsigned long long)ts.connect_failures, (unsigned long long)o->dropped);
+		(unsigned long long)ts.connect_failures, (unsigned long long)o->dropped,
+		(unsigned long long)kc[ZT_CNT_RECOVERED_ARGS]);
 }
 
 static void listen_ports_seed(struct tracer *t)

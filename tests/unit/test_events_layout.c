@@ -120,7 +120,8 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_CNT_EVENTS, 4);
 	cr_expect_eq(ZT_CNT_CONTINUATIONS, 5);
 	cr_expect_eq(ZT_CNT_SENDFILE_BYTES, 6);
-	cr_expect_eq(ZT_CNT_MAX, 7);
+	cr_expect_eq(ZT_CNT_RECOVERED_ARGS, 7);
+	cr_expect_eq(ZT_CNT_MAX, 8);
 }
 
 Test(events_layout, tuple_families_fit_u16)

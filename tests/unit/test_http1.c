@@ -924,11 +924,32 @@ Test(http1, gap_past_chunk_data_loses_framing)
 			   "100\r\nabc";
 
 	feed_part(f, REQ, head, strlen(head), strlen(head) + 400, 1);
-	/* 253 more chunk bytes, then 147 bytes of unseen framing and data */
+	/* 253 more chunk bytes, its CRLF, then 145 bytes of unseen framing
+	 * and data, counted as they are */
 	feed(f, RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 2);
 	cr_assert_eq(f->col.n, 1);
-	expect_req(&f->col.ex[0], "POST", "/c", "", 3 + 400,
+	expect_req(&f->col.ex[0], "POST", "/c", "", 3 + 400 - 2,
 		   HTTP1_MSG_CHUNKED | HTTP1_MSG_FRAMING_LOST);
+	free(f);
+}
+
+/* A server writing each chunk (size line, data, CRLF) in one syscall larger
+ * than the capture: the gap ends on the chunk's CRLF, the next size line is
+ * captured again, and the decoded size stays exact. */
+Test(http1, gap_over_chunk_data_and_crlf_keeps_framing)
+{
+	struct fixture *f = fixture_new();
+	const char *head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+	const char *chunk = "7d0\r\nabcdef";
+
+	feed(f, REQ, "GET /chunked HTTP/1.1\r\n\r\n", 1);
+	feed(f, RESP, head, 2);
+	feed_part(f, RESP, chunk, strlen(chunk), 5 + 2000 + 2, 3);
+	feed_part(f, RESP, chunk, strlen(chunk), 5 + 2000 + 1, 4);
+	feed(f, RESP, "\n0\r\n\r\n", 5);
+	cr_assert_eq(f->misses, 0);
+	cr_assert_eq(f->col.n, 1);
+	expect_resp(&f->col.ex[0], 200, 4000, HTTP1_MSG_CHUNKED);
 	free(f);
 }
 

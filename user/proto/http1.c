@@ -941,6 +941,29 @@ static void http1_gap_in_start(struct http1_run *r)
 	http1_lose_framing(r, HTTP1_MSG_HEAD_TRUNCATED);
 }
 
+/* The CRLF after a chunk's data is two known bytes: a chunk written in one
+ * syscall larger than the capture ends its gap there, and the next chunk-size
+ * line is usually captured again. Returns the gap left. */
+static uint64_t http1_gap_chunk_end(struct http1_run *r, uint64_t gap)
+{
+	struct http1_stream *s = r->s;
+	uint64_t need;
+
+	if (s->line_over || s->line_len > 1 || (s->line_len == 1 && s->line[0] != '\r')) {
+		http1_lose_framing(r, HTTP1_MSG_FRAMING_LOST);
+		return gap;
+	}
+	need = 2 - s->line_len;
+	if (gap < need) {
+		s->line[0] = '\r';
+		s->line_len = 1;
+		return 0;
+	}
+	http1_line_reset(s);
+	s->state = HTTP1_ST_CHUNK_SIZE;
+	return gap - need;
+}
+
 /* Body bytes in a gap are counted; a gap where framing is read loses it.
  * Each pass uses up gap bytes or moves to SKIP, which takes the rest. */
 static void http1_gap(struct http1_run *r, uint64_t gap)
@@ -966,7 +989,10 @@ static void http1_gap(struct http1_run *r, uint64_t gap)
 		case HTTP1_ST_HEADERS:
 			http1_lose_framing(r, HTTP1_MSG_HEAD_TRUNCATED);
 			break;
-		default: /* chunk-size line, chunk CRLF, trailers */
+		case HTTP1_ST_CHUNK_END:
+			gap = http1_gap_chunk_end(r, gap);
+			break;
+		default: /* chunk-size line, trailers */
 			http1_lose_framing(r, HTTP1_MSG_FRAMING_LOST);
 			break;
 		}
