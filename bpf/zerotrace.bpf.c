@@ -21,6 +21,9 @@
 
 /* Inputs, set by user space through rodata before load. */
 const volatile __u32 capture_bytes = ZT_CAPTURE_DEFAULT;
+/* Wake the reader only once this much is queued; it also polls on a short
+ * timer. A wakeup per record would cost more than the record itself. */
+const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 self_tgid = 0;
 const volatile __u8 filter_pids = 0;
 const volatile __u8 filter_ports = 0;
@@ -431,10 +434,13 @@ static __always_inline void event_fill_task(struct zt_event *e, __u64 pid_tgid)
 
 static __always_inline void event_submit(struct event_buf *eb, __u32 cap_len)
 {
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_bytes ?
+			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+
 	cap_len &= ZT_CAPTURE_MAX * 2 - 1;
 	if (cap_len > ZT_CAPTURE_MAX)
 		cap_len = ZT_CAPTURE_MAX;
-	if (bpf_ringbuf_output(&events, eb, sizeof(eb->ev) + cap_len, 0)) {
+	if (bpf_ringbuf_output(&events, eb, sizeof(eb->ev) + cap_len, flags)) {
 		counter_add(ZT_CNT_RINGBUF_DROPS, 1);
 		return;
 	}

@@ -95,6 +95,7 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	}
 	l->skel = skel;
 	skel->rodata->capture_bytes = cfg->capture_bytes;
+	skel->rodata->wakeup_bytes = cfg->ringbuf_size / 8;
 	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->filter_pids = cfg->n_pids > 0;
 	skel->rodata->filter_ports = cfg->n_ports > 0;

@@ -20,7 +20,7 @@
 #include "output.h"
 #include "tracer.h"
 
-#define POLL_TIMEOUT_MS 100
+#define POLL_TIMEOUT_MS 50
 
 static volatile sig_atomic_t exiting;
 
@@ -151,7 +151,11 @@ static int run(const struct zt_config *cfg)
 	while (!exiting) {
 		uint64_t now;
 
+		/* the kernel wakes us only when the buffer fills up: the timeout
+		 * is what bounds a span's latency, so consume after it too */
 		err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
+		if (err >= 0)
+			err = ring_buffer__consume(rb);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "zerotrace: poll ring buffer: %s\n", strerror(-err));
 			goto cleanup;
