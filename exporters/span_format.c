@@ -85,11 +85,20 @@ void span_format_jsonl(struct json_buf *b, const struct span *s)
 	json_put_rawz(b, "}}");
 }
 
+/* "addr:port", or "[addr]:port" for IPv6 so the port is unambiguous. */
+static void endpoint_format(char *out, size_t out_len, const struct span_endpoint *ep)
+{
+	const char *fmt = strchr(ep->address, ':') ? "[%s]:%u" : "%s:%u";
+
+	snprintf(out, out_len, fmt, ep->address, ep->port);
+}
+
 void span_format_pretty(char *out, size_t out_len, const struct span *s)
 {
 	time_t secs = (time_t)(s->start_unix_ns / 1000000000ULL);
 	uint64_t dur_us = (s->end_unix_ns - s->start_unix_ns) / 1000;
 	char when[16], status[8] = "---", name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2];
+	char client[SPAN_ADDR_MAX + 8], server[SPAN_ADDR_MAX + 8];
 	struct tm tm;
 
 	localtime_r(&secs, &tm);
@@ -97,11 +106,13 @@ void span_format_pretty(char *out, size_t out_len, const struct span *s)
 	if (s->has_status)
 		snprintf(status, sizeof(status), "%u", s->status);
 	span_name(s, name, sizeof(name));
-	snprintf(out, out_len, "%s.%03u %-6s %s[%u] %s %s %llu.%03llums %s:%u -> %s:%u req=%lluB resp=%lluB",
+	endpoint_format(client, sizeof(client), &s->client);
+	endpoint_format(server, sizeof(server), &s->server);
+	snprintf(out, out_len, "%s.%03u %-6s %s[%u] %s %s %llu.%03llums %s -> %s req=%lluB resp=%lluB",
 		 when, (unsigned int)(s->start_unix_ns / 1000000 % 1000),
 		 s->kind == SPAN_KIND_SERVER ? "SERVER" : "CLIENT", s->service_name, s->pid, name,
 		 status, (unsigned long long)(dur_us / 1000), (unsigned long long)(dur_us % 1000),
-		 s->client.address, s->client.port, s->server.address, s->server.port,
+		 client, server,
 		 (unsigned long long)s->req_body_size, (unsigned long long)s->resp_body_size);
 	/* method and path come off the wire: nothing a terminal would act on
 	 * (C0, DEL, and C1 whether raw or UTF-8 encoded), so printable ASCII only */

@@ -25,7 +25,7 @@
 #define CONFIG_PID_MAX 4194304 /* PID_MAX_LIMIT on 64-bit kernels */
 #define CONFIG_STATS_DEFAULT 5.0
 #define CONFIG_MAX_CONNS_MIN 16
-#define CONFIG_MAX_CONNS_MAX 1048576
+#define CONFIG_MAX_CONNS_MAX 262144 /* about 9 KiB each, touched only when used */
 #define CONFIG_MAX_CONNS_DEFAULT 16384
 #define CONFIG_IDLE_DEFAULT 300.0
 #define CONFIG_SECONDS_MAX 86400 /* one day */
@@ -79,7 +79,7 @@ static const struct config_option config_options[] = {
 	{ "stats-interval", 0, "SECONDS",
 	  "seconds between statistics reports, 0 < s <= 86400, decimals ok",
 	  "5", OPT_STATS_INTERVAL },
-	{ "max-conns", 0, "N", "connections tracked at once, 16..1048576",
+	{ "max-conns", 0, "N", "connections tracked at once, 16..262144",
 	  "16384", OPT_MAX_CONNS },
 	{ "idle-timeout", 0, "SECONDS",
 	  "forget a connection idle this long, 0 < s <= 86400, decimals ok",

@@ -26,7 +26,7 @@ struct zt_config {
 	uint16_t ports[ZT_MAX_PORT_FILTERS]; /* --port, repeatable, local or remote */
 	uint32_t n_ports;
 	double stats_interval;     /* --stats-interval seconds, > 0, default 5 */
-	uint32_t max_conns;        /* --max-conns, 16..1048576, default 16384 */
+	uint32_t max_conns;        /* --max-conns, 16..262144, default 16384 */
 	double idle_timeout;       /* --idle-timeout seconds, > 0, default 300 */
 	int verbose;               /* --verbose: libbpf messages */
 };

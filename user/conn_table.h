@@ -39,7 +39,6 @@ struct conn_table_stats {
 	uint64_t tracked;        /* entries in use now */
 	uint64_t evicted_full;   /* evicted because the table was full */
 	uint64_t evicted_idle;   /* evicted by the idle sweep */
-	uint64_t closed;
 };
 
 struct conn_table;

@@ -63,6 +63,11 @@ static int load_file(const char *path, struct port_set *set)
 		return -errno;
 	n = fread(text, 1, sizeof(text), f);
 	fclose(f);
+	/* a table larger than the buffer: parse whole rows only (LISTEN rows
+	 * come first, so what is cut holds established sockets) */
+	if (n == sizeof(text))
+		while (n && text[n - 1] != '\n')
+			n--;
 	return listen_ports_parse(text, n, set);
 }
 

@@ -105,7 +105,7 @@ static void listen_ports_seed(struct tracer *t)
 
 	if (n < 0) {
 		fprintf(stderr, "zerotrace: read /proc/net/tcp: %s (roles of older connections will come from their protocol)\n",
-			strerror(-n));
+			n == -1 ? "malformed table" : strerror(-n));
 		return;
 	}
 	for (uint32_t p = 1; p <= 0xffff; p++)

@@ -32,6 +32,9 @@ static void read_exe_name(struct procinfo *pi, const char *comm)
 		return;
 	}
 	target[n] = '\0';
+	/* an upgraded binary still runs: name it, not its unlinked state */
+	if (n > 10 && strcmp(target + n - 10, " (deleted)") == 0)
+		target[n - 10] = '\0';
 	base = strrchr(target, '/');
 	base = base ? base + 1 : target;
 	copy_str(pi->exe_name, sizeof(pi->exe_name), base, strlen(base));

@@ -28,6 +28,7 @@ struct tracer {
 struct exchange_ctx {
 	struct tracer *t;
 	struct conn *c;
+	uint64_t reported; /* exchanges reported during this feed */
 };
 
 struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *sink_ctx)
@@ -76,6 +77,7 @@ static void on_exchange(void *ctx, const struct http1_exchange *ex)
 		.mono_to_unix_ns = t->mono_to_unix_ns,
 	};
 
+	x->reported++;
 	if (span_build(&t->span, ex, &ci))
 		return;
 	ids_random(t->span.trace_id, sizeof(t->span.trace_id));
@@ -86,7 +88,7 @@ static void on_exchange(void *ctx, const struct http1_exchange *ex)
 
 static void conn_finish(struct tracer *t, struct conn *c, uint64_t tag)
 {
-	struct exchange_ctx x = { t, c };
+	struct exchange_ctx x = { .t = t, .c = c };
 
 	/* close resets the parser: collect its counters first */
 	t->stats.pipeline_drops += c->http.pipeline_drops;
@@ -141,7 +143,7 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload)
 {
 	struct conn *c = conn_for_event(t, e);
-	struct exchange_ctx x = { t, c };
+	struct exchange_ctx x = { .t = t, .c = c };
 	uint64_t tag, requests_before;
 	enum http1_side side;
 
@@ -157,6 +159,8 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		side = e->dir == ZT_DIR_EGRESS ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
 	/* a read "sees" bytes when it returns, a write when it is called */
 	tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
+	/* a request read can also end a response whose framing was lost:
+	 * count that pop too, or the new request would go unrecorded */
 	requests_before = c->http.pending_count + c->http.pipeline_drops;
 
 	if (e->flags & ZT_F_CONTINUATION) {
@@ -171,7 +175,7 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 	/* only feeds that began a request name its thread: a long body's
 	 * continuations must not push that record out of the ring */
 	if (side == HTTP1_SIDE_REQUEST &&
-	    c->http.pending_count + c->http.pipeline_drops != requests_before)
+	    c->http.pending_count + c->http.pipeline_drops + x.reported != requests_before)
 		conn_feed_record(c, tag, e->tid);
 }
 
@@ -200,6 +204,10 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 	if (e->type == ZT_EV_DATA &&
 	    (e->cap_len > ZT_CAPTURE_MAX || size < sizeof(*e) + e->cap_len || e->bytes < 0 ||
 	     (uint64_t)e->bytes < e->cap_len || e->tail_len > ZT_TAIL_LEN)) {
+		t->stats.bad_events++;
+		return 0;
+	}
+	if (e->role > ZT_ROLE_SERVER || e->dir > ZT_DIR_INGRESS) {
 		t->stats.bad_events++;
 		return 0;
 	}

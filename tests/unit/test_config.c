@@ -353,21 +353,21 @@ Test(config, stats_interval_errors)
 Test(config, max_conns_values)
 {
 	cr_expect_eq(EXPECT_OK("--max-conns", "16").max_conns, 16);
-	cr_expect_eq(EXPECT_OK("--max-conns=1048576").max_conns, 1048576);
+	cr_expect_eq(EXPECT_OK("--max-conns=262144").max_conns, 262144);
 	cr_expect_eq(EXPECT_OK("--max-conns", "65536").max_conns, 65536);
 }
 
 Test(config, max_conns_errors)
 {
 	static const char *const bad[] = {
-		"15", "1048577", "0", "-16", "", "1k", "16x",
+		"15", "262145", "0", "-16", "", "1k", "16x",
 	};
 	char want[ERR_LEN];
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		snprintf(want, sizeof(want),
-			 "--max-conns: must be an integer between 16 and 1048576 (got '%s')",
+			 "--max-conns: must be an integer between 16 and 262144 (got '%s')",
 			 bad[i]);
 		EXPECT_ERR(want, "--max-conns", (char *)bad[i]);
 	}
@@ -546,7 +546,7 @@ Test(config, usage_lists_every_flag_with_a_default)
 		"      --comm NAME              trace only this exact process name, 1..15 characters (default: any)\n",
 		"      --port PORT              trace only this local or remote port, 1..65535; repeatable (64 max) (default: all)\n",
 		"      --stats-interval SECONDS seconds between statistics reports, 0 < s <= 86400, decimals ok (default: 5)\n",
-		"      --max-conns N            connections tracked at once, 16..1048576 (default: 16384)\n",
+		"      --max-conns N            connections tracked at once, 16..262144 (default: 16384)\n",
 		"      --idle-timeout SECONDS   forget a connection idle this long, 0 < s <= 86400, decimals ok (default: 300)\n",
 		"  -v, --verbose                print libbpf messages (default: off)\n",
 		"  -h, --help                   print this help and exit\n",

@@ -80,7 +80,6 @@ Test(conn_table, new_table_is_empty)
 	cr_expect_eq(s.tracked, 0);
 	cr_expect_eq(s.evicted_full, 0);
 	cr_expect_eq(s.evicted_idle, 0);
-	cr_expect_eq(s.closed, 0);
 	cr_expect_null(conn_table_lookup(t, 1));
 	cr_expect_null(conn_table_lookup(t, 0));
 	cr_expect_eq(conn_table_sweep_idle(t, UINT64_MAX, NULL, NULL), 0);
