@@ -14,6 +14,7 @@
 #include "redact.h"
 
 #include <string.h>
+#include "outbuf.h"
 
 /* Lower-case; matched as substrings of the lower-cased key. */
 static const char *const redact_secret_words[] = {
@@ -55,27 +56,9 @@ int redact_key_is_secret(const char *key, size_t len)
 	return 0;
 }
 
-struct redact_out {
-	char *buf;
-	size_t cap;
-	size_t len;
-};
-
-static void redact_put(struct redact_out *w, const char *s, size_t n)
-{
-	size_t room = w->cap - 1 - w->len;
-
-	if (n > room)
-		n = room;
-	if (n == 0)
-		return; /* s may be NULL for an empty input */
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-}
-
 size_t redact_query(const char *query, size_t len, char *out, size_t out_cap)
 {
-	struct redact_out w = { out, out_cap, 0 };
+	struct outbuf w = { out, out_cap, 0 };
 	const char *nul, *amp, *eq;
 	size_t i = 0, end, klen;
 
@@ -92,14 +75,14 @@ size_t redact_query(const char *query, size_t len, char *out, size_t out_cap)
 		eq = memchr(query + i, '=', end - i);
 		klen = eq ? (size_t)(eq - (query + i)) : 0;
 		if (eq && redact_key_is_secret(query + i, klen)) {
-			redact_put(&w, query + i, klen + 1);
-			redact_put(&w, REDACTED_VALUE, sizeof(REDACTED_VALUE) - 1);
+			outbuf_put(&w, query + i, klen + 1);
+			outbuf_put(&w, REDACTED_VALUE, sizeof(REDACTED_VALUE) - 1);
 		} else {
-			redact_put(&w, query + i, end - i);
+			outbuf_put(&w, query + i, end - i);
 		}
 		if (!amp)
 			break;
-		redact_put(&w, "&", 1);
+		outbuf_put(&w, "&", 1);
 		i = end + 1;
 	}
 	out[w.len] = '\0';

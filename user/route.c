@@ -11,28 +11,10 @@
 #include "route.h"
 
 #include <string.h>
+#include "outbuf.h"
 
 /* Path for absolute-form targets with an empty path ("http://h?q"). */
 static const char route_root[] = "/";
-
-/* A bounded output cursor: appends what fits in cap-1 bytes. */
-struct route_out {
-	char *buf;
-	size_t cap;
-	size_t len;
-};
-
-static void route_put(struct route_out *w, const char *s, size_t n)
-{
-	size_t room = w->cap - 1 - w->len;
-
-	if (n > room)
-		n = room;
-	if (n == 0)
-		return; /* s may be NULL for an empty input */
-	memcpy(w->buf + w->len, s, n);
-	w->len += n;
-}
 
 static int route_is_digit(char c)
 {
@@ -84,7 +66,7 @@ static int route_segment_is_id(const char *s, size_t n)
 size_t route_template(const char *path, size_t path_len, char *out,
 		      size_t out_cap)
 {
-	struct route_out w = { out, out_cap, 0 };
+	struct outbuf w = { out, out_cap, 0 };
 	const char *nul;
 	size_t i, start;
 
@@ -96,18 +78,18 @@ size_t route_template(const char *path, size_t path_len, char *out,
 		path_len = (size_t)(nul - path);
 
 	if (path_len == 0 || path[0] != '/') {
-		route_put(&w, path, path_len);
+		outbuf_put(&w, path, path_len);
 	} else {
 		/* Invariant: path[i] == '/' at the top of each iteration. */
 		for (i = 0; i < path_len && w.len < out_cap - 1;) {
-			route_put(&w, "/", 1);
+			outbuf_put(&w, "/", 1);
 			start = ++i;
 			while (i < path_len && path[i] != '/')
 				i++;
 			if (route_segment_is_id(path + start, i - start))
-				route_put(&w, "{id}", 4);
+				outbuf_put(&w, "{id}", 4);
 			else
-				route_put(&w, path + start, i - start);
+				outbuf_put(&w, path + start, i - start);
 		}
 	}
 	out[w.len] = '\0';
