@@ -38,6 +38,7 @@ APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard user/*.c))
 LIB_OBJS  := $(patsubst %.c,$(OUT)/obj/%.o,$(LIB_SRCS))
 APP_OBJS  := $(patsubst %.c,$(OUT)/obj/%.o,$(APP_SRCS))
 ASAN_LIB_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(LIB_SRCS))
+ASAN_APP_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(APP_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -66,14 +67,19 @@ $(OUT)/obj/%.o: %.c $(SKELS) $(wildcard bpf/*.h user/*.h user/proto/*.h exporter
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -c $< -o $@
 
-$(OUT)/asan/%.o: %.c $(wildcard bpf/*.h user/*.h user/proto/*.h exporters/*.h)
+$(OUT)/asan/%.o: %.c $(SKELS) $(wildcard bpf/*.h user/*.h user/proto/*.h exporters/*.h)
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) -c $< -o $@
 
 $(OUT)/zerotrace: $(APP_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lcurl -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# The agent itself under ASan/UBSan, for the integration tests that run it.
+$(OUT)/zerotrace-asan: $(ASAN_APP_OBJS) $(ASAN_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -O1 -g $(SAN) $^ $(LIBS) -o $@
 
 $(OUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
@@ -106,11 +112,16 @@ fuzz: $(FUZZERS)
 		  || { tail -40 $(OUT)/$$(basename $$f).log; exit 1; }; \
 	done
 
-integration: $(OUT)/zerotrace
+# Every integration test with the release build, then the protocol-heavy ones
+# again with the agent under ASan/UBSan (any report fails the agent's exit).
+integration: $(OUT)/zerotrace $(OUT)/zerotrace-asan
 	$(Q)tests/integration/run.sh
+	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
+		ZT_BIN=$(CURDIR)/$(OUT)/zerotrace-asan tests/integration/run.sh test_a test_d test_e test_k
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(OUT)/zerotrace $(OUT)/unit_tests $(OUT)/unit_tests_asan $(FUZZERS)
+	$(Q)$(MAKE) --no-print-directory $(OUT)/zerotrace $(OUT)/zerotrace-asan $(OUT)/unit_tests \
+		$(OUT)/unit_tests_asan $(FUZZERS)
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory unit-asan
 	$(Q)$(MAKE) --no-print-directory fuzz
