@@ -63,6 +63,10 @@ enum zt_syscall {
 /* ZT_EV_DATA flags */
 #define ZT_F_TRUNCATED 0x01 /* payload holds fewer bytes than the syscall moved */
 #define ZT_F_CONTINUATION 0x02 /* no payload: a continuation of a large run */
+/* --inject-traceparent: ids the kernel chose, so they match the wire */
+#define ZT_F_CTX_SERVER 0x04   /* a request read: ctx_* are this SERVER span's ids */
+#define ZT_F_CTX_INJECTED 0x08 /* a request written with an injected traceparent */
+#define ZT_F_CTX_PARENT 0x10   /* ctx_parent_id is set */
 
 /* Addresses are 16 bytes; AF_INET uses the first 4. local = this process's end. */
 struct zt_conn_tuple {
@@ -93,11 +97,14 @@ struct zt_event {
 	__u8 tail[ZT_TAIL_LEN];
 	char comm[ZT_COMM_LEN];
 	struct zt_conn_tuple tuple;
+	__u8 ctx_trace_id[16];
+	__u8 ctx_span_id[8];
+	__u8 ctx_parent_id[8];
 	/* cap_len payload bytes follow the header in the ring buffer record */
 };
 
 _Static_assert(sizeof(struct zt_conn_tuple) == 40, "zt_conn_tuple layout");
-_Static_assert(sizeof(struct zt_event) == 128, "zt_event layout");
+_Static_assert(sizeof(struct zt_event) == 160, "zt_event layout");
 
 /* Per-CPU drop and miss counters, read by user space (map `counters`). */
 enum zt_counter {
@@ -109,6 +116,8 @@ enum zt_counter {
 	ZT_CNT_CONTINUATIONS,     /* data events that carried no payload */
 	ZT_CNT_SENDFILE_BYTES,    /* bytes moved by sendfile/splice on sockets */
 	ZT_CNT_RECOVERED_ARGS,    /* syscalls in flight at attach, args rebuilt */
+	ZT_CNT_INJECTED,          /* traceparent headers written by sk_msg */
+	ZT_CNT_INJECT_SKIPPED,    /* requests left untouched: head not wholly in the message, ... */
 	ZT_CNT_MAX,
 };
 

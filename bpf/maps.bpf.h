@@ -33,7 +33,11 @@ struct conn_state {
 	__u8 tuple_ok;
 	__u8 announced;    /* a data event went out: close must be reported */
 	__u8 ignored;      /* filtered out by --port */
-	__u8 pad[3];
+	__u8 inj_flags;    /* ZT_F_CTX_* of a traceparent sk_msg just wrote */
+	__u8 pad[2];
+	__u8 inj_trace_id[16];
+	__u8 inj_span_id[8];
+	__u8 inj_parent_id[8];
 };
 
 struct fd_conn_val {
@@ -79,6 +83,38 @@ struct {
 	__type(key, __u64);
 	__type(value, struct fd_conn_val);
 } fd_conn SEC(".maps");
+
+/* The SERVER span a thread is serving, as the kernel named it (only with
+ * --inject-traceparent): the context its outgoing calls carry. */
+struct thread_ctx {
+	__u8 trace_id[16];
+	__u8 span_id[8];
+	__u32 inflight; /* requests read and not yet answered on this thread */
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct thread_ctx);
+} thread_ctx SEC(".maps");
+
+/* Client sockets sk_msg may write into: added by sock_ops on connect. */
+struct {
+	__uint(type, BPF_MAP_TYPE_SOCKHASH);
+	__uint(max_entries, ZT_MAX_CONNS);
+	__type(key, __u64);
+	__type(value, __u32);
+} client_socks SEC(".maps");
+
+/* --cgroup: the one cgroup whose tasks (and descendants) are traced. */
+struct {
+	__uint(type, BPF_MAP_TYPE_CGROUP_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} cgroup_filter SEC(".maps");
 
 /* Filters written by user space before attach (when enabled in rodata). */
 struct {

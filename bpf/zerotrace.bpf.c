@@ -28,6 +28,8 @@ const volatile __u32 self_tgid = 0;
 const volatile __u8 filter_pids = 0;
 const volatile __u8 filter_ports = 0;
 const volatile __u8 filter_comm = 0;
+const volatile __u8 filter_cgroup = 0;
+const volatile __u8 inject_enabled = 0;
 const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};
 
 /* Inner state. */
@@ -63,6 +65,8 @@ static __always_inline bool task_is_traced(__u32 tgid)
 	if (filter_pids && !bpf_map_lookup_elem(&pid_filter, &tgid))
 		return false;
 	if (filter_comm && !comm_matches())
+		return false;
+	if (filter_cgroup && bpf_current_task_under_cgroup(&cgroup_filter, 0) != 1)
 		return false;
 	return true;
 }
@@ -413,6 +417,8 @@ static __always_inline bool peek_message_start(const struct syscall_args *args, 
 	return looks_like_message_start(head);
 }
 
+#include "context.bpf.h"
+
 static __always_inline void fd_conn_record(struct conn_state *st, __u64 sk, __u32 tgid, __s32 fd)
 {
 	__u64 key = (__u64)tgid << 32 | (__u32)fd;
@@ -454,7 +460,7 @@ static __always_inline void emit_data(struct syscall_args *args, __u64 pid_tgid,
 	struct event_buf *eb;
 	__u64 sk = args->sk;
 	__s64 bytes = ret;
-	bool capture;
+	bool capture, new_run;
 
 	/* mmsg calls return a message count; the sock tracepoints summed bytes */
 	if (args->syscall == ZT_SYS_RECVMMSG || args->syscall == ZT_SYS_SENDMMSG ||
@@ -476,7 +482,8 @@ static __always_inline void emit_data(struct syscall_args *args, __u64 pid_tgid,
 	}
 	if (st->ignored)
 		return;
-	if (st->last_dir != args->dir) {
+	new_run = st->last_dir != args->dir;
+	if (new_run) {
 		st->last_dir = args->dir;
 		st->run_bytes = 0;
 	}
@@ -508,6 +515,8 @@ static __always_inline void emit_data(struct syscall_args *args, __u64 pid_tgid,
 			counter_add(ZT_CNT_READ_FAULTS, 1);
 		if (cap_len < bytes)
 			eb->ev.flags |= ZT_F_TRUNCATED;
+		if (inject_enabled)
+			context_on_data(eb, st, args->dir, new_run, cap_len, (__u32)pid_tgid);
 	} else {
 		eb->ev.flags |= ZT_F_CONTINUATION;
 		if (args->syscall != ZT_SYS_SENDFILE && args->syscall != ZT_SYS_SPLICE)

@@ -82,6 +82,8 @@ void span_format_jsonl(struct json_buf *b, const struct span *s)
 	attr_u64(b, "process.pid", s->pid);
 	attr_str(b, "process.executable.name", s->exe_name);
 	attr_u64(b, "thread.id", s->tid);
+	if (s->tracestate[0])
+		attr_str(b, "w3c.tracestate", s->tracestate);
 	json_put_rawz(b, "}}");
 }
 

@@ -8,6 +8,10 @@
 #   BENCH_DURATION=5 ZT_BIN=build/zerotrace scripts/bench.sh
 #   BENCH_RECHECK=1 scripts/bench.sh      # one more untraced run after the agent
 #                                         # stopped: shows how noisy the machine is
+#   BENCH_ACCURACY=0 scripts/bench.sh     # skip the trace accuracy run at the end
+#
+# At the end it runs scripts/accuracy.sh (trace accuracy of the 3-service
+# scenario at concurrency 1 and 16); its failure to measure fails the bench.
 #
 # Everything it starts is stopped by pid on exit; its temp dir is removed
 # unless BENCH_KEEP=1.
@@ -189,3 +193,12 @@ if os.path.exists(sys.argv[5]):
     print("re-check untraced:     %10.0f req/s, p99 %.3f ms (noise: %.3f of the first untraced run)"
           % (rr, r["p99_us"] / 1000, rr / ur))
 EOF
+
+if [ "${BENCH_ACCURACY:-1}" = 1 ]; then
+	stop_pid "$NGINX_PID" TERM 5 # idle, but out of the way
+	NGINX_PID=""
+	echo "---- trace accuracy (scripts/accuracy.sh):"
+	ZT_BIN=$ZT_BIN "$ROOT/scripts/accuracy.sh"
+	rc=$?
+	[ "$rc" -eq 0 ] || die "scripts/accuracy.sh failed (status $rc)"
+fi

@@ -29,6 +29,8 @@
 #define CONFIG_MAX_CONNS_DEFAULT 16384
 #define CONFIG_IDLE_DEFAULT 300.0
 #define CONFIG_SECONDS_MAX 86400 /* one day */
+#define CONFIG_REORDER_DEFAULT 50
+#define CONFIG_REORDER_MAX 10000
 /* Fraction digits kept when parsing seconds: nanosecond resolution. */
 #define CONFIG_FRAC_DIGITS 9
 #define CONFIG_FRAC_SCALE 1000000000ULL
@@ -44,6 +46,9 @@ enum config_opt_id {
 	OPT_MAX_CONNS,
 	OPT_IDLE_TIMEOUT,
 	OPT_VERBOSE,
+	OPT_INJECT,
+	OPT_CGROUP,
+	OPT_REORDER_MS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -84,6 +89,15 @@ static const struct config_option config_options[] = {
 	{ "idle-timeout", 0, "SECONDS",
 	  "forget a connection idle this long, 0 < s <= 86400, decimals ok",
 	  "300", OPT_IDLE_TIMEOUT },
+	{ "cgroup", 0, "PATH",
+	  "trace only processes in this cgroup v2 directory or below", "all",
+	  OPT_CGROUP },
+	{ "inject-traceparent", 0, NULL,
+	  "write a W3C traceparent into outgoing plain HTTP/1.x requests",
+	  "off", OPT_INJECT },
+	{ "reorder-window-ms", 0, "MS",
+	  "hold events this long to release them in causal order, 0..10000",
+	  "50", OPT_REORDER_MS },
 	{ "verbose", 'v', NULL, "print libbpf messages", "off", OPT_VERBOSE },
 	{ "help", 'h', NULL, "print this help and exit", NULL, OPT_HELP },
 	{ "version", 0, NULL, "print the version and exit", NULL, OPT_VERSION },
@@ -100,6 +114,7 @@ void config_defaults(struct zt_config *cfg)
 	cfg->stats_interval = CONFIG_STATS_DEFAULT;
 	cfg->max_conns = CONFIG_MAX_CONNS_DEFAULT;
 	cfg->idle_timeout = CONFIG_IDLE_DEFAULT;
+	cfg->reorder_window_ms = CONFIG_REORDER_DEFAULT;
 }
 
 __attribute__((format(printf, 3, 4))) static enum config_result
@@ -313,7 +328,23 @@ static enum config_result config_apply(struct zt_config *cfg,
 					   CONFIG_MAX_CONNS_MAX, val);
 		cfg->max_conns = (uint32_t)u;
 		return CONFIG_OK;
+	case OPT_CGROUP:
+		n = strlen(val);
+		if (n == 0 || n >= sizeof(cfg->cgroup) || val[0] != '/')
+			return config_fail(err, err_len,
+					   "--%s: must be an absolute path shorter than %zu characters (got '%s')",
+					   name, sizeof(cfg->cgroup), val);
+		memcpy(cfg->cgroup, val, n + 1);
+		return CONFIG_OK;
+	case OPT_REORDER_MS:
+		if (!config_parse_range(val, 0, CONFIG_REORDER_MAX, &u))
+			return config_fail(err, err_len,
+					   "--%s: must be an integer between 0 and %d (got '%s')",
+					   name, CONFIG_REORDER_MAX, val);
+		cfg->reorder_window_ms = (uint32_t)u;
+		return CONFIG_OK;
 	case OPT_VERBOSE:
+	case OPT_INJECT:
 	case OPT_HELP:
 	case OPT_VERSION:
 		break;
@@ -333,6 +364,9 @@ static enum config_result config_switch(struct zt_config *cfg,
 	case OPT_VERSION:
 		*help_text = "version";
 		return CONFIG_HELP;
+	case OPT_INJECT:
+		cfg->inject_traceparent = 1;
+		return CONFIG_OK;
 	default:
 		cfg->verbose = 1;
 		return CONFIG_OK;

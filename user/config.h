@@ -29,6 +29,9 @@ struct zt_config {
 	uint32_t max_conns;        /* --max-conns, 16..262144, default 16384 */
 	double idle_timeout;       /* --idle-timeout seconds, > 0, default 300 */
 	int verbose;               /* --verbose: libbpf messages */
+	int inject_traceparent;    /* --inject-traceparent */
+	char cgroup[256];          /* --cgroup, a cgroup v2 directory, "" = all */
+	uint32_t reorder_window_ms; /* --reorder-window-ms, 0..10000, default 50 */
 };
 
 enum config_result {

@@ -201,18 +201,18 @@ void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *o
 	*out = t->stats;
 }
 
-void conn_feed_record(struct conn *c, uint64_t ts, uint32_t tid)
+struct conn_request *conn_request_slot(struct conn *c, uint32_t seq)
 {
-	struct conn_feed *f = &c->feeds[c->feeds_next++ % CONN_FEED_RING];
+	struct conn_request *r = &c->reqs[seq % HTTP1_PIPELINE_MAX];
 
-	f->ts = ts;
-	f->tid = tid;
+	memset(r, 0, sizeof(*r));
+	r->seq = seq;
+	return r;
 }
 
-uint32_t conn_feed_tid(const struct conn *c, uint64_t ts)
+const struct conn_request *conn_request_find(const struct conn *c, uint32_t seq)
 {
-	for (uint32_t i = 0; i < CONN_FEED_RING; i++)
-		if (c->feeds[i].ts == ts && c->feeds[i].tid)
-			return c->feeds[i].tid;
-	return c->first_tid;
+	const struct conn_request *r = &c->reqs[seq % HTTP1_PIPELINE_MAX];
+
+	return seq && r->seq == seq ? r : NULL;
 }

@@ -10,14 +10,14 @@
 #include <stdint.h>
 #include "events.h"
 #include "http1.h"
+#include "stitch.h"
 
-#define CONN_FEED_RING 16
-
-/* (timestamp, thread) of recent request-side feeds: a span's thread is the
- * one that moved the first byte of its request. */
-struct conn_feed {
-	uint64_t ts;
+/* What the tracer decided when a request's head arrived, kept until its
+ * exchange completes: the thread that moved it and the span's ids. */
+struct conn_request {
+	uint32_t seq;  /* http1_request.seq; 0 = empty */
 	uint32_t tid;
+	struct stitch_ids ids;
 };
 
 struct conn {
@@ -28,8 +28,7 @@ struct conn {
 	uint8_t role;            /* enum zt_role; UNKNOWN until resolved */
 	char comm[ZT_COMM_LEN];
 	struct zt_conn_tuple tuple;
-	struct conn_feed feeds[CONN_FEED_RING];
-	uint32_t feeds_next;
+	struct conn_request reqs[HTTP1_PIPELINE_MAX]; /* by seq % HTTP1_PIPELINE_MAX */
 	struct http1_conn http;
 	/* LRU list links (slot indexes, UINT32_MAX for none) */
 	uint32_t lru_prev, lru_next;
@@ -57,7 +56,8 @@ uint32_t conn_table_sweep_idle(struct conn_table *t, uint64_t older_than_ns,
 			       void (*evict_cb)(void *, struct conn *), void *ctx);
 void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *out);
 
-void conn_feed_record(struct conn *c, uint64_t ts, uint32_t tid);
-uint32_t conn_feed_tid(const struct conn *c, uint64_t ts);
+/* The slot for request seq (overwriting what was there), and its lookup. */
+struct conn_request *conn_request_slot(struct conn *c, uint32_t seq);
+const struct conn_request *conn_request_find(const struct conn *c, uint32_t seq);
 
 #endif /* ZT_CONN_TABLE_H */

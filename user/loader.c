@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <fcntl.h>
+#include <mntent.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,9 +39,61 @@ static int tracefs_ensure(void)
 	return -errno;
 }
 
-static int filters_fill(struct zerotrace_bpf *skel, const struct zt_config *cfg)
+/* The cgroup v2 mount: /sys/fs/cgroup, or /sys/fs/cgroup/unified on
+ * hybrid hierarchies. */
+static int cgroup2_root(char *out, size_t out_len)
 {
+	FILE *f = setmntent("/proc/mounts", "r");
+	struct mntent *m;
+	int found = -ENOENT;
+
+	if (!f)
+		return -errno;
+	while ((m = getmntent(f))) {
+		if (strcmp(m->mnt_type, "cgroup2") == 0) {
+			snprintf(out, out_len, "%s", m->mnt_dir);
+			found = 0;
+			break;
+		}
+	}
+	endmntent(f);
+	return found;
+}
+
+/* --cgroup, or the whole cgroup v2 tree for sock_ops when not given. */
+static int cgroup_open(struct loader *l, const char *path)
+{
+	char root[4096];
+	int err;
+
+	if (!path[0]) {
+		err = cgroup2_root(root, sizeof(root));
+		if (err) {
+			fprintf(stderr, "zerotrace: find the cgroup v2 mount in /proc/mounts: %s\n",
+				strerror(-err));
+			return err;
+		}
+		path = root;
+	}
+	l->cgroup_fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l->cgroup_fd < 0) {
+		err = -errno;
+		fprintf(stderr, "zerotrace: open cgroup %s: %s\n", path, strerror(-err));
+		return err;
+	}
+	snprintf(l->cgroup_path, sizeof(l->cgroup_path), "%s", path);
+	return 0;
+}
+
+static int filters_fill(struct zerotrace_bpf *skel, const struct zt_config *cfg, int cgroup_fd)
+{
+	__u32 zero = 0;
 	__u8 one = 1;
+
+	if (cfg->cgroup[0] &&
+	    bpf_map__update_elem(skel->maps.cgroup_filter, &zero, sizeof(zero), &cgroup_fd,
+				 sizeof(cgroup_fd), BPF_ANY))
+		return -errno;
 
 	for (uint32_t i = 0; i < cfg->n_pids; i++)
 		if (bpf_map__update_elem(skel->maps.pid_filter, &cfg->pids[i], sizeof(cfg->pids[i]),
@@ -52,26 +106,76 @@ static int filters_fill(struct zerotrace_bpf *skel, const struct zt_config *cfg)
 	return 0;
 }
 
+static int is_context_prog(const struct bpf_program *prog)
+{
+	enum bpf_prog_type t = bpf_program__type(prog);
+
+	return t == BPF_PROG_TYPE_SK_MSG || t == BPF_PROG_TYPE_SOCK_OPS;
+}
+
+static int keep_link(struct loader *l, struct bpf_link *link, const struct bpf_program *prog)
+{
+	if (l->n_attached == LOADER_MAX_LINKS) {
+		bpf_link__destroy(link);
+		fprintf(stderr, "zerotrace: attach %s: more than %d programs\n",
+			bpf_program__name(prog), LOADER_MAX_LINKS);
+		return -E2BIG;
+	}
+	l->links[l->n_attached++] = link;
+	return 0;
+}
+
+/* sock_ops puts client sockets of the cgroup in client_socks; sk_msg runs
+ * on their sends. The sk_msg attachment lives as long as the map, which dies
+ * with the agent's fds: nothing stays attached after it exits. */
+static int attach_injection(struct loader *l, const char *cgroup_path)
+{
+	struct bpf_program *ops = l->skel->progs.track_client_sockets;
+	struct bpf_program *msg = l->skel->progs.inject_traceparent;
+	struct bpf_link *link;
+	int err;
+
+	link = bpf_program__attach_cgroup(ops, l->cgroup_fd);
+	if (!link) {
+		err = -errno;
+		fprintf(stderr, "zerotrace: attach %s to cgroup %s: %s\n", bpf_program__name(ops),
+			cgroup_path, strerror(-err));
+		return err;
+	}
+	err = keep_link(l, link, ops);
+	if (err)
+		return err;
+	if (bpf_prog_attach(bpf_program__fd(msg), bpf_map__fd(l->skel->maps.client_socks),
+			    BPF_SK_MSG_VERDICT, 0)) {
+		err = -errno;
+		fprintf(stderr, "zerotrace: attach %s to map client_socks: %s\n",
+			bpf_program__name(msg), strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
 static int attach_all(struct loader *l)
 {
 	struct bpf_program *prog;
 
 	bpf_object__for_each_program(prog, l->skel->obj) {
-		struct bpf_link *link = bpf_program__attach(prog);
-		int err = -errno;
+		struct bpf_link *link;
+		int err;
+
+		if (is_context_prog(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		err = -errno;
 
 		if (!link) {
 			fprintf(stderr, "zerotrace: attach %s (%s): %s\n", bpf_program__name(prog),
 				bpf_program__section_name(prog), strerror(-err));
 			return err;
 		}
-		if (l->n_attached == LOADER_MAX_LINKS) {
-			bpf_link__destroy(link);
-			fprintf(stderr, "zerotrace: attach %s: more than %d programs\n",
-				bpf_program__name(prog), LOADER_MAX_LINKS);
-			return -E2BIG;
-		}
-		l->links[l->n_attached++] = link;
+		err = keep_link(l, link, prog);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -81,6 +185,7 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	struct zerotrace_bpf *skel;
 	int err;
 
+	l->cgroup_fd = -1;
 	verbose_libbpf = cfg->verbose;
 	libbpf_set_print(libbpf_print);
 	err = tracefs_ensure();
@@ -101,6 +206,17 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	skel->rodata->filter_ports = cfg->n_ports > 0;
 	skel->rodata->filter_comm = cfg->comm[0] != '\0';
 	memcpy((char *)skel->rodata->comm_filter, cfg->comm, sizeof(cfg->comm));
+	skel->rodata->filter_cgroup = cfg->cgroup[0] != '\0';
+	skel->rodata->inject_enabled = cfg->inject_traceparent;
+	if (!cfg->inject_traceparent) {
+		bpf_program__set_autoload(skel->progs.track_client_sockets, false);
+		bpf_program__set_autoload(skel->progs.inject_traceparent, false);
+	}
+	if (cfg->cgroup[0] || cfg->inject_traceparent) {
+		err = cgroup_open(l, cfg->cgroup);
+		if (err)
+			goto fail;
+	}
 
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)cfg->ringbuf_size);
 	if (err) {
@@ -114,12 +230,14 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 			cfg->verbose ? "" : " (run with --verbose for the verifier log)");
 		goto fail;
 	}
-	err = filters_fill(skel, cfg);
+	err = filters_fill(skel, cfg, l->cgroup_fd);
 	if (err) {
 		fprintf(stderr, "zerotrace: fill filter maps: %s\n", strerror(-err));
 		goto fail;
 	}
 	err = attach_all(l);
+	if (!err && cfg->inject_traceparent)
+		err = attach_injection(l, l->cgroup_path);
 	if (err)
 		goto fail;
 	return 0;
@@ -134,6 +252,9 @@ void loader_stop(struct loader *l)
 		bpf_link__destroy(l->links[--l->n_attached]);
 	zerotrace_bpf__destroy(l->skel);
 	l->skel = NULL;
+	if (l->cgroup_fd >= 0)
+		close(l->cgroup_fd);
+	l->cgroup_fd = -1;
 }
 
 int loader_events_fd(const struct loader *l)

@@ -16,6 +16,8 @@ struct loader {
 	struct zerotrace_bpf *skel;
 	struct bpf_link *links[LOADER_MAX_LINKS];
 	int n_attached;
+	int cgroup_fd;          /* --cgroup (or the v2 root for injection), else -1 */
+	char cgroup_path[4096];
 };
 
 /* Returns 0, or a negative errno after printing which step failed and why. */

@@ -18,6 +18,7 @@
 #include "listen_ports.h"
 #include "loader.h"
 #include "output.h"
+#include "reorder.h"
 #include "tracer.h"
 
 #define POLL_TIMEOUT_MS 50
@@ -43,9 +44,44 @@ static int64_t mono_to_unix_offset(void)
 	return (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 }
 
+#define REORDER_MEMORY (64u << 20)
+
+/* Ring buffer -> reorder window -> tracer. */
+struct pipeline {
+	struct reorder *window;
+	struct tracer *tracer;
+	uint64_t window_ns;
+	uint64_t forced;   /* released early because the window was full */
+};
+
+static void pipeline_release(struct pipeline *p, uint64_t bound)
+{
+	const void *rec;
+	size_t len;
+
+	while ((rec = reorder_pop(p->window, bound, &len)))
+		tracer_handle_event(p->tracer, rec, len);
+}
+
 static int on_ring_event(void *ctx, void *data, size_t size)
 {
-	return tracer_handle_event(ctx, data, size);
+	struct pipeline *p = ctx;
+	uint64_t key = reorder_event_key(data, size);
+
+	if (reorder_push(p->window, key, data, size) == 0)
+		return 0;
+	if (reorder_count(p->window)) {
+		const void *rec;
+		size_t len;
+
+		rec = reorder_pop(p->window, UINT64_MAX, &len);
+		tracer_handle_event(p->tracer, rec, len);
+		p->forced++;
+		if (reorder_push(p->window, key, data, size) == 0)
+			return 0;
+	}
+	/* larger than a slot: malformed, the tracer counts it */
+	return tracer_handle_event(p->tracer, data, size);
 }
 
 struct status {
@@ -75,7 +111,8 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 	prev->spans = ts.spans;
 }
 
-static void final_print(const struct loader *l, const struct tracer *t, const struct output *o)
+static void final_print(const struct loader *l, const struct tracer *t, const struct output *o,
+			uint64_t reorder_forced)
 {
 	uint64_t kc[ZT_CNT_MAX] = { 0 };
 	struct tracer_stats ts;
@@ -86,7 +123,10 @@ static void final_print(const struct loader *l, const struct tracer *t, const st
 		"zerotrace: final events=%llu spans=%llu ringbuf_drops=%llu parse_misses=%llu conns=%llu "
 		"continuations=%llu payload_bytes=%llu bad_events=%llu stash_drops=%llu conn_drops=%llu "
 		"read_faults=%llu pipeline_drops=%llu role_unknown=%llu conns_evicted=%llu "
-		"connect_failures=%llu output_drops=%llu recovered_args=%llu\n",
+		"connect_failures=%llu output_drops=%llu recovered_args=%llu reorder_forced=%llu "
+		"traces_new=%llu by_wire=%llu by_connection=%llu by_thread=%llu by_kernel=%llu "
+		"ambiguous_thread=%llu bad_wire_context=%llu stitch_drops=%llu injected=%llu "
+		"inject_skipped=%llu\n",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
 		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
@@ -95,7 +135,16 @@ static void final_print(const struct loader *l, const struct tracer *t, const st
 		(unsigned long long)kc[ZT_CNT_READ_FAULTS], (unsigned long long)ts.pipeline_drops,
 		(unsigned long long)ts.role_unknown, (unsigned long long)ts.conns_evicted,
 		(unsigned long long)ts.connect_failures, (unsigned long long)o->dropped,
-		(unsigned long long)kc[ZT_CNT_RECOVERED_ARGS]);
+		(unsigned long long)kc[ZT_CNT_RECOVERED_ARGS], (unsigned long long)reorder_forced,
+		(unsigned long long)ts.stitch.by_rule[STITCH_NEW_TRACE],
+		(unsigned long long)ts.stitch.by_rule[STITCH_WIRE],
+		(unsigned long long)ts.stitch.by_rule[STITCH_CONNECTION],
+		(unsigned long long)ts.stitch.by_rule[STITCH_THREAD],
+		(unsigned long long)ts.stitch.by_rule[STITCH_KERNEL],
+		(unsigned long long)ts.stitch.ambiguous_thread,
+		(unsigned long long)ts.stitch.bad_wire_context,
+		(unsigned long long)(ts.stitch.conn_table_drops + ts.stitch.thread_table_drops),
+		(unsigned long long)kc[ZT_CNT_INJECTED], (unsigned long long)kc[ZT_CNT_INJECT_SKIPPED]);
 }
 
 static void listen_ports_seed(struct tracer *t)
@@ -118,29 +167,36 @@ static int run(const struct zt_config *cfg)
 	struct loader loader = { 0 };
 	struct ring_buffer *rb = NULL;
 	struct tracer *tracer = NULL;
+	struct pipeline pipe = { .window_ns = (uint64_t)cfg->reorder_window_ms * 1000000ULL };
+	size_t slot_size = sizeof(struct zt_event) + cfg->capture_bytes;
 	struct output out;
 	struct status st = { 0 };
 	int stats_on = isatty(STDERR_FILENO), err, rc = 1;
 	uint64_t stats_every = (uint64_t)(cfg->stats_interval * 1e9), last_tick = 0;
 
-	output_init(&out, stdout, cfg->output);
+	if (output_init(&out, stdout, cfg->output)) {
+		fprintf(stderr, "zerotrace: allocate output buffers: %s\n", strerror(ENOMEM));
+		return 1;
+	}
 	err = ids_init();
 	if (err) {
 		fprintf(stderr, "zerotrace: seed ids: %s\n", strerror(-err));
 		return 1;
 	}
 	tracer = tracer_new(cfg, output_span, &out);
-	if (!tracer) {
+	pipe.window = reorder_new(slot_size, REORDER_MEMORY / slot_size);
+	if (!tracer || !pipe.window) {
 		fprintf(stderr, "zerotrace: allocate tables for %u connections: %s\n", cfg->max_conns,
 			strerror(ENOMEM));
-		return 1;
+		goto cleanup;
 	}
+	pipe.tracer = tracer;
 	tracer_tick(tracer, clock_ns(CLOCK_MONOTONIC), mono_to_unix_offset());
 	listen_ports_seed(tracer);
 
 	if (loader_start(&loader, cfg))
 		goto cleanup;
-	rb = ring_buffer__new(loader_events_fd(&loader), on_ring_event, tracer, NULL);
+	rb = ring_buffer__new(loader_events_fd(&loader), on_ring_event, &pipe, NULL);
 	if (!rb) {
 		fprintf(stderr, "zerotrace: open ring buffer: %s\n", strerror(errno));
 		goto cleanup;
@@ -160,8 +216,9 @@ static int run(const struct zt_config *cfg)
 			fprintf(stderr, "zerotrace: poll ring buffer: %s\n", strerror(-err));
 			goto cleanup;
 		}
-		output_flush(&out);
 		now = clock_ns(CLOCK_MONOTONIC);
+		pipeline_release(&pipe, now > pipe.window_ns ? now - pipe.window_ns : 0);
+		output_flush(&out, now);
 		if (now - last_tick >= 1000000000ULL) {
 			tracer_tick(tracer, now, mono_to_unix_offset());
 			last_tick = now;
@@ -171,15 +228,16 @@ static int run(const struct zt_config *cfg)
 	}
 	/* drain what the kernel already queued before detaching */
 	ring_buffer__consume(rb);
-	output_flush(&out);
+	pipeline_release(&pipe, UINT64_MAX);
 	rc = 0;
 cleanup:
+	output_close(&out);
 	if (loader.skel)
-		final_print(&loader, tracer, &out);
+		final_print(&loader, tracer, &out, pipe.forced);
 	ring_buffer__free(rb);
 	loader_stop(&loader);
+	reorder_free(pipe.window);
 	tracer_free(tracer);
-	output_flush(&out);
 	return rc;
 }
 

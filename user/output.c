@@ -5,17 +5,27 @@
 #include "json.h"
 #include "output.h"
 #include "span_format.h"
+#include "trace_tree.h"
 
 #define OUTPUT_LINE_MAX 16384
+#define TREE_SPANS 4096
+#define TREE_GRACE_NS 200000000ULL  /* stragglers after a root ends */
+#define TREE_WAIT_NS 5000000000ULL  /* the longest a trace is held */
 
-void output_init(struct output *o, FILE *out, enum zt_output mode)
+int output_init(struct output *o, FILE *out, enum zt_output mode)
 {
+	memset(o, 0, sizeof(*o));
 	o->out = out;
 	if (mode == ZT_OUTPUT_AUTO)
 		mode = isatty(fileno(out)) ? ZT_OUTPUT_PRETTY : ZT_OUTPUT_JSONL;
 	o->mode = mode;
-	o->written = o->dropped = 0;
 	setvbuf(out, NULL, _IOFBF, 1 << 16);
+	if (mode == ZT_OUTPUT_PRETTY) {
+		o->tree = trace_tree_new(TREE_SPANS, TREE_GRACE_NS, TREE_WAIT_NS, out);
+		if (!o->tree)
+			return -1;
+	}
+	return 0;
 }
 
 void output_span(void *ctx, const struct span *s)
@@ -25,25 +35,38 @@ void output_span(void *ctx, const struct span *s)
 	struct json_buf b;
 	size_t len;
 
-	if (o->mode == ZT_OUTPUT_PRETTY) {
-		span_format_pretty(line, sizeof(line), s);
-		len = strlen(line);
-	} else {
-		json_buf_init(&b, line, sizeof(line));
-		span_format_jsonl(&b, s);
-		if (b.overflow) {
-			o->dropped++;
-			return;
-		}
-		len = b.len;
+	if (o->tree) {
+		trace_tree_add(o->tree, s, o->now_ns);
+		o->written++;
+		return;
 	}
+	json_buf_init(&b, line, sizeof(line));
+	span_format_jsonl(&b, s);
+	if (b.overflow) {
+		o->dropped++;
+		return;
+	}
+	len = b.len;
 	if (fwrite(line, 1, len, o->out) != len || fputc('\n', o->out) == EOF)
 		o->dropped++;
 	else
 		o->written++;
 }
 
-void output_flush(struct output *o)
+void output_flush(struct output *o, uint64_t now_ns)
 {
+	o->now_ns = now_ns;
+	if (o->tree)
+		trace_tree_tick(o->tree, now_ns);
+	fflush(o->out);
+}
+
+void output_close(struct output *o)
+{
+	if (o->tree) {
+		trace_tree_flush(o->tree);
+		trace_tree_free(o->tree);
+		o->tree = NULL;
+	}
 	fflush(o->out);
 }

@@ -8,15 +8,23 @@
 #include "config.h"
 #include "span.h"
 
+struct trace_tree;
+
 struct output {
 	FILE *out;
 	enum zt_output mode;  /* JSONL or PRETTY, resolved from AUTO */
+	struct trace_tree *tree; /* PRETTY: traces wait here until whole */
+	uint64_t now_ns;      /* CLOCK_MONOTONIC as of the last flush */
 	uint64_t written;
 	uint64_t dropped;     /* lines that did not fit the line buffer or failed to write */
 };
 
-void output_init(struct output *o, FILE *out, enum zt_output mode);
+/* Returns 0, or -1 when the pretty mode's trace buffer cannot be allocated. */
+int output_init(struct output *o, FILE *out, enum zt_output mode);
 void output_span(void *ctx, const struct span *s);
-void output_flush(struct output *o);
+/* Writes what is due (complete traces in pretty mode) and flushes. */
+void output_flush(struct output *o, uint64_t now_ns);
+/* Writes everything still held, then frees. */
+void output_close(struct output *o);
 
 #endif /* ZT_OUTPUT_H */

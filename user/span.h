@@ -50,6 +50,7 @@ struct span {
 	struct span_endpoint server;
 	struct span_endpoint client;
 	struct span_endpoint peer;
+	char tracestate[HTTP1_TRACESTATE_MAX]; /* adopted with a wire context, else "" */
 	char exe_name[ZT_COMM_LEN];
 	char service_name[SPAN_SERVICE_MAX];
 };

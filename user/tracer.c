@@ -9,6 +9,8 @@
 #include "ids.h"
 #include "listen_ports.h"
 #include "procinfo.h"
+#include "propagation.h"
+#include "stitch.h"
 #include "tracer.h"
 
 #define EINPROGRESS_NEG (-115)
@@ -21,6 +23,7 @@ struct tracer {
 	int64_t mono_to_unix_ns;
 	uint64_t idle_timeout_ns;
 	struct tracer_stats stats;
+	struct stitch *stitch;
 	struct span span; /* reused: no allocation per span */
 };
 
@@ -28,7 +31,8 @@ struct tracer {
 struct exchange_ctx {
 	struct tracer *t;
 	struct conn *c;
-	uint64_t reported; /* exchanges reported during this feed */
+	const struct zt_event *e; /* the record being fed; NULL at close */
+	int kernel_ids_used;      /* the record's kernel ids went to a request */
 };
 
 struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *sink_ctx)
@@ -38,8 +42,9 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 	if (!t)
 		return NULL;
 	t->conns = conn_table_new(cfg->max_conns);
-	if (!t->conns) {
-		free(t);
+	t->stitch = stitch_new(cfg->max_conns, cfg->max_conns);
+	if (!t->conns || !t->stitch) {
+		tracer_free(t);
 		return NULL;
 	}
 	t->sink = sink;
@@ -53,6 +58,7 @@ void tracer_free(struct tracer *t)
 	if (!t)
 		return;
 	conn_table_free(t->conns);
+	stitch_free(t->stitch);
 	free(t);
 }
 
@@ -61,27 +67,125 @@ void tracer_add_listen_port(struct tracer *t, uint16_t port)
 	port_set_add(&t->listening, port);
 }
 
+/* The context a request's own headers carry: traceparent first, then B3. */
+static const struct trace_context *wire_context(struct tracer *t, const struct http1_request *req,
+						struct trace_context *out)
+{
+	int present = req->traceparent[0] || req->b3[0] || req->b3_trace_id[0];
+
+	if (!present)
+		return NULL;
+	if (!req->trace_header_dups &&
+	    (propagation_parse_traceparent(req->traceparent, strlen(req->traceparent), out) == 0 ||
+	     propagation_parse_b3(req->b3, strlen(req->b3), out) == 0 ||
+	     propagation_parse_b3_multi(req->b3_trace_id, strlen(req->b3_trace_id), req->b3_span_id,
+					strlen(req->b3_span_id), req->b3_sampled,
+					strlen(req->b3_sampled), req->b3_flags,
+					strlen(req->b3_flags), out) == 0))
+		return out;
+	stitch_count_bad_wire(t->stitch);
+	return NULL;
+}
+
+/* Ids the kernel chose for the record being fed (--inject-traceparent). */
+static const struct stitch_ids *kernel_ids(struct exchange_ctx *x, struct stitch_ids *out)
+{
+	const struct zt_event *e = x->e;
+
+	if (!e || x->kernel_ids_used || !(e->flags & (ZT_F_CTX_SERVER | ZT_F_CTX_INJECTED)))
+		return NULL;
+	x->kernel_ids_used = 1;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->trace_id, e->ctx_trace_id, sizeof(out->trace_id));
+	memcpy(out->span_id, e->ctx_span_id, sizeof(out->span_id));
+	if (e->flags & ZT_F_CTX_PARENT) {
+		memcpy(out->parent_id, e->ctx_parent_id, sizeof(out->parent_id));
+		out->has_parent = 1;
+	}
+	return out;
+}
+
+static void conn_key(const struct conn *c, struct stitch_conn_key *key)
+{
+	stitch_conn_key_from_tuple(key, c->role, c->tuple.family, c->tuple.local_addr,
+				   c->tuple.local_port, c->tuple.remote_addr, c->tuple.remote_port);
+}
+
+/* A request head arrived: its span's ids are decided now, in causal order,
+ * so that the calls it makes can name it as their parent. */
+static void on_request(void *ctx, const struct http1_request *req)
+{
+	struct exchange_ctx *x = ctx;
+	struct conn *c = x->c;
+	struct conn_request *r = conn_request_slot(c, req->seq);
+	struct trace_context wc;
+	const struct trace_context *wire = wire_context(x->t, req, &wc);
+	struct stitch_ids kc;
+	const struct stitch_ids *kernel = kernel_ids(x, &kc);
+	struct stitch_conn_key key;
+
+	r->tid = x->e ? x->e->tid : c->first_tid;
+	conn_key(c, &key);
+	if (c->role == ZT_ROLE_SERVER)
+		stitch_server_start(x->t->stitch, &key, c->pid, r->tid, wire, kernel, &r->ids);
+	else
+		stitch_client_start(x->t->stitch, &key, c->pid, r->tid, wire, kernel, &r->ids);
+}
+
+static void span_set_ids(struct span *s, const struct stitch_ids *ids,
+			 const struct http1_request *req)
+{
+	memcpy(s->trace_id, ids->trace_id, sizeof(s->trace_id));
+	memcpy(s->span_id, ids->span_id, sizeof(s->span_id));
+	memcpy(s->parent_span_id, ids->parent_id, sizeof(s->parent_span_id));
+	s->has_parent = ids->has_parent;
+	if (ids->rule == STITCH_WIRE || ids->rule == STITCH_KERNEL) {
+		const char *ts = req->tracestate;
+
+		while (*ts == ' ' || *ts == '\t')
+			ts++;
+		snprintf(s->tracestate, sizeof(s->tracestate), "%s", ts);
+	}
+}
+
 static void on_exchange(void *ctx, const struct http1_exchange *ex)
 {
 	struct exchange_ctx *x = ctx;
 	struct tracer *t = x->t;
 	struct conn *c = x->c;
 	const struct procinfo *pi = procinfo_get(c->pid, c->comm);
-	struct span_conn_info ci = {
+	const struct conn_request *r = conn_request_find(c, ex->req.seq);
+	struct stitch_conn_key key;
+	struct span_conn_info ci;
+
+	if (!r) {
+		/* the head was never wholly seen: decide the ids now */
+		on_request(ctx, &ex->req);
+		r = conn_request_find(c, ex->req.seq);
+	}
+	ci = (struct span_conn_info){
 		.tuple = &c->tuple,
 		.role = c->role,
 		.pid = c->pid,
-		.tid = conn_feed_tid(c, ex->req.start_tag),
+		.tid = r ? r->tid : c->first_tid,
 		.exe_name = pi->exe_name,
 		.service_name = pi->service_name,
 		.mono_to_unix_ns = t->mono_to_unix_ns,
 	};
-
-	x->reported++;
 	if (span_build(&t->span, ex, &ci))
 		return;
-	ids_random(t->span.trace_id, sizeof(t->span.trace_id));
-	ids_random(t->span.span_id, sizeof(t->span.span_id));
+	if (r) {
+		span_set_ids(&t->span, &r->ids, &ex->req);
+	} else {
+		ids_random(t->span.trace_id, sizeof(t->span.trace_id));
+		ids_random(t->span.span_id, sizeof(t->span.span_id));
+	}
+	if (c->role == ZT_ROLE_SERVER) {
+		stitch_server_end(t->stitch, c->pid, ci.tid, t->span.span_id);
+	} else {
+		conn_key(c, &key);
+		stitch_client_end(t->stitch, &key, t->span.span_id);
+	}
 	t->stats.spans++;
 	t->sink(t->sink_ctx, &t->span);
 }
@@ -133,6 +237,7 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 		c->tuple = e->tuple;
 		memcpy(c->comm, e->comm, sizeof(c->comm));
 		c->comm[sizeof(c->comm) - 1] = '\0';
+		http1_conn_set_request_cb(&c->http, on_request);
 		t->stats.conns_opened++;
 	} else if (e->tuple.family && !c->tuple.family) {
 		c->tuple = e->tuple;
@@ -143,8 +248,8 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload)
 {
 	struct conn *c = conn_for_event(t, e);
-	struct exchange_ctx x = { .t = t, .c = c };
-	uint64_t tag, requests_before;
+	struct exchange_ctx x = { .t = t, .c = c, .e = e };
+	uint64_t tag;
 	enum http1_side side;
 
 	if (c->role == ZT_ROLE_UNKNOWN)
@@ -159,9 +264,6 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		side = e->dir == ZT_DIR_EGRESS ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
 	/* a read "sees" bytes when it returns, a write when it is called */
 	tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
-	/* a request read can also end a response whose framing was lost:
-	 * count that pop too, or the new request would go unrecorded */
-	requests_before = c->http.pending_count + c->http.pipeline_drops;
 
 	if (e->flags & ZT_F_CONTINUATION) {
 		t->stats.continuations++;
@@ -172,11 +274,6 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		t->stats.parse_misses += http1_conn_feed(&c->http, side, payload, e->cap_len,
 							 (uint64_t)e->bytes, tag, on_exchange, &x);
 	}
-	/* only feeds that began a request name its thread: a long body's
-	 * continuations must not push that record out of the ring */
-	if (side == HTTP1_SIDE_REQUEST &&
-	    c->http.pending_count + c->http.pipeline_drops + x.reported != requests_before)
-		conn_feed_record(c, tag, e->tid);
 }
 
 static void handle_close(struct tracer *t, const struct zt_event *e)
@@ -245,6 +342,7 @@ void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns
 void tracer_get_stats(const struct tracer *t, struct tracer_stats *out)
 {
 	*out = t->stats;
+	stitch_get_stats(t->stitch, &out->stitch);
 }
 
 uint64_t tracer_conns_tracked(const struct tracer *t)

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include "config.h"
 #include "span.h"
+#include "stitch.h"
 
 typedef void (*span_sink_fn)(void *ctx, const struct span *s);
 
@@ -25,6 +26,7 @@ struct tracer_stats {
 	uint64_t connect_failures;
 	uint64_t continuations;   /* data records that carried no payload */
 	uint64_t payload_bytes;   /* payload bytes received from the kernel */
+	struct stitch_stats stitch;
 };
 
 struct tracer;

@@ -27,6 +27,7 @@ ZT_LAST_PID=""
 _ZT_PIDS=()
 _ZT_HOOKS=()
 _ZT_FAILED=0
+declare -A ZT_AGENTS=()  # tag -> pid of the agents started with zt_agent_start_tag
 export ZT_SPANS PYTHONPATH="$ZT_LIB_DIR${PYTHONPATH:+:$PYTHONPATH}"
 
 ZT_EXEC_DFL='import os, signal, sys
@@ -88,6 +89,9 @@ zt_cleanup() {
 	if [ -n "$AGENT_PID" ] && zt_alive "$AGENT_PID"; then
 		zt_stop_pid "$AGENT_PID" INT 10
 	fi
+	for i in "${!ZT_AGENTS[@]}"; do
+		zt_stop_pid "${ZT_AGENTS[$i]}" INT 10
+	done
 	for ((i = ${#_ZT_PIDS[@]} - 1; i >= 0; i--)); do
 		zt_stop_pid "${_ZT_PIDS[$i]}" TERM 3
 	done
@@ -254,4 +258,152 @@ zt_settle() { sleep "${1:-0.5}"; }
 zt_pass() {
 	log "PASS"
 	exit 0
+}
+
+# ---- several agents, cgroups, network namespaces (tests m..q, accuracy.sh) ----
+
+# zt_agent_start_tag TAG ARGS...: like zt_agent_start, but any number of
+# agents may run at once, one per TAG: output to $TMP/TAG.spans.jsonl (with
+# --output jsonl, added unless ARGS has --output) or $TMP/TAG.out (--output
+# pretty), stderr to $TMP/TAG.agent.err; waits for "zerotrace: ready".
+# Sets ZT_AGENTS[TAG] (the pid) and ZT_OUT (the output file).
+zt_agent_start_tag() {
+	local tag=$1 i out err pid
+	shift
+	case " $* " in
+	*" --output "*) out=$TMP/$tag.out ;;
+	*) out=$TMP/$tag.spans.jsonl
+	   set -- --output jsonl "$@" ;;
+	esac
+	err=$TMP/$tag.agent.err
+	log "agent $tag: $ZT_BIN $*"
+	"$PY" -c "$ZT_EXEC_DFL" "$ZT_BIN" "$@" >"$out" 2>"$err" &
+	pid=$!
+	ZT_AGENTS[$tag]=$pid
+	ZT_OUT=$out
+	for ((i = 0; i < 300; i++)); do
+		if grep -q '^zerotrace: ready' "$err" 2>/dev/null; then
+			log "agent $tag ready (pid $pid) after $((i / 10)).$((i % 10))s"
+			return 0
+		fi
+		if ! zt_alive "$pid"; then
+			wait "$pid"
+			local st=$?
+			unset "ZT_AGENTS[$tag]"
+			zt_fail "agent $tag exited with status $st before printing 'zerotrace: ready': $(tail -n 5 "$err")"
+		fi
+		sleep 0.1
+	done
+	zt_fail "agent $tag did not print 'zerotrace: ready' within 30s"
+}
+
+# zt_agent_stop_tag TAG [SIG] [SECS]: SIGINT (or SIG) to that agent, waits;
+# asserts exit status 0 and the final stats line (left in ZT_FINAL).
+zt_agent_stop_tag() {
+	local tag=$1 sig=${2:-INT} secs=${3:-20} i pid st err
+	pid=${ZT_AGENTS[$tag]:-}
+	[ -n "$pid" ] || zt_fail "zt_agent_stop_tag: no agent $tag running"
+	err=$TMP/$tag.agent.err
+	kill "-$sig" "$pid" 2>/dev/null
+	for ((i = 0; i < secs * 10; i++)); do
+		zt_alive "$pid" || break
+		sleep 0.1
+	done
+	if zt_alive "$pid"; then
+		kill -KILL "$pid"
+		wait "$pid" 2>/dev/null
+		unset "ZT_AGENTS[$tag]"
+		zt_fail "agent $tag still running ${secs}s after SIG$sig (killed with SIGKILL)"
+	fi
+	wait "$pid"
+	st=$?
+	unset "ZT_AGENTS[$tag]"
+	ZT_FINAL=$(grep -E '^zerotrace: final ' "$err" | tail -n 1)
+	log "agent $tag exited $st; ${ZT_FINAL:-<no final line>}"
+	[ "$st" -eq 0 ] || zt_fail "agent $tag exit status after SIG$sig: expected 0, got $st"
+	[[ "$ZT_FINAL" =~ $ZT_FINAL_RE ]] ||
+		zt_fail "agent $tag: final stats line missing or malformed, got: '${ZT_FINAL}'"
+}
+
+# Does the agent binary offer FLAG (per its --help)?
+zt_agent_has_flag() {
+	"$ZT_BIN" --help 2>&1 | grep -q -e "$1"
+}
+
+# The cgroup v2 mount point, from /proc/mounts (e.g. /sys/fs/cgroup/unified).
+zt_cgroup2_mount() {
+	awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts
+}
+
+# Remove a cgroup this test made: processes still in it were started by
+# this test (through zt_cg_bg) and are stopped by pid, then rmdir (retried).
+_zt_cgroup_remove() {
+	local dir=$1 p i
+	[ -d "$dir" ] || return 0
+	for ((i = 0; i < 30; i++)); do
+		for p in $(cat "$dir/cgroup.procs" 2>/dev/null); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		rmdir "$dir" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "[$TEST_NAME] WARNING: could not remove cgroup $dir" >&2
+}
+
+# zt_cgroup_new NAME: makes a cgroup v2 directory for this test (removed on
+# exit, even on failure); its path is left in ZT_LAST_CG.
+zt_cgroup_new() {
+	local root dir
+	root=$(zt_cgroup2_mount)
+	[ -n "$root" ] && [ -d "$root" ] || zt_fail "no cgroup2 mount in /proc/mounts"
+	dir=$root/zt-$TEST_NAME-$$-$1
+	mkdir "$dir" || zt_fail "cannot create cgroup $dir"
+	zt_on_cleanup "_zt_cgroup_remove '$dir'"
+	ZT_LAST_CG=$dir
+}
+
+# zt_cg_bg NAME CGDIR CMD...: like zt_bg, but the process first moves itself
+# into CGDIR (writes its own pid to cgroup.procs), then execs CMD (same pid).
+zt_cg_bg() {
+	local name=$1 cg=$2
+	shift 2
+	zt_bg "$name" /bin/sh -c 'echo $$ >"$0/cgroup.procs" || exit 126; exec "$@"' "$cg" "$@"
+}
+
+# Is PID in cgroup directory CGDIR?
+zt_in_cgroup() {
+	local rel
+	rel=${2#"$(zt_cgroup2_mount)"}
+	grep -qx "0::$rel" "/proc/$1/cgroup" 2>/dev/null
+}
+
+# zt_netns_new NAME: a network namespace for this test, deleted on exit
+# (processes still in it are stopped by pid first). Name in ZT_LAST_NETNS.
+zt_netns_new() {
+	local ns=zt-$TEST_NAME-$$-$1
+	ip netns add "$ns" || zt_fail "ip netns add $ns failed"
+	zt_on_cleanup "_zt_netns_remove '$ns'"
+	ip -n "$ns" link set lo up || zt_fail "ip -n $ns link set lo up failed"
+	ZT_LAST_NETNS=$ns
+}
+
+_zt_netns_remove() {
+	local ns=$1 p
+	for p in $(ip netns pids "$ns" 2>/dev/null); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	ip netns del "$ns" 2>/dev/null || echo "[$TEST_NAME] WARNING: could not delete netns $ns" >&2
+}
+
+# zt_stop_untrack PID...: stop these tracked pids now (TERM, 3 s, then KILL)
+# and forget them, so cleanup never signals a pid that was reused meanwhile.
+zt_stop_untrack() {
+	local p i
+	for p in "$@"; do
+		zt_stop_pid "$p" TERM 3
+		for i in "${!_ZT_PIDS[@]}"; do
+			[ "${_ZT_PIDS[$i]}" = "$p" ] && unset "_ZT_PIDS[$i]"
+		done
+	done
+	_ZT_PIDS=("${_ZT_PIDS[@]}")
 }

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* user/conn_table.c: index, backward-shift deletion, LRU, idle sweep, feeds. */
+/* user/conn_table.c: index, backward-shift deletion, LRU, idle sweep, request ring. */
 #include <criterion/criterion.h>
 #include <stdint.h>
 #include <string.h>
@@ -99,7 +99,6 @@ Test(conn_table, insert_lookup_remove)
 	cr_expect_eq(a->role, ZT_ROLE_UNKNOWN);
 	cr_expect_eq(a->pid, 0);
 	cr_expect_eq(a->first_tid, 0);
-	cr_expect_eq(a->feeds_next, 0);
 	b = ct_insert(t, 43, 1001);
 	cr_expect_neq(a, b);
 	cr_expect_eq(conn_table_lookup(t, 42), a);
@@ -138,7 +137,7 @@ Test(conn_table, fresh_entry_is_fully_reset)
 	c->role = ZT_ROLE_SERVER;
 	memcpy(c->comm, "dirty", 6);
 	c->tuple.local_port = 80;
-	conn_feed_record(c, 11, 12);
+	conn_request_slot(c, 3)->tid = 12;
 	conn_table_remove(t, c);
 	/* only one slot was freed: the next insert must reuse it */
 	c = ct_insert(t, 6, 20);
@@ -148,8 +147,7 @@ Test(conn_table, fresh_entry_is_fully_reset)
 	cr_expect_eq(c->role, ZT_ROLE_UNKNOWN);
 	cr_expect_str_eq(c->comm, "");
 	cr_expect_eq(c->tuple.local_port, 0);
-	cr_expect_eq(c->feeds_next, 0);
-	cr_expect_eq(conn_feed_tid(c, 11), 0);
+	cr_expect_null(conn_request_find(c, 3));
 	conn_table_free(t);
 }
 
@@ -406,47 +404,30 @@ Test(conn_table, large_ids_and_zero_id)
 	conn_table_free(t);
 }
 
-Test(conn_table, feed_ring_finds_tid_by_timestamp)
+Test(conn_table, request_ring_finds_by_seq)
+{
+	struct conn c;
+	const struct conn_request *r;
+
+	memset(&c, 0, sizeof(c));
+	conn_request_slot(&c, 1)->tid = 11;
+	conn_request_slot(&c, 2)->tid = 12;
+	r = conn_request_find(&c, 1);
+	cr_assert_not_null(r);
+	cr_expect_eq(r->tid, 11);
+	cr_expect_eq(conn_request_find(&c, 2)->tid, 12);
+	cr_expect_null(conn_request_find(&c, 3));
+	cr_expect_null(conn_request_find(&c, 0), "seq 0 is never a request");
+}
+
+Test(conn_table, request_ring_overwrites_a_full_lap)
 {
 	struct conn c;
 
 	memset(&c, 0, sizeof(c));
-	c.first_tid = 500;
-	conn_feed_record(&c, 1000, 11);
-	conn_feed_record(&c, 2000, 12);
-	conn_feed_record(&c, 3000, 13);
-	cr_expect_eq(c.feeds_next, 3);
-	cr_expect_eq(conn_feed_tid(&c, 1000), 11);
-	cr_expect_eq(conn_feed_tid(&c, 2000), 12);
-	cr_expect_eq(conn_feed_tid(&c, 3000), 13);
-	/* unknown timestamp: the thread that opened the connection */
-	cr_expect_eq(conn_feed_tid(&c, 2500), 500);
-	cr_expect_eq(conn_feed_tid(&c, 0), 500, "empty ring cells must not match ts 0");
+	conn_request_slot(&c, 1)->tid = 11;
+	conn_request_slot(&c, 1 + HTTP1_PIPELINE_MAX)->tid = 99;
+	cr_expect_null(conn_request_find(&c, 1), "a request a full lap older is gone");
+	cr_expect_eq(conn_request_find(&c, 1 + HTTP1_PIPELINE_MAX)->tid, 99);
 }
 
-Test(conn_table, feed_ring_keeps_last_sixteen)
-{
-	struct conn c;
-
-	memset(&c, 0, sizeof(c));
-	c.first_tid = 9;
-	for (uint32_t i = 0; i < CONN_FEED_RING + 1; i++)
-		conn_feed_record(&c, 100 + i, 1000 + i);
-	cr_expect_eq(CONN_FEED_RING, 16);
-	cr_expect_eq(c.feeds_next, 17);
-	cr_expect_eq(conn_feed_tid(&c, 100), 9, "oldest feed overwritten: falls back to first_tid");
-	for (uint32_t i = 1; i < CONN_FEED_RING + 1; i++)
-		cr_expect_eq(conn_feed_tid(&c, 100 + i), 1000 + i, "feed %u", i);
-}
-
-Test(conn_table, feed_with_tid_zero_falls_back)
-{
-	struct conn c;
-
-	memset(&c, 0, sizeof(c));
-	c.first_tid = 77;
-	conn_feed_record(&c, 5000, 0);
-	cr_expect_eq(conn_feed_tid(&c, 5000), 77);
-	conn_feed_record(&c, 5000, 78);
-	cr_expect_eq(conn_feed_tid(&c, 5000), 78);
-}

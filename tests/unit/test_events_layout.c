@@ -34,7 +34,7 @@ Test(events_layout, conn_tuple_size_and_offsets)
 
 Test(events_layout, event_size_and_offsets)
 {
-	cr_expect_eq(sizeof(struct zt_event), 128);
+	cr_expect_eq(sizeof(struct zt_event), 160);
 	cr_expect_eq(_Alignof(struct zt_event), 8);
 	EXPECT_FIELD(struct zt_event, ts_enter_ns, 0, 8);
 	EXPECT_FIELD(struct zt_event, ts_exit_ns, 8, 8);
@@ -54,6 +54,9 @@ Test(events_layout, event_size_and_offsets)
 	EXPECT_FIELD(struct zt_event, tail, 64, 8);
 	EXPECT_FIELD(struct zt_event, comm, 72, 16);
 	EXPECT_FIELD(struct zt_event, tuple, 88, 40);
+	EXPECT_FIELD(struct zt_event, ctx_trace_id, 128, 16);
+	EXPECT_FIELD(struct zt_event, ctx_span_id, 144, 8);
+	EXPECT_FIELD(struct zt_event, ctx_parent_id, 152, 8);
 }
 
 Test(events_layout, signedness_of_wire_fields)
@@ -121,7 +124,9 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_CNT_CONTINUATIONS, 5);
 	cr_expect_eq(ZT_CNT_SENDFILE_BYTES, 6);
 	cr_expect_eq(ZT_CNT_RECOVERED_ARGS, 7);
-	cr_expect_eq(ZT_CNT_MAX, 8);
+	cr_expect_eq(ZT_CNT_INJECTED, 8);
+	cr_expect_eq(ZT_CNT_INJECT_SKIPPED, 9);
+	cr_expect_eq(ZT_CNT_MAX, 10);
 }
 
 Test(events_layout, tuple_families_fit_u16)

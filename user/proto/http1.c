@@ -268,6 +268,7 @@ static struct http1_request *http1_push_request(struct http1_conn *c)
 	c->pending_count++;
 	req = http1_newest(c);
 	memset(req, 0, sizeof(*req));
+	req->seq = ++c->next_seq;
 	return req;
 }
 
@@ -644,24 +645,73 @@ static int http1_last_coding_is_chunked(const char *p, size_t n)
 	return http1_ieq(p, n, "chunked");
 }
 
+/* Context headers: value slots by lowercase name. A repeated one makes the
+ * context ambiguous, so none of it is adopted. */
+static char *http1_trace_header_slot(struct http1_request *req, const char *name,
+				     size_t name_len, size_t *cap)
+{
+	static const struct {
+		const char *name;
+		size_t off, cap;
+	} slots[] = {
+		{ "traceparent", offsetof(struct http1_request, traceparent), HTTP1_TRACEPARENT_MAX },
+		{ "tracestate", offsetof(struct http1_request, tracestate), HTTP1_TRACESTATE_MAX },
+		{ "b3", offsetof(struct http1_request, b3), HTTP1_B3_MAX },
+		{ "x-b3-traceid", offsetof(struct http1_request, b3_trace_id), 40 },
+		{ "x-b3-spanid", offsetof(struct http1_request, b3_span_id), 24 },
+		{ "x-b3-sampled", offsetof(struct http1_request, b3_sampled), 8 },
+		{ "x-b3-flags", offsetof(struct http1_request, b3_flags), 4 },
+	};
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		if (http1_ieq(name, name_len, slots[i].name)) {
+			*cap = slots[i].cap;
+			return (char *)req + slots[i].off;
+		}
+	}
+	return NULL;
+}
+
 static void http1_on_request_header(struct http1_run *r, const char *name,
 				    size_t name_len, const char *val,
 				    size_t val_len)
 {
 	struct http1_stream *s = r->s;
+	struct http1_request *req;
+	char *slot;
+	size_t cap;
 
 	if (http1_ieq(name, name_len, "expect")) {
 		if (http1_ieq(val, val_len, "100-continue"))
 			s->flags |= HTTP1_MSG_EXPECT_CONTINUE;
-	} else if (http1_ieq(name, name_len, "host") && s->paired) {
-		struct http1_request *req = http1_newest(r->c);
-
+		return;
+	}
+	if (!s->paired)
+		return;
+	req = http1_newest(r->c);
+	if (http1_ieq(name, name_len, "host")) {
 		if (req->host[0])
 			return; /* a second Host is invalid: keep the first */
 		if (val_len > HTTP1_HOST_MAX - 1)
 			val_len = HTTP1_HOST_MAX - 1;
 		memcpy(req->host, val, val_len);
+		return;
 	}
+	slot = http1_trace_header_slot(req, name, name_len, &cap);
+	if (!slot)
+		return;
+	if (slot[0]) {
+		req->trace_header_dups = 1;
+		return;
+	}
+	/* an empty value still marks the header as seen, for duplicates */
+	if (!val_len) {
+		slot[0] = ' ';
+		return;
+	}
+	if (val_len > cap - 1)
+		val_len = cap - 1;
+	memcpy(slot, val, val_len);
 }
 
 static void http1_on_header(struct http1_run *r, const char *name,
@@ -719,6 +769,8 @@ static void http1_head_end(struct http1_run *r)
 	struct http1_stream *s = r->s;
 
 	if (r->side == HTTP1_SIDE_REQUEST) {
+		if (s->paired && r->c->on_request)
+			r->c->on_request(r->ctx, http1_newest(r->c));
 		http1_open_body(r);
 		return;
 	}
@@ -1108,6 +1160,11 @@ void http1_conn_init(struct http1_conn *c)
 	memset(c, 0, sizeof(*c));
 }
 
+void http1_conn_set_request_cb(struct http1_conn *c, http1_request_cb cb)
+{
+	c->on_request = cb;
+}
+
 unsigned int http1_conn_feed(struct http1_conn *c, enum http1_side side,
 			     const uint8_t *buf, size_t captured, uint64_t total,
 			     uint64_t tag, http1_exchange_cb cb, void *ctx)
@@ -1183,6 +1240,7 @@ static void http1_close_stream(struct http1_run *r)
 void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 		      void *ctx)
 {
+	http1_request_cb on_request;
 	struct http1_run r;
 
 	/* End tags come from the last feed of each side (see above). */
@@ -1201,5 +1259,7 @@ void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 		if (cb)
 			cb(ctx, &ex);
 	}
+	on_request = c->on_request;
 	http1_conn_init(c);
+	c->on_request = on_request;
 }

@@ -19,6 +19,9 @@
 #define HTTP1_TARGET_MAX 512
 #define HTTP1_HOST_MAX 128
 #define HTTP1_LINE_MAX 1024 /* longer lines are kept truncated */
+#define HTTP1_TRACEPARENT_MAX 64  /* 55 for version 00; longer values are invalid */
+#define HTTP1_TRACESTATE_MAX 256  /* kept truncated beyond this */
+#define HTTP1_B3_MAX 80           /* the longest valid single b3 value is 68 */
 #define HTTP1_PIPELINE_MAX 8 /* requests awaiting a response, per connection */
 
 enum http1_side {
@@ -55,6 +58,16 @@ struct http1_request {
 	char method[HTTP1_METHOD_MAX]; /* "" when a gap hid the request line */
 	char target[HTTP1_TARGET_MAX]; /* as on the wire, NUL-terminated */
 	char host[HTTP1_HOST_MAX];     /* Host header value, "" when absent */
+	uint32_t seq;                  /* requests on this connection, from 1 */
+	uint8_t trace_header_dups;     /* a context header appeared twice: ignore all */
+	/* context already on the wire, raw values ("" when absent) */
+	char traceparent[HTTP1_TRACEPARENT_MAX];
+	char tracestate[HTTP1_TRACESTATE_MAX];
+	char b3[HTTP1_B3_MAX];
+	char b3_trace_id[40];
+	char b3_span_id[24];
+	char b3_sampled[8];
+	char b3_flags[4];
 };
 
 struct http1_response {
@@ -74,6 +87,9 @@ struct http1_exchange {
 };
 
 typedef void (*http1_exchange_cb)(void *ctx, const struct http1_exchange *ex);
+/* A request's head was parsed (headers complete): called with the ctx of
+ * the feed that completed it. The request stays valid until its exchange. */
+typedef void (*http1_request_cb)(void *ctx, const struct http1_request *req);
 
 /* Internal per-direction state; callers never touch it. */
 #define HTTP1_LINE_TAIL 16 /* end of an over-long line, where the version is */
@@ -113,9 +129,12 @@ struct http1_conn {
 	uint8_t proto;          /* enum http1_proto */
 	uint64_t misses;        /* parse misses on this connection */
 	uint64_t pipeline_drops; /* requests dropped because pending was full */
+	uint32_t next_seq;
+	http1_request_cb on_request; /* kept across http1_conn_close */
 };
 
 void http1_conn_init(struct http1_conn *c);
+void http1_conn_set_request_cb(struct http1_conn *c, http1_request_cb cb);
 
 /*
  * Feed `total` bytes moved on one side; the first `captured` of them are in

@@ -1,0 +1,148 @@
+# shellcheck shell=bash
+# SPDX-License-Identifier: MIT
+# The 3-service scenario (gateway -> users, gateway -> orders -> users) for
+# tests m, n, p and scripts/accuracy.sh. Source after lib.sh and zt_init.
+#
+#   sc_start_services [CGNAME]
+#                            a new cgroup + users, orders, gateway in it
+#                            (loopback, free ports); sets SC_CG, USERS_PORT,
+#                            ORDERS_PORT, GW_PORT, USERS_PID, ORDERS_PID,
+#                            GW_PID, SC_PORTS
+#   sc_start_nginx           nginx (2 workers) in $SC_CG in front of the
+#                            gateway (upstream keepalive); sets NGINX_PORT, NGINX_PID
+#   sc_stop_all              stops what sc_start_* started (by pid)
+#   sc_drive TAG N C [RID_START] [PORT]
+#                            driver.py: N requests at concurrency C to the
+#                            gateway (or PORT); results in $TMP/TAG.driver.json
+#   sc_check SPANS LABEL MIN_PCT [--spec nginx] [--edges] DRIVER_JSON...
+#                            treecheck.py; fails the test when below MIN_PCT
+#                            ("" = only measure)
+
+SC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# sc_service NAME ROLE PORT [--down NAME=HOST:PORT ...]: one service in $SC_CG,
+# with OTEL_SERVICE_NAME=NAME; waits until it listens.
+sc_service() {
+	local name=$1 role=$2 port=$3
+	shift 3
+	zt_cg_bg "$name" "$SC_CG" env OTEL_SERVICE_NAME="$name" "$PY" "$SC_DIR/svc.py" \
+		--role "$role" --host 127.0.0.1 --port "$port" "$@"
+	local pid=$ZT_LAST_PID
+	zt_wait_port 127.0.0.1 "$port" 10
+	zt_alive "$pid" || zt_fail "service $name died: $(cat "$TMP/$name.err")"
+	zt_in_cgroup "$pid" "$SC_CG" || zt_fail "service $name (pid $pid) is not in cgroup $SC_CG: $(cat "/proc/$pid/cgroup")"
+	ZT_LAST_PID=$pid
+}
+
+# Three distinct free loopback ports.
+sc_ports() {
+	"$PY" - <<'EOF'
+import socket
+ss = [socket.socket() for _ in range(3)]
+for s in ss:
+    s.bind(("127.0.0.1", 0))
+print(" ".join(str(s.getsockname()[1]) for s in ss))
+EOF
+}
+
+sc_start_services() {
+	zt_cgroup_new "${1:-services}"
+	SC_CG=$ZT_LAST_CG
+	read -r USERS_PORT ORDERS_PORT GW_PORT <<<"$(sc_ports)"
+	sc_service users users "$USERS_PORT"
+	USERS_PID=$ZT_LAST_PID
+	sc_service orders orders "$ORDERS_PORT" --down "users=127.0.0.1:$USERS_PORT"
+	ORDERS_PID=$ZT_LAST_PID
+	sc_service gateway gateway "$GW_PORT" --down "users=127.0.0.1:$USERS_PORT" \
+		--down "orders=127.0.0.1:$ORDERS_PORT"
+	GW_PID=$ZT_LAST_PID
+	SC_PORTS="gateway=$GW_PORT,users=$USERS_PORT,orders=$ORDERS_PORT"
+	export SC_CG USERS_PORT ORDERS_PORT GW_PORT USERS_PID ORDERS_PID GW_PID SC_PORTS
+	log "services in $SC_CG: gateway :$GW_PORT (pid $GW_PID), users :$USERS_PORT (pid $USERS_PID), orders :$ORDERS_PORT (pid $ORDERS_PID)"
+}
+
+# sc_drive TAG N C [RID_START] [PORT]: bounded (40 s); does not fail the test
+# by itself (failed requests count as bad trees in sc_check).
+sc_drive() {
+	local tag=$1 n=$2 c=$3 start=${4:-1} port=${5:-$GW_PORT} mycg
+	# the driver inherits this shell's cgroup: it must not be the traced one
+	mycg=$(sed -n 's/^0:://p' /proc/$BASHPID/cgroup)
+	[[ "$(zt_cgroup2_mount)$mycg/" == "$SC_CG/"* ]] && zt_fail "the driver would run inside $SC_CG"
+	timeout 60 "$PY" "$SC_DIR/driver.py" --port "$port" --n "$n" --c "$c" --rid-start "$start" \
+		--timeout 40 --out "$TMP/$tag.driver.json" 2>"$TMP/$tag.driver.err" &
+	local pid=$!
+	zt_track "$pid"
+	wait "$pid"
+	local rc=$?
+	zt_stop_untrack "$pid"
+	log "$(cat "$TMP/$tag.driver.err") (driver in cgroup ${mycg:-?}, outside the traced one)"
+	[ -s "$TMP/$tag.driver.json" ] || zt_fail "driver $tag wrote no results (status $rc): $(cat "$TMP/$tag.driver.err")"
+	return 0
+}
+
+# sc_check SPANS LABEL MIN_PCT [treecheck options] DRIVER_JSON...
+sc_check() {
+	local spans=$1 label=$2 min=$3 opts=() drivers=()
+	shift 3
+	while (($#)); do
+		case $1 in
+		--spec | --show-bad) opts+=("$1" "$2"); shift 2 ;;
+		--*) opts+=("$1"); shift ;;
+		*) drivers+=(--driver "$1"); shift ;;
+		esac
+	done
+	[ -n "$min" ] && opts+=(--min-pct "$min")
+	"$PY" "$SC_DIR/treecheck.py" --spans "$spans" --ports "$SC_PORTS" --label "$label" \
+		"${opts[@]}" "${drivers[@]}"
+}
+
+sc_start_nginx() {
+	[ -x /usr/sbin/nginx ] || zt_fail "/usr/sbin/nginx not installed"
+	NGINX_PORT=$(zt_free_port 4)
+	local d=$TMP/nginx.$NGINX_PORT
+	mkdir -p "$d/tmp" "$d/logs"
+	cat >"$d/nginx.conf" <<EOF
+user root root;
+worker_processes 2;
+master_process on;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    upstream gateway {
+        server 127.0.0.1:$GW_PORT;
+        keepalive 32;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT;
+        keepalive_requests 100000;
+        location / {
+            proxy_pass http://gateway;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+	zt_cg_bg "nginx.$NGINX_PORT" "$SC_CG" /usr/sbin/nginx -c "$d/nginx.conf" -p "$d"
+	NGINX_PID=$ZT_LAST_PID
+	zt_wait_port 127.0.0.1 "$NGINX_PORT" 10
+	zt_alive "$NGINX_PID" || zt_fail "nginx died: $(cat "$d/logs/error.log" "$TMP/nginx.$NGINX_PORT.err")"
+	zt_in_cgroup "$NGINX_PID" "$SC_CG" || zt_fail "nginx (pid $NGINX_PID) is not in cgroup $SC_CG"
+	export NGINX_PORT NGINX_PID
+	log "nginx :$NGINX_PORT (pid $NGINX_PID) -> gateway :$GW_PORT, in $SC_CG"
+}
+
+sc_stop_all() {
+	# nginx's master stops its workers; what is left in the cgroup goes with it
+	[ -n "${NGINX_PID:-}" ] && zt_stop_untrack "$NGINX_PID"
+	zt_stop_untrack "$GW_PID" "$ORDERS_PID" "$USERS_PID"
+	NGINX_PID=""
+}

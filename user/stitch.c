@@ -1,0 +1,352 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "events.h"
+#include "ids.h"
+#include "stitch.h"
+
+#define CONN_QUEUE 4   /* client requests in flight on one connection (pipelining) */
+#define THREAD_SPANS 4 /* server spans remembered per thread; more is ambiguous anyway */
+
+struct span_ref {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+};
+
+struct conn_entry {
+	uint8_t used;
+	struct stitch_conn_key key;
+	uint8_t n;
+	struct span_ref q[CONN_QUEUE]; /* oldest first */
+};
+
+struct thread_entry {
+	uint8_t used;
+	uint64_t key;      /* pid << 32 | tid */
+	uint32_t inflight; /* server requests read and not yet answered */
+	uint8_t n;         /* how many of them are in spans[] */
+	struct span_ref spans[THREAD_SPANS];
+};
+
+/* Open addressing with linear probing and backward-shift deletion, over
+ * fixed-size entries whose first byte is `used` and whose key follows. */
+struct fixed_table {
+	uint8_t *entries;
+	size_t entry_size, key_off, key_size;
+	uint32_t mask, count, max;
+};
+
+struct stitch {
+	struct fixed_table conns;
+	struct fixed_table threads;
+	struct stitch_stats stats;
+};
+
+static uint32_t key_hash(const void *key, size_t n)
+{
+	const uint8_t *p = key;
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h ^ (h >> 15);
+}
+
+static int table_init(struct fixed_table *t, uint32_t max, size_t entry_size, size_t key_off,
+		      size_t key_size)
+{
+	uint32_t cap = 16;
+
+	while (cap < max * 2)
+		cap <<= 1;
+	t->entries = calloc(cap, entry_size);
+	t->entry_size = entry_size;
+	t->key_off = key_off;
+	t->key_size = key_size;
+	t->mask = cap - 1;
+	t->count = 0;
+	t->max = max;
+	return t->entries ? 0 : -1;
+}
+
+static uint8_t *table_at(const struct fixed_table *t, uint32_t i)
+{
+	return t->entries + (size_t)i * t->entry_size;
+}
+
+static uint32_t table_home(const struct fixed_table *t, const uint8_t *entry)
+{
+	return key_hash(entry + t->key_off, t->key_size) & t->mask;
+}
+
+/* The entry holding key, or NULL; *slot gets where it is or would go. */
+static uint8_t *table_find(const struct fixed_table *t, const void *key, uint32_t *slot)
+{
+	uint32_t i = key_hash(key, t->key_size) & t->mask;
+
+	for (;;) {
+		uint8_t *e = table_at(t, i);
+
+		if (!e[0]) {
+			*slot = i;
+			return NULL;
+		}
+		if (memcmp(e + t->key_off, key, t->key_size) == 0) {
+			*slot = i;
+			return e;
+		}
+		i = (i + 1) & t->mask;
+	}
+}
+
+static uint8_t *table_get_or_add(struct fixed_table *t, const void *key)
+{
+	uint32_t slot;
+	uint8_t *e = table_find(t, key, &slot);
+
+	if (e)
+		return e;
+	if (t->count == t->max)
+		return NULL;
+	e = table_at(t, slot);
+	memset(e, 0, t->entry_size);
+	e[0] = 1;
+	memcpy(e + t->key_off, key, t->key_size);
+	t->count++;
+	return e;
+}
+
+static void table_delete(struct fixed_table *t, uint8_t *entry)
+{
+	uint32_t hole = (uint32_t)((entry - t->entries) / t->entry_size);
+	uint32_t next = (hole + 1) & t->mask;
+
+	entry[0] = 0;
+	t->count--;
+	while (table_at(t, next)[0]) {
+		uint32_t home = table_home(t, table_at(t, next));
+
+		if (((next - home) & t->mask) >= ((next - hole) & t->mask)) {
+			memcpy(table_at(t, hole), table_at(t, next), t->entry_size);
+			table_at(t, next)[0] = 0;
+			hole = next;
+		}
+		next = (next + 1) & t->mask;
+	}
+}
+
+struct stitch *stitch_new(uint32_t max_conns, uint32_t max_threads)
+{
+	struct stitch *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	if (table_init(&s->conns, max_conns, sizeof(struct conn_entry),
+		       offsetof(struct conn_entry, key), sizeof(struct stitch_conn_key)) ||
+	    table_init(&s->threads, max_threads, sizeof(struct thread_entry),
+		       offsetof(struct thread_entry, key), sizeof(uint64_t))) {
+		stitch_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void stitch_free(struct stitch *s)
+{
+	if (!s)
+		return;
+	free(s->conns.entries);
+	free(s->threads.entries);
+	free(s);
+}
+
+static uint64_t thread_key(uint32_t pid, uint32_t tid)
+{
+	return (uint64_t)pid << 32 | tid;
+}
+
+static void ids_new_trace(struct stitch_ids *out)
+{
+	memset(out, 0, sizeof(*out));
+	ids_random(out->trace_id, sizeof(out->trace_id));
+	ids_random(out->span_id, sizeof(out->span_id));
+}
+
+static void ids_child_of(struct stitch_ids *out, const uint8_t trace_id[16],
+			 const uint8_t parent_id[8], uint8_t rule)
+{
+	memcpy(out->trace_id, trace_id, 16);
+	memcpy(out->parent_id, parent_id, 8);
+	out->has_parent = 1;
+	out->rule = rule;
+}
+
+/* Rule 2: the oldest client request on this connection not yet joined. */
+static int conn_take_client(struct stitch *s, const struct stitch_conn_key *key,
+			    struct span_ref *out)
+{
+	uint32_t slot;
+	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key, &slot);
+
+	if (!e || !e->n)
+		return 0;
+	*out = e->q[0];
+	memmove(&e->q[0], &e->q[1], (size_t)(e->n - 1) * sizeof(e->q[0]));
+	if (!--e->n)
+		table_delete(&s->conns, (uint8_t *)e);
+	return 1;
+}
+
+void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
+			 uint32_t tid, const struct trace_context *wire,
+			 const struct stitch_ids *kernel, struct stitch_ids *out)
+{
+	uint64_t tk = thread_key(pid, tid);
+	struct thread_entry *th;
+	struct span_ref client;
+	int joined = conn_take_client(s, key, &client);
+
+	ids_new_trace(out);
+	if (kernel) {
+		*out = *kernel;
+		out->rule = STITCH_KERNEL;
+		/* the kernel took the trace id from the wire: name the parent */
+		if (joined && memcmp(client.trace_id, out->trace_id, 16) == 0)
+			ids_child_of(out, client.trace_id, client.span_id, STITCH_KERNEL);
+		else if (wire && memcmp(wire->trace_id, out->trace_id, 16) == 0)
+			ids_child_of(out, wire->trace_id, wire->span_id, STITCH_KERNEL);
+	} else if (wire) {
+		/* our own CLIENT span is the closer parent when it sent this context */
+		if (joined && memcmp(client.trace_id, wire->trace_id, 16) == 0)
+			ids_child_of(out, client.trace_id, client.span_id, STITCH_WIRE);
+		else
+			ids_child_of(out, wire->trace_id, wire->span_id, STITCH_WIRE);
+	} else if (joined) {
+		ids_child_of(out, client.trace_id, client.span_id, STITCH_CONNECTION);
+	}
+	s->stats.by_rule[out->rule]++;
+
+	th = (struct thread_entry *)table_get_or_add(&s->threads, &tk);
+	if (!th) {
+		s->stats.thread_table_drops++;
+		return;
+	}
+	th->inflight++;
+	if (th->n < THREAD_SPANS) {
+		memcpy(th->spans[th->n].trace_id, out->trace_id, 16);
+		memcpy(th->spans[th->n].span_id, out->span_id, 8);
+		th->n++;
+	}
+}
+
+void stitch_server_end(struct stitch *s, uint32_t pid, uint32_t tid, const uint8_t span_id[8])
+{
+	uint64_t tk = thread_key(pid, tid);
+	uint32_t slot;
+	struct thread_entry *th = (struct thread_entry *)table_find(&s->threads, &tk, &slot);
+
+	if (!th)
+		return;
+	for (uint8_t i = 0; i < th->n; i++) {
+		if (memcmp(th->spans[i].span_id, span_id, 8) == 0) {
+			th->spans[i] = th->spans[--th->n];
+			break;
+		}
+	}
+	if (th->inflight)
+		th->inflight--;
+	if (!th->inflight)
+		table_delete(&s->threads, (uint8_t *)th);
+}
+
+void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
+			 uint32_t tid, const struct trace_context *wire,
+			 const struct stitch_ids *kernel, struct stitch_ids *out)
+{
+	uint64_t tk = thread_key(pid, tid);
+	uint32_t slot;
+	struct thread_entry *th = (struct thread_entry *)table_find(&s->threads, &tk, &slot);
+	struct conn_entry *ce;
+
+	ids_new_trace(out);
+	if (kernel) {
+		*out = *kernel;
+		out->rule = STITCH_KERNEL;
+	} else if (th && th->inflight == 1 && th->n == 1) {
+		ids_child_of(out, th->spans[0].trace_id, th->spans[0].span_id, STITCH_THREAD);
+	} else if (wire) {
+		ids_child_of(out, wire->trace_id, wire->span_id, STITCH_WIRE);
+	}
+	if (!kernel && th && th->inflight > 1)
+		s->stats.ambiguous_thread++;
+	s->stats.by_rule[out->rule]++;
+
+	ce = (struct conn_entry *)table_get_or_add(&s->conns, key);
+	if (!ce) {
+		s->stats.conn_table_drops++;
+		return;
+	}
+	if (ce->n == CONN_QUEUE) {
+		memmove(&ce->q[0], &ce->q[1], (CONN_QUEUE - 1) * sizeof(ce->q[0]));
+		ce->n--;
+		s->stats.conn_table_drops++;
+	}
+	memcpy(ce->q[ce->n].trace_id, out->trace_id, 16);
+	memcpy(ce->q[ce->n].span_id, out->span_id, 8);
+	ce->n++;
+}
+
+void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
+		       const uint8_t span_id[8])
+{
+	uint32_t slot;
+	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key, &slot);
+
+	if (!e)
+		return;
+	for (uint8_t i = 0; i < e->n; i++) {
+		if (memcmp(e->q[i].span_id, span_id, 8) == 0) {
+			memmove(&e->q[i], &e->q[i + 1], (size_t)(e->n - i - 1) * sizeof(e->q[0]));
+			e->n--;
+			break;
+		}
+	}
+	if (!e->n)
+		table_delete(&s->conns, (uint8_t *)e);
+}
+
+void stitch_count_bad_wire(struct stitch *s)
+{
+	s->stats.bad_wire_context++;
+}
+
+void stitch_get_stats(const struct stitch *s, struct stitch_stats *out)
+{
+	*out = s->stats;
+}
+
+static void addr_normalize(uint8_t out[16], uint16_t family, const uint8_t in[16])
+{
+	if (family == AF_INET) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, in, 4);
+	} else {
+		memcpy(out, in, 16);
+	}
+}
+
+void stitch_conn_key_from_tuple(struct stitch_conn_key *key, uint8_t role, uint16_t family,
+				const uint8_t local[16], uint16_t local_port,
+				const uint8_t remote[16], uint16_t remote_port)
+{
+	int server = role == ZT_ROLE_SERVER;
+
+	memset(key, 0, sizeof(*key));
+	addr_normalize(key->client_addr, family, server ? remote : local);
+	addr_normalize(key->server_addr, family, server ? local : remote);
+	key->client_port = server ? remote_port : local_port;
+	key->server_port = server ? local_port : remote_port;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The trace stitcher: gives each span its trace id and parent when its
+ * request starts, by the rules of DESIGN.md in order of strength:
+ *  1. a context already on the wire (traceparent / B3) is adopted;
+ *  2. on one node, the CLIENT span of a connection is the parent of the
+ *     SERVER span of the process that accepted it;
+ *  3. a CLIENT call made by a thread serving exactly one request is a child
+ *     of that request's SERVER span.
+ * Otherwise a span starts a new trace: no rule, no parent. Pure and bounded:
+ * both tables have fixed capacity and count what they drop.
+ */
+#ifndef ZT_STITCH_H
+#define ZT_STITCH_H
+
+#include <stdint.h>
+#include "propagation.h"
+
+enum stitch_rule {
+	STITCH_NEW_TRACE = 0,
+	STITCH_WIRE = 1,       /* rule 1 */
+	STITCH_CONNECTION = 2, /* rule 2 */
+	STITCH_THREAD = 3,     /* rule 3 */
+	STITCH_KERNEL = 4,     /* ids the kernel wrote on the wire (--inject-traceparent) */
+};
+
+struct stitch_ids {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint8_t parent_id[8];
+	uint8_t has_parent;
+	uint8_t rule;          /* enum stitch_rule */
+};
+
+/* Both ends of a TCP connection name it the same way: addresses as 16
+ * bytes (IPv4 v4-mapped), the client's end first. */
+struct stitch_conn_key {
+	uint8_t client_addr[16];
+	uint8_t server_addr[16];
+	uint16_t client_port;
+	uint16_t server_port;
+};
+
+struct stitch_stats {
+	uint64_t by_rule[5];        /* spans per enum stitch_rule */
+	uint64_t ambiguous_thread;  /* a client call on a thread with >1 request in flight */
+	uint64_t conn_table_drops;  /* client starts evicted before a server joined them */
+	uint64_t thread_table_drops;
+	uint64_t bad_wire_context;  /* malformed or duplicated traceparent / B3 */
+};
+
+struct stitch;
+
+struct stitch *stitch_new(uint32_t max_conns, uint32_t max_threads);
+void stitch_free(struct stitch *s);
+
+/* A SERVER request head arrived on thread (pid, tid). `wire` is the context
+ * its headers carried (NULL when none or invalid). `kernel` is set when the
+ * kernel already chose this span's ids (they are then used as they are). */
+void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
+			 uint32_t tid, const struct trace_context *wire,
+			 const struct stitch_ids *kernel, struct stitch_ids *out);
+/* The SERVER span ended (its response was sent, or the connection ended). */
+void stitch_server_end(struct stitch *s, uint32_t pid, uint32_t tid, const uint8_t span_id[8]);
+
+/* A CLIENT request head was sent by thread (pid, tid). `wire`: a context its
+ * own headers carried; `kernel`: the ids injected on the wire, if any. */
+void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
+			 uint32_t tid, const struct trace_context *wire,
+			 const struct stitch_ids *kernel, struct stitch_ids *out);
+/* The CLIENT span ended: a server that never joined it no longer can. */
+void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
+		       const uint8_t span_id[8]);
+
+void stitch_count_bad_wire(struct stitch *s);
+void stitch_get_stats(const struct stitch *s, struct stitch_stats *out);
+
+/* The key for a connection seen from one end (role: ZT_ROLE_*). */
+void stitch_conn_key_from_tuple(struct stitch_conn_key *key, uint8_t role, uint16_t family,
+				const uint8_t local[16], uint16_t local_port,
+				const uint8_t remote[16], uint16_t remote_port);
+
+#endif /* ZT_STITCH_H */
