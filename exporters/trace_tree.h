@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * --output pretty: buffers finished spans by trace and prints each trace as
- * an indented tree once it is complete (its root has arrived and every other
- * span's parent is present, then a short grace period passes) or once its
- * wait bound expires. Memory is a fixed pool of spans; when it is full the
+ * an indented tree once it is complete (a root has arrived: a span with no
+ * parent, or a SERVER span whose parent is elsewhere, and no span has
+ * arrived for a short grace period) or once its wait bound expires. Memory is a fixed pool of spans; when it is full the
  * oldest trace is printed early and counted.
  */
 #ifndef ZT_TRACE_TREE_H

@@ -18,7 +18,9 @@
 # A measurement, not an assertion: exits 0 whatever the figures, 1 only
 # when it cannot measure (not root, no agent, agent without --cgroup, ...).
 # Environment: ZT_BIN (agent, default build/zerotrace), ZT_KEEP=1 keeps the
-# temp dir, ACCURACY_SHOW_BAD=K describes the first K bad trees (default 3).
+# temp dir, ACCURACY_SHOW_BAD=K describes the first K bad trees (default 3),
+# ACCURACY_AGENT_FLAGS="..." more agent flags for the default mode (e.g.
+# --inject-traceparent).
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 # shellcheck source=../tests/integration/lib.sh
 . "$ROOT/tests/integration/lib.sh"
@@ -69,7 +71,8 @@ measure() {
 }
 
 if [ "$NGINX" = 0 ]; then
-	measure plain 7
+	# shellcheck disable=SC2086
+	measure plain 7 ${ACCURACY_AGENT_FLAGS:-}
 else
 	zt_agent_has_flag --inject-traceparent || zt_fail "$ZT_BIN has no --inject-traceparent flag"
 	echo "== nginx -> gateway -> users, orders -> users (9 spans), without --inject-traceparent"

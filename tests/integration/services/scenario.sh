@@ -26,7 +26,7 @@ sc_service() {
 	local name=$1 role=$2 port=$3
 	shift 3
 	zt_cg_bg "$name" "$SC_CG" env OTEL_SERVICE_NAME="$name" "$PY" "$SC_DIR/svc.py" \
-		--role "$role" --host 127.0.0.1 --port "$port" "$@"
+		--role "$role" --host 127.0.0.1 --port "$port" --log "$TMP/$name.ctx.log" "$@"
 	local pid=$ZT_LAST_PID
 	zt_wait_port 127.0.0.1 "$port" 10
 	zt_alive "$pid" || zt_fail "service $name died: $(cat "$TMP/$name.err")"

@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 """Small multi-service app for the trace-stitching tests (m..q) and
 scripts/accuracy.sh. One script, one role per process; unmodified as far as
-tracing goes: it never reads or writes traceparent itself (a `back` only
-records what it received, for the test to compare).
+tracing goes: it never writes traceparent and never acts on one (with --log
+it records the one it received, for a test to compare).
 
 Roles (every answer is 200 unless a downstream call or a checksum failed):
   users    GET /users?rid=N    -> {"user": N, ...}
@@ -25,8 +25,8 @@ The rid of the incoming request is forwarded in the query string.
 
 Usage: svc.py --role ROLE --host H --port P [--down NAME=HOST:PORT ...] [--log FILE]
 Prints "ready <pid>" once listening. One line per request on stderr
-("ROLE METHOD PATH STATUS [note]"); `back` also writes "rid=N traceparent=V"
-(V "-" when absent) to --log.
+("ROLE METHOD PATH STATUS [note]"); with --log, also "rid=N traceparent=V
+size=S" per request received (V "-" when there was none; S the body size).
 """
 import argparse
 import hashlib
@@ -151,9 +151,17 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _down(self, name, path, method="GET", body=None, headers=None):
         return POOLS[name].call(method, path, body, headers)
 
+    def _log_context(self, rid, size):
+        if LOG_FILE:
+            with LOG_LOCK:
+                LOG_FILE.write("rid=%s traceparent=%s size=%d\n"
+                               % (rid, self.headers.get("traceparent", "-"), size))
+                LOG_FILE.flush()
+
     def do_GET(self):
         path, q = self._query()
         rid = q.get("rid", "")
+        self._log_context(rid, 0)
         role = ARGS.role
         try:
             if role == "users" and path == "/users":
@@ -194,11 +202,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         path, q = self._query()
         body = self._read_body()
         if ARGS.role == "back" and path == "/back":
-            tp = self.headers.get("traceparent", "-")
-            with LOG_LOCK:
-                if LOG_FILE:
-                    LOG_FILE.write("rid=%s traceparent=%s size=%d\n" % (q.get("rid", ""), tp, len(body)))
-                    LOG_FILE.flush()
+            self._log_context(q.get("rid", ""), len(body))
             if self.headers.get("X-Body-Sha256") != sha(body):
                 self._reply(500, b"checksum mismatch on the request body\n", "text/plain")
                 return self._log(500, "request checksum mismatch (%d bytes)" % len(body))
