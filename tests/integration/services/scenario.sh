@@ -3,8 +3,9 @@
 # The 3-service scenario (gateway -> users, gateway -> orders -> users) for
 # tests m, n, p and scripts/accuracy.sh. Source after lib.sh and zt_init.
 #
-#   sc_start_services [CGNAME]
-#                            a new cgroup + users, orders, gateway in it
+#   sc_start_services [LABEL]
+#                            a new cgroup (named after LABEL, default
+#                            "services") + users, orders, gateway in it
 #                            (loopback, free ports); sets SC_CG, USERS_PORT,
 #                            ORDERS_PORT, GW_PORT, USERS_PID, ORDERS_PID,
 #                            GW_PID, SC_PORTS
@@ -21,15 +22,18 @@
 SC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # sc_service NAME ROLE PORT [--down NAME=HOST:PORT ...]: one service in $SC_CG,
-# with OTEL_SERVICE_NAME=NAME; waits until it listens.
+# with OTEL_SERVICE_NAME=NAME; waits until it listens. Its files:
+# $TMP/$SC_LABEL.NAME.{out,err} and .ctx.log (the traceparent of every
+# request it received, see svc.py --log).
 sc_service() {
 	local name=$1 role=$2 port=$3
 	shift 3
-	zt_cg_bg "$name" "$SC_CG" env OTEL_SERVICE_NAME="$name" "$PY" "$SC_DIR/svc.py" \
-		--role "$role" --host 127.0.0.1 --port "$port" --log "$TMP/$name.ctx.log" "$@"
+	local f=$SC_LABEL.$name
+	zt_cg_bg "$f" "$SC_CG" env OTEL_SERVICE_NAME="$name" "$PY" "$SC_DIR/svc.py" \
+		--role "$role" --host 127.0.0.1 --port "$port" --log "$TMP/$f.ctx.log" "$@"
 	local pid=$ZT_LAST_PID
 	zt_wait_port 127.0.0.1 "$port" 10
-	zt_alive "$pid" || zt_fail "service $name died: $(cat "$TMP/$name.err")"
+	zt_alive "$pid" || zt_fail "service $name died: $(cat "$TMP/$f.err")"
 	zt_in_cgroup "$pid" "$SC_CG" || zt_fail "service $name (pid $pid) is not in cgroup $SC_CG: $(cat "/proc/$pid/cgroup")"
 	ZT_LAST_PID=$pid
 }
@@ -46,7 +50,8 @@ EOF
 }
 
 sc_start_services() {
-	zt_cgroup_new "${1:-services}"
+	SC_LABEL=${1:-services}
+	zt_cgroup_new "$SC_LABEL"
 	SC_CG=$ZT_LAST_CG
 	read -r USERS_PORT ORDERS_PORT GW_PORT <<<"$(sc_ports)"
 	sc_service users users "$USERS_PORT"
