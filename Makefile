@@ -14,7 +14,7 @@ CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 VERSION  := 0.1.0
 INCLUDES := -I$(OUT) -Ibpf -Iuser -Iuser/proto -Iexporters -DZT_VERSION=\"$(VERSION)\"
-LIBS     := -lbpf -lelf -lz -lpthread -lm
+LIBS     := -lbpf -lelf -lz -lcurl -lmicrohttpd -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)
@@ -90,11 +90,20 @@ $(OUT)/unit_tests_asan: $(UNIT_SRCS) $(ASAN_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $^ -lcriterion $(LIBS) -o $@
 
-$(OUT)/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+# The library is instrumented once for every fuzzer.
+FUZZ_SAN := -fsanitize=address,undefined
+FUZZ_LIB_OBJS := $(patsubst %.c,$(OUT)/fuzzobj/%.o,$(LIB_SRCS))
+
+$(OUT)/fuzzobj/%.o: %.c $(wildcard bpf/*.h user/*.h user/proto/*.h exporters/*.h)
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(WARN) $(INCLUDES) -c $< -o $@
+
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -O1 -g -fsanitize=fuzzer,address,undefined $(WARN) $(INCLUDES) \
-		$< $(LIB_SRCS) -o $@
+	$(Q)$(CLANG) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(WARN) $(INCLUDES) \
+		$< $(FUZZ_LIB_OBJS) $(LIBS) -o $@
 
 unit: $(OUT)/unit_tests
 	$(Q)$(OUT)/unit_tests --jobs 2

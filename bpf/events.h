@@ -27,6 +27,7 @@ enum zt_event_type {
 	ZT_EV_CLOSE = 2,   /* the process closed the fd, or the socket reached TCP_CLOSE */
 	ZT_EV_CONNECT = 3, /* connect() returned; bytes holds its (signed) return */
 	ZT_EV_ACCEPT = 4,  /* accept()/accept4() returned a connection */
+	ZT_EV_EXIT = 5,    /* a traced process exited (its last thread) */
 };
 
 enum zt_role {

@@ -744,4 +744,17 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* Process metadata is cached per pid in user space: tell it when to forget. */
+SEC("tracepoint/sched/sched_process_exit")
+int sched_process_exit(struct trace_event_raw_sched_process_template *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	(void)ctx;
+	if ((__u32)pid_tgid != pid_tgid >> 32 || !task_is_traced(pid_tgid >> 32))
+		return 0;
+	emit_conn_event(ZT_EV_EXIT, 0, NULL, pid_tgid, -1, 0, bpf_ktime_get_ns());
+	return 0;
+}
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -7,7 +7,10 @@ PKGS=(
 	make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
 	libcurl4-openssl-dev libcriterion-dev libclang-rt-14-dev
 	python3 curl nginx-light wrk iproute2 procps
+	libmicrohttpd-dev prometheus
 )
+# The OTLP test receiver runs on Node.js; any packaged node >= 18 with npm will do.
+command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
 
 missing=()
 for p in "${PKGS[@]}"; do

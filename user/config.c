@@ -31,6 +31,7 @@
 #define CONFIG_SECONDS_MAX 86400 /* one day */
 #define CONFIG_REORDER_DEFAULT 50
 #define CONFIG_REORDER_MAX 10000
+#define CONFIG_METRICS_DEFAULT "127.0.0.1:9464"
 /* Fraction digits kept when parsing seconds: nanosecond resolution. */
 #define CONFIG_FRAC_DIGITS 9
 #define CONFIG_FRAC_SCALE 1000000000ULL
@@ -49,6 +50,12 @@ enum config_opt_id {
 	OPT_INJECT,
 	OPT_CGROUP,
 	OPT_REORDER_MS,
+	OPT_OTLP_ENDPOINT,
+	OPT_OTLP_PROTOCOL,
+	OPT_OTLP_HEADERS,
+	OPT_OTLP_COMPRESSION,
+	OPT_OTLP_TIMEOUT,
+	OPT_METRICS_ADDR,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -64,8 +71,8 @@ struct config_option {
 
 /* The one list of flags: parsing and usage both read it. */
 static const struct config_option config_options[] = {
-	{ "output", 0, "jsonl|pretty",
-	  "jsonl: one JSON object per line; pretty: for humans",
+	{ "output", 0, "jsonl|pretty|none",
+	  "jsonl: one JSON object per line; pretty: trace trees for humans; none",
 	  "pretty on a terminal, else jsonl", OPT_OUTPUT },
 	{ "capture-bytes", 0, "N", "payload bytes copied per syscall, 1..4096",
 	  "512", OPT_CAPTURE_BYTES },
@@ -98,6 +105,20 @@ static const struct config_option config_options[] = {
 	{ "reorder-window-ms", 0, "MS",
 	  "hold events this long to release them in causal order, 0..10000",
 	  "50", OPT_REORDER_MS },
+	{ "otlp-endpoint", 0, "URL",
+	  "send spans over OTLP/HTTP to URL/v1/traces (or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)",
+	  "off", OPT_OTLP_ENDPOINT },
+	{ "otlp-protocol", 0, "PROTO", "http/protobuf or http/json (or OTEL_EXPORTER_OTLP_PROTOCOL)",
+	  "http/protobuf", OPT_OTLP_PROTOCOL },
+	{ "otlp-headers", 0, "K=V,...", "extra request headers (or OTEL_EXPORTER_OTLP_HEADERS)",
+	  "none", OPT_OTLP_HEADERS },
+	{ "otlp-compression", 0, "gzip|none", "request compression (or OTEL_EXPORTER_OTLP_COMPRESSION)",
+	  "none", OPT_OTLP_COMPRESSION },
+	{ "otlp-timeout", 0, "MS", "per-request timeout, 1..600000 (or OTEL_EXPORTER_OTLP_TIMEOUT)",
+	  "10000", OPT_OTLP_TIMEOUT },
+	{ "metrics-addr", 0, "ADDR",
+	  "serve Prometheus /metrics on ADDR (host:port, [v6]:port, :port), or off",
+	  "127.0.0.1:9464", OPT_METRICS_ADDR },
 	{ "verbose", 'v', NULL, "print libbpf messages", "off", OPT_VERBOSE },
 	{ "help", 'h', NULL, "print this help and exit", NULL, OPT_HELP },
 	{ "version", 0, NULL, "print the version and exit", NULL, OPT_VERSION },
@@ -115,6 +136,7 @@ void config_defaults(struct zt_config *cfg)
 	cfg->max_conns = CONFIG_MAX_CONNS_DEFAULT;
 	cfg->idle_timeout = CONFIG_IDLE_DEFAULT;
 	cfg->reorder_window_ms = CONFIG_REORDER_DEFAULT;
+	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "%s", CONFIG_METRICS_DEFAULT);
 }
 
 __attribute__((format(printf, 3, 4))) static enum config_result
@@ -128,6 +150,19 @@ config_fail(char *err, size_t err_len, const char *fmt, ...)
 		va_end(ap);
 	}
 	return CONFIG_ERROR;
+}
+
+/* Copies a string value that must fit and be non-empty. */
+static enum config_result config_copy(char *dst, size_t cap, const char *name, const char *val,
+				      char *err, size_t err_len)
+{
+	size_t n = strlen(val);
+
+	if (n == 0 || n >= cap)
+		return config_fail(err, err_len, "--%s: must be 1 to %zu characters (got '%s')",
+				   name, cap - 1, val);
+	memcpy(dst, val, n + 1);
+	return CONFIG_OK;
 }
 
 /* Plain decimal, at least one digit; 0 on syntax error or overflow. */
@@ -261,9 +296,11 @@ static enum config_result config_apply(struct zt_config *cfg,
 			cfg->output = ZT_OUTPUT_PRETTY;
 		else if (strcmp(val, "auto") == 0)
 			cfg->output = ZT_OUTPUT_AUTO;
+		else if (strcmp(val, "none") == 0)
+			cfg->output = ZT_OUTPUT_NONE;
 		else
 			return config_fail(err, err_len,
-					   "--%s: must be jsonl, pretty or auto (got '%s')",
+					   "--%s: must be jsonl, pretty, none or auto (got '%s')",
 					   name, val);
 		return CONFIG_OK;
 	case OPT_CAPTURE_BYTES:
@@ -343,6 +380,37 @@ static enum config_result config_apply(struct zt_config *cfg,
 					   name, CONFIG_REORDER_MAX, val);
 		cfg->reorder_window_ms = (uint32_t)u;
 		return CONFIG_OK;
+	case OPT_OTLP_ENDPOINT:
+		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+			return config_fail(err, err_len,
+					   "--%s: must be an http:// or https:// URL (got '%s')", name, val);
+		return config_copy(cfg->otlp_endpoint, sizeof(cfg->otlp_endpoint), name, val, err,
+				   err_len);
+	case OPT_OTLP_PROTOCOL:
+		if (strcmp(val, "http/protobuf") && strcmp(val, "http/json"))
+			return config_fail(err, err_len,
+					   "--%s: must be http/protobuf or http/json (got '%s')", name, val);
+		return config_copy(cfg->otlp_protocol, sizeof(cfg->otlp_protocol), name, val, err,
+				   err_len);
+	case OPT_OTLP_HEADERS:
+		return config_copy(cfg->otlp_headers, sizeof(cfg->otlp_headers), name, val, err,
+				   err_len);
+	case OPT_OTLP_COMPRESSION:
+		if (strcmp(val, "gzip") && strcmp(val, "none"))
+			return config_fail(err, err_len, "--%s: must be gzip or none (got '%s')", name,
+					   val);
+		return config_copy(cfg->otlp_compression, sizeof(cfg->otlp_compression), name, val,
+				   err, err_len);
+	case OPT_OTLP_TIMEOUT:
+		if (!config_parse_range(val, 1, 600000, &u))
+			return config_fail(err, err_len,
+					   "--%s: must be an integer between 1 and 600000 (got '%s')",
+					   name, val);
+		cfg->otlp_timeout_ms = (uint32_t)u;
+		return CONFIG_OK;
+	case OPT_METRICS_ADDR:
+		return config_copy(cfg->metrics_addr, sizeof(cfg->metrics_addr), name, val, err,
+				   err_len);
 	case OPT_VERBOSE:
 	case OPT_INJECT:
 	case OPT_HELP:

@@ -14,6 +14,7 @@ enum zt_output {
 	ZT_OUTPUT_AUTO = 0, /* pretty on a terminal, jsonl otherwise */
 	ZT_OUTPUT_JSONL,
 	ZT_OUTPUT_PRETTY,
+	ZT_OUTPUT_NONE,     /* spans leave only by OTLP and metrics */
 };
 
 struct zt_config {
@@ -32,6 +33,13 @@ struct zt_config {
 	int inject_traceparent;    /* --inject-traceparent */
 	char cgroup[256];          /* --cgroup, a cgroup v2 directory, "" = all */
 	uint32_t reorder_window_ms; /* --reorder-window-ms, 0..10000, default 50 */
+	/* OTLP export: each "" / 0 leaves the OTEL_EXPORTER_OTLP_* value in force */
+	char otlp_endpoint[1024];  /* --otlp-endpoint, base URL: /v1/traces is appended */
+	char otlp_protocol[16];    /* --otlp-protocol http/protobuf|http/json */
+	char otlp_headers[1024];   /* --otlp-headers k=v,k2=v2 */
+	char otlp_compression[8];  /* --otlp-compression gzip|none */
+	uint32_t otlp_timeout_ms;  /* --otlp-timeout MS */
+	char metrics_addr[128];    /* --metrics-addr, default 127.0.0.1:9464, "off" = none */
 };
 
 enum config_result {

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -17,7 +18,10 @@
 #include "ids.h"
 #include "listen_ports.h"
 #include "loader.h"
+#include "metrics.h"
+#include "otlp_exporter.h"
 #include "output.h"
+#include "procinfo.h"
 #include "reorder.h"
 #include "tracer.h"
 
@@ -45,6 +49,63 @@ static int64_t mono_to_unix_offset(void)
 }
 
 #define REORDER_MEMORY (64u << 20)
+#define METRICS_SERIES 2000
+#define OTLP_DRAIN_MS 5000
+
+/* Where finished spans go: stdout, /metrics, and an OTLP collector. */
+struct sinks {
+	struct output *out;
+	struct metrics *metrics;
+	struct otlp_exporter *otlp;
+};
+
+static void sink_span(void *ctx, const struct span *s)
+{
+	struct sinks *k = ctx;
+
+	output_span(k->out, s);
+	if (k->metrics)
+		metrics_record_span(k->metrics, s);
+	if (k->otlp)
+		otlp_exporter_enqueue(k->otlp, s, procinfo_get(s->pid, s->comm));
+}
+
+static const char *env_get(const char *name)
+{
+	return getenv(name);
+}
+
+/* OTEL_EXPORTER_OTLP_* first, then the flags on top. Returns 0 or -1. */
+static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *cfg)
+{
+	char err[256];
+	size_t n;
+
+	if (otlp_config_from_env(oc, env_get, err, sizeof(err))) {
+		fprintf(stderr, "zerotrace: %s\n", err);
+		return -1;
+	}
+	if (cfg->otlp_endpoint[0]) {
+		n = strlen(cfg->otlp_endpoint);
+		snprintf(oc->url, sizeof(oc->url), "%.*s/v1/traces",
+			 (int)(cfg->otlp_endpoint[n - 1] == '/' ? n - 1 : n), cfg->otlp_endpoint);
+	}
+	if (cfg->otlp_protocol[0])
+		oc->protocol = strcmp(cfg->otlp_protocol, "http/json") == 0 ? OTLP_HTTP_JSON :
+									       OTLP_HTTP_PROTOBUF;
+	if (cfg->otlp_compression[0])
+		oc->gzip = strcmp(cfg->otlp_compression, "gzip") == 0;
+	if (cfg->otlp_timeout_ms)
+		oc->timeout_ms = cfg->otlp_timeout_ms;
+	if (cfg->otlp_headers[0]) {
+		oc->n_headers = 0;
+		if (otlp_parse_headers(oc, cfg->otlp_headers, err, sizeof(err))) {
+			fprintf(stderr, "zerotrace: --otlp-headers: %s\n", err);
+			return -1;
+		}
+	}
+	return 0;
+}
 
 /* Ring buffer -> reorder window -> tracer. */
 struct pipeline {
@@ -112,10 +173,14 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 }
 
 static void final_print(const struct loader *l, const struct tracer *t, const struct output *o,
-			uint64_t reorder_forced)
+			uint64_t reorder_forced, struct otlp_exporter *otlp)
 {
 	uint64_t kc[ZT_CNT_MAX] = { 0 };
+	struct otlp_stats os = { 0 };
 	struct tracer_stats ts;
+
+	if (otlp)
+		otlp_exporter_get_stats(otlp, &os);
 
 	tracer_get_stats(t, &ts);
 	loader_read_counters(l, kc);
@@ -126,7 +191,8 @@ static void final_print(const struct loader *l, const struct tracer *t, const st
 		"connect_failures=%llu output_drops=%llu recovered_args=%llu reorder_forced=%llu "
 		"traces_new=%llu by_wire=%llu by_connection=%llu by_thread=%llu by_kernel=%llu "
 		"ambiguous_thread=%llu bad_wire_context=%llu stitch_drops=%llu injected=%llu "
-		"inject_skipped=%llu\n",
+		"inject_skipped=%llu otlp_exported=%llu otlp_dropped_full=%llu otlp_dropped_failed=%llu "
+		"otlp_failures=%llu otlp_retries=%llu\n",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
 		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
@@ -144,7 +210,36 @@ static void final_print(const struct loader *l, const struct tracer *t, const st
 		(unsigned long long)ts.stitch.ambiguous_thread,
 		(unsigned long long)ts.stitch.bad_wire_context,
 		(unsigned long long)(ts.stitch.conn_table_drops + ts.stitch.thread_table_drops),
-		(unsigned long long)kc[ZT_CNT_INJECTED], (unsigned long long)kc[ZT_CNT_INJECT_SKIPPED]);
+		(unsigned long long)kc[ZT_CNT_INJECTED], (unsigned long long)kc[ZT_CNT_INJECT_SKIPPED],
+		(unsigned long long)os.exported, (unsigned long long)os.dropped_full,
+		(unsigned long long)os.dropped_failed, (unsigned long long)os.failures,
+		(unsigned long long)os.retries);
+}
+
+static void agent_counters_publish(const struct loader *l, const struct tracer *t,
+				   const struct sinks *k)
+{
+	uint64_t kc[ZT_CNT_MAX] = { 0 };
+	struct agent_counters ac = { 0 };
+	struct otlp_stats os = { 0 };
+	struct tracer_stats ts;
+
+	if (!k->metrics)
+		return;
+	tracer_get_stats(t, &ts);
+	loader_read_counters(l, kc);
+	if (k->otlp)
+		otlp_exporter_get_stats(k->otlp, &os);
+	ac.events = ts.events;
+	ac.ringbuf_drops = kc[ZT_CNT_RINGBUF_DROPS];
+	ac.parse_misses = ts.parse_misses;
+	ac.spans = ts.spans;
+	ac.spans_exported = os.exported;
+	ac.export_failures = os.failures;
+	ac.export_dropped = os.dropped_full + os.dropped_failed;
+	ac.queue_depth = os.queue_depth;
+	ac.conns_tracked = tracer_conns_tracked(t);
+	metrics_set_agent(k->metrics, &ac);
 }
 
 static void listen_ports_seed(struct tracer *t)
@@ -170,6 +265,9 @@ static int run(const struct zt_config *cfg)
 	struct pipeline pipe = { .window_ns = (uint64_t)cfg->reorder_window_ms * 1000000ULL };
 	size_t slot_size = sizeof(struct zt_event) + cfg->capture_bytes;
 	struct output out;
+	struct sinks sinks = { .out = &out };
+	struct metrics_http *metrics_http = NULL;
+	struct otlp_config oc;
 	struct status st = { 0 };
 	int stats_on = isatty(STDERR_FILENO), err, rc = 1;
 	uint64_t stats_every = (uint64_t)(cfg->stats_interval * 1e9), last_tick = 0;
@@ -183,7 +281,24 @@ static int run(const struct zt_config *cfg)
 		fprintf(stderr, "zerotrace: seed ids: %s\n", strerror(-err));
 		return 1;
 	}
-	tracer = tracer_new(cfg, output_span, &out);
+	if (otlp_config_resolve(&oc, cfg))
+		return 2;
+	if (oc.url[0]) {
+		sinks.otlp = otlp_exporter_start(&oc);
+		if (!sinks.otlp) {
+			fprintf(stderr, "zerotrace: start the OTLP exporter for %s: %s\n", oc.url,
+				strerror(errno));
+			return 1;
+		}
+	}
+	if (strcmp(cfg->metrics_addr, "off") != 0) {
+		sinks.metrics = metrics_new(METRICS_SERIES);
+		if (sinks.metrics)
+			metrics_http = metrics_http_start(cfg->metrics_addr, sinks.metrics);
+		if (!metrics_http)
+			fprintf(stderr, "zerotrace: /metrics is not served (see above); tracing goes on\n");
+	}
+	tracer = tracer_new(cfg, sink_span, &sinks);
 	pipe.window = reorder_new(slot_size, REORDER_MEMORY / slot_size);
 	if (!tracer || !pipe.window) {
 		fprintf(stderr, "zerotrace: allocate tables for %u connections: %s\n", cfg->max_conns,
@@ -221,6 +336,7 @@ static int run(const struct zt_config *cfg)
 		output_flush(&out, now);
 		if (now - last_tick >= 1000000000ULL) {
 			tracer_tick(tracer, now, mono_to_unix_offset());
+			agent_counters_publish(&loader, tracer, &sinks);
 			last_tick = now;
 		}
 		if (stats_on && now - st.at_ns >= stats_every)
@@ -233,11 +349,15 @@ static int run(const struct zt_config *cfg)
 cleanup:
 	output_close(&out);
 	if (loader.skel)
-		final_print(&loader, tracer, &out, pipe.forced);
+		final_print(&loader, tracer, &out, pipe.forced, sinks.otlp);
+	if (sinks.otlp)
+		otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS);
 	ring_buffer__free(rb);
 	loader_stop(&loader);
 	reorder_free(pipe.window);
 	tracer_free(tracer);
+	metrics_http_stop(metrics_http);
+	metrics_free(sinks.metrics);
 	return rc;
 }
 

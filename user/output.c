@@ -35,6 +35,8 @@ void output_span(void *ctx, const struct span *s)
 	struct json_buf b;
 	size_t len;
 
+	if (o->mode == ZT_OUTPUT_NONE)
+		return;
 	if (o->tree) {
 		trace_tree_add(o->tree, s, o->now_ns);
 		o->written++;

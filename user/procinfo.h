@@ -1,21 +1,62 @@
 /* SPDX-License-Identifier: MIT */
-/* What a traced process is called: service.name and executable name. */
+/*
+ * Process metadata: what a traced process is called and where it runs, for
+ * span resources. Cached per pid in a fixed-size table (bounded), refreshed
+ * when the pid is reused, evicted when the process exits.
+ */
 #ifndef ZT_PROCINFO_H
 #define ZT_PROCINFO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define PROCINFO_NAME_MAX 128
+#define PROCINFO_PATH_MAX 256
+#define PROCINFO_ATTRS_MAX 16
+#define PROCINFO_ATTR_KEY_MAX 64
+#define PROCINFO_ATTR_VALUE_MAX 128
+
+struct resource_attr {
+	char key[PROCINFO_ATTR_KEY_MAX];
+	char value[PROCINFO_ATTR_VALUE_MAX];
+};
 
 struct procinfo {
 	uint32_t pid;
-	char comm[16];                       /* to notice pid reuse */
-	char exe_name[PROCINFO_NAME_MAX];    /* basename of /proc/PID/exe */
-	char service_name[PROCINFO_NAME_MAX]; /* OTEL_SERVICE_NAME, else exe_name */
+	uint64_t start_time;                   /* /proc/PID/stat field 22: tells pid reuse */
+	char comm[16];
+	char exe_name[PROCINFO_NAME_MAX];      /* basename of /proc/PID/exe, " (deleted)" cut */
+	char exe_path[PROCINFO_PATH_MAX];      /* process.executable.path */
+	/* OTEL_SERVICE_NAME, else service.name in OTEL_RESOURCE_ATTRIBUTES, else exe_name */
+	char service_name[PROCINFO_NAME_MAX];
+	char container_id[72];                 /* from /proc/PID/cgroup, "" when none */
+	char k8s_pod_name[PROCINFO_NAME_MAX];  /* "" when not revealed */
+	char k8s_namespace[PROCINFO_NAME_MAX];
+	uint32_t n_attrs;                      /* other OTEL_RESOURCE_ATTRIBUTES pairs */
+	struct resource_attr attrs[PROCINFO_ATTRS_MAX];
 };
 
-/* Cached by pid (a fixed-size direct-mapped cache: bounded, no eviction
- * bookkeeping); refreshed when the comm no longer matches. */
+/* The cached entry for pid, read from /proc on a miss or pid reuse. A
+ * process that is already gone still gets an entry, named after comm. */
 const struct procinfo *procinfo_get(uint32_t pid, const char *comm);
+/* The process exited: forget it. */
+void procinfo_evict(uint32_t pid);
+/* host.name of this node (read once). */
+const char *procinfo_host_name(void);
+
+/* Pure parsers, unit-tested and fuzzed. */
+
+/* Fills pi->service_name (when the pair is present and service_name is still
+ * "") and pi->attrs from "k1=v1,k2=v2" (W3C Baggage-like, values
+ * percent-decoded, surrounding spaces trimmed, malformed pairs skipped).
+ * Returns the number of pairs kept, or -1 when the text is not valid at all. */
+int procinfo_parse_resource_attributes(const char *text, size_t len, struct procinfo *pi);
+/* A 64-hex container id from /proc/PID/cgroup text (docker, containerd,
+ * cri-o, podman and kubepods layouts); 0 on success, -1 when none. */
+int procinfo_container_id(const char *cgroup_text, size_t len, char *out, size_t out_len);
+/* Kubernetes pod and namespace from a NUL-separated environ block
+ * (POD_NAME/K8S_POD_NAME/HOSTNAME when KUBERNETES_SERVICE_HOST is set;
+ * POD_NAMESPACE/K8S_NAMESPACE); returns how many it found. */
+int procinfo_k8s_from_environ(const char *env, size_t len, struct procinfo *pi);
 
 #endif /* ZT_PROCINFO_H */

@@ -49,6 +49,7 @@ int span_build(struct span *s, const struct http1_exchange *ex, const struct spa
 	s->pid = ci->pid;
 	s->tid = ci->tid;
 	copy_cstr(s->exe_name, sizeof(s->exe_name), ci->exe_name);
+	copy_cstr(s->comm, sizeof(s->comm), ci->comm);
 	copy_cstr(s->service_name, sizeof(s->service_name), ci->service_name);
 
 	end_tag = ex->has_response ? ex->resp.end_tag : ex->req.end_tag;

@@ -52,6 +52,7 @@ struct span {
 	struct span_endpoint peer;
 	char tracestate[HTTP1_TRACESTATE_MAX]; /* adopted with a wire context, else "" */
 	char exe_name[ZT_COMM_LEN];
+	char comm[ZT_COMM_LEN];     /* with pid: the key of the process's resource */
 	char service_name[SPAN_SERVICE_MAX];
 };
 
@@ -62,6 +63,7 @@ struct span_conn_info {
 	uint32_t pid;
 	uint32_t tid;
 	const char *exe_name;
+	const char *comm;
 	const char *service_name;
 	int64_t mono_to_unix_ns; /* add to CLOCK_MONOTONIC tags for wall time */
 };

@@ -169,6 +169,7 @@ static void on_exchange(void *ctx, const struct http1_exchange *ex)
 		.pid = c->pid,
 		.tid = r ? r->tid : c->first_tid,
 		.exe_name = pi->exe_name,
+		.comm = c->comm,
 		.service_name = pi->service_name,
 		.mono_to_unix_ns = t->mono_to_unix_ns,
 	};
@@ -325,6 +326,9 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 	case ZT_EV_ACCEPT:
 		tracer_add_listen_port(t, e->tuple.local_port);
 		conn_for_event(t, e);
+		break;
+	case ZT_EV_EXIT:
+		procinfo_evict(e->pid);
 		break;
 	default:
 		t->stats.bad_events++;

@@ -103,11 +103,11 @@ Test(config, output_values)
 
 Test(config, output_errors)
 {
-	EXPECT_ERR("--output: must be jsonl, pretty or auto (got 'json')",
+	EXPECT_ERR("--output: must be jsonl, pretty, none or auto (got 'json')",
 		   "--output", "json");
-	EXPECT_ERR("--output: must be jsonl, pretty or auto (got 'JSONL')",
+	EXPECT_ERR("--output: must be jsonl, pretty, none or auto (got 'JSONL')",
 		   "--output", "JSONL");
-	EXPECT_ERR("--output: must be jsonl, pretty or auto (got '')",
+	EXPECT_ERR("--output: must be jsonl, pretty, none or auto (got '')",
 		   "--output=");
 	EXPECT_ERR("--output: missing value", "--output");
 }
@@ -539,7 +539,7 @@ static char *usage_text(const char *prog)
 Test(config, usage_lists_every_flag_with_a_default)
 {
 	static const char *const lines[] = {
-		"      --output jsonl|pretty    jsonl: one JSON object per line; pretty: for humans (default: pretty on a terminal, else jsonl)\n",
+		"      --output jsonl|pretty|none jsonl: one JSON object per line; pretty: trace trees for humans; none (default: pretty on a terminal, else jsonl)\n",
 		"      --capture-bytes N        payload bytes copied per syscall, 1..4096 (default: 512)\n",
 		"      --ringbuf-size SIZE      ring buffer size, power of two 64K..1G (K/M/G suffixes) (default: 16M)\n",
 		"  -p, --pid PID                trace only this process, 1..4194304; repeatable (64 max) (default: all)\n",
@@ -548,6 +548,11 @@ Test(config, usage_lists_every_flag_with_a_default)
 		"      --stats-interval SECONDS seconds between statistics reports, 0 < s <= 86400, decimals ok (default: 5)\n",
 		"      --max-conns N            connections tracked at once, 16..262144 (default: 16384)\n",
 		"      --idle-timeout SECONDS   forget a connection idle this long, 0 < s <= 86400, decimals ok (default: 300)\n",
+		"      --cgroup PATH            trace only processes in this cgroup v2 directory or below (default: all)\n",
+		"      --inject-traceparent     write a W3C traceparent into outgoing plain HTTP/1.x requests (default: off)\n",
+		"      --reorder-window-ms MS   hold events this long to release them in causal order, 0..10000 (default: 50)\n",
+		"      --otlp-endpoint URL      send spans over OTLP/HTTP to URL/v1/traces (or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT) (default: off)\n",
+		"      --metrics-addr ADDR      serve Prometheus /metrics on ADDR (host:port, [v6]:port, :port), or off (default: 127.0.0.1:9464)\n",
 		"  -v, --verbose                print libbpf messages (default: off)\n",
 		"  -h, --help                   print this help and exit\n",
 		"      --version                print the version and exit\n",

@@ -26,7 +26,8 @@ The rid of the incoming request is forwarded in the query string.
 Usage: svc.py --role ROLE --host H --port P [--down NAME=HOST:PORT ...] [--log FILE]
 Prints "ready <pid>" once listening. One line per request on stderr
 ("ROLE METHOD PATH STATUS [note]"); with --log, also "rid=N traceparent=V
-size=S" per request received (V "-" when there was none; S the body size).
+size=S" per request received (V: its traceparent header(s), comma-separated,
+"-" when there was none; S the body size).
 """
 import argparse
 import hashlib
@@ -154,8 +155,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def _log_context(self, rid, size):
         if LOG_FILE:
             with LOG_LOCK:
-                LOG_FILE.write("rid=%s traceparent=%s size=%d\n"
-                               % (rid, self.headers.get("traceparent", "-"), size))
+                tp = ",".join(self.headers.get_all("traceparent") or []) or "-"
+                LOG_FILE.write("rid=%s traceparent=%s size=%d\n" % (rid, tp, size))
                 LOG_FILE.flush()
 
     def do_GET(self):

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Prometheus metrics: request-duration histograms following the
+ * OpenTelemetry HTTP metric conventions as Prometheus exposes them, a
+ * service graph, and the agent's own counters. Label cardinality is bounded:
+ * routes are templated, and past max_series new label sets go to an "other"
+ * series and are counted. Thread-safe (the event loop records, the HTTP
+ * thread renders).
+ */
+#ifndef ZT_METRICS_H
+#define ZT_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "span.h"
+
+/* The agent's own counters, copied in by the event loop each tick. */
+struct agent_counters {
+	uint64_t events;
+	uint64_t ringbuf_drops;
+	uint64_t parse_misses;
+	uint64_t spans;
+	uint64_t spans_exported;
+	uint64_t export_failures;
+	uint64_t export_dropped;
+	uint64_t queue_depth;
+	uint64_t conns_tracked;
+};
+
+struct metrics;
+
+struct metrics *metrics_new(uint32_t max_series);
+void metrics_free(struct metrics *m);
+/*
+ * One finished span:
+ *  http_server_request_duration_seconds / http_client_request_duration_seconds
+ *    histograms (buckets 0.005 .. 10 s, the OTel advice), labels
+ *    service_name, http_request_method, http_route, http_response_status_code;
+ *  service graph: zerotrace_service_graph_request_total and
+ *    zerotrace_service_graph_request_duration_seconds (histogram) with labels
+ *    client, server — from a CLIENT span whose SERVER span was seen on this
+ *    node (server = its service.name) or else server = "address:port".
+ */
+void metrics_record_span(struct metrics *m, const struct span *s);
+void metrics_set_agent(struct metrics *m, const struct agent_counters *c);
+/* Prometheus text exposition format 0.0.4, with HELP and TYPE lines. */
+void metrics_render(struct metrics *m, FILE *out);
+/* Label sets that went to "other" because of the cap. */
+uint64_t metrics_overflows(struct metrics *m);
+
+struct metrics_http;
+
+/* Serves GET /metrics on addr ("127.0.0.1:9464", "[::1]:9464", ":9464");
+ * NULL after printing why. */
+struct metrics_http *metrics_http_start(const char *addr, struct metrics *m);
+void metrics_http_stop(struct metrics_http *h);
+
+#endif /* ZT_METRICS_H */

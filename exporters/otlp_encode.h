@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * OTLP trace encoding: ExportTraceServiceRequest as protobuf (the default of
+ * OTLP/HTTP) and as OTLP/JSON. Pure: the exporter thread hands in a batch,
+ * gets bytes back. Field numbers from opentelemetry-proto
+ * (collector/trace/v1, trace/v1, resource/v1, common/v1).
+ */
+#ifndef ZT_OTLP_ENCODE_H
+#define ZT_OTLP_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "procinfo.h"
+#include "span.h"
+
+#define OTLP_SCOPE_NAME "zerotrace"
+
+/* One span with a snapshot of its process's resource, taken when it was
+ * queued (the exporter thread never reads the live process cache). */
+struct otlp_item {
+	struct span span;
+	struct procinfo resource;
+	char host_name[PROCINFO_NAME_MAX];
+};
+
+/* A growable output buffer (the exporter thread may allocate; the event
+ * loop never encodes). */
+struct otlp_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+	int oom; /* an allocation failed: the contents are incomplete */
+};
+
+void otlp_buf_free(struct otlp_buf *b);
+
+/*
+ * Encodes the batch: one ResourceSpans per process (items grouped by pid and
+ * start_time, in first-seen order), each with one ScopeSpans (scope name
+ * OTLP_SCOPE_NAME, version ZT_VERSION). Resource attributes: service.name,
+ * process.pid, process.executable.name, process.executable.path, host.name,
+ * container.id and k8s.pod.name / k8s.namespace.name when known, and the
+ * process's other OTEL_RESOURCE_ATTRIBUTES. Span: trace_id, span_id,
+ * parent_span_id (absent for a root), trace_state (w3c.tracestate), name,
+ * kind (SERVER=2, CLIENT=3), start/end time, the same attributes as the
+ * JSON-lines output (minus the resource ones) and a status: ERROR for a
+ * SERVER span with 5xx, for a CLIENT span with 4xx/5xx, and for a span
+ * whose connection ended before a response; otherwise UNSET.
+ * Returns 0, or -1 when out of memory (b->oom).
+ */
+int otlp_encode_proto(struct otlp_buf *b, const struct otlp_item *items, size_t n);
+/* The same request as OTLP/JSON (ids as lowercase hex, 64-bit integers as
+ * decimal strings, enums as integers, per the OTLP/JSON mapping). */
+int otlp_encode_json(struct otlp_buf *b, const struct otlp_item *items, size_t n);
+
+/* The span status rule above: 2 (ERROR) or 0 (UNSET); *message gets a short
+ * reason for ERROR ("HTTP 503", "connection closed before a response"). */
+int otlp_span_status(const struct span *s, const char **message);
+
+#endif /* ZT_OTLP_ENCODE_H */

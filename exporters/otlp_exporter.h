@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * OTLP/HTTP trace exporter: a bounded queue filled by the event loop (never
+ * blocking it) and one thread that batches, encodes, optionally gzips, and
+ * POSTs to <endpoint>/v1/traces with libcurl, retrying with exponential
+ * backoff and jitter on connection errors, 429, 502, 503 and 504 (honouring
+ * Retry-After). Everything dropped is counted.
+ */
+#ifndef ZT_OTLP_EXPORTER_H
+#define ZT_OTLP_EXPORTER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "otlp_encode.h"
+
+#define OTLP_HEADERS_MAX 16
+
+enum otlp_protocol {
+	OTLP_HTTP_PROTOBUF = 0,
+	OTLP_HTTP_JSON = 1,
+};
+
+struct otlp_header {
+	char name[64];
+	char value[256];
+};
+
+struct otlp_config {
+	char url[1024];          /* full URL, .../v1/traces; "" = exporter off */
+	enum otlp_protocol protocol;
+	int gzip;
+	uint32_t timeout_ms;     /* per request, default 10000 */
+	uint32_t n_headers;
+	struct otlp_header headers[OTLP_HEADERS_MAX];
+	uint32_t max_batch;      /* spans per request, default 512 */
+	uint32_t max_delay_ms;   /* longest a span waits for a batch, default 1000 */
+	uint32_t queue_size;     /* spans waiting at most, default 8192 */
+	uint32_t max_retry_ms;   /* give a batch up after retrying this long, default 60000 */
+};
+
+struct otlp_stats {
+	uint64_t enqueued;
+	uint64_t exported;        /* spans the receiver accepted (2xx) */
+	uint64_t dropped_full;    /* queue full when the span arrived */
+	uint64_t dropped_failed;  /* batches given up: permanent error or retry time spent */
+	uint64_t requests;
+	uint64_t retries;
+	uint64_t failures;        /* requests that did not get a 2xx */
+	uint64_t queue_depth;
+};
+
+/*
+ * Resolves the configuration the standard way: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+ * (used as is) over OTEL_EXPORTER_OTLP_ENDPOINT (+ "/v1/traces"),
+ * OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, http/json),
+ * OTEL_EXPORTER_OTLP_HEADERS ("k=v,k2=v2", percent-decoded),
+ * OTEL_EXPORTER_OTLP_COMPRESSION (gzip, none), OTEL_EXPORTER_OTLP_TIMEOUT (ms);
+ * the _TRACES_ variants win over the general ones. `getenv_fn` is getenv in
+ * the daemon and a table in tests. Flags are applied afterwards by the
+ * caller. Returns 0, or -1 with err filled for an invalid value.
+ */
+int otlp_config_from_env(struct otlp_config *cfg, const char *(*getenv_fn)(const char *),
+			 char *err, size_t err_len);
+/* Parses "k=v,k2=v2" into cfg->headers (appending); 0 or -1. */
+int otlp_parse_headers(struct otlp_config *cfg, const char *text, char *err, size_t err_len);
+/* Backoff before retry `attempt` (0-based): min(5000, 100 * 2^attempt) ms
+ * with full jitter from `rnd` in [0, 1); a Retry-After (seconds or HTTP-date,
+ * parsed by the caller into ms, 0 = none) wins when larger. */
+uint32_t otlp_backoff_ms(uint32_t attempt, double rnd, uint32_t retry_after_ms);
+/* Retry-After value to ms: delta-seconds or an IMF-fixdate relative to
+ * now_unix; 0 when absent or invalid. */
+uint32_t otlp_parse_retry_after(const char *value, int64_t now_unix);
+/* 1 for the statuses that are retried: 429, 502, 503, 504. */
+int otlp_status_is_retryable(long http_status);
+
+struct otlp_exporter;
+
+struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg);
+/* Copies span + resource into the queue; never blocks; counts a drop when full. */
+void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
+			   const struct procinfo *resource);
+/* Sends what is queued (bounded by drain_ms), stops the thread, frees. */
+void otlp_exporter_stop(struct otlp_exporter *e, uint32_t drain_ms);
+void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out);
+
+#endif /* ZT_OTLP_EXPORTER_H */
