@@ -100,31 +100,39 @@ struct tp_scan {
 	__u8 span_id[8];
 };
 
-/* One position of the captured request: a valid version-00 traceparent
- * header starting on the line after position i. */
-static long tp_scan_at(__u32 i, void *ctx)
+/* A valid version-00 traceparent header whose name starts at p. */
+static __always_inline bool tp_parse_header(struct tp_scan *sc, const __u8 *p)
 {
-	struct tp_scan *sc = ctx;
-	const __u8 *p;
 	__u32 sp = 0;
 
-	if (i >= ZT_CAPTURE_MAX || i + 1 + TP_NAME_LEN + 2 + TP_VALUE_LEN > sc->cap)
-		return 1;
-	p = sc->eb->data + index_mask(i, ZT_CAPTURE_MAX - 1);
-	if (p[0] != '\n' || !name_is_traceparent(p + 1))
-		return 0;
-	p += 1 + TP_NAME_LEN;
+	if (!name_is_traceparent(p))
+		return false;
+	p += TP_NAME_LEN;
 	if (p[0] == ' ' || p[0] == '\t')
 		sp++;
 	if (p[sp] == ' ' || p[sp] == '\t')
 		sp++;
 	p += sp;
 	if (p[0] != '0' || p[1] != '0' || p[2] != '-' || p[35] != '-' || p[52] != '-')
-		return 1;
+		return false;
 	if (hex_decode(sc->trace_id, p + 3, 16) || hex_decode(sc->span_id, p + 36, 8))
-		return 1;
+		return false;
 	sc->found = 1;
-	return 1;
+	return true;
+}
+
+/* One position of the captured bytes: a header line starting after it. */
+static long tp_scan_at(__u32 i, void *ctx)
+{
+	struct tp_scan *sc = ctx;
+	const __u8 *p;
+
+	if (i >= ZT_CAPTURE_MAX || i + 1 + TP_NAME_LEN + 2 + TP_VALUE_LEN > sc->cap)
+		return 1;
+	p = sc->eb->data + index_mask(i, ZT_CAPTURE_MAX - 1);
+	if (p[0] != '\n')
+		return 0;
+	return tp_parse_header(sc, p + 1) ? 1 : 0;
 }
 
 /* A request read on a SERVER connection: name its span, adopting the trace
@@ -154,7 +162,30 @@ static __always_inline void server_request_begin(struct event_buf *eb, __u32 cap
 	}
 	__builtin_memcpy(tc->trace_id, eb->ev.ctx_trace_id, 16);
 	__builtin_memcpy(tc->span_id, eb->ev.ctx_span_id, 8);
+	tc->adopted = sc.found;
 	tc->inflight++;
+}
+
+/* A request head can arrive in several reads (an injected header may even
+ * travel in its own segment): a traceparent in a later read of the same
+ * request still names its trace. The span id stays the one already chosen. */
+static __always_inline void server_request_more(struct event_buf *eb, __u32 cap, __u32 tid)
+{
+	struct tp_scan sc = { .eb = eb, .cap = cap };
+	struct thread_ctx *tc = bpf_map_lookup_elem(&thread_ctx, &tid);
+
+	if (!tc || !tc->inflight || tc->adopted)
+		return;
+	if (cap < TP_NAME_LEN + 2 + TP_VALUE_LEN || !tp_parse_header(&sc, eb->data))
+		bpf_loop(cap, tp_scan_at, &sc, 0);
+	if (!sc.found)
+		return;
+	__builtin_memcpy(tc->trace_id, sc.trace_id, 16);
+	tc->adopted = 1;
+	__builtin_memcpy(eb->ev.ctx_trace_id, sc.trace_id, 16);
+	__builtin_memcpy(eb->ev.ctx_span_id, tc->span_id, 8);
+	__builtin_memcpy(eb->ev.ctx_parent_id, sc.span_id, 8);
+	eb->ev.flags |= ZT_F_CTX_SERVER | ZT_F_CTX_PARENT;
 }
 
 static __always_inline void server_response_begin(__u32 tid)
@@ -174,6 +205,8 @@ static __always_inline void context_on_data(struct event_buf *eb, struct conn_st
 			server_request_begin(eb, cap, tid);
 		else if (dir == ZT_DIR_EGRESS)
 			server_response_begin(tid);
+	} else if (st->role == ZT_ROLE_SERVER && dir == ZT_DIR_INGRESS && cap >= TP_NAME_LEN) {
+		server_request_more(eb, cap, tid);
 	}
 	if (st->role == ZT_ROLE_CLIENT && dir == ZT_DIR_EGRESS && st->inj_flags) {
 		__builtin_memcpy(eb->ev.ctx_trace_id, st->inj_trace_id, 16);
@@ -321,13 +354,17 @@ int inject_traceparent(struct sk_msg_md *msg)
 		st->inj_flags = 0;
 		return inject_skip();
 	}
-	if (bpf_msg_pull_data(msg, pos, pos + TP_HEADER_LEN, 0))
+	/* pulling the whole head makes it one buffer again: left as three
+	 * pieces, TCP would send them as separate segments and Nagle would
+	 * hold the second one for an ACK (40 ms a request) */
+	if (bpf_msg_pull_data(msg, 0, hs.len + TP_HEADER_LEN, 0))
 		goto undo;
 	data = msg->data;
 	end = msg->data_end;
-	if (data + TP_HEADER_LEN > end)
+	pos = index_mask(pos, MSG_SCAN_MAX - 1);
+	if (data + pos + TP_HEADER_LEN > end)
 		goto undo;
-	__builtin_memcpy(data, hdr, TP_HEADER_LEN);
+	__builtin_memcpy(data + pos, hdr, TP_HEADER_LEN);
 	counter_add(ZT_CNT_INJECTED, 1);
 	return SK_PASS;
 undo:

@@ -90,7 +90,8 @@ struct thread_ctx {
 	__u8 trace_id[16];
 	__u8 span_id[8];
 	__u32 inflight; /* requests read and not yet answered on this thread */
-	__u32 pad;
+	__u8 adopted;   /* the newest request's trace came from its traceparent */
+	__u8 pad[3];
 };
 
 struct {

@@ -30,6 +30,8 @@ struct agent_counters {
 
 struct metrics;
 
+/* max_series label sets per family (at most 1 << 24), all allocated here;
+ * NULL with errno set. */
 struct metrics *metrics_new(uint32_t max_series);
 void metrics_free(struct metrics *m);
 /*
@@ -41,18 +43,21 @@ void metrics_free(struct metrics *m);
  *    zerotrace_service_graph_request_duration_seconds (histogram) with labels
  *    client, server — from a CLIENT span whose SERVER span was seen on this
  *    node (server = its service.name) or else server = "address:port".
+ * Never allocates. Label values are made valid UTF-8 (U+FFFD) when recorded.
  */
 void metrics_record_span(struct metrics *m, const struct span *s);
 void metrics_set_agent(struct metrics *m, const struct agent_counters *c);
 /* Prometheus text exposition format 0.0.4, with HELP and TYPE lines. */
 void metrics_render(struct metrics *m, FILE *out);
-/* Label sets that went to "other" because of the cap. */
+/* Label sets that went to "other" because of the cap, counted per recording
+ * (a CLIENT span can count twice: its histogram and its graph edge). */
 uint64_t metrics_overflows(struct metrics *m);
 
 struct metrics_http;
 
-/* Serves GET /metrics on addr ("127.0.0.1:9464", "[::1]:9464", ":9464");
- * NULL after printing why. */
+/* Serves GET /metrics on addr ("127.0.0.1:9464", "[::1]:9464", ":9464" for
+ * every IPv4 interface; IP literals only, port 1..65535) on its own thread;
+ * other paths 404, other methods 405. NULL after printing why on stderr. */
 struct metrics_http *metrics_http_start(const char *addr, struct metrics *m);
 void metrics_http_stop(struct metrics_http *h);
 

@@ -34,7 +34,7 @@ struct otlp_config {
 	struct otlp_header headers[OTLP_HEADERS_MAX];
 	uint32_t max_batch;      /* spans per request, default 512 */
 	uint32_t max_delay_ms;   /* longest a span waits for a batch, default 1000 */
-	uint32_t queue_size;     /* spans waiting at most, default 8192 */
+	uint32_t queue_size;     /* spans waiting at most, default 2048 */
 	uint32_t max_retry_ms;   /* give a batch up after retrying this long, default 60000 */
 };
 
@@ -75,8 +75,14 @@ int otlp_status_is_retryable(long http_status);
 
 struct otlp_exporter;
 
+/* Copies cfg and starts the thread. NULL when cfg->url is "" (exporter off),
+ * max_batch, queue_size or timeout_ms is 0, or on failure (memory, thread,
+ * libcurl). The queue's memory is allocated here: queue_size items. Every
+ * call below accepts NULL and does nothing with it. */
 struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg);
-/* Copies span + resource into the queue; never blocks; counts a drop when full. */
+/* Copies span + resource into the queue; never blocks; counts a drop when full.
+ * resource may be NULL (the span's own names are used). Any thread, never
+ * after or during stop. */
 void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 			   const struct procinfo *resource);
 /* Sends what is queued (bounded by drain_ms), stops the thread, frees. */

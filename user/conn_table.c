@@ -216,3 +216,11 @@ const struct conn_request *conn_request_find(const struct conn *c, uint32_t seq)
 
 	return seq && r->seq == seq ? r : NULL;
 }
+
+void conn_request_done(struct conn *c, uint32_t seq)
+{
+	struct conn_request *r = &c->reqs[seq % HTTP1_PIPELINE_MAX];
+
+	if (seq && r->seq == seq)
+		r->seq = 0;
+}

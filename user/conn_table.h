@@ -16,7 +16,9 @@
  * exchange completes: the thread that moved it and the span's ids. */
 struct conn_request {
 	uint32_t seq;  /* http1_request.seq; 0 = empty */
+	uint32_t pid;  /* a forked child may serve what its parent accepted */
 	uint32_t tid;
+	uint8_t w3c;   /* the context came from a valid traceparent */
 	struct stitch_ids ids;
 };
 
@@ -29,6 +31,8 @@ struct conn {
 	char comm[ZT_COMM_LEN];
 	struct zt_conn_tuple tuple;
 	struct conn_request reqs[HTTP1_PIPELINE_MAX]; /* by seq % HTTP1_PIPELINE_MAX */
+	struct stitch_ids kernel_ids; /* the kernel's ids for the request being read */
+	uint8_t kernel_ids_valid;
 	struct http1_conn http;
 	/* LRU list links (slot indexes, UINT32_MAX for none) */
 	uint32_t lru_prev, lru_next;
@@ -59,5 +63,7 @@ void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *o
 /* The slot for request seq (overwriting what was there), and its lookup. */
 struct conn_request *conn_request_slot(struct conn *c, uint32_t seq);
 const struct conn_request *conn_request_find(const struct conn *c, uint32_t seq);
+/* The request's span ended: its slot is free. */
+void conn_request_done(struct conn *c, uint32_t seq);
 
 #endif /* ZT_CONN_TABLE_H */

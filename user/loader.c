@@ -106,11 +106,14 @@ static int filters_fill(struct zerotrace_bpf *skel, const struct zt_config *cfg,
 	return 0;
 }
 
-static int is_context_prog(const struct bpf_program *prog)
+/* Programs that are not attached to a hook of their own name: the
+ * injection pair (attached by attach_injection) and the tail-call target. */
+static int is_attached_elsewhere(const struct bpf_program *prog)
 {
 	enum bpf_prog_type t = bpf_program__type(prog);
 
-	return t == BPF_PROG_TYPE_SK_MSG || t == BPF_PROG_TYPE_SOCK_OPS;
+	return t == BPF_PROG_TYPE_SK_MSG || t == BPF_PROG_TYPE_SOCK_OPS ||
+	       strcmp(bpf_program__section_name(prog), "tracepoint") == 0;
 }
 
 static int keep_link(struct loader *l, struct bpf_link *link, const struct bpf_program *prog)
@@ -163,7 +166,7 @@ static int attach_all(struct loader *l)
 		struct bpf_link *link;
 		int err;
 
-		if (is_context_prog(prog))
+		if (is_attached_elsewhere(prog))
 			continue;
 		link = bpf_program__attach(prog);
 		err = -errno;

@@ -246,15 +246,21 @@ void stitch_server_end(struct stitch *s, uint32_t pid, uint32_t tid, const uint8
 	uint64_t tk = thread_key(pid, tid);
 	uint32_t slot;
 	struct thread_entry *th = (struct thread_entry *)table_find(&s->threads, &tk, &slot);
+	int found = 0;
 
 	if (!th)
 		return;
 	for (uint8_t i = 0; i < th->n; i++) {
 		if (memcmp(th->spans[i].span_id, span_id, 8) == 0) {
 			th->spans[i] = th->spans[--th->n];
+			found = 1;
 			break;
 		}
 	}
+	/* a span this thread never counted (its start found the table full)
+	 * must not end one that it did */
+	if (!found && th->inflight <= th->n)
+		return;
 	if (th->inflight)
 		th->inflight--;
 	if (!th->inflight)

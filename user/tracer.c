@@ -32,7 +32,6 @@ struct exchange_ctx {
 	struct tracer *t;
 	struct conn *c;
 	const struct zt_event *e; /* the record being fed; NULL at close */
-	int kernel_ids_used;      /* the record's kernel ids went to a request */
 };
 
 struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *sink_ctx)
@@ -67,42 +66,64 @@ void tracer_add_listen_port(struct tracer *t, uint16_t port)
 	port_set_add(&t->listening, port);
 }
 
-/* The context a request's own headers carry: traceparent first, then B3. */
+/* The context a request's own headers carry: traceparent first, then B3.
+ * *w3c tells whether it was the traceparent (tracestate goes with it only). */
 static const struct trace_context *wire_context(struct tracer *t, const struct http1_request *req,
-						struct trace_context *out)
+						struct trace_context *out, uint8_t *w3c)
 {
-	int present = req->traceparent[0] || req->b3[0] || req->b3_trace_id[0];
+	int tp_ok;
 
-	if (!present)
+	*w3c = 0;
+	if (!req->traceparent[0] && !req->b3[0] && !req->b3_trace_id[0])
 		return NULL;
-	if (!req->trace_header_dups &&
-	    (propagation_parse_traceparent(req->traceparent, strlen(req->traceparent), out) == 0 ||
-	     propagation_parse_b3(req->b3, strlen(req->b3), out) == 0 ||
-	     propagation_parse_b3_multi(req->b3_trace_id, strlen(req->b3_trace_id), req->b3_span_id,
-					strlen(req->b3_span_id), req->b3_sampled,
-					strlen(req->b3_sampled), req->b3_flags,
-					strlen(req->b3_flags), out) == 0))
+	if (req->trace_header_dups) {
+		stitch_count_bad_wire(t->stitch);
+		return NULL;
+	}
+	tp_ok = req->traceparent[0] &&
+		propagation_parse_traceparent(req->traceparent, strlen(req->traceparent), out) == 0;
+	if (req->traceparent[0] && !tp_ok)
+		stitch_count_bad_wire(t->stitch);
+	if (tp_ok) {
+		*w3c = 1;
 		return out;
-	stitch_count_bad_wire(t->stitch);
+	}
+	if (propagation_parse_b3(req->b3, strlen(req->b3), out) == 0 ||
+	    propagation_parse_b3_multi(req->b3_trace_id, strlen(req->b3_trace_id), req->b3_span_id,
+				       strlen(req->b3_span_id), req->b3_sampled,
+				       strlen(req->b3_sampled), req->b3_flags, strlen(req->b3_flags),
+				       out) == 0)
+		return out;
+	if (req->b3[0] || req->b3_trace_id[0])
+		stitch_count_bad_wire(t->stitch);
 	return NULL;
 }
 
-/* Ids the kernel chose for the record being fed (--inject-traceparent). */
-static const struct stitch_ids *kernel_ids(struct exchange_ctx *x, struct stitch_ids *out)
+/* Ids the kernel chose (--inject-traceparent) for the request now being
+ * read or written. Kept until the request's head is complete: the head may
+ * span several records, and a later one may refine the trace. */
+static void kernel_ids_note(struct conn *c, const struct zt_event *e)
 {
-	const struct zt_event *e = x->e;
+	struct stitch_ids *k = &c->kernel_ids;
 
-	if (!e || x->kernel_ids_used || !(e->flags & (ZT_F_CTX_SERVER | ZT_F_CTX_INJECTED)))
-		return NULL;
-	x->kernel_ids_used = 1;
-	memset(out, 0, sizeof(*out));
-	memcpy(out->trace_id, e->ctx_trace_id, sizeof(out->trace_id));
-	memcpy(out->span_id, e->ctx_span_id, sizeof(out->span_id));
+	if (!(e->flags & (ZT_F_CTX_SERVER | ZT_F_CTX_INJECTED)))
+		return;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->trace_id, e->ctx_trace_id, sizeof(k->trace_id));
+	memcpy(k->span_id, e->ctx_span_id, sizeof(k->span_id));
 	if (e->flags & ZT_F_CTX_PARENT) {
-		memcpy(out->parent_id, e->ctx_parent_id, sizeof(out->parent_id));
-		out->has_parent = 1;
+		memcpy(k->parent_id, e->ctx_parent_id, sizeof(k->parent_id));
+		k->has_parent = 1;
 	}
-	return out;
+	c->kernel_ids_valid = 1;
+}
+
+static const struct stitch_ids *kernel_ids_take(struct conn *c)
+{
+	if (!c->kernel_ids_valid)
+		return NULL;
+	c->kernel_ids_valid = 0;
+	return &c->kernel_ids;
 }
 
 static void conn_key(const struct conn *c, struct stitch_conn_key *key)
@@ -111,35 +132,57 @@ static void conn_key(const struct conn *c, struct stitch_conn_key *key)
 				   c->tuple.local_port, c->tuple.remote_addr, c->tuple.remote_port);
 }
 
+/* A request whose span will never end (the parser dropped it to make room
+ * for newer pipelined ones): its stitch state must not outlive it. */
+static void request_abandon(struct tracer *t, struct conn *c, const struct conn_request *r)
+{
+	struct stitch_conn_key key;
+
+	if (c->role == ZT_ROLE_SERVER) {
+		stitch_server_end(t->stitch, r->pid, r->tid, r->ids.span_id);
+	} else {
+		conn_key(c, &key);
+		stitch_client_end(t->stitch, &key, r->ids.span_id);
+	}
+	conn_request_done(c, r->seq);
+}
+
 /* A request head arrived: its span's ids are decided now, in causal order,
  * so that the calls it makes can name it as their parent. */
 static void on_request(void *ctx, const struct http1_request *req)
 {
 	struct exchange_ctx *x = ctx;
 	struct conn *c = x->c;
-	struct conn_request *r = conn_request_slot(c, req->seq);
+	struct conn_request *r = &c->reqs[req->seq % HTTP1_PIPELINE_MAX];
+
+	/* a request a whole ring older is still live only if it was dropped */
+	if (r->seq)
+		request_abandon(x->t, c, r);
+	r = conn_request_slot(c, req->seq);
 	struct trace_context wc;
-	const struct trace_context *wire = wire_context(x->t, req, &wc);
-	struct stitch_ids kc;
-	const struct stitch_ids *kernel = kernel_ids(x, &kc);
+	const struct trace_context *wire = wire_context(x->t, req, &wc, &r->w3c);
+	const struct stitch_ids *kernel = kernel_ids_take(c);
 	struct stitch_conn_key key;
 
+	r->pid = x->e ? x->e->pid : c->pid;
 	r->tid = x->e ? x->e->tid : c->first_tid;
 	conn_key(c, &key);
 	if (c->role == ZT_ROLE_SERVER)
-		stitch_server_start(x->t->stitch, &key, c->pid, r->tid, wire, kernel, &r->ids);
+		stitch_server_start(x->t->stitch, &key, r->pid, r->tid, wire, kernel, &r->ids);
 	else
-		stitch_client_start(x->t->stitch, &key, c->pid, r->tid, wire, kernel, &r->ids);
+		stitch_client_start(x->t->stitch, &key, r->pid, r->tid, wire, kernel, &r->ids);
 }
 
-static void span_set_ids(struct span *s, const struct stitch_ids *ids,
+static void span_set_ids(struct span *s, const struct conn_request *r,
 			 const struct http1_request *req)
 {
+	const struct stitch_ids *ids = &r->ids;
+
 	memcpy(s->trace_id, ids->trace_id, sizeof(s->trace_id));
 	memcpy(s->span_id, ids->span_id, sizeof(s->span_id));
 	memcpy(s->parent_span_id, ids->parent_id, sizeof(s->parent_span_id));
 	s->has_parent = ids->has_parent;
-	if (ids->rule == STITCH_WIRE || ids->rule == STITCH_KERNEL) {
+	if (r->w3c && (ids->rule == STITCH_WIRE || ids->rule == STITCH_KERNEL)) {
 		const char *ts = req->tracestate;
 
 		while (*ts == ' ' || *ts == '\t')
@@ -166,7 +209,7 @@ static void on_exchange(void *ctx, const struct http1_exchange *ex)
 	ci = (struct span_conn_info){
 		.tuple = &c->tuple,
 		.role = c->role,
-		.pid = c->pid,
+		.pid = r ? r->pid : c->pid,
 		.tid = r ? r->tid : c->first_tid,
 		.exe_name = pi->exe_name,
 		.comm = c->comm,
@@ -176,17 +219,18 @@ static void on_exchange(void *ctx, const struct http1_exchange *ex)
 	if (span_build(&t->span, ex, &ci))
 		return;
 	if (r) {
-		span_set_ids(&t->span, &r->ids, &ex->req);
+		span_set_ids(&t->span, r, &ex->req);
 	} else {
 		ids_random(t->span.trace_id, sizeof(t->span.trace_id));
 		ids_random(t->span.span_id, sizeof(t->span.span_id));
 	}
 	if (c->role == ZT_ROLE_SERVER) {
-		stitch_server_end(t->stitch, c->pid, ci.tid, t->span.span_id);
+		stitch_server_end(t->stitch, ci.pid, ci.tid, t->span.span_id);
 	} else {
 		conn_key(c, &key);
 		stitch_client_end(t->stitch, &key, t->span.span_id);
 	}
+	conn_request_done(c, ex->req.seq);
 	t->stats.spans++;
 	t->sink(t->sink_ctx, &t->span);
 }
@@ -246,11 +290,21 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 	return c;
 }
 
+static void requests_dropped(struct tracer *t, struct conn *c)
+{
+	uint32_t oldest = c->http.pending_count ? c->http.pending[c->http.pending_head].seq :
+						   c->http.next_seq + 1;
+
+	for (uint32_t i = 0; i < HTTP1_PIPELINE_MAX; i++)
+		if (c->reqs[i].seq && c->reqs[i].seq < oldest)
+			request_abandon(t, c, &c->reqs[i]);
+}
+
 static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload)
 {
 	struct conn *c = conn_for_event(t, e);
 	struct exchange_ctx x = { .t = t, .c = c, .e = e };
-	uint64_t tag;
+	uint64_t tag, drops_before;
 	enum http1_side side;
 
 	if (c->role == ZT_ROLE_UNKNOWN)
@@ -265,6 +319,14 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		side = e->dir == ZT_DIR_EGRESS ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
 	/* a read "sees" bytes when it returns, a write when it is called */
 	tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
+	drops_before = c->http.pipeline_drops;
+	kernel_ids_note(c, e);
+	/* a forked child serves what its parent accepted: name the one at work */
+	if (c->pid != e->pid) {
+		c->pid = e->pid;
+		memcpy(c->comm, e->comm, sizeof(c->comm));
+		c->comm[sizeof(c->comm) - 1] = '\0';
+	}
 
 	if (e->flags & ZT_F_CONTINUATION) {
 		t->stats.continuations++;
@@ -275,6 +337,8 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		t->stats.parse_misses += http1_conn_feed(&c->http, side, payload, e->cap_len,
 							 (uint64_t)e->bytes, tag, on_exchange, &x);
 	}
+	if (c->http.pipeline_drops != drops_before)
+		requests_dropped(t, c);
 }
 
 static void handle_close(struct tracer *t, const struct zt_event *e)

@@ -28,6 +28,7 @@ _ZT_PIDS=()
 _ZT_HOOKS=()
 _ZT_FAILED=0
 declare -A ZT_AGENTS=()  # tag -> pid of the agents started with zt_agent_start_tag
+declare -A _ZT_AGENT_T0=()
 export ZT_SPANS PYTHONPATH="$ZT_LIB_DIR${PYTHONPATH:+:$PYTHONPATH}"
 
 ZT_EXEC_DFL='import os, signal, sys
@@ -267,34 +268,46 @@ zt_pass() {
 # --output jsonl, added unless ARGS has --output) or $TMP/TAG.out (--output
 # pretty), stderr to $TMP/TAG.agent.err; waits for "zerotrace: ready".
 # Sets ZT_AGENTS[TAG] (the pid) and ZT_OUT (the output file).
+# zt_agent_launch_tag (same arguments) only starts it; zt_agent_wait_tag TAG
+# waits for it, so several agents can get ready at the same time.
 zt_agent_start_tag() {
-	local tag=$1 i out err pid
+	zt_agent_launch_tag "$@"
+	zt_agent_wait_tag "$1"
+}
+
+zt_agent_launch_tag() {
+	local tag=$1 out
 	shift
 	case " $* " in
 	*" --output "*) out=$TMP/$tag.out ;;
 	*) out=$TMP/$tag.spans.jsonl
 	   set -- --output jsonl "$@" ;;
 	esac
-	err=$TMP/$tag.agent.err
 	log "agent $tag: $ZT_BIN $*"
-	"$PY" -c "$ZT_EXEC_DFL" "$ZT_BIN" "$@" >"$out" 2>"$err" &
-	pid=$!
-	ZT_AGENTS[$tag]=$pid
+	"$PY" -c "$ZT_EXEC_DFL" "$ZT_BIN" "$@" >"$out" 2>"$TMP/$tag.agent.err" &
+	ZT_AGENTS[$tag]=$!
+	# shellcheck disable=SC2034 # read by the tests
 	ZT_OUT=$out
-	for ((i = 0; i < 300; i++)); do
+	_ZT_AGENT_T0[$tag]=$(date +%s%N)
+}
+
+zt_agent_wait_tag() {
+	local tag=$1 err=$TMP/$1.agent.err pid=${ZT_AGENTS[$1]} st ms
+	while :; do
+		ms=$((($(date +%s%N) - _ZT_AGENT_T0[$tag]) / 1000000))
 		if grep -q '^zerotrace: ready' "$err" 2>/dev/null; then
-			log "agent $tag ready (pid $pid) after $((i / 10)).$((i % 10))s"
+			log "agent $tag ready (pid $pid) after $((ms / 1000)).$((ms % 1000 / 100))s"
 			return 0
 		fi
 		if ! zt_alive "$pid"; then
 			wait "$pid"
-			local st=$?
+			st=$?
 			unset "ZT_AGENTS[$tag]"
 			zt_fail "agent $tag exited with status $st before printing 'zerotrace: ready': $(tail -n 5 "$err")"
 		fi
+		((ms < 45000)) || zt_fail "agent $tag did not print 'zerotrace: ready' within 45s"
 		sleep 0.1
 	done
-	zt_fail "agent $tag did not print 'zerotrace: ready' within 30s"
 }
 
 # zt_agent_stop_tag TAG [SIG] [SECS]: SIGINT (or SIG) to that agent, waits;
@@ -406,4 +419,109 @@ zt_stop_untrack() {
 		done
 	done
 	_ZT_PIDS=("${_ZT_PIDS[@]}")
+}
+
+# ---- OTLP/HTTP export (tests s_otlp_*) ----
+# The receiver (tests/otlp/receiver.js) decodes with the official OTLP
+# protobuf root from npm; otlpcheck.py compares what it got with the JSON lines.
+ZT_OTLP_DIR=$ZT_ROOT/tests/otlp
+export PYTHONPATH="$ZT_OTLP_DIR:$PYTHONPATH"
+
+# zt_otlp_setup: installs tests/otlp/node_modules (npm ci, from the committed
+# package-lock.json) when it is missing; quiet, idempotent, safe to race.
+zt_otlp_setup() {
+	local nm=$ZT_OTLP_DIR/node_modules out
+	command -v node >/dev/null && command -v npm >/dev/null ||
+		zt_fail "node and npm are needed for the OTLP receiver (scripts/install-deps.sh installs them)"
+	if [ -f "$nm/otlp-proto/build/src/generated/root.js" ] && [ -f "$nm/protobufjs/minimal.js" ]; then
+		return 0
+	fi
+	out=$TMP/npm-ci.log
+	(
+		flock -w 300 9 || exit 1
+		[ -f "$nm/otlp-proto/build/src/generated/root.js" ] && [ -f "$nm/protobufjs/minimal.js" ] && exit 0
+		cd "$ZT_OTLP_DIR" && npm ci --no-audit --no-fund --loglevel=error &&
+			node -e 'require("otlp-proto/build/src/generated/root.js")'
+	) 9>/tmp/zt-otlp-npm-ci.lock >"$out" 2>&1 ||
+		zt_fail "npm ci in $ZT_OTLP_DIR failed: $(tail -n 20 "$out")"
+}
+
+# zt_otlp_require_agent: fails unless the agent binary has the OTLP flags.
+zt_otlp_require_agent() {
+	zt_agent_has_flag --otlp-endpoint ||
+		zt_fail "$ZT_BIN has no --otlp-endpoint flag (rebuild: make build/zerotrace)"
+}
+
+# The agent's version ("zerotrace X" -> X).
+zt_version() { "$ZT_BIN" --version 2>/dev/null | awk '{ print $2; exit }'; }
+
+# zt_otlp_receiver NAME PORT [RECEIVER ARGS...]: starts receiver.js on
+# 127.0.0.1:PORT recording into $TMP/NAME.otlp.jsonl (left in ZT_OTLP_OUT;
+# appended to when a receiver of the same NAME is started again), waits until
+# it listens. Pid in ZT_LAST_PID. Lifetime bounded by ZT_OTLP_MAX_SECONDS (90).
+zt_otlp_receiver() {
+	local name=$1 port=$2 pid i
+	shift 2
+	ZT_OTLP_OUT=$TMP/$name.otlp.jsonl
+	zt_bg "$name" node "$ZT_OTLP_DIR/receiver.js" --port "$port" --out "$ZT_OTLP_OUT" \
+		--max-seconds "${ZT_OTLP_MAX_SECONDS:-90}" "$@"
+	pid=$ZT_LAST_PID
+	for ((i = 0; i < 100; i++)); do
+		grep -q '^ready ' "$TMP/$name.out" 2>/dev/null && break
+		zt_alive "$pid" || zt_fail "OTLP receiver $name died: $(cat "$TMP/$name.err")"
+		sleep 0.1
+	done
+	grep -q '^ready ' "$TMP/$name.out" || zt_fail "OTLP receiver $name not ready after 10s"
+	log "OTLP receiver $name on 127.0.0.1:$port (pid $pid) $*"
+	ZT_LAST_PID=$pid
+}
+
+# Number of spans in the requests a receiver answered with 200 (FILE: its
+# ZT_OTLP_OUT).
+zt_otlp_count() { "$PY" "$ZT_OTLP_DIR/otlpcheck.py" count "$1"; }
+
+# zt_otlp_wait_count FILE N SECS: waits until the receiver has N spans
+# (answered 200); returns 1 on timeout.
+zt_otlp_wait_count() {
+	local f=$1 n=$2 secs=$3 i c
+	for ((i = 0; i < secs * 5; i++)); do
+		c=$(zt_otlp_count "$f")
+		[ "${c:-0}" -ge "$n" ] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# Number of lines (spans) the agent printed so far.
+zt_span_lines() { wc -l <"${1:-$ZT_SPANS}" | tr -d ' '; }
+
+# zt_otlp_server NAME PORT: tests/otlp/server_otlp.py (server.py + GET /fail
+# -> 500, TCP_NODELAY) on 127.0.0.1:PORT; waits until it listens. Pid in
+# ZT_LAST_PID. Environment prefixes (OTEL_SERVICE_NAME=...) reach it.
+zt_otlp_server() {
+	local pid
+	zt_bg "$1" "$PY" "$ZT_OTLP_DIR/server_otlp.py" --host 127.0.0.1 --port "$2"
+	pid=$ZT_LAST_PID
+	zt_wait_port 127.0.0.1 "$2" 10
+	zt_alive "$pid" || zt_fail "server $1 died: $(cat "$TMP/$1.err")"
+	ZT_LAST_PID=$pid
+}
+
+# zt_otlp_load NAME PORT CLIENTS REQUESTS: CLIENTS keepalive_client.py
+# processes at once, REQUESTS GET /items/N each; fails unless every one
+# succeeded with REQUESTS 200s. Outputs in $TMP/NAME.K.out.
+zt_otlp_load() {
+	local name=$1 port=$2 clients=$3 reqs=$4 k pids=() ok
+	for ((k = 0; k < clients; k++)); do
+		"$PY" "$ZT_LIB_DIR/keepalive_client.py" 127.0.0.1 "$port" "$reqs*GET:/items/" \
+			>"$TMP/$name.$k.out" 2>"$TMP/$name.$k.err" &
+		pids+=($!)
+	done
+	for ((k = 0; k < clients; k++)); do
+		wait "${pids[$k]}" || zt_fail "load client $name.$k failed: $(tail -c 300 "$TMP/$name.$k.err")"
+	done
+	ok=$(cat "$TMP/$name".*.out | "$PY" -c '
+import json, sys
+print(sum(1 for l in sys.stdin for r in json.loads(l)["results"] if r[2] == 200))')
+	[ "$ok" -eq $((clients * reqs)) ] || zt_fail "load $name: $ok of $((clients * reqs)) requests got 200"
 }

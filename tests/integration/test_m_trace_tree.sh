@@ -40,6 +40,13 @@ wrong_svc = [s for s in spans if pids.get(attr(s, "process.pid"), s.get("service
 check(not wrong_svc, "%d spans whose service.name is not the OTEL_SERVICE_NAME of their process, first: %s"
       % (len(wrong_svc), summarize(wrong_svc[0]) if wrong_svc else ""))
 ports = {"gateway": env("GW_PORT", int), "users": env("USERS_PORT", int), "orders": env("ORDERS_PORT", int)}
+# the scenario is the keep-alive one: few connections per edge, each reused
+for svc, dst in (("gateway", "users"), ("gateway", "orders"), ("orders", "users")):
+    conns = {attr(s, "client.port") for s in spans if s.get("kind") == "CLIENT"
+             and s.get("service.name") == svc and attr(s, "server.port") == ports[dst]}
+    print("%s -> %s: %d connections" % (svc, dst, len(conns)))
+    check(0 < len(conns) <= 40, "%s -> %s: %d connections for 1,200 requests (keep-alive pools expected)"
+          % (svc, dst, len(conns)))
 for path, label, want in ((env("C1"), "c=1", 100.0), (env("C16"), "c=16", 99.0)):
     res = json.load(open(path))
     good, total = tc.accuracy(spans, [res], tc.SPEC_7, ports, label, show_bad=5, edges=True)

@@ -70,8 +70,10 @@ run_mode() {
 	zt_in_cgroup "$back" "$CG_B" && zt_in_cgroup "$front" "$CG_A" ||
 		zt_fail "front/back not in their cgroups: $(cat "/proc/$front/cgroup" "/proc/$back/cgroup")"
 	: >"$TMP/$mode.back.log"
-	zt_agent_start_tag "$mode.A" --cgroup "$CG_A" "$@"
-	zt_agent_start_tag "$mode.B" --cgroup "$CG_B" "$@"
+	zt_agent_launch_tag "$mode.A" --cgroup "$CG_A" "$@"
+	zt_agent_launch_tag "$mode.B" --cgroup "$CG_B" "$@"
+	zt_agent_wait_tag "$mode.A"
+	zt_agent_wait_tag "$mode.B"
 	drive "$mode" small 20 1 '/front?rid={rid}'
 	drive "$mode" big 1 21 '/front?size=1048576&rid={rid}'
 	zt_settle 1

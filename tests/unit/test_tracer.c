@@ -371,7 +371,7 @@ Test(tracer, malformed_records_are_counted)
 	r.e.tail_len = 0;
 	r.e.type = 0;
 	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
-	r.e.type = 5;
+	r.e.type = ZT_EV_EXIT + 1;
 	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);
 	r.e.type = 0xffff;
 	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 10), 0);

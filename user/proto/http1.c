@@ -674,7 +674,7 @@ static char *http1_trace_header_slot(struct http1_request *req, const char *name
 
 static void http1_on_request_header(struct http1_run *r, const char *name,
 				    size_t name_len, const char *val,
-				    size_t val_len)
+				    size_t val_len, int truncated)
 {
 	struct http1_stream *s = r->s;
 	struct http1_request *req;
@@ -700,6 +700,21 @@ static void http1_on_request_header(struct http1_run *r, const char *name,
 	slot = http1_trace_header_slot(req, name, name_len, &cap);
 	if (!slot)
 		return;
+	/* a context we did not see whole is not a context */
+	if (truncated) {
+		req->trace_header_dups = 1;
+		return;
+	}
+	/* W3C: split tracestate fields are one list */
+	if (slot == req->tracestate && slot[0]) {
+		size_t used = strlen(slot);
+
+		if (used + 1 + val_len < cap) {
+			slot[used] = ',';
+			memcpy(slot + used + 1, val, val_len);
+		}
+		return;
+	}
 	if (slot[0]) {
 		req->trace_header_dups = 1;
 		return;
@@ -737,7 +752,7 @@ static void http1_on_header(struct http1_run *r, const char *name,
 		if (chunked >= 0)
 			s->chunked = (uint8_t)chunked;
 	} else if (r->side == HTTP1_SIDE_REQUEST) {
-		http1_on_request_header(r, name, name_len, val, val_len);
+		http1_on_request_header(r, name, name_len, val, val_len, truncated);
 	}
 }
 

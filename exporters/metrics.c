@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Prometheus metrics registry.
+ *
+ * Every table is allocated once in metrics_new: record only copies labels
+ * into a stack key, finds the series through an open-addressing index and
+ * adds to integer counters, so the event loop never touches the heap.
+ *
+ * - A table holds up to max_series label sets in a dense array (in the
+ *   order they were first seen, so the output is stable) plus one extra slot,
+ *   the "other" series, for everything past the cap; each recording that
+ *   lands there because of the cap is counted (metrics_overflows).
+ * - Label values are made valid UTF-8 when they are recorded (each byte that
+ *   starts no valid sequence becomes U+FFFD), not when they are rendered, so
+ *   two raw values that print the same are one series: Prometheus rejects a
+ *   scrape with duplicate series. A value longer than its slot is cut at a
+ *   character boundary.
+ * - Durations are kept in integer nanoseconds; buckets are compared in ns and
+ *   the sum is printed as an exact decimal.
+ * - Service graph: a SERVER span usually finishes before the CLIENT span that
+ *   called it, so SERVER spans with a parent leave (parent span id -> their
+ *   service.name) in a small set-associative map; the CLIENT span with that
+ *   span id takes the entry. A CLIENT span with no entry (a remote server, or
+ *   its SERVER span not seen yet or evicted) names the server "address:port".
+ * - render copies the used series under the lock and formats without it, so
+ *   a scrape never holds the event loop for the time formatting takes.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+/* Keeps the index (twice the cap, rounded up to a power of two) in 32 bits. */
+#define MT_MAX_SERIES (1u << 24)
+#define MT_NBUCKETS 14
+#define MT_STATUS_MAX 8
+#define MT_SERVER_MAX SPAN_SERVICE_MAX /* a service.name or "[address]:port" */
+#define MT_KEY_MAX (SPAN_SERVICE_MAX + HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + MT_STATUS_MAX)
+#define MT_MAX_LABELS 4
+/* Rendered labels: every byte escaped at most to 2, names and punctuation. */
+#define MT_LABELS_TEXT_MAX (2 * MT_KEY_MAX + 256)
+#define MT_PEND_WAYS 4
+#define MT_PEND_SETS_LOG2 10 /* 4096 CLIENT span ids awaited at once */
+#define MT_PEND_SETS (1u << MT_PEND_SETS_LOG2)
+#define MT_OTHER "other"
+
+/* OpenTelemetry's advice for http.*.request.duration, in ns and as le. */
+static const uint64_t mt_bounds_ns[MT_NBUCKETS] = {
+	5000000ULL,   10000000ULL,   25000000ULL,   50000000ULL,  75000000ULL,
+	100000000ULL, 250000000ULL,  500000000ULL,  750000000ULL, 1000000000ULL,
+	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
+};
+static const char *const mt_bounds_le[MT_NBUCKETS] = {
+	"0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25",
+	"0.5",   "0.75", "1",     "2.5",  "5",     "7.5", "10",
+};
+
+struct mt_hist {
+	uint64_t bucket[MT_NBUCKETS + 1]; /* per bucket, not cumulative; last is > 10 s */
+	uint64_t count;
+	uint64_t sum_ns; /* saturates rather than wrapping (a counter must not go back) */
+};
+
+struct mt_label {
+	const char *name;
+	size_t width; /* bytes kept for the value, NUL included */
+};
+
+struct mt_layout {
+	uint32_t nlabels;
+	struct mt_label label[MT_MAX_LABELS];
+	size_t key_size; /* sum of the widths */
+};
+
+static const struct mt_layout mt_http_layout = {
+	4,
+	{ { "service_name", SPAN_SERVICE_MAX },
+	  { "http_request_method", HTTP1_METHOD_MAX },
+	  { "http_route", SPAN_ROUTE_MAX },
+	  { "http_response_status_code", MT_STATUS_MAX } },
+	SPAN_SERVICE_MAX + HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + MT_STATUS_MAX,
+};
+
+static const struct mt_layout mt_graph_layout = {
+	2,
+	{ { "client", SPAN_SERVICE_MAX }, { "server", MT_SERVER_MAX } },
+	SPAN_SERVICE_MAX + MT_SERVER_MAX,
+};
+
+_Static_assert(MT_KEY_MAX >= SPAN_SERVICE_MAX + MT_SERVER_MAX, "graph key fits");
+_Static_assert(MT_SERVER_MAX >= SPAN_ADDR_MAX + sizeof("[]:65535"), "address:port fits");
+
+/* One metric family's series; slot cap is the "other" series. */
+struct mt_table {
+	const struct mt_layout *layout;
+	uint32_t cap;
+	uint32_t used;
+	uint32_t mask;         /* index size - 1 */
+	uint32_t *index;       /* slot + 1, 0 = empty */
+	char *keys;            /* (cap + 1) * key_size */
+	struct mt_hist *hist;  /* cap + 1 */
+};
+
+/* An awaited CLIENT span id and the service.name of the SERVER it called. */
+struct mt_pending {
+	uint64_t seq; /* insertion order; 0 = empty */
+	uint8_t span_id[8];
+	char service[SPAN_SERVICE_MAX];
+};
+
+struct metrics {
+	pthread_mutex_t lock;
+	struct mt_table server; /* http_server_request_duration_seconds */
+	struct mt_table client; /* http_client_request_duration_seconds */
+	struct mt_table graph;  /* zerotrace_service_graph_request_{total,duration_seconds} */
+	struct mt_pending *pending; /* MT_PEND_SETS * MT_PEND_WAYS */
+	uint64_t pend_seq;
+	uint64_t overflows;
+	struct agent_counters agent;
+};
+
+/* ---- label values ---- */
+
+/*
+ * Length of the well-formed UTF-8 character at s (RFC 3629, section 4), or 0
+ * when the byte starts no valid sequence (overlongs, surrogates, > U+10FFFF,
+ * stray continuation bytes, a sequence cut short).
+ */
+static size_t mt_utf8_len(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
+	size_t len, k;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else {
+		return 0;
+	}
+	if (n < len || s[1] < lo || s[1] > hi)
+		return 0;
+	for (k = 2; k < len; k++)
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+	return len;
+}
+
+/*
+ * Copies s (up to n bytes or its NUL) into out[width] as valid UTF-8, whole
+ * characters only, NUL-padded to width so keys compare with memcmp. Returns
+ * the FNV-1a hash of the value folded into h.
+ */
+static uint64_t mt_put_label(char *out, size_t width, const char *s, size_t n, uint64_t h)
+{
+	static const char repl[] = "\xef\xbf\xbd"; /* U+FFFD */
+	const uint8_t *u = (const uint8_t *)s;
+	size_t i = 0, o = 0, len, k;
+	const char *src;
+
+	memset(out, 0, width);
+	n = strnlen(s, n);
+	while (i < n) {
+		len = mt_utf8_len(u + i, n - i);
+		src = len ? s + i : repl;
+		k = len ? len : 3;
+		if (o + k > width - 1)
+			break;
+		memcpy(out + o, src, k);
+		o += k;
+		i += len ? len : 1;
+	}
+	for (k = 0; k < o; k++)
+		h = (h ^ (uint8_t)out[k]) * 0x100000001b3ULL;
+	return (h ^ 0xff) * 0x100000001b3ULL; /* separator: ("ab","c") != ("a","bc") */
+}
+
+/* Label value escaping of the text format: backslash, quote, newline. */
+static size_t mt_escape(char *out, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s; s++) {
+		if (*s == '\\' || *s == '"') {
+			out[o++] = '\\';
+			out[o++] = *s;
+		} else if (*s == '\n') {
+			out[o++] = '\\';
+			out[o++] = 'n';
+		} else {
+			out[o++] = *s;
+		}
+	}
+	return o;
+}
+
+/* {name="value",...} of one key, without the closing brace, into out. */
+static size_t mt_labels_text(char *out, const struct mt_layout *l, const char *key)
+{
+	size_t o = 0, off = 0;
+	uint32_t i;
+
+	out[o++] = '{';
+	for (i = 0; i < l->nlabels; i++) {
+		if (i)
+			out[o++] = ',';
+		o += (size_t)sprintf(out + o, "%s=\"", l->label[i].name);
+		o += mt_escape(out + o, key + off);
+		out[o++] = '"';
+		off += l->label[i].width;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+/* ---- tables ---- */
+
+static void mt_hist_add(struct mt_hist *h, uint64_t ns)
+{
+	uint32_t b = 0;
+
+	while (b < MT_NBUCKETS && ns > mt_bounds_ns[b])
+		b++;
+	h->bucket[b]++;
+	h->count++;
+	h->sum_ns = ns > UINT64_MAX - h->sum_ns ? UINT64_MAX : h->sum_ns + ns;
+}
+
+static int mt_table_init(struct mt_table *t, const struct mt_layout *l, uint32_t cap)
+{
+	size_t isize = 1;
+	uint32_t i;
+	char *other;
+
+	while (isize < 2 * (size_t)cap)
+		isize <<= 1;
+	t->layout = l;
+	t->cap = cap;
+	t->used = 0;
+	t->mask = (uint32_t)(isize - 1);
+	t->index = calloc(isize, sizeof(*t->index));
+	t->keys = calloc((size_t)cap + 1, l->key_size);
+	t->hist = calloc((size_t)cap + 1, sizeof(*t->hist));
+	if (!t->index || !t->keys || !t->hist)
+		return -1;
+	other = t->keys + (size_t)cap * l->key_size;
+	for (i = 0; i < l->nlabels; i++) {
+		memcpy(other, MT_OTHER, sizeof(MT_OTHER));
+		other += l->label[i].width;
+	}
+	return 0;
+}
+
+static void mt_table_free(struct mt_table *t)
+{
+	free(t->index);
+	free(t->keys);
+	free(t->hist);
+}
+
+/* The series of key (hash h), added if there is room, else "other". */
+static struct mt_hist *mt_table_get(struct metrics *m, struct mt_table *t,
+				    const char *key, uint64_t h)
+{
+	size_t ks = t->layout->key_size;
+	char *other = t->keys + (size_t)t->cap * ks;
+	uint32_t i, v;
+
+	/* A real label set that reads all "other" shares that series. */
+	if (memcmp(key, other, ks) == 0)
+		return &t->hist[t->cap];
+	if (t->cap) {
+		/* Load <= 1/2 and no deletions: the probe always meets an empty slot. */
+		for (i = (uint32_t)(h ^ (h >> 32)) & t->mask;; i = (i + 1) & t->mask) {
+			v = t->index[i];
+			if (!v)
+				break;
+			if (memcmp(t->keys + (size_t)(v - 1) * ks, key, ks) == 0)
+				return &t->hist[v - 1];
+		}
+		if (t->used < t->cap) {
+			v = t->used++;
+			memcpy(t->keys + (size_t)v * ks, key, ks);
+			t->index[i] = v + 1;
+			return &t->hist[v];
+		}
+	}
+	m->overflows++;
+	return &t->hist[t->cap];
+}
+
+/* ---- service graph: CLIENT span id -> SERVER service.name ---- */
+
+static struct mt_pending *mt_pend_set(struct metrics *m, const uint8_t id[8])
+{
+	uint64_t v;
+
+	memcpy(&v, id, sizeof(v));
+	v *= 0x9e3779b97f4a7c15ULL; /* Fibonacci hashing: the top bits are well mixed */
+	return &m->pending[(v >> (64 - MT_PEND_SETS_LOG2)) * MT_PEND_WAYS];
+}
+
+static int mt_id_zero(const uint8_t id[8])
+{
+	static const uint8_t zero[8];
+
+	return memcmp(id, zero, 8) == 0;
+}
+
+/* Keeps (id -> service); replaces an entry for id, else an empty or the oldest way. */
+static void mt_pend_put(struct metrics *m, const uint8_t id[8], const char *service)
+{
+	struct mt_pending *set = mt_pend_set(m, id), *p = &set[0];
+	uint32_t w;
+
+	for (w = 0; w < MT_PEND_WAYS; w++) {
+		if (set[w].seq && memcmp(set[w].span_id, id, 8) == 0) {
+			p = &set[w];
+			break;
+		}
+		if (set[w].seq < p->seq)
+			p = &set[w];
+	}
+	p->seq = ++m->pend_seq;
+	memcpy(p->span_id, id, 8);
+	memset(p->service, 0, sizeof(p->service));
+	memcpy(p->service, service, strnlen(service, sizeof(p->service) - 1));
+}
+
+/* Removes the entry for id; returns its service or NULL. */
+static const char *mt_pend_take(struct metrics *m, const uint8_t id[8])
+{
+	struct mt_pending *set = mt_pend_set(m, id);
+	uint32_t w;
+
+	for (w = 0; w < MT_PEND_WAYS; w++) {
+		if (set[w].seq && memcmp(set[w].span_id, id, 8) == 0) {
+			set[w].seq = 0;
+			return set[w].service;
+		}
+	}
+	return NULL;
+}
+
+/* ---- API ---- */
+
+struct metrics *metrics_new(uint32_t max_series)
+{
+	struct metrics *m;
+
+	if (max_series > MT_MAX_SERIES) {
+		errno = EINVAL;
+		return NULL;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	if (pthread_mutex_init(&m->lock, NULL) != 0) {
+		free(m);
+		return NULL;
+	}
+	m->pending = calloc((size_t)MT_PEND_SETS * MT_PEND_WAYS, sizeof(*m->pending));
+	if (!m->pending || mt_table_init(&m->server, &mt_http_layout, max_series) ||
+	    mt_table_init(&m->client, &mt_http_layout, max_series) ||
+	    mt_table_init(&m->graph, &mt_graph_layout, max_series)) {
+		metrics_free(m);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return m;
+}
+
+void metrics_free(struct metrics *m)
+{
+	if (!m)
+		return;
+	mt_table_free(&m->server);
+	mt_table_free(&m->client);
+	mt_table_free(&m->graph);
+	free(m->pending);
+	pthread_mutex_destroy(&m->lock);
+	free(m);
+}
+
+void metrics_record_span(struct metrics *m, const struct span *s)
+{
+	char key[MT_KEY_MAX], status[MT_STATUS_MAX] = "", server[MT_SERVER_MAX];
+	const struct mt_label *lb = mt_http_layout.label;
+	const char *callee = NULL;
+	struct mt_table *t;
+	uint64_t ns, h = 0xcbf29ce484222325ULL;
+	size_t off = 0;
+
+	if (!m || !s)
+		return;
+	if (s->kind == SPAN_KIND_SERVER)
+		t = &m->server;
+	else if (s->kind == SPAN_KIND_CLIENT)
+		t = &m->client;
+	else
+		return;
+	ns = s->end_unix_ns > s->start_unix_ns ? s->end_unix_ns - s->start_unix_ns : 0;
+	if (s->has_status)
+		snprintf(status, sizeof(status), "%u", (unsigned)s->status);
+
+	/* The key is built before locking: it depends on the span only. */
+	h = mt_put_label(key + off, lb[0].width, s->service_name, sizeof(s->service_name), h);
+	off += lb[0].width;
+	h = mt_put_label(key + off, lb[1].width, s->method, sizeof(s->method), h);
+	off += lb[1].width;
+	h = mt_put_label(key + off, lb[2].width, s->route, sizeof(s->route), h);
+	off += lb[2].width;
+	h = mt_put_label(key + off, lb[3].width, status, sizeof(status), h);
+
+	pthread_mutex_lock(&m->lock);
+	mt_hist_add(mt_table_get(m, t, key, h), ns);
+	if (s->kind == SPAN_KIND_SERVER) {
+		if (s->has_parent && !mt_id_zero(s->parent_span_id))
+			mt_pend_put(m, s->parent_span_id, s->service_name);
+	} else {
+		callee = mt_pend_take(m, s->span_id);
+		if (callee) {
+			snprintf(server, sizeof(server), "%s", callee);
+		} else {
+			const char *a = s->server.address;
+			size_t alen = strnlen(a, sizeof(s->server.address));
+			int v6 = memchr(a, ':', alen) != NULL;
+
+			snprintf(server, sizeof(server), "%s%.*s%s:%u", v6 ? "[" : "",
+				 (int)alen, a, v6 ? "]" : "", (unsigned)s->server.port);
+		}
+		lb = mt_graph_layout.label;
+		h = 0xcbf29ce484222325ULL;
+		h = mt_put_label(key, lb[0].width, s->service_name, sizeof(s->service_name), h);
+		h = mt_put_label(key + lb[0].width, lb[1].width, server, sizeof(server), h);
+		mt_hist_add(mt_table_get(m, &m->graph, key, h), ns);
+	}
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_set_agent(struct metrics *m, const struct agent_counters *c)
+{
+	if (!m || !c)
+		return;
+	pthread_mutex_lock(&m->lock);
+	m->agent = *c;
+	pthread_mutex_unlock(&m->lock);
+}
+
+uint64_t metrics_overflows(struct metrics *m)
+{
+	uint64_t v;
+
+	if (!m)
+		return 0;
+	pthread_mutex_lock(&m->lock);
+	v = m->overflows;
+	pthread_mutex_unlock(&m->lock);
+	return v;
+}
+
+/* ---- rendering ---- */
+
+/* What render reads: a copy of a table's used series, or the table itself. */
+struct mt_view {
+	const struct mt_layout *layout;
+	uint32_t used;
+	const char *keys;
+	const struct mt_hist *hist;
+	const struct mt_hist *other;
+};
+
+struct mt_snapshot {
+	struct mt_view server, client, graph;
+	struct agent_counters agent;
+	uint64_t overflows;
+};
+
+static size_t mt_view_bytes(const struct mt_table *t)
+{
+	return ((size_t)t->used + 1) * sizeof(struct mt_hist) +
+	       (size_t)t->used * t->layout->key_size;
+}
+
+/* Points v at t, or copies t into mem (mt_view_bytes, 8-aligned) when mem is set. */
+static char *mt_view_of(struct mt_view *v, const struct mt_table *t, char *mem)
+{
+	size_t ks = t->layout->key_size;
+
+	v->layout = t->layout;
+	v->used = t->used;
+	if (!mem) {
+		v->keys = t->keys;
+		v->hist = t->hist;
+		v->other = &t->hist[t->cap];
+		return NULL;
+	}
+	memcpy(mem, t->hist, (size_t)t->used * sizeof(struct mt_hist));
+	memcpy(mem + (size_t)t->used * sizeof(struct mt_hist), &t->hist[t->cap],
+	       sizeof(struct mt_hist));
+	v->hist = (const struct mt_hist *)mem;
+	v->other = v->hist + t->used;
+	mem += ((size_t)t->used + 1) * sizeof(struct mt_hist);
+	memcpy(mem, t->keys, (size_t)t->used * ks);
+	v->keys = mem;
+	return mem + (((size_t)t->used * ks + 7) & ~(size_t)7);
+}
+
+/* ns as exact decimal seconds: "0.012", "3", "1.000000001". */
+static void mt_put_seconds(FILE *out, uint64_t ns)
+{
+	const uint64_t giga = 1000000000;
+	char frac[16];
+	int n;
+
+	if (ns % giga == 0) {
+		fprintf(out, "%" PRIu64, ns / giga);
+		return;
+	}
+	n = snprintf(frac, sizeof(frac), "%09" PRIu64, ns % giga);
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	fprintf(out, "%" PRIu64 ".%s", ns / giga, frac);
+}
+
+static void mt_header(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void mt_hist_lines(FILE *out, const char *name, const char *labels,
+			  const struct mt_hist *h)
+{
+	uint64_t cum = 0;
+	uint32_t b;
+
+	for (b = 0; b < MT_NBUCKETS; b++) {
+		cum += h->bucket[b];
+		fprintf(out, "%s_bucket%s,le=\"%s\"} %" PRIu64 "\n", name, labels,
+			mt_bounds_le[b], cum);
+	}
+	fprintf(out, "%s_bucket%s,le=\"+Inf\"} %" PRIu64 "\n", name, labels, h->count);
+	fprintf(out, "%s_sum%s} ", name, labels);
+	mt_put_seconds(out, h->sum_ns);
+	fprintf(out, "\n%s_count%s} %" PRIu64 "\n", name, labels, h->count);
+}
+
+/* One family: every used series in first-seen order, then "other" if used.
+ * hist: histogram lines; else a counter of each histogram's count. */
+static void mt_family(FILE *out, const struct mt_view *v, const char *name,
+		      const char *help, int hist)
+{
+	char labels[MT_LABELS_TEXT_MAX], other[MT_KEY_MAX];
+	const struct mt_layout *l = v->layout;
+	const struct mt_hist *h;
+	const char *key;
+	size_t off = 0;
+	uint32_t i;
+
+	memset(other, 0, sizeof(other));
+	for (i = 0; i < l->nlabels; i++) {
+		memcpy(other + off, MT_OTHER, sizeof(MT_OTHER));
+		off += l->label[i].width;
+	}
+	mt_header(out, name, hist ? "histogram" : "counter", help);
+	for (i = 0; i <= v->used; i++) {
+		h = i < v->used ? &v->hist[i] : v->other;
+		key = i < v->used ? v->keys + (size_t)i * l->key_size : other;
+		if (i == v->used && !h->count)
+			break;
+		mt_labels_text(labels, l, key);
+		if (hist)
+			mt_hist_lines(out, name, labels, h);
+		else
+			fprintf(out, "%s%s} %" PRIu64 "\n", name, labels, h->count);
+	}
+}
+
+static void mt_scalar(FILE *out, const char *name, const char *type,
+		      const char *help, uint64_t v)
+{
+	mt_header(out, name, type, help);
+	fprintf(out, "%s %" PRIu64 "\n", name, v);
+}
+
+static void mt_render_view(FILE *out, const struct mt_snapshot *s)
+{
+	const struct agent_counters *a = &s->agent;
+
+	mt_family(out, &s->server, "http_server_request_duration_seconds",
+		  "Duration of HTTP server requests.", 1);
+	mt_family(out, &s->client, "http_client_request_duration_seconds",
+		  "Duration of HTTP client requests.", 1);
+	mt_family(out, &s->graph, "zerotrace_service_graph_request_total",
+		  "Requests from one service to another, from CLIENT spans; server is the "
+		  "callee's service.name when its SERVER span was seen here, else address:port.",
+		  0);
+	mt_family(out, &s->graph, "zerotrace_service_graph_request_duration_seconds",
+		  "Duration of requests from one service to another, as the client saw it.", 1);
+	mt_scalar(out, "zerotrace_events_total", "counter",
+		  "Events read from the BPF ring buffer.", a->events);
+	mt_scalar(out, "zerotrace_ringbuf_drops_total", "counter",
+		  "Events the BPF programs could not put in the ring buffer.", a->ringbuf_drops);
+	mt_scalar(out, "zerotrace_parse_misses_total", "counter",
+		  "Payloads the HTTP parser could not use.", a->parse_misses);
+	mt_scalar(out, "zerotrace_spans_total", "counter", "Spans built.", a->spans);
+	mt_scalar(out, "zerotrace_spans_exported_total", "counter",
+		  "Spans the exporter delivered.", a->spans_exported);
+	mt_scalar(out, "zerotrace_export_failures_total", "counter",
+		  "Export attempts that failed.", a->export_failures);
+	mt_scalar(out, "zerotrace_export_dropped_total", "counter",
+		  "Spans the exporter dropped.", a->export_dropped);
+	mt_scalar(out, "zerotrace_export_queue_depth", "gauge",
+		  "Spans waiting in the export queue.", a->queue_depth);
+	mt_scalar(out, "zerotrace_connections_tracked", "gauge",
+		  "Connections in the connection table.", a->conns_tracked);
+	mt_scalar(out, "zerotrace_metric_series_overflow_total", "counter",
+		  "Recordings that went to the \"other\" series because their family "
+		  "had reached its series cap.", s->overflows);
+}
+
+void metrics_render(struct metrics *m, FILE *out)
+{
+	struct mt_snapshot s;
+	char *mem, *p;
+
+	if (!m || !out)
+		return;
+	pthread_mutex_lock(&m->lock);
+	s.agent = m->agent;
+	s.overflows = m->overflows;
+	/* Each view's keys end 8-aligned: + 8 covers the padding of each. */
+	mem = malloc(mt_view_bytes(&m->server) + mt_view_bytes(&m->client) +
+		     mt_view_bytes(&m->graph) + 3 * 8);
+	if (!mem) {
+		/* No memory for a copy: format under the lock instead. */
+		mt_view_of(&s.server, &m->server, NULL);
+		mt_view_of(&s.client, &m->client, NULL);
+		mt_view_of(&s.graph, &m->graph, NULL);
+		mt_render_view(out, &s);
+		pthread_mutex_unlock(&m->lock);
+		return;
+	}
+	p = mt_view_of(&s.server, &m->server, mem);
+	p = mt_view_of(&s.client, &m->client, p);
+	mt_view_of(&s.graph, &m->graph, p);
+	pthread_mutex_unlock(&m->lock);
+	mt_render_view(out, &s);
+	free(mem);
+}

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fuzzes the metrics registry against an independent model.
+ *
+ * Input: byte 0 picks max_series (0..5); then operations, each an op byte
+ * and its operands: record a SERVER or CLIENT span (labels raw from the input
+ * or from a small pool, so series repeat; durations on and around the bucket
+ * bounds; span ids 0..8), record a span of no known kind, set the agent
+ * counters, or render and check now.
+ *
+ * Checks, at every render:
+ * - the output is valid UTF-8, and its comment lines are exactly HELP then
+ *   TYPE of each family, in order;
+ * - the sample lines equal, byte for byte, what the model renders: series in
+ *   first-seen order, up to max_series per family then "other" (and a real
+ *   all-"other" label set in that series, not counted), label values made
+ *   valid UTF-8 (U+FFFD per bad byte, cut at a character boundary to fit),
+ *   escaped, cumulative buckets, exact sums, the service graph (a SERVER
+ *   span's parent id names the CLIENT span's server once, else
+ *   address:port), the agent counters and the overflow count;
+ * - metrics_overflows() equals the model's count.
+ * Span ids 1..8 fall in 8 different sets of the registry's id map (Fibonacci
+ * hashing spreads consecutive integers), so nothing is evicted and the model
+ * can be exact.
+ */
+#define _GNU_SOURCE /* open_memstream */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
+	} while (0)
+
+#define FZ_MAX_SERIES 5
+#define FZ_NB 14
+#define FZ_LABEL_MAX SPAN_ROUTE_MAX
+#define FZ_IDS 9 /* 0 (no id) and 1..8 */
+
+static const uint64_t fz_bounds[FZ_NB] = {
+	5000000ULL,   10000000ULL,   25000000ULL,   50000000ULL,  75000000ULL,
+	100000000ULL, 250000000ULL,  500000000ULL,  750000000ULL, 1000000000ULL,
+	2500000000ULL, 5000000000ULL, 7500000000ULL, 10000000000ULL,
+};
+static const char *const fz_le[FZ_NB] = {
+	"0.005", "0.01", "0.025", "0.05", "0.075", "0.1", "0.25",
+	"0.5",   "0.75", "1",     "2.5",  "5",     "7.5", "10",
+};
+
+struct fz_hist {
+	uint64_t b[FZ_NB + 1];
+	uint64_t count, sum;
+};
+
+struct fz_series {
+	char l[4][FZ_LABEL_MAX];
+	struct fz_hist h;
+};
+
+struct fz_family {
+	int nl;
+	const char *const *names;
+	int n;
+	struct fz_series s[FZ_MAX_SERIES];
+	struct fz_hist other;
+};
+
+static const char *const fz_http_names[] = { "service_name", "http_request_method",
+					     "http_route", "http_response_status_code" };
+static const char *const fz_graph_names[] = { "client", "server" };
+
+struct fz_model {
+	uint32_t cap;
+	struct fz_family server, client, graph;
+	int pend_used[FZ_IDS];
+	char pend[FZ_IDS][SPAN_SERVICE_MAX];
+	uint64_t overflows;
+	struct agent_counters agent;
+};
+
+struct fz_in {
+	const uint8_t *p;
+	size_t n;
+};
+
+static uint8_t fz_byte(struct fz_in *in)
+{
+	if (!in->n)
+		return 0;
+	in->n--;
+	return *in->p++;
+}
+
+/* ---- reference label sanitizing and escaping ---- */
+
+/* Decodes one character by computing its code point; length or 0 if invalid. */
+static size_t ref_utf8(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	size_t len, k;
+	uint32_t cp, min;
+
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		len = 2, cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, cp = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/* Whole characters (bad bytes as U+FFFD) while they fit in width - 1. */
+static void ref_sanitize(char *out, size_t width, const char *s)
+{
+	const uint8_t *u = (const uint8_t *)s;
+	size_t n = strlen(s), i = 0, o = 0, len;
+
+	while (i < n) {
+		len = ref_utf8(u + i, n - i);
+		if (o + (len ? len : 3) > width - 1)
+			break;
+		if (len) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	out[o] = '\0';
+}
+
+static void ref_escape(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			fputs("\\n", f);
+		else if (*s == '\\')
+			fputs("\\\\", f);
+		else if (*s == '"')
+			fputs("\\\"", f);
+		else
+			fputc(*s, f);
+	}
+}
+
+/* Exact decimal seconds: digits of ns, a point before the last nine,
+ * trailing zeros (and a bare point) dropped. */
+static void ref_seconds(FILE *f, uint64_t ns)
+{
+	char d[32], s[40], *p = s;
+	int n = 0, i;
+
+	do {
+		d[n++] = (char)('0' + ns % 10);
+		ns /= 10;
+	} while (ns);
+	while (n < 10)
+		d[n++] = '0';
+	for (i = n - 1; i >= 9; i--)
+		*p++ = d[i];
+	*p++ = '.';
+	for (i = 8; i >= 0; i--)
+		*p++ = d[i];
+	*p = '\0';
+	while (p[-1] == '0')
+		*--p = '\0';
+	if (p[-1] == '.')
+		*--p = '\0';
+	fputs(s, f);
+}
+
+/* ---- model ---- */
+
+static void fz_hist_add(struct fz_hist *h, uint64_t ns)
+{
+	int b;
+
+	for (b = 0; b < FZ_NB; b++)
+		if (ns <= fz_bounds[b])
+			break;
+	h->b[b]++;
+	h->count++;
+	h->sum = h->sum + ns < h->sum ? UINT64_MAX : h->sum + ns;
+}
+
+/* labels already sanitized */
+static void fz_family_add(struct fz_model *md, struct fz_family *f,
+			  char lab[][FZ_LABEL_MAX], uint64_t ns)
+{
+	int i, k, all_other = 1;
+
+	for (k = 0; k < f->nl; k++)
+		all_other &= strcmp(lab[k], "other") == 0;
+	if (all_other) {
+		fz_hist_add(&f->other, ns);
+		return;
+	}
+	for (i = 0; i < f->n; i++) {
+		for (k = 0; k < f->nl; k++)
+			if (strcmp(f->s[i].l[k], lab[k]) != 0)
+				break;
+		if (k == f->nl) {
+			fz_hist_add(&f->s[i].h, ns);
+			return;
+		}
+	}
+	if ((uint32_t)f->n < md->cap) {
+		for (k = 0; k < f->nl; k++)
+			strcpy(f->s[f->n].l[k], lab[k]);
+		fz_hist_add(&f->s[f->n].h, ns);
+		f->n++;
+		return;
+	}
+	md->overflows++;
+	fz_hist_add(&f->other, ns);
+}
+
+static uint64_t fz_id_value(const uint8_t id[8])
+{
+	uint64_t v;
+
+	memcpy(&v, id, 8);
+	return v;
+}
+
+static void fz_model_record(struct fz_model *md, const struct span *s)
+{
+	char lab[4][FZ_LABEL_MAX], status[8] = "", server[SPAN_SERVICE_MAX];
+	uint64_t ns = s->end_unix_ns > s->start_unix_ns ? s->end_unix_ns - s->start_unix_ns : 0;
+	uint64_t id;
+
+	if (s->kind != SPAN_KIND_SERVER && s->kind != SPAN_KIND_CLIENT)
+		return;
+	if (s->has_status)
+		snprintf(status, sizeof(status), "%u", (unsigned)s->status);
+	ref_sanitize(lab[0], SPAN_SERVICE_MAX, s->service_name);
+	ref_sanitize(lab[1], HTTP1_METHOD_MAX, s->method);
+	ref_sanitize(lab[2], SPAN_ROUTE_MAX, s->route);
+	ref_sanitize(lab[3], 8, status);
+	fz_family_add(md, s->kind == SPAN_KIND_SERVER ? &md->server : &md->client, lab, ns);
+	if (s->kind == SPAN_KIND_SERVER) {
+		id = fz_id_value(s->parent_span_id);
+		if (s->has_parent && id) {
+			md->pend_used[id] = 1;
+			snprintf(md->pend[id], sizeof(md->pend[id]), "%s", s->service_name);
+		}
+		return;
+	}
+	id = fz_id_value(s->span_id);
+	if (md->pend_used[id]) {
+		md->pend_used[id] = 0;
+		snprintf(server, sizeof(server), "%s", md->pend[id]);
+	} else if (strchr(s->server.address, ':')) {
+		snprintf(server, sizeof(server), "[%s]:%u", s->server.address, s->server.port);
+	} else {
+		snprintf(server, sizeof(server), "%s:%u", s->server.address, s->server.port);
+	}
+	ref_sanitize(lab[0], SPAN_SERVICE_MAX, s->service_name);
+	ref_sanitize(lab[1], SPAN_SERVICE_MAX, server);
+	fz_family_add(md, &md->graph, lab, ns);
+}
+
+/* ---- expected samples ---- */
+
+static void fz_labels(FILE *f, const struct fz_family *fam, const char (*l)[FZ_LABEL_MAX])
+{
+	int k;
+
+	fputc('{', f);
+	for (k = 0; k < fam->nl; k++) {
+		fprintf(f, "%s%s=\"", k ? "," : "", fam->names[k]);
+		ref_escape(f, l ? l[k] : "other");
+		fputc('"', f);
+	}
+}
+
+static void fz_expect_family(FILE *f, const struct fz_family *fam, const char *name, int hist)
+{
+	const struct fz_hist *h;
+	uint64_t cum;
+	int i, b;
+
+	for (i = 0; i <= fam->n; i++) {
+		h = i < fam->n ? &fam->s[i].h : &fam->other;
+		if (i == fam->n && !h->count)
+			break;
+		if (!hist) {
+			fputs(name, f);
+			fz_labels(f, fam, i < fam->n ? fam->s[i].l : NULL);
+			fprintf(f, "} %" PRIu64 "\n", h->count);
+			continue;
+		}
+		cum = 0;
+		for (b = 0; b <= FZ_NB; b++) {
+			cum += h->b[b];
+			fprintf(f, "%s_bucket", name);
+			fz_labels(f, fam, i < fam->n ? fam->s[i].l : NULL);
+			fprintf(f, ",le=\"%s\"} %" PRIu64 "\n", b < FZ_NB ? fz_le[b] : "+Inf", cum);
+		}
+		fprintf(f, "%s_sum", name);
+		fz_labels(f, fam, i < fam->n ? fam->s[i].l : NULL);
+		fputs("} ", f);
+		ref_seconds(f, h->sum);
+		fprintf(f, "\n%s_count", name);
+		fz_labels(f, fam, i < fam->n ? fam->s[i].l : NULL);
+		fprintf(f, "} %" PRIu64 "\n", h->count);
+	}
+}
+
+static const struct {
+	const char *name, *type;
+} fz_families[] = {
+	{ "http_server_request_duration_seconds", "histogram" },
+	{ "http_client_request_duration_seconds", "histogram" },
+	{ "zerotrace_service_graph_request_total", "counter" },
+	{ "zerotrace_service_graph_request_duration_seconds", "histogram" },
+	{ "zerotrace_events_total", "counter" },
+	{ "zerotrace_ringbuf_drops_total", "counter" },
+	{ "zerotrace_parse_misses_total", "counter" },
+	{ "zerotrace_spans_total", "counter" },
+	{ "zerotrace_spans_exported_total", "counter" },
+	{ "zerotrace_export_failures_total", "counter" },
+	{ "zerotrace_export_dropped_total", "counter" },
+	{ "zerotrace_export_queue_depth", "gauge" },
+	{ "zerotrace_connections_tracked", "gauge" },
+	{ "zerotrace_metric_series_overflow_total", "counter" },
+};
+
+static char *fz_expected(const struct fz_model *md, size_t *len)
+{
+	const struct agent_counters *a = &md->agent;
+	const uint64_t scalars[] = {
+		a->events, a->ringbuf_drops, a->parse_misses, a->spans, a->spans_exported,
+		a->export_failures, a->export_dropped, a->queue_depth, a->conns_tracked,
+		md->overflows,
+	};
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+	size_t i;
+
+	CHECK(f);
+	fz_expect_family(f, &md->server, fz_families[0].name, 1);
+	fz_expect_family(f, &md->client, fz_families[1].name, 1);
+	fz_expect_family(f, &md->graph, fz_families[2].name, 0);
+	fz_expect_family(f, &md->graph, fz_families[3].name, 1);
+	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
+		fprintf(f, "%s %" PRIu64 "\n", fz_families[4 + i].name, scalars[i]);
+	CHECK(fclose(f) == 0);
+	return buf;
+}
+
+/* ---- checking a render ---- */
+
+static void fz_check(struct metrics *m, const struct fz_model *md)
+{
+	char *out = NULL, *want, *samples, *line, *next, head[160];
+	size_t len = 0, want_len, i, fam = 0, o = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	CHECK(f);
+	metrics_render(m, f);
+	CHECK(fclose(f) == 0 && out);
+	CHECK(strlen(out) == len);
+	for (i = 0; i < len;) {
+		size_t k = ref_utf8((const uint8_t *)out + i, len - i);
+
+		CHECK(k);
+		i += k;
+	}
+	CHECK(len && out[len - 1] == '\n');
+
+	/* Comments: HELP and TYPE of each family in order; the rest are samples. */
+	samples = malloc(len + 1);
+	CHECK(samples);
+	for (line = out; *line; line = next) {
+		next = strchr(line, '\n') + 1;
+		if (line[0] != '#') {
+			memcpy(samples + o, line, (size_t)(next - line));
+			o += (size_t)(next - line);
+			continue;
+		}
+		CHECK(fam < sizeof(fz_families) / sizeof(fz_families[0]));
+		snprintf(head, sizeof(head), "# HELP %s ", fz_families[fam].name);
+		CHECK(strncmp(line, head, strlen(head)) == 0);
+		line = next;
+		next = strchr(line, '\n') + 1;
+		snprintf(head, sizeof(head), "# TYPE %s %s\n", fz_families[fam].name,
+			 fz_families[fam].type);
+		CHECK((size_t)(next - line) == strlen(head) && strncmp(line, head, strlen(head)) == 0);
+		fam++;
+	}
+	samples[o] = '\0';
+	CHECK(fam == sizeof(fz_families) / sizeof(fz_families[0]));
+
+	want = fz_expected(md, &want_len);
+	if (want_len != o || memcmp(want, samples, o) != 0) {
+		fprintf(stderr, "---- got:\n%s---- want:\n%s", samples, want);
+		CHECK(0);
+	}
+	CHECK(metrics_overflows(m) == md->overflows);
+	free(want);
+	free(samples);
+	free(out);
+}
+
+/* ---- input to spans ---- */
+
+static const char *const fz_pool[] = { "other", "a", "b", "GET", "/x", "caf\xc3\xa9", "\xff" };
+static const char *const fz_addrs[] = { "127.0.0.1", "::1", "10.0.0.1", "fe80::2" };
+
+/* A label from the pool (high bit) or raw input bytes, NUL-terminated. */
+static void fz_string(struct fz_in *in, char *out, size_t size)
+{
+	uint8_t b = fz_byte(in);
+	size_t n, i;
+
+	if (b & 0x80) {
+		snprintf(out, size, "%s", fz_pool[(b & 0x7f) % (sizeof(fz_pool) / sizeof(fz_pool[0]))]);
+		return;
+	}
+	n = b % size;
+	for (i = 0; i < n; i++)
+		out[i] = (char)fz_byte(in);
+	out[n] = '\0';
+}
+
+static uint64_t fz_duration(uint8_t b, struct span *s)
+{
+	static const uint64_t d[] = {
+		0, 1, 5000000, 5000001, 10000000, 25000000, 75000000, 100000000,
+		999999999, 1000000000, 2500000001ULL, 10000000000ULL, 10000000001ULL,
+		1000000000000ULL,
+	};
+
+	s->start_unix_ns = 1700000000000000000ULL;
+	if ((b & 15) == 14) { /* the whole range */
+		s->start_unix_ns = 0;
+		return s->end_unix_ns = UINT64_MAX;
+	}
+	if ((b & 15) == 15) { /* ends before it starts */
+		s->end_unix_ns = s->start_unix_ns - 1;
+		return 0;
+	}
+	s->end_unix_ns = s->start_unix_ns + d[b & 15];
+	return d[b & 15];
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz_in in = { data, size };
+	struct fz_model *md;
+	struct metrics *m;
+	struct span s;
+	uint64_t id;
+	uint8_t op;
+	int ops = 0;
+
+	md = calloc(1, sizeof(*md));
+	CHECK(md);
+	md->cap = fz_byte(&in) % (FZ_MAX_SERIES + 1);
+	md->server.nl = md->client.nl = 4;
+	md->server.names = md->client.names = fz_http_names;
+	md->graph.nl = 2;
+	md->graph.names = fz_graph_names;
+	m = metrics_new(md->cap);
+	CHECK(m);
+
+	while (in.n && ops++ < 64) {
+		op = fz_byte(&in);
+		if ((op & 3) == 3) {
+			fz_check(m, md);
+			continue;
+		}
+		if ((op & 3) == 2 && (op & 16)) {
+			uint64_t v[9];
+			size_t k;
+
+			for (k = 0; k < 9; k++)
+				v[k] = (uint64_t)fz_byte(&in) * 1000003u;
+			memcpy(&md->agent, v, sizeof(v));
+			metrics_set_agent(m, &md->agent);
+			continue;
+		}
+		memset(&s, 0, sizeof(s));
+		s.kind = (op & 3) == 0 ? SPAN_KIND_SERVER : (op & 3) == 1 ? SPAN_KIND_CLIENT : 0;
+		if (op & 4) {
+			s.has_status = 1;
+			s.status = (uint16_t)(fz_byte(&in) | fz_byte(&in) << 8);
+		}
+		s.has_parent = (op >> 3) & 1;
+		fz_duration(fz_byte(&in), &s);
+		fz_string(&in, s.service_name, sizeof(s.service_name));
+		fz_string(&in, s.method, sizeof(s.method));
+		fz_string(&in, s.route, sizeof(s.route));
+		id = fz_byte(&in) % FZ_IDS;
+		memcpy(s.span_id, &id, 8);
+		id = fz_byte(&in) % FZ_IDS;
+		memcpy(s.parent_span_id, &id, 8);
+		snprintf(s.server.address, sizeof(s.server.address), "%s",
+			 fz_addrs[fz_byte(&in) % (sizeof(fz_addrs) / sizeof(fz_addrs[0]))]);
+		s.server.port = fz_byte(&in);
+		metrics_record_span(m, &s);
+		fz_model_record(md, &s);
+	}
+	fz_check(m, md);
+	metrics_free(m);
+	free(md);
+	return 0;
+}

@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Fuzzes the OTLP encoders (exporters/otlp_encode.c) with batches built from
+ * the input: up to 24 items whose pids and start times come from tiny
+ * alphabets (so processes share, and reuse, pids), kinds and statuses
+ * including impossible ones, counts past the arrays, and every string taken
+ * raw from the input (invalid UTF-8, control bytes, quotes).
+ *
+ * Checks, for every input, with the output buffers reused across inputs:
+ * - protobuf: a generic wire-format walker (tags, varints, every length,
+ *   driven by the OTLP field numbers) accepts it, every string is strict
+ *   UTF-8, ids are 16/8 bytes; one ResourceSpans per (pid, start_time) in
+ *   first-seen order, each span in it in input order (span ids carry the
+ *   item index), with its trace id, and a Status exactly when
+ *   otlp_span_status says ERROR;
+ * - JSON: one complete, strictly valid JSON value (balanced, strings with
+ *   valid escapes and strict UTF-8, no raw control bytes) with one "spanId"
+ *   key per item and one "resource" key per process.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "otlp_encode.h"
+
+#define CHECK(cond)                                                            \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
+				__LINE__, #cond);                              \
+			abort();                                               \
+		}                                                              \
+	} while (0)
+
+#define FZ_ITEMS_MAX 24
+
+/* The input decoding and the checkers stay out of the coverage map: only
+ * the encoder's edges should steer the fuzzer (ASan/UBSan still instrument
+ * them). */
+#define CHECKER __attribute__((no_sanitize("coverage")))
+
+/* ---- Building items from the input ---- */
+
+/* Reads the input round and round, so that even a short input fills a whole
+ * batch, with different bytes landing in each field of each item. */
+struct cursor {
+	const uint8_t *p;
+	size_t n, i;
+};
+
+CHECKER static uint8_t take8(struct cursor *c)
+{
+	return c->n ? c->p[c->i++ % c->n] : 0;
+}
+
+CHECKER static uint64_t take_n(struct cursor *c, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v = v << 8 | take8(c);
+	return v;
+}
+
+/* A length byte, then that many bytes (NUL-terminated, may hold NULs). */
+CHECKER static void take_str(struct cursor *c, char *dst, size_t cap)
+{
+	size_t len = take8(c);
+
+	if (len > cap - 1)
+		len = cap - 1;
+	for (size_t i = 0, k; i < len && c->n; i += k) {
+		c->i %= c->n;
+		k = c->n - c->i < len - i ? c->n - c->i : len - i;
+		memcpy(dst + i, c->p + c->i, k);
+		c->i += k;
+	}
+	dst[len] = '\0'; /* len is 0 for an empty input */
+}
+
+#define TAKE_STR(c, arr) take_str((c), (arr), sizeof(arr))
+
+CHECKER static void build_item(struct cursor *c, struct otlp_item *it, size_t index)
+{
+	static const uint32_t pids[4] = { 0, 1, 4242, UINT32_MAX };
+	struct span *s = &it->span;
+	struct procinfo *r = &it->resource;
+	uint8_t sel = take8(c), bits = take8(c);
+
+	memset(it, 0, sizeof(*it));
+	r->pid = pids[sel & 3];
+	r->start_time = (sel >> 2) & 1 ? 7 : UINT64_MAX;
+	s->kind = (uint8_t)((sel >> 3) & 3); /* 0 and 3 are not kinds */
+	s->has_status = bits & 1;
+	s->has_parent = (bits >> 1) & 1;
+	s->has_query = (bits >> 2) & 1;
+	s->version_minor = (bits >> 3) & 1;
+	s->status = (uint16_t)take_n(c, 2);
+	for (size_t i = 0; i < sizeof(s->trace_id); i++)
+		s->trace_id[i] = take8(c);
+	for (size_t i = 0; i < sizeof(s->span_id); i++)
+		s->span_id[i] = (uint8_t)(index >> (8 * i)); /* tells the order */
+	for (size_t i = 0; i < sizeof(s->parent_span_id); i++)
+		s->parent_span_id[i] = (bits >> 4) & 1 ? 0 : take8(c);
+	s->start_unix_ns = take_n(c, 8);
+	s->end_unix_ns = take_n(c, 8);
+	s->req_body_size = take_n(c, 8);
+	s->resp_body_size = (bits >> 5) & 1 ? UINT64_MAX : take_n(c, 2);
+	s->pid = (uint32_t)take_n(c, 4);
+	s->tid = (uint32_t)take_n(c, 4);
+	s->server.port = (uint16_t)take_n(c, 2);
+	TAKE_STR(c, s->method);
+	TAKE_STR(c, s->path);
+	TAKE_STR(c, s->query);
+	TAKE_STR(c, s->route);
+	TAKE_STR(c, s->server.address);
+	TAKE_STR(c, s->client.address);
+	TAKE_STR(c, s->peer.address);
+	TAKE_STR(c, s->tracestate);
+	TAKE_STR(c, s->exe_name);
+	TAKE_STR(c, s->service_name);
+	TAKE_STR(c, r->exe_name);
+	TAKE_STR(c, r->exe_path);
+	TAKE_STR(c, r->service_name);
+	TAKE_STR(c, r->container_id);
+	TAKE_STR(c, r->k8s_pod_name);
+	TAKE_STR(c, r->k8s_namespace);
+	TAKE_STR(c, it->host_name);
+	r->n_attrs = take8(c); /* may exceed PROCINFO_ATTRS_MAX */
+	for (uint32_t i = 0; i < r->n_attrs && i < PROCINFO_ATTRS_MAX; i++) {
+		TAKE_STR(c, r->attrs[i].key);
+		TAKE_STR(c, r->attrs[i].value);
+	}
+}
+
+/* ---- A generic protobuf wire-format walker (as in the unit test) ---- */
+
+struct slice {
+	const uint8_t *p;
+	size_t n;
+};
+
+enum { WT_VARINT = 0, WT_I64 = 1, WT_LEN = 2, WT_I32 = 5 };
+
+CHECKER static int rd_varint(struct slice *m, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned int i = 0; i < 10; i++) {
+		if (!m->n)
+			return -1;
+		uint8_t c = *m->p++;
+
+		m->n--;
+		if (i == 9 && c > 1)
+			return -1;
+		*v |= (uint64_t)(c & 0x7f) << (7 * i);
+		if (!(c & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+/* One field off the front: 1, 0 at the end, -1 malformed. */
+CHECKER static int rd_field(struct slice *m, uint32_t *field, int *wt, uint64_t *num,
+			    struct slice *val)
+{
+	uint64_t tag, len;
+
+	if (!m->n)
+		return 0;
+	if (rd_varint(m, &tag) || tag >> 3 == 0 || tag >> 3 > 0x1fffffff)
+		return -1;
+	*field = (uint32_t)(tag >> 3);
+	*wt = (int)(tag & 7);
+	*num = 0;
+	*val = (struct slice){ m->p, 0 };
+	switch (*wt) {
+	case WT_VARINT:
+		return rd_varint(m, num) ? -1 : 1;
+	case WT_I64:
+	case WT_I32:
+		len = *wt == WT_I64 ? 8 : 4;
+		if (m->n < len)
+			return -1;
+		for (unsigned int i = 0; i < len; i++)
+			*num |= (uint64_t)m->p[i] << (8 * i);
+		break;
+	case WT_LEN:
+		if (rd_varint(m, &len) || len > m->n)
+			return -1;
+		*val = (struct slice){ m->p, (size_t)len };
+		break;
+	default:
+		return -1;
+	}
+	m->p += len;
+	m->n -= len;
+	return 1;
+}
+
+enum msg { M_REQ, M_RS, M_RES, M_SS, M_SCOPE, M_SPAN, M_KV, M_ANY, M_STATUS };
+enum val { V_MSG, V_STRING, V_BYTES, V_ID16, V_ID8, V_VARINT, V_I64, V_I32 };
+
+struct rule {
+	uint8_t msg;
+	uint32_t field;
+	uint8_t val;
+	uint8_t child;
+	uint8_t repeated;
+};
+
+/* Field numbers from opentelemetry-proto. */
+static const struct rule schema[] = {
+	{ M_REQ, 1, V_MSG, M_RS, 1 },     { M_RS, 1, V_MSG, M_RES, 0 },
+	{ M_RS, 2, V_MSG, M_SS, 1 },      { M_RS, 3, V_STRING, 0, 0 },
+	{ M_RES, 1, V_MSG, M_KV, 1 },     { M_RES, 2, V_VARINT, 0, 0 },
+	{ M_SS, 1, V_MSG, M_SCOPE, 0 },   { M_SS, 2, V_MSG, M_SPAN, 1 },
+	{ M_SS, 3, V_STRING, 0, 0 },      { M_SCOPE, 1, V_STRING, 0, 0 },
+	{ M_SCOPE, 2, V_STRING, 0, 0 },   { M_SCOPE, 3, V_MSG, M_KV, 1 },
+	{ M_SPAN, 1, V_ID16, 0, 0 },      { M_SPAN, 2, V_ID8, 0, 0 },
+	{ M_SPAN, 3, V_STRING, 0, 0 },    { M_SPAN, 4, V_ID8, 0, 0 },
+	{ M_SPAN, 5, V_STRING, 0, 0 },    { M_SPAN, 6, V_VARINT, 0, 0 },
+	{ M_SPAN, 7, V_I64, 0, 0 },       { M_SPAN, 8, V_I64, 0, 0 },
+	{ M_SPAN, 9, V_MSG, M_KV, 1 },    { M_SPAN, 10, V_VARINT, 0, 0 },
+	{ M_SPAN, 15, V_MSG, M_STATUS, 0 }, { M_SPAN, 16, V_I32, 0, 0 },
+	{ M_KV, 1, V_STRING, 0, 0 },      { M_KV, 2, V_MSG, M_ANY, 0 },
+	{ M_ANY, 1, V_STRING, 0, 0 },     { M_ANY, 2, V_VARINT, 0, 0 },
+	{ M_ANY, 3, V_VARINT, 0, 0 },     { M_ANY, 4, V_I64, 0, 0 },
+	{ M_ANY, 7, V_BYTES, 0, 0 },      { M_STATUS, 2, V_STRING, 0, 0 },
+	{ M_STATUS, 3, V_VARINT, 0, 0 },
+};
+
+/* Strict UTF-8 by code point; returns the character's length or 0. */
+CHECKER static size_t utf8_char(const uint8_t *s, size_t n)
+{
+	uint8_t c = s[0];
+	size_t len, k;
+	uint32_t cp, min;
+
+	if (c < 0x80)
+		return 1;
+	if ((c & 0xe0) == 0xc0)
+		len = 2, cp = c & 0x1f, min = 0x80;
+	else if ((c & 0xf0) == 0xe0)
+		len = 3, cp = c & 0x0f, min = 0x800;
+	else if ((c & 0xf8) == 0xf0)
+		len = 4, cp = c & 0x07, min = 0x10000;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (k = 1; k < len; k++) {
+		if ((s[k] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[k] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+CHECKER static int utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t len;
+
+	for (size_t i = 0; i < n; i += len)
+		if (!(len = utf8_char(s + i, n - i)))
+			return 0;
+	return 1;
+}
+
+CHECKER static const struct rule *rule_for(int msg, uint32_t field)
+{
+	for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
+		if (schema[i].msg == msg && schema[i].field == field)
+			return &schema[i];
+	return NULL;
+}
+
+/* Aborts unless m is a well-formed message of type msg, all the way down. */
+CHECKER static void walk(struct slice m, int msg, int depth)
+{
+	static const int wire_of[] = { [V_MSG] = WT_LEN,    [V_STRING] = WT_LEN,
+				       [V_BYTES] = WT_LEN,  [V_ID16] = WT_LEN,
+				       [V_ID8] = WT_LEN,    [V_VARINT] = WT_VARINT,
+				       [V_I64] = WT_I64,    [V_I32] = WT_I32 };
+	uint32_t seen = 0, field;
+	struct slice val;
+	uint64_t num;
+	int wt, r;
+
+	CHECK(depth <= 8);
+	while ((r = rd_field(&m, &field, &wt, &num, &val)) == 1) {
+		const struct rule *rl = rule_for(msg, field);
+
+		CHECK(rl && wire_of[rl->val] == wt);
+		CHECK(rl->repeated || field >= 32 || !(seen & (1u << field)));
+		if (field < 32)
+			seen |= 1u << field;
+		CHECK(rl->val != V_ID16 || val.n == 16);
+		CHECK(rl->val != V_ID8 || val.n == 8);
+		CHECK(rl->val != V_STRING || utf8_valid(val.p, val.n));
+		if (rl->val == V_MSG)
+			walk(val, rl->child, depth + 1);
+	}
+	CHECK(r == 0);
+}
+
+CHECKER static int find(struct slice m, uint32_t field, size_t nth, struct slice *val,
+			uint64_t *num)
+{
+	uint32_t f;
+	uint64_t x;
+	struct slice v;
+	int wt;
+
+	while (rd_field(&m, &f, &wt, &x, &v) == 1) {
+		if (f == field && nth-- == 0) {
+			if (val)
+				*val = v;
+			if (num)
+				*num = x;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* ---- A strict JSON checker (RFC 8259) ---- */
+
+struct js {
+	const uint8_t *p;
+	size_t n, i;
+	size_t span_ids, resources;
+};
+
+CHECKER static void js_ws(struct js *j)
+{
+	while (j->i < j->n && strchr(" \t\r\n", j->p[j->i]) && j->p[j->i])
+		j->i++;
+}
+
+CHECKER static int js_hex4(struct js *j, uint32_t *v)
+{
+	*v = 0;
+	for (int k = 0; k < 4; k++, j->i++) {
+		uint8_t c;
+
+		if (j->i >= j->n)
+			return -1;
+		c = j->p[j->i];
+		if (c >= '0' && c <= '9')
+			*v = *v << 4 | (uint32_t)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			*v = *v << 4 | (uint32_t)((c | 0x20) - 'a' + 10);
+		else
+			return -1;
+	}
+	return 0;
+}
+
+/* A string; *start and *len get its raw contents (escapes included). */
+CHECKER static int js_string(struct js *j, size_t *start, size_t *len)
+{
+	uint32_t u, lo;
+	size_t l;
+
+	if (j->i >= j->n || j->p[j->i] != '"')
+		return -1;
+	*start = ++j->i;
+	while (j->i < j->n) {
+		uint8_t c = j->p[j->i];
+
+		if (c == '"') {
+			*len = j->i++ - *start;
+			return 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c != '\\') {
+			if (!(l = utf8_char(j->p + j->i, j->n - j->i)))
+				return -1;
+			j->i += l;
+			continue;
+		}
+		if (++j->i >= j->n)
+			return -1;
+		c = j->p[j->i++];
+		if (c == 'u') {
+			if (js_hex4(j, &u))
+				return -1;
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return -1;
+			if (u >= 0xd800 && u <= 0xdbff) {
+				if (j->i + 2 > j->n || j->p[j->i] != '\\' || j->p[j->i + 1] != 'u')
+					return -1;
+				j->i += 2;
+				if (js_hex4(j, &lo) || lo < 0xdc00 || lo > 0xdfff)
+					return -1;
+			}
+		} else if (!strchr("\"\\/bfnrt", c) || !c) {
+			return -1;
+		}
+	}
+	return -1;
+}
+
+static int js_value(struct js *j, int depth);
+
+CHECKER static int js_number(struct js *j)
+{
+	size_t s = j->i;
+
+	if (j->i < j->n && j->p[j->i] == '-')
+		j->i++;
+	if (j->i >= j->n)
+		return -1;
+	if (j->p[j->i] == '0') {
+		j->i++;
+	} else if (j->p[j->i] >= '1' && j->p[j->i] <= '9') {
+		while (j->i < j->n && j->p[j->i] >= '0' && j->p[j->i] <= '9')
+			j->i++;
+	} else {
+		return -1;
+	}
+	/* the encoder writes integers only */
+	return j->i > s ? 0 : -1;
+}
+
+CHECKER static int js_container(struct js *j, int depth, int object)
+{
+	size_t ks, kl;
+
+	j->i++;
+	js_ws(j);
+	if (j->i < j->n && j->p[j->i] == (object ? '}' : ']')) {
+		j->i++;
+		return 0;
+	}
+	for (;;) {
+		js_ws(j);
+		if (object) {
+			if (js_string(j, &ks, &kl))
+				return -1;
+			if (kl == 6 && !memcmp(j->p + ks, "spanId", 6))
+				j->span_ids++;
+			if (kl == 8 && !memcmp(j->p + ks, "resource", 8))
+				j->resources++;
+			js_ws(j);
+			if (j->i >= j->n || j->p[j->i++] != ':')
+				return -1;
+		}
+		if (js_value(j, depth + 1))
+			return -1;
+		js_ws(j);
+		if (j->i >= j->n)
+			return -1;
+		if (j->p[j->i] == ',') {
+			j->i++;
+			continue;
+		}
+		if (j->p[j->i] != (object ? '}' : ']'))
+			return -1;
+		j->i++;
+		return 0;
+	}
+}
+
+CHECKER static int js_value(struct js *j, int depth)
+{
+	size_t s, l;
+
+	if (depth > 32)
+		return -1;
+	js_ws(j);
+	if (j->i >= j->n)
+		return -1;
+	switch (j->p[j->i]) {
+	case '{':
+		return js_container(j, depth, 1);
+	case '[':
+		return js_container(j, depth, 0);
+	case '"':
+		return js_string(j, &s, &l);
+	default:
+		return js_number(j);
+	}
+}
+
+/* ---- The target ---- */
+
+CHECKER static size_t expected_order(const struct otlp_item *items, size_t n, size_t *order,
+			     size_t *group_len)
+{
+	size_t n_groups = 0, k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		int first = 1;
+
+		for (size_t j = 0; j < i && first; j++)
+			if (items[j].resource.pid == items[i].resource.pid &&
+			    items[j].resource.start_time == items[i].resource.start_time)
+				first = 0;
+		if (!first)
+			continue;
+		group_len[n_groups] = 0;
+		for (size_t j = i; j < n; j++)
+			if (items[j].resource.pid == items[i].resource.pid &&
+			    items[j].resource.start_time == items[i].resource.start_time) {
+				order[k++] = j;
+				group_len[n_groups]++;
+			}
+		n_groups++;
+	}
+	return n_groups;
+}
+
+CHECKER static void check_proto(const struct otlp_buf *b, const struct otlp_item *items,
+				size_t n)
+{
+	size_t order[FZ_ITEMS_MAX], group_len[FZ_ITEMS_MAX], k = 0;
+	size_t n_groups = expected_order(items, n, order, group_len);
+	struct slice req = { b->data, b->len }, rs, ss, sp, v, st, m;
+	uint64_t code;
+
+	walk(req, M_REQ, 0);
+	CHECK(!find(req, 1, n_groups, NULL, NULL));
+	for (size_t g = 0; g < n_groups; g++) {
+		CHECK(find(req, 1, g, &rs, NULL));
+		CHECK(find(rs, 1, 0, &v, NULL));       /* a resource */
+		CHECK(find(rs, 2, 0, &ss, NULL));
+		CHECK(!find(rs, 2, 1, NULL, NULL));    /* one scope */
+		CHECK(!find(ss, 2, group_len[g], NULL, NULL));
+		for (size_t s = 0; s < group_len[g]; s++, k++) {
+			const struct span *want = &items[order[k]].span;
+			const char *msg;
+			int status = otlp_span_status(want, &msg);
+
+			CHECK(find(ss, 2, s, &sp, NULL));
+			CHECK(find(sp, 2, 0, &v, NULL));
+			CHECK(v.n == 8 && !memcmp(v.p, want->span_id, 8));
+			CHECK(find(sp, 1, 0, &v, NULL));
+			CHECK(v.n == 16 && !memcmp(v.p, want->trace_id, 16));
+			CHECK(find(sp, 15, 0, &st, NULL) == (status != 0));
+			if (status) {
+				CHECK(find(st, 3, 0, NULL, &code) && code == (uint64_t)status);
+				CHECK(find(st, 2, 0, &m, NULL));
+				CHECK(m.n == strlen(msg) && !memcmp(m.p, msg, m.n));
+			}
+		}
+	}
+	CHECK(k == n);
+}
+
+CHECKER static void check_json(const struct otlp_buf *b, const struct otlp_item *items,
+			       size_t n)
+{
+	size_t order[FZ_ITEMS_MAX], group_len[FZ_ITEMS_MAX];
+	struct js j = { .p = b->data, .n = b->len };
+
+	CHECK(b->len > 0 && b->data[0] == '{');
+	CHECK(js_value(&j, 0) == 0);
+	js_ws(&j);
+	CHECK(j.i == j.n); /* nothing after the value */
+	CHECK(j.span_ids == n);
+	CHECK(j.resources == expected_order(items, n, order, group_len));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	/* reused across inputs, as the exporter thread reuses its buffer */
+	static struct otlp_buf pb, js;
+	static struct otlp_item items[FZ_ITEMS_MAX];
+	struct cursor c = { data, size, 0 };
+	size_t n = take8(&c) % (FZ_ITEMS_MAX + 1);
+
+	for (size_t i = 0; i < n; i++)
+		build_item(&c, &items[i], i);
+
+	CHECK(otlp_encode_proto(&pb, items, n) == 0 && !pb.oom);
+	CHECK(pb.len <= pb.cap);
+	check_proto(&pb, items, n);
+
+	CHECK(otlp_encode_json(&js, items, n) == 0 && !js.oom);
+	CHECK(js.len <= js.cap);
+	check_json(&js, items, n);
+	return 0;
+}

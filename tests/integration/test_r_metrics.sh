@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# (r) /metrics: python server "checkout" (OTEL_SERVICE_NAME) + 7 curl
+# requests, the agent with --metrics-addr -> the exposition passes
+# `promtool check metrics`; checkout's SERVER histogram counts exactly 7, and
+# so do curl's CLIENT histogram and the service graph edge curl -> checkout;
+# / is 404 and POST /metrics 405; then a real Prometheus scraping the agent
+# every second answers
+# sum(http_server_request_duration_seconds_count{service_name="checkout"}) = 7.
+. "$(dirname "$0")/lib.sh"
+zt_init
+
+N=7
+PROMETHEUS=${PROMETHEUS:-/usr/bin/prometheus}
+PROMTOOL=${PROMTOOL:-/usr/bin/promtool}
+for t in "$PROMETHEUS" "$PROMTOOL" /usr/bin/curl; do
+	[ -x "$t" ] || zt_fail "$t is not installed (make deps)"
+done
+zt_agent_has_flag --metrics-addr || zt_fail "$ZT_BIN --help does not offer --metrics-addr"
+
+PORT=$(zt_free_port 4)
+MPORT=$(zt_free_port 4)
+PPORT=$(zt_free_port 4)
+OTEL_SERVICE_NAME=checkout zt_server srv 127.0.0.1 "$PORT" 1.1
+zt_agent_start --port "$PORT" --metrics-addr "127.0.0.1:$MPORT"
+zt_wait_port 127.0.0.1 "$MPORT" 5
+MURL=http://127.0.0.1:$MPORT/metrics
+
+for ((i = 0; i < N; i++)); do
+	curl -sS -o /dev/null --max-time 10 "http://127.0.0.1:$PORT/items/42" 2>"$TMP/curl.err" ||
+		zt_fail "curl #$i failed: $(cat "$TMP/curl.err")"
+done
+log "sent $N requests"
+
+# Value of one sample line (exact series text) in file $2; empty if absent.
+sample() { awk -v s="$1" 'substr($0, 1, length(s) + 1) == s " " { print $NF }' "$2"; }
+# Sum of the samples of family lines starting with prefix $1 in file $2.
+sample_sum() { awk -v p="$1" 'index($0, p) == 1 { n += $NF } END { print n + 0 }' "$2"; }
+
+SRV_LABELS='service_name="checkout",http_request_method="GET",http_route="/items/{id}",http_response_status_code="200"'
+SRV_COUNT="http_server_request_duration_seconds_count{$SRV_LABELS}"
+SRV_INF="http_server_request_duration_seconds_bucket{$SRV_LABELS,le=\"+Inf\"}"
+CLI_COUNT='http_client_request_duration_seconds_count{service_name="curl",http_request_method="GET",http_route="/items/{id}",http_response_status_code="200"}'
+
+# Spans reach the registry after the reorder window: scrape until all are in
+# (bounded), then once more after a pause to see nothing more arrives.
+for ((i = 0; i < 100; i++)); do
+	curl -sS --max-time 5 -D "$TMP/metrics.head" -o "$TMP/metrics.txt" "$MURL" 2>"$TMP/curl.err" ||
+		zt_fail "GET $MURL failed: $(cat "$TMP/curl.err")"
+	srv=$(sample_sum 'http_server_request_duration_seconds_count{service_name="checkout",' "$TMP/metrics.txt")
+	cli=$(sample_sum 'http_client_request_duration_seconds_count{service_name="curl",' "$TMP/metrics.txt")
+	((srv >= N && cli >= N)) && break
+	sleep 0.1
+done
+sleep 1
+curl -sS --max-time 5 -D "$TMP/metrics.head" -o "$TMP/metrics.txt" "$MURL" 2>"$TMP/curl.err" ||
+	zt_fail "GET $MURL failed: $(cat "$TMP/curl.err")"
+log "scraped $(wc -l <"$TMP/metrics.txt") lines from $MURL"
+
+fails=()
+expect() { # WHAT GOT WANT
+	if [ "$2" != "$3" ]; then
+		fails+=("$1: got '$2', want '$3'")
+	else
+		log "$1 = $2"
+	fi
+}
+expect "HTTP status" "$(head -n 1 "$TMP/metrics.head" | tr -d '\r' | cut -d' ' -f2)" 200
+expect "Content-Type" "$(grep -i '^content-type:' "$TMP/metrics.head" | tr -d '\r' | cut -d' ' -f2-3)" \
+	"text/plain; version=0.0.4;"
+if "$PROMTOOL" check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1; then
+	log "promtool check metrics: OK"
+else
+	fails+=("promtool check metrics failed: $(head -c 2000 "$TMP/promtool.out")")
+fi
+expect "checkout SERVER count ($SRV_COUNT)" "$(sample "$SRV_COUNT" "$TMP/metrics.txt")" "$N"
+expect "checkout SERVER count, all series" \
+	"$(sample_sum 'http_server_request_duration_seconds_count{service_name="checkout",' "$TMP/metrics.txt")" "$N"
+expect "checkout SERVER +Inf bucket" "$(sample "$SRV_INF" "$TMP/metrics.txt")" "$N"
+expect "curl CLIENT count ($CLI_COUNT)" "$(sample "$CLI_COUNT" "$TMP/metrics.txt")" "$N"
+# The SERVER span (parent: curl's CLIENT span, joined by connection) reaches
+# the registry first and names the edge.
+expect "service graph requests from curl, all servers" \
+	"$(sample_sum 'zerotrace_service_graph_request_total{client="curl",' "$TMP/metrics.txt")" "$N"
+expect "service graph curl -> checkout" \
+	"$(sample 'zerotrace_service_graph_request_total{client="curl",server="checkout"}' "$TMP/metrics.txt")" "$N"
+expect "zerotrace_metric_series_overflow_total" \
+	"$(sample zerotrace_metric_series_overflow_total "$TMP/metrics.txt")" 0
+for name in zerotrace_events_total zerotrace_spans_total zerotrace_connections_tracked; do
+	[ -n "$(sample "$name" "$TMP/metrics.txt")" ] || fails+=("no sample $name")
+done
+expect "GET / status" "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$MPORT/")" 404
+expect "POST /metrics status" "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -X POST -d x "$MURL")" 405
+if ((${#fails[@]})); then
+	printf 'ASSERT FAILED: %s\n' "${fails[@]}"
+	zt_fail "${#fails[@]} metrics check(s) failed; scrape kept in $TMP/metrics.txt"
+fi
+
+# A real Prometheus scrapes the agent every second.
+cat >"$TMP/prometheus.yml" <<EOF
+global:
+  scrape_interval: 1s
+  evaluation_interval: 1s
+scrape_configs:
+  - job_name: zerotrace
+    static_configs:
+      - targets: ['127.0.0.1:$MPORT']
+EOF
+"$PROMTOOL" check config "$TMP/prometheus.yml" >"$TMP/promtool-config.out" 2>&1 ||
+	zt_fail "promtool check config: $(cat "$TMP/promtool-config.out")"
+zt_bg prometheus "$PROMETHEUS" --config.file="$TMP/prometheus.yml" \
+	--storage.tsdb.path="$TMP/tsdb" --web.listen-address="127.0.0.1:$PPORT"
+PROM_PID=$ZT_LAST_PID
+zt_wait_port 127.0.0.1 "$PPORT" 10
+QUERY='sum(http_server_request_duration_seconds_count{service_name="checkout"})'
+got=""
+t0=$(date +%s%N)
+while (($(date +%s%N) - t0 < 20000000000)); do
+	zt_alive "$PROM_PID" || zt_fail "prometheus exited: $(tail -n 5 "$TMP/prometheus.err")"
+	got=$(curl -sS --max-time 2 --get --data-urlencode "query=$QUERY" \
+		"http://127.0.0.1:$PPORT/api/v1/query" 2>/dev/null |
+		"$PY" -c 'import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(r[0]["value"][1] if r else "")' 2>/dev/null)
+	[ "$got" = "$N" ] && break
+	sleep 0.5
+done
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$got" = "$N" ] ||
+	zt_fail "prometheus: $QUERY = '$got' after ${ms} ms, want $N; its log: $(tail -n 5 "$TMP/prometheus.err")"
+log "prometheus: $QUERY = $got after $ms ms"
+up=$(curl -sS --max-time 2 --get --data-urlencode 'query=up{job="zerotrace"}' \
+	"http://127.0.0.1:$PPORT/api/v1/query" | "$PY" -c 'import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(r[0]["value"][1] if r else "")')
+[ "$up" = 1 ] || zt_fail "prometheus: up{job=\"zerotrace\"} = '$up', want 1"
+zt_stop_untrack "$PROM_PID"
+
+zt_agent_stop
+zt_pass

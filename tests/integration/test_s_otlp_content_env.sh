@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# (s) OTLP/HTTP content: only OTEL_EXPORTER_OTLP_* variables (json, gzip, a custom header).
+# Every JSON-lines span arrives exactly once at tests/otlp/receiver.js (the
+# official OTLP protobuf root) with the same ids, parent, kind, times, name,
+# attributes, resource, scope and status (body: tests/otlp/content_test.sh).
+OTLP_MODE=env
+. "$(dirname "$0")/../otlp/content_test.sh"

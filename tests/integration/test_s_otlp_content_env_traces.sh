@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# (s) OTLP/HTTP content: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT wins over _ENDPOINT; a flag wins over _PROTOCOL.
+# Every JSON-lines span arrives exactly once at tests/otlp/receiver.js (the
+# official OTLP protobuf root) with the same ids, parent, kind, times, name,
+# attributes, resource, scope and status (body: tests/otlp/content_test.sh).
+OTLP_MODE=env_traces
+. "$(dirname "$0")/../otlp/content_test.sh"

@@ -1,0 +1,1172 @@
+// SPDX-License-Identifier: MIT
+/*
+ * exporters/otlp_encode.c: exact protobuf bytes, grouping, the status rule,
+ * optional fields, varints, UTF-8 repair, exact OTLP/JSON and its escaping.
+ *
+ * Protobuf output is checked structurally by oe_walk: a generic wire-format
+ * reader (tags, varints, lengths) driven by a table of the OTLP field
+ * numbers, not a decoder of the encoder's own types.
+ */
+#define _GNU_SOURCE /* memmem, strndup */
+#include <criterion/criterion.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "otlp_encode.h"
+
+/* ---- Items ---- */
+
+/* The smallest span the encoder sees: GET / -> 200, everything else empty. */
+static struct otlp_item oe_min_item(void)
+{
+	struct otlp_item it;
+
+	memset(&it, 0, sizeof(it));
+	for (int i = 0; i < 16; i++)
+		it.span.trace_id[i] = (uint8_t)(i + 1);
+	for (int i = 0; i < 8; i++)
+		it.span.span_id[i] = (uint8_t)(0xa1 + i);
+	it.span.kind = SPAN_KIND_SERVER;
+	it.span.has_status = 1;
+	it.span.status = 200;
+	it.span.version_minor = 1;
+	it.span.start_unix_ns = 1000;
+	it.span.end_unix_ns = 2000;
+	strcpy(it.span.method, "GET");
+	strcpy(it.span.path, "/");
+	strcpy(it.span.route, "/");
+	it.resource.pid = 7;
+	it.resource.start_time = 1;
+	strcpy(it.resource.service_name, "svc");
+	return it;
+}
+
+/* A fully specified SERVER span of a fully described process. */
+static struct otlp_item oe_full_item(void)
+{
+	struct otlp_item it;
+	struct span *s = &it.span;
+	struct procinfo *r = &it.resource;
+
+	memset(&it, 0, sizeof(it));
+	for (int i = 0; i < 16; i++)
+		s->trace_id[i] = (uint8_t)(i + 1);
+	for (int i = 0; i < 8; i++) {
+		s->span_id[i] = (uint8_t)(0xa1 + i);
+		s->parent_span_id[i] = (uint8_t)(0xf0 + i);
+	}
+	s->has_parent = 1;
+	s->kind = SPAN_KIND_SERVER;
+	s->has_status = 1;
+	s->status = 503;
+	s->version_minor = 1;
+	s->start_unix_ns = 1700000000123456789ULL;
+	s->end_unix_ns = 1700000000124691356ULL;
+	s->req_body_size = 12;
+	s->resp_body_size = 5;
+	s->pid = 4242;
+	s->tid = 4243;
+	strcpy(s->method, "GET");
+	strcpy(s->path, "/items/42");
+	strcpy(s->query, "a=1&token=REDACTED");
+	s->has_query = 1;
+	strcpy(s->route, "/items/{id}");
+	strcpy(s->server.address, "10.0.0.1");
+	s->server.port = 8080;
+	strcpy(s->client.address, "10.0.0.2");
+	s->client.port = 54321;
+	strcpy(s->peer.address, "10.0.0.2");
+	s->peer.port = 54321;
+	strcpy(s->tracestate, "vendor=1");
+	strcpy(s->exe_name, "python3");
+	strcpy(s->service_name, "shop");
+	r->pid = 4242;
+	r->start_time = 99;
+	strcpy(r->comm, "python3");
+	strcpy(r->exe_name, "python3");
+	strcpy(r->exe_path, "/usr/bin/python3");
+	strcpy(r->service_name, "shop");
+	strcpy(r->container_id, "abc123");
+	strcpy(r->k8s_pod_name, "shop-7d9");
+	strcpy(r->k8s_namespace, "prod");
+	r->n_attrs = 2;
+	strcpy(r->attrs[0].key, "deployment.environment");
+	strcpy(r->attrs[0].value, "staging");
+	strcpy(r->attrs[1].key, "service.name"); /* the agent's own key wins */
+	strcpy(r->attrs[1].value, "ignored");
+	strcpy(it.host_name, "node-1");
+	return it;
+}
+
+/* ---- A generic protobuf wire-format walker ---- */
+
+struct oe_slice {
+	const uint8_t *p;
+	size_t n;
+};
+
+enum oe_wt { OE_WT_VARINT = 0, OE_WT_I64 = 1, OE_WT_LEN = 2, OE_WT_I32 = 5 };
+
+/* Reads a varint: at most 10 bytes, the 10th holding only bit 63. */
+static int oe_varint(struct oe_slice *m, uint64_t *v)
+{
+	*v = 0;
+	for (unsigned int i = 0; i < 10; i++) {
+		if (!m->n)
+			return -1;
+		uint8_t c = *m->p++;
+
+		m->n--;
+		if (i == 9 && c > 1)
+			return -1;
+		*v |= (uint64_t)(c & 0x7f) << (7 * i);
+		if (!(c & 0x80))
+			return 0;
+	}
+	return -1;
+}
+
+/*
+ * Takes one field off the front of m: 1 with its number, wire type, value
+ * (a varint or fixed as num, a length-delimited body as val); 0 at the end;
+ * -1 when malformed (field 0 or > 2^29-1, groups or unknown wire types,
+ * truncated varints or fixed values, a length past the end).
+ */
+static int oe_next(struct oe_slice *m, uint32_t *field, int *wt, uint64_t *num,
+		   struct oe_slice *val)
+{
+	uint64_t tag, len;
+
+	if (!m->n)
+		return 0;
+	if (oe_varint(m, &tag) || tag >> 3 == 0 || tag >> 3 > 0x1fffffff)
+		return -1;
+	*field = (uint32_t)(tag >> 3);
+	*wt = (int)(tag & 7);
+	*num = 0;
+	*val = (struct oe_slice){ m->p, 0 };
+	switch (*wt) {
+	case OE_WT_VARINT:
+		return oe_varint(m, num) ? -1 : 1;
+	case OE_WT_I64:
+	case OE_WT_I32:
+		len = *wt == OE_WT_I64 ? 8 : 4;
+		if (m->n < len)
+			return -1;
+		for (unsigned int i = 0; i < len; i++)
+			*num |= (uint64_t)m->p[i] << (8 * i);
+		break;
+	case OE_WT_LEN:
+		if (oe_varint(m, &len) || len > m->n)
+			return -1;
+		*val = (struct oe_slice){ m->p, (size_t)len };
+		break;
+	default:
+		return -1;
+	}
+	m->p += len;
+	m->n -= len;
+	return 1;
+}
+
+/* The OTLP messages the walker knows, and what a field holds. */
+enum oe_msg { OE_REQ, OE_RS, OE_RES, OE_SS, OE_SCOPE, OE_SPAN, OE_KV, OE_ANY, OE_STATUS };
+enum oe_val { OE_MSG, OE_STRING, OE_BYTES, OE_ID16, OE_ID8, OE_VARINT, OE_I64, OE_I32 };
+
+struct oe_rule {
+	uint8_t msg;
+	uint32_t field;
+	uint8_t val;
+	uint8_t child;    /* for OE_MSG */
+	uint8_t repeated;
+};
+
+/* Field numbers from opentelemetry-proto. */
+static const struct oe_rule oe_schema[] = {
+	{ OE_REQ, 1, OE_MSG, OE_RS, 1 },          /* resource_spans */
+	{ OE_RS, 1, OE_MSG, OE_RES, 0 },          /* resource */
+	{ OE_RS, 2, OE_MSG, OE_SS, 1 },           /* scope_spans */
+	{ OE_RS, 3, OE_STRING, 0, 0 },            /* schema_url */
+	{ OE_RES, 1, OE_MSG, OE_KV, 1 },          /* attributes */
+	{ OE_RES, 2, OE_VARINT, 0, 0 },           /* dropped_attributes_count */
+	{ OE_SS, 1, OE_MSG, OE_SCOPE, 0 },        /* scope */
+	{ OE_SS, 2, OE_MSG, OE_SPAN, 1 },         /* spans */
+	{ OE_SS, 3, OE_STRING, 0, 0 },            /* schema_url */
+	{ OE_SCOPE, 1, OE_STRING, 0, 0 },         /* name */
+	{ OE_SCOPE, 2, OE_STRING, 0, 0 },         /* version */
+	{ OE_SCOPE, 3, OE_MSG, OE_KV, 1 },        /* attributes */
+	{ OE_SPAN, 1, OE_ID16, 0, 0 },            /* trace_id */
+	{ OE_SPAN, 2, OE_ID8, 0, 0 },             /* span_id */
+	{ OE_SPAN, 3, OE_STRING, 0, 0 },          /* trace_state */
+	{ OE_SPAN, 4, OE_ID8, 0, 0 },             /* parent_span_id */
+	{ OE_SPAN, 5, OE_STRING, 0, 0 },          /* name */
+	{ OE_SPAN, 6, OE_VARINT, 0, 0 },          /* kind */
+	{ OE_SPAN, 7, OE_I64, 0, 0 },             /* start_time_unix_nano */
+	{ OE_SPAN, 8, OE_I64, 0, 0 },             /* end_time_unix_nano */
+	{ OE_SPAN, 9, OE_MSG, OE_KV, 1 },         /* attributes */
+	{ OE_SPAN, 10, OE_VARINT, 0, 0 },         /* dropped_attributes_count */
+	{ OE_SPAN, 15, OE_MSG, OE_STATUS, 0 },    /* status */
+	{ OE_SPAN, 16, OE_I32, 0, 0 },            /* flags */
+	{ OE_KV, 1, OE_STRING, 0, 0 },            /* key */
+	{ OE_KV, 2, OE_MSG, OE_ANY, 0 },          /* value */
+	{ OE_ANY, 1, OE_STRING, 0, 0 },           /* string_value */
+	{ OE_ANY, 2, OE_VARINT, 0, 0 },           /* bool_value */
+	{ OE_ANY, 3, OE_VARINT, 0, 0 },           /* int_value */
+	{ OE_ANY, 4, OE_I64, 0, 0 },              /* double_value */
+	{ OE_ANY, 7, OE_BYTES, 0, 0 },            /* bytes_value */
+	{ OE_STATUS, 2, OE_STRING, 0, 0 },        /* message */
+	{ OE_STATUS, 3, OE_VARINT, 0, 0 },        /* code */
+};
+
+static char oe_why[160];
+
+/* Strict UTF-8 by code point (a different method from the encoder's). */
+static int oe_utf8_valid(const uint8_t *s, size_t n)
+{
+	size_t i = 0, len, k;
+	uint32_t cp, min;
+
+	while (i < n) {
+		uint8_t c = s[i];
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			len = 2, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			len = 3, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			len = 4, cp = c & 0x07, min = 0x10000;
+		} else {
+			return 0;
+		}
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++) {
+			if ((s[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+static const struct oe_rule *oe_rule_for(int msg, uint32_t field)
+{
+	for (size_t i = 0; i < sizeof(oe_schema) / sizeof(oe_schema[0]); i++)
+		if (oe_schema[i].msg == msg && oe_schema[i].field == field)
+			return &oe_schema[i];
+	return NULL;
+}
+
+/* 0 when m is a well-formed message of type msg, all the way down; else -1
+ * with the reason in oe_why. */
+static int oe_walk(struct oe_slice m, int msg, int depth)
+{
+	static const int wire_of[] = { [OE_MSG] = OE_WT_LEN,  [OE_STRING] = OE_WT_LEN,
+				       [OE_BYTES] = OE_WT_LEN, [OE_ID16] = OE_WT_LEN,
+				       [OE_ID8] = OE_WT_LEN,   [OE_VARINT] = OE_WT_VARINT,
+				       [OE_I64] = OE_WT_I64,   [OE_I32] = OE_WT_I32 };
+	uint32_t seen = 0, field;
+	struct oe_slice val;
+	uint64_t num;
+	int wt, r;
+
+	if (depth > 8) {
+		snprintf(oe_why, sizeof(oe_why), "nested too deep");
+		return -1;
+	}
+	while ((r = oe_next(&m, &field, &wt, &num, &val)) == 1) {
+		const struct oe_rule *rule = oe_rule_for(msg, field);
+
+		if (!rule || wire_of[rule->val] != wt) {
+			snprintf(oe_why, sizeof(oe_why), "msg %d: unexpected field %u wire type %d",
+				 msg, field, wt);
+			return -1;
+		}
+		if (!rule->repeated && field < 32 && (seen & (1u << field))) {
+			snprintf(oe_why, sizeof(oe_why), "msg %d: field %u twice", msg, field);
+			return -1;
+		}
+		if (field < 32)
+			seen |= 1u << field;
+		if ((rule->val == OE_ID16 && val.n != 16) || (rule->val == OE_ID8 && val.n != 8) ||
+		    (rule->val == OE_STRING && !oe_utf8_valid(val.p, val.n))) {
+			snprintf(oe_why, sizeof(oe_why), "msg %d: field %u: bad id or string", msg, field);
+			return -1;
+		}
+		if (rule->val == OE_MSG && oe_walk(val, rule->child, depth + 1))
+			return -1;
+	}
+	if (r < 0) {
+		snprintf(oe_why, sizeof(oe_why), "msg %d: malformed wire data", msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void oe_assert_wellformed(const struct otlp_buf *b)
+{
+	oe_why[0] = '\0';
+	cr_assert_eq(oe_walk((struct oe_slice){ b->data, b->len }, OE_REQ, 0), 0, "%s", oe_why);
+}
+
+/* The nth occurrence of field in m (0-based): 1 with its value, or 0. */
+static int oe_find(struct oe_slice m, uint32_t field, size_t nth, struct oe_slice *val,
+		   uint64_t *num)
+{
+	uint32_t f;
+	uint64_t x;
+	struct oe_slice v;
+	int wt;
+
+	while (oe_next(&m, &f, &wt, &x, &v) == 1) {
+		if (f == field && nth-- == 0) {
+			if (val)
+				*val = v;
+			if (num)
+				*num = x;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static size_t oe_count(struct oe_slice m, uint32_t field)
+{
+	size_t n = 0;
+
+	while (oe_find(m, field, n, NULL, NULL))
+		n++;
+	return n;
+}
+
+/* The AnyValue of the attribute named key among m's field `field`. */
+static int oe_attr(struct oe_slice m, uint32_t field, const char *key, struct oe_slice *any)
+{
+	struct oe_slice kv, k;
+
+	for (size_t i = 0; oe_find(m, field, i, &kv, NULL); i++)
+		if (oe_find(kv, 1, 0, &k, NULL) && k.n == strlen(key) && !memcmp(k.p, key, k.n))
+			return oe_find(kv, 2, 0, any, NULL);
+	return 0;
+}
+
+static int oe_eq(struct oe_slice s, const void *p, size_t n)
+{
+	return s.n == n && !memcmp(s.p, p, n);
+}
+
+/* The request's single span (asserting there is exactly one). */
+static struct oe_slice oe_only_span(const struct otlp_buf *b)
+{
+	struct oe_slice req = { b->data, b->len }, rs, ss, sp;
+
+	cr_assert_eq(oe_count(req, 1), 1);
+	cr_assert(oe_find(req, 1, 0, &rs, NULL));
+	cr_assert_eq(oe_count(rs, 2), 1);
+	cr_assert(oe_find(rs, 2, 0, &ss, NULL));
+	cr_assert_eq(oe_count(ss, 2), 1);
+	cr_assert(oe_find(ss, 2, 0, &sp, NULL));
+	return sp;
+}
+
+static struct oe_slice oe_encode_one(struct otlp_buf *b, const struct otlp_item *it)
+{
+	cr_assert_eq(otlp_encode_proto(b, it, 1), 0);
+	oe_assert_wellformed(b);
+	return oe_only_span(b);
+}
+
+/* ---- The walker itself ---- */
+
+Test(otlp_encode, walker_rejects_malformed_wire_data)
+{
+	static const uint8_t trunc_len[] = { 0x0a, 0x05, 0x0a, 0x00 };      /* LEN 5, 2 left */
+	static const uint8_t group[] = { 0x0b, 0x0c };                      /* wire type 3 */
+	static const uint8_t field0[] = { 0x02, 0x00 };                     /* field 0 */
+	static const uint8_t long_varint[] = { 0x08, 0x80, 0x80, 0x80, 0x80, 0x80,
+					       0x80, 0x80, 0x80, 0x80, 0x80, 0x01 };
+	static const uint8_t wrong_type[] = { 0x08, 0x01 };                 /* rs as varint */
+	static const uint8_t bad_utf8[] = { 0x0a, 0x0a, 0x12, 0x08, 0x0a, 0x06,
+					    0x0a, 0x04, 0x0a, 0x02, 0xc0, 0xaf };
+	static const uint8_t ok[] = { 0x0a, 0x00 };                         /* one empty rs */
+	const struct { const uint8_t *p; size_t n; int want; } cases[] = {
+		{ trunc_len, sizeof(trunc_len), -1 }, { group, sizeof(group), -1 },
+		{ field0, sizeof(field0), -1 },       { long_varint, sizeof(long_varint), -1 },
+		{ wrong_type, sizeof(wrong_type), -1 }, { bad_utf8, sizeof(bad_utf8), -1 },
+		{ ok, sizeof(ok), 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_assert_eq(oe_walk((struct oe_slice){ cases[i].p, cases[i].n }, OE_REQ, 0),
+			     cases[i].want, "case %zu", i);
+}
+
+/* ---- Protobuf ---- */
+
+/*
+ * Derived by hand from the proto rules: tag = field << 3 | wire type (0
+ * varint, 1 fixed64, 2 length-delimited, 5 fixed32), lengths as varints.
+ * Sizes, inside out:
+ *   KeyValue{string}: 2 + key + 2 + 2 + value; KeyValue{int}: 2 + key + 2 +
+ *   1 + varint. Span attributes (each + 2 for its tag and length):
+ *   method 28, url.path 15, status_code 32 (200 = c8 01), server.address 20,
+ *   server.port 17, client.address 20, client.port 17, network.peer.address
+ *   26, network.peer.port 23, network.protocol.version 33, request body 28,
+ *   response body 29, thread.id 15 -> 329 with tags.
+ *   Span = trace_id 18 + span_id 10 + name 7 + kind 2 + start 9 + end 9 +
+ *   329 + flags 6 = 390 (varint 86 03). No status: 200 on a SERVER is UNSET.
+ *   Scope = 11 + 7 = 18; ScopeSpans = 2 + 18 + 3 + 390 = 413 (9d 03).
+ *   Resource = service.name 2 + 21 + process.pid 2 + 17 = 42.
+ *   ResourceSpans = 2 + 42 + 3 + 413 = 460 (cc 03); request = 3 + 460.
+ */
+static const uint8_t oe_min_expected[] = {
+	0x0a, 0xcc, 0x03,  /* resource_spans (1), LEN 460 */
+		0x0a, 0x2a,  /* resource (1), LEN 42 */
+			0x0a, 0x15,  /* attributes (1), LEN 21 */
+				0x0a, 0x0c,  /* key (12) */
+				0x73, 0x65, 0x72, 0x76, 0x69, 0x63, 0x65, 0x2e, 0x6e, 0x61, 0x6d, 0x65,  /* "service.name" */
+				0x12, 0x05, 0x0a, 0x03, 0x73, 0x76, 0x63,  /* value: AnyValue{string_value "svc"} */
+			0x0a, 0x11,  /* attributes (1), LEN 17 */
+				0x0a, 0x0b,  /* key (11) */
+				0x70, 0x72, 0x6f, 0x63, 0x65, 0x73, 0x73, 0x2e, 0x70, 0x69, 0x64,  /* "process.pid" */
+				0x12, 0x02, 0x18, 0x07,  /* value: AnyValue{int_value 7} */
+		0x12, 0x9d, 0x03,  /* scope_spans (2), LEN 413 */
+			0x0a, 0x12,  /* scope (1), LEN 18 */
+				0x0a, 0x09, 0x7a, 0x65, 0x72, 0x6f, 0x74, 0x72, 0x61, 0x63, 0x65,  /* name "zerotrace" */
+				0x12, 0x05, 0x30, 0x2e, 0x31, 0x2e, 0x30,  /* version "0.1.0" */
+			0x12, 0x86, 0x03,  /* spans (2), LEN 390 */
+				0x0a, 0x10,  /* trace_id (1), 16 bytes */
+				0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x0c,
+				0x0d, 0x0e, 0x0f, 0x10,
+				0x12, 0x08, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8,  /* span_id (2), 8 bytes */
+				0x2a, 0x05, 0x47, 0x45, 0x54, 0x20, 0x2f,  /* name (5) "GET /" */
+				0x30, 0x02,  /* kind (6) = SPAN_KIND_SERVER */
+				0x39, 0xe8, 0x03, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  /* start_time (7): 1000 */
+				0x41, 0xd0, 0x07, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,  /* end_time (8): 2000 */
+				0x4a, 0x1c,  /* attributes (9), LEN 28 */
+					0x0a, 0x13,  /* key (19) */
+					/* "http.request.method" */
+					0x68, 0x74, 0x74, 0x70, 0x2e, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74,
+					0x2e, 0x6d, 0x65, 0x74, 0x68, 0x6f, 0x64,
+					0x12, 0x05, 0x0a, 0x03, 0x47, 0x45, 0x54,  /* value: AnyValue{string_value "GET"} */
+				0x4a, 0x0f,  /* attributes (9), LEN 15 */
+					0x0a, 0x08,  /* key (8) */
+					0x75, 0x72, 0x6c, 0x2e, 0x70, 0x61, 0x74, 0x68,  /* "url.path" */
+					0x12, 0x03, 0x0a, 0x01, 0x2f,  /* value: AnyValue{string_value "/"} */
+				0x4a, 0x20,  /* attributes (9), LEN 32 */
+					0x0a, 0x19,  /* key (25) */
+					/* "http.response.status_code" */
+					0x68, 0x74, 0x74, 0x70, 0x2e, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
+					0x65, 0x2e, 0x73, 0x74, 0x61, 0x74, 0x75, 0x73, 0x5f, 0x63, 0x6f, 0x64,
+					0x65,
+					0x12, 0x03, 0x18, 0xc8, 0x01,  /* value: AnyValue{int_value 200} */
+				0x4a, 0x14,  /* attributes (9), LEN 20 */
+					0x0a, 0x0e,  /* key (14) */
+					/* "server.address" */
+					0x73, 0x65, 0x72, 0x76, 0x65, 0x72, 0x2e, 0x61, 0x64, 0x64, 0x72, 0x65,
+					0x73, 0x73,
+					0x12, 0x02, 0x0a, 0x00,  /* value: AnyValue{string_value ""} */
+				0x4a, 0x11,  /* attributes (9), LEN 17 */
+					0x0a, 0x0b,  /* key (11) */
+					0x73, 0x65, 0x72, 0x76, 0x65, 0x72, 0x2e, 0x70, 0x6f, 0x72, 0x74,  /* "server.port" */
+					0x12, 0x02, 0x18, 0x00,  /* value: AnyValue{int_value 0} */
+				0x4a, 0x14,  /* attributes (9), LEN 20 */
+					0x0a, 0x0e,  /* key (14) */
+					/* "client.address" */
+					0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x2e, 0x61, 0x64, 0x64, 0x72, 0x65,
+					0x73, 0x73,
+					0x12, 0x02, 0x0a, 0x00,  /* value: AnyValue{string_value ""} */
+				0x4a, 0x11,  /* attributes (9), LEN 17 */
+					0x0a, 0x0b,  /* key (11) */
+					0x63, 0x6c, 0x69, 0x65, 0x6e, 0x74, 0x2e, 0x70, 0x6f, 0x72, 0x74,  /* "client.port" */
+					0x12, 0x02, 0x18, 0x00,  /* value: AnyValue{int_value 0} */
+				0x4a, 0x1a,  /* attributes (9), LEN 26 */
+					0x0a, 0x14,  /* key (20) */
+					/* "network.peer.address" */
+					0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2e, 0x70, 0x65, 0x65, 0x72,
+					0x2e, 0x61, 0x64, 0x64, 0x72, 0x65, 0x73, 0x73,
+					0x12, 0x02, 0x0a, 0x00,  /* value: AnyValue{string_value ""} */
+				0x4a, 0x17,  /* attributes (9), LEN 23 */
+					0x0a, 0x11,  /* key (17) */
+					/* "network.peer.port" */
+					0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2e, 0x70, 0x65, 0x65, 0x72,
+					0x2e, 0x70, 0x6f, 0x72, 0x74,
+					0x12, 0x02, 0x18, 0x00,  /* value: AnyValue{int_value 0} */
+				0x4a, 0x21,  /* attributes (9), LEN 33 */
+					0x0a, 0x18,  /* key (24) */
+					/* "network.protocol.version" */
+					0x6e, 0x65, 0x74, 0x77, 0x6f, 0x72, 0x6b, 0x2e, 0x70, 0x72, 0x6f, 0x74,
+					0x6f, 0x63, 0x6f, 0x6c, 0x2e, 0x76, 0x65, 0x72, 0x73, 0x69, 0x6f, 0x6e,
+					0x12, 0x05, 0x0a, 0x03, 0x31, 0x2e, 0x31,  /* value: AnyValue{string_value "1.1"} */
+				0x4a, 0x1c,  /* attributes (9), LEN 28 */
+					0x0a, 0x16,  /* key (22) */
+					/* "http.request.body.size" */
+					0x68, 0x74, 0x74, 0x70, 0x2e, 0x72, 0x65, 0x71, 0x75, 0x65, 0x73, 0x74,
+					0x2e, 0x62, 0x6f, 0x64, 0x79, 0x2e, 0x73, 0x69, 0x7a, 0x65,
+					0x12, 0x02, 0x18, 0x00,  /* value: AnyValue{int_value 0} */
+				0x4a, 0x1d,  /* attributes (9), LEN 29 */
+					0x0a, 0x17,  /* key (23) */
+					/* "http.response.body.size" */
+					0x68, 0x74, 0x74, 0x70, 0x2e, 0x72, 0x65, 0x73, 0x70, 0x6f, 0x6e, 0x73,
+					0x65, 0x2e, 0x62, 0x6f, 0x64, 0x79, 0x2e, 0x73, 0x69, 0x7a, 0x65,
+					0x12, 0x02, 0x18, 0x00,  /* value: AnyValue{int_value 0} */
+				0x4a, 0x0f,  /* attributes (9), LEN 15 */
+					0x0a, 0x09,  /* key (9) */
+					0x74, 0x68, 0x72, 0x65, 0x61, 0x64, 0x2e, 0x69, 0x64,  /* "thread.id" */
+					0x12, 0x02, 0x18, 0x00,  /* value: AnyValue{int_value 0} */
+				0x85, 0x01, 0x01, 0x00, 0x00, 0x00,  /* flags (16), fixed32 0x00000001 */
+};
+
+Test(otlp_encode, proto_minimal_span_exact_bytes)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+
+	cr_assert_str_eq(ZT_VERSION, "0.1.0", "the version changed: update oe_min_expected");
+	cr_assert_eq(sizeof(oe_min_expected), 463);
+	cr_assert_eq(otlp_encode_proto(&b, &it, 1), 0);
+	cr_assert_eq(b.oom, 0);
+	cr_assert_eq(b.len, sizeof(oe_min_expected), "len %zu", b.len);
+	for (size_t i = 0; i < b.len; i++)
+		cr_assert_eq(b.data[i], oe_min_expected[i], "byte %zu: %02x, want %02x", i,
+			     b.data[i], oe_min_expected[i]);
+	oe_assert_wellformed(&b);
+	otlp_buf_free(&b);
+	cr_assert_null(b.data);
+	cr_assert_eq(b.len + b.cap, 0);
+}
+
+Test(otlp_encode, empty_batch)
+{
+	struct otlp_buf b = { 0 };
+
+	cr_assert_eq(otlp_encode_proto(&b, NULL, 0), 0);
+	cr_assert_eq(b.len, 0);
+	cr_assert_eq(otlp_encode_json(&b, NULL, 0), 0);
+	cr_assert_eq(b.len, strlen("{\"resourceSpans\":[]}"));
+	cr_assert_eq(memcmp(b.data, "{\"resourceSpans\":[]}", b.len), 0);
+	otlp_buf_free(&b);
+}
+
+static void oe_set_span_id(struct otlp_item *it, uint8_t tag)
+{
+	memset(it->span.span_id, tag, sizeof(it->span.span_id));
+}
+
+Test(otlp_encode, two_processes_two_resource_spans_first_seen_order)
+{
+	struct otlp_item *items = calloc(5, sizeof(*items));
+	struct otlp_buf b = { 0 };
+	struct oe_slice req, rs, res, ss, sp, v, any;
+	/* pid 20 comes first; pid 10 twice; pid 20 again but a new process */
+	const uint32_t pid[5] = { 20, 10, 20, 10, 20 };
+	const uint64_t start[5] = { 5, 6, 5, 6, 9 };
+	const uint8_t want[3][2] = { { 0x01, 0x03 }, { 0x02, 0x04 }, { 0x05, 0 } };
+	uint64_t num;
+
+	cr_assert_not_null(items);
+	for (int i = 0; i < 5; i++) {
+		items[i] = oe_min_item();
+		items[i].resource.pid = pid[i];
+		items[i].resource.start_time = start[i];
+		oe_set_span_id(&items[i], (uint8_t)(i + 1));
+	}
+	cr_assert_eq(otlp_encode_proto(&b, items, 5), 0);
+	oe_assert_wellformed(&b);
+	req = (struct oe_slice){ b.data, b.len };
+	cr_assert_eq(oe_count(req, 1), 3);
+	for (size_t g = 0; g < 3; g++) {
+		size_t n_want = want[g][1] ? 2 : 1;
+
+		cr_assert(oe_find(req, 1, g, &rs, NULL));
+		cr_assert(oe_find(rs, 1, 0, &res, NULL));
+		cr_assert(oe_attr(res, 1, "process.pid", &any));
+		cr_assert(oe_find(any, 3, 0, NULL, &num));
+		cr_assert_eq(num, g == 1 ? 10 : 20);
+		cr_assert_eq(oe_count(rs, 2), 1, "one ScopeSpans per resource");
+		cr_assert(oe_find(rs, 2, 0, &ss, NULL));
+		cr_assert(oe_find(ss, 1, 0, &v, NULL)); /* the scope */
+		cr_assert_eq(oe_count(ss, 2), n_want, "group %zu", g);
+		for (size_t k = 0; k < n_want; k++) {
+			uint8_t id[8];
+
+			memset(id, want[g][k], sizeof(id));
+			cr_assert(oe_find(ss, 2, k, &sp, NULL));
+			cr_assert(oe_find(sp, 2, 0, &v, NULL));
+			cr_assert(oe_eq(v, id, 8), "group %zu span %zu", g, k);
+		}
+	}
+
+	/* The JSON groups the same way. */
+	cr_assert_eq(otlp_encode_json(&b, items, 5), 0);
+	{
+		char *js = strndup((const char *)b.data, b.len);
+		const char *p1 = strstr(js, "\"spanId\":\"0101010101010101\"");
+		const char *p3 = strstr(js, "\"spanId\":\"0303030303030303\"");
+		const char *p2 = strstr(js, "\"spanId\":\"0202020202020202\"");
+		const char *p5 = strstr(js, "\"spanId\":\"0505050505050505\"");
+
+		cr_assert(p1 && p2 && p3 && p5);
+		cr_assert(p1 < p3 && p3 < p2 && p2 < p5);
+		free(js);
+	}
+	otlp_buf_free(&b);
+	free(items);
+}
+
+Test(otlp_encode, resource_attributes)
+{
+	struct otlp_item it = oe_full_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice req, rs, res, any, key;
+	static const char *const keys[] = {
+		"service.name",  "process.pid",  "process.executable.name",
+		"process.executable.path", "host.name", "container.id",
+		"k8s.pod.name",  "k8s.namespace.name", "deployment.environment",
+	};
+	uint64_t num;
+
+	/* past the array: clamped; a repeated key: the first kept */
+	it.resource.n_attrs = 1000;
+	for (int i = 2; i < PROCINFO_ATTRS_MAX; i++) {
+		snprintf(it.resource.attrs[i].key, sizeof(it.resource.attrs[i].key),
+			 i == 5 ? "deployment.environment" : "extra.%d", i);
+		strcpy(it.resource.attrs[i].value, "x");
+	}
+	cr_assert_eq(otlp_encode_proto(&b, &it, 1), 0);
+	oe_assert_wellformed(&b);
+	req = (struct oe_slice){ b.data, b.len };
+	cr_assert(oe_find(req, 1, 0, &rs, NULL));
+	cr_assert(oe_find(rs, 1, 0, &res, NULL));
+	cr_assert_eq(oe_count(res, 1), 9 + PROCINFO_ATTRS_MAX - 3);
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct oe_slice kv;
+
+		cr_assert(oe_find(res, 1, i, &kv, NULL));
+		cr_assert(oe_find(kv, 1, 0, &key, NULL));
+		cr_assert(oe_eq(key, keys[i], strlen(keys[i])), "attribute %zu", i);
+	}
+	cr_assert(oe_attr(res, 1, "service.name", &any));
+	cr_assert(oe_find(any, 1, 0, &key, NULL));
+	cr_assert(oe_eq(key, "shop", 4));
+	cr_assert(oe_attr(res, 1, "deployment.environment", &any));
+	cr_assert(oe_find(any, 1, 0, &key, NULL));
+	cr_assert(oe_eq(key, "staging", 7));
+	cr_assert(oe_attr(res, 1, "process.pid", &any));
+	cr_assert(oe_find(any, 3, 0, NULL, &num));
+	cr_assert_eq(num, 4242);
+
+	/* The span keeps only the span attributes. */
+	{
+		struct oe_slice sp = oe_only_span(&b);
+
+		cr_assert_not(oe_attr(sp, 9, "process.pid", &any));
+		cr_assert_not(oe_attr(sp, 9, "process.executable.name", &any));
+		cr_assert_not(oe_attr(sp, 9, "w3c.tracestate", &any));
+		cr_assert(oe_attr(sp, 9, "thread.id", &any));
+		cr_assert(oe_find(any, 3, 0, NULL, &num));
+		cr_assert_eq(num, 4243);
+		cr_assert_eq(oe_count(sp, 9), 14);
+	}
+	otlp_buf_free(&b);
+}
+
+Test(otlp_encode, resource_falls_back_to_the_span_names)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice req, rs, res, any, v;
+
+	it.resource.service_name[0] = '\0';
+	strcpy(it.span.service_name, "from-span");
+	strcpy(it.span.exe_name, "curl");
+	cr_assert_eq(otlp_encode_proto(&b, &it, 1), 0);
+	req = (struct oe_slice){ b.data, b.len };
+	cr_assert(oe_find(req, 1, 0, &rs, NULL));
+	cr_assert(oe_find(rs, 1, 0, &res, NULL));
+	cr_assert(oe_attr(res, 1, "service.name", &any));
+	cr_assert(oe_find(any, 1, 0, &v, NULL));
+	cr_assert(oe_eq(v, "from-span", 9));
+	cr_assert(oe_attr(res, 1, "process.executable.name", &any));
+	cr_assert(oe_find(any, 1, 0, &v, NULL));
+	cr_assert(oe_eq(v, "curl", 4));
+	cr_assert_not(oe_attr(res, 1, "host.name", &any), "empty: left out");
+	otlp_buf_free(&b);
+}
+
+/* ---- Status ---- */
+
+static int oe_status(uint8_t kind, int has_status, uint16_t status, const char **msg)
+{
+	struct span s;
+
+	memset(&s, 0, sizeof(s));
+	s.kind = kind;
+	s.has_status = (uint8_t)has_status;
+	s.status = status;
+	return otlp_span_status(&s, msg);
+}
+
+Test(otlp_encode, status_rule)
+{
+	const char *msg = NULL;
+
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 500, &msg), 2);
+	cr_assert_str_eq(msg, "HTTP 500");
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 503, &msg), 2);
+	cr_assert_str_eq(msg, "HTTP 503");
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 599, &msg), 2);
+	cr_assert_str_eq(msg, "HTTP 599");
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 404, &msg), 0);
+	cr_assert_str_eq(msg, "");
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 200, &msg), 0);
+	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 404, &msg), 2);
+	cr_assert_str_eq(msg, "HTTP 404");
+	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 400, &msg), 2);
+	cr_assert_str_eq(msg, "HTTP 400");
+	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 502, &msg), 2);
+	cr_assert_str_eq(msg, "HTTP 502");
+	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 399, &msg), 0);
+	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 101, &msg), 0);
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 0, 0, &msg), 2);
+	cr_assert_str_eq(msg, "connection closed before a response");
+	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 0, 0, &msg), 2);
+	/* codes no HTTP/1 parser yields: uninterpretable, so ERROR */
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 999, &msg), 2);
+	cr_assert_str_eq(msg, "HTTP 999");
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 1000, &msg), 2);
+	cr_assert_str_eq(msg, "invalid HTTP status");
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 0, &msg), 2);
+	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 500, NULL), 2, "message is optional");
+}
+
+/* The encoded Status of a span: 1 with code and message, 0 when absent. */
+static int oe_span_status(uint8_t kind, int has_status, uint16_t status, uint64_t *code,
+			  char *msg, size_t msg_len)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, st, m;
+	int found;
+
+	it.span.kind = kind;
+	it.span.has_status = (uint8_t)has_status;
+	it.span.status = status;
+	sp = oe_encode_one(&b, &it);
+	found = oe_find(sp, 15, 0, &st, NULL);
+	if (found) {
+		cr_assert(oe_find(st, 3, 0, NULL, code));
+		cr_assert(oe_find(st, 2, 0, &m, NULL));
+		cr_assert_lt(m.n, msg_len);
+		memcpy(msg, m.p, m.n);
+		msg[m.n] = '\0';
+	}
+	otlp_buf_free(&b);
+	return found;
+}
+
+Test(otlp_encode, status_encoded)
+{
+	uint64_t code = 0;
+	char msg[64];
+
+	cr_assert(oe_span_status(SPAN_KIND_SERVER, 1, 500, &code, msg, sizeof(msg)));
+	cr_assert_eq(code, 2);
+	cr_assert_str_eq(msg, "HTTP 500");
+	cr_assert_not(oe_span_status(SPAN_KIND_SERVER, 1, 404, &code, msg, sizeof(msg)),
+		      "UNSET: no status field");
+	cr_assert(oe_span_status(SPAN_KIND_CLIENT, 1, 404, &code, msg, sizeof(msg)));
+	cr_assert_eq(code, 2);
+	cr_assert_str_eq(msg, "HTTP 404");
+	cr_assert(oe_span_status(SPAN_KIND_CLIENT, 0, 0, &code, msg, sizeof(msg)));
+	cr_assert_eq(code, 2);
+	cr_assert_str_eq(msg, "connection closed before a response");
+}
+
+/* ---- Optional span fields ---- */
+
+Test(otlp_encode, root_span_has_no_parent_span_id)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, v;
+	const uint8_t parent[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+
+	sp = oe_encode_one(&b, &it);
+	cr_assert_not(oe_find(sp, 4, 0, &v, NULL));
+
+	/* has_parent with an all-zero (invalid) id: still a root */
+	it.span.has_parent = 1;
+	sp = oe_encode_one(&b, &it);
+	cr_assert_not(oe_find(sp, 4, 0, &v, NULL));
+
+	memcpy(it.span.parent_span_id, parent, 8);
+	sp = oe_encode_one(&b, &it);
+	cr_assert(oe_find(sp, 4, 0, &v, NULL));
+	cr_assert(oe_eq(v, parent, 8));
+
+	/* an id without has_parent is ignored */
+	it.span.has_parent = 0;
+	sp = oe_encode_one(&b, &it);
+	cr_assert_not(oe_find(sp, 4, 0, &v, NULL));
+	otlp_buf_free(&b);
+}
+
+Test(otlp_encode, trace_state_only_when_not_empty)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, v;
+
+	sp = oe_encode_one(&b, &it);
+	cr_assert_not(oe_find(sp, 3, 0, &v, NULL));
+	cr_assert_eq(otlp_encode_json(&b, &it, 1), 0);
+	cr_assert_null(memmem(b.data, b.len, "traceState", 10));
+
+	strcpy(it.span.tracestate, "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+	sp = oe_encode_one(&b, &it);
+	cr_assert(oe_find(sp, 3, 0, &v, NULL));
+	cr_assert(oe_eq(v, it.span.tracestate, strlen(it.span.tracestate)));
+	cr_assert_eq(otlp_encode_json(&b, &it, 1), 0);
+	cr_assert_not_null(memmem(b.data, b.len,
+				  "\"traceState\":\"congo=t61rcWkgMzE,rojo=00f067aa0ba902b7\"", 54));
+	otlp_buf_free(&b);
+}
+
+Test(otlp_encode, kind_and_flags)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, v;
+	uint64_t num;
+
+	it.span.kind = SPAN_KIND_CLIENT;
+	sp = oe_encode_one(&b, &it);
+	cr_assert(oe_find(sp, 6, 0, NULL, &num));
+	cr_assert_eq(num, 3, "SPAN_KIND_CLIENT");
+	cr_assert(oe_find(sp, 16, 0, NULL, &num));
+	cr_assert_eq(num, 0x01, "sampled; remote bits unknown");
+	it.span.kind = 0;
+	sp = oe_encode_one(&b, &it);
+	cr_assert_not(oe_find(sp, 6, 0, &v, NULL), "UNSPECIFIED is the default");
+	otlp_buf_free(&b);
+}
+
+/* ---- Varints ---- */
+
+/* The bytes of http.request.body.size's AnyValue for a given size. */
+static void oe_check_body_size(uint64_t size, const uint8_t *want, size_t want_len,
+			       const char *json_want)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, any;
+	char needle[128];
+
+	it.span.req_body_size = size;
+	sp = oe_encode_one(&b, &it);
+	cr_assert(oe_attr(sp, 9, "http.request.body.size", &any));
+	cr_assert(oe_eq(any, want, want_len), "size %llu", (unsigned long long)size);
+	cr_assert_eq(otlp_encode_json(&b, &it, 1), 0);
+	snprintf(needle, sizeof(needle),
+		 "{\"key\":\"http.request.body.size\",\"value\":{\"intValue\":\"%s\"}}", json_want);
+	cr_assert_not_null(memmem(b.data, b.len, needle, strlen(needle)), "%s", needle);
+	otlp_buf_free(&b);
+}
+
+Test(otlp_encode, varint_edges)
+{
+	static const uint8_t v0[] = { 0x18, 0x00 };
+	static const uint8_t v127[] = { 0x18, 0x7f };
+	static const uint8_t v128[] = { 0x18, 0x80, 0x01 };
+	static const uint8_t v16383[] = { 0x18, 0xff, 0x7f };
+	static const uint8_t v16384[] = { 0x18, 0x80, 0x80, 0x01 };
+	/* INT64_MAX: 63 one bits, 9 groups of 7 */
+	static const uint8_t vmax[] = { 0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f };
+
+	oe_check_body_size(0, v0, sizeof(v0), "0");
+	oe_check_body_size(127, v127, sizeof(v127), "127");
+	oe_check_body_size(128, v128, sizeof(v128), "128");
+	oe_check_body_size(16383, v16383, sizeof(v16383), "16383");
+	oe_check_body_size(16384, v16384, sizeof(v16384), "16384");
+	oe_check_body_size(INT64_MAX, vmax, sizeof(vmax), "9223372036854775807");
+	/* 2^63 does not fit int_value (int64): clamped, never negative */
+	oe_check_body_size(1ULL << 63, vmax, sizeof(vmax), "9223372036854775807");
+	oe_check_body_size(UINT64_MAX, vmax, sizeof(vmax), "9223372036854775807");
+}
+
+Test(otlp_encode, nested_lengths_past_one_byte)
+{
+	enum { N = 300 };
+	struct otlp_item *items = calloc(N, sizeof(*items));
+	struct otlp_buf b = { 0 };
+	struct oe_slice req, rs, ss, sp, v;
+
+	cr_assert_not_null(items);
+	for (int i = 0; i < N; i++) {
+		items[i] = oe_full_item();
+		memset(items[i].span.route, 'r', SPAN_ROUTE_MAX - 1); /* name: 2-byte length */
+		items[i].span.span_id[0] = (uint8_t)i;
+		items[i].span.span_id[1] = (uint8_t)(i >> 8);
+	}
+	cr_assert_eq(otlp_encode_proto(&b, items, N), 0);
+	oe_assert_wellformed(&b);
+	cr_assert_gt(b.len, 1 << 17, "ScopeSpans length takes 3 varint bytes");
+	cr_assert_eq(b.cap & (b.cap - 1), 0, "grown by doubling from 4 KiB");
+	req = (struct oe_slice){ b.data, b.len };
+	cr_assert(oe_find(req, 1, 0, &rs, NULL));
+	cr_assert_eq(rs.n + 4, b.len, "tag + 3-byte length + body is the whole request");
+	cr_assert(oe_find(rs, 2, 0, &ss, NULL));
+	cr_assert_eq(oe_count(ss, 2), N);
+	for (int i = 0; i < N; i += 37) {
+		cr_assert(oe_find(ss, 2, (size_t)i, &sp, NULL));
+		cr_assert(oe_find(sp, 2, 0, &v, NULL));
+		cr_assert_eq(v.p[0] | v.p[1] << 8, i);
+		cr_assert(oe_find(sp, 5, 0, &v, NULL));
+		cr_assert_eq(v.n, 4 + SPAN_ROUTE_MAX - 1);
+	}
+
+	/* The buffer is reused: a small batch replaces the big one, byte for
+	 * byte what a fresh buffer gets. */
+	{
+		struct otlp_buf fresh = { 0 };
+		size_t big_cap = b.cap;
+
+		cr_assert_eq(otlp_encode_proto(&b, items, 1), 0);
+		cr_assert_eq(otlp_encode_proto(&fresh, items, 1), 0);
+		cr_assert_eq(b.cap, big_cap, "storage kept");
+		cr_assert_eq(b.len, fresh.len);
+		cr_assert_eq(memcmp(b.data, fresh.data, b.len), 0);
+		otlp_buf_free(&fresh);
+	}
+	otlp_buf_free(&b);
+	free(items);
+}
+
+#ifndef __SANITIZE_ADDRESS__ /* ASan reserves terabytes: no RLIMIT_AS there */
+/* Address space in use now, from /proc/self/statm (pages). */
+static size_t oe_vm_bytes(void)
+{
+	unsigned long pages = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	cr_assert_not_null(f);
+	cr_assert_eq(fscanf(f, "%lu", &pages), 1);
+	fclose(f);
+	return pages * (size_t)sysconf(_SC_PAGESIZE);
+}
+#endif
+
+Test(otlp_encode, out_of_memory_is_reported)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+
+	/* a batch too large to group is refused before any item is read */
+	cr_assert_eq(otlp_encode_proto(&b, &it, SIZE_MAX / 4), -1);
+	cr_assert_eq(b.oom, 1);
+	cr_assert_eq(otlp_encode_json(&b, &it, SIZE_MAX / 4), -1);
+	cr_assert_eq(b.oom, 1);
+	/* the next call starts afresh */
+	cr_assert_eq(otlp_encode_proto(&b, &it, 1), 0);
+	cr_assert_eq(b.oom, 0);
+	otlp_buf_free(&b);
+
+#ifndef __SANITIZE_ADDRESS__
+	{
+		enum { N = 2000 };
+		struct otlp_item *items = calloc(N, sizeof(*items));
+		struct rlimit old, lim;
+		int rc_proto, rc_json, oom_proto, oom_json;
+
+		cr_assert_not_null(items);
+		for (int i = 0; i < N; i++) {
+			items[i] = oe_full_item();
+			memset(items[i].span.route, 0xff, SPAN_ROUTE_MAX - 1); /* 6x in JSON */
+		}
+		/* realloc fails part-way: a growth past 256 KiB more is refused */
+		cr_assert_eq(getrlimit(RLIMIT_AS, &old), 0);
+		lim = old;
+		lim.rlim_cur = oe_vm_bytes() + (256 << 10);
+		cr_assert_eq(setrlimit(RLIMIT_AS, &lim), 0);
+		rc_proto = otlp_encode_proto(&b, items, N);
+		oom_proto = b.oom;
+		otlp_buf_free(&b);
+		rc_json = otlp_encode_json(&b, items, N);
+		oom_json = b.oom;
+		otlp_buf_free(&b);
+		cr_assert_eq(setrlimit(RLIMIT_AS, &old), 0);
+		cr_assert_eq(rc_proto, -1);
+		cr_assert_eq(oom_proto, 1);
+		cr_assert_eq(rc_json, -1);
+		cr_assert_eq(oom_json, 1);
+		/* with memory back, the same batch encodes and walks clean */
+		cr_assert_eq(otlp_encode_proto(&b, items, N), 0);
+		oe_assert_wellformed(&b);
+		otlp_buf_free(&b);
+		free(items);
+	}
+#endif
+}
+
+/* ---- UTF-8 ---- */
+
+Test(otlp_encode, invalid_utf8_replaced_in_protobuf)
+{
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, v, any;
+	/* valid 2-, 3- and 4-byte characters kept; then a stray continuation,
+	 * an overlong '/', a surrogate, a cut 3-byte sequence, 0xff */
+	static const char route[] = "/\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+				    "\x80|\xc0\xaf|\xed\xa0\x80|\xe2\x82|\xff";
+	static const char want[] = "GET /\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"
+				   "\xef\xbf\xbd|\xef\xbf\xbd\xef\xbf\xbd|"
+				   "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
+				   "\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd";
+
+	strcpy(it.span.route, route);
+	strcpy(it.span.path, "\xfe/x");
+	strcpy(it.resource.service_name, "caf\xe9"); /* Latin-1 */
+	sp = oe_encode_one(&b, &it); /* the walker checks every string is UTF-8 */
+	cr_assert(oe_find(sp, 5, 0, &v, NULL));
+	cr_assert(oe_eq(v, want, sizeof(want) - 1), "name %.*s", (int)v.n, (const char *)v.p);
+	cr_assert(oe_attr(sp, 9, "url.path", &any));
+	cr_assert(oe_find(any, 1, 0, &v, NULL));
+	cr_assert(oe_eq(v, "\xef\xbf\xbd/x", 5));
+	{
+		struct oe_slice req = { b.data, b.len }, rs, res;
+
+		cr_assert(oe_find(req, 1, 0, &rs, NULL));
+		cr_assert(oe_find(rs, 1, 0, &res, NULL));
+		cr_assert(oe_attr(res, 1, "service.name", &any));
+		cr_assert(oe_find(any, 1, 0, &v, NULL));
+		cr_assert(oe_eq(v, "caf\xef\xbf\xbd", 6));
+	}
+	otlp_buf_free(&b);
+}
+
+/* ---- OTLP/JSON ---- */
+
+static char *oe_json(const struct otlp_item *items, size_t n)
+{
+	struct otlp_buf b = { 0 };
+	char *s;
+
+	cr_assert_eq(otlp_encode_json(&b, items, n), 0);
+	cr_assert_eq(b.oom, 0);
+	s = strndup((const char *)b.data, b.len);
+	cr_assert_eq(strlen(s), b.len, "no NUL inside");
+	otlp_buf_free(&b);
+	return s;
+}
+
+#define OE_KV_S(k, v) "{\"key\":\"" k "\",\"value\":{\"stringValue\":\"" v "\"}}"
+#define OE_KV_I(k, v) "{\"key\":\"" k "\",\"value\":{\"intValue\":\"" v "\"}}"
+
+Test(otlp_encode, json_one_span_exact)
+{
+	struct otlp_item it = oe_full_item();
+	char *js = oe_json(&it, 1);
+	const char *want =
+		"{\"resourceSpans\":[{\"resource\":{\"attributes\":["
+		OE_KV_S("service.name", "shop") ","
+		OE_KV_I("process.pid", "4242") ","
+		OE_KV_S("process.executable.name", "python3") ","
+		OE_KV_S("process.executable.path", "/usr/bin/python3") ","
+		OE_KV_S("host.name", "node-1") ","
+		OE_KV_S("container.id", "abc123") ","
+		OE_KV_S("k8s.pod.name", "shop-7d9") ","
+		OE_KV_S("k8s.namespace.name", "prod") ","
+		OE_KV_S("deployment.environment", "staging")
+		"]},\"scopeSpans\":[{\"scope\":{\"name\":\"zerotrace\",\"version\":\"" ZT_VERSION "\"},"
+		"\"spans\":[{"
+		"\"traceId\":\"0102030405060708090a0b0c0d0e0f10\","
+		"\"spanId\":\"a1a2a3a4a5a6a7a8\","
+		"\"traceState\":\"vendor=1\","
+		"\"parentSpanId\":\"f0f1f2f3f4f5f6f7\","
+		"\"name\":\"GET /items/{id}\","
+		"\"kind\":2,"
+		"\"startTimeUnixNano\":\"1700000000123456789\","
+		"\"endTimeUnixNano\":\"1700000000124691356\","
+		"\"attributes\":["
+		OE_KV_S("http.request.method", "GET") ","
+		OE_KV_S("url.path", "/items/42") ","
+		OE_KV_S("url.query", "a=1&token=REDACTED") ","
+		OE_KV_I("http.response.status_code", "503") ","
+		OE_KV_S("server.address", "10.0.0.1") ","
+		OE_KV_I("server.port", "8080") ","
+		OE_KV_S("client.address", "10.0.0.2") ","
+		OE_KV_I("client.port", "54321") ","
+		OE_KV_S("network.peer.address", "10.0.0.2") ","
+		OE_KV_I("network.peer.port", "54321") ","
+		OE_KV_S("network.protocol.version", "1.1") ","
+		OE_KV_I("http.request.body.size", "12") ","
+		OE_KV_I("http.response.body.size", "5") ","
+		OE_KV_I("thread.id", "4243")
+		"],"
+		"\"status\":{\"code\":2,\"message\":\"HTTP 503\"},"
+		"\"flags\":1"
+		"}]}]}]}";
+
+	cr_assert_str_eq(js, want);
+	free(js);
+}
+
+Test(otlp_encode, json_root_unset_span)
+{
+	struct otlp_item it = oe_min_item();
+	char *js = oe_json(&it, 1);
+	const char *want =
+		"{\"resourceSpans\":[{\"resource\":{\"attributes\":["
+		OE_KV_S("service.name", "svc") "," OE_KV_I("process.pid", "7")
+		"]},\"scopeSpans\":[{\"scope\":{\"name\":\"zerotrace\",\"version\":\"" ZT_VERSION "\"},"
+		"\"spans\":[{"
+		"\"traceId\":\"0102030405060708090a0b0c0d0e0f10\","
+		"\"spanId\":\"a1a2a3a4a5a6a7a8\","
+		"\"name\":\"GET /\",\"kind\":2,"
+		"\"startTimeUnixNano\":\"1000\",\"endTimeUnixNano\":\"2000\","
+		"\"attributes\":["
+		OE_KV_S("http.request.method", "GET") "," OE_KV_S("url.path", "/") ","
+		OE_KV_I("http.response.status_code", "200") ","
+		OE_KV_S("server.address", "") "," OE_KV_I("server.port", "0") ","
+		OE_KV_S("client.address", "") "," OE_KV_I("client.port", "0") ","
+		OE_KV_S("network.peer.address", "") "," OE_KV_I("network.peer.port", "0") ","
+		OE_KV_S("network.protocol.version", "1.1") ","
+		OE_KV_I("http.request.body.size", "0") "," OE_KV_I("http.response.body.size", "0") ","
+		OE_KV_I("thread.id", "0")
+		"],\"flags\":1}]}]}]}";
+
+	cr_assert_str_eq(js, want);
+	free(js);
+}
+
+Test(otlp_encode, json_escaping)
+{
+	struct otlp_item it = oe_min_item();
+	char *js;
+
+	strcpy(it.span.route, "/a\"b\\c\n\t\x01\x7f");
+	strcpy(it.span.path, "/\xc3\xa9\xff");
+	strcpy(it.span.query, "</script>");
+	it.span.has_query = 1;
+	it.resource.n_attrs = 1;
+	strcpy(it.resource.attrs[0].key, "we\"ird");
+	strcpy(it.resource.attrs[0].value, "line\r\nbreak");
+	js = oe_json(&it, 1);
+	cr_assert_not_null(strstr(js, "\"name\":\"GET /a\\\"b\\\\c\\n\\t\\u0001\x7f\""), "%s", js);
+	cr_assert_not_null(strstr(js, OE_KV_S("url.path", "/\xc3\xa9\\ufffd")), "%s", js);
+	cr_assert_not_null(strstr(js, OE_KV_S("url.query", "</script>")), "%s", js);
+	cr_assert_not_null(strstr(js, OE_KV_S("we\\\"ird", "line\\r\\nbreak")), "%s", js);
+	free(js);
+}

@@ -1,0 +1,1128 @@
+// SPDX-License-Identifier: MIT
+/*
+ * exporters/otlp_exporter.c: the pure parsers pinned to exact values, then
+ * the queue and thread against a real HTTP server on loopback (a thread in
+ * this test answering scripted statuses), a port with nothing listening,
+ * gzip bodies checked by inflating them, and exact overflow counts.
+ */
+#define _GNU_SOURCE
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "otlp_encode.h"
+#include "otlp_exporter.h"
+#include "procinfo.h"
+
+#define OX_ERR_LEN 256
+
+/* ---- A fake environment: a NULL-terminated table read by ox_getenv ---- */
+
+struct ox_env_var {
+	const char *name;
+	const char *value;
+};
+
+static const struct ox_env_var *ox_env;
+
+static const char *ox_getenv(const char *name)
+{
+	for (const struct ox_env_var *v = ox_env; v && v->name; v++)
+		if (strcmp(v->name, name) == 0)
+			return v->value;
+	return NULL;
+}
+
+#define EP "OTEL_EXPORTER_OTLP_ENDPOINT"
+#define TEP "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
+#define PROTO "OTEL_EXPORTER_OTLP_PROTOCOL"
+#define TPROTO "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+#define HDRS "OTEL_EXPORTER_OTLP_HEADERS"
+#define THDRS "OTEL_EXPORTER_OTLP_TRACES_HEADERS"
+#define COMP "OTEL_EXPORTER_OTLP_COMPRESSION"
+#define TCOMP "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION"
+#define TMO "OTEL_EXPORTER_OTLP_TIMEOUT"
+#define TTMO "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT"
+
+struct ox_env_case {
+	const char *what;
+	struct ox_env_var env[8];
+	const char *err;       /* NULL: success with the fields below */
+	const char *url;
+	enum otlp_protocol protocol;
+	int gzip;
+	uint32_t timeout_ms;
+	const char *header;    /* "name=value" of the only header, NULL for none */
+};
+
+static const struct ox_env_case ox_env_cases[] = {
+	{ "nothing set: exporter off, defaults", { { 0 } }, NULL, "", OTLP_HTTP_PROTOBUF, 0, 10000, NULL },
+	{ "base endpoint gets the path", { { EP, "http://c:4318" } }, NULL,
+	  "http://c:4318/v1/traces", 0, 0, 10000, NULL },
+	{ "base endpoint trailing slash", { { EP, "http://c:4318/" } }, NULL,
+	  "http://c:4318/v1/traces", 0, 0, 10000, NULL },
+	{ "base endpoint slashes and spaces", { { EP, " https://c:4318/otlp// " } }, NULL,
+	  "https://c:4318/otlp/v1/traces", 0, 0, 10000, NULL },
+	{ "traces endpoint used as is", { { TEP, "http://t:9/custom/" } }, NULL,
+	  "http://t:9/custom/", 0, 0, 10000, NULL },
+	{ "traces endpoint wins", { { EP, "http://c:4318" }, { TEP, "http://t:9/x" } }, NULL,
+	  "http://t:9/x", 0, 0, 10000, NULL },
+	{ "empty traces endpoint is unset", { { TEP, "" }, { EP, "http://c" } }, NULL,
+	  "http://c/v1/traces", 0, 0, 10000, NULL },
+	{ "empty base endpoint is unset", { { EP, "" } }, NULL, "", 0, 0, 10000, NULL },
+	{ "endpoint without scheme", { { EP, "collector:4318" } },
+	  .err = EP ": the URL must start with http:// or https://" },
+	{ "grpc scheme", { { TEP, "grpc://c:4317" } },
+	  .err = TEP ": the URL must start with http:// or https://" },
+	{ "endpoint without host", { { EP, "http:///" } }, .err = EP ": the URL has no host" },
+	{ "endpoint with a space", { { EP, "http://c/a b" } },
+	  .err = EP ": space or control character in the URL" },
+	{ "http/json", { { PROTO, "http/json" } }, NULL, "", OTLP_HTTP_JSON, 0, 10000, NULL },
+	{ "protocol case-insensitive", { { PROTO, " HTTP/JSON " } }, NULL, "", OTLP_HTTP_JSON, 0,
+	  10000, NULL },
+	{ "traces protocol wins", { { PROTO, "http/json" }, { TPROTO, "http/protobuf" } }, NULL,
+	  "", OTLP_HTTP_PROTOBUF, 0, 10000, NULL },
+	{ "grpc refused", { { PROTO, "grpc" } },
+	  .err = PROTO ": grpc is not supported; use http/protobuf" },
+	{ "traces grpc refused even over json", { { PROTO, "http/json" }, { TPROTO, "grpc" } },
+	  .err = TPROTO ": grpc is not supported; use http/protobuf" },
+	{ "unknown protocol", { { PROTO, "http" } },
+	  .err = PROTO ": unknown protocol (http/protobuf or http/json)" },
+	{ "gzip", { { COMP, "gzip" } }, NULL, "", 0, 1, 10000, NULL },
+	{ "traces none wins over gzip", { { COMP, "gzip" }, { TCOMP, "none" } }, NULL, "", 0, 0,
+	  10000, NULL },
+	{ "GZIP case-insensitive", { { TCOMP, "GZIP" } }, NULL, "", 0, 1, 10000, NULL },
+	{ "unknown compression", { { COMP, "zstd" } },
+	  .err = COMP ": unknown compression (gzip or none)" },
+	{ "timeout", { { TMO, "2500" } }, NULL, "", 0, 0, 2500, NULL },
+	{ "traces timeout wins", { { TMO, "5000" }, { TTMO, "100" } }, NULL, "", 0, 0, 100, NULL },
+	{ "timeout max", { { TMO, "3600000" } }, NULL, "", 0, 0, 3600000, NULL },
+	{ "timeout zero", { { TMO, "0" } }, .err = TMO ": the timeout must be 1..3600000 ms" },
+	{ "timeout too big", { { TTMO, "99999999999999999999" } },
+	  .err = TTMO ": the timeout must be 1..3600000 ms" },
+	{ "timeout with unit", { { TMO, "10s" } }, .err = TMO ": the timeout is whole milliseconds" },
+	{ "timeout negative", { { TMO, "-1" } }, .err = TMO ": the timeout is whole milliseconds" },
+	{ "timeout blank", { { TMO, "  " } }, .err = TMO ": empty timeout" },
+	{ "headers", { { HDRS, "api-key=s%3Dcret" } }, NULL, "", 0, 0, 10000, "api-key=s=cret" },
+	{ "traces headers replace the general ones", { { HDRS, "a=1,b=2" }, { THDRS, "c=3" } },
+	  NULL, "", 0, 0, 10000, "c=3" },
+	{ "bad headers name the variable", { { THDRS, "novalue" } },
+	  .err = THDRS ": header 1: missing '='" },
+	{ "everything at once",
+	  { { EP, "http://c:4318/" }, { TPROTO, "http/json" }, { TCOMP, "gzip" }, { TTMO, "7" },
+	    { THDRS, " x = y " } },
+	  NULL, "http://c:4318/v1/traces", OTLP_HTTP_JSON, 1, 7, "x=y" },
+};
+
+Test(otlp_exporter, env_resolution_table)
+{
+	for (size_t i = 0; i < sizeof(ox_env_cases) / sizeof(ox_env_cases[0]); i++) {
+		const struct ox_env_case *c = &ox_env_cases[i];
+		struct otlp_config cfg;
+		char err[OX_ERR_LEN] = "untouched", want[OX_ERR_LEN + 64];
+		int rc;
+
+		ox_env = c->env;
+		memset(&cfg, 0xa5, sizeof(cfg));
+		rc = otlp_config_from_env(&cfg, ox_getenv, err, sizeof(err));
+		if (c->err) {
+			cr_expect_eq(rc, -1, "%s: rc %d", c->what, rc);
+			cr_expect_str_eq(err, c->err, "%s", c->what);
+			continue;
+		}
+		cr_expect_eq(rc, 0, "%s: %s", c->what, err);
+		cr_expect_str_eq(cfg.url, c->url, "%s", c->what);
+		cr_expect_eq(cfg.protocol, c->protocol, "%s", c->what);
+		cr_expect_eq(cfg.gzip, c->gzip, "%s", c->what);
+		cr_expect_eq(cfg.timeout_ms, c->timeout_ms, "%s", c->what);
+		cr_expect_eq(cfg.max_batch, 512, "%s", c->what);
+		cr_expect_eq(cfg.max_delay_ms, 1000, "%s", c->what);
+		cr_expect_eq(cfg.queue_size, 2048, "%s", c->what);
+		cr_expect_eq(cfg.max_retry_ms, 60000, "%s", c->what);
+		cr_expect_eq(cfg.n_headers, c->header ? 1u : 0u, "%s", c->what);
+		if (c->header && cfg.n_headers == 1) {
+			snprintf(want, sizeof(want), "%s=%s", cfg.headers[0].name,
+				 cfg.headers[0].value);
+			cr_expect_str_eq(want, c->header, "%s", c->what);
+		}
+	}
+}
+
+Test(otlp_exporter, env_error_truncated_to_err_len)
+{
+	static const struct ox_env_var env[] = { { PROTO, "grpc" }, { 0 } };
+	struct otlp_config cfg;
+	char err[12];
+
+	ox_env = env;
+	memset(err, 'x', sizeof(err));
+	cr_assert_eq(otlp_config_from_env(&cfg, ox_getenv, err, 8), -1);
+	cr_expect_str_eq(err, "OTEL_EX");
+	cr_expect_eq(err[8], 'x');
+	cr_expect_eq(otlp_config_from_env(&cfg, ox_getenv, NULL, 0), -1);
+}
+
+/* ---- Headers ---- */
+
+static int ox_headers(struct otlp_config *cfg, const char *text, char *err)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	strcpy(err, "untouched");
+	return otlp_parse_headers(cfg, text, err, OX_ERR_LEN);
+}
+
+Test(otlp_exporter, headers_parse_trim_and_decode)
+{
+	struct otlp_config cfg;
+	char err[OX_ERR_LEN];
+
+	cr_assert_eq(ox_headers(&cfg, " Authorization = Bearer%20t0k%3D%3d ,x-tenant=blue,,"
+				      "k=a=b,empty=,tab=%09x,utf=%C3%A9,plus=a+b ,",
+				err), 0, "%s", err);
+	cr_assert_eq(cfg.n_headers, 7);
+	cr_expect_str_eq(cfg.headers[0].name, "Authorization");
+	cr_expect_str_eq(cfg.headers[0].value, "Bearer t0k==");
+	cr_expect_str_eq(cfg.headers[1].name, "x-tenant");
+	cr_expect_str_eq(cfg.headers[1].value, "blue");
+	cr_expect_str_eq(cfg.headers[2].name, "k");
+	cr_expect_str_eq(cfg.headers[2].value, "a=b");
+	cr_expect_str_eq(cfg.headers[3].name, "empty");
+	cr_expect_str_eq(cfg.headers[3].value, "");
+	cr_expect_str_eq(cfg.headers[4].value, "\tx");
+	cr_expect_str_eq(cfg.headers[5].value, "\xc3\xa9");
+	cr_expect_str_eq(cfg.headers[6].value, "a+b"); /* not form encoding */
+
+	cr_expect_eq(ox_headers(&cfg, "", err), 0);
+	cr_expect_eq(cfg.n_headers, 0);
+	cr_expect_eq(ox_headers(&cfg, " , ,", err), 0);
+	cr_expect_eq(cfg.n_headers, 0);
+	cr_expect_eq(ox_headers(&cfg, NULL, err), 0);
+}
+
+Test(otlp_exporter, headers_errors)
+{
+	static const struct {
+		const char *text, *err;
+	} cases[] = {
+		{ "novalue", "header 1: missing '='" },
+		{ "a=b, c", "header 2: missing '='" },
+		{ "=v", "header 1: empty name" },
+		{ "  =v", "header 1: empty name" },
+		{ "a b=c", "header 1: invalid character in name" },
+		{ "a:b=c", "header 1: invalid character in name" },
+		{ "a=%zz", "header \"a\": bad percent-encoding" },
+		{ "a=%2", "header \"a\": bad percent-encoding" },
+		{ "a=x%", "header \"a\": bad percent-encoding" },
+		{ "a=%0d%0aEvil: 1", "header \"a\": control character in value" },
+		{ "a=%00", "header \"a\": control character in value" },
+		{ "a=%7F", "header \"a\": control character in value" },
+		{ "Content-Type=text/plain", "header \"Content-Type\" is set by the exporter" },
+		{ "content-encoding=br", "header \"content-encoding\" is set by the exporter" },
+		{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa=1",
+		  "header 1: name longer than 63 bytes" },
+	};
+	struct otlp_config cfg;
+	char err[OX_ERR_LEN];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_expect_eq(ox_headers(&cfg, cases[i].text, err), -1, "%s", cases[i].text);
+		cr_expect_str_eq(err, cases[i].err, "%s", cases[i].text);
+		cr_expect_eq(cfg.n_headers, 0, "%s: partial result kept", cases[i].text);
+	}
+}
+
+Test(otlp_exporter, headers_value_length_limit)
+{
+	struct otlp_config cfg;
+	char text[400], big[2 + 3 * 256 + 1] = "k=", err[OX_ERR_LEN];
+
+	memset(text, 'v', sizeof(text));
+	memcpy(text, "k=", 2);
+	text[2 + 255] = '\0'; /* 255 bytes: the most that fits with the NUL */
+	cr_expect_eq(ox_headers(&cfg, text, err), 0, "%s", err);
+	cr_expect_eq(strlen(cfg.headers[0].value), 255);
+	text[2 + 255] = 'v';
+	text[2 + 256] = '\0';
+	cr_expect_eq(ox_headers(&cfg, text, err), -1);
+	cr_expect_str_eq(err, "header \"k\": value too long");
+	/* The limit is on decoded bytes: 255 x "%41" fits, 256 do not. */
+	for (int i = 0; i < 255; i++)
+		memcpy(big + 2 + 3 * i, "%41", 3);
+	big[2 + 3 * 255] = '\0';
+	cr_expect_eq(ox_headers(&cfg, big, err), 0, "%s", err);
+	cr_expect_eq(strlen(cfg.headers[0].value), 255);
+	memcpy(big + 2 + 3 * 255, "%41", 4);
+	cr_expect_eq(ox_headers(&cfg, big, err), -1);
+}
+
+Test(otlp_exporter, headers_too_many_and_appending)
+{
+	struct otlp_config cfg;
+	char text[512], err[OX_ERR_LEN];
+	size_t n = 0;
+
+	for (int i = 0; i < OTLP_HEADERS_MAX; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "h%d=%d,", i, i);
+	cr_assert_eq(ox_headers(&cfg, text, err), 0, "%s", err);
+	cr_expect_eq(cfg.n_headers, OTLP_HEADERS_MAX);
+	cr_expect_str_eq(cfg.headers[15].name, "h15");
+	snprintf(text + n, sizeof(text) - n, "h16=16");
+	cr_expect_eq(ox_headers(&cfg, text, err), -1);
+	cr_expect_str_eq(err, "too many headers (at most 16)");
+	cr_expect_eq(cfg.n_headers, 0);
+
+	/* Appending: a second call adds after the first, and a failing call
+	 * keeps what was there. */
+	cr_assert_eq(ox_headers(&cfg, "a=1", err), 0);
+	cr_assert_eq(otlp_parse_headers(&cfg, "b=2,c=3", err, sizeof(err)), 0);
+	cr_expect_eq(cfg.n_headers, 3);
+	cr_expect_str_eq(cfg.headers[2].name, "c");
+	cr_expect_eq(otlp_parse_headers(&cfg, "d=4,bad", err, sizeof(err)), -1);
+	cr_expect_eq(cfg.n_headers, 3);
+	cr_expect_str_eq(err, "header 2: missing '='");
+}
+
+/* ---- Backoff, Retry-After, statuses ---- */
+
+Test(otlp_exporter, backoff_bounds_and_growth)
+{
+	static const struct {
+		uint32_t attempt;
+		uint32_t at0, at_half, at_999;
+	} cases[] = {
+		{ 0, 0, 50, 99 },       { 1, 0, 100, 199 },     { 2, 0, 200, 399 },
+		{ 3, 0, 400, 799 },     { 4, 0, 800, 1598 },    { 5, 0, 1600, 3196 },
+		{ 6, 0, 2500, 4995 },   { 7, 0, 2500, 4995 },   { 31, 0, 2500, 4995 },
+		{ 32, 0, 2500, 4995 },  { UINT32_MAX, 0, 2500, 4995 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t a = cases[i].attempt;
+
+		cr_expect_eq(otlp_backoff_ms(a, 0.0, 0), cases[i].at0, "attempt %u", a);
+		cr_expect_eq(otlp_backoff_ms(a, 0.5, 0), cases[i].at_half, "attempt %u", a);
+		cr_expect_eq(otlp_backoff_ms(a, 0.999, 0), cases[i].at_999, "attempt %u", a);
+	}
+	/* Never the cap itself, and out-of-range jitter is clamped. */
+	cr_expect_eq(otlp_backoff_ms(0, 0.99999999999, 0), 99);
+	cr_expect_eq(otlp_backoff_ms(0, 1.0, 0), 99);
+	cr_expect_eq(otlp_backoff_ms(0, 7.5, 0), 99);
+	cr_expect_eq(otlp_backoff_ms(0, -3.0, 0), 0);
+	cr_expect_eq(otlp_backoff_ms(0, NAN, 0), 0);
+	cr_expect_eq(otlp_backoff_ms(9, INFINITY, 0), 4999);
+	/* Retry-After wins only when larger. */
+	cr_expect_eq(otlp_backoff_ms(0, 0.5, 1000), 1000);
+	cr_expect_eq(otlp_backoff_ms(6, 0.999, 1000), 4995);
+	cr_expect_eq(otlp_backoff_ms(6, 0.999, 60000), 60000);
+}
+
+#define OX_NOW 1445412480 /* Wed, 21 Oct 2015 07:28:00 GMT */
+
+Test(otlp_exporter, retry_after_both_forms)
+{
+	static const struct {
+		const char *v;
+		uint32_t ms;
+	} cases[] = {
+		{ "0", 0 },
+		{ "1", 1000 },
+		{ "  7 ", 7000 },
+		{ "\t12", 12000 },
+		{ "59", 59000 },
+		{ "60", 60000 },
+		{ "61", 60000 },
+		{ "0000000000000000000000000000003", 3000 },
+		{ "99999999999999999999999999", 60000 },
+		{ "Wed, 21 Oct 2015 07:28:10 GMT", 10000 },
+		{ "Wed, 21 Oct 2015 07:28:01 GMT", 1000 },
+		{ "Wed, 21 Oct 2015 07:29:00 GMT", 60000 },
+		{ "Wed, 21 Oct 2015 07:29:01 GMT", 60000 },
+		{ "Wed, 21 Oct 2015 07:28:00 GMT", 0 }, /* now: no wait */
+		{ "Wed, 21 Oct 2015 07:27:00 GMT", 0 }, /* past */
+		{ "Fri, 01 Jan 2100 00:00:00 GMT", 60000 },
+		{ "Thu, 01 Jan 1970 00:00:00 GMT", 0 },
+		{ " Wed, 21 Oct 2015 07:28:30 GMT ", 30000 },
+		{ "Sun, 21 Oct 2015 07:28:30 GMT", 30000 }, /* wrong weekday: still a date */
+		{ "Wed, 21 Oct 2015 07:28:60 GMT", 60000 }, /* leap second */
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(otlp_parse_retry_after(cases[i].v, OX_NOW), cases[i].ms, "\"%s\"",
+			     cases[i].v);
+	/* Leap day, relative to its own midnight. */
+	cr_expect_eq(otlp_parse_retry_after("Mon, 29 Feb 2016 00:00:05 GMT", 1456704000), 5000);
+	cr_expect_eq(otlp_parse_retry_after("Tue, 29 Feb 2000 00:00:02 GMT", 951782400), 2000);
+	/* No overflow at the ends of now. */
+	cr_expect_eq(otlp_parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", INT64_MIN), 60000);
+	cr_expect_eq(otlp_parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", INT64_MAX), 0);
+}
+
+Test(otlp_exporter, retry_after_garbage_is_zero)
+{
+	static const char *const bad[] = {
+		"", "   ", "abc", "5s", "-5", "+5", "1.5", "5 5", "0x10",
+		"Wed, 21 Oct 2015 07:28:10 UTC",
+		"Wed, 21 Oct 2015 07:28:10 gmt",
+		"wed, 21 Oct 2015 07:28:10 GMT",
+		"Wed, 21 oct 2015 07:28:10 GMT",
+		"Wed,21 Oct 2015 07:28:10 GMT",
+		"Wed, 21 Oct 2015 07:28:10 GMT x",
+		"Wed, 21 Oct 2015 7:28:10 GMT",
+		"Wed, 32 Oct 2016 07:28:10 GMT",
+		"Wed, 00 Oct 2016 07:28:10 GMT",
+		"Wed, 31 Nov 2016 07:28:10 GMT",
+		"Sun, 29 Feb 2015 07:28:10 GMT",
+		"Mon, 29 Feb 2100 07:28:10 GMT",
+		"Wed, 21 Foo 2016 07:28:10 GMT",
+		"Xyz, 21 Oct 2016 07:28:10 GMT",
+		"Wed, 21 Oct 2016 24:00:00 GMT",
+		"Wed, 21 Oct 2016 07:60:00 GMT",
+		"Wed, 21 Oct 2016 07:28:61 GMT",
+		"Wed, 21 Oct 20x6 07:28:10 GMT",
+		"Wednesday, 21-Oct-16 07:28:10 GMT", /* RFC 850: not read */
+		"Wed Oct 21 07:28:10 2016",          /* asctime: not read */
+	};
+
+	cr_expect_eq(otlp_parse_retry_after(NULL, OX_NOW), 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_expect_eq(otlp_parse_retry_after(bad[i], 0), 0, "\"%s\"", bad[i]);
+}
+
+Test(otlp_exporter, retryable_statuses)
+{
+	static const long yes[] = { 429, 502, 503, 504 };
+	static const long no[] = { -1, 0, 100, 200, 204, 301, 400, 401, 403, 404, 408, 413,
+				   500, 501, 505, 599, 4290 };
+
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+		cr_expect_eq(otlp_status_is_retryable(yes[i]), 1, "%ld", yes[i]);
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_expect_eq(otlp_status_is_retryable(no[i]), 0, "%ld", no[i]);
+}
+
+/* ---- A scripted HTTP/1.1 server on 127.0.0.1:0 ---- */
+
+#define OX_MAX_REQS 32
+#define OX_HEAD_MAX 4096
+#define OX_CONN_MAX (8u << 20)
+
+struct ox_req {
+	char head[OX_HEAD_MAX]; /* request line and headers, NUL-terminated */
+	uint8_t *body;
+	size_t body_len;
+	uint64_t at_ms;
+};
+
+struct ox_reply {
+	int status;
+	const char *headers; /* extra header lines, each ending in "\r\n" */
+};
+
+struct ox_server {
+	int lfd;
+	uint16_t port;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	const struct ox_reply *script; /* replies in order; 200 after the end */
+	size_t n_script;
+	int hold;                      /* read requests, answer none */
+	int quit;
+	size_t n_reqs;
+	struct ox_req reqs[OX_MAX_REQS];
+};
+
+static uint64_t ox_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void ox_sleep_ms(unsigned ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static int ox_quitting(struct ox_server *s)
+{
+	int q;
+
+	pthread_mutex_lock(&s->mu);
+	q = s->quit;
+	pthread_mutex_unlock(&s->mu);
+	return q;
+}
+
+/* Waits for fd to be readable in 20 ms steps so that quit is noticed;
+ * 1 when readable, 0 on quit. */
+static int ox_wait_readable(struct ox_server *s, int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+
+	while (!ox_quitting(s))
+		if (poll(&p, 1, 20) > 0)
+			return 1;
+	return 0;
+}
+
+static size_t ox_content_length(const char *head)
+{
+	const char *p = head;
+
+	while ((p = strstr(p, "\r\n")) != NULL) {
+		p += 2;
+		if (strncasecmp(p, "content-length:", 15) == 0)
+			return strtoul(p + 15, NULL, 10);
+	}
+	return 0;
+}
+
+/* Serves requests on one connection until the peer closes it or quit. */
+static void ox_serve_conn(struct ox_server *s, int fd)
+{
+	char *buf = malloc(OX_CONN_MAX), *end, out[512];
+	size_t len = 0, head_len, body_len, idx;
+	struct ox_reply r;
+	ssize_t got;
+	int n;
+
+	cr_assert(buf);
+	for (;;) {
+		while (!(end = memmem(buf, len, "\r\n\r\n", 4))) {
+			if (len == OX_CONN_MAX || !ox_wait_readable(s, fd))
+				goto out;
+			got = recv(fd, buf + len, OX_CONN_MAX - len, 0);
+			if (got <= 0)
+				goto out;
+			len += (size_t)got;
+		}
+		head_len = (size_t)(end - buf) + 4;
+		buf[head_len - 2] = '\0'; /* keeps one CRLF after the last header */
+		body_len = ox_content_length(buf);
+		if (body_len > OX_CONN_MAX - head_len)
+			goto out;
+		while (len < head_len + body_len) {
+			if (!ox_wait_readable(s, fd))
+				goto out;
+			got = recv(fd, buf + len, OX_CONN_MAX - len, 0);
+			if (got <= 0)
+				goto out;
+			len += (size_t)got;
+		}
+
+		pthread_mutex_lock(&s->mu);
+		idx = s->n_reqs++;
+		if (idx < OX_MAX_REQS) {
+			struct ox_req *q = &s->reqs[idx];
+
+			snprintf(q->head, sizeof(q->head), "%s", buf);
+			q->body = malloc(body_len ? body_len : 1);
+			memcpy(q->body, buf + head_len, body_len);
+			q->body_len = body_len;
+			q->at_ms = ox_now_ms();
+		}
+		pthread_cond_broadcast(&s->cv);
+		while (s->hold && !s->quit)
+			pthread_cond_wait(&s->cv, &s->mu);
+		r = idx < s->n_script ? s->script[idx] : (struct ox_reply){ 200, NULL };
+		pthread_mutex_unlock(&s->mu);
+		if (ox_quitting(s))
+			goto out;
+
+		n = snprintf(out, sizeof(out), "HTTP/1.1 %d Scripted\r\nContent-Length: 0\r\n%s\r\n",
+			     r.status, r.headers ? r.headers : "");
+		if (send(fd, out, (size_t)n, MSG_NOSIGNAL) != n)
+			goto out;
+		len -= head_len + body_len;
+		memmove(buf, buf + head_len + body_len, len);
+	}
+out:
+	free(buf);
+}
+
+static void *ox_server_main(void *arg)
+{
+	struct ox_server *s = arg;
+	int fd;
+
+	while (ox_wait_readable(s, s->lfd)) {
+		fd = accept(s->lfd, NULL, NULL);
+		if (fd < 0)
+			continue;
+		ox_serve_conn(s, fd);
+		close(fd);
+	}
+	return NULL;
+}
+
+static struct ox_server *ox_server_start(const struct ox_reply *script, size_t n_script,
+					 int hold)
+{
+	struct ox_server *s = calloc(1, sizeof(*s));
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+
+	cr_assert(s);
+	s->script = script;
+	s->n_script = n_script;
+	s->hold = hold;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert_geq(s->lfd, 0);
+	cr_assert_eq(bind(s->lfd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(listen(s->lfd, 8), 0);
+	cr_assert_eq(getsockname(s->lfd, (struct sockaddr *)&a, &alen), 0);
+	s->port = ntohs(a.sin_port);
+	cr_assert_eq(pthread_create(&s->thread, NULL, ox_server_main, s), 0);
+	return s;
+}
+
+static void ox_server_release(struct ox_server *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->hold = 0;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* Waits until the server has read n requests; returns how many it has. */
+static size_t ox_server_wait(struct ox_server *s, size_t n, unsigned ms)
+{
+	uint64_t until = ox_now_ms() + ms;
+	size_t got;
+
+	for (;;) {
+		pthread_mutex_lock(&s->mu);
+		got = s->n_reqs;
+		pthread_mutex_unlock(&s->mu);
+		if (got >= n || ox_now_ms() >= until)
+			return got;
+		ox_sleep_ms(2);
+	}
+}
+
+static void ox_server_stop(struct ox_server *s)
+{
+	pthread_mutex_lock(&s->mu);
+	s->quit = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	close(s->lfd);
+	for (size_t i = 0; i < s->n_reqs && i < OX_MAX_REQS; i++)
+		free(s->reqs[i].body);
+	free(s);
+}
+
+/* The value of a request header (first match, case-insensitive name), or
+ * NULL; copied into a static buffer. */
+static const char *ox_header(const struct ox_req *q, const char *name)
+{
+	static char val[512];
+	const char *p = q->head, *eol;
+	size_t n = strlen(name);
+
+	while ((p = strstr(p, "\r\n")) != NULL) {
+		p += 2;
+		if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ')
+				p++;
+			eol = strstr(p, "\r\n");
+			snprintf(val, sizeof(val), "%.*s", (int)(eol ? eol - p : (long)strlen(p)), p);
+			return val;
+		}
+	}
+	return NULL;
+}
+
+/* A port on 127.0.0.1 with nothing listening: bound, then closed. */
+static uint16_t ox_dead_port(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&a, &alen), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* ---- Spans, configs, encodings ---- */
+
+static const struct ox_env_var ox_no_env[] = { { 0 } };
+
+static struct otlp_config ox_config(uint16_t port)
+{
+	struct otlp_config c;
+
+	ox_env = ox_no_env;
+	cr_assert_eq(otlp_config_from_env(&c, ox_getenv, NULL, 0), 0);
+	snprintf(c.url, sizeof(c.url), "http://127.0.0.1:%u/v1/traces", port);
+	c.timeout_ms = 2000;
+	c.max_batch = 10;
+	c.max_delay_ms = 20;
+	c.queue_size = 64;
+	c.max_retry_ms = 2000;
+	return c;
+}
+
+/* n distinct spans from one process, as the exporter will have copied them. */
+static struct otlp_item *ox_items(size_t n)
+{
+	struct otlp_item *items = calloc(n, sizeof(*items));
+	const char *host = procinfo_host_name();
+
+	cr_assert(items);
+	for (size_t i = 0; i < n; i++) {
+		struct span *s = &items[i].span;
+		struct procinfo *r = &items[i].resource;
+
+		s->trace_id[0] = 0xab;
+		s->trace_id[15] = (uint8_t)(i + 1);
+		s->span_id[0] = 0x5a;
+		s->span_id[7] = (uint8_t)(i + 1);
+		s->kind = SPAN_KIND_SERVER;
+		s->has_status = 1;
+		s->status = 200;
+		s->version_minor = 1;
+		s->start_unix_ns = 1700000000000000000ULL + i * 1000000;
+		s->end_unix_ns = s->start_unix_ns + 500000;
+		s->pid = 4242;
+		s->tid = 4243;
+		snprintf(s->method, sizeof(s->method), "GET");
+		snprintf(s->path, sizeof(s->path), "/items/%zu", i);
+		snprintf(s->route, sizeof(s->route), "/items/{id}");
+		snprintf(s->server.address, sizeof(s->server.address), "127.0.0.1");
+		s->server.port = 8080;
+		snprintf(s->client.address, sizeof(s->client.address), "10.0.0.1");
+		s->client.port = (uint16_t)(40000 + i);
+		s->peer = s->client;
+		snprintf(s->exe_name, sizeof(s->exe_name), "svc");
+		snprintf(s->service_name, sizeof(s->service_name), "shop");
+		r->pid = 4242;
+		r->start_time = 777;
+		snprintf(r->comm, sizeof(r->comm), "svc");
+		snprintf(r->exe_name, sizeof(r->exe_name), "svc");
+		snprintf(r->exe_path, sizeof(r->exe_path), "/usr/bin/svc");
+		snprintf(r->service_name, sizeof(r->service_name), "shop");
+		snprintf(items[i].host_name, sizeof(items[i].host_name), "%s", host ? host : "");
+	}
+	return items;
+}
+
+static void ox_enqueue(struct otlp_exporter *e, const struct otlp_item *items, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		otlp_exporter_enqueue(e, &items[i].span, &items[i].resource);
+}
+
+/* Asserts body is exactly what the encoder makes of items[0..n). */
+static void ox_expect_body(const uint8_t *body, size_t len, int json,
+			   const struct otlp_item *items, size_t n, const char *what)
+{
+	struct otlp_buf b = { 0 };
+
+	cr_assert_eq(json ? otlp_encode_json(&b, items, n) : otlp_encode_proto(&b, items, n), 0);
+	cr_expect_eq(len, b.len, "%s: %zu bytes, want %zu", what, len, b.len);
+	if (len == b.len)
+		cr_expect(memcmp(body, b.data, len) == 0, "%s: body differs", what);
+	otlp_buf_free(&b);
+}
+
+static uint8_t *ox_gunzip(const uint8_t *in, size_t len, size_t *out_len)
+{
+	size_t cap = 1 << 20;
+	uint8_t *out = malloc(cap);
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	cr_assert(out);
+	cr_assert_eq(inflateInit2(&z, 31), Z_OK);
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)len;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	cr_assert_eq(inflate(&z, Z_FINISH), Z_STREAM_END, "not one complete gzip stream");
+	cr_expect_eq(z.avail_in, 0, "bytes after the gzip stream");
+	*out_len = z.total_out;
+	inflateEnd(&z);
+	return out;
+}
+
+/* Polls the stats until field >= want or ms pass; returns the last read. */
+static struct otlp_stats ox_wait_stat(struct otlp_exporter *e, size_t off, uint64_t want,
+				      unsigned ms)
+{
+	uint64_t until = ox_now_ms() + ms;
+	struct otlp_stats st;
+
+	for (;;) {
+		otlp_exporter_get_stats(e, &st);
+		if (*(const uint64_t *)((const char *)&st + off) >= want || ox_now_ms() >= until)
+			return st;
+		ox_sleep_ms(2);
+	}
+}
+
+#define OX_WAIT(e, field, want, ms) \
+	ox_wait_stat((e), offsetof(struct otlp_stats, field), (want), (ms))
+
+/* ---- The exporter against real sockets ---- */
+
+Test(otlp_exporter, start_off_and_null_safe)
+{
+	struct otlp_config c = ox_config(1);
+	struct otlp_stats st;
+
+	c.url[0] = '\0';
+	errno = 0;
+	cr_expect_null(otlp_exporter_start(&c));
+	cr_expect_eq(errno, EINVAL);
+	c = ox_config(1);
+	c.max_batch = 0;
+	cr_expect_null(otlp_exporter_start(&c));
+	cr_expect_null(otlp_exporter_start(NULL));
+	memset(&st, 0xff, sizeof(st));
+	otlp_exporter_get_stats(NULL, &st);
+	cr_expect_eq(st.enqueued + st.exported + st.queue_depth, 0);
+	otlp_exporter_enqueue(NULL, NULL, NULL);
+	otlp_exporter_stop(NULL, 100);
+}
+
+Test(otlp_exporter, retries_then_delivers_each_span_once)
+{
+	static const struct ox_reply script[] = {
+		{ 503, "Retry-After: 0\r\n" }, { 503, "Retry-After: 0\r\n" }, { 200, NULL },
+		{ 200, NULL },
+	};
+	struct ox_server *srv = ox_server_start(script, 4, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(20);
+	struct otlp_exporter *e = otlp_exporter_start(&c);
+	struct otlp_stats st;
+
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 20);
+	st = OX_WAIT(e, exported, 20, 3000);
+	cr_expect_eq(st.enqueued, 20);
+	cr_expect_eq(st.exported, 20);
+	cr_expect_eq(st.requests, 4);
+	cr_expect_eq(st.retries, 2);
+	cr_expect_eq(st.failures, 2);
+	cr_expect_eq(st.dropped_failed, 0);
+	cr_expect_eq(st.dropped_full, 0);
+	cr_expect_eq(st.queue_depth, 0);
+	otlp_exporter_stop(e, 1000);
+
+	cr_assert_eq(ox_server_wait(srv, 4, 0), 4, "each batch accepted once, no resend");
+	/* The first batch is sent three times, byte for byte; the second once. */
+	for (int i = 0; i < 3; i++)
+		ox_expect_body(srv->reqs[i].body, srv->reqs[i].body_len, 0, items, 10, "batch 1");
+	ox_expect_body(srv->reqs[3].body, srv->reqs[3].body_len, 0, items + 10, 10, "batch 2");
+	cr_expect(strncmp(srv->reqs[0].head, "POST /v1/traces HTTP/1.1\r\n", 26) == 0);
+	cr_expect_str_eq(ox_header(&srv->reqs[0], "Content-Type"), "application/x-protobuf");
+	cr_expect_null(ox_header(&srv->reqs[0], "Content-Encoding"));
+	cr_expect_null(ox_header(&srv->reqs[0], "Expect"));
+	cr_expect_str_eq(ox_header(&srv->reqs[0], "User-Agent"), "zerotrace/" ZT_VERSION);
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, retry_after_seconds_is_waited)
+{
+	static const struct ox_reply script[] = { { 429, "Retry-After: 1\r\n" }, { 200, NULL } };
+	struct ox_server *srv = ox_server_start(script, 2, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(1);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+	uint64_t gap;
+
+	c.max_delay_ms = 0;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 1);
+	st = OX_WAIT(e, exported, 1, 3000);
+	cr_expect_eq(st.exported, 1);
+	cr_expect_eq(st.retries, 1);
+	otlp_exporter_stop(e, 0);
+	cr_assert_eq(ox_server_wait(srv, 2, 0), 2);
+	gap = srv->reqs[1].at_ms - srv->reqs[0].at_ms;
+	cr_expect(gap >= 990 && gap < 1500, "retried after %llu ms, want 1000",
+		  (unsigned long long)gap);
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, unreachable_collector_drops_after_max_retry)
+{
+	struct otlp_config c = ox_config(ox_dead_port());
+	struct otlp_item *items = ox_items(10);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+	uint64_t t0 = ox_now_ms(), took;
+
+	c.max_retry_ms = 300;
+	c.max_batch = 5;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 10);
+	st = OX_WAIT(e, dropped_failed, 2, 3000);
+	took = ox_now_ms() - t0;
+	cr_expect_eq(st.dropped_failed, 2);
+	cr_expect_eq(st.exported, 0);
+	cr_expect_eq(st.enqueued, 10);
+	cr_expect_eq(st.queue_depth, 0);
+	cr_expect_geq(st.requests, 4, "each batch is tried more than once");
+	cr_expect_eq(st.failures, st.requests);
+	cr_expect_eq(st.retries, st.requests - 2);
+	/* Two batches one after the other, each given up within 300 ms. */
+	cr_expect_lt(took, 1000, "took %llu ms", (unsigned long long)took);
+	otlp_exporter_stop(e, 0);
+	free(items);
+}
+
+Test(otlp_exporter, permanent_errors_dropped_at_once)
+{
+	static const struct ox_reply script[] = {
+		{ 400, "Retry-After: 5\r\n" }, { 500, NULL }, { 200, NULL },
+	};
+	struct ox_server *srv = ox_server_start(script, 3, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(15);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+
+	c.max_batch = 5;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 5);
+	st = OX_WAIT(e, dropped_failed, 1, 2000);
+	cr_expect_eq(st.dropped_failed, 1);
+	ox_enqueue(e, items + 5, 5);
+	st = OX_WAIT(e, dropped_failed, 2, 2000);
+	cr_expect_eq(st.dropped_failed, 2);
+	ox_enqueue(e, items + 10, 5);
+	st = OX_WAIT(e, exported, 5, 2000);
+	cr_expect_eq(st.exported, 5);
+	cr_expect_eq(st.requests, 3);
+	cr_expect_eq(st.retries, 0);
+	cr_expect_eq(st.failures, 2);
+	otlp_exporter_stop(e, 500);
+	cr_expect_eq(ox_server_wait(srv, 3, 0), 3);
+	ox_expect_body(srv->reqs[2].body, srv->reqs[2].body_len, 0, items + 10, 5, "third");
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, gzip_body_inflates_to_the_encoding)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(7);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+	uint8_t *plain;
+	size_t plain_len;
+
+	c.gzip = 1;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 7);
+	st = OX_WAIT(e, exported, 7, 2000);
+	cr_expect_eq(st.exported, 7);
+	cr_expect_eq(st.requests, 1);
+	otlp_exporter_stop(e, 500);
+	cr_assert_eq(ox_server_wait(srv, 1, 0), 1);
+	cr_expect_str_eq(ox_header(&srv->reqs[0], "Content-Encoding"), "gzip");
+	cr_expect_str_eq(ox_header(&srv->reqs[0], "Content-Type"), "application/x-protobuf");
+	cr_assert_gt(srv->reqs[0].body_len, 2);
+	cr_expect(srv->reqs[0].body[0] == 0x1f && srv->reqs[0].body[1] == 0x8b, "gzip magic");
+	plain = ox_gunzip(srv->reqs[0].body, srv->reqs[0].body_len, &plain_len);
+	ox_expect_body(plain, plain_len, 0, items, 7, "inflated");
+	free(plain);
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, json_protocol_body_and_type)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(3);
+	struct otlp_exporter *e;
+
+	c.protocol = OTLP_HTTP_JSON;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 3);
+	cr_expect_eq(OX_WAIT(e, exported, 3, 2000).exported, 3);
+	otlp_exporter_stop(e, 500);
+	cr_assert_eq(ox_server_wait(srv, 1, 0), 1);
+	cr_expect_str_eq(ox_header(&srv->reqs[0], "Content-Type"), "application/json");
+	ox_expect_body(srv->reqs[0].body, srv->reqs[0].body_len, 1, items, 3, "json");
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, custom_headers_arrive)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(1);
+	struct otlp_exporter *e;
+	char err[OX_ERR_LEN];
+
+	cr_assert_eq(otlp_parse_headers(&c, "Authorization=Bearer%20t0k%3D, X-Tenant = blue team ,"
+					    "X-Empty=",
+					err, sizeof(err)),
+		     0, "%s", err);
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 1);
+	cr_expect_eq(OX_WAIT(e, exported, 1, 2000).exported, 1);
+	otlp_exporter_stop(e, 500);
+	cr_assert_eq(ox_server_wait(srv, 1, 0), 1);
+	cr_expect_str_eq(ox_header(&srv->reqs[0], "Authorization"), "Bearer t0k=");
+	cr_expect_str_eq(ox_header(&srv->reqs[0], "X-Tenant"), "blue team");
+	cr_expect_str_eq(ox_header(&srv->reqs[0], "X-Empty"), "");
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, queue_overflow_counted_exactly)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 1);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(11);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+
+	c.queue_size = 4;
+	c.max_batch = 1;
+	c.max_delay_ms = 0;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	/* One span in flight, held by the server: the queue is empty again. */
+	ox_enqueue(e, items, 1);
+	cr_assert_eq(ox_server_wait(srv, 1, 2000), 1);
+	ox_enqueue(e, items + 1, 10);
+	otlp_exporter_get_stats(e, &st);
+	cr_expect_eq(st.enqueued, 5);
+	cr_expect_eq(st.dropped_full, 6);
+	cr_expect_eq(st.queue_depth, 4);
+	cr_expect_eq(st.exported, 0);
+
+	ox_server_release(srv);
+	st = OX_WAIT(e, exported, 5, 2000);
+	cr_expect_eq(st.exported, 5);
+	cr_expect_eq(st.requests, 5);
+	cr_expect_eq(st.dropped_full, 6);
+	cr_expect_eq(st.queue_depth, 0);
+	otlp_exporter_stop(e, 500);
+	cr_expect_eq(ox_server_wait(srv, 5, 0), 5);
+	for (int i = 0; i < 5; i++)
+		ox_expect_body(srv->reqs[i].body, srv->reqs[i].body_len, 0, items + i, 1, "kept");
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, stop_sends_what_is_queued)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(3);
+	struct otlp_exporter *e;
+	uint64_t t0;
+
+	c.max_delay_ms = 60000; /* only the stop makes it send */
+	c.max_batch = 100;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 3);
+	ox_sleep_ms(50);
+	cr_expect_eq(ox_server_wait(srv, 1, 0), 0, "sent before max_delay");
+	t0 = ox_now_ms();
+	otlp_exporter_stop(e, 2000);
+	cr_expect_lt(ox_now_ms() - t0, 1000);
+	cr_assert_eq(ox_server_wait(srv, 1, 0), 1);
+	ox_expect_body(srv->reqs[0].body, srv->reqs[0].body_len, 0, items, 3, "drained");
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, stop_is_bounded_by_drain_on_a_hung_collector)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 1);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(2);
+	struct otlp_exporter *e;
+	uint64_t t0, took;
+
+	c.timeout_ms = 10000;
+	c.max_retry_ms = 60000;
+	c.max_delay_ms = 0;
+	c.max_batch = 1;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 2); /* one in flight, one queued */
+	cr_assert_eq(ox_server_wait(srv, 1, 2000), 1);
+	t0 = ox_now_ms();
+	otlp_exporter_stop(e, 200);
+	took = ox_now_ms() - t0;
+	cr_expect(took >= 190 && took < 400, "stop took %llu ms, drain 200",
+		  (unsigned long long)took);
+	ox_server_stop(srv);
+	free(items);
+}
+
+Test(otlp_exporter, full_batch_goes_before_max_delay)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(12);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+
+	c.max_delay_ms = 60000;
+	c.max_batch = 5;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	/* The thread is asleep until max_delay when the batch fills up. */
+	ox_enqueue(e, items, 1);
+	ox_sleep_ms(50);
+	ox_enqueue(e, items + 1, 11);
+	st = OX_WAIT(e, exported, 10, 1000);
+	cr_expect_eq(st.exported, 10, "two full batches sent at once");
+	cr_expect_eq(st.requests, 2);
+	cr_expect_eq(st.queue_depth, 2, "the partial batch waits for max_delay");
+	otlp_exporter_stop(e, 1000);
+	cr_assert_eq(ox_server_wait(srv, 3, 0), 3);
+	ox_expect_body(srv->reqs[1].body, srv->reqs[1].body_len, 0, items + 5, 5, "second");
+	ox_expect_body(srv->reqs[2].body, srv->reqs[2].body_len, 0, items + 10, 2, "at stop");
+	ox_server_stop(srv);
+	free(items);
+}
