@@ -986,7 +986,7 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 	return e;
 }
 
-void otlp_exporter_stop(struct otlp_exporter *e, uint32_t drain_ms)
+void otlp_exporter_stop(struct otlp_exporter *e, uint32_t drain_ms, struct otlp_stats *final)
 {
 	if (!e)
 		return;
@@ -997,6 +997,8 @@ void otlp_exporter_stop(struct otlp_exporter *e, uint32_t drain_ms)
 	pthread_mutex_unlock(&e->mu);
 	curl_multi_wakeup(e->multi); /* a request in flight notices at once */
 	pthread_join(e->thread, NULL);
+	if (final)
+		otlp_exporter_get_stats(e, final);
 	pthread_cond_destroy(&e->cv);
 	pthread_mutex_destroy(&e->mu);
 	exporter_free(e);

@@ -85,8 +85,9 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg);
  * after or during stop. */
 void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 			   const struct procinfo *resource);
-/* Sends what is queued (bounded by drain_ms), stops the thread, frees. */
-void otlp_exporter_stop(struct otlp_exporter *e, uint32_t drain_ms);
+/* Sends what is queued (bounded by drain_ms), stops the thread, frees;
+ * *final (when not NULL) gets the counters as they stood at the end. */
+void otlp_exporter_stop(struct otlp_exporter *e, uint32_t drain_ms, struct otlp_stats *final);
 void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out);
 
 #endif /* ZT_OTLP_EXPORTER_H */

@@ -172,18 +172,13 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 	prev->spans = ts.spans;
 }
 
-static void final_print(const struct loader *l, const struct tracer *t, const struct output *o,
-			uint64_t reorder_forced, struct otlp_exporter *otlp)
+/* kc: the kernel counters, read before the probes were detached. */
+static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
+			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os)
 {
-	uint64_t kc[ZT_CNT_MAX] = { 0 };
-	struct otlp_stats os = { 0 };
 	struct tracer_stats ts;
 
-	if (otlp)
-		otlp_exporter_get_stats(otlp, &os);
-
 	tracer_get_stats(t, &ts);
-	loader_read_counters(l, kc);
 	fprintf(stderr,
 		"zerotrace: final events=%llu spans=%llu ringbuf_drops=%llu parse_misses=%llu conns=%llu "
 		"continuations=%llu payload_bytes=%llu bad_events=%llu stash_drops=%llu conn_drops=%llu "
@@ -211,9 +206,9 @@ static void final_print(const struct loader *l, const struct tracer *t, const st
 		(unsigned long long)ts.stitch.bad_wire_context,
 		(unsigned long long)(ts.stitch.conn_table_drops + ts.stitch.thread_table_drops),
 		(unsigned long long)kc[ZT_CNT_INJECTED], (unsigned long long)kc[ZT_CNT_INJECT_SKIPPED],
-		(unsigned long long)os.exported, (unsigned long long)os.dropped_full,
-		(unsigned long long)os.dropped_failed, (unsigned long long)os.failures,
-		(unsigned long long)os.retries);
+		(unsigned long long)os->exported, (unsigned long long)os->dropped_full,
+		(unsigned long long)os->dropped_failed, (unsigned long long)os->failures,
+		(unsigned long long)os->retries);
 }
 
 static void agent_counters_publish(const struct loader *l, const struct tracer *t,
@@ -268,7 +263,10 @@ static int run(const struct zt_config *cfg)
 	struct sinks sinks = { .out = &out };
 	struct metrics_http *metrics_http = NULL;
 	struct otlp_config oc;
+	struct otlp_stats otlp_final = { 0 };
+	uint64_t kc[ZT_CNT_MAX] = { 0 };
 	struct status st = { 0 };
+	int started;
 	int stats_on = isatty(STDERR_FILENO), err, rc = 1;
 	uint64_t stats_every = (uint64_t)(cfg->stats_interval * 1e9), last_tick = 0;
 
@@ -348,12 +346,16 @@ static int run(const struct zt_config *cfg)
 	rc = 0;
 cleanup:
 	output_close(&out);
-	if (loader.skel)
-		final_print(&loader, tracer, &out, pipe.forced, sinks.otlp);
-	if (sinks.otlp)
-		otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS);
+	started = loader.skel != NULL;
+	if (started)
+		loader_read_counters(&loader, kc);
 	ring_buffer__free(rb);
 	loader_stop(&loader);
+	/* probes are off: now the collector gets what is queued, then the
+	 * counters are final */
+	otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS, &otlp_final);
+	if (started)
+		final_print(kc, tracer, &out, pipe.forced, &otlp_final);
 	reorder_free(pipe.window);
 	tracer_free(tracer);
 	metrics_http_stop(metrics_http);

@@ -3,16 +3,19 @@
  * Process metadata for span resources (OpenTelemetry resource semantic
  * conventions: service.name, process.executable.*, container.id, k8s.*).
  *
- * Cache: 1024 entries as 256 sets of 4 ways, LRU within a set, no
- * allocation. Keyed by pid; an entry also remembers the thread names (comm)
- * it has been asked with. A hit (pid and comm both known) does no syscall.
- * Only an unknown comm re-validates, with /proc/PID/stat start_time (pid
- * reuse) and /proc/PID/exe (exec): that check rides on events that already
- * look different, instead of a clock read per event for a once-per-second
- * timer, and a comm change is exactly what exec and most pid reuses show.
- * A reused pid with the same comm stays stale until procinfo_evict(), which
- * the process-exit path calls; that is the one case the comm check leaves
- * to eviction.
+ * Cache: 1024 entries as 256 sets of 4 ways (two busy pids never evict
+ * each other), LRU within a set, no allocation. Keyed by pid; an entry also
+ * remembers up to PI_ALIASES other thread names (comm) checked to belong to
+ * it. A hit (pid and a known comm) makes no syscall, not even a clock read.
+ *
+ * Re-validation happens only when comm differs, not once per second: a
+ * timer would need a clock read per event and still serve a reused pid for
+ * up to a second, while exec and most pid reuses change comm at once. An
+ * unknown comm reads /proc/PID/stat start_time (pid reuse) and
+ * /proc/PID/exe (exec, which keeps start_time); if both match it is one
+ * more thread name, learnt so that thread hits next time. A pid reused
+ * under the same comm stays stale until procinfo_evict(), which the
+ * tracer's process-exit event calls.
  *
  * Not thread-safe: procinfo_get/procinfo_evict run on the tracer's thread
  * (the environ buffer is static), and the pointer procinfo_get returns
@@ -52,6 +55,9 @@ struct pi_slot {
 	uint8_t used;
 	uint8_t gone;                          /* filled from comm: /proc had nothing */
 };
+
+_Static_assert(sizeof(((struct procinfo *)0)->comm) == PI_COMM_LEN, "comm is TASK_COMM_LEN");
+_Static_assert(sizeof(((struct procinfo *)0)->container_id) > 64, "a 64-hex id fits");
 
 static struct pi_slot pi_cache[PI_SETS][PI_WAYS];
 static uint64_t pi_tick;
@@ -213,6 +219,9 @@ int procinfo_parse_resource_attributes(const char *text, size_t len, struct proc
 			continue;
 		}
 		pi_copy(key, sizeof(key), k, kn);
+		/* a cut can end inside inner spaces: the key stays trimmed */
+		for (kn = strlen(key); kn && pi_is_space(key[kn - 1]); kn--)
+			key[kn - 1] = '\0';
 		if (pi_attr_put(pi, key, val, val_n) == 1)
 			added++;
 	}

@@ -37,11 +37,15 @@ struct procinfo {
 };
 
 /* The cached entry for pid, read from /proc on a miss or pid reuse. A
- * process that is already gone still gets an entry, named after comm. */
+ * process that is already gone still gets an entry, named after comm.
+ * A hit (pid and a comm already seen for it) makes no syscall; only a new
+ * comm re-checks start_time and exe, so a reused pid under the same comm is
+ * noticed through procinfo_evict. Not thread-safe; the pointer is valid
+ * until the next procinfo_get or procinfo_evict. */
 const struct procinfo *procinfo_get(uint32_t pid, const char *comm);
 /* The process exited: forget it. */
 void procinfo_evict(uint32_t pid);
-/* host.name of this node (read once). */
+/* host.name of this node (read once, thread-safe; "" when unknown). */
 const char *procinfo_host_name(void);
 
 /* Pure parsers, unit-tested and fuzzed. */
@@ -49,14 +53,20 @@ const char *procinfo_host_name(void);
 /* Fills pi->service_name (when the pair is present and service_name is still
  * "") and pi->attrs from "k1=v1,k2=v2" (W3C Baggage-like, values
  * percent-decoded, surrounding spaces trimmed, malformed pairs skipped).
- * Returns the number of pairs kept, or -1 when the text is not valid at all. */
+ * Returns the number of pairs kept, or -1 when the text is not valid at all.
+ * text ends at len or a NUL; pairs are appended with unique keys (a repeated
+ * key takes the last value, in place); a pair with a bad escape is skipped;
+ * the count includes service.name when it filled service_name; -1 is only
+ * for a NULL text or pi. */
 int procinfo_parse_resource_attributes(const char *text, size_t len, struct procinfo *pi);
 /* A 64-hex container id from /proc/PID/cgroup text (docker, containerd,
- * cri-o, podman and kubepods layouts); 0 on success, -1 when none. */
+ * cri-o, podman and kubepods layouts); 0 on success, -1 when none (out is
+ * then ""; an out_len below 65 is always -1). The last id in the text wins. */
 int procinfo_container_id(const char *cgroup_text, size_t len, char *out, size_t out_len);
 /* Kubernetes pod and namespace from a NUL-separated environ block
  * (POD_NAME/K8S_POD_NAME/HOSTNAME when KUBERNETES_SERVICE_HOST is set;
- * POD_NAMESPACE/K8S_NAMESPACE); returns how many it found. */
+ * POD_NAMESPACE/K8S_NAMESPACE/K8S_POD_NAMESPACE, first listed first; empty
+ * means unset); fills only what it finds and returns how many it found. */
 int procinfo_k8s_from_environ(const char *env, size_t len, struct procinfo *pi);
 
 #endif /* ZT_PROCINFO_H */

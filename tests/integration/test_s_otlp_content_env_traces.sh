@@ -3,5 +3,7 @@
 # Every JSON-lines span arrives exactly once at tests/otlp/receiver.js (the
 # official OTLP protobuf root) with the same ids, parent, kind, times, name,
 # attributes, resource, scope and status (body: tests/otlp/content_test.sh).
-OTLP_MODE=env_traces
+# shellcheck disable=SC2034 # read by content_test.sh
+OTLP_MODE='env_traces'
+# shellcheck source=../otlp/content_test.sh
 . "$(dirname "$0")/../otlp/content_test.sh"

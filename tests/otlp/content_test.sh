@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2089,SC2090 # HEADERS_JSON is JSON text read by python
 # SPDX-License-Identifier: MIT
 # Body of tests/integration/test_s_otlp_content_*.sh (sourced; OTLP_MODE set
 # by the caller): OTLP content, compared span by span with the JSON lines.

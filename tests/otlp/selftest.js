@@ -120,9 +120,13 @@ function freePort() {
 	});
 }
 
+const tmpDirs = [];
+
 async function startReceiver(args) {
 	const port = await freePort();
-	const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'zt-otlp-selftest-')), 'rx.jsonl');
+	const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'zt-otlp-selftest-'));
+	tmpDirs.push(dir);
+	const out = path.join(dir, 'rx.jsonl');
 	const child = spawn(process.execPath, [path.join(__dirname, 'receiver.js'),
 		'--port', String(port), '--out', out, '--max-seconds', '30', ...args],
 	{ stdio: ['ignore', 'pipe', 'inherit'] });
@@ -279,6 +283,9 @@ async function main() {
 	ok(code === 0 && Date.now() - t0 < 3000, '--max-seconds 1: exited 0 by itself');
 
 	console.log(passes + ' passed, ' + fails + ' failed');
+	if (!fails)
+		for (const d of tmpDirs)
+			fs.rmSync(d, { recursive: true, force: true });
 	process.exit(fails ? 1 : 0);
 }
 

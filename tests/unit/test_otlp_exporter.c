@@ -809,7 +809,7 @@ Test(otlp_exporter, start_off_and_null_safe)
 	otlp_exporter_get_stats(NULL, &st);
 	cr_expect_eq(st.enqueued + st.exported + st.queue_depth, 0);
 	otlp_exporter_enqueue(NULL, NULL, NULL);
-	otlp_exporter_stop(NULL, 100);
+	otlp_exporter_stop(NULL, 100, NULL);
 }
 
 Test(otlp_exporter, retries_then_delivers_each_span_once)
@@ -835,7 +835,7 @@ Test(otlp_exporter, retries_then_delivers_each_span_once)
 	cr_expect_eq(st.dropped_failed, 0);
 	cr_expect_eq(st.dropped_full, 0);
 	cr_expect_eq(st.queue_depth, 0);
-	otlp_exporter_stop(e, 1000);
+	otlp_exporter_stop(e, 1000, NULL);
 
 	cr_assert_eq(ox_server_wait(srv, 4, 0), 4, "each batch accepted once, no resend");
 	/* The first batch is sent three times, byte for byte; the second once. */
@@ -868,7 +868,7 @@ Test(otlp_exporter, retry_after_seconds_is_waited)
 	st = OX_WAIT(e, exported, 1, 3000);
 	cr_expect_eq(st.exported, 1);
 	cr_expect_eq(st.retries, 1);
-	otlp_exporter_stop(e, 0);
+	otlp_exporter_stop(e, 0, NULL);
 	cr_assert_eq(ox_server_wait(srv, 2, 0), 2);
 	gap = srv->reqs[1].at_ms - srv->reqs[0].at_ms;
 	cr_expect(gap >= 990 && gap < 1500, "retried after %llu ms, want 1000",
@@ -901,7 +901,7 @@ Test(otlp_exporter, unreachable_collector_drops_after_max_retry)
 	cr_expect_eq(st.retries, st.requests - 2);
 	/* Two batches one after the other, each given up within 300 ms. */
 	cr_expect_lt(took, 1000, "took %llu ms", (unsigned long long)took);
-	otlp_exporter_stop(e, 0);
+	otlp_exporter_stop(e, 0, NULL);
 	free(items);
 }
 
@@ -931,7 +931,7 @@ Test(otlp_exporter, permanent_errors_dropped_at_once)
 	cr_expect_eq(st.requests, 3);
 	cr_expect_eq(st.retries, 0);
 	cr_expect_eq(st.failures, 2);
-	otlp_exporter_stop(e, 500);
+	otlp_exporter_stop(e, 500, NULL);
 	cr_expect_eq(ox_server_wait(srv, 3, 0), 3);
 	ox_expect_body(srv->reqs[2].body, srv->reqs[2].body_len, 0, items + 10, 5, "third");
 	ox_server_stop(srv);
@@ -955,7 +955,7 @@ Test(otlp_exporter, gzip_body_inflates_to_the_encoding)
 	st = OX_WAIT(e, exported, 7, 2000);
 	cr_expect_eq(st.exported, 7);
 	cr_expect_eq(st.requests, 1);
-	otlp_exporter_stop(e, 500);
+	otlp_exporter_stop(e, 500, NULL);
 	cr_assert_eq(ox_server_wait(srv, 1, 0), 1);
 	cr_expect_str_eq(ox_header(&srv->reqs[0], "Content-Encoding"), "gzip");
 	cr_expect_str_eq(ox_header(&srv->reqs[0], "Content-Type"), "application/x-protobuf");
@@ -980,7 +980,7 @@ Test(otlp_exporter, json_protocol_body_and_type)
 	cr_assert_not_null(e);
 	ox_enqueue(e, items, 3);
 	cr_expect_eq(OX_WAIT(e, exported, 3, 2000).exported, 3);
-	otlp_exporter_stop(e, 500);
+	otlp_exporter_stop(e, 500, NULL);
 	cr_assert_eq(ox_server_wait(srv, 1, 0), 1);
 	cr_expect_str_eq(ox_header(&srv->reqs[0], "Content-Type"), "application/json");
 	ox_expect_body(srv->reqs[0].body, srv->reqs[0].body_len, 1, items, 3, "json");
@@ -1004,7 +1004,7 @@ Test(otlp_exporter, custom_headers_arrive)
 	cr_assert_not_null(e);
 	ox_enqueue(e, items, 1);
 	cr_expect_eq(OX_WAIT(e, exported, 1, 2000).exported, 1);
-	otlp_exporter_stop(e, 500);
+	otlp_exporter_stop(e, 500, NULL);
 	cr_assert_eq(ox_server_wait(srv, 1, 0), 1);
 	cr_expect_str_eq(ox_header(&srv->reqs[0], "Authorization"), "Bearer t0k=");
 	cr_expect_str_eq(ox_header(&srv->reqs[0], "X-Tenant"), "blue team");
@@ -1042,7 +1042,7 @@ Test(otlp_exporter, queue_overflow_counted_exactly)
 	cr_expect_eq(st.requests, 5);
 	cr_expect_eq(st.dropped_full, 6);
 	cr_expect_eq(st.queue_depth, 0);
-	otlp_exporter_stop(e, 500);
+	otlp_exporter_stop(e, 500, NULL);
 	cr_expect_eq(ox_server_wait(srv, 5, 0), 5);
 	for (int i = 0; i < 5; i++)
 		ox_expect_body(srv->reqs[i].body, srv->reqs[i].body_len, 0, items + i, 1, "kept");
@@ -1066,7 +1066,7 @@ Test(otlp_exporter, stop_sends_what_is_queued)
 	ox_sleep_ms(50);
 	cr_expect_eq(ox_server_wait(srv, 1, 0), 0, "sent before max_delay");
 	t0 = ox_now_ms();
-	otlp_exporter_stop(e, 2000);
+	otlp_exporter_stop(e, 2000, NULL);
 	cr_expect_lt(ox_now_ms() - t0, 1000);
 	cr_assert_eq(ox_server_wait(srv, 1, 0), 1);
 	ox_expect_body(srv->reqs[0].body, srv->reqs[0].body_len, 0, items, 3, "drained");
@@ -1091,7 +1091,7 @@ Test(otlp_exporter, stop_is_bounded_by_drain_on_a_hung_collector)
 	ox_enqueue(e, items, 2); /* one in flight, one queued */
 	cr_assert_eq(ox_server_wait(srv, 1, 2000), 1);
 	t0 = ox_now_ms();
-	otlp_exporter_stop(e, 200);
+	otlp_exporter_stop(e, 200, NULL);
 	took = ox_now_ms() - t0;
 	cr_expect(took >= 190 && took < 400, "stop took %llu ms, drain 200",
 		  (unsigned long long)took);
@@ -1119,7 +1119,7 @@ Test(otlp_exporter, full_batch_goes_before_max_delay)
 	cr_expect_eq(st.exported, 10, "two full batches sent at once");
 	cr_expect_eq(st.requests, 2);
 	cr_expect_eq(st.queue_depth, 2, "the partial batch waits for max_delay");
-	otlp_exporter_stop(e, 1000);
+	otlp_exporter_stop(e, 1000, NULL);
 	cr_assert_eq(ox_server_wait(srv, 3, 0), 3);
 	ox_expect_body(srv->reqs[1].body, srv->reqs[1].body_len, 0, items + 5, 5, "second");
 	ox_expect_body(srv->reqs[2].body, srv->reqs[2].body_len, 0, items + 10, 2, "at stop");

@@ -437,6 +437,14 @@ Test(procinfo, attrs_long_key_and_value_truncated)
 	cr_assert_eq((unsigned char)pi.attrs[0].value[124], 0xc3);
 	cr_assert_eq((unsigned char)pi.attrs[0].value[125], 0xa9);
 
+	/* a key cut at 63 bytes inside inner spaces is trimmed again */
+	n = (size_t)snprintf(text, sizeof(text), "k%061d  tail=v", 0);
+	memset(&pi, 0, sizeof(pi));
+	cr_assert_eq(pi_attrs(text, n, &pi), 1);
+	cr_assert_eq(strlen(pi.attrs[0].key), 62);
+	pi_assert_attr(&pi, 0, pi.attrs[0].key, "v");
+	cr_assert_eq(pi.attrs[0].key[61], '0');
+
 	/* a long bad escape far out still voids the pair */
 	memset(text, 'a', 5000);
 	memcpy(text, "k=", 2);
