@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # (s) OTLP faults: the receiver never comes up. The agent keeps working: it
 # prints every span as JSON lines during a 5,000-request load (10,000 spans,
-# more than the 8192-span export queue) and still for a new request 10 s
+# more than the export queue holds) and still for a new request 10 s
 # later and through a second 1,000-request wave; its RSS grows by < 64 MB
 # over all of it; it exits 0 within the usual bound, and its final line
 # counts the drops (otlp_dropped_full or otlp_dropped_failed > 0) and no

@@ -1055,7 +1055,7 @@ Test(procinfo, get_namespace_from_service_account_mount)
 	};
 	static const char ns_file[] = "run/secrets/kubernetes.io/serviceaccount/namespace";
 	char root[] = "/tmp/pi_root.XXXXXX", path[PATH_MAX];
-	const struct procinfo *pi;
+	struct procinfo got;
 	size_t i;
 	int hold;
 	pid_t child;
@@ -1074,13 +1074,12 @@ Test(procinfo, get_namespace_from_service_account_mount)
 	snprintf(path, sizeof(path), "%s/%s", root, ns_file);
 	pi_write_file(path, "shop\n");
 
+	/* assertions after the clean-up, so a failure leaves no directory */
 	child = pi_spawn_chrooted(root, &hold);
 	if (child > 0) {
-		pi = procinfo_get((uint32_t)child, "pi-pod");
-		cr_assert_str_eq(pi->k8s_namespace, "shop");
-		cr_assert_str_eq(pi->k8s_pod_name, "");
-		cr_assert_eq(kill(child, SIGKILL), 0);
-		cr_assert_eq(waitpid(child, NULL, 0), child);
+		got = *procinfo_get((uint32_t)child, "pi-pod");
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
 		close(hold);
 	}
 
@@ -1094,6 +1093,8 @@ Test(procinfo, get_namespace_from_service_account_mount)
 	rmdir(root);
 	if (child < 0)
 		cr_skip_test("cannot chroot here");
+	cr_assert_str_eq(got.k8s_namespace, "shop");
+	cr_assert_str_eq(got.k8s_pod_name, "");
 }
 
 Test(procinfo, host_name_read_once)
