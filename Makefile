@@ -117,7 +117,7 @@ fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do \
 		mkdir -p $(OUT)/corpus/$$(basename $$f); \
 		echo "  FUZZ-RUN $$f ($(FUZZ_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 \
+		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=$(OUT)/ \
 		    $(OUT)/corpus/$$(basename $$f) tests/fuzz/corpus >/dev/null 2>$(OUT)/$$(basename $$f).log \
 		  || { tail -40 $(OUT)/$$(basename $$f).log; exit 1; }; \
 	done

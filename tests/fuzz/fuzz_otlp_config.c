@@ -134,7 +134,7 @@ static void check_env(size_t err_len)
 	CHECK(cfg.protocol == OTLP_HTTP_PROTOBUF || cfg.protocol == OTLP_HTTP_JSON);
 	CHECK(cfg.gzip == 0 || cfg.gzip == 1);
 	CHECK(cfg.timeout_ms >= 1 && cfg.timeout_ms <= 3600000);
-	CHECK(cfg.max_batch == 512 && cfg.queue_size == 8192);
+	CHECK(cfg.max_batch == 512 && cfg.queue_size == 2048);
 	CHECK(cfg.max_delay_ms == 1000 && cfg.max_retry_ms == 60000);
 	CHECK(cfg.n_headers <= OTLP_HEADERS_MAX);
 	for (uint32_t i = 0; i < cfg.n_headers; i++)
