@@ -147,7 +147,9 @@ static void fzt_check_span(void *ctx, const struct span *s)
 	FZT_CHECK(s->pid == FZT_PID || s->pid == FZT_PID + 1);
 	FZT_CHECK(fzt_nonzero(s->trace_id, sizeof(s->trace_id)));
 	FZT_CHECK(fzt_nonzero(s->span_id, sizeof(s->span_id)));
-	FZT_CHECK(!s->has_parent);
+	/* stitching may give a parent; it is a real id, never the span's own */
+	FZT_CHECK(!s->has_parent || (fzt_nonzero(s->parent_span_id, sizeof(s->parent_span_id)) &&
+				     memcmp(s->parent_span_id, s->span_id, sizeof(s->span_id))));
 	FZT_CHECK(fzt_terminated(s->method, sizeof(s->method)));
 	FZT_CHECK(fzt_terminated(s->path, sizeof(s->path)));
 	FZT_CHECK(fzt_terminated(s->query, sizeof(s->query)));
