@@ -36,7 +36,30 @@ static void attr_u64(struct json_buf *b, const char *key, uint64_t val)
 	json_put_u64(b, val);
 }
 
-void span_format_jsonl(struct json_buf *b, const struct span *s)
+static void resource_format(struct json_buf *b, const struct procinfo *res, const char *host_name)
+{
+	json_put_rawz(b, ",\"resource\":{");
+	put_key(b, "service.name");
+	json_put_cstr(b, res->service_name);
+	attr_u64(b, "process.pid", res->pid);
+	attr_str(b, "process.executable.name", res->exe_name);
+	if (res->exe_path[0])
+		attr_str(b, "process.executable.path", res->exe_path);
+	if (host_name && host_name[0])
+		attr_str(b, "host.name", host_name);
+	if (res->container_id[0])
+		attr_str(b, "container.id", res->container_id);
+	if (res->k8s_pod_name[0])
+		attr_str(b, "k8s.pod.name", res->k8s_pod_name);
+	if (res->k8s_namespace[0])
+		attr_str(b, "k8s.namespace.name", res->k8s_namespace);
+	for (uint32_t i = 0; i < res->n_attrs && i < PROCINFO_ATTRS_MAX; i++)
+		attr_str(b, res->attrs[i].key, res->attrs[i].value);
+	json_put_rawz(b, "}");
+}
+
+void span_format_jsonl(struct json_buf *b, const struct span *s, const struct procinfo *res,
+		       const char *host_name)
 {
 	char hex[33], name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2];
 
@@ -84,7 +107,10 @@ void span_format_jsonl(struct json_buf *b, const struct span *s)
 	attr_u64(b, "thread.id", s->tid);
 	if (s->tracestate[0])
 		attr_str(b, "w3c.tracestate", s->tracestate);
-	json_put_rawz(b, "}}");
+	json_put_rawz(b, "}");
+	if (res)
+		resource_format(b, res, host_name);
+	json_put_rawz(b, "}");
 }
 
 /* "addr:port", or "[addr]:port" for IPv6 so the port is unambiguous. */

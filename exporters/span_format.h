@@ -5,10 +5,13 @@
 
 #include <stddef.h>
 #include "json.h"
+#include "procinfo.h"
 #include "span.h"
 
-/* The JSON-lines record (no trailing newline). */
-void span_format_jsonl(struct json_buf *b, const struct span *s);
+/* The JSON-lines record (no trailing newline). With res, a "resource"
+ * object carries the process's resource as OTLP exports it. */
+void span_format_jsonl(struct json_buf *b, const struct span *s, const struct procinfo *res,
+		       const char *host_name);
 
 /* "12:00:01.123 SERVER python3[41] GET /items/{id} 200 1.20ms ..." into out. */
 void span_format_pretty(char *out, size_t out_len, const struct span *s);

@@ -62,12 +62,13 @@ struct sinks {
 static void sink_span(void *ctx, const struct span *s)
 {
 	struct sinks *k = ctx;
+	const struct procinfo *res = procinfo_get(s->pid, s->comm);
 
-	output_span(k->out, s);
+	output_span(k->out, s, res);
 	if (k->metrics)
 		metrics_record_span(k->metrics, s);
 	if (k->otlp)
-		otlp_exporter_enqueue(k->otlp, s, procinfo_get(s->pid, s->comm));
+		otlp_exporter_enqueue(k->otlp, s, res);
 }
 
 static const char *env_get(const char *name)

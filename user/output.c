@@ -28,10 +28,9 @@ int output_init(struct output *o, FILE *out, enum zt_output mode)
 	return 0;
 }
 
-void output_span(void *ctx, const struct span *s)
+void output_span(struct output *o, const struct span *s, const struct procinfo *res)
 {
 	static char line[OUTPUT_LINE_MAX];
-	struct output *o = ctx;
 	struct json_buf b;
 	size_t len;
 
@@ -43,7 +42,7 @@ void output_span(void *ctx, const struct span *s)
 		return;
 	}
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, s);
+	span_format_jsonl(&b, s, res, procinfo_host_name());
 	if (b.overflow) {
 		o->dropped++;
 		return;

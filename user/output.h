@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "config.h"
+#include "procinfo.h"
 #include "span.h"
 
 struct trace_tree;
@@ -21,7 +22,8 @@ struct output {
 
 /* Returns 0, or -1 when the pretty mode's trace buffer cannot be allocated. */
 int output_init(struct output *o, FILE *out, enum zt_output mode);
-void output_span(void *ctx, const struct span *s);
+/* res: the span's process resource (NULL: none in the JSON line). */
+void output_span(struct output *o, const struct span *s, const struct procinfo *res);
 /* Writes what is due (complete traces in pretty mode) and flushes. */
 void output_flush(struct output *o, uint64_t now_ns);
 /* Writes everything still held, then frees. */

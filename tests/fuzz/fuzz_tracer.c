@@ -172,7 +172,7 @@ static void fzt_check_span(void *ctx, const struct span *s)
 		FZT_CHECK(fzt_same_endpoint(&s->peer, &s->server));
 
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, s);
+	span_format_jsonl(&b, s, NULL, NULL);
 	FZT_CHECK(!b.overflow);
 	FZT_CHECK(b.len == strlen(line));
 	FZT_CHECK(line[0] == '{' && line[b.len - 1] == '}');

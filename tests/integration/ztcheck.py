@@ -22,7 +22,7 @@ NOTES = []
 
 TOP_KEYS = {"trace_id", "span_id", "parent_span_id", "name", "kind",
             "start_time_unix_nano", "end_time_unix_nano", "service.name",
-            "attributes"}
+            "attributes", "resource"}
 ATTR_INT = ("http.response.status_code", "server.port", "client.port",
             "network.peer.port", "http.request.body.size",
             "http.response.body.size", "process.pid", "thread.id")
@@ -105,6 +105,17 @@ def validate(span, where, allow_no_response=False):
     if not isinstance(a, dict):
         bad("attributes is not an object")
         return ok
+    r = span.get("resource")
+    if not isinstance(r, dict):
+        bad("resource is not an object")
+    else:
+        if r.get("service.name") != span.get("service.name"):
+            bad("resource service.name %r != service.name %r"
+                % (r.get("service.name"), span.get("service.name")))
+        if r.get("process.pid") != a.get("process.pid"):
+            bad("resource process.pid %r != attribute %r" % (r.get("process.pid"), a.get("process.pid")))
+        if not isinstance(r.get("host.name"), str) or not r.get("host.name"):
+            bad("resource host.name %r" % r.get("host.name"))
     for k in ATTR_INT:
         if k == "http.response.status_code" and allow_no_response and span.get("kind") == "CLIENT":
             continue

@@ -225,6 +225,11 @@ def compare_spans(S, D, host, version, res_extra=None, require_exe_path=None):
                   % (w, path, a.get("process.executable.name")))
         elif require_exe_path is None or require_exe_path(s):
             check(False, "%s resource process.executable.path is absent" % w)
+        # the JSON line carries the same resource as the OTLP export
+        jres = s.get("resource") or {}
+        for k in sorted(set(jres) | set(res)):
+            eq(res.get(k, "<absent>"), typed(jres[k]) if k in jres else "<absent>",
+               w + " resource " + k + " (OTLP vs JSON line)")
         unexpected = set(res) - set(rw) - {"process.executable.path"} - set(RES_OPTIONAL)
         check(not unexpected, "%s unexpected resource attributes %s"
               % (w, {k: res[k] for k in sorted(unexpected)}))

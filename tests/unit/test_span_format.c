@@ -55,7 +55,7 @@ static const char *sf_jsonl(const struct span *s)
 	struct json_buf b;
 
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, s);
+	span_format_jsonl(&b, s, NULL, NULL);
 	cr_assert_eq(b.overflow, 0);
 	cr_assert_eq(strlen(line), b.len);
 	return line;
@@ -221,7 +221,7 @@ Test(span_format, jsonl_worst_case_fits_output_line)
 	memset(s.exe_name, 0x01, sizeof(s.exe_name) - 1);
 	s.exe_name[sizeof(s.exe_name) - 1] = '\0';
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, &s);
+	span_format_jsonl(&b, &s, NULL, NULL);
 	cr_expect_eq(b.overflow, 0, "the daemon's 16 KiB line must hold the worst span");
 	cr_expect_lt(b.len, 10000);
 }
@@ -233,7 +233,7 @@ Test(span_format, jsonl_overflow_is_flagged)
 	struct json_buf b;
 
 	json_buf_init(&b, small, sizeof(small));
-	span_format_jsonl(&b, &s);
+	span_format_jsonl(&b, &s, NULL, NULL);
 	cr_expect_eq(b.overflow, 1);
 	cr_expect_lt(b.len, sizeof(small));
 	cr_expect_eq(small[b.len], '\0');
