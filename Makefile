@@ -112,7 +112,7 @@ unit-asan: $(OUT)/unit_tests_asan
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(OUT)/unit_tests_asan --jobs 2
 
 # Each fuzzer runs for a bounded time on every `make test`.
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do \
 		mkdir -p $(OUT)/corpus/$$(basename $$f); \
