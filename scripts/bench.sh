@@ -129,7 +129,7 @@ run_wrk untraced
 echo "bench: starting agent..." >&2
 # background jobs start with SIGINT ignored: reset it (exec keeps the pid)
 "$PY" -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ)]; os.execv(sys.argv[1], sys.argv[1:])' \
-	"$ZT_BIN" --output jsonl --port "$PORT" >"$TMP/spans.jsonl" 2>"$TMP/agent.err" &
+	"$ZT_BIN" --output "${BENCH_OUTPUT:-jsonl}" --port "$PORT" >"$TMP/spans.jsonl" 2>"$TMP/agent.err" &
 AGENT_PID=$!
 for ((i = 0; i < 300; i++)); do
 	grep -q "^zerotrace: ready" "$TMP/agent.err" 2>/dev/null && break
