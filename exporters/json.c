@@ -17,6 +17,7 @@
  * open); the caller drops the line and counts it.
  */
 #include "json.h"
+#include "utf8.h"
 
 #include <string.h>
 
@@ -87,42 +88,6 @@ void json_put_rawz(struct json_buf *b, const char *s)
 		json_put_raw(b, s, strlen(s));
 }
 
-/*
- * Length of the well-formed UTF-8 character at s (RFC 3629, section 4), or 0
- * when the lead byte starts no valid sequence: C0/C1/F5..FF leads, overlongs
- * (E0 80..9F, F0 80..8F), surrogates (ED A0..BF), > U+10FFFF (F4 90..),
- * stray continuation bytes and sequences cut short by the end of input.
- */
-static size_t json_utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, k;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (k = 2; k < len; k++)
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
 /* ASCII that JSON carries as is (0x7f included: RFC 8259 allows it). */
 static int json_plain(uint8_t c)
 {
@@ -190,7 +155,7 @@ void json_put_string(struct json_buf *b, const uint8_t *s, size_t n)
 			if (!json_emit(b, esc, json_escape(c, esc)))
 				goto out;
 			i++;
-		} else if ((ulen = json_utf8_len(s + i, n - i)) != 0) {
+		} else if ((ulen = utf8_char_len(s + i, n - i)) != 0) {
 			if (!json_emit(b, s + i, ulen))
 				goto out;
 			i += ulen;

@@ -32,6 +32,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "utf8.h"
 
 /* Keeps the index (twice the cap, rounded up to a power of two) in 32 bits. */
 #define MT_MAX_SERIES (1u << 24)
@@ -125,43 +126,6 @@ struct metrics {
 /* ---- label values ---- */
 
 /*
- * Length of the well-formed UTF-8 character at s (RFC 3629, section 4), or 0
- * when the byte starts no valid sequence (overlongs, surrogates, > U+10FFFF,
- * stray continuation bytes, a sequence cut short).
- */
-static size_t mt_utf8_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len, k;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		if (c == 0xe0)
-			lo = 0xa0;
-		else if (c == 0xed)
-			hi = 0x9f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		if (c == 0xf0)
-			lo = 0x90;
-		else if (c == 0xf4)
-			hi = 0x8f;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (k = 2; k < len; k++)
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-	return len;
-}
-
-/*
  * Copies s (up to n bytes or its NUL) into out[width] as valid UTF-8, whole
  * characters only, NUL-padded to width so keys compare with memcmp. Returns
  * the FNV-1a hash of the value folded into h.
@@ -176,7 +140,7 @@ static uint64_t mt_put_label(char *out, size_t width, const char *s, size_t n, u
 	memset(out, 0, width);
 	n = strnlen(s, n);
 	while (i < n) {
-		len = mt_utf8_len(u + i, n - i);
+		len = utf8_char_len(u + i, n - i);
 		src = len ? s + i : repl;
 		k = len ? len : 3;
 		if (o + k > width - 1)

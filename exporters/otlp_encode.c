@@ -58,6 +58,7 @@
 
 #include "json.h"
 #include "span_format.h"
+#include "utf8.h"
 
 #ifndef ZT_VERSION
 #error "ZT_VERSION is set by the Makefile"
@@ -456,40 +457,6 @@ static void pb_bytes(struct otlp_buf *b, uint32_t field, const void *p, size_t n
 	pb_tag(b, field, PB_LEN);
 	pb_varint(b, n);
 	buf_put(b, p, n);
-}
-
-/*
- * Length of the well-formed UTF-8 character at s (RFC 3629, section 4), or 0
- * when the byte starts none: C0/C1/F5..FF leads, overlongs, surrogates,
- * > U+10FFFF, stray continuations, sequences cut short. The same rule as
- * json.c, whose copy is private to the JSON writer.
- */
-static size_t utf8_char_len(const uint8_t *s, size_t n)
-{
-	uint8_t c = s[0], lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		lo = c == 0xe0 ? 0xa0 : 0x80;
-		hi = c == 0xed ? 0x9f : 0xbf;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		lo = c == 0xf0 ? 0x90 : 0x80;
-		hi = c == 0xf4 ? 0x8f : 0xbf;
-	} else {
-		return 0;
-	}
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t k = 2; k < len; k++)
-		if ((s[k] & 0xc0) != 0x80)
-			return 0;
-	return len;
 }
 
 /* A string field: valid UTF-8 copied in runs, each bad byte as U+FFFD. */
