@@ -541,7 +541,7 @@ void config_usage(FILE *out, const char *prog)
 
 	fprintf(out,
 		"Usage: %s [options]\n"
-		"Traces HTTP/1.x traffic with eBPF and prints one span per request.\n"
+		"Traces the HTTP/1.x traffic of unmodified processes with eBPF: spans, traces, OTLP, /metrics.\n"
 		"\nOptions:\n",
 		prog && prog[0] ? prog : "zerotrace");
 	for (i = 0; i < CONFIG_N_OPTIONS; i++) {
