@@ -34,6 +34,7 @@
 #include <zlib.h>
 
 #include "procinfo.h"
+#include "text.h"
 
 #ifndef ZT_VERSION
 #define ZT_VERSION "dev"
@@ -91,25 +92,6 @@ static int eq_nocase(const char *s, size_t n, const char *lit)
 	return strlen(lit) == n && strncasecmp(s, lit, n) == 0;
 }
 
-/* RFC 9110 tchar: what a header name may hold. */
-static int is_tchar(unsigned char c)
-{
-	if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-		return 1;
-	return c && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-static int hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Headers the exporter sets itself: a second copy would corrupt the request. */
 static int is_reserved_header(const char *s, size_t n)
 {
@@ -129,8 +111,8 @@ static int decode_value(const char *s, size_t n, char *out, size_t cap, const ch
 	for (i = 0; i < n; i++) {
 		c = (unsigned char)s[i];
 		if (c == '%') {
-			hi = n - i >= 3 ? hex_val(s[i + 1]) : -1;
-			lo = n - i >= 3 ? hex_val(s[i + 2]) : -1;
+			hi = n - i >= 3 ? text_hex_value(s[i + 1]) : -1;
+			lo = n - i >= 3 ? text_hex_value(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0) {
 				*why = "bad percent-encoding";
 				return -1;
@@ -186,7 +168,7 @@ int otlp_parse_headers(struct otlp_config *cfg, const char *text, char *err, siz
 		if (klen == 0)
 			return fail(err, err_len, "header %zu: empty name", member);
 		for (size_t i = 0; i < klen; i++)
-			if (!is_tchar((unsigned char)key[i]))
+			if (!text_is_tchar(key[i]))
 				return fail(err, err_len, "header %zu: invalid character in name",
 					    member);
 		if (klen >= sizeof(got[0].name))

@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "procinfo.h"
+#include "text.h"
 
 #define PI_SET_BITS 8
 #define PI_SETS (1u << PI_SET_BITS)
@@ -86,17 +87,6 @@ static int pi_is_lower_hex(char c)
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 }
 
-static int pi_hex_val(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static void pi_trim(const char **s, size_t *n)
 {
 	while (*n && pi_is_space((*s)[0])) {
@@ -139,8 +129,8 @@ static int pi_unescape(const char *s, size_t n, char *out, size_t cap, size_t *o
 
 			if (n - i < 3)
 				return -1;
-			hi = pi_hex_val(s[i + 1]);
-			lo = pi_hex_val(s[i + 2]);
+			hi = text_hex_value(s[i + 1]);
+			lo = text_hex_value(s[i + 2]);
 			if (hi < 0 || lo < 0 || (hi | lo) == 0)
 				return -1;
 			c = (char)(hi << 4 | lo);

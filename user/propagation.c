@@ -19,6 +19,7 @@
  *    X-B3-Sampled must still be one of its four spellings.
  */
 #include "propagation.h"
+#include "text.h"
 
 #include <string.h>
 
@@ -34,13 +35,9 @@ static const char prop_hex_digits[] = "0123456789abcdef";
 /* Value of one hex digit, or -1; A-F only when upper_ok. */
 static int prop_hex_val(char c, int upper_ok)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (upper_ok && c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	if (!upper_ok && c >= 'A' && c <= 'F')
+		return -1;
+	return text_hex_value(c);
 }
 
 /* Decodes 2 * len hex digits from s into dst[len]; 0, or -1 on a non-digit. */
@@ -67,22 +64,6 @@ static int prop_is_zero(const uint8_t *b, size_t len)
 		if (b[i])
 			return 0;
 	return 1;
-}
-
-static int prop_is_ows(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-/* Narrows [*v, *v + *n) to drop leading and trailing spaces and tabs. */
-static void prop_trim(const char **v, size_t *n)
-{
-	while (*n && prop_is_ows((*v)[0])) {
-		(*v)++;
-		(*n)--;
-	}
-	while (*n && prop_is_ows((*v)[*n - 1]))
-		(*n)--;
 }
 
 /* s[0..n) spells exactly the NUL-terminated lit. */
@@ -118,7 +99,7 @@ int propagation_parse_traceparent(const char *v, size_t n, struct trace_context 
 
 	if (!v || !out)
 		return -1;
-	prop_trim(&v, &n);
+	text_trim_ows(&v, &n);
 	if (n < PROP_TP_LEN)
 		return -1;
 	if (v[PROP_TP_TRACE - 1] != '-' || v[PROP_TP_SPAN - 1] != '-' ||
@@ -149,7 +130,7 @@ int propagation_parse_b3(const char *v, size_t n, struct trace_context *out)
 
 	if (!v || !out)
 		return -1;
-	prop_trim(&v, &n);
+	text_trim_ows(&v, &n);
 	/* The trace id runs to the first '-': 16 or 32 digits. A
 	 * sampling-only value ("0", "1", "d") has no '-' and fails here. */
 	if (n > PROP_B3_ID_HEX && v[PROP_B3_ID_HEX] == '-')
@@ -207,8 +188,8 @@ int propagation_parse_b3_multi(const char *trace_id, size_t trace_len, const cha
 
 	if (!trace_id || !span_id || !out)
 		return -1;
-	prop_trim(&trace_id, &trace_len);
-	prop_trim(&span_id, &span_len);
+	text_trim_ows(&trace_id, &trace_len);
+	text_trim_ows(&span_id, &span_len);
 	if (prop_b3_trace_id(trace_id, trace_len, tc.trace_id) ||
 	    prop_is_zero(tc.trace_id, 16))
 		return -1;
@@ -217,9 +198,9 @@ int propagation_parse_b3_multi(const char *trace_id, size_t trace_len, const cha
 
 	/* Optional headers: NULL or blank means absent. */
 	if (sampled)
-		prop_trim(&sampled, &sampled_len);
+		text_trim_ows(&sampled, &sampled_len);
 	if (flags)
-		prop_trim(&flags, &flags_len);
+		text_trim_ows(&flags, &flags_len);
 
 	tc.sampled = 2;
 	if (sampled && sampled_len) {

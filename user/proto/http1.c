@@ -14,6 +14,7 @@
  * the connection closes.
  */
 #include "http1.h"
+#include "text.h"
 
 #include <string.h>
 
@@ -75,31 +76,6 @@ static int http1_is_digit(char ch)
 	return ch >= '0' && ch <= '9';
 }
 
-static int http1_is_ows(char ch)
-{
-	return ch == ' ' || ch == '\t';
-}
-
-/* RFC 9110 5.6.2 tchar */
-static int http1_is_tchar(char ch)
-{
-	if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	    http1_is_digit(ch))
-		return 1;
-	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
-static int http1_hex_value(char ch)
-{
-	if (http1_is_digit(ch))
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* ASCII-only, so the result never depends on the locale. */
 static int http1_ieq(const char *p, size_t n, const char *lit)
 {
@@ -116,16 +92,6 @@ static int http1_ieq(const char *p, size_t n, const char *lit)
 			return 0;
 	}
 	return 1;
-}
-
-static void http1_trim_ows(const char **p, size_t *n)
-{
-	while (*n && http1_is_ows(**p)) {
-		(*p)++;
-		(*n)--;
-	}
-	while (*n && http1_is_ows((*p)[*n - 1]))
-		(*n)--;
 }
 
 /* 1 if buf[0..len) agrees with lit over their common length. */
@@ -459,7 +425,7 @@ static int http1_split_request_line(const struct http1_line *l, int partial,
 	rl->version_minor = 1;
 	rl->method = p;
 	rl->target = end;
-	while (p < end && http1_is_tchar(*p))
+	while (p < end && text_is_tchar(*p))
 		p++;
 	if (p == end) /* only a cut line stops inside the method */
 		return partial ? 0 : -1;
@@ -488,7 +454,7 @@ static int http1_split_request_line(const struct http1_line *l, int partial,
 		p++;
 	ver = p;
 	ver_len = (size_t)(end - p);
-	http1_trim_ows(&ver, &ver_len);
+	text_trim_ows(&ver, &ver_len);
 	if (http1_parse_version(ver, ver_len, &rl->version_minor) == 0)
 		return 0;
 	if (partial)
@@ -585,7 +551,7 @@ static int http1_start_prefix_ok(const struct http1_run *r)
 	if (r->side == HTTP1_SIDE_RESPONSE)
 		return http1_looks_like_response((const uint8_t *)s->line,
 						 s->line_len);
-	for (i = 0; i < s->line_len && http1_is_tchar(s->line[i]); i++)
+	for (i = 0; i < s->line_len && text_is_tchar(s->line[i]); i++)
 		;
 	if (i >= HTTP1_METHOD_MAX)
 		return 0;
@@ -605,7 +571,7 @@ static int http1_parse_content_length(const char *p, size_t n, uint64_t *out)
 		uint64_t v = 0;
 		size_t digits = 0;
 
-		while (i < n && http1_is_ows(p[i]))
+		while (i < n && text_is_ows(p[i]))
 			i++;
 		for (; i < n && http1_is_digit(p[i]); i++, digits++) {
 			if (v > (UINT64_MAX - 9) / 10)
@@ -616,7 +582,7 @@ static int http1_parse_content_length(const char *p, size_t n, uint64_t *out)
 			return -1;
 		first = v;
 		have = 1;
-		while (i < n && http1_is_ows(p[i]))
+		while (i < n && text_is_ows(p[i]))
 			i++;
 		if (i == n)
 			break;
@@ -633,7 +599,7 @@ static int http1_last_coding_is_chunked(const char *p, size_t n)
 {
 	size_t end = n, start;
 
-	while (end && (http1_is_ows(p[end - 1]) || p[end - 1] == ','))
+	while (end && (text_is_ows(p[end - 1]) || p[end - 1] == ','))
 		end--;
 	if (!end)
 		return -1;
@@ -641,7 +607,7 @@ static int http1_last_coding_is_chunked(const char *p, size_t n)
 		;
 	p += start;
 	n = end - start;
-	http1_trim_ows(&p, &n);
+	text_trim_ows(&p, &n);
 	return http1_ieq(p, n, "chunked");
 }
 
@@ -811,7 +777,7 @@ static void http1_on_header_line(struct http1_run *r,
 		return;
 	}
 	/* obs-fold continues the previous field; none we read is ever folded */
-	if (http1_is_ows(l->p[0]))
+	if (text_is_ows(l->p[0]))
 		return;
 	colon = memchr(l->p, ':', l->len);
 	if (!colon) {
@@ -820,10 +786,10 @@ static void http1_on_header_line(struct http1_run *r,
 	}
 	name = l->p;
 	name_len = (size_t)(colon - l->p);
-	http1_trim_ows(&name, &name_len);
+	text_trim_ows(&name, &name_len);
 	val = colon + 1;
 	val_len = (size_t)(l->p + l->len - val);
-	http1_trim_ows(&val, &val_len);
+	text_trim_ows(&val, &val_len);
 	if (!name_len) {
 		http1_malformed(r, HTTP1_MSG_FRAMING_LOST);
 		return;
@@ -841,12 +807,12 @@ static int http1_parse_chunk_size(const struct http1_line *l, uint64_t *out)
 	size_t digits = 0;
 	int d;
 
-	for (; p < end && (d = http1_hex_value(*p)) >= 0; p++, digits++) {
+	for (; p < end && (d = text_hex_value(*p)) >= 0; p++, digits++) {
 		if (v >> 60)
 			return -1;
 		v = (v << 4) | (uint64_t)d;
 	}
-	while (p < end && http1_is_ows(*p))
+	while (p < end && text_is_ows(*p))
 		p++;
 	if (!digits || (p < end && *p != ';'))
 		return -1;
