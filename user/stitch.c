@@ -167,11 +167,23 @@ static uint64_t thread_key(uint32_t pid, uint32_t tid)
 	return (uint64_t)pid << 32 | tid;
 }
 
-static void ids_new_trace(struct stitch_ids *out)
+/* The span's own id, or all of the kernel's ids when it chose them. */
+static void ids_begin(struct stitch_ids *out, const struct stitch_ids *kernel)
 {
+	if (kernel) {
+		*out = *kernel;
+		out->rule = STITCH_KERNEL;
+		return;
+	}
 	memset(out, 0, sizeof(*out));
-	ids_random(out->trace_id, sizeof(out->trace_id));
 	ids_random(out->span_id, sizeof(out->span_id));
+}
+
+/* A trace id is drawn only for a span that no rule placed in one. */
+static void ids_finish(struct stitch_ids *out)
+{
+	if (out->rule == STITCH_NEW_TRACE)
+		ids_random(out->trace_id, sizeof(out->trace_id));
 }
 
 static void ids_child_of(struct stitch_ids *out, const uint8_t trace_id[16],
@@ -208,10 +220,8 @@ void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	struct span_ref client;
 	int joined = conn_take_client(s, key, &client);
 
-	ids_new_trace(out);
+	ids_begin(out, kernel);
 	if (kernel) {
-		*out = *kernel;
-		out->rule = STITCH_KERNEL;
 		/* the kernel took the trace id from the wire: name the parent */
 		if (joined && memcmp(client.trace_id, out->trace_id, 16) == 0)
 			ids_child_of(out, client.trace_id, client.span_id, STITCH_KERNEL);
@@ -226,6 +236,7 @@ void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	} else if (joined) {
 		ids_child_of(out, client.trace_id, client.span_id, STITCH_CONNECTION);
 	}
+	ids_finish(out);
 	s->stats.by_rule[out->rule]++;
 
 	th = (struct thread_entry *)table_get_or_add(&s->threads, &tk);
@@ -276,15 +287,12 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	struct thread_entry *th = (struct thread_entry *)table_find(&s->threads, &tk, &slot);
 	struct conn_entry *ce;
 
-	ids_new_trace(out);
-	if (kernel) {
-		*out = *kernel;
-		out->rule = STITCH_KERNEL;
-	} else if (th && th->inflight == 1 && th->n == 1) {
+	ids_begin(out, kernel);
+	if (!kernel && th && th->inflight == 1 && th->n == 1)
 		ids_child_of(out, th->spans[0].trace_id, th->spans[0].span_id, STITCH_THREAD);
-	} else if (wire) {
+	else if (!kernel && wire)
 		ids_child_of(out, wire->trace_id, wire->span_id, STITCH_WIRE);
-	}
+	ids_finish(out);
 	if (!kernel && th && th->inflight > 1)
 		s->stats.ambiguous_thread++;
 	s->stats.by_rule[out->rule]++;
