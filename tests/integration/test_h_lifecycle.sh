@@ -2,7 +2,8 @@
 # (h) lifecycle: the BPF programs and links the agent holds (ids from its
 # /proc fdinfo, else bpftool -j prog/link show before vs after ready) are gone
 # (bpftool) after SIGINT (exit status 0) and, for a second run, at most 2 s
-# after kill -9. Matching is by id: BPF ids are never reused while the
+# after kill -9, and with --inject-traceparent (sock_ops, sk_msg) at most
+# 10 s after kill -9. Matching is by id: BPF ids are never reused while the
 # machine is up, and other BPF users (another agent) are not counted.
 . "$(dirname "$0")/lib.sh"
 zt_init
@@ -105,4 +106,21 @@ AGENT_PID=""
 wait_gone "$TMP/added2.json" 2 ||
 	zt_fail "2 s after kill -9 of the agent: $(cat "$TMP/remaining.txt")"
 log "run 2: everything the agent added is gone 2 s after kill -9"
+
+# --- run 3: kill -9 with --inject-traceparent: the cgroup sock_ops link dies
+# with the agent's fds, and the sk_msg program with the sockhash that holds
+# it (freed by the kernel a little later, hence the longer bound)
+snapshot "$TMP/before3.json"
+zt_agent_start --tag inject --port "$PORT" --inject-traceparent
+snapshot "$TMP/during3.json"
+log "run 3 added: $(added "$TMP/before3.json" "$TMP/during3.json" "$AGENT_PID" "$TMP/added3.json")"
+"$PY" -c 'import json,sys; a=json.load(open(sys.argv[1])); sys.exit(0 if any(v.startswith("sk_msg") for v in a["progs"].values()) else 1)' "$TMP/added3.json" ||
+	zt_fail "the agent with --inject-traceparent holds no sk_msg program: $(cat "$TMP/added3.json")"
+KPID=$AGENT_PID
+kill -KILL "$KPID"
+wait "$KPID" 2>/dev/null
+AGENT_PID=""
+wait_gone "$TMP/added3.json" 10 ||
+	zt_fail "10 s after kill -9 of the injecting agent: $(cat "$TMP/remaining.txt")"
+log "run 3: sock_ops, sk_msg and every probe gone after kill -9"
 zt_pass
