@@ -640,11 +640,18 @@ int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	if (ctx->newstate != BPF_TCP_CLOSE)
 		return 0;
 	st = bpf_map_lookup_elem(&conn_state, &sk);
-	if (!st)
+	if (!st || st->closed)
 		return 0;
 	if (st->announced && !st->ignored)
 		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_STATE, st, 0, -1, 0, bpf_ktime_get_ns());
-	bpf_map_delete_elem(&conn_state, &sk);
+	/* A reset from the peer lands here in the middle of the write that
+	 * provoked it (loopback delivers it before sendmsg returns): that
+	 * write's data event still needs this connection, so an entry an fd
+	 * refers to lives until close(). */
+	if (st->fd_key)
+		st->closed = 1;
+	else
+		bpf_map_delete_elem(&conn_state, &sk);
 	return 0;
 }
 
@@ -763,8 +770,13 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	sk = val->sk;
 	st = bpf_map_lookup_elem(&conn_state, &sk);
 	if (st && st->conn_id == val->conn_id) {
-		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, fd, 0, bpf_ktime_get_ns());
-		st->fd_key = 0;
+		if (st->closed) {
+			bpf_map_delete_elem(&conn_state, &sk);
+		} else {
+			emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, fd, 0,
+					bpf_ktime_get_ns());
+			st->fd_key = 0;
+		}
 	}
 	bpf_map_delete_elem(&fd_conn, &key);
 	return 0;

@@ -188,7 +188,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"traces_new=%llu by_wire=%llu by_connection=%llu by_thread=%llu by_kernel=%llu "
 		"ambiguous_thread=%llu bad_wire_context=%llu stitch_drops=%llu injected=%llu "
 		"inject_skipped=%llu otlp_exported=%llu otlp_dropped_full=%llu otlp_dropped_failed=%llu "
-		"otlp_failures=%llu otlp_retries=%llu\n",
+		"otlp_failures=%llu otlp_retries=%llu unanswered_unjoined=%llu\n",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
 		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
@@ -209,7 +209,8 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)kc[ZT_CNT_INJECTED], (unsigned long long)kc[ZT_CNT_INJECT_SKIPPED],
 		(unsigned long long)os->exported, (unsigned long long)os->dropped_full,
 		(unsigned long long)os->dropped_failed, (unsigned long long)os->failures,
-		(unsigned long long)os->retries);
+		(unsigned long long)os->retries,
+		(unsigned long long)ts.stitch.unanswered_unjoined);
 }
 
 static void agent_counters_publish(const struct loader *l, const struct tracer *t,

@@ -13,12 +13,14 @@
 struct span_ref {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
+	uint64_t unanswered_ns; /* when its client closed without an answer; 0: live */
 };
 
 struct conn_entry {
 	uint8_t used;
 	struct stitch_conn_key key;
 	uint8_t n;
+	uint8_t n_unanswered;          /* of q[], closed by their client */
 	struct span_ref q[CONN_QUEUE]; /* oldest first */
 };
 
@@ -41,6 +43,7 @@ struct fixed_table {
 struct stitch {
 	struct fixed_table conns;
 	struct fixed_table threads;
+	uint32_t conns_unanswered; /* conns entries holding only unanswered requests */
 	struct stitch_stats stats;
 };
 
@@ -195,6 +198,24 @@ static void ids_child_of(struct stitch_ids *out, const uint8_t trace_id[16],
 	out->rule = rule;
 }
 
+static int conn_all_unanswered(const struct conn_entry *e)
+{
+	return e->n && e->n == e->n_unanswered;
+}
+
+static void conn_remove_at(struct stitch *s, struct conn_entry *e, uint8_t i)
+{
+	int was = conn_all_unanswered(e);
+
+	if (e->q[i].unanswered_ns)
+		e->n_unanswered--;
+	memmove(&e->q[i], &e->q[i + 1], (size_t)(e->n - i - 1) * sizeof(e->q[0]));
+	e->n--;
+	s->conns_unanswered += conn_all_unanswered(e) - was;
+	if (!e->n)
+		table_delete(&s->conns, (uint8_t *)e);
+}
+
 /* Rule 2: the oldest client request on this connection not yet joined. */
 static int conn_take_client(struct stitch *s, const struct stitch_conn_key *key,
 			    struct span_ref *out)
@@ -205,10 +226,28 @@ static int conn_take_client(struct stitch *s, const struct stitch_conn_key *key,
 	if (!e || !e->n)
 		return 0;
 	*out = e->q[0];
-	memmove(&e->q[0], &e->q[1], (size_t)(e->n - 1) * sizeof(e->q[0]));
-	if (!--e->n)
-		table_delete(&s->conns, (uint8_t *)e);
+	conn_remove_at(s, e, 0);
 	return 1;
+}
+
+/* Room for a new connection: unanswered requests whose server never read
+ * them (it is on another node, or gone) go first, oldest first. */
+static void conns_evict_unanswered(struct stitch *s)
+{
+	struct conn_entry *oldest = NULL;
+
+	for (uint32_t i = 0; i <= s->conns.mask; i++) {
+		struct conn_entry *e = (struct conn_entry *)table_at(&s->conns, i);
+
+		if (e->used && conn_all_unanswered(e) &&
+		    (!oldest || e->q[e->n - 1].unanswered_ns < oldest->q[oldest->n - 1].unanswered_ns))
+			oldest = e;
+	}
+	if (!oldest)
+		return;
+	s->stats.unanswered_unjoined += oldest->n;
+	s->conns_unanswered--;
+	table_delete(&s->conns, (uint8_t *)oldest);
 }
 
 void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
@@ -298,17 +337,34 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	s->stats.by_rule[out->rule]++;
 
 	ce = (struct conn_entry *)table_get_or_add(&s->conns, key);
+	if (!ce && s->conns_unanswered) {
+		conns_evict_unanswered(s);
+		ce = (struct conn_entry *)table_get_or_add(&s->conns, key);
+	}
 	if (!ce) {
 		s->stats.conn_table_drops++;
 		return;
 	}
+	/* a new request on this address pair after its connection closed
+	 * unanswered: that was an earlier connection, whose server never read */
+	if (ce->n_unanswered) {
+		uint8_t kept = 0;
+
+		s->conns_unanswered -= conn_all_unanswered(ce);
+		for (uint8_t i = 0; i < ce->n; i++)
+			if (!ce->q[i].unanswered_ns)
+				ce->q[kept++] = ce->q[i];
+		s->stats.unanswered_unjoined += ce->n - kept;
+		ce->n = kept;
+		ce->n_unanswered = 0;
+	}
 	if (ce->n == CONN_QUEUE) {
-		memmove(&ce->q[0], &ce->q[1], (CONN_QUEUE - 1) * sizeof(ce->q[0]));
-		ce->n--;
+		conn_remove_at(s, ce, 0);
 		s->stats.conn_table_drops++;
 	}
 	memcpy(ce->q[ce->n].trace_id, out->trace_id, 16);
 	memcpy(ce->q[ce->n].span_id, out->span_id, 8);
+	ce->q[ce->n].unanswered_ns = 0;
 	ce->n++;
 }
 
@@ -322,13 +378,28 @@ void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
 		return;
 	for (uint8_t i = 0; i < e->n; i++) {
 		if (memcmp(e->q[i].span_id, span_id, 8) == 0) {
-			memmove(&e->q[i], &e->q[i + 1], (size_t)(e->n - i - 1) * sizeof(e->q[0]));
-			e->n--;
-			break;
+			conn_remove_at(s, e, i);
+			return;
 		}
 	}
-	if (!e->n)
-		table_delete(&s->conns, (uint8_t *)e);
+}
+
+void stitch_client_unanswered(struct stitch *s, const struct stitch_conn_key *key,
+			      const uint8_t span_id[8], uint64_t now_ns)
+{
+	uint32_t slot;
+	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key, &slot);
+
+	if (!e)
+		return;
+	for (uint8_t i = 0; i < e->n; i++) {
+		if (memcmp(e->q[i].span_id, span_id, 8) != 0 || e->q[i].unanswered_ns)
+			continue;
+		e->q[i].unanswered_ns = now_ns ? now_ns : 1;
+		e->n_unanswered++;
+		s->conns_unanswered += conn_all_unanswered(e);
+		return;
+	}
 }
 
 void stitch_count_bad_wire(struct stitch *s)

@@ -45,6 +45,7 @@ struct stitch_stats {
 	uint64_t by_rule[5];        /* spans per enum stitch_rule */
 	uint64_t ambiguous_thread;  /* a client call on a thread with >1 request in flight */
 	uint64_t conn_table_drops;  /* client starts evicted before a server joined them */
+	uint64_t unanswered_unjoined; /* unanswered client requests no server ever read */
 	uint64_t thread_table_drops;
 	uint64_t bad_wire_context;  /* malformed or duplicated traceparent / B3 */
 };
@@ -71,6 +72,11 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 /* The CLIENT span ended: a server that never joined it no longer can. */
 void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
 		       const uint8_t span_id[8]);
+/* The client closed before any answer: its server may not have read the
+ * request yet (a timed-out client behind a slow accept queue), so rule 2
+ * still joins it, until the address pair is reused or room is needed. */
+void stitch_client_unanswered(struct stitch *s, const struct stitch_conn_key *key,
+			      const uint8_t span_id[8], uint64_t now_ns);
 
 void stitch_count_bad_wire(struct stitch *s);
 void stitch_get_stats(const struct stitch *s, struct stitch_stats *out);

@@ -228,7 +228,11 @@ static void on_exchange(void *ctx, const struct http1_exchange *ex)
 		stitch_server_end(t->stitch, ci.pid, ci.tid, t->span.span_id);
 	} else {
 		conn_key(c, &key);
-		stitch_client_end(t->stitch, &key, t->span.span_id);
+		if (ex->has_response)
+			stitch_client_end(t->stitch, &key, t->span.span_id);
+		else
+			stitch_client_unanswered(t->stitch, &key, t->span.span_id,
+						 ex->req.end_tag);
 	}
 	conn_request_done(c, ex->req.seq);
 	t->stats.spans++;

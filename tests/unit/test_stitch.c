@@ -699,3 +699,116 @@ Test(stitch, by_rule_counts_every_span)
 	cr_expect_eq(st.ambiguous_thread, 0);
 	stitch_free(s);
 }
+
+/* ---- rule 2: clients that closed before any answer ---------------------- */
+
+Test(stitch, rule2_joins_a_client_that_closed_before_the_server_read)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key k = sti_key(50000, 8080);
+	struct stitch_ids c, sv;
+
+	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c);
+	stitch_client_unanswered(s, &k, c.span_id, 1000);
+	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	sti_expect_child(&sv, c.trace_id, c.span_id, STITCH_CONNECTION);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 0);
+	stitch_free(s);
+}
+
+Test(stitch, rule2_pipelined_unanswered_requests_join_in_order)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key k = sti_key(50000, 8080);
+	struct stitch_ids c1, c2, sv1, sv2, sv3;
+
+	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_unanswered(s, &k, c1.span_id, 1000);
+	stitch_client_unanswered(s, &k, c2.span_id, 1000);
+	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv1);
+	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv2);
+	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv3);
+	sti_expect_child(&sv1, c1.trace_id, c1.span_id, STITCH_CONNECTION);
+	sti_expect_child(&sv2, c2.trace_id, c2.span_id, STITCH_CONNECTION);
+	sti_expect_new_trace(&sv3);
+	stitch_free(s);
+}
+
+Test(stitch, rule2_reused_address_pair_forgets_the_unanswered_request)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key k = sti_key(50000, 8080);
+	struct stitch_ids old, fresh, sv;
+
+	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &old);
+	stitch_client_unanswered(s, &k, old.span_id, 1000);
+	stitch_client_start(s, &k, STI_PID_A, 11, NULL, NULL, &fresh);
+	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	sti_expect_child(&sv, fresh.trace_id, fresh.span_id, STITCH_CONNECTION);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 1);
+	cr_expect_eq(sti_stats(s).conn_table_drops, 0);
+	stitch_free(s);
+}
+
+Test(stitch, rule2_full_table_evicts_the_oldest_unanswered_connection)
+{
+	struct stitch *s = sti_new(2, 16);
+	struct stitch_conn_key k1 = sti_key(50001, 8080), k2 = sti_key(50002, 8080);
+	struct stitch_conn_key k3 = sti_key(50003, 8080);
+	struct stitch_ids c1, c2, c3, sv1, sv2, sv3;
+
+	stitch_client_start(s, &k1, STI_PID_A, 10, NULL, NULL, &c1);
+	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2);
+	/* k2 closed first, but k1's close is older by its timestamp */
+	stitch_client_unanswered(s, &k2, c2.span_id, 2000);
+	stitch_client_unanswered(s, &k1, c1.span_id, 1000);
+	stitch_client_start(s, &k3, STI_PID_A, 10, NULL, NULL, &c3);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 1);
+	cr_expect_eq(sti_stats(s).conn_table_drops, 0);
+	stitch_server_start(s, &k1, STI_PID_B, 20, NULL, NULL, &sv1);
+	stitch_server_start(s, &k2, STI_PID_B, 21, NULL, NULL, &sv2);
+	stitch_server_start(s, &k3, STI_PID_B, 22, NULL, NULL, &sv3);
+	sti_expect_new_trace(&sv1);
+	sti_expect_child(&sv2, c2.trace_id, c2.span_id, STITCH_CONNECTION);
+	sti_expect_child(&sv3, c3.trace_id, c3.span_id, STITCH_CONNECTION);
+	stitch_free(s);
+}
+
+Test(stitch, rule2_full_table_of_live_requests_still_counts_a_drop)
+{
+	struct stitch *s = sti_new(2, 16);
+	struct stitch_conn_key k1 = sti_key(50001, 8080), k2 = sti_key(50002, 8080);
+	struct stitch_conn_key k3 = sti_key(50003, 8080);
+	struct stitch_ids c1, c2, c3, sv3;
+
+	stitch_client_start(s, &k1, STI_PID_A, 10, NULL, NULL, &c1);
+	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_start(s, &k3, STI_PID_A, 10, NULL, NULL, &c3);
+	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 0);
+	stitch_server_start(s, &k3, STI_PID_B, 22, NULL, NULL, &sv3);
+	sti_expect_new_trace(&sv3);
+	stitch_free(s);
+}
+
+Test(stitch, rule2_answered_and_unanswered_on_one_connection)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key k = sti_key(50000, 8080);
+	struct stitch_ids c1, c2, sv1, sv2;
+
+	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c1);
+	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv1);
+	stitch_client_end(s, &k, c1.span_id);
+	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_unanswered(s, &k, c2.span_id, 5000);
+	/* marking it twice, or a span the table never saw, changes nothing */
+	stitch_client_unanswered(s, &k, c2.span_id, 6000);
+	stitch_client_unanswered(s, &k, c1.span_id, 6000);
+	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv2);
+	sti_expect_child(&sv1, c1.trace_id, c1.span_id, STITCH_CONNECTION);
+	sti_expect_child(&sv2, c2.trace_id, c2.span_id, STITCH_CONNECTION);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 0);
+	stitch_free(s);
+}
