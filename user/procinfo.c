@@ -208,10 +208,11 @@ int procinfo_parse_resource_attributes(const char *text, size_t len, struct proc
 			}
 			continue;
 		}
-		pi_copy(key, sizeof(key), k, kn);
-		/* a cut can end inside inner spaces: the key stays trimmed */
-		for (kn = strlen(key); kn && pi_is_space(key[kn - 1]); kn--)
-			key[kn - 1] = '\0';
+		/* a cut key would be another key, maybe one already set */
+		if (kn >= sizeof(key))
+			continue;
+		memcpy(key, k, kn);
+		key[kn] = '\0';
 		if (pi_attr_put(pi, key, val, val_n) == 1)
 			added++;
 	}

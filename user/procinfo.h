@@ -55,7 +55,8 @@ const char *procinfo_host_name(void);
  * percent-decoded, surrounding spaces trimmed, malformed pairs skipped).
  * Returns the number of pairs kept, or -1 when the text is not valid at all.
  * text ends at len or a NUL; pairs are appended with unique keys (a repeated
- * key takes the last value, in place); a pair with a bad escape is skipped;
+ * key takes the last value, in place); a pair with a bad escape, or a key
+ * of PROCINFO_ATTR_KEY_MAX bytes or more, is skipped (values are cut);
  * the count includes service.name when it filled service_name; -1 is only
  * for a NULL text or pi. */
 int procinfo_parse_resource_attributes(const char *text, size_t len, struct procinfo *pi);

@@ -410,7 +410,7 @@ Test(procinfo, attrs_hundred_pairs_keep_the_first_sixteen)
 	cr_assert_eq(pi.n_attrs, PROCINFO_ATTRS_MAX);
 }
 
-Test(procinfo, attrs_long_key_and_value_truncated)
+Test(procinfo, attrs_long_key_skipped_long_value_truncated)
 {
 	static char text[20000];
 	struct procinfo pi;
@@ -422,8 +422,15 @@ Test(procinfo, attrs_long_key_and_value_truncated)
 	memset(text + n, 'v', 10000);
 	n += 10000;
 	memset(&pi, 0, sizeof(pi));
+	cr_assert_eq(pi_attrs(text, n, &pi), 0);
+	cr_assert_eq(pi.n_attrs, 0);
+
+	memcpy(text, "k=", 2);
+	memset(text + 2, 'v', 10000);
+	n = 10002;
+	memset(&pi, 0, sizeof(pi));
 	cr_assert_eq(pi_attrs(text, n, &pi), 1);
-	cr_assert_eq(strlen(pi.attrs[0].key), PROCINFO_ATTR_KEY_MAX - 1);
+	cr_assert_str_eq(pi.attrs[0].key, "k");
 	cr_assert_eq(strlen(pi.attrs[0].value), PROCINFO_ATTR_VALUE_MAX - 1);
 	cr_assert_eq(strspn(pi.attrs[0].value, "v"), PROCINFO_ATTR_VALUE_MAX - 1);
 
@@ -437,13 +444,20 @@ Test(procinfo, attrs_long_key_and_value_truncated)
 	cr_assert_eq((unsigned char)pi.attrs[0].value[124], 0xc3);
 	cr_assert_eq((unsigned char)pi.attrs[0].value[125], 0xa9);
 
-	/* a key cut at 63 bytes inside inner spaces is trimmed again */
-	n = (size_t)snprintf(text, sizeof(text), "k%061d  tail=v", 0);
+	/* 63 bytes fit; 64 would be cut, and a cut key can be another key:
+	 * here service.name, which must not become an attribute */
+	n = (size_t)snprintf(text, sizeof(text), "k%062d=v", 0);
 	memset(&pi, 0, sizeof(pi));
 	cr_assert_eq(pi_attrs(text, n, &pi), 1);
-	cr_assert_eq(strlen(pi.attrs[0].key), 62);
-	pi_assert_attr(&pi, 0, pi.attrs[0].key, "v");
-	cr_assert_eq(pi.attrs[0].key[61], '0');
+	cr_assert_eq(strlen(pi.attrs[0].key), 63);
+	n = (size_t)snprintf(text, sizeof(text), "k%063d=v", 0);
+	memset(&pi, 0, sizeof(pi));
+	cr_assert_eq(pi_attrs(text, n, &pi), 0);
+	n = (size_t)snprintf(text, sizeof(text), "service.name%60s tail=cart,a=b", "");
+	memset(&pi, 0, sizeof(pi));
+	cr_assert_eq(pi_attrs(text, n, &pi), 1);
+	cr_assert_str_eq(pi.service_name, "");
+	pi_assert_attr(&pi, 0, "a", "b");
 
 	/* a long bad escape far out still voids the pair */
 	memset(text, 'a', 5000);
