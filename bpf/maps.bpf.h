@@ -34,7 +34,7 @@ struct conn_state {
 	__u8 announced;    /* a data event went out: close must be reported */
 	__u8 ignored;      /* filtered out by --port */
 	__u8 inj_flags;    /* ZT_F_CTX_* of a traceparent sk_msg just wrote */
-	__u8 closed;       /* reached TCP_CLOSE while an fd still refers to it */
+	__u8 closed;       /* reached TCP_CLOSE while its process still held it */
 	__u8 pad;
 	__u8 inj_trace_id[16];
 	__u8 inj_span_id[8];

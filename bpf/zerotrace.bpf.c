@@ -642,16 +642,17 @@ int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	st = bpf_map_lookup_elem(&conn_state, &sk);
 	if (!st || st->closed)
 		return 0;
+	/* A reset from the peer lands here in the middle of the write that
+	 * provoked it (loopback delivers it before sendmsg returns), and reads
+	 * of what was queued may follow: while the process still holds the
+	 * socket, the connection lives on until its close(), which reports it. */
+	if (st->fd_key && BPF_CORE_READ((struct sock *)sk, sk_socket)) {
+		st->closed = 1;
+		return 0;
+	}
 	if (st->announced && !st->ignored)
 		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_STATE, st, 0, -1, 0, bpf_ktime_get_ns());
-	/* A reset from the peer lands here in the middle of the write that
-	 * provoked it (loopback delivers it before sendmsg returns): that
-	 * write's data event still needs this connection, so an entry an fd
-	 * refers to lives until close(). */
-	if (st->fd_key)
-		st->closed = 1;
-	else
-		bpf_map_delete_elem(&conn_state, &sk);
+	bpf_map_delete_elem(&conn_state, &sk);
 	return 0;
 }
 
@@ -770,13 +771,11 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	sk = val->sk;
 	st = bpf_map_lookup_elem(&conn_state, &sk);
 	if (st && st->conn_id == val->conn_id) {
-		if (st->closed) {
+		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, fd, 0, bpf_ktime_get_ns());
+		if (st->closed)
 			bpf_map_delete_elem(&conn_state, &sk);
-		} else {
-			emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, fd, 0,
-					bpf_ktime_get_ns());
+		else
 			st->fd_key = 0;
-		}
 	}
 	bpf_map_delete_elem(&fd_conn, &key);
 	return 0;

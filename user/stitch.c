@@ -230,24 +230,37 @@ static int conn_take_client(struct stitch *s, const struct stitch_conn_key *key,
 	return 1;
 }
 
-/* Room for a new connection: unanswered requests whose server never read
- * them (it is on another node, or gone) go first, oldest first. */
-static void conns_evict_unanswered(struct stitch *s)
+void stitch_expire_unanswered(struct stitch *s, uint64_t closed_before_ns)
 {
-	struct conn_entry *oldest = NULL;
+	uint32_t i = 0;
 
-	for (uint32_t i = 0; i <= s->conns.mask; i++) {
+	if (!s->conns_unanswered)
+		return;
+	/* backward-shift deletion moves a later entry into slot i: look again */
+	while (i <= s->conns.mask) {
 		struct conn_entry *e = (struct conn_entry *)table_at(&s->conns, i);
 
 		if (e->used && conn_all_unanswered(e) &&
-		    (!oldest || e->q[e->n - 1].unanswered_ns < oldest->q[oldest->n - 1].unanswered_ns))
-			oldest = e;
+		    e->q[e->n - 1].unanswered_ns < closed_before_ns) {
+			s->stats.unanswered_unjoined += e->n;
+			s->conns_unanswered--;
+			table_delete(&s->conns, (uint8_t *)e);
+			continue;
+		}
+		i++;
 	}
-	if (!oldest)
+}
+
+void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key)
+{
+	uint32_t slot;
+	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key, &slot);
+
+	if (!e)
 		return;
-	s->stats.unanswered_unjoined += oldest->n;
-	s->conns_unanswered--;
-	table_delete(&s->conns, (uint8_t *)oldest);
+	s->stats.unanswered_unjoined += e->n;
+	s->conns_unanswered -= conn_all_unanswered(e);
+	table_delete(&s->conns, (uint8_t *)e);
 }
 
 void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
@@ -337,10 +350,6 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	s->stats.by_rule[out->rule]++;
 
 	ce = (struct conn_entry *)table_get_or_add(&s->conns, key);
-	if (!ce && s->conns_unanswered) {
-		conns_evict_unanswered(s);
-		ce = (struct conn_entry *)table_get_or_add(&s->conns, key);
-	}
 	if (!ce) {
 		s->stats.conn_table_drops++;
 		return;

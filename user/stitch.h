@@ -45,7 +45,8 @@ struct stitch_stats {
 	uint64_t by_rule[5];        /* spans per enum stitch_rule */
 	uint64_t ambiguous_thread;  /* a client call on a thread with >1 request in flight */
 	uint64_t conn_table_drops;  /* client starts evicted before a server joined them */
-	uint64_t unanswered_unjoined; /* unanswered client requests no server ever read */
+	uint64_t unanswered_unjoined; /* client requests no server read: expired, or
+				       * still queued when the server's end closed */
 	uint64_t thread_table_drops;
 	uint64_t bad_wire_context;  /* malformed or duplicated traceparent / B3 */
 };
@@ -72,11 +73,19 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 /* The CLIENT span ended: a server that never joined it no longer can. */
 void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
 		       const uint8_t span_id[8]);
-/* The client closed before any answer: its server may not have read the
- * request yet (a timed-out client behind a slow accept queue), so rule 2
- * still joins it, until the address pair is reused or room is needed. */
+/* The client closed before any answer (at now_ns): its server may not have
+ * read the request yet (a timed-out client behind a slow accept queue), so
+ * rule 2 still joins it, until the address pair carries a new request, the
+ * server's end closes, or stitch_expire_unanswered() runs past it. */
 void stitch_client_unanswered(struct stitch *s, const struct stitch_conn_key *key,
 			      const uint8_t span_id[8], uint64_t now_ns);
+/* Forgets unanswered requests whose client closed before closed_before_ns
+ * (counted in unanswered_unjoined): their server is on another node or never
+ * read them. One pass over the table, only while there are any. */
+void stitch_expire_unanswered(struct stitch *s, uint64_t closed_before_ns);
+/* The server's end of the connection closed: no request still queued on it
+ * will be read. */
+void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key);
 
 void stitch_count_bad_wire(struct stitch *s);
 void stitch_get_stats(const struct stitch *s, struct stitch_stats *out);

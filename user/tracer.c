@@ -14,6 +14,8 @@
 #include "tracer.h"
 
 #define EINPROGRESS_NEG (-115)
+/* How long a request whose client gave up waits for its server to read it. */
+#define TRACER_UNANSWERED_KEEP_NS (10ULL * 1000000000ULL)
 
 struct tracer {
 	struct conn_table *conns;
@@ -355,6 +357,12 @@ static void handle_close(struct tracer *t, const struct zt_event *e)
 	if (e->syscall == ZT_SYS_CLOSE && e->pid != c->pid)
 		return;
 	conn_finish(t, c, e->ts_enter_ns);
+	if (c->role == ZT_ROLE_SERVER) {
+		struct stitch_conn_key key;
+
+		conn_key(c, &key);
+		stitch_server_closed(t->stitch, &key);
+	}
 	conn_table_remove(t->conns, c);
 }
 
@@ -409,6 +417,8 @@ void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns
 	t->mono_to_unix_ns = mono_to_unix_ns;
 	if (now_mono_ns > t->idle_timeout_ns)
 		conn_table_sweep_idle(t->conns, now_mono_ns - t->idle_timeout_ns, on_evict, t);
+	if (now_mono_ns > TRACER_UNANSWERED_KEEP_NS)
+		stitch_expire_unanswered(t->stitch, now_mono_ns - TRACER_UNANSWERED_KEEP_NS);
 }
 
 void tracer_get_stats(const struct tracer *t, struct tracer_stats *out)

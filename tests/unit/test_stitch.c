@@ -751,27 +751,70 @@ Test(stitch, rule2_reused_address_pair_forgets_the_unanswered_request)
 	stitch_free(s);
 }
 
-Test(stitch, rule2_full_table_evicts_the_oldest_unanswered_connection)
+Test(stitch, rule2_unanswered_requests_expire_by_their_close_time)
 {
-	struct stitch *s = sti_new(2, 16);
+	struct stitch *s = sti_new(16, 16);
 	struct stitch_conn_key k1 = sti_key(50001, 8080), k2 = sti_key(50002, 8080);
 	struct stitch_conn_key k3 = sti_key(50003, 8080);
 	struct stitch_ids c1, c2, c3, sv1, sv2, sv3;
 
 	stitch_client_start(s, &k1, STI_PID_A, 10, NULL, NULL, &c1);
 	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2);
-	/* k2 closed first, but k1's close is older by its timestamp */
-	stitch_client_unanswered(s, &k2, c2.span_id, 2000);
-	stitch_client_unanswered(s, &k1, c1.span_id, 1000);
 	stitch_client_start(s, &k3, STI_PID_A, 10, NULL, NULL, &c3);
+	stitch_client_unanswered(s, &k1, c1.span_id, 1000);
+	stitch_client_unanswered(s, &k2, c2.span_id, 2000);
+	stitch_expire_unanswered(s, 1500);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 1);
-	cr_expect_eq(sti_stats(s).conn_table_drops, 0);
+	stitch_expire_unanswered(s, 1500);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 1);
 	stitch_server_start(s, &k1, STI_PID_B, 20, NULL, NULL, &sv1);
 	stitch_server_start(s, &k2, STI_PID_B, 21, NULL, NULL, &sv2);
 	stitch_server_start(s, &k3, STI_PID_B, 22, NULL, NULL, &sv3);
 	sti_expect_new_trace(&sv1);
 	sti_expect_child(&sv2, c2.trace_id, c2.span_id, STITCH_CONNECTION);
+	/* a live request never expires */
 	sti_expect_child(&sv3, c3.trace_id, c3.span_id, STITCH_CONNECTION);
+	stitch_free(s);
+}
+
+Test(stitch, rule2_expiry_makes_room_in_a_full_table)
+{
+	struct stitch *s = sti_new(2, 16);
+	struct stitch_conn_key k[3] = { sti_key(50001, 8080), sti_key(50002, 8080),
+					sti_key(50003, 8080) };
+	struct stitch_ids c[3], sv;
+
+	for (int i = 0; i < 2; i++) {
+		stitch_client_start(s, &k[i], STI_PID_A, 10, NULL, NULL, &c[i]);
+		stitch_client_unanswered(s, &k[i], c[i].span_id, 1000 + (uint64_t)i);
+	}
+	stitch_client_start(s, &k[2], STI_PID_A, 10, NULL, NULL, &c[2]);
+	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
+	stitch_expire_unanswered(s, UINT64_MAX);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
+	stitch_client_start(s, &k[2], STI_PID_A, 10, NULL, NULL, &c[2]);
+	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
+	stitch_server_start(s, &k[2], STI_PID_B, 22, NULL, NULL, &sv);
+	sti_expect_child(&sv, c[2].trace_id, c[2].span_id, STITCH_CONNECTION);
+	stitch_free(s);
+}
+
+Test(stitch, rule2_server_close_forgets_the_requests_it_never_read)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key k = sti_key(50000, 8080);
+	struct stitch_ids c1, c2, sv;
+
+	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c1);
+	stitch_client_unanswered(s, &k, c1.span_id, 1000);
+	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_server_closed(s, &k);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
+	stitch_client_unanswered(s, &k, c2.span_id, 2000);
+	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	sti_expect_new_trace(&sv);
+	stitch_expire_unanswered(s, UINT64_MAX);
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
 	stitch_free(s);
 }
 
