@@ -20,7 +20,6 @@ struct conn_entry {
 	uint8_t used;
 	struct stitch_conn_key key;
 	uint8_t n;
-	uint8_t n_unanswered;          /* of q[], closed by their client */
 	struct span_ref q[CONN_QUEUE]; /* oldest first */
 };
 
@@ -43,7 +42,7 @@ struct fixed_table {
 struct stitch {
 	struct fixed_table conns;
 	struct fixed_table threads;
-	uint32_t conns_unanswered; /* conns entries holding only unanswered requests */
+	uint32_t unanswered; /* queued requests whose client closed unanswered */
 	struct stitch_stats stats;
 };
 
@@ -198,21 +197,21 @@ static void ids_child_of(struct stitch_ids *out, const uint8_t trace_id[16],
 	out->rule = rule;
 }
 
-static int conn_all_unanswered(const struct conn_entry *e)
+static uint8_t conn_unanswered(const struct conn_entry *e)
 {
-	return e->n && e->n == e->n_unanswered;
+	uint8_t u = 0;
+
+	for (uint8_t i = 0; i < e->n; i++)
+		u += e->q[i].unanswered_ns != 0;
+	return u;
 }
 
 static void conn_remove_at(struct stitch *s, struct conn_entry *e, uint8_t i)
 {
-	int was = conn_all_unanswered(e);
-
 	if (e->q[i].unanswered_ns)
-		e->n_unanswered--;
+		s->unanswered--;
 	memmove(&e->q[i], &e->q[i + 1], (size_t)(e->n - i - 1) * sizeof(e->q[0]));
-	e->n--;
-	s->conns_unanswered += conn_all_unanswered(e) - was;
-	if (!e->n)
+	if (!--e->n)
 		table_delete(&s->conns, (uint8_t *)e);
 }
 
@@ -234,16 +233,14 @@ void stitch_expire_unanswered(struct stitch *s, uint64_t closed_before_ns)
 {
 	uint32_t i = 0;
 
-	if (!s->conns_unanswered)
-		return;
 	/* backward-shift deletion moves a later entry into slot i: look again */
-	while (i <= s->conns.mask) {
+	while (s->unanswered && i <= s->conns.mask) {
 		struct conn_entry *e = (struct conn_entry *)table_at(&s->conns, i);
 
-		if (e->used && conn_all_unanswered(e) &&
+		if (e->used && e->n && conn_unanswered(e) == e->n &&
 		    e->q[e->n - 1].unanswered_ns < closed_before_ns) {
 			s->stats.unanswered_unjoined += e->n;
-			s->conns_unanswered--;
+			s->unanswered -= e->n;
 			table_delete(&s->conns, (uint8_t *)e);
 			continue;
 		}
@@ -259,7 +256,7 @@ void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key)
 	if (!e)
 		return;
 	s->stats.unanswered_unjoined += e->n;
-	s->conns_unanswered -= conn_all_unanswered(e);
+	s->unanswered -= conn_unanswered(e);
 	table_delete(&s->conns, (uint8_t *)e);
 }
 
@@ -356,16 +353,15 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	}
 	/* a new request on this address pair after its connection closed
 	 * unanswered: that was an earlier connection, whose server never read */
-	if (ce->n_unanswered) {
+	if (s->unanswered) {
 		uint8_t kept = 0;
 
-		s->conns_unanswered -= conn_all_unanswered(ce);
 		for (uint8_t i = 0; i < ce->n; i++)
 			if (!ce->q[i].unanswered_ns)
 				ce->q[kept++] = ce->q[i];
+		s->unanswered -= ce->n - kept;
 		s->stats.unanswered_unjoined += ce->n - kept;
 		ce->n = kept;
-		ce->n_unanswered = 0;
 	}
 	if (ce->n == CONN_QUEUE) {
 		conn_remove_at(s, ce, 0);
@@ -405,8 +401,7 @@ void stitch_client_unanswered(struct stitch *s, const struct stitch_conn_key *ke
 		if (memcmp(e->q[i].span_id, span_id, 8) != 0 || e->q[i].unanswered_ns)
 			continue;
 		e->q[i].unanswered_ns = now_ns ? now_ns : 1;
-		e->n_unanswered++;
-		s->conns_unanswered += conn_all_unanswered(e);
+		s->unanswered++;
 		return;
 	}
 }

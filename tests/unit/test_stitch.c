@@ -855,3 +855,33 @@ Test(stitch, rule2_answered_and_unanswered_on_one_connection)
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 0);
 	stitch_free(s);
 }
+
+/* every way out of the queue keeps the expiry pass seeing what is left */
+Test(stitch, rule2_expiry_after_take_reuse_and_server_close)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key k1 = sti_key(50001, 8080), k2 = sti_key(50002, 8080);
+	struct stitch_conn_key k3 = sti_key(50003, 8080), k4 = sti_key(50004, 8080);
+	struct stitch_ids c1, c2, c2b, c3, c4, sv;
+
+	stitch_client_start(s, &k1, STI_PID_A, 10, NULL, NULL, &c1);
+	stitch_client_unanswered(s, &k1, c1.span_id, 100);
+	stitch_server_start(s, &k1, STI_PID_B, 20, NULL, NULL, &sv); /* taken */
+	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_unanswered(s, &k2, c2.span_id, 100);
+	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2b); /* reuse: 1 */
+	stitch_client_start(s, &k3, STI_PID_A, 10, NULL, NULL, &c3);
+	stitch_client_unanswered(s, &k3, c3.span_id, 100);
+	stitch_server_closed(s, &k3); /* 2 */
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
+	stitch_client_unanswered(s, &k2, c2b.span_id, 200);
+	stitch_client_start(s, &k4, STI_PID_A, 10, NULL, NULL, &c4);
+	stitch_client_unanswered(s, &k4, c4.span_id, 300);
+	stitch_expire_unanswered(s, 250); /* k2 only: 3 */
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 3);
+	stitch_expire_unanswered(s, 350); /* k4: 4 */
+	cr_expect_eq(sti_stats(s).unanswered_unjoined, 4);
+	stitch_server_start(s, &k4, STI_PID_B, 20, NULL, NULL, &sv);
+	sti_expect_new_trace(&sv);
+	stitch_free(s);
+}
