@@ -13,7 +13,9 @@ ARCH     := x86
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Werror
 VERSION  := 0.1.0
-INCLUDES := -I$(OUT) -Ibpf -Iuser -Iuser/proto -Iexporters -DZT_VERSION=\"$(VERSION)\"
+PROTO_DIRS := $(sort $(dir $(wildcard user/proto/*/*.h)))
+INCLUDES := -I$(OUT) -Ibpf -Icommon -Iuser -Iuser/proto $(addprefix -I,$(PROTO_DIRS)) -Iexporters \
+	    -DZT_VERSION=\"$(VERSION)\"
 LIBS     := -lbpf -lelf -lz -lcurl -lmicrohttpd -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
@@ -30,9 +32,9 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
 # Pure modules: unit-tested and fuzzed without BPF.
-LIB_SRCS  := $(wildcard user/proto/*.c) user/route.c user/redact.c user/config.c \
-	     user/span.c user/listen_ports.c user/conn_table.c user/tracer.c user/procinfo.c user/ids.c user/output.c \
-	     user/stitch.c user/propagation.c user/reorder.c $(wildcard exporters/*.c)
+LIB_SRCS  := $(wildcard common/*.c user/proto/*.c user/proto/*/*.c) user/route.c user/redact.c \
+	     user/config.c user/listen_ports.c user/conn_table.c user/tracer.c user/procinfo.c \
+	     user/output.c user/stitch.c user/propagation.c user/reorder.c $(wildcard exporters/*.c)
 LIB_SRCS  := $(sort $(foreach f,$(LIB_SRCS),$(wildcard $(f))))
 # Daemon-only modules: need the skeleton, the kernel or the process table.
 APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard user/*.c))
@@ -45,14 +47,24 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 
-.PHONY: all deps test unit unit-asan fuzz integration bench run vmlinux clean
+.PHONY: all deps test unit unit-asan fuzz integration bench run vmlinux clean FORCE
 
 all: $(OUT)/zerotrace
 
 deps:
 	$(Q)scripts/install-deps.sh
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c bpf/*.h vmlinux/vmlinux.h
+# Every protocol module's wire header, for the kernel's sniff (sniff.h).
+PROTO_WIRE := $(sort $(wildcard user/proto/*/*_wire.h))
+$(OUT)/proto_wire_all.h: FORCE
+	$(Q)mkdir -p $(@D)
+	$(Q)printf '#include "%s"\n' $(PROTO_WIRE:user/proto/%=%) >$@.tmp
+	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
+
+HDRS := $(wildcard bpf/*.h common/*.h user/*.h user/proto/*.h user/proto/*/*.h user/proto/*.def \
+	exporters/*.h) $(OUT)/proto_wire_all.h
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS) vmlinux/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
@@ -63,12 +75,12 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/obj/%.o: %.c $(SKELS) $(wildcard bpf/*.h user/*.h user/proto/*.h exporters/*.h)
+$(OUT)/obj/%.o: %.c $(SKELS) $(HDRS)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -c $< -o $@
 
-$(OUT)/asan/%.o: %.c $(SKELS) $(wildcard bpf/*.h user/*.h user/proto/*.h exporters/*.h)
+$(OUT)/asan/%.o: %.c $(SKELS) $(HDRS)
 	$(call msg,CC-ASAN,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) -c $< -o $@
@@ -94,7 +106,7 @@ $(OUT)/unit_tests_asan: $(UNIT_SRCS) $(ASAN_LIB_OBJS)
 FUZZ_SAN := -fsanitize=address,undefined
 FUZZ_LIB_OBJS := $(patsubst %.c,$(OUT)/fuzzobj/%.o,$(LIB_SRCS))
 
-$(OUT)/fuzzobj/%.o: %.c $(wildcard bpf/*.h user/*.h user/proto/*.h exporters/*.h)
+$(OUT)/fuzzobj/%.o: %.c $(HDRS)
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(WARN) $(INCLUDES) -c $< -o $@

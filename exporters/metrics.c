@@ -37,10 +37,10 @@
 /* Keeps the index (twice the cap, rounded up to a power of two) in 32 bits. */
 #define MT_MAX_SERIES (1u << 24)
 #define MT_NBUCKETS 14
-#define MT_STATUS_MAX 8
 #define MT_SERVER_MAX SPAN_SERVICE_MAX /* a service.name or "[address]:port" */
-#define MT_KEY_MAX (SPAN_SERVICE_MAX + HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + MT_STATUS_MAX)
-#define MT_MAX_LABELS 4
+/* service_name, then a family's labels (mt_layout_of checks they fit) */
+#define MT_KEY_MAX (SPAN_SERVICE_MAX + METRIC_LABELS_TEXT_MAX)
+#define MT_MAX_LABELS (1 + METRIC_LABELS_MAX)
 /* Rendered labels: every byte escaped at most to 2, names and punctuation. */
 #define MT_LABELS_TEXT_MAX (2 * MT_KEY_MAX + 256)
 #define MT_PEND_WAYS 4
@@ -76,15 +76,6 @@ struct mt_layout {
 	size_t key_size; /* sum of the widths */
 };
 
-static const struct mt_layout mt_http_layout = {
-	4,
-	{ { "service_name", SPAN_SERVICE_MAX },
-	  { "http_request_method", HTTP1_METHOD_MAX },
-	  { "http_route", SPAN_ROUTE_MAX },
-	  { "http_response_status_code", MT_STATUS_MAX } },
-	SPAN_SERVICE_MAX + HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + MT_STATUS_MAX,
-};
-
 static const struct mt_layout mt_graph_layout = {
 	2,
 	{ { "client", SPAN_SERVICE_MAX }, { "server", MT_SERVER_MAX } },
@@ -114,8 +105,8 @@ struct mt_pending {
 
 struct metrics {
 	pthread_mutex_t lock;
-	struct mt_table server; /* http_server_request_duration_seconds */
-	struct mt_table client; /* http_client_request_duration_seconds */
+	struct mt_layout layout[METRIC_FAMILY_COUNT]; /* service_name + the family's labels */
+	struct mt_table family[METRIC_FAMILY_COUNT];  /* by enum metric_family; 0 unused */
 	struct mt_table graph;  /* zerotrace_service_graph_request_{total,duration_seconds} */
 	struct mt_pending *pending; /* MT_PEND_SETS * MT_PEND_WAYS */
 	uint64_t pend_seq;
@@ -323,6 +314,22 @@ static const char *mt_pend_take(struct metrics *m, const uint8_t id[8])
 
 /* ---- API ---- */
 
+/* service_name, then the family's own labels; -1 when they would not fit
+ * a key (a family described wrong is refused, not cut). */
+static int mt_layout_of(struct mt_layout *l, const struct metric_family_desc *d)
+{
+	if (d->nlabels > METRIC_LABELS_MAX)
+		return -1;
+	l->nlabels = 1 + d->nlabels;
+	l->label[0] = (struct mt_label){ "service_name", SPAN_SERVICE_MAX };
+	l->key_size = SPAN_SERVICE_MAX;
+	for (uint32_t i = 0; i < d->nlabels; i++) {
+		l->label[1 + i] = (struct mt_label){ d->label[i].name, d->label[i].width };
+		l->key_size += d->label[i].width;
+	}
+	return l->key_size <= MT_KEY_MAX ? 0 : -1;
+}
+
 struct metrics *metrics_new(uint32_t max_series)
 {
 	struct metrics *m;
@@ -339,22 +346,30 @@ struct metrics *metrics_new(uint32_t max_series)
 		return NULL;
 	}
 	m->pending = calloc((size_t)MT_PEND_SETS * MT_PEND_WAYS, sizeof(*m->pending));
-	if (!m->pending || mt_table_init(&m->server, &mt_http_layout, max_series) ||
-	    mt_table_init(&m->client, &mt_http_layout, max_series) ||
-	    mt_table_init(&m->graph, &mt_graph_layout, max_series)) {
-		metrics_free(m);
-		errno = ENOMEM;
-		return NULL;
+	if (!m->pending || mt_table_init(&m->graph, &mt_graph_layout, max_series))
+		goto oom;
+	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++) {
+		if (mt_layout_of(&m->layout[f], &metric_families[f])) {
+			metrics_free(m);
+			errno = EINVAL;
+			return NULL;
+		}
+		if (mt_table_init(&m->family[f], &m->layout[f], max_series))
+			goto oom;
 	}
 	return m;
+oom:
+	metrics_free(m);
+	errno = ENOMEM;
+	return NULL;
 }
 
 void metrics_free(struct metrics *m)
 {
 	if (!m)
 		return;
-	mt_table_free(&m->server);
-	mt_table_free(&m->client);
+	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
+		mt_table_free(&m->family[f]);
 	mt_table_free(&m->graph);
 	free(m->pending);
 	pthread_mutex_destroy(&m->lock);
@@ -363,36 +378,33 @@ void metrics_free(struct metrics *m)
 
 void metrics_record_span(struct metrics *m, const struct span *s)
 {
-	char key[MT_KEY_MAX], status[MT_STATUS_MAX] = "", server[MT_SERVER_MAX];
-	const struct mt_label *lb = mt_http_layout.label;
+	char key[MT_KEY_MAX], server[MT_SERVER_MAX];
+	struct mt_table *t = NULL;
+	const struct mt_label *lb;
 	const char *callee = NULL;
-	struct mt_table *t;
 	uint64_t ns, h = 0xcbf29ce484222325ULL;
-	size_t off = 0;
+	size_t off;
 
-	if (!m || !s)
-		return;
-	if (s->kind == SPAN_KIND_SERVER)
-		t = &m->server;
-	else if (s->kind == SPAN_KIND_CLIENT)
-		t = &m->client;
-	else
+	if (!m || !s || (s->kind != SPAN_KIND_SERVER && s->kind != SPAN_KIND_CLIENT))
 		return;
 	ns = s->end_unix_ns > s->start_unix_ns ? s->end_unix_ns - s->start_unix_ns : 0;
-	if (s->has_status)
-		snprintf(status, sizeof(status), "%u", (unsigned)s->status);
+	if (s->metric.family > METRIC_NONE && s->metric.family < METRIC_FAMILY_COUNT) {
+		/* The key is built before locking: it depends on the span only. */
+		t = &m->family[s->metric.family];
+		lb = t->layout->label;
+		h = mt_put_label(key, lb[0].width, s->service_name, sizeof(s->service_name), h);
+		off = lb[0].width;
+		for (uint32_t i = 1; i < t->layout->nlabels; i++) {
+			const char *v = span_metric_label(&s->metric, i - 1);
 
-	/* The key is built before locking: it depends on the span only. */
-	h = mt_put_label(key + off, lb[0].width, s->service_name, sizeof(s->service_name), h);
-	off += lb[0].width;
-	h = mt_put_label(key + off, lb[1].width, s->method, sizeof(s->method), h);
-	off += lb[1].width;
-	h = mt_put_label(key + off, lb[2].width, s->route, sizeof(s->route), h);
-	off += lb[2].width;
-	h = mt_put_label(key + off, lb[3].width, status, sizeof(status), h);
+			h = mt_put_label(key + off, lb[i].width, v, lb[i].width, h);
+			off += lb[i].width;
+		}
+	}
 
 	pthread_mutex_lock(&m->lock);
-	mt_hist_add(mt_table_get(m, t, key, h), ns);
+	if (t)
+		mt_hist_add(mt_table_get(m, t, key, h), ns);
 	if (s->kind == SPAN_KIND_SERVER) {
 		if (s->has_parent && !mt_id_zero(s->parent_span_id))
 			mt_pend_put(m, s->parent_span_id, s->service_name);
@@ -450,7 +462,7 @@ struct mt_view {
 };
 
 struct mt_snapshot {
-	struct mt_view server, client, graph;
+	struct mt_view family[METRIC_FAMILY_COUNT], graph;
 	struct agent_counters agent;
 	uint64_t overflows;
 };
@@ -566,10 +578,8 @@ static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 {
 	const struct agent_counters *a = &s->agent;
 
-	mt_family(out, &s->server, "http_server_request_duration_seconds",
-		  "Duration of HTTP server requests.", 1);
-	mt_family(out, &s->client, "http_client_request_duration_seconds",
-		  "Duration of HTTP client requests.", 1);
+	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
+		mt_family(out, &s->family[f], metric_families[f].name, metric_families[f].help, 1);
 	mt_family(out, &s->graph, "zerotrace_service_graph_request_total",
 		  "Requests from one service to another, from CLIENT spans; server is the "
 		  "callee's service.name when its SERVER span was seen here, else address:port.",
@@ -601,7 +611,9 @@ static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 void metrics_render(struct metrics *m, FILE *out)
 {
 	struct mt_snapshot s;
+	size_t bytes;
 	char *mem, *p;
+	uint32_t f;
 
 	if (!m || !out)
 		return;
@@ -609,19 +621,22 @@ void metrics_render(struct metrics *m, FILE *out)
 	s.agent = m->agent;
 	s.overflows = m->overflows;
 	/* Each view's keys end 8-aligned: + 8 covers the padding of each. */
-	mem = malloc(mt_view_bytes(&m->server) + mt_view_bytes(&m->client) +
-		     mt_view_bytes(&m->graph) + 3 * 8);
+	bytes = mt_view_bytes(&m->graph) + 8;
+	for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
+		bytes += mt_view_bytes(&m->family[f]) + 8;
+	mem = malloc(bytes);
 	if (!mem) {
 		/* No memory for a copy: format under the lock instead. */
-		mt_view_of(&s.server, &m->server, NULL);
-		mt_view_of(&s.client, &m->client, NULL);
+		for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
+			mt_view_of(&s.family[f], &m->family[f], NULL);
 		mt_view_of(&s.graph, &m->graph, NULL);
 		mt_render_view(out, &s);
 		pthread_mutex_unlock(&m->lock);
 		return;
 	}
-	p = mt_view_of(&s.server, &m->server, mem);
-	p = mt_view_of(&s.client, &m->client, p);
+	p = mem;
+	for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
+		p = mt_view_of(&s.family[f], &m->family[f], p);
 	mt_view_of(&s.graph, &m->graph, p);
 	pthread_mutex_unlock(&m->lock);
 	mt_render_view(out, &s);

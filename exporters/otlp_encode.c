@@ -40,8 +40,8 @@
  *   struct span does not say which.
  * - A parent_span_id of all zeros is an invalid id: the span is sent as a
  *   root rather than with it.
- * - Integer attributes are int64: the u64 body sizes are clamped to
- *   INT64_MAX (a uint64 past it would read back negative).
+ * - Integer attributes are int64, as the span holds them (protocols clamp
+ *   what they count to INT64_MAX).
  * - Strings must be valid UTF-8 in protobuf: each byte of invalid UTF-8 is
  *   replaced by U+FFFD, the same rule as json_put_string, which writes every
  *   OTLP/JSON string here.
@@ -81,10 +81,6 @@ enum {
 	OTLP_KIND_SERVER = 2,
 	OTLP_KIND_CLIENT = 3,
 };
-enum {
-	OTLP_STATUS_UNSET = 0,
-	OTLP_STATUS_ERROR = 2,
-};
 
 /* ---- The attribute lists, shared by both encoders ---- */
 
@@ -96,8 +92,8 @@ struct otlp_attr {
 	int64_t num;
 };
 
-/* JSON-lines span attributes that stay on the span (at most 14). */
-#define OTLP_SPAN_ATTRS_MAX 16
+/* The span's own attributes, then thread.id. */
+#define OTLP_SPAN_ATTRS_MAX (SPAN_ATTRS_MAX + 1)
 /* 8 the agent sets, then the process's own. */
 #define OTLP_RES_ATTRS_MAX (8 + PROCINFO_ATTRS_MAX)
 
@@ -119,27 +115,26 @@ static void attr_int(struct otlp_attr *a, size_t *n, const char *key, uint64_t v
 	(*n)++;
 }
 
-/* The JSON-lines attributes (exporters/span_format.c) minus the resource
- * ones, in the same order. */
+/* The protocol's list as the JSON lines print it, minus process.pid and
+ * process.executable.name (resource attributes here), plus thread.id. */
 static size_t otlp_span_attrs(const struct span *s, struct otlp_attr *a)
 {
+	const struct span_attrs *l = &s->attrs;
 	size_t n = 0;
 
-	attr_str(a, &n, "http.request.method", s->method, OTLP_FLEN(s->method));
-	attr_str(a, &n, "url.path", s->path, OTLP_FLEN(s->path));
-	if (s->has_query)
-		attr_str(a, &n, "url.query", s->query, OTLP_FLEN(s->query));
-	if (s->has_status)
-		attr_int(a, &n, "http.response.status_code", s->status);
-	attr_str(a, &n, "server.address", s->server.address, OTLP_FLEN(s->server.address));
-	attr_int(a, &n, "server.port", s->server.port);
-	attr_str(a, &n, "client.address", s->client.address, OTLP_FLEN(s->client.address));
-	attr_int(a, &n, "client.port", s->client.port);
-	attr_str(a, &n, "network.peer.address", s->peer.address, OTLP_FLEN(s->peer.address));
-	attr_int(a, &n, "network.peer.port", s->peer.port);
-	attr_str(a, &n, "network.protocol.version", s->version_minor ? "1.1" : "1.0", 3);
-	attr_int(a, &n, "http.request.body.size", s->req_body_size);
-	attr_int(a, &n, "http.response.body.size", s->resp_body_size);
+	for (uint16_t i = 0; i < l->n && i < SPAN_ATTRS_MAX; i++) {
+		const struct span_attr *sa = &l->a[i];
+		size_t len;
+		const char *v;
+
+		if (sa->type == SPAN_ATTR_INT) {
+			a[n++] = (struct otlp_attr){ .key = sa->key, .key_len = strlen(sa->key),
+						     .num = sa->num };
+		} else {
+			v = span_attr_str(l, sa, &len);
+			attr_str(a, &n, sa->key, v, len);
+		}
+	}
 	attr_int(a, &n, "thread.id", s->tid);
 	return n;
 }
@@ -197,42 +192,7 @@ static size_t otlp_resource_attrs(const struct otlp_item *it, struct otlp_attr *
 	return n;
 }
 
-/* ---- Status ---- */
-
-/* "HTTP 400" .. "HTTP 999": static, so the message outlives any call. */
-#define OTLP_D(p) p "0", p "1", p "2", p "3", p "4", p "5", p "6", p "7", p "8", p "9"
-#define OTLP_C(p)                                                              \
-	OTLP_D(p "0"), OTLP_D(p "1"), OTLP_D(p "2"), OTLP_D(p "3"), OTLP_D(p "4"), \
-	OTLP_D(p "5"), OTLP_D(p "6"), OTLP_D(p "7"), OTLP_D(p "8"), OTLP_D(p "9")
-static const char otlp_http_reason[][9] = {
-	OTLP_C("HTTP 4"), OTLP_C("HTTP 5"), OTLP_C("HTTP 6"),
-	OTLP_C("HTTP 7"), OTLP_C("HTTP 8"), OTLP_C("HTTP 9"),
-};
-
-/*
- * The header's rule, with the HTTP semantic conventions' reading of codes
- * outside 1xx-5xx (which the parser never produces): a code the agent
- * cannot interpret is an ERROR for either kind.
- */
-int otlp_span_status(const struct span *s, const char **message)
-{
-	const char *msg = "";
-	int code = OTLP_STATUS_ERROR;
-	uint16_t st = s->status;
-
-	if (!s->has_status)
-		msg = "connection closed before a response";
-	else if (st >= 400 && st < 400 + sizeof(otlp_http_reason) / sizeof(otlp_http_reason[0]) &&
-		 (st >= 500 || s->kind == SPAN_KIND_CLIENT))
-		msg = otlp_http_reason[st - 400];
-	else if (st < 100 || st > 999)
-		msg = "invalid HTTP status";
-	else
-		code = OTLP_STATUS_UNSET;
-	if (message)
-		*message = msg;
-	return code;
-}
+/* ---- Kind and parent ---- */
 
 static int otlp_kind(const struct span *s)
 {
@@ -497,10 +457,7 @@ static void pb_keyvalue(struct otlp_buf *b, uint32_t field, const struct otlp_at
 static void pb_span(struct otlp_buf *b, const struct span *s)
 {
 	struct otlp_attr attrs[OTLP_SPAN_ATTRS_MAX];
-	char name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2];
 	size_t at = pb_open(b, 2), n_attrs = otlp_span_attrs(s, attrs), st, len;
-	const char *msg;
-	int code;
 
 	pb_bytes(b, 1, s->trace_id, sizeof(s->trace_id));
 	pb_bytes(b, 2, s->span_id, sizeof(s->span_id));
@@ -508,19 +465,17 @@ static void pb_span(struct otlp_buf *b, const struct span *s)
 		pb_string(b, 3, s->tracestate, len);
 	if (otlp_has_parent(s))
 		pb_bytes(b, 4, s->parent_span_id, sizeof(s->parent_span_id));
-	span_name(s, name, sizeof(name));
-	pb_string(b, 5, name, strlen(name));
+	pb_string(b, 5, s->name, OTLP_FLEN(s->name));
 	if (otlp_kind(s) != OTLP_KIND_UNSPECIFIED)
 		pb_uint(b, 6, (uint64_t)otlp_kind(s));
 	pb_fixed64(b, 7, s->start_unix_ns);
 	pb_fixed64(b, 8, s->end_unix_ns);
 	for (size_t i = 0; i < n_attrs; i++)
 		pb_keyvalue(b, 9, &attrs[i]);
-	code = otlp_span_status(s, &msg);
-	if (code != OTLP_STATUS_UNSET) {
+	if (s->status != SPAN_STATUS_UNSET) {
 		st = pb_open(b, 15);
-		pb_string(b, 2, msg, strlen(msg));
-		pb_uint(b, 3, (uint64_t)code);
+		pb_string(b, 2, s->status_message, OTLP_FLEN(s->status_message));
+		pb_uint(b, 3, s->status);
 		pb_close(b, st);
 	}
 	pb_fixed32(b, 16, OTLP_SPAN_FLAGS);
@@ -612,6 +567,18 @@ static void js_u64(struct otlp_buf *b, uint64_t v, int quoted)
 	buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
+/* An int64 as a quoted decimal (proto3 JSON). */
+static void js_i64(struct otlp_buf *b, int64_t v)
+{
+	if (v >= 0) {
+		js_u64(b, (uint64_t)v, 1);
+		return;
+	}
+	js_raw(b, "\"-");
+	js_u64(b, (uint64_t)0 - (uint64_t)v, 0);
+	js_raw(b, "\"");
+}
+
 static void js_hex(struct otlp_buf *b, const char *key, const uint8_t *id, size_t n)
 {
 	char hex[33];
@@ -633,9 +600,9 @@ static void js_attrs(struct otlp_buf *b, const struct otlp_attr *a, size_t n)
 			js_raw(b, ",\"value\":{\"stringValue\":");
 			js_str(b, a[i].str, a[i].str_len);
 		} else {
-			/* int64 as a decimal string (proto3 JSON); never negative here */
+			/* int64 as a decimal string (proto3 JSON) */
 			js_raw(b, ",\"value\":{\"intValue\":");
-			js_u64(b, (uint64_t)a[i].num, 1);
+			js_i64(b, a[i].num);
 		}
 		js_raw(b, "}}");
 	}
@@ -645,10 +612,7 @@ static void js_attrs(struct otlp_buf *b, const struct otlp_attr *a, size_t n)
 static void js_span(struct otlp_buf *b, const struct span *s)
 {
 	struct otlp_attr attrs[OTLP_SPAN_ATTRS_MAX];
-	char name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2];
 	size_t n_attrs = otlp_span_attrs(s, attrs), len;
-	const char *msg;
-	int code;
 
 	js_hex(b, "{\"traceId\":", s->trace_id, sizeof(s->trace_id));
 	js_hex(b, ",\"spanId\":", s->span_id, sizeof(s->span_id));
@@ -658,9 +622,8 @@ static void js_span(struct otlp_buf *b, const struct span *s)
 	}
 	if (otlp_has_parent(s))
 		js_hex(b, ",\"parentSpanId\":", s->parent_span_id, sizeof(s->parent_span_id));
-	span_name(s, name, sizeof(name));
 	js_raw(b, ",\"name\":");
-	js_cstr(b, name);
+	js_str(b, s->name, OTLP_FLEN(s->name));
 	if (otlp_kind(s) != OTLP_KIND_UNSPECIFIED) {
 		js_raw(b, ",\"kind\":");
 		js_u64(b, (uint64_t)otlp_kind(s), 0);
@@ -671,12 +634,11 @@ static void js_span(struct otlp_buf *b, const struct span *s)
 	js_u64(b, s->end_unix_ns, 1);
 	js_raw(b, ",");
 	js_attrs(b, attrs, n_attrs);
-	code = otlp_span_status(s, &msg);
-	if (code != OTLP_STATUS_UNSET) {
+	if (s->status != SPAN_STATUS_UNSET) {
 		js_raw(b, ",\"status\":{\"code\":");
-		js_u64(b, (uint64_t)code, 0);
+		js_u64(b, s->status, 0);
 		js_raw(b, ",\"message\":");
-		js_cstr(b, msg);
+		js_str(b, s->status_message, OTLP_FLEN(s->status_message));
 		js_raw(b, "}");
 	}
 	js_raw(b, ",\"flags\":");

@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "procinfo.h"
+#include "process.h"
 #include "span.h"
 
 #define OTLP_SCOPE_NAME "zerotrace"
@@ -42,19 +42,14 @@ void otlp_buf_free(struct otlp_buf *b);
  * container.id and k8s.pod.name / k8s.namespace.name when known, and the
  * process's other OTEL_RESOURCE_ATTRIBUTES. Span: trace_id, span_id,
  * parent_span_id (absent for a root), trace_state (w3c.tracestate), name,
- * kind (SERVER=2, CLIENT=3), start/end time, the same attributes as the
- * JSON-lines output (minus the resource ones) and a status: ERROR for a
- * SERVER span with 5xx, for a CLIENT span with 4xx/5xx, and for a span
- * whose connection ended before a response; otherwise UNSET.
+ * kind (SERVER=2, CLIENT=3), start/end time, the span's attribute list
+ * (the one the JSON lines print) and thread.id, and its status as the
+ * protocol decided it (message and code when ERROR; absent when UNSET).
  * Returns 0, or -1 when out of memory (b->oom).
  */
 int otlp_encode_proto(struct otlp_buf *b, const struct otlp_item *items, size_t n);
 /* The same request as OTLP/JSON (ids as lowercase hex, 64-bit integers as
  * decimal strings, enums as integers, per the OTLP/JSON mapping). */
 int otlp_encode_json(struct otlp_buf *b, const struct otlp_item *items, size_t n);
-
-/* The span status rule above: 2 (ERROR) or 0 (UNSET); *message gets a short
- * reason for ERROR ("HTTP 503", "connection closed before a response"). */
-int otlp_span_status(const struct span *s, const char **message);
 
 #endif /* ZT_OTLP_ENCODE_H */

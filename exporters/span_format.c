@@ -58,10 +58,30 @@ static void resource_format(struct json_buf *b, const struct procinfo *res, cons
 	json_put_rawz(b, "}");
 }
 
+/* The span's own attribute list, as the protocol built it. */
+static void attrs_format(struct json_buf *b, const struct span_attrs *l)
+{
+	for (uint16_t i = 0; i < l->n; i++) {
+		const struct span_attr *a = &l->a[i];
+		const char *v;
+		size_t n;
+
+		if (i)
+			json_put_raw(b, ",", 1);
+		put_key(b, a->key);
+		if (a->type == SPAN_ATTR_INT) {
+			json_put_i64(b, a->num);
+		} else {
+			v = span_attr_str(l, a, &n);
+			json_put_string(b, (const uint8_t *)v, n);
+		}
+	}
+}
+
 void span_format_jsonl(struct json_buf *b, const struct span *s, const struct procinfo *res,
 		       const char *host_name)
 {
-	char hex[33], name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2];
+	char hex[33];
 
 	span_hex(hex, s->trace_id, sizeof(s->trace_id));
 	json_put_rawz(b, "{\"trace_id\":\"");
@@ -75,8 +95,7 @@ void span_format_jsonl(struct json_buf *b, const struct span *s, const struct pr
 		json_put_rawz(b, hex);
 	}
 	json_put_rawz(b, "\",\"name\":");
-	span_name(s, name, sizeof(name));
-	json_put_cstr(b, name);
+	json_put_string(b, (const uint8_t *)s->name, strnlen(s->name, sizeof(s->name)));
 	json_put_rawz(b, s->kind == SPAN_KIND_SERVER ? ",\"kind\":\"SERVER\"" : ",\"kind\":\"CLIENT\"");
 	json_put_rawz(b, ",\"start_time_unix_nano\":");
 	json_put_u64(b, s->start_unix_ns);
@@ -86,23 +105,11 @@ void span_format_jsonl(struct json_buf *b, const struct span *s, const struct pr
 	json_put_cstr(b, s->service_name);
 
 	json_put_rawz(b, ",\"attributes\":{");
-	put_key(b, "http.request.method");
-	json_put_cstr(b, s->method);
-	attr_str(b, "url.path", s->path);
-	if (s->has_query)
-		attr_str(b, "url.query", s->query);
-	if (s->has_status)
-		attr_u64(b, "http.response.status_code", s->status);
-	attr_str(b, "server.address", s->server.address);
-	attr_u64(b, "server.port", s->server.port);
-	attr_str(b, "client.address", s->client.address);
-	attr_u64(b, "client.port", s->client.port);
-	attr_str(b, "network.peer.address", s->peer.address);
-	attr_u64(b, "network.peer.port", s->peer.port);
-	attr_str(b, "network.protocol.version", s->version_minor ? "1.1" : "1.0");
-	attr_u64(b, "http.request.body.size", s->req_body_size);
-	attr_u64(b, "http.response.body.size", s->resp_body_size);
-	attr_u64(b, "process.pid", s->pid);
+	attrs_format(b, &s->attrs);
+	if (s->attrs.n)
+		json_put_raw(b, ",", 1);
+	put_key(b, "process.pid");
+	json_put_u64(b, s->pid);
 	attr_str(b, "process.executable.name", s->exe_name);
 	attr_u64(b, "thread.id", s->tid);
 	if (s->tracestate[0])
@@ -125,24 +132,21 @@ void span_format_pretty(char *out, size_t out_len, const struct span *s)
 {
 	time_t secs = (time_t)(s->start_unix_ns / 1000000000ULL);
 	uint64_t dur_us = (s->end_unix_ns - s->start_unix_ns) / 1000;
-	char when[16], status[8] = "---", name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2];
-	char client[SPAN_ADDR_MAX + 8], server[SPAN_ADDR_MAX + 8];
+	char when[16], client[SPAN_ADDR_MAX + 8], server[SPAN_ADDR_MAX + 8];
+	const char *code = s->code[0] ? s->code : "---";
 	struct tm tm;
 
 	localtime_r(&secs, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	if (s->has_status)
-		snprintf(status, sizeof(status), "%u", s->status);
-	span_name(s, name, sizeof(name));
 	endpoint_format(client, sizeof(client), &s->client);
 	endpoint_format(server, sizeof(server), &s->server);
 	snprintf(out, out_len, "%s.%03u %-6s %s[%u] %s %s %llu.%03llums %s -> %s req=%lluB resp=%lluB",
 		 when, (unsigned int)(s->start_unix_ns / 1000000 % 1000),
-		 s->kind == SPAN_KIND_SERVER ? "SERVER" : "CLIENT", s->service_name, s->pid, name,
-		 status, (unsigned long long)(dur_us / 1000), (unsigned long long)(dur_us % 1000),
+		 s->kind == SPAN_KIND_SERVER ? "SERVER" : "CLIENT", s->service_name, s->pid, s->name,
+		 code, (unsigned long long)(dur_us / 1000), (unsigned long long)(dur_us % 1000),
 		 client, server,
-		 (unsigned long long)s->req_body_size, (unsigned long long)s->resp_body_size);
-	/* method and path come off the wire: nothing a terminal would act on
+		 (unsigned long long)s->req_size, (unsigned long long)s->resp_size);
+	/* names and codes come off the wire: nothing a terminal would act on
 	 * (C0, DEL, and C1 whether raw or UTF-8 encoded), so printable ASCII only */
 	for (char *p = out; *p; p++)
 		if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)

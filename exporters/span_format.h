@@ -5,8 +5,12 @@
 
 #include <stddef.h>
 #include "json.h"
-#include "procinfo.h"
+#include "process.h"
 #include "span.h"
+
+/* A JSON line holds any span the model can hold, with any resource, even
+ * when every byte is escaped to 6 (\u00XX). */
+#define SPAN_JSONL_MAX 65536
 
 /* The JSON-lines record (no trailing newline). With res, a "resource"
  * object carries the process's resource as OTLP exports it. */

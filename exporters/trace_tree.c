@@ -336,19 +336,16 @@ static void tt_endpoint(char *out, size_t len, const struct span_endpoint *ep)
  * endpoints stay: they tell apart two calls of one service to another. */
 static void tt_format_line(char *out, size_t len, const struct span *s, uint32_t depth)
 {
-	char name[HTTP1_METHOD_MAX + SPAN_ROUTE_MAX + 2], status[8] = "---", dur[32];
-	char client[SPAN_ADDR_MAX + 8], server[SPAN_ADDR_MAX + 8];
+	char dur[32], client[SPAN_ADDR_MAX + 8], server[SPAN_ADDR_MAX + 8];
+	const char *code = s->code[0] ? s->code : "---";
 	int indent = 2 * (1 + (int)(depth < TT_INDENT_MAX ? depth : TT_INDENT_MAX));
 
-	if (s->has_status)
-		snprintf(status, sizeof(status), "%u", s->status);
-	span_name(s, name, sizeof(name));
 	tt_put_ms(dur, sizeof(dur), s->start_unix_ns, s->end_unix_ns);
 	tt_endpoint(client, sizeof(client), &s->client);
 	tt_endpoint(server, sizeof(server), &s->server);
 	snprintf(out, len, "%*s%s %s[%u] %s %s %s %s -> %s", indent, "",
-		 s->kind == SPAN_KIND_SERVER ? "SERVER" : "CLIENT", s->service_name, s->pid, name,
-		 status, dur, client, server);
+		 s->kind == SPAN_KIND_SERVER ? "SERVER" : "CLIENT", s->service_name, s->pid, s->name,
+		 code, dur, client, server);
 	/* as span_format_pretty: method, route and names come off the wire or
 	 * the environment, so printable ASCII only */
 	for (char *p = out; *p; p++)
@@ -526,10 +523,8 @@ void trace_tree_free(struct trace_tree *t)
 /* Terminates every string of our copy: they are printed with %s. */
 static void tt_terminate(struct span *s)
 {
-	s->method[sizeof(s->method) - 1] = '\0';
-	s->path[sizeof(s->path) - 1] = '\0';
-	s->query[sizeof(s->query) - 1] = '\0';
-	s->route[sizeof(s->route) - 1] = '\0';
+	s->name[sizeof(s->name) - 1] = '\0';
+	s->code[sizeof(s->code) - 1] = '\0';
 	s->server.address[sizeof(s->server.address) - 1] = '\0';
 	s->client.address[sizeof(s->client.address) - 1] = '\0';
 	s->peer.address[sizeof(s->peer.address) - 1] = '\0';

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "events.h"
+#include "proto.h"
 
 #define CONFIG_RINGBUF_DEFAULT (16ULL << 20)
 #define CONFIG_RINGBUF_MIN (64ULL << 10)
@@ -56,6 +57,7 @@ enum config_opt_id {
 	OPT_OTLP_COMPRESSION,
 	OPT_OTLP_TIMEOUT,
 	OPT_METRICS_ADDR,
+	OPT_PROTOCOLS,
 	OPT_HELP,
 	OPT_VERSION,
 };
@@ -119,6 +121,9 @@ static const struct config_option config_options[] = {
 	{ "metrics-addr", 0, "ADDR",
 	  "serve Prometheus /metrics on ADDR (host:port, [v6]:port, :port), or off",
 	  "127.0.0.1:9464", OPT_METRICS_ADDR },
+	{ "protocols", 0, "LIST",
+	  "protocol parsers to run, comma-separated (the others cost a counter, not a parse)",
+	  "all", OPT_PROTOCOLS },
 	{ "verbose", 'v', NULL, "print libbpf messages", "off", OPT_VERBOSE },
 	{ "help", 'h', NULL, "print this help and exit", NULL, OPT_HELP },
 	{ "version", 0, NULL, "print the version and exit", NULL, OPT_VERSION },
@@ -136,6 +141,7 @@ void config_defaults(struct zt_config *cfg)
 	cfg->max_conns = CONFIG_MAX_CONNS_DEFAULT;
 	cfg->idle_timeout = CONFIG_IDLE_DEFAULT;
 	cfg->reorder_window_ms = CONFIG_REORDER_DEFAULT;
+	cfg->protocols = ZT_PROTO_ALL;
 	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "%s", CONFIG_METRICS_DEFAULT);
 }
 
@@ -278,6 +284,34 @@ static const struct config_option *config_find_short(char c)
 	return NULL;
 }
 
+/* "http1,redis": each a registered module's name, at least one. */
+static enum config_result config_parse_protocols(struct zt_config *cfg, const char *name,
+						 const char *val, char *err, size_t err_len)
+{
+	char known[256] = "";
+	const char *p = val;
+	uint32_t set = 0;
+
+	for (;;) {
+		size_t n = strcspn(p, ",");
+		const struct proto *pr = proto_by_name(p, n);
+
+		if (!pr)
+			break;
+		set |= 1u << pr->id;
+		if (!p[n]) {
+			cfg->protocols = set;
+			return CONFIG_OK;
+		}
+		p += n + 1;
+	}
+	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++)
+		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
+			 id > 1 ? ", " : "", proto_by_id(id)->name);
+	return config_fail(err, err_len,
+			   "--%s: must be a comma-separated list of: %s (got '%s')", name, known, val);
+}
+
 /* Applies one option that takes a value. */
 static enum config_result config_apply(struct zt_config *cfg,
 				       const struct config_option *opt,
@@ -411,6 +445,8 @@ static enum config_result config_apply(struct zt_config *cfg,
 	case OPT_METRICS_ADDR:
 		return config_copy(cfg->metrics_addr, sizeof(cfg->metrics_addr), name, val, err,
 				   err_len);
+	case OPT_PROTOCOLS:
+		return config_parse_protocols(cfg, name, val, err, err_len);
 	case OPT_VERBOSE:
 	case OPT_INJECT:
 	case OPT_HELP:

@@ -40,6 +40,7 @@ struct zt_config {
 	char otlp_compression[8];  /* --otlp-compression gzip|none */
 	uint32_t otlp_timeout_ms;  /* --otlp-timeout MS */
 	char metrics_addr[128];    /* --metrics-addr, default 127.0.0.1:9464, "off" = none */
+	uint32_t protocols;        /* --protocols: a bit per enum zt_proto, default all */
 };
 
 enum config_result {

@@ -4,6 +4,7 @@
  * preallocated slot array. calloc'd slots cost memory only once touched, so
  * a large --max-conns does not cost RSS until connections need it.
  */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,11 +168,10 @@ struct conn *conn_table_upsert(struct conn_table *t, uint64_t conn_id, uint64_t 
 	}
 	s = t->free_list[--t->free_count];
 	c = &t->slots[s];
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct conn, state));
 	c->conn_id = conn_id;
 	c->last_seen_ns = now_ns;
 	c->lru_prev = c->lru_next = NIL;
-	http1_conn_init(&c->http);
 	t->index[index_find(t, conn_id)] = s + 1;
 	lru_push_front(t, c);
 	t->stats.tracked++;
@@ -201,26 +201,26 @@ void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *o
 	*out = t->stats;
 }
 
-struct conn_request *conn_request_slot(struct conn *c, uint32_t seq)
+struct conn_request *conn_request_slot(struct conn *c, uint32_t key)
 {
-	struct conn_request *r = &c->reqs[seq % HTTP1_PIPELINE_MAX];
+	struct conn_request *r = &c->reqs[key % PROTO_INFLIGHT_MAX];
 
 	memset(r, 0, sizeof(*r));
-	r->seq = seq;
+	r->key = key;
 	return r;
 }
 
-const struct conn_request *conn_request_find(const struct conn *c, uint32_t seq)
+const struct conn_request *conn_request_find(const struct conn *c, uint32_t key)
 {
-	const struct conn_request *r = &c->reqs[seq % HTTP1_PIPELINE_MAX];
+	const struct conn_request *r = &c->reqs[key % PROTO_INFLIGHT_MAX];
 
-	return seq && r->seq == seq ? r : NULL;
+	return key && r->key == key ? r : NULL;
 }
 
-void conn_request_done(struct conn *c, uint32_t seq)
+void conn_request_done(struct conn *c, uint32_t key)
 {
-	struct conn_request *r = &c->reqs[seq % HTTP1_PIPELINE_MAX];
+	struct conn_request *r = &c->reqs[key % PROTO_INFLIGHT_MAX];
 
-	if (seq && r->seq == seq)
-		r->seq = 0;
+	if (key && r->key == key)
+		r->key = 0;
 }

@@ -9,13 +9,13 @@
 
 #include <stdint.h>
 #include "events.h"
-#include "http1.h"
+#include "proto.h"
 #include "stitch.h"
 
 /* What the tracer decided when a request's head arrived, kept until its
  * exchange completes: the thread that moved it and the span's ids. */
 struct conn_request {
-	uint32_t seq;  /* http1_request.seq; 0 = empty */
+	uint32_t key;  /* the protocol's request key (never 0); 0 = empty */
 	uint32_t pid;  /* a forked child may serve what its parent accepted */
 	uint32_t tid;
 	uint8_t w3c;   /* the context came from a valid traceparent */
@@ -30,12 +30,16 @@ struct conn {
 	uint8_t role;            /* enum zt_role; UNKNOWN until resolved */
 	char comm[ZT_COMM_LEN];
 	struct zt_conn_tuple tuple;
-	struct conn_request reqs[HTTP1_PIPELINE_MAX]; /* by seq % HTTP1_PIPELINE_MAX */
-	struct stitch_ids kernel_ids; /* the kernel's ids for the request being read */
+	const struct proto *proto; /* NULL until its protocol is known */
+	uint8_t opaque;          /* no enabled protocol matched: not parsed */
 	uint8_t kernel_ids_valid;
-	struct http1_conn http;
+	struct stitch_ids kernel_ids; /* the kernel's ids for the request being read */
+	struct conn_request reqs[PROTO_INFLIGHT_MAX]; /* by key % PROTO_INFLIGHT_MAX */
 	/* LRU list links (slot indexes, UINT32_MAX for none) */
 	uint32_t lru_prev, lru_next;
+	/* the protocol's state, last: a slot's pages are touched only as far
+	 * as its protocol needs */
+	_Alignas(16) uint8_t state[PROTO_STATE_MAX];
 };
 
 struct conn_table_stats {
@@ -60,10 +64,10 @@ uint32_t conn_table_sweep_idle(struct conn_table *t, uint64_t older_than_ns,
 			       void (*evict_cb)(void *, struct conn *), void *ctx);
 void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *out);
 
-/* The slot for request seq (overwriting what was there), and its lookup. */
-struct conn_request *conn_request_slot(struct conn *c, uint32_t seq);
-const struct conn_request *conn_request_find(const struct conn *c, uint32_t seq);
+/* The slot for request key (overwriting what was there), and its lookup. */
+struct conn_request *conn_request_slot(struct conn *c, uint32_t key);
+const struct conn_request *conn_request_find(const struct conn *c, uint32_t key);
 /* The request's span ended: its slot is free. */
-void conn_request_done(struct conn *c, uint32_t seq);
+void conn_request_done(struct conn *c, uint32_t key);
 
 #endif /* ZT_CONN_TABLE_H */

@@ -62,7 +62,7 @@ struct sinks {
 static void sink_span(void *ctx, const struct span *s)
 {
 	struct sinks *k = ctx;
-	const struct procinfo *res = procinfo_get(s->pid, s->comm);
+	const struct procinfo *res = s->process;
 
 	output_span(k->out, s, res);
 	if (k->metrics)
@@ -188,7 +188,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"traces_new=%llu by_wire=%llu by_connection=%llu by_thread=%llu by_kernel=%llu "
 		"ambiguous_thread=%llu bad_wire_context=%llu stitch_drops=%llu injected=%llu "
 		"inject_skipped=%llu otlp_exported=%llu otlp_dropped_full=%llu otlp_dropped_failed=%llu "
-		"otlp_failures=%llu otlp_retries=%llu unanswered_unjoined=%llu\n",
+		"otlp_failures=%llu otlp_retries=%llu unanswered_unjoined=%llu unknown_protocol=%llu",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
 		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
@@ -210,7 +210,20 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)os->exported, (unsigned long long)os->dropped_full,
 		(unsigned long long)os->dropped_failed, (unsigned long long)os->failures,
 		(unsigned long long)os->retries,
-		(unsigned long long)ts.stitch.unanswered_unjoined);
+		(unsigned long long)ts.stitch.unanswered_unjoined,
+		(unsigned long long)ts.unknown_protocol);
+	/* per protocol, from the registry: <name>_spans, _misses, and its notes */
+	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++) {
+		const char *name = proto_by_id(id)->name;
+
+		fprintf(stderr, " %s_spans=%llu %s_misses=%llu", name,
+			(unsigned long long)ts.proto_spans[id], name,
+			(unsigned long long)ts.proto_misses[id]);
+		for (uint32_t n = 0; n < PROTO_NOTE_COUNT; n++)
+			fprintf(stderr, " %s_%s=%llu", name, proto_note_names[n],
+				(unsigned long long)ts.proto_notes[id][n]);
+	}
+	fputc('\n', stderr);
 }
 
 static void agent_counters_publish(const struct loader *l, const struct tracer *t,

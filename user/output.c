@@ -7,7 +7,6 @@
 #include "span_format.h"
 #include "trace_tree.h"
 
-#define OUTPUT_LINE_MAX 16384
 #define TREE_SPANS 4096
 #define TREE_GRACE_NS 200000000ULL  /* stragglers after a root ends */
 #define TREE_WAIT_NS 5000000000ULL  /* the longest a trace is held */
@@ -30,7 +29,7 @@ int output_init(struct output *o, FILE *out, enum zt_output mode)
 
 void output_span(struct output *o, const struct span *s, const struct procinfo *res)
 {
-	static char line[OUTPUT_LINE_MAX];
+	static char line[SPAN_JSONL_MAX];
 	struct json_buf b;
 	size_t len;
 

@@ -10,31 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PROCINFO_NAME_MAX 128
-#define PROCINFO_PATH_MAX 256
-#define PROCINFO_ATTRS_MAX 16
-#define PROCINFO_ATTR_KEY_MAX 64
-#define PROCINFO_ATTR_VALUE_MAX 128
-
-struct resource_attr {
-	char key[PROCINFO_ATTR_KEY_MAX];
-	char value[PROCINFO_ATTR_VALUE_MAX];
-};
-
-struct procinfo {
-	uint32_t pid;
-	uint64_t start_time;                   /* /proc/PID/stat field 22: tells pid reuse */
-	char comm[16];
-	char exe_name[PROCINFO_NAME_MAX];      /* basename of /proc/PID/exe, " (deleted)" cut */
-	char exe_path[PROCINFO_PATH_MAX];      /* process.executable.path */
-	/* OTEL_SERVICE_NAME, else service.name in OTEL_RESOURCE_ATTRIBUTES, else exe_name */
-	char service_name[PROCINFO_NAME_MAX];
-	char container_id[72];                 /* from /proc/PID/cgroup, "" when none */
-	char k8s_pod_name[PROCINFO_NAME_MAX];  /* "" when not revealed */
-	char k8s_namespace[PROCINFO_NAME_MAX];
-	uint32_t n_attrs;                      /* other OTEL_RESOURCE_ATTRIBUTES pairs */
-	struct resource_attr attrs[PROCINFO_ATTRS_MAX];
-};
+#include "process.h"
 
 /* The cached entry for pid, read from /proc on a miss or pid reuse. A
  * process that is already gone still gets an entry, named after comm.

@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: MIT
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include "conn_table.h"
 #include "events.h"
-#include "http1.h"
 #include "ids.h"
 #include "listen_ports.h"
 #include "procinfo.h"
 #include "propagation.h"
+#include "proto.h"
 #include "stitch.h"
 #include "tracer.h"
 
@@ -24,17 +26,22 @@ struct tracer {
 	void *sink_ctx;
 	int64_t mono_to_unix_ns;
 	uint64_t idle_timeout_ns;
+	uint32_t protocols;       /* --protocols: a bit per enum zt_proto */
 	struct tracer_stats stats;
 	struct stitch *stitch;
 	struct span span; /* reused: no allocation per span */
 };
 
-/* What the parser callback needs to turn an exchange into a span. */
+/* What the protocol's callbacks need to turn an exchange into a span. */
 struct exchange_ctx {
 	struct tracer *t;
 	struct conn *c;
 	const struct zt_event *e; /* the record being fed; NULL at close */
 };
+
+static void on_request(void *ctx, const struct proto_request *req);
+static void on_exchange(void *ctx, struct proto_exchange *ex);
+static void on_abandon(void *ctx, uint32_t key);
 
 struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *sink_ctx)
 {
@@ -50,6 +57,7 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 	}
 	t->sink = sink;
 	t->sink_ctx = sink_ctx;
+	t->protocols = cfg->protocols;
 	t->idle_timeout_ns = (uint64_t)(cfg->idle_timeout * 1e9);
 	return t;
 }
@@ -70,15 +78,15 @@ void tracer_add_listen_port(struct tracer *t, uint16_t port)
 
 /* The context a request's own headers carry: traceparent first, then B3.
  * *w3c tells whether it was the traceparent (tracestate goes with it only). */
-static const struct trace_context *wire_context(struct tracer *t, const struct http1_request *req,
+static const struct trace_context *wire_context(struct tracer *t, const struct proto_context *req,
 						struct trace_context *out, uint8_t *w3c)
 {
 	int tp_ok;
 
 	*w3c = 0;
-	if (!req->traceparent[0] && !req->b3[0] && !req->b3_trace_id[0])
+	if (!req || (!req->traceparent[0] && !req->b3[0] && !req->b3_trace_id[0]))
 		return NULL;
-	if (req->trace_header_dups) {
+	if (req->dups) {
 		stitch_count_bad_wire(t->stitch);
 		return NULL;
 	}
@@ -134,8 +142,8 @@ static void conn_key(const struct conn *c, struct stitch_conn_key *key)
 				   c->tuple.local_port, c->tuple.remote_addr, c->tuple.remote_port);
 }
 
-/* A request whose span will never end (the parser dropped it to make room
- * for newer pipelined ones): its stitch state must not outlive it. */
+/* A request whose span will never end (the protocol dropped it to make
+ * room for newer pipelined ones): its stitch state must not outlive it. */
 static void request_abandon(struct tracer *t, struct conn *c, const struct conn_request *r)
 {
 	struct stitch_conn_key key;
@@ -146,26 +154,27 @@ static void request_abandon(struct tracer *t, struct conn *c, const struct conn_
 		conn_key(c, &key);
 		stitch_client_end(t->stitch, &key, r->ids.span_id);
 	}
-	conn_request_done(c, r->seq);
+	conn_request_done(c, r->key);
 }
 
 /* A request head arrived: its span's ids are decided now, in causal order,
  * so that the calls it makes can name it as their parent. */
-static void on_request(void *ctx, const struct http1_request *req)
+static void on_request(void *ctx, const struct proto_request *req)
 {
 	struct exchange_ctx *x = ctx;
 	struct conn *c = x->c;
-	struct conn_request *r = &c->reqs[req->seq % HTTP1_PIPELINE_MAX];
-
-	/* a request a whole ring older is still live only if it was dropped */
-	if (r->seq)
-		request_abandon(x->t, c, r);
-	r = conn_request_slot(c, req->seq);
+	struct conn_request *r = &c->reqs[req->key % PROTO_INFLIGHT_MAX];
 	struct trace_context wc;
-	const struct trace_context *wire = wire_context(x->t, req, &wc, &r->w3c);
-	const struct stitch_ids *kernel = kernel_ids_take(c);
+	const struct trace_context *wire;
+	const struct stitch_ids *kernel;
 	struct stitch_conn_key key;
 
+	/* a request a whole ring older is still live only if it was dropped */
+	if (r->key)
+		request_abandon(x->t, c, r);
+	r = conn_request_slot(c, req->key);
+	wire = wire_context(x->t, req->wire, &wc, &r->w3c);
+	kernel = kernel_ids_take(c);
 	r->pid = x->e ? x->e->pid : c->pid;
 	r->tid = x->e ? x->e->tid : c->first_tid;
 	conn_key(c, &key);
@@ -175,8 +184,26 @@ static void on_request(void *ctx, const struct http1_request *req)
 		stitch_client_start(x->t->stitch, &key, r->pid, r->tid, wire, kernel, &r->ids);
 }
 
+static void on_abandon(void *ctx, uint32_t key)
+{
+	struct exchange_ctx *x = ctx;
+	const struct conn_request *r = conn_request_find(x->c, key);
+
+	x->t->stats.pipeline_drops++;
+	if (r)
+		request_abandon(x->t, x->c, r);
+}
+
+static void on_note(void *ctx, enum proto_note n)
+{
+	struct exchange_ctx *x = ctx;
+
+	if (n < PROTO_NOTE_COUNT)
+		x->t->stats.proto_notes[x->c->proto->id][n]++;
+}
+
 static void span_set_ids(struct span *s, const struct conn_request *r,
-			 const struct http1_request *req)
+			 const struct proto_context *wire)
 {
 	const struct stitch_ids *ids = &r->ids;
 
@@ -184,8 +211,8 @@ static void span_set_ids(struct span *s, const struct conn_request *r,
 	memcpy(s->span_id, ids->span_id, sizeof(s->span_id));
 	memcpy(s->parent_span_id, ids->parent_id, sizeof(s->parent_span_id));
 	s->has_parent = ids->has_parent;
-	if (r->w3c && (ids->rule == STITCH_WIRE || ids->rule == STITCH_KERNEL)) {
-		const char *ts = req->tracestate;
+	if (wire && r->w3c && (ids->rule == STITCH_WIRE || ids->rule == STITCH_KERNEL)) {
+		const char *ts = wire->tracestate;
 
 		while (*ts == ' ' || *ts == '\t')
 			ts++;
@@ -193,86 +220,175 @@ static void span_set_ids(struct span *s, const struct conn_request *r,
 	}
 }
 
-static void on_exchange(void *ctx, const struct http1_exchange *ex)
+static void copy_cstr(char *dst, size_t cap, const char *src)
+{
+	size_t n = src ? strnlen(src, cap - 1) : 0;
+
+	memcpy(dst, src ? src : "", n);
+	dst[n] = '\0';
+}
+
+static void endpoint_set(struct span_endpoint *ep, uint16_t family, const uint8_t addr[16],
+			 uint16_t port)
+{
+	span_format_addr(ep->address, sizeof(ep->address), family, addr);
+	ep->port = port;
+}
+
+/* The connection's part of a span: kind, process, endpoints. */
+static void span_from_conn(struct span *s, const struct conn *c, uint32_t pid, uint32_t tid)
+{
+	const struct zt_conn_tuple *tp = &c->tuple;
+	const struct procinfo *pi = procinfo_get(c->pid, c->comm);
+
+	s->kind = c->role == ZT_ROLE_SERVER ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT;
+	s->protocol = c->proto->id;
+	s->pid = pid;
+	s->tid = tid;
+	s->process = pi;
+	copy_cstr(s->exe_name, sizeof(s->exe_name), pi->exe_name);
+	copy_cstr(s->comm, sizeof(s->comm), c->comm);
+	copy_cstr(s->service_name, sizeof(s->service_name), pi->service_name);
+	endpoint_set(&s->peer, tp->family, tp->remote_addr, tp->remote_port);
+	if (c->role == ZT_ROLE_SERVER) {
+		endpoint_set(&s->server, tp->family, tp->local_addr, tp->local_port);
+		endpoint_set(&s->client, tp->family, tp->remote_addr, tp->remote_port);
+	} else {
+		endpoint_set(&s->server, tp->family, tp->remote_addr, tp->remote_port);
+		endpoint_set(&s->client, tp->family, tp->local_addr, tp->local_port);
+	}
+}
+
+/* The exchange's part: its attributes, with the connection's addresses
+ * where the protocol put them. */
+static void span_from_exchange(struct span *s, const struct proto_exchange *ex, int64_t mono_to_unix)
+{
+	const struct span_attrs *src = &ex->attrs;
+	uint16_t at = ex->endpoints_at < src->n ? ex->endpoints_at : src->n;
+
+	s->start_unix_ns = ex->start_tag + (uint64_t)mono_to_unix;
+	s->end_unix_ns = (ex->end_tag > ex->start_tag ? ex->end_tag : ex->start_tag) +
+			 (uint64_t)mono_to_unix;
+	s->req_size = ex->req_size;
+	s->resp_size = ex->resp_size;
+	s->status = ex->status;
+	memcpy(s->name, ex->name, sizeof(s->name));
+	memcpy(s->code, ex->code, sizeof(s->code));
+	memcpy(s->status_message, ex->status_message, sizeof(s->status_message));
+	s->metric = ex->metric;
+	s->attrs.n = s->attrs.text_len = 0;
+	s->attrs.overflow = src->overflow;
+	for (uint16_t i = 0; i <= src->n; i++) {
+		const struct span_attr *a = &src->a[i];
+		size_t n;
+		const char *v;
+
+		if (i == at)
+			span_attrs_endpoints(&s->attrs, s);
+		if (i == src->n)
+			break;
+		if (a->type == SPAN_ATTR_INT) {
+			span_attrs_int(&s->attrs, a->key, a->num);
+		} else {
+			v = span_attr_str(src, a, &n);
+			span_attrs_str(&s->attrs, a->key, v, n);
+		}
+	}
+}
+
+static void on_exchange(void *ctx, struct proto_exchange *ex)
 {
 	struct exchange_ctx *x = ctx;
 	struct tracer *t = x->t;
 	struct conn *c = x->c;
-	const struct procinfo *pi = procinfo_get(c->pid, c->comm);
-	const struct conn_request *r = conn_request_find(c, ex->req.seq);
+	const struct conn_request *r = conn_request_find(c, ex->key);
+	struct span *s = &t->span;
 	struct stitch_conn_key key;
-	struct span_conn_info ci;
 
 	if (!r) {
 		/* the head was never wholly seen: decide the ids now */
-		on_request(ctx, &ex->req);
-		r = conn_request_find(c, ex->req.seq);
+		struct proto_request req = { .key = ex->key, .start_tag = ex->start_tag,
+					     .wire = ex->wire };
+
+		on_request(ctx, &req);
+		r = conn_request_find(c, ex->key);
 	}
-	ci = (struct span_conn_info){
-		.tuple = &c->tuple,
-		.role = c->role,
-		.pid = r ? r->pid : c->pid,
-		.tid = r ? r->tid : c->first_tid,
-		.exe_name = pi->exe_name,
-		.comm = c->comm,
-		.service_name = pi->service_name,
-		.mono_to_unix_ns = t->mono_to_unix_ns,
-	};
-	if (span_build(&t->span, ex, &ci))
+	if (c->role != ZT_ROLE_SERVER && c->role != ZT_ROLE_CLIENT)
 		return;
+	memset(s, 0, offsetof(struct span, attrs));
+	span_from_conn(s, c, r ? r->pid : c->pid, r ? r->tid : c->first_tid);
+	span_from_exchange(s, ex, t->mono_to_unix_ns);
 	if (r) {
-		span_set_ids(&t->span, r, &ex->req);
+		span_set_ids(s, r, ex->wire);
 	} else {
-		ids_random(t->span.trace_id, sizeof(t->span.trace_id));
-		ids_random(t->span.span_id, sizeof(t->span.span_id));
+		ids_random(s->trace_id, sizeof(s->trace_id));
+		ids_random(s->span_id, sizeof(s->span_id));
 	}
 	if (c->role == ZT_ROLE_SERVER) {
-		stitch_server_end(t->stitch, ci.pid, ci.tid, t->span.span_id);
+		stitch_server_end(t->stitch, s->pid, s->tid, s->span_id);
 	} else {
 		conn_key(c, &key);
 		if (ex->has_response)
-			stitch_client_end(t->stitch, &key, t->span.span_id);
+			stitch_client_end(t->stitch, &key, s->span_id);
 		else
-			stitch_client_unanswered(t->stitch, &key, t->span.span_id,
-						 ex->req.end_tag);
+			stitch_client_unanswered(t->stitch, &key, s->span_id, ex->end_tag);
 	}
-	conn_request_done(c, ex->req.seq);
+	conn_request_done(c, ex->key);
 	t->stats.spans++;
-	t->sink(t->sink_ctx, &t->span);
+	t->stats.proto_spans[c->proto->id]++;
+	t->sink(t->sink_ctx, s);
 }
 
-static void conn_finish(struct tracer *t, struct conn *c, uint64_t tag)
+static struct proto_sink sink_for(struct exchange_ctx *x)
+{
+	return (struct proto_sink){
+		.ctx = x,
+		.kind = x->c->role == ZT_ROLE_SERVER ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
+		.request = on_request,
+		.exchange = on_exchange,
+		.abandon = on_abandon,
+		.note = on_note,
+	};
+}
+
+static void conn_finish(struct tracer *t, struct conn *c)
 {
 	struct exchange_ctx x = { .t = t, .c = c };
+	struct proto_sink k;
 
-	/* close resets the parser: collect its counters first */
-	t->stats.pipeline_drops += c->http.pipeline_drops;
-	http1_conn_close(&c->http, tag, on_exchange, &x);
+	if (!c->proto)
+		return;
+	k = sink_for(&x);
+	c->proto->close(c->state, &k);
 }
 
 static void on_evict(void *ctx, struct conn *c)
 {
 	struct tracer *t = ctx;
 
-	conn_finish(t, c, c->last_seen_ns);
+	conn_finish(t, c);
 	t->stats.conns_evicted++;
+}
+
+/* Which side sent the first bytes seen: ZT_SNIFF_* bits, or 0. */
+static uint8_t role_from_sniff(uint8_t dir, int side)
+{
+	if (side == ZT_SNIFF_REQUEST)
+		return dir == ZT_DIR_INGRESS ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT;
+	if (side == ZT_SNIFF_RESPONSE)
+		return dir == ZT_DIR_EGRESS ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT;
+	return ZT_ROLE_UNKNOWN;
 }
 
 /* A connection opened before the agent: its side from the listening ports,
  * else from which way the first message goes. */
-static uint8_t role_resolve(const struct tracer *t, const struct zt_event *e, const uint8_t *payload)
+static uint8_t role_resolve(const struct tracer *t, const struct zt_event *e, int side)
 {
 	if (port_set_has(&t->listening, e->tuple.local_port))
 		return ZT_ROLE_SERVER;
 	if (port_set_has(&t->listening, e->tuple.remote_port))
 		return ZT_ROLE_CLIENT;
-	if (!e->cap_len)
-		return ZT_ROLE_UNKNOWN;
-	if (http1_looks_like_request(payload, e->cap_len))
-		return e->dir == ZT_DIR_INGRESS ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT;
-	if (http1_looks_like_response(payload, e->cap_len))
-		return e->dir == ZT_DIR_EGRESS ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT;
-	return ZT_ROLE_UNKNOWN;
+	return role_from_sniff(e->dir, side);
 }
 
 static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
@@ -288,7 +404,6 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 		c->tuple = e->tuple;
 		memcpy(c->comm, e->comm, sizeof(c->comm));
 		c->comm[sizeof(c->comm) - 1] = '\0';
-		http1_conn_set_request_cb(&c->http, on_request);
 		t->stats.conns_opened++;
 	} else if (e->tuple.family && !c->tuple.family) {
 		c->tuple = e->tuple;
@@ -296,36 +411,65 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 	return c;
 }
 
-static void requests_dropped(struct tracer *t, struct conn *c)
+/*
+ * The first captured bytes decide the protocol (and the side of a
+ * connection older than the agent, while it is not known). Bytes that the
+ * connection's side could not have sent are no match. Returns 0 once c has
+ * a protocol and a side.
+ */
+static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *e,
+		       const uint8_t *payload)
 {
-	uint32_t oldest = c->http.pending_count ? c->http.pending[c->http.pending_head].seq :
-						   c->http.next_seq + 1;
+	uint32_t enabled = c->proto ? 1u << c->proto->id : t->protocols;
+	int side = 0;
+	uint8_t id = ZT_PROTO_UNKNOWN;
 
-	for (uint32_t i = 0; i < HTTP1_PIPELINE_MAX; i++)
-		if (c->reqs[i].seq && c->reqs[i].seq < oldest)
-			request_abandon(t, c, &c->reqs[i]);
+	if (e->cap_len)
+		id = proto_sniff(payload, e->cap_len, e->tuple.local_port, e->tuple.remote_port,
+				 enabled, &side);
+	if (c->role == ZT_ROLE_UNKNOWN)
+		c->role = role_resolve(t, e, side);
+	if (c->role == ZT_ROLE_UNKNOWN) {
+		t->stats.role_unknown++;
+		return -1;
+	}
+	if (c->proto)
+		return 0;
+	if (!e->cap_len)
+		return -1; /* an unseen first feed cannot decide */
+	if (role_from_sniff(e->dir, side) != c->role &&
+	    role_from_sniff(e->dir, side) != ZT_ROLE_UNKNOWN)
+		id = ZT_PROTO_UNKNOWN;
+	c->proto = proto_by_id(id);
+	if (!c->proto) {
+		c->opaque = 1;
+		t->stats.unknown_protocol++;
+		return -1;
+	}
+	c->proto->init(c->state);
+	return 0;
 }
 
 static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload)
 {
 	struct conn *c = conn_for_event(t, e);
 	struct exchange_ctx x = { .t = t, .c = c, .e = e };
-	uint64_t tag, drops_before;
-	enum http1_side side;
+	struct proto_seg seg = { .off = 0, .len = e->cap_len, .data = payload, .cap = e->cap_len };
+	struct proto_chunk ch = { 0 };
+	struct proto_sink k;
+	unsigned int misses;
 
-	if (c->role == ZT_ROLE_UNKNOWN)
-		c->role = role_resolve(t, e, payload);
-	if (c->role == ZT_ROLE_UNKNOWN) {
-		t->stats.role_unknown++;
+	if (c->opaque)
 		return;
-	}
+	if ((!c->proto || c->role == ZT_ROLE_UNKNOWN) && conn_detect(t, c, e, payload))
+		return;
 	if (c->role == ZT_ROLE_SERVER)
-		side = e->dir == ZT_DIR_INGRESS ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
+		ch.side = e->dir == ZT_DIR_INGRESS ? PROTO_SIDE_REQUEST : PROTO_SIDE_RESPONSE;
 	else
-		side = e->dir == ZT_DIR_EGRESS ? HTTP1_SIDE_REQUEST : HTTP1_SIDE_RESPONSE;
+		ch.side = e->dir == ZT_DIR_EGRESS ? PROTO_SIDE_REQUEST : PROTO_SIDE_RESPONSE;
 	/* a read "sees" bytes when it returns, a write when it is called */
-	tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
-	drops_before = c->http.pipeline_drops;
+	ch.tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
+	ch.total = (uint64_t)e->bytes;
 	kernel_ids_note(c, e);
 	/* a forked child serves what its parent accepted: name the one at work */
 	if (c->pid != e->pid) {
@@ -333,18 +477,18 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		memcpy(c->comm, e->comm, sizeof(c->comm));
 		c->comm[sizeof(c->comm) - 1] = '\0';
 	}
-
 	if (e->flags & ZT_F_CONTINUATION) {
 		t->stats.continuations++;
-		t->stats.parse_misses += http1_conn_feed_gap(&c->http, side, (uint64_t)e->bytes,
-							     e->tail, e->tail_len, tag,
-							     on_exchange, &x);
-	} else {
-		t->stats.parse_misses += http1_conn_feed(&c->http, side, payload, e->cap_len,
-							 (uint64_t)e->bytes, tag, on_exchange, &x);
+		ch.tail = e->tail;
+		ch.tail_len = e->tail_len;
+	} else if (e->cap_len) {
+		ch.segs = &seg;
+		ch.nsegs = 1;
 	}
-	if (c->http.pipeline_drops != drops_before)
-		requests_dropped(t, c);
+	k = sink_for(&x);
+	misses = c->proto->feed(c->state, &ch, &k);
+	t->stats.parse_misses += misses;
+	t->stats.proto_misses[c->proto->id] += misses;
 }
 
 static void handle_close(struct tracer *t, const struct zt_event *e)
@@ -356,7 +500,7 @@ static void handle_close(struct tracer *t, const struct zt_event *e)
 	/* a process closing its copy of a shared socket does not end it */
 	if (e->syscall == ZT_SYS_CLOSE && e->pid != c->pid)
 		return;
-	conn_finish(t, c, e->ts_enter_ns);
+	conn_finish(t, c);
 	if (c->role == ZT_ROLE_SERVER) {
 		struct stitch_conn_key key;
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The event pipeline: ring-buffer records in, finished spans out. Owns the
- * connection table and the HTTP parsers; hands each span to a sink.
+ * connection table; finds each connection's protocol and feeds its module
+ * (through user/proto/proto.h only); hands each span to a sink.
  */
 #ifndef ZT_TRACER_H
 #define ZT_TRACER_H
@@ -9,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "config.h"
+#include "proto.h"
 #include "span.h"
 #include "stitch.h"
 
@@ -18,14 +20,18 @@ struct tracer_stats {
 	uint64_t events;          /* records received */
 	uint64_t bad_events;      /* malformed records (size/length mismatch) */
 	uint64_t spans;
-	uint64_t parse_misses;
+	uint64_t parse_misses;    /* every protocol's, summed */
 	uint64_t pipeline_drops;  /* requests dropped: too many in flight */
+	uint64_t unknown_protocol; /* connections no enabled protocol matched */
 	uint64_t role_unknown;    /* data on a connection whose side stayed unknown */
 	uint64_t conns_opened;
 	uint64_t conns_evicted;   /* full table or idle */
 	uint64_t connect_failures;
 	uint64_t continuations;   /* data records that carried no payload */
 	uint64_t payload_bytes;   /* payload bytes received from the kernel */
+	uint64_t proto_misses[ZT_PROTO_COUNT]; /* parse misses by enum zt_proto */
+	uint64_t proto_spans[ZT_PROTO_COUNT];
+	uint64_t proto_notes[ZT_PROTO_COUNT][PROTO_NOTE_COUNT];
 	struct stitch_stats stitch;
 };
 

@@ -13,8 +13,13 @@
  *
  * Checked: counts stay in range, strings stay terminated, tags are ordered,
  * reported body sizes never exceed the bytes fed on that side (gaps
- * included), misses add up, close resets the connection, and a connection
- * that is OTHER says nothing. Then the payloads are replayed without gaps,
+ * included), misses add up, every dropped request is reported to the drop
+ * callback (as many as pipeline_drops) and never gets an exchange, close
+ * resets the connection (callbacks kept), and a connection that is OTHER
+ * says nothing. Each exchange's neutral record (http1_exchange_record), as
+ * a SERVER and as a CLIENT span, is well formed: terminated strings, the
+ * HTTP attributes in order within the list's bounds, the status rule, the
+ * code and the metric labels agreeing, tags and sizes as the exchange's. Then the payloads are replayed without gaps,
  * whole and one byte per feed (larger pieces for large inputs): when the
  * whole run has no miss, both runs must report exactly the same exchanges.
  */
@@ -24,6 +29,7 @@
 #include <string.h>
 
 #include "http1.h"
+#include "../unit/span_attrs_check.h"
 
 #define CHECK(cond)                                                         \
 	do {                                                                \
@@ -59,6 +65,8 @@ struct state {
 	uint64_t hash;        /* of every exchange, for the differential */
 	uint64_t exchanges;
 	uint64_t bytes;       /* payload bytes fed over the whole input */
+	uint64_t drops;       /* drop callbacks since the last close */
+	uint32_t dropped[64]; /* their seqs (the first 64) */
 	int quiet;            /* set while the conn is OTHER: no callback */
 };
 
@@ -140,6 +148,93 @@ static uint64_t hash_exchange(uint64_t h, const struct http1_exchange *ex)
 	return mix_u64(h, ex->resp.version_minor);
 }
 
+static const char *const http_keys[] = {
+	"http.request.method", "url.path", "url.query", "http.response.status_code",
+	"network.protocol.version", "http.request.body.size", "http.response.body.size",
+};
+
+/* The record of ex as a kind span. */
+static void check_record(const struct http1_exchange *ex, uint8_t kind)
+{
+	static struct proto_exchange x;
+	const struct span_attrs *l = &x.attrs;
+	char code[8] = "", name[SPAN_NAME_MAX + 8];
+	size_t k = 0, n;
+	int64_t v;
+	int has_status = ex->has_response && ex->resp.status;
+
+	memset(&x, 0xa5, sizeof(x));
+	http1_exchange_record(ex, kind, &x);
+	CHECK(terminated(x.name, sizeof(x.name)));
+	CHECK(terminated(x.code, sizeof(x.code)));
+	CHECK(terminated(x.status_message, sizeof(x.status_message)));
+	CHECK(x.key == ex->req.seq);
+	CHECK(x.has_response == ex->has_response);
+	CHECK(x.wire == &ex->req.wire);
+	CHECK(x.start_tag == ex->req.start_tag);
+	CHECK(x.end_tag >= x.start_tag);
+	CHECK(x.end_tag == (ex->has_response ? ex->resp.end_tag : ex->req.end_tag) ||
+	      x.end_tag == x.start_tag);
+	CHECK(x.req_size == ex->req.body_size);
+
+	/* the list: in bounds, no overflow, the HTTP keys in order */
+	CHECK(!l->overflow && l->n <= SPAN_ATTRS_MAX && l->text_len <= SPAN_TEXT_MAX);
+	for (uint16_t i = 0; i < l->n; i++) {
+		if (l->a[i].type == SPAN_ATTR_STR)
+			CHECK((uint32_t)l->a[i].off + l->a[i].len <= l->text_len);
+		else
+			CHECK(l->a[i].type == SPAN_ATTR_INT);
+		while (k < sizeof(http_keys) / sizeof(http_keys[0]) &&
+		       strcmp(l->a[i].key, http_keys[k]) != 0) {
+			CHECK(k == 2 || k == 3); /* url.query, the status code: optional */
+			k++;
+		}
+		CHECK(k < sizeof(http_keys) / sizeof(http_keys[0]));
+		k++;
+	}
+	CHECK(k == sizeof(http_keys) / sizeof(http_keys[0]));
+	CHECK(x.endpoints_at == 2 + (sa_find(l, "url.query") != NULL) + has_status);
+	CHECK(strcmp(sa_str(l, "http.request.method"), ex->req.method) == 0);
+	CHECK(!memchr(span_attr_str(l, sa_find(l, "url.path"), &n), '?', n));
+	CHECK((sa_find(l, "url.query") != NULL) == (strchr(ex->req.target, '?') != NULL &&
+						   (!strchr(ex->req.target, '#') ||
+						    strchr(ex->req.target, '?') <
+						    strchr(ex->req.target, '#'))));
+	CHECK(strcmp(sa_str(l, "network.protocol.version"),
+		     ex->req.version_minor ? "1.1" : "1.0") == 0);
+	CHECK(sa_int(l, "http.request.body.size", &v) && v >= 0);
+
+	/* status code, code, status rule, metric */
+	CHECK(sa_int(l, "http.response.status_code", &v) == has_status);
+	if (has_status) {
+		CHECK(v == ex->resp.status);
+		snprintf(code, sizeof(code), "%u", ex->resp.status);
+		CHECK(x.status == (v >= 500 || (v >= 400 && kind == SPAN_KIND_CLIENT) ?
+				   SPAN_STATUS_ERROR : SPAN_STATUS_UNSET));
+	} else {
+		CHECK(x.status == SPAN_STATUS_ERROR);
+	}
+	CHECK(strcmp(x.code, code) == 0);
+	CHECK((x.status == SPAN_STATUS_ERROR) == (x.status_message[0] != '\0'));
+	CHECK(x.metric.family ==
+	      (kind == SPAN_KIND_SERVER ? METRIC_HTTP_SERVER : METRIC_HTTP_CLIENT));
+	CHECK(strcmp(span_metric_label(&x.metric, 0), ex->req.method) == 0);
+	CHECK(strcmp(span_metric_label(&x.metric, 2), code) == 0);
+	snprintf(name, sizeof(name), "%s %s", ex->req.method, span_metric_label(&x.metric, 1));
+	CHECK(strcmp(x.name, name) == 0);
+}
+
+static void on_drop(void *ctx, const struct http1_request *req)
+{
+	struct state *st = ctx;
+
+	CHECK(!st->quiet);
+	CHECK(req->seq != 0);
+	if (st->drops < sizeof(st->dropped) / sizeof(st->dropped[0]))
+		st->dropped[st->drops] = req->seq;
+	st->drops++;
+}
+
 static void on_exchange(void *ctx, const struct http1_exchange *ex)
 {
 	struct state *st = ctx;
@@ -170,6 +265,11 @@ static void on_exchange(void *ctx, const struct http1_exchange *ex)
 		CHECK(resp->status == 0 && resp->body_size == 0 &&
 		      resp->flags == 0 && resp->start_tag == 0);
 	}
+	/* a dropped request never gets an exchange */
+	for (uint64_t i = 0; i < st->drops && i < sizeof(st->dropped) / sizeof(st->dropped[0]); i++)
+		CHECK(st->dropped[i] != req->seq);
+	check_record(ex, SPAN_KIND_SERVER);
+	check_record(ex, SPAN_KIND_CLIENT);
 	st->hash = hash_exchange(st->hash, ex);
 	st->exchanges++;
 }
@@ -182,6 +282,7 @@ static void check_conn(const struct state *st)
 	CHECK(c->pending_head < HTTP1_PIPELINE_MAX);
 	CHECK(c->proto <= HTTP1_PROTO_OTHER);
 	CHECK(c->misses == st->misses);
+	CHECK(c->pipeline_drops == st->drops);
 	CHECK(c->req_stream.line_len <= HTTP1_LINE_MAX);
 	CHECK(c->resp_stream.line_len <= HTTP1_LINE_MAX);
 }
@@ -190,17 +291,23 @@ static void state_reset(struct state *st)
 {
 	memset(st, 0, sizeof(*st));
 	http1_conn_init(&st->conn);
+	http1_conn_set_drop_cb(&st->conn, on_drop);
 }
 
 static void do_close(struct state *st, uint64_t tag)
 {
-	static const struct http1_conn zero;
+	static struct http1_conn fresh;
 
 	http1_conn_close(&st->conn, tag, on_exchange, st);
-	CHECK(memcmp(&st->conn, &zero, sizeof(zero)) == 0);
+	/* back to its init state, its callbacks kept */
+	memset(&fresh, 0, sizeof(fresh));
+	http1_conn_init(&fresh);
+	http1_conn_set_drop_cb(&fresh, on_drop);
+	CHECK(memcmp(&st->conn, &fresh, sizeof(fresh)) == 0);
 	st->fed[0] = st->fed[1] = 0;
 	st->reported[0] = st->reported[1] = 0;
 	st->misses = 0;
+	st->drops = 0;
 }
 
 static void do_feed(struct state *st, const struct record *rec,

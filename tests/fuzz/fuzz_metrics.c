@@ -3,18 +3,22 @@
  * Fuzzes the metrics registry against an independent model.
  *
  * Input: byte 0 picks max_series (0..5); then operations, each an op byte
- * and its operands: record a SERVER or CLIENT span (labels raw from the input
- * or from a small pool, so series repeat; durations on and around the bucket
- * bounds; span ids 0..8), record a span of no known kind, set the agent
- * counters, or render and check now.
+ * and its operands: record a SERVER or CLIENT span of an HTTP exchange (as
+ * the agent builds it: span_fixture.h) or of any metric family (none
+ * included) with raw label values (labels raw from the input or from a
+ * small pool, so series repeat; durations on and around the bucket bounds;
+ * span ids 0..8), record a span of no known kind, set the agent counters,
+ * or render and check now.
  *
  * Checks, at every render:
  * - the output is valid UTF-8, and its comment lines are exactly HELP then
- *   TYPE of each family, in order;
+ *   TYPE of each family, in order: every described duration family
+ *   (metric_family.h; the two HTTP ones first), then the fixed ones;
  * - the sample lines equal, byte for byte, what the model renders: series in
  *   first-seen order, up to max_series per family then "other" (and a real
  *   all-"other" label set in that series, not counted), label values made
- *   valid UTF-8 (U+FFFD per bad byte, cut at a character boundary to fit),
+ *   cut to their label's width, valid UTF-8 (U+FFFD per bad byte, cut at a
+ *   character boundary to fit),
  *   escaped, cumulative buckets, exact sums, the service graph (a SERVER
  *   span's parent id names the CLIENT span's server once, else
  *   address:port), the agent counters and the overflow count;
@@ -30,6 +34,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "../unit/span_fixture.h"
 
 #define CHECK(cond)                                                            \
 	do {                                                                   \
@@ -42,7 +47,11 @@
 
 #define FZ_MAX_SERIES 5
 #define FZ_NB 14
-#define FZ_LABEL_MAX SPAN_ROUTE_MAX
+#define FZ_METHOD_MAX 24  /* the HTTP label widths */
+#define FZ_ROUTE_MAX 256
+#define FZ_STATUS_MAX 8
+#define FZ_LABEL_MAX (METRIC_LABELS_TEXT_MAX > SPAN_SERVICE_MAX ? METRIC_LABELS_TEXT_MAX : \
+		      SPAN_SERVICE_MAX)
 #define FZ_IDS 9 /* 0 (no id) and 1..8 */
 
 static const uint64_t fz_bounds[FZ_NB] = {
@@ -61,25 +70,23 @@ struct fz_hist {
 };
 
 struct fz_series {
-	char l[4][FZ_LABEL_MAX];
+	char l[1 + METRIC_LABELS_MAX][FZ_LABEL_MAX];
 	struct fz_hist h;
 };
 
 struct fz_family {
 	int nl;
-	const char *const *names;
+	const char *names[1 + METRIC_LABELS_MAX];
+	size_t width[1 + METRIC_LABELS_MAX];
 	int n;
 	struct fz_series s[FZ_MAX_SERIES];
 	struct fz_hist other;
 };
 
-static const char *const fz_http_names[] = { "service_name", "http_request_method",
-					     "http_route", "http_response_status_code" };
-static const char *const fz_graph_names[] = { "client", "server" };
-
 struct fz_model {
 	uint32_t cap;
-	struct fz_family server, client, graph;
+	struct fz_family fam[METRIC_FAMILY_COUNT]; /* by enum metric_family; 0 unused */
+	struct fz_family graph;
 	int pend_used[FZ_IDS];
 	char pend[FZ_IDS][SPAN_SERVICE_MAX];
 	uint64_t overflows;
@@ -247,21 +254,28 @@ static uint64_t fz_id_value(const uint8_t id[8])
 	return v;
 }
 
-static void fz_model_record(struct fz_model *md, const struct span *s)
+/* A span recorded with its metric family and raw label values (each cut
+ * to its label's width, as the span carries them). */
+static void fz_model_record(struct fz_model *md, const struct span *s, uint8_t family,
+			    const char *const vals[METRIC_LABELS_MAX])
 {
-	char lab[4][FZ_LABEL_MAX], status[8] = "", server[SPAN_SERVICE_MAX];
+	char lab[1 + METRIC_LABELS_MAX][FZ_LABEL_MAX], cut[FZ_LABEL_MAX], server[SPAN_SERVICE_MAX];
 	uint64_t ns = s->end_unix_ns > s->start_unix_ns ? s->end_unix_ns - s->start_unix_ns : 0;
 	uint64_t id;
 
 	if (s->kind != SPAN_KIND_SERVER && s->kind != SPAN_KIND_CLIENT)
 		return;
-	if (s->has_status)
-		snprintf(status, sizeof(status), "%u", (unsigned)s->status);
-	ref_sanitize(lab[0], SPAN_SERVICE_MAX, s->service_name);
-	ref_sanitize(lab[1], HTTP1_METHOD_MAX, s->method);
-	ref_sanitize(lab[2], SPAN_ROUTE_MAX, s->route);
-	ref_sanitize(lab[3], 8, status);
-	fz_family_add(md, s->kind == SPAN_KIND_SERVER ? &md->server : &md->client, lab, ns);
+	if (family > METRIC_NONE && family < METRIC_FAMILY_COUNT) {
+		struct fz_family *f = &md->fam[family];
+
+		ref_sanitize(lab[0], SPAN_SERVICE_MAX, s->service_name);
+		for (int k = 1; k < f->nl; k++) {
+			snprintf(cut, sizeof(cut), "%.*s", (int)(f->width[k] - 1),
+				 vals[k - 1] ? vals[k - 1] : "");
+			ref_sanitize(lab[k], f->width[k], cut);
+		}
+		fz_family_add(md, f, lab, ns);
+	}
 	if (s->kind == SPAN_KIND_SERVER) {
 		id = fz_id_value(s->parent_span_id);
 		if (s->has_parent && id) {
@@ -331,11 +345,10 @@ static void fz_expect_family(FILE *f, const struct fz_family *fam, const char *n
 	}
 }
 
+/* After the described duration families (histograms), in this order. */
 static const struct {
 	const char *name, *type;
 } fz_families[] = {
-	{ "http_server_request_duration_seconds", "histogram" },
-	{ "http_client_request_duration_seconds", "histogram" },
 	{ "zerotrace_service_graph_request_total", "counter" },
 	{ "zerotrace_service_graph_request_duration_seconds", "histogram" },
 	{ "zerotrace_events_total", "counter" },
@@ -363,17 +376,26 @@ static char *fz_expected(const struct fz_model *md, size_t *len)
 	size_t i;
 
 	CHECK(f);
-	fz_expect_family(f, &md->server, fz_families[0].name, 1);
-	fz_expect_family(f, &md->client, fz_families[1].name, 1);
-	fz_expect_family(f, &md->graph, fz_families[2].name, 0);
-	fz_expect_family(f, &md->graph, fz_families[3].name, 1);
+	for (i = METRIC_NONE + 1; i < METRIC_FAMILY_COUNT; i++)
+		fz_expect_family(f, &md->fam[i], metric_families[i].name, 1);
+	fz_expect_family(f, &md->graph, fz_families[0].name, 0);
+	fz_expect_family(f, &md->graph, fz_families[1].name, 1);
 	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
-		fprintf(f, "%s %" PRIu64 "\n", fz_families[4 + i].name, scalars[i]);
+		fprintf(f, "%s %" PRIu64 "\n", fz_families[2 + i].name, scalars[i]);
 	CHECK(fclose(f) == 0);
 	return buf;
 }
 
 /* ---- checking a render ---- */
+
+#define FZ_N_DURATION ((size_t)METRIC_FAMILY_COUNT - 1)
+
+/* The name of the i-th family of the exposition. */
+static const char *fz_family_name(size_t i)
+{
+	return i < FZ_N_DURATION ? metric_families[METRIC_NONE + 1 + i].name :
+				   fz_families[i - FZ_N_DURATION].name;
+}
 
 static void fz_check(struct metrics *m, const struct fz_model *md)
 {
@@ -403,18 +425,18 @@ static void fz_check(struct metrics *m, const struct fz_model *md)
 			o += (size_t)(next - line);
 			continue;
 		}
-		CHECK(fam < sizeof(fz_families) / sizeof(fz_families[0]));
-		snprintf(head, sizeof(head), "# HELP %s ", fz_families[fam].name);
+		CHECK(fam < FZ_N_DURATION + sizeof(fz_families) / sizeof(fz_families[0]));
+		snprintf(head, sizeof(head), "# HELP %s ", fz_family_name(fam));
 		CHECK(strncmp(line, head, strlen(head)) == 0);
 		line = next;
 		next = strchr(line, '\n') + 1;
-		snprintf(head, sizeof(head), "# TYPE %s %s\n", fz_families[fam].name,
-			 fz_families[fam].type);
+		snprintf(head, sizeof(head), "# TYPE %s %s\n", fz_family_name(fam),
+			 fam < FZ_N_DURATION ? "histogram" : fz_families[fam - FZ_N_DURATION].type);
 		CHECK((size_t)(next - line) == strlen(head) && strncmp(line, head, strlen(head)) == 0);
 		fam++;
 	}
 	samples[o] = '\0';
-	CHECK(fam == sizeof(fz_families) / sizeof(fz_families[0]));
+	CHECK(fam == FZ_N_DURATION + sizeof(fz_families) / sizeof(fz_families[0]));
 
 	want = fz_expected(md, &want_len);
 	if (want_len != o || memcmp(want, samples, o) != 0) {
@@ -469,23 +491,62 @@ static uint64_t fz_duration(uint8_t b, struct span *s)
 	return d[b & 15];
 }
 
+/* The families as described; the HTTP ones first, with the labels and
+ * widths an HTTP span has always had. */
+static void fz_model_init(struct fz_model *md)
+{
+	static const char *const http[] = { "http_request_method", "http_route",
+					    "http_response_status_code" };
+	static const size_t http_width[] = { FZ_METHOD_MAX, FZ_ROUTE_MAX, FZ_STATUS_MAX };
+
+	CHECK(strcmp(metric_families[METRIC_HTTP_SERVER].name,
+		     "http_server_request_duration_seconds") == 0);
+	CHECK(strcmp(metric_families[METRIC_HTTP_CLIENT].name,
+		     "http_client_request_duration_seconds") == 0);
+	CHECK(METRIC_HTTP_SERVER == 1 && METRIC_HTTP_CLIENT == 2);
+	for (uint32_t f = METRIC_HTTP_SERVER; f <= METRIC_HTTP_CLIENT; f++) {
+		CHECK(metric_families[f].nlabels == 3);
+		for (int k = 0; k < 3; k++) {
+			CHECK(strcmp(metric_families[f].label[k].name, http[k]) == 0);
+			CHECK(metric_families[f].label[k].width == http_width[k]);
+		}
+	}
+	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++) {
+		const struct metric_family_desc *d = &metric_families[f];
+		struct fz_family *fam = &md->fam[f];
+
+		CHECK(d->nlabels <= METRIC_LABELS_MAX);
+		fam->nl = 1 + (int)d->nlabels;
+		fam->names[0] = "service_name";
+		fam->width[0] = SPAN_SERVICE_MAX;
+		for (uint32_t k = 0; k < d->nlabels; k++) {
+			CHECK(d->label[k].width >= 1 && d->label[k].width <= FZ_LABEL_MAX);
+			fam->names[1 + k] = d->label[k].name;
+			fam->width[1 + k] = d->label[k].width;
+		}
+	}
+	md->graph.nl = 2;
+	md->graph.names[0] = "client";
+	md->graph.names[1] = "server";
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct fz_in in = { data, size };
 	struct fz_model *md;
 	struct metrics *m;
-	struct span s;
+	static struct span s;
+	static char val[METRIC_LABELS_MAX][FZ_LABEL_MAX + 64];
+	const char *vals[METRIC_LABELS_MAX];
 	uint64_t id;
-	uint8_t op;
+	uint16_t status;
+	uint8_t op, family;
 	int ops = 0;
 
 	md = calloc(1, sizeof(*md));
 	CHECK(md);
 	md->cap = fz_byte(&in) % (FZ_MAX_SERIES + 1);
-	md->server.nl = md->client.nl = 4;
-	md->server.names = md->client.names = fz_http_names;
-	md->graph.nl = 2;
-	md->graph.names = fz_graph_names;
+	fz_model_init(md);
 	m = metrics_new(md->cap);
 	CHECK(m);
 
@@ -507,15 +568,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		memset(&s, 0, sizeof(s));
 		s.kind = (op & 3) == 0 ? SPAN_KIND_SERVER : (op & 3) == 1 ? SPAN_KIND_CLIENT : 0;
-		if (op & 4) {
-			s.has_status = 1;
-			s.status = (uint16_t)(fz_byte(&in) | fz_byte(&in) << 8);
-		}
+		status = 0;
+		if (op & 4)
+			status = (uint16_t)(fz_byte(&in) | fz_byte(&in) << 8);
 		s.has_parent = (op >> 3) & 1;
 		fz_duration(fz_byte(&in), &s);
 		fz_string(&in, s.service_name, sizeof(s.service_name));
-		fz_string(&in, s.method, sizeof(s.method));
-		fz_string(&in, s.route, sizeof(s.route));
+		fz_string(&in, val[0], FZ_METHOD_MAX);
+		fz_string(&in, val[1], FZ_ROUTE_MAX);
+		if (op & 32) {
+			/* any family (or none), raw values past their widths */
+			family = fz_byte(&in) % (METRIC_FAMILY_COUNT + 1);
+			fz_string(&in, val[2], sizeof(val[2]));
+			if (op & 64) {
+				memset(val[1] + strlen(val[1]), 'w',
+				       sizeof(val[1]) - 1 - strlen(val[1]));
+				val[1][sizeof(val[1]) - 1] = '\0';
+			}
+			vals[0] = val[0];
+			vals[1] = val[1];
+			vals[2] = (op & 128) ? NULL : val[2];
+			span_metric_set(&s.metric, family, vals);
+			if (family >= METRIC_FAMILY_COUNT)
+				family = METRIC_NONE;
+		} else {
+			/* an HTTP exchange: method, route, status code */
+			struct http_fields f = { .method = val[0], .path = val[1],
+						 .status = status, .version_minor = 1 };
+
+			span_fixture_http(&s, &f);
+			family = s.kind == SPAN_KIND_SERVER ? METRIC_HTTP_SERVER :
+							      METRIC_HTTP_CLIENT;
+			val[2][0] = '\0';
+			if (status)
+				snprintf(val[2], sizeof(val[2]), "%u", status);
+			vals[0] = val[0];
+			vals[1] = val[1];
+			vals[2] = val[2];
+		}
 		id = fz_byte(&in) % FZ_IDS;
 		memcpy(s.span_id, &id, 8);
 		id = fz_byte(&in) % FZ_IDS;
@@ -524,7 +614,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 fz_addrs[fz_byte(&in) % (sizeof(fz_addrs) / sizeof(fz_addrs[0]))]);
 		s.server.port = fz_byte(&in);
 		metrics_record_span(m, &s);
-		fz_model_record(md, &s);
+		fz_model_record(md, &s, family, vals);
 	}
 	fz_check(m, md);
 	metrics_free(m);

@@ -2,17 +2,22 @@
 /*
  * Fuzzes the OTLP encoders (exporters/otlp_encode.c) with batches built from
  * the input: up to 24 items whose pids and start times come from tiny
- * alphabets (so processes share, and reuse, pids), kinds and statuses
- * including impossible ones, counts past the arrays, and every string taken
- * raw from the input (invalid UTF-8, control bytes, quotes).
+ * alphabets (so processes share, and reuse, pids), kinds and HTTP statuses
+ * including impossible ones (the span built as the agent builds it:
+ * span_fixture.h), span statuses and messages set raw, attribute lists
+ * extended by a protocol's own attributes (negative ints, strings holding
+ * NULs, a full list) or emptied, counts past the arrays, and every string
+ * taken raw from the input (invalid UTF-8, control bytes, quotes).
  *
  * Checks, for every input, with the output buffers reused across inputs:
  * - protobuf: a generic wire-format walker (tags, varints, every length,
  *   driven by the OTLP field numbers) accepts it, every string is strict
  *   UTF-8, ids are 16/8 bytes; one ResourceSpans per (pid, start_time) in
  *   first-seen order, each span in it in input order (span ids carry the
- *   item index), with its trace id, and a Status exactly when
- *   otlp_span_status says ERROR;
+ *   item index), with its trace id, a Status exactly when the span's status
+ *   is not UNSET, with that code and (valid UTF-8) that message, and its
+ *   attribute list in order then thread.id, keys and values as in the span
+ *   (int64 as they are, valid UTF-8 strings byte for byte);
  * - JSON: one complete, strictly valid JSON value (balanced, strings with
  *   valid escapes and strict UTF-8, no raw control bytes) with one "spanId"
  *   key per item and one "resource" key per process.
@@ -23,6 +28,7 @@
 #include <string.h>
 
 #include "otlp_encode.h"
+#include "../unit/span_fixture.h"
 
 #define CHECK(cond)                                                            \
 	do {                                                                   \
@@ -81,22 +87,29 @@ CHECKER static void take_str(struct cursor *c, char *dst, size_t cap)
 
 #define TAKE_STR(c, arr) take_str((c), (arr), sizeof(arr))
 
+/* Keys a protocol might add (literals, as modules use). */
+static const char *const extra_keys[] = { "db.system.name", "db.response.returned_rows",
+					  "url.path", "x", "messaging.batch.message_count" };
+
 CHECKER static void build_item(struct cursor *c, struct otlp_item *it, size_t index)
 {
 	static const uint32_t pids[4] = { 0, 1, 4242, UINT32_MAX };
+	static char method[24], path[512], query[512], route[256], val[256];
 	struct span *s = &it->span;
 	struct procinfo *r = &it->resource;
-	uint8_t sel = take8(c), bits = take8(c);
+	uint8_t sel = take8(c), bits = take8(c), more = take8(c);
+	struct http_fields f = { 0 };
 
 	memset(it, 0, sizeof(*it));
 	r->pid = pids[sel & 3];
 	r->start_time = (sel >> 2) & 1 ? 7 : UINT64_MAX;
 	s->kind = (uint8_t)((sel >> 3) & 3); /* 0 and 3 are not kinds */
-	s->has_status = bits & 1;
 	s->has_parent = (bits >> 1) & 1;
-	s->has_query = (bits >> 2) & 1;
-	s->version_minor = (bits >> 3) & 1;
-	s->status = (uint16_t)take_n(c, 2);
+	f.query = (bits >> 2) & 1 ? query : NULL;
+	f.version_minor = (bits >> 3) & 1;
+	f.status = (uint16_t)take_n(c, 2);
+	if (!(bits & 1))
+		f.status = 0; /* no status line seen */
 	for (size_t i = 0; i < sizeof(s->trace_id); i++)
 		s->trace_id[i] = take8(c);
 	for (size_t i = 0; i < sizeof(s->span_id); i++)
@@ -105,18 +118,56 @@ CHECKER static void build_item(struct cursor *c, struct otlp_item *it, size_t in
 		s->parent_span_id[i] = (bits >> 4) & 1 ? 0 : take8(c);
 	s->start_unix_ns = take_n(c, 8);
 	s->end_unix_ns = take_n(c, 8);
-	s->req_body_size = take_n(c, 8);
-	s->resp_body_size = (bits >> 5) & 1 ? UINT64_MAX : take_n(c, 2);
+	f.req_body = take_n(c, 8);
+	f.resp_body = (bits >> 5) & 1 ? UINT64_MAX : take_n(c, 2);
 	s->pid = (uint32_t)take_n(c, 4);
 	s->tid = (uint32_t)take_n(c, 4);
 	s->server.port = (uint16_t)take_n(c, 2);
-	TAKE_STR(c, s->method);
-	TAKE_STR(c, s->path);
-	TAKE_STR(c, s->query);
-	TAKE_STR(c, s->route);
+	TAKE_STR(c, method);
+	TAKE_STR(c, path);
+	TAKE_STR(c, query);
+	TAKE_STR(c, route);
+	f.method = method;
+	f.path = path;
+	f.route = route[0] || !(more & 8) ? route : NULL;
 	TAKE_STR(c, s->server.address);
 	TAKE_STR(c, s->client.address);
 	TAKE_STR(c, s->peer.address);
+	span_fixture_http(s, &f);
+	/* a status and message as any protocol may set them */
+	if (more & 1) {
+		s->status = take8(c);
+		TAKE_STR(c, s->status_message);
+	}
+	/* a protocol's own attributes: after HTTP's, or alone, up to past full */
+	if (more & 2)
+		s->attrs.n = s->attrs.text_len = 0;
+	if (more & 4) {
+		size_t n = take8(c) % (SPAN_ATTRS_MAX + 4);
+
+		for (size_t i = 0; i < n; i++) {
+			uint8_t how = take8(c);
+			const char *key = extra_keys[how % (sizeof(extra_keys) / sizeof(extra_keys[0]))];
+
+			if (how & 0x80) {
+				span_attrs_int(&s->attrs, key, (int64_t)take_n(c, 8));
+			} else {
+				size_t len = take8(c) % sizeof(val);
+
+				for (size_t k = 0; k < len; k++)
+					val[k] = (char)take8(c); /* NULs too */
+				span_attrs_str(&s->attrs, key, val, len);
+			}
+		}
+	}
+	if (more & 16) {
+		TAKE_STR(c, s->name);
+		TAKE_STR(c, s->code);
+	}
+	if (more & 32) { /* no NUL: read within the field only */
+		memset(s->name, 'n', sizeof(s->name));
+		memset(s->status_message, 'm', sizeof(s->status_message));
+	}
 	TAKE_STR(c, s->tracestate);
 	TAKE_STR(c, s->exe_name);
 	TAKE_STR(c, s->service_name);
@@ -516,6 +567,36 @@ CHECKER static size_t expected_order(const struct otlp_item *items, size_t n, si
 	return n_groups;
 }
 
+/* The span's list in order, then thread.id. */
+CHECKER static void check_span_attrs(struct slice sp, const struct span *want)
+{
+	const struct span_attrs *l = &want->attrs;
+	struct slice kv, key, any, v;
+	uint64_t num;
+	size_t len;
+	const char *str;
+
+	CHECK(!find(sp, 9, (size_t)l->n + 1, NULL, NULL));
+	for (uint16_t i = 0; i <= l->n; i++) {
+		const char *k = i < l->n ? l->a[i].key : "thread.id";
+
+		CHECK(find(sp, 9, i, &kv, NULL));
+		CHECK(find(kv, 1, 0, &key, NULL));
+		CHECK(key.n == strlen(k) && !memcmp(key.p, k, key.n));
+		CHECK(find(kv, 2, 0, &any, NULL));
+		if (i == l->n) {
+			CHECK(find(any, 3, 0, NULL, &num) && num == want->tid);
+		} else if (l->a[i].type == SPAN_ATTR_INT) {
+			CHECK(find(any, 3, 0, NULL, &num) && num == (uint64_t)l->a[i].num);
+		} else {
+			CHECK(find(any, 1, 0, &v, NULL));
+			str = span_attr_str(l, &l->a[i], &len);
+			if (utf8_valid((const uint8_t *)str, len))
+				CHECK(v.n == len && !memcmp(v.p, str, len));
+		}
+	}
+}
+
 CHECKER static void check_proto(const struct otlp_buf *b, const struct otlp_item *items,
 				size_t n)
 {
@@ -534,20 +615,23 @@ CHECKER static void check_proto(const struct otlp_buf *b, const struct otlp_item
 		CHECK(!find(ss, 2, group_len[g], NULL, NULL));
 		for (size_t s = 0; s < group_len[g]; s++, k++) {
 			const struct span *want = &items[order[k]].span;
-			const char *msg;
-			int status = otlp_span_status(want, &msg);
+			const char *msg = want->status_message;
 
 			CHECK(find(ss, 2, s, &sp, NULL));
 			CHECK(find(sp, 2, 0, &v, NULL));
 			CHECK(v.n == 8 && !memcmp(v.p, want->span_id, 8));
 			CHECK(find(sp, 1, 0, &v, NULL));
 			CHECK(v.n == 16 && !memcmp(v.p, want->trace_id, 16));
-			CHECK(find(sp, 15, 0, &st, NULL) == (status != 0));
-			if (status) {
-				CHECK(find(st, 3, 0, NULL, &code) && code == (uint64_t)status);
+			CHECK(find(sp, 15, 0, &st, NULL) == (want->status != SPAN_STATUS_UNSET));
+			if (want->status != SPAN_STATUS_UNSET) {
+				CHECK(find(st, 3, 0, NULL, &code) && code == want->status);
 				CHECK(find(st, 2, 0, &m, NULL));
-				CHECK(m.n == strlen(msg) && !memcmp(m.p, msg, m.n));
+				size_t ml = strnlen(msg, sizeof(want->status_message));
+
+				if (utf8_valid((const uint8_t *)msg, ml))
+					CHECK(m.n == ml && !memcmp(m.p, msg, m.n));
 			}
+			check_span_attrs(sp, want);
 		}
 	}
 	CHECK(k == n);

@@ -5,8 +5,10 @@
  *
  * Input: 3 bytes of settings (pool size 1..64, grace, wait), then ops. An add
  * draws its ids from tiny alphabets (3 or 16 trace ids, 8 span ids) so traces
- * share spans, duplicate ids, self-parents and cycles are common; its
- * strings come raw from the input (control bytes, no NUL). The clock mostly
+ * share spans, duplicate ids, self-parents and cycles are common; it is
+ * built as the agent builds an HTTP span (span_fixture.h) from strings raw
+ * from the input (control bytes), and its name, code and other strings may
+ * then be overwritten raw (no NUL). The clock mostly
  * moves forward, sometimes back.
  *
  * Output goes to a FILE that discards it (fopencookie rather than
@@ -24,6 +26,7 @@
 #include <string.h>
 
 #include "trace_tree.h"
+#include "../unit/span_fixture.h"
 
 #define CHECK(cond)                                                            \
 	do {                                                                   \
@@ -83,6 +86,7 @@ static void take_str(struct cursor *c, char *dst, size_t cap)
 static void make_span(struct cursor *c, struct span *s)
 {
 	uint8_t v = take(c), x = take(c), y = take(c), z = take(c), w = take(c);
+	static char method[24 + 1], route[256 + 1];
 
 	memset(s, 0, sizeof(*s));
 	/* mostly 3 trace ids; sometimes 16, which share hash buckets */
@@ -93,20 +97,30 @@ static void make_span(struct cursor *c, struct span *s)
 	s->kind = (y >> 5) & 1 ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT;
 	if ((y >> 6) == 3)
 		s->kind = 0; /* not a kind the builder makes */
-	s->has_status = z & 1;
-	s->status = (uint16_t)(100 + z);
 	/* few distinct starts so ties are common; end may precede start */
 	s->start_unix_ns = (uint64_t)(w & 15) * 1000;
 	s->end_unix_ns = s->start_unix_ns + (uint64_t)(w >> 4) * 700 - 2000;
 	if (w == 0xff)
 		s->end_unix_ns = UINT64_MAX;
 	s->pid = z;
-	take_str(c, s->method, sizeof(s->method));
-	take_str(c, s->route, sizeof(s->route));
+	/* terminated for the fixture: one byte more than take_str fills */
+	take_str(c, method, sizeof(method) - 1);
+	method[sizeof(method) - 1] = '\0';
+	take_str(c, route, sizeof(route) - 1);
+	route[sizeof(route) - 1] = '\0';
 	take_str(c, s->service_name, sizeof(s->service_name));
 	take_str(c, s->client.address, sizeof(s->client.address));
 	take_str(c, s->server.address, sizeof(s->server.address));
 	s->client.port = (uint16_t)(x << 8 | z);
+	/* status 0: no response */
+	span_fixture_http(s, &(struct http_fields){ .method = method, .path = route,
+						   .status = z & 1 ? (uint16_t)(100 + z) : 0,
+						   .version_minor = 1 });
+	/* the strings a line prints, raw, maybe with no NUL */
+	if (x & 1)
+		take_str(c, s->name, sizeof(s->name));
+	if (x & 2)
+		take_str(c, s->code, sizeof(s->code));
 }
 
 static void check_stats(const struct trace_tree *t, uint64_t added, uint32_t max_spans,

@@ -12,10 +12,13 @@
  * Every record is malloc'd to its exact size, so ASan sees any read past it.
  *
  * Checks, per span: kind is SERVER or CLIENT, end >= start, strings are
- * terminated inside their arrays, a status is 100..999 or absent, the
- * peer is the client (SERVER) or the server (CLIENT), ids are non-zero, the
- * JSON line fits the daemon's 16 KiB line and the pretty line holds no
- * control byte. Per record: conns tracked <= max_conns, spans counted ==
+ * terminated inside their arrays, the attribute list is well formed (within
+ * its bounds, no overflow) and holds the HTTP attributes in their order with
+ * the endpoints', a status code is 100..999 or absent and agrees with the
+ * code, the span status and its message, and the metric labels, the name
+ * is "{method} {route}", the peer is the client (SERVER) or the server
+ * (CLIENT), ids are non-zero, the JSON line fits the daemon's 16 KiB line
+ * and the pretty line holds no control byte. Per record: conns tracked <= max_conns, spans counted ==
  * spans delivered, every record counted.
  */
 #include <stdint.h>
@@ -29,6 +32,7 @@
 #include "json.h"
 #include "span_format.h"
 #include "tracer.h"
+#include "../unit/span_attrs_check.h"
 
 #define FZT_MAX_CONNS 64
 #define FZT_CONN_IDS 80 /* more ids than slots: the table fills and evicts */
@@ -134,6 +138,102 @@ static int fzt_same_endpoint(const struct span_endpoint *a, const struct span_en
 	return a->port == b->port && strcmp(a->address, b->address) == 0;
 }
 
+/* The attribute list: within its bounds, every string inside the text. */
+static void fzt_check_attrs(const struct span_attrs *l)
+{
+	FZT_CHECK(l->n <= SPAN_ATTRS_MAX);
+	FZT_CHECK(l->text_len <= SPAN_TEXT_MAX);
+	for (uint16_t i = 0; i < l->n; i++) {
+		const struct span_attr *a = &l->a[i];
+
+		FZT_CHECK(a->key && a->key[0]);
+		FZT_CHECK(a->type == SPAN_ATTR_STR || a->type == SPAN_ATTR_INT);
+		if (a->type == SPAN_ATTR_STR)
+			FZT_CHECK((uint32_t)a->off + a->len <= l->text_len);
+	}
+}
+
+/* The string attribute key is the endpoint's address, the int key the
+ * port. */
+static void fzt_check_ep_attrs(const struct span_attrs *l, const char *addr_key,
+			       const char *port_key, const struct span_endpoint *ep)
+{
+	int64_t v;
+
+	FZT_CHECK(strcmp(sa_str(l, addr_key), ep->address) == 0);
+	FZT_CHECK(sa_int(l, port_key, &v) && v == ep->port);
+}
+
+/* The HTTP attributes, in the module's order, the endpoints' where the
+ * tracer puts them. */
+static const char *const fzt_http_keys[] = {
+	"http.request.method", "url.path", "url.query", "http.response.status_code",
+	"server.address", "server.port", "client.address", "client.port",
+	"network.peer.address", "network.peer.port", "network.protocol.version",
+	"http.request.body.size", "http.response.body.size",
+};
+
+static void fzt_check_http(const struct span *s)
+{
+	const struct span_attrs *l = &s->attrs;
+	const char *method, *route;
+	char code[8] = "", name[SPAN_NAME_MAX + 8];
+	size_t k = 0, n;
+	int64_t v;
+
+	/* each key once at most, in order; url.query and the status code may
+	 * be absent, nothing else */
+	for (uint16_t i = 0; i < l->n; i++) {
+		while (k < sizeof(fzt_http_keys) / sizeof(fzt_http_keys[0]) &&
+		       strcmp(l->a[i].key, fzt_http_keys[k]) != 0) {
+			FZT_CHECK(k == 2 || k == 3);
+			k++;
+		}
+		FZT_CHECK(k < sizeof(fzt_http_keys) / sizeof(fzt_http_keys[0]));
+		k++;
+	}
+	FZT_CHECK(k == sizeof(fzt_http_keys) / sizeof(fzt_http_keys[0]));
+	FZT_CHECK(sa_find(l, "http.request.method")->type == SPAN_ATTR_STR);
+	FZT_CHECK(sa_find(l, "url.path")->type == SPAN_ATTR_STR);
+	/* the query is split off the path */
+	FZT_CHECK(!memchr(span_attr_str(l, sa_find(l, "url.path"), &n), '?', n));
+	FZT_CHECK(!sa_find(l, "url.query") || sa_find(l, "url.query")->type == SPAN_ATTR_STR);
+	FZT_CHECK(strcmp(sa_str(l, "network.protocol.version"), "1.1") == 0 ||
+		  strcmp(sa_str(l, "network.protocol.version"), "1.0") == 0);
+	FZT_CHECK(sa_int(l, "http.request.body.size", &v) && v >= 0 &&
+		  (uint64_t)v == (s->req_size > INT64_MAX ? INT64_MAX : s->req_size));
+	FZT_CHECK(sa_int(l, "http.response.body.size", &v) && v >= 0 &&
+		  (uint64_t)v == (s->resp_size > INT64_MAX ? INT64_MAX : s->resp_size));
+	fzt_check_ep_attrs(l, "server.address", "server.port", &s->server);
+	fzt_check_ep_attrs(l, "client.address", "client.port", &s->client);
+	fzt_check_ep_attrs(l, "network.peer.address", "network.peer.port", &s->peer);
+
+	/* a response whose status line was never captured has no status code */
+	if (sa_int(l, "http.response.status_code", &v)) {
+		FZT_CHECK(v >= 100 && v <= 999);
+		snprintf(code, sizeof(code), "%u", (unsigned)v);
+		FZT_CHECK(s->status == (v >= 500 || (v >= 400 && s->kind == SPAN_KIND_CLIENT) ?
+					SPAN_STATUS_ERROR : SPAN_STATUS_UNSET));
+	} else {
+		FZT_CHECK(s->status == SPAN_STATUS_ERROR);
+	}
+	FZT_CHECK(strcmp(s->code, code) == 0);
+	if (s->status == SPAN_STATUS_ERROR)
+		FZT_CHECK(s->status_message[0]);
+	else
+		FZT_CHECK(!s->status_message[0]);
+
+	/* the metric: the span's own family, its method, route and code */
+	FZT_CHECK(s->metric.family == (s->kind == SPAN_KIND_SERVER ? METRIC_HTTP_SERVER :
+								      METRIC_HTTP_CLIENT));
+	method = span_metric_label(&s->metric, 0);
+	route = span_metric_label(&s->metric, 1);
+	FZT_CHECK(strcmp(method, sa_str(l, "http.request.method")) == 0);
+	FZT_CHECK(strcmp(span_metric_label(&s->metric, 2), code) == 0);
+	snprintf(name, sizeof(name), "%s %s", method, route);
+	FZT_CHECK(strcmp(s->name, name) == 0);
+}
+
 static void fzt_check_span(void *ctx, const struct span *s)
 {
 	static char line[16384];
@@ -150,22 +250,20 @@ static void fzt_check_span(void *ctx, const struct span *s)
 	/* stitching may give a parent; it is a real id, never the span's own */
 	FZT_CHECK(!s->has_parent || (fzt_nonzero(s->parent_span_id, sizeof(s->parent_span_id)) &&
 				     memcmp(s->parent_span_id, s->span_id, sizeof(s->span_id))));
-	FZT_CHECK(fzt_terminated(s->method, sizeof(s->method)));
-	FZT_CHECK(fzt_terminated(s->path, sizeof(s->path)));
-	FZT_CHECK(fzt_terminated(s->query, sizeof(s->query)));
-	FZT_CHECK(fzt_terminated(s->route, sizeof(s->route)));
+	FZT_CHECK(fzt_terminated(s->name, sizeof(s->name)));
+	FZT_CHECK(fzt_terminated(s->code, sizeof(s->code)));
+	FZT_CHECK(fzt_terminated(s->status_message, sizeof(s->status_message)));
+	FZT_CHECK(fzt_terminated(s->tracestate, sizeof(s->tracestate)));
+	FZT_CHECK(fzt_terminated(s->comm, sizeof(s->comm)));
 	FZT_CHECK(fzt_terminated(s->exe_name, sizeof(s->exe_name)));
 	FZT_CHECK(fzt_terminated(s->service_name, sizeof(s->service_name)));
 	FZT_CHECK(fzt_terminated(s->server.address, sizeof(s->server.address)));
 	FZT_CHECK(fzt_terminated(s->client.address, sizeof(s->client.address)));
 	FZT_CHECK(fzt_terminated(s->peer.address, sizeof(s->peer.address)));
-	FZT_CHECK(s->has_query || s->query[0] == '\0');
-	FZT_CHECK(!strchr(s->path, '?'));
-	/* a response whose status line was never captured has no status */
-	if (!s->has_status)
-		FZT_CHECK(s->status == 0);
-	else
-		FZT_CHECK(s->status >= 100 && s->status <= 999);
+	fzt_check_attrs(&s->attrs);
+	FZT_CHECK(!s->attrs.overflow);
+	FZT_CHECK(s->protocol == ZT_PROTO_HTTP1);
+	fzt_check_http(s);
 	if (s->kind == SPAN_KIND_SERVER)
 		FZT_CHECK(fzt_same_endpoint(&s->peer, &s->client));
 	else

@@ -217,7 +217,7 @@ zt_agent_start() {
 # Stop the agent with SIGINT (or $1), wait (max $2 s, default 20); asserts
 # exit status 0 and the final stats line. Sets AGENT_STATUS and ZT_FINAL.
 # The seven contract counters, in order; further " name=N" counters may follow.
-ZT_FINAL_RE='^zerotrace: final events=[0-9]+ spans=[0-9]+ ringbuf_drops=[0-9]+ parse_misses=[0-9]+ conns=[0-9]+ continuations=[0-9]+ payload_bytes=[0-9]+( [a-z_]+=[0-9]+)*$'
+ZT_FINAL_RE='^zerotrace: final events=[0-9]+ spans=[0-9]+ ringbuf_drops=[0-9]+ parse_misses=[0-9]+ conns=[0-9]+ continuations=[0-9]+ payload_bytes=[0-9]+( [a-z0-9_]+=[0-9]+)*$'
 zt_agent_stop() {
 	local sig=${1:-INT} secs=${2:-20} i
 	[ -n "$AGENT_PID" ] || zt_fail "zt_agent_stop: no agent running"

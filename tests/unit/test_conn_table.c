@@ -426,8 +426,25 @@ Test(conn_table, request_ring_overwrites_a_full_lap)
 
 	memset(&c, 0, sizeof(c));
 	conn_request_slot(&c, 1)->tid = 11;
-	conn_request_slot(&c, 1 + HTTP1_PIPELINE_MAX)->tid = 99;
+	conn_request_slot(&c, 1 + PROTO_INFLIGHT_MAX)->tid = 99;
 	cr_expect_null(conn_request_find(&c, 1), "a request a full lap older is gone");
-	cr_expect_eq(conn_request_find(&c, 1 + HTTP1_PIPELINE_MAX)->tid, 99);
+	cr_expect_eq(conn_request_find(&c, 1 + PROTO_INFLIGHT_MAX)->tid, 99);
+}
+
+/* Every request a protocol may have in flight has its own slot. */
+Test(conn_table, request_ring_holds_a_full_lap)
+{
+	static struct conn c;
+
+	memset(&c, 0, sizeof(c));
+	for (uint32_t k = 1; k <= PROTO_INFLIGHT_MAX; k++)
+		conn_request_slot(&c, k)->tid = 100 + k;
+	for (uint32_t k = 1; k <= PROTO_INFLIGHT_MAX; k++) {
+		cr_assert_not_null(conn_request_find(&c, k), "key %u", k);
+		cr_expect_eq(conn_request_find(&c, k)->tid, 100 + k);
+	}
+	conn_request_done(&c, 5);
+	cr_expect_null(conn_request_find(&c, 5));
+	cr_expect_not_null(conn_request_find(&c, 6));
 }
 

@@ -172,9 +172,9 @@ Test(http1_context, pipelined_heads_each_fire_in_order)
 	cr_expect_str_eq(f->heads[0].target, "/a");
 	cr_expect_str_eq(f->heads[1].target, "/b");
 	cr_expect_str_eq(f->heads[2].target, "/c");
-	cr_expect_str_eq(f->heads[0].traceparent, "");
-	cr_expect_str_eq(f->heads[1].traceparent, H1C_TP);
-	cr_expect_str_eq(f->heads[2].traceparent, "");
+	cr_expect_str_eq(f->heads[0].wire.traceparent, "");
+	cr_expect_str_eq(f->heads[1].wire.traceparent, H1C_TP);
+	cr_expect_str_eq(f->heads[2].wire.traceparent, "");
 	for (uint32_t i = 0; i < 3; i++)
 		cr_expect_eq(f->heads[i].seq, i + 1);
 	free(f);
@@ -231,7 +231,7 @@ Test(http1_context, no_callback_without_one_set)
 				     1, h1c_on_exchange, &x), 0);
 	http1_conn_close(&c, 2, h1c_on_exchange, &x);
 	cr_assert_eq(f->n_ex, 1);
-	cr_expect_str_eq(f->ex[0].req.traceparent, H1C_TP);
+	cr_expect_str_eq(f->ex[0].req.wire.traceparent, H1C_TP);
 	cr_expect_eq(f->n_heads, 0);
 	free(f);
 }
@@ -253,14 +253,14 @@ Test(http1_context, no_callback_without_one_set)
 
 static void h1c_expect_ctx_headers(const struct http1_request *r)
 {
-	cr_expect_str_eq(r->traceparent, H1C_TP);
-	cr_expect_str_eq(r->tracestate, "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
-	cr_expect_str_eq(r->b3, "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90");
-	cr_expect_str_eq(r->b3_trace_id, "463ac35c9f6413ad48485a3953bb6124");
-	cr_expect_str_eq(r->b3_span_id, "a2fb4a1d1a96d312");
-	cr_expect_str_eq(r->b3_sampled, "1");
-	cr_expect_str_eq(r->b3_flags, "1");
-	cr_expect_eq(r->trace_header_dups, 0);
+	cr_expect_str_eq(r->wire.traceparent, H1C_TP);
+	cr_expect_str_eq(r->wire.tracestate, "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7");
+	cr_expect_str_eq(r->wire.b3, "80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1-05e3ac9a4f6e3b90");
+	cr_expect_str_eq(r->wire.b3_trace_id, "463ac35c9f6413ad48485a3953bb6124");
+	cr_expect_str_eq(r->wire.b3_span_id, "a2fb4a1d1a96d312");
+	cr_expect_str_eq(r->wire.b3_sampled, "1");
+	cr_expect_str_eq(r->wire.b3_flags, "1");
+	cr_expect_eq(r->wire.dups, 0);
 	cr_expect_str_eq(r->host, "svc");
 	cr_expect_str_eq(r->target, "/ctx");
 }
@@ -285,14 +285,14 @@ Test(http1_context, absent_headers_are_empty)
 
 	h1c_feed(f, H1C_REQ, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 1);
 	cr_assert_eq(f->n_heads, 1);
-	cr_expect_str_eq(f->heads[0].traceparent, "");
-	cr_expect_str_eq(f->heads[0].tracestate, "");
-	cr_expect_str_eq(f->heads[0].b3, "");
-	cr_expect_str_eq(f->heads[0].b3_trace_id, "");
-	cr_expect_str_eq(f->heads[0].b3_span_id, "");
-	cr_expect_str_eq(f->heads[0].b3_sampled, "");
-	cr_expect_str_eq(f->heads[0].b3_flags, "");
-	cr_expect_eq(f->heads[0].trace_header_dups, 0);
+	cr_expect_str_eq(f->heads[0].wire.traceparent, "");
+	cr_expect_str_eq(f->heads[0].wire.tracestate, "");
+	cr_expect_str_eq(f->heads[0].wire.b3, "");
+	cr_expect_str_eq(f->heads[0].wire.b3_trace_id, "");
+	cr_expect_str_eq(f->heads[0].wire.b3_span_id, "");
+	cr_expect_str_eq(f->heads[0].wire.b3_sampled, "");
+	cr_expect_str_eq(f->heads[0].wire.b3_flags, "");
+	cr_expect_eq(f->heads[0].wire.dups, 0);
 	free(f);
 }
 
@@ -304,7 +304,7 @@ Test(http1_context, response_headers_are_not_captured)
 	h1c_feed(f, H1C_RESP,
 		 "HTTP/1.1 200 OK\r\ntraceparent: " H1C_TP "\r\nContent-Length: 0\r\n\r\n", 2);
 	cr_assert_eq(f->n_ex, 1);
-	cr_expect_str_eq(f->ex[0].req.traceparent, "");
+	cr_expect_str_eq(f->ex[0].req.wire.traceparent, "");
 	free(f);
 }
 
@@ -350,16 +350,16 @@ Test(http1_context, long_values_are_truncated_to_their_slot)
 		h1c_long_header(f, cases[i].name, cases[i].len, 'f');
 		r = &f->heads[0];
 		switch (i) {
-		case 0: got = r->traceparent; break;
-		case 1: got = r->tracestate; break;
-		case 2: got = r->b3; break;
-		case 3: got = r->b3_trace_id; break;
-		case 4: got = r->b3_span_id; break;
-		case 5: got = r->b3_sampled; break;
-		default: got = r->b3_flags; break;
+		case 0: got = r->wire.traceparent; break;
+		case 1: got = r->wire.tracestate; break;
+		case 2: got = r->wire.b3; break;
+		case 3: got = r->wire.b3_trace_id; break;
+		case 4: got = r->wire.b3_span_id; break;
+		case 5: got = r->wire.b3_sampled; break;
+		default: got = r->wire.b3_flags; break;
 		}
 		h1c_expect_run(got, cases[i].keep, 'f');
-		cr_expect_eq(r->trace_header_dups, 0, "%s", cases[i].name);
+		cr_expect_eq(r->wire.dups, 0, "%s", cases[i].name);
 		free(f);
 	}
 }
@@ -369,7 +369,7 @@ Test(http1_context, exact_fit_is_kept_whole)
 	struct h1c_fixture *f = h1c_new();
 
 	h1c_long_header(f, "tracestate", HTTP1_TRACESTATE_MAX - 1, 'k');
-	h1c_expect_run(f->heads[0].tracestate, HTTP1_TRACESTATE_MAX - 1, 'k');
+	h1c_expect_run(f->heads[0].wire.tracestate, HTTP1_TRACESTATE_MAX - 1, 'k');
 	free(f);
 }
 
@@ -382,8 +382,8 @@ Test(http1_context, repeated_traceparent_sets_dups)
 		 "00-11111111111111111111111111111111-2222222222222222-01\r\n\r\n",
 		 1);
 	cr_assert_eq(f->n_heads, 1);
-	cr_expect_eq(f->heads[0].trace_header_dups, 1);
-	cr_expect_str_eq(f->heads[0].traceparent, H1C_TP, "the first value stays");
+	cr_expect_eq(f->heads[0].wire.dups, 1);
+	cr_expect_str_eq(f->heads[0].wire.traceparent, H1C_TP, "the first value stays");
 	free(f);
 }
 
@@ -394,7 +394,7 @@ Test(http1_context, repeated_empty_traceparent_sets_dups)
 	h1c_feed(f, H1C_REQ, "GET / HTTP/1.1\r\ntraceparent:\r\ntraceparent: " H1C_TP "\r\n\r\n",
 		 1);
 	cr_assert_eq(f->n_heads, 1);
-	cr_expect_eq(f->heads[0].trace_header_dups, 1);
+	cr_expect_eq(f->heads[0].wire.dups, 1);
 	free(f);
 }
 
@@ -411,7 +411,7 @@ Test(http1_context, repeated_b3_headers_set_dups)
 
 		h1c_feed(f, H1C_REQ, reqs[i], 1);
 		cr_assert_eq(f->n_heads, 1);
-		cr_expect_eq(f->heads[0].trace_header_dups, 1, "request %zu", i);
+		cr_expect_eq(f->heads[0].wire.dups, 1, "request %zu", i);
 		free(f);
 	}
 }
@@ -424,9 +424,9 @@ Test(http1_context, dups_do_not_leak_into_the_next_request)
 	h1c_feed(f, H1C_RESP, H1C_OK, 2);
 	h1c_feed(f, H1C_REQ, "GET / HTTP/1.1\r\ntraceparent: " H1C_TP "\r\n\r\n", 3);
 	cr_assert_eq(f->n_heads, 2);
-	cr_expect_eq(f->heads[0].trace_header_dups, 1);
-	cr_expect_eq(f->heads[1].trace_header_dups, 0);
-	cr_expect_str_eq(f->heads[1].traceparent, H1C_TP);
+	cr_expect_eq(f->heads[0].wire.dups, 1);
+	cr_expect_eq(f->heads[1].wire.dups, 0);
+	cr_expect_str_eq(f->heads[1].wire.traceparent, H1C_TP);
 	free(f);
 }
 
@@ -435,14 +435,14 @@ Test(http1_context, dups_do_not_leak_into_the_next_request)
 static void h1c_expect_same_request(const struct http1_request *got,
 				    const struct http1_request *want, size_t split)
 {
-	cr_expect_str_eq(got->traceparent, want->traceparent, "split %zu", split);
-	cr_expect_str_eq(got->tracestate, want->tracestate, "split %zu", split);
-	cr_expect_str_eq(got->b3, want->b3, "split %zu", split);
-	cr_expect_str_eq(got->b3_trace_id, want->b3_trace_id, "split %zu", split);
-	cr_expect_str_eq(got->b3_span_id, want->b3_span_id, "split %zu", split);
-	cr_expect_str_eq(got->b3_sampled, want->b3_sampled, "split %zu", split);
-	cr_expect_str_eq(got->b3_flags, want->b3_flags, "split %zu", split);
-	cr_expect_eq(got->trace_header_dups, want->trace_header_dups, "split %zu", split);
+	cr_expect_str_eq(got->wire.traceparent, want->wire.traceparent, "split %zu", split);
+	cr_expect_str_eq(got->wire.tracestate, want->wire.tracestate, "split %zu", split);
+	cr_expect_str_eq(got->wire.b3, want->wire.b3, "split %zu", split);
+	cr_expect_str_eq(got->wire.b3_trace_id, want->wire.b3_trace_id, "split %zu", split);
+	cr_expect_str_eq(got->wire.b3_span_id, want->wire.b3_span_id, "split %zu", split);
+	cr_expect_str_eq(got->wire.b3_sampled, want->wire.b3_sampled, "split %zu", split);
+	cr_expect_str_eq(got->wire.b3_flags, want->wire.b3_flags, "split %zu", split);
+	cr_expect_eq(got->wire.dups, want->wire.dups, "split %zu", split);
 	cr_expect_eq(got->seq, want->seq, "split %zu", split);
 }
 
@@ -500,7 +500,7 @@ Test(http1_context, repeated_tracestate_is_combined_not_a_dup)
 		 "\r\ntracestate: a=1\r\ntracestate: b=2\r\n\r\n",
 		 1);
 	cr_assert_eq(f->n_heads, 1);
-	cr_expect_eq(f->heads[0].trace_header_dups, 0);
-	cr_expect_str_eq(f->heads[0].tracestate, "a=1,b=2");
+	cr_expect_eq(f->heads[0].wire.dups, 0);
+	cr_expect_str_eq(f->heads[0].wire.tracestate, "a=1,b=2");
 	free(f);
 }

@@ -19,31 +19,35 @@
 #include <unistd.h>
 
 #include "metrics.h"
+#include "span_fixture.h"
 
 #define MT_MS 1000000ULL
 #define MT_T0 1700000000000000000ULL
 
 TestSuite(metrics);
 
-/* A span of kind with the given labels, lasting dur_ns. */
+/* A span of kind with the given labels (status -1: none seen), lasting
+ * dur_ns, as the agent builds it for an HTTP exchange. */
 static struct span mt_span(uint8_t kind, const char *service, const char *method,
 			   const char *route, int status, uint64_t dur_ns)
 {
 	struct span s;
+	struct http_fields f = {
+		.method = method,
+		.path = route,
+		.route = route,
+		.status = status >= 0 ? (uint16_t)status : 0,
+		.version_minor = 1,
+	};
 
 	memset(&s, 0, sizeof(s));
 	s.kind = kind;
 	snprintf(s.service_name, sizeof(s.service_name), "%s", service);
-	snprintf(s.method, sizeof(s.method), "%s", method);
-	snprintf(s.route, sizeof(s.route), "%s", route);
-	if (status >= 0) {
-		s.has_status = 1;
-		s.status = (uint16_t)status;
-	}
 	s.start_unix_ns = MT_T0;
 	s.end_unix_ns = MT_T0 + dur_ns;
 	snprintf(s.server.address, sizeof(s.server.address), "10.0.0.9");
 	s.server.port = 8080;
+	span_fixture_http(&s, &f);
 	return s;
 }
 
@@ -170,6 +174,11 @@ Test(metrics, exact_text_of_one_server_series)
 		"http_server_request_duration_seconds_count" MT_CO "} 3\n"
 		"# HELP http_client_request_duration_seconds Duration of HTTP client requests.\n"
 		"# TYPE http_client_request_duration_seconds histogram\n"
+		"# HELP db_client_operation_duration_seconds Duration of database client operations.\n"
+		"# TYPE db_client_operation_duration_seconds histogram\n"
+		"# HELP zerotrace_db_server_operation_duration_seconds Duration of database "
+		"operations, as the database server saw them.\n"
+		"# TYPE zerotrace_db_server_operation_duration_seconds histogram\n"
 		"# HELP zerotrace_service_graph_request_total Requests from one service to another, "
 		"from CLIENT spans; server is the callee's service.name when its SERVER span was "
 		"seen here, else address:port.\n"
@@ -548,8 +557,8 @@ Test(metrics, label_escaping)
 
 	s = mt_span(SPAN_KIND_SERVER, "sv\"c\\1\n", "GET", "/caf\xc3\xa9/\xff", 200, MT_MS);
 	metrics_record_span(m, &s);
-	snprintf(s.route, sizeof(s.route), "/caf\xc3\xa9/\xfe"); /* also one U+FFFD */
-	metrics_record_span(m, &s);
+	s = mt_span(SPAN_KIND_SERVER, "sv\"c\\1\n", "GET", "/caf\xc3\xa9/\xfe", 200, MT_MS);
+	metrics_record_span(m, &s); /* also one U+FFFD */
 	text = mt_render(m);
 	mt_expect_value(text, "http_server_request_duration_seconds_count{service_name=\"sv\\\"c\\\\1\\n\","
 			"http_request_method=\"GET\",http_route=\"/caf\xc3\xa9/\xef\xbf\xbd\","
@@ -563,7 +572,7 @@ Test(metrics, label_escaping)
 Test(metrics, long_values_cut_on_characters)
 {
 	struct metrics *m = metrics_new(8);
-	char method[HTTP1_METHOD_MAX], want[512];
+	char method[64], want[512];
 	struct span s;
 	char *text;
 
@@ -571,8 +580,7 @@ Test(metrics, long_values_cut_on_characters)
 	memset(method, 0, sizeof(method));
 	method[0] = 'A';
 	memset(method + 1, 0xff, 21);
-	s = mt_span(SPAN_KIND_SERVER, "svc", "", "/", 200, MT_MS);
-	memcpy(s.method, method, sizeof(method));
+	s = mt_span(SPAN_KIND_SERVER, "svc", method, "/", 200, MT_MS);
 	metrics_record_span(m, &s);
 	text = mt_render(m);
 	snprintf(want, sizeof(want),
@@ -582,17 +590,30 @@ Test(metrics, long_values_cut_on_characters)
 	mt_expect_value(text, want, "1");
 	free(text);
 
-	/* A field with no NUL at all is read only within its size. */
-	memset(s.method, 'M', sizeof(s.method));
-	metrics_record_span(m, &s);
-	text = mt_render(m);
+	/* A value longer than its label (http_request_method: 24 bytes) is
+	 * kept only within its width. */
 	memset(method, 'M', sizeof(method) - 1);
 	method[sizeof(method) - 1] = '\0';
+	s = mt_span(SPAN_KIND_SERVER, "svc", method, "/", 200, MT_MS);
+	metrics_record_span(m, &s);
+	/* and a label with no NUL within its width (a metric not built by
+	 * span_metric_set) is read only within it */
+	memset(s.metric.text, 'M', sizeof(s.metric.text) - 1);
+	s.metric.text[sizeof(s.metric.text) - 1] = '\0';
+	s.metric.off[0] = 0;
+	s.metric.off[1] = 100;
+	s.metric.off[2] = 102;
+	s.metric.text[101] = '\0';
+	memcpy(s.metric.text + 100, "/", 2);
+	memcpy(s.metric.text + 102, "200", 4);
+	metrics_record_span(m, &s);
+	text = mt_render(m);
+	method[23] = '\0';
 	snprintf(want, sizeof(want),
 		 "http_server_request_duration_seconds_count{service_name=\"svc\","
 		 "http_request_method=\"%s\",http_route=\"/\",http_response_status_code=\"200\"}",
 		 method);
-	mt_expect_value(text, want, "1");
+	mt_expect_value(text, want, "2");
 	free(text);
 	metrics_free(m);
 }

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * exporters/otlp_encode.c: exact protobuf bytes, grouping, the status rule,
- * optional fields, varints, UTF-8 repair, exact OTLP/JSON and its escaping.
+ * exporters/otlp_encode.c: exact protobuf bytes, grouping, the span's status
+ * written as given (the rule that decides it is the protocol's:
+ * test_http1_record.c), optional fields, varints, UTF-8 repair, exact OTLP/JSON and its escaping.
  *
  * Protobuf output is checked structurally by oe_walk: a generic wire-format
  * reader (tags, varints, lengths) driven by a table of the OTLP field
@@ -17,6 +18,11 @@
 #include <unistd.h>
 
 #include "otlp_encode.h"
+#include "span_fixture.h"
+
+/* OTLP/JSON attributes */
+#define OE_KV_S(k, v) "{\"key\":\"" k "\",\"value\":{\"stringValue\":\"" v "\"}}"
+#define OE_KV_I(k, v) "{\"key\":\"" k "\",\"value\":{\"intValue\":\"" v "\"}}"
 
 /* ---- Items ---- */
 
@@ -31,14 +37,10 @@ static struct otlp_item oe_min_item(void)
 	for (int i = 0; i < 8; i++)
 		it.span.span_id[i] = (uint8_t)(0xa1 + i);
 	it.span.kind = SPAN_KIND_SERVER;
-	it.span.has_status = 1;
-	it.span.status = 200;
-	it.span.version_minor = 1;
 	it.span.start_unix_ns = 1000;
 	it.span.end_unix_ns = 2000;
-	strcpy(it.span.method, "GET");
-	strcpy(it.span.path, "/");
-	strcpy(it.span.route, "/");
+	span_fixture_http(&it.span, &(struct http_fields){ .method = "GET", .path = "/",
+							  .status = 200, .version_minor = 1 });
 	it.resource.pid = 7;
 	it.resource.start_time = 1;
 	strcpy(it.resource.service_name, "svc");
@@ -61,26 +63,20 @@ static struct otlp_item oe_full_item(void)
 	}
 	s->has_parent = 1;
 	s->kind = SPAN_KIND_SERVER;
-	s->has_status = 1;
-	s->status = 503;
-	s->version_minor = 1;
 	s->start_unix_ns = 1700000000123456789ULL;
 	s->end_unix_ns = 1700000000124691356ULL;
-	s->req_body_size = 12;
-	s->resp_body_size = 5;
 	s->pid = 4242;
 	s->tid = 4243;
-	strcpy(s->method, "GET");
-	strcpy(s->path, "/items/42");
-	strcpy(s->query, "a=1&token=REDACTED");
-	s->has_query = 1;
-	strcpy(s->route, "/items/{id}");
 	strcpy(s->server.address, "10.0.0.1");
 	s->server.port = 8080;
 	strcpy(s->client.address, "10.0.0.2");
 	s->client.port = 54321;
 	strcpy(s->peer.address, "10.0.0.2");
 	s->peer.port = 54321;
+	span_fixture_http(s, &(struct http_fields){ .method = "GET", .path = "/items/42",
+						   .query = "a=1&token=REDACTED",
+						   .route = "/items/{id}", .status = 503,
+						   .version_minor = 1, .req_body = 12, .resp_body = 5 });
 	strcpy(s->tracestate, "vendor=1");
 	strcpy(s->exe_name, "python3");
 	strcpy(s->service_name, "shop");
@@ -706,62 +702,21 @@ Test(otlp_encode, resource_falls_back_to_the_span_names)
 
 /* ---- Status ---- */
 
-static int oe_status(uint8_t kind, int has_status, uint16_t status, const char **msg)
-{
-	struct span s;
+static char *oe_json(const struct otlp_item *items, size_t n);
 
-	memset(&s, 0, sizeof(s));
-	s.kind = kind;
-	s.has_status = (uint8_t)has_status;
-	s.status = status;
-	return otlp_span_status(&s, msg);
-}
-
-Test(otlp_encode, status_rule)
-{
-	const char *msg = NULL;
-
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 500, &msg), 2);
-	cr_assert_str_eq(msg, "HTTP 500");
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 503, &msg), 2);
-	cr_assert_str_eq(msg, "HTTP 503");
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 599, &msg), 2);
-	cr_assert_str_eq(msg, "HTTP 599");
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 404, &msg), 0);
-	cr_assert_str_eq(msg, "");
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 200, &msg), 0);
-	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 404, &msg), 2);
-	cr_assert_str_eq(msg, "HTTP 404");
-	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 400, &msg), 2);
-	cr_assert_str_eq(msg, "HTTP 400");
-	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 502, &msg), 2);
-	cr_assert_str_eq(msg, "HTTP 502");
-	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 399, &msg), 0);
-	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 1, 101, &msg), 0);
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 0, 0, &msg), 2);
-	cr_assert_str_eq(msg, "connection closed before a response");
-	cr_assert_eq(oe_status(SPAN_KIND_CLIENT, 0, 0, &msg), 2);
-	/* codes no HTTP/1 parser yields: uninterpretable, so ERROR */
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 999, &msg), 2);
-	cr_assert_str_eq(msg, "HTTP 999");
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 1000, &msg), 2);
-	cr_assert_str_eq(msg, "invalid HTTP status");
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 0, &msg), 2);
-	cr_assert_eq(oe_status(SPAN_KIND_SERVER, 1, 500, NULL), 2, "message is optional");
-}
-
-/* The encoded Status of a span: 1 with code and message, 0 when absent. */
-static int oe_span_status(uint8_t kind, int has_status, uint16_t status, uint64_t *code,
-			  char *msg, size_t msg_len)
+/* The encoded Status of a span whose status and message are set as given:
+ * 1 with its code and message, 0 when absent; the JSON must agree. */
+static int oe_span_status(uint8_t status, const char *message, uint64_t *code, char *msg,
+			  size_t msg_len)
 {
 	struct otlp_item it = oe_min_item();
 	struct otlp_buf b = { 0 };
 	struct oe_slice sp, st, m;
+	char *js, want[256];
 	int found;
 
-	it.span.kind = kind;
-	it.span.has_status = (uint8_t)has_status;
 	it.span.status = status;
+	snprintf(it.span.status_message, sizeof(it.span.status_message), "%s", message);
 	sp = oe_encode_one(&b, &it);
 	found = oe_find(sp, 15, 0, &st, NULL);
 	if (found) {
@@ -772,25 +727,61 @@ static int oe_span_status(uint8_t kind, int has_status, uint16_t status, uint64_
 		msg[m.n] = '\0';
 	}
 	otlp_buf_free(&b);
+	js = oe_json(&it, 1);
+	snprintf(want, sizeof(want), "\"status\":{\"code\":%u,\"message\":\"%s\"}", status,
+		 message);
+	if (found)
+		cr_assert_not_null(strstr(js, want), "%s", js);
+	else
+		cr_assert_null(strstr(js, "\"status\""), "%s", js);
+	free(js);
 	return found;
 }
 
-Test(otlp_encode, status_encoded)
+Test(otlp_encode, status_written_as_given)
 {
 	uint64_t code = 0;
-	char msg[64];
+	char msg[SPAN_STATUS_MSG_MAX];
 
-	cr_assert(oe_span_status(SPAN_KIND_SERVER, 1, 500, &code, msg, sizeof(msg)));
+	cr_assert(oe_span_status(SPAN_STATUS_ERROR, "HTTP 500", &code, msg, sizeof(msg)));
 	cr_assert_eq(code, 2);
 	cr_assert_str_eq(msg, "HTTP 500");
-	cr_assert_not(oe_span_status(SPAN_KIND_SERVER, 1, 404, &code, msg, sizeof(msg)),
-		      "UNSET: no status field");
-	cr_assert(oe_span_status(SPAN_KIND_CLIENT, 1, 404, &code, msg, sizeof(msg)));
-	cr_assert_eq(code, 2);
-	cr_assert_str_eq(msg, "HTTP 404");
-	cr_assert(oe_span_status(SPAN_KIND_CLIENT, 0, 0, &code, msg, sizeof(msg)));
+	cr_assert(oe_span_status(SPAN_STATUS_ERROR, "connection closed before a response", &code,
+				 msg, sizeof(msg)));
 	cr_assert_eq(code, 2);
 	cr_assert_str_eq(msg, "connection closed before a response");
+	/* not re-derived from the span's HTTP status (200 here) */
+	cr_assert(oe_span_status(SPAN_STATUS_ERROR, "deadlock detected", &code, msg, sizeof(msg)));
+	cr_assert_eq(code, 2);
+	cr_assert_str_eq(msg, "deadlock detected");
+	cr_assert(oe_span_status(SPAN_STATUS_ERROR, "", &code, msg, sizeof(msg)));
+	cr_assert_eq(code, 2);
+	cr_assert_str_eq(msg, "");
+	/* UNSET: no Status field, whatever message is left in the span */
+	cr_assert_not(oe_span_status(SPAN_STATUS_UNSET, "", &code, msg, sizeof(msg)),
+		      "UNSET: no status field");
+	cr_assert_not(oe_span_status(SPAN_STATUS_UNSET, "HTTP 503", &code, msg, sizeof(msg)),
+		      "UNSET: no status field");
+}
+
+/* The spans the HTTP module builds: the status its rule decided. */
+Test(otlp_encode, status_encoded)
+{
+	struct otlp_item it = oe_full_item(); /* a SERVER's 503 */
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, st, m;
+	uint64_t code;
+
+	sp = oe_encode_one(&b, &it);
+	cr_assert(oe_find(sp, 15, 0, &st, NULL));
+	cr_assert(oe_find(st, 3, 0, NULL, &code));
+	cr_assert_eq(code, 2);
+	cr_assert(oe_find(st, 2, 0, &m, NULL));
+	cr_assert(oe_eq(m, "HTTP 503", 8));
+	it = oe_min_item(); /* a SERVER's 200 */
+	sp = oe_encode_one(&b, &it);
+	cr_assert_not(oe_find(sp, 15, 0, &st, NULL));
+	otlp_buf_free(&b);
 }
 
 /* ---- Optional span fields ---- */
@@ -862,6 +853,65 @@ Test(otlp_encode, kind_and_flags)
 	otlp_buf_free(&b);
 }
 
+/* ---- The attribute list ---- */
+
+/* Whatever list a protocol built, in its order, then thread.id; int64
+ * values as they are, negative ones included. */
+Test(otlp_encode, attribute_list_as_built)
+{
+	static const uint8_t minus_one[] = { 0x18, 0xff, 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xff, 0x01 };
+	static const uint8_t int64_min[] = { 0x18, 0x80, 0x80, 0x80, 0x80, 0x80,
+					     0x80, 0x80, 0x80, 0x80, 0x01 };
+	static const char *const keys[SPAN_ATTRS_MAX] = {
+		"k00", "k01", "k02", "k03", "k04", "k05", "k06", "k07", "k08", "k09", "k10", "k11",
+		"k12", "k13", "k14", "k15", "k16", "k17", "k18", "k19", "k20", "k21", "k22", "k23",
+	};
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, kv, k, any, v;
+	char *js;
+
+	it.span.attrs.n = it.span.attrs.text_len = 0;
+	span_attrs_cstr(&it.span.attrs, "db.system.name", "postgresql");
+	span_attrs_int(&it.span.attrs, "db.rows", -1);
+	span_attrs_int(&it.span.attrs, "db.min", INT64_MIN);
+	it.span.tid = 9;
+	sp = oe_encode_one(&b, &it);
+	cr_assert_eq(oe_count(sp, 9), 4);
+	for (size_t i = 0; i < 4; i++) {
+		static const char *const want[] = { "db.system.name", "db.rows", "db.min",
+						    "thread.id" };
+
+		cr_assert(oe_find(sp, 9, i, &kv, NULL));
+		cr_assert(oe_find(kv, 1, 0, &k, NULL));
+		cr_assert(oe_eq(k, want[i], strlen(want[i])), "attribute %zu", i);
+	}
+	cr_assert(oe_attr(sp, 9, "db.system.name", &any));
+	cr_assert(oe_find(any, 1, 0, &v, NULL));
+	cr_assert(oe_eq(v, "postgresql", 10));
+	cr_assert(oe_attr(sp, 9, "db.rows", &any));
+	cr_assert(oe_eq(any, minus_one, sizeof(minus_one)));
+	cr_assert(oe_attr(sp, 9, "db.min", &any));
+	cr_assert(oe_eq(any, int64_min, sizeof(int64_min)));
+	js = oe_json(&it, 1);
+	cr_assert_not_null(strstr(js, "\"attributes\":["
+				  OE_KV_S("db.system.name", "postgresql") ","
+				  OE_KV_I("db.rows", "-1") ","
+				  OE_KV_I("db.min", "-9223372036854775808") ","
+				  OE_KV_I("thread.id", "9") "]"), "%s", js);
+	free(js);
+
+	/* a full list: every attribute and thread.id */
+	it.span.attrs.n = it.span.attrs.text_len = 0;
+	for (int i = 0; i < SPAN_ATTRS_MAX; i++)
+		cr_assert_eq(span_attrs_int(&it.span.attrs, keys[i], i), 0);
+	sp = oe_encode_one(&b, &it);
+	cr_assert_eq(oe_count(sp, 9), SPAN_ATTRS_MAX + 1);
+	cr_assert(oe_attr(sp, 9, "k23", &any));
+	otlp_buf_free(&b);
+}
+
 /* ---- Varints ---- */
 
 /* The bytes of http.request.body.size's AnyValue for a given size. */
@@ -873,7 +923,9 @@ static void oe_check_body_size(uint64_t size, const uint8_t *want, size_t want_l
 	struct oe_slice sp, any;
 	char needle[128];
 
-	it.span.req_body_size = size;
+	span_fixture_http(&it.span, &(struct http_fields){ .method = "GET", .path = "/",
+							  .status = 200, .version_minor = 1,
+							  .req_body = size });
 	sp = oe_encode_one(&b, &it);
 	cr_assert(oe_attr(sp, 9, "http.request.body.size", &any));
 	cr_assert(oe_eq(any, want, want_len), "size %llu", (unsigned long long)size);
@@ -915,7 +967,7 @@ Test(otlp_encode, nested_lengths_past_one_byte)
 	cr_assert_not_null(items);
 	for (int i = 0; i < N; i++) {
 		items[i] = oe_full_item();
-		memset(items[i].span.route, 'r', SPAN_ROUTE_MAX - 1); /* name: 2-byte length */
+		memset(items[i].span.name + 4, 'r', 255); /* name: 2-byte length */
 		items[i].span.span_id[0] = (uint8_t)i;
 		items[i].span.span_id[1] = (uint8_t)(i >> 8);
 	}
@@ -933,7 +985,7 @@ Test(otlp_encode, nested_lengths_past_one_byte)
 		cr_assert(oe_find(sp, 2, 0, &v, NULL));
 		cr_assert_eq(v.p[0] | v.p[1] << 8, i);
 		cr_assert(oe_find(sp, 5, 0, &v, NULL));
-		cr_assert_eq(v.n, 4 + SPAN_ROUTE_MAX - 1);
+		cr_assert_eq(v.n, 4 + 255);
 	}
 
 	/* The buffer is reused: a small batch replaces the big one, byte for
@@ -992,7 +1044,7 @@ Test(otlp_encode, out_of_memory_is_reported)
 		cr_assert_not_null(items);
 		for (int i = 0; i < N; i++) {
 			items[i] = oe_full_item();
-			memset(items[i].span.route, 0xff, SPAN_ROUTE_MAX - 1); /* 6x in JSON */
+			memset(items[i].span.name + 4, 0xff, 255); /* 6x in JSON */
 		}
 		/* realloc fails part-way: a growth past 256 KiB more is refused */
 		cr_assert_eq(getrlimit(RLIMIT_AS, &old), 0);
@@ -1035,8 +1087,9 @@ Test(otlp_encode, invalid_utf8_replaced_in_protobuf)
 				   "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|"
 				   "\xef\xbf\xbd\xef\xbf\xbd|\xef\xbf\xbd";
 
-	strcpy(it.span.route, route);
-	strcpy(it.span.path, "\xfe/x");
+	span_fixture_http(&it.span, &(struct http_fields){ .method = "GET", .path = "\xfe/x",
+							  .route = route, .status = 200,
+							  .version_minor = 1 });
 	strcpy(it.resource.service_name, "caf\xe9"); /* Latin-1 */
 	sp = oe_encode_one(&b, &it); /* the walker checks every string is UTF-8 */
 	cr_assert(oe_find(sp, 5, 0, &v, NULL));
@@ -1071,8 +1124,6 @@ static char *oe_json(const struct otlp_item *items, size_t n)
 	return s;
 }
 
-#define OE_KV_S(k, v) "{\"key\":\"" k "\",\"value\":{\"stringValue\":\"" v "\"}}"
-#define OE_KV_I(k, v) "{\"key\":\"" k "\",\"value\":{\"intValue\":\"" v "\"}}"
 
 Test(otlp_encode, json_one_span_exact)
 {
@@ -1156,10 +1207,11 @@ Test(otlp_encode, json_escaping)
 	struct otlp_item it = oe_min_item();
 	char *js;
 
-	strcpy(it.span.route, "/a\"b\\c\n\t\x01\x7f");
-	strcpy(it.span.path, "/\xc3\xa9\xff");
-	strcpy(it.span.query, "</script>");
-	it.span.has_query = 1;
+	span_fixture_http(&it.span, &(struct http_fields){ .method = "GET",
+							  .path = "/\xc3\xa9\xff",
+							  .query = "</script>",
+							  .route = "/a\"b\\c\n\t\x01\x7f",
+							  .status = 200, .version_minor = 1 });
 	it.resource.n_attrs = 1;
 	strcpy(it.resource.attrs[0].key, "we\"ird");
 	strcpy(it.resource.attrs[0].value, "line\r\nbreak");

@@ -26,6 +26,7 @@
 #include "otlp_encode.h"
 #include "otlp_exporter.h"
 #include "procinfo.h"
+#include "span_fixture.h"
 
 #define OX_ERR_LEN 256
 
@@ -704,22 +705,22 @@ static struct otlp_item *ox_items(size_t n)
 		s->trace_id[15] = (uint8_t)(i + 1);
 		s->span_id[0] = 0x5a;
 		s->span_id[7] = (uint8_t)(i + 1);
+		char path[32];
+
 		s->kind = SPAN_KIND_SERVER;
-		s->has_status = 1;
-		s->status = 200;
-		s->version_minor = 1;
 		s->start_unix_ns = 1700000000000000000ULL + i * 1000000;
 		s->end_unix_ns = s->start_unix_ns + 500000;
 		s->pid = 4242;
 		s->tid = 4243;
-		snprintf(s->method, sizeof(s->method), "GET");
-		snprintf(s->path, sizeof(s->path), "/items/%zu", i);
-		snprintf(s->route, sizeof(s->route), "/items/{id}");
+		snprintf(path, sizeof(path), "/items/%zu", i);
 		snprintf(s->server.address, sizeof(s->server.address), "127.0.0.1");
 		s->server.port = 8080;
 		snprintf(s->client.address, sizeof(s->client.address), "10.0.0.1");
 		s->client.port = (uint16_t)(40000 + i);
 		s->peer = s->client;
+		span_fixture_http(s, &(struct http_fields){ .method = "GET", .path = path,
+							   .route = "/items/{id}", .status = 200,
+							   .version_minor = 1 });
 		snprintf(s->exe_name, sizeof(s->exe_name), "svc");
 		snprintf(s->service_name, sizeof(s->service_name), "shop");
 		r->pid = 4242;

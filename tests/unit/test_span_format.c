@@ -6,12 +6,26 @@
 #include <string.h>
 #include <time.h>
 
+#include "span_fixture.h"
 #include "span_format.h"
 
-#define SF_LINE_MAX 16384
+#define SF_LINE_MAX SPAN_JSONL_MAX
 
-/* A fully specified SERVER span: every field set to a distinct value. */
-static struct span sf_span(void)
+/* The HTTP exchange of sf_span. */
+static const struct http_fields sf_fields = {
+	.method = "GET",
+	.path = "/items/42",
+	.query = "a=1&token=REDACTED",
+	.route = "/items/{id}",
+	.status = 200,
+	.version_minor = 1,
+	.req_body = 12,
+	.resp_body = 5,
+};
+
+/* A SERVER span with every field but its HTTP part set to a distinct value:
+ * adjust, then sf_http. */
+static struct span sf_base(void)
 {
 	struct span s;
 
@@ -23,20 +37,10 @@ static struct span sf_span(void)
 		s.parent_span_id[i] = (uint8_t)(0xf0 + i);
 	}
 	s.kind = SPAN_KIND_SERVER;
-	s.has_status = 1;
-	s.status = 200;
-	s.version_minor = 1;
 	s.start_unix_ns = 1700000000123456789ULL;
 	s.end_unix_ns = 1700000000124691356ULL; /* + 1234567 ns */
-	s.req_body_size = 12;
-	s.resp_body_size = 5;
 	s.pid = 4242;
 	s.tid = 4243;
-	strcpy(s.method, "GET");
-	strcpy(s.path, "/items/42");
-	strcpy(s.query, "a=1&token=REDACTED");
-	s.has_query = 1;
-	strcpy(s.route, "/items/{id}");
 	strcpy(s.server.address, "10.0.0.1");
 	s.server.port = 8080;
 	strcpy(s.client.address, "10.0.0.2");
@@ -45,6 +49,21 @@ static struct span sf_span(void)
 	s.peer.port = 54321;
 	strcpy(s.exe_name, "python3");
 	strcpy(s.service_name, "shop");
+	return s;
+}
+
+/* The HTTP part, as the agent builds it, from the span's kind and endpoints. */
+static void sf_http(struct span *s, const struct http_fields *f)
+{
+	span_fixture_http(s, f);
+}
+
+/* A fully specified SERVER span: every field set to a distinct value. */
+static struct span sf_span(void)
+{
+	struct span s = sf_base();
+
+	sf_http(&s, &sf_fields);
 	return s;
 }
 
@@ -107,12 +126,12 @@ Test(span_format, jsonl_with_parent)
 
 Test(span_format, jsonl_without_query_and_status)
 {
-	struct span s = sf_span();
+	struct span s = sf_base();
+	struct http_fields f = sf_fields;
 
-	s.has_query = 0;
-	s.query[0] = '\0';
-	s.has_status = 0;
-	s.status = 0;
+	f.query = NULL;
+	f.status = 0;
+	sf_http(&s, &f);
 	cr_expect_str_eq(sf_jsonl(&s),
 			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"GET /items/{id}\","
 			 "\"kind\":\"SERVER\","
@@ -125,10 +144,12 @@ Test(span_format, jsonl_without_query_and_status)
 
 Test(span_format, jsonl_empty_query_is_kept)
 {
-	struct span s = sf_span();
+	struct span s = sf_base();
+	struct http_fields f = sf_fields;
 
-	s.query[0] = '\0'; /* "/items/42?" */
-	s.has_status = 0;
+	f.query = ""; /* "/items/42?" */
+	f.status = 0;
+	sf_http(&s, &f);
 	cr_expect_str_eq(sf_jsonl(&s),
 			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"GET /items/{id}\","
 			 "\"kind\":\"SERVER\","
@@ -141,22 +162,25 @@ Test(span_format, jsonl_empty_query_is_kept)
 
 Test(span_format, jsonl_client_http10_zero_values)
 {
-	struct span s = sf_span();
+	struct span s = sf_base();
+	struct http_fields f = sf_fields;
 
 	s.kind = SPAN_KIND_CLIENT;
-	s.version_minor = 0;
-	s.status = 503;
-	s.req_body_size = 0;
-	s.resp_body_size = UINT64_MAX;
+	f.version_minor = 0;
+	f.status = 503;
+	f.req_body = 0;
+	/* integer attributes are int64 in every output: sizes past it are clamped */
+	f.resp_body = UINT64_MAX;
 	s.start_unix_ns = 0;
 	s.end_unix_ns = 0;
-	s.has_query = 0;
+	f.query = NULL;
 	s.pid = UINT32_MAX;
 	s.tid = 0;
 	s.server.port = 65535;
 	s.client.port = 0;
 	s.exe_name[0] = '\0';
 	s.service_name[0] = '\0';
+	sf_http(&s, &f);
 	cr_expect_str_eq(sf_jsonl(&s),
 			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"GET /items/{id}\","
 			 "\"kind\":\"CLIENT\","
@@ -169,22 +193,24 @@ Test(span_format, jsonl_client_http10_zero_values)
 			 "\"network.peer.address\":\"10.0.0.2\",\"network.peer.port\":54321,"
 			 "\"network.protocol.version\":\"1.0\","
 			 "\"http.request.body.size\":0,"
-			 "\"http.response.body.size\":18446744073709551615,"
+			 "\"http.response.body.size\":9223372036854775807,"
 			 "\"process.pid\":4294967295,\"process.executable.name\":\"\","
 			 "\"thread.id\":0}}");
 }
 
 Test(span_format, jsonl_escapes_wire_strings)
 {
-	struct span s = sf_span();
+	struct span s = sf_base();
+	struct http_fields f = sf_fields;
 	const char *line;
 
 	/* quote, backslash, control bytes, invalid UTF-8, valid UTF-8 */
-	strcpy(s.path, "/a\"b\\c\x01\n\x1b[2J\xff\xc3\xa9");
-	strcpy(s.route, "/a\"b\\c\x01\n\x1b[2J\xff\xc3\xa9");
-	strcpy(s.method, "G\tT");
-	strcpy(s.query, "q=\x7f\xed\xa0\x80");
+	f.path = "/a\"b\\c\x01\n\x1b[2J\xff\xc3\xa9";
+	f.route = "/a\"b\\c\x01\n\x1b[2J\xff\xc3\xa9";
+	f.method = "G\tT";
+	f.query = "q=\x7f\xed\xa0\x80";
 	strcpy(s.service_name, "svc\r");
+	sf_http(&s, &f);
 	line = sf_jsonl(&s);
 	cr_expect_str_eq(line,
 			 SF_HEAD "\"parent_span_id\":\"\","
@@ -203,27 +229,100 @@ Test(span_format, jsonl_escapes_wire_strings)
 
 Test(span_format, jsonl_worst_case_fits_output_line)
 {
-	struct span s = sf_span();
+	struct span s = sf_base();
+	struct http_fields f = sf_fields;
 	static char line[SF_LINE_MAX];
+	static char method[24], path[512], query[512], route[256];
 	struct json_buf b;
 
-	/* every wire string at its longest, every byte escaped as \u00XX */
-	memset(s.method, 0x01, sizeof(s.method) - 1);
-	s.method[sizeof(s.method) - 1] = '\0';
-	memset(s.path, 0x01, sizeof(s.path) - 1);
-	s.path[sizeof(s.path) - 1] = '\0';
-	memset(s.query, 0x01, sizeof(s.query) - 1);
-	s.query[sizeof(s.query) - 1] = '\0';
-	memset(s.route, 0x01, sizeof(s.route) - 1);
-	s.route[sizeof(s.route) - 1] = '\0';
+	/* every HTTP wire string at its longest (a 23-byte method, a 511-byte
+	 * target's path, a 511-byte redacted query, a 255-byte route), every
+	 * byte escaped as \u00XX */
+	memset(method, 0x01, sizeof(method) - 1);
+	memset(path, 0x01, sizeof(path) - 1);
+	memset(query, 0x01, sizeof(query) - 1);
+	memset(route, 0x01, sizeof(route) - 1);
+	f.method = method;
+	f.path = path;
+	f.query = query;
+	f.route = route;
 	memset(s.service_name, 0x01, sizeof(s.service_name) - 1);
 	s.service_name[sizeof(s.service_name) - 1] = '\0';
 	memset(s.exe_name, 0x01, sizeof(s.exe_name) - 1);
 	s.exe_name[sizeof(s.exe_name) - 1] = '\0';
+	sf_http(&s, &f);
+	cr_assert_eq(s.attrs.overflow, 0);
 	json_buf_init(&b, line, sizeof(line));
 	span_format_jsonl(&b, &s, NULL, NULL);
 	cr_expect_eq(b.overflow, 0, "the daemon's 16 KiB line must hold the worst span");
 	cr_expect_lt(b.len, 10000);
+}
+
+/*
+ * The same rule for the span model itself: any protocol may fill the
+ * attribute list (SPAN_TEXT_MAX bytes of values) and the name; a span the
+ * model can hold must still fit the daemon's line, SPAN_JSONL_MAX (user/output.c
+ * drops a span whose line overflows).
+ */
+Test(span_format, jsonl_worst_case_of_the_model_fits_output_line)
+{
+	struct span s = sf_base();
+	static char line[SF_LINE_MAX];
+	static char text[SPAN_TEXT_MAX];
+	static const char *const keys[SPAN_ATTRS_MAX] = {
+		"k00", "k01", "k02", "k03", "k04", "k05", "k06", "k07", "k08", "k09", "k10", "k11",
+		"k12", "k13", "k14", "k15", "k16", "k17", "k18", "k19", "k20", "k21", "k22", "k23",
+	};
+	struct json_buf b;
+
+	memset(text, 0x01, sizeof(text));
+	memset(s.name, 0x01, sizeof(s.name) - 1);
+	s.name[sizeof(s.name) - 1] = '\0';
+	memset(s.service_name, 0x01, sizeof(s.service_name) - 1);
+	s.service_name[sizeof(s.service_name) - 1] = '\0';
+	memset(s.exe_name, 0x01, sizeof(s.exe_name) - 1);
+	s.exe_name[sizeof(s.exe_name) - 1] = '\0';
+	memset(s.tracestate, 0x01, sizeof(s.tracestate) - 1);
+	s.tracestate[sizeof(s.tracestate) - 1] = '\0';
+	for (int i = 0; i < SPAN_ATTRS_MAX; i++)
+		cr_assert_eq(span_attrs_str(&s.attrs, keys[i], text, SPAN_TEXT_MAX / SPAN_ATTRS_MAX),
+			     0);
+	cr_assert_eq(s.attrs.text_len, SPAN_TEXT_MAX);
+	json_buf_init(&b, line, sizeof(line));
+	span_format_jsonl(&b, &s, NULL, NULL);
+	cr_expect_eq(b.overflow, 0, "a span the model holds overflows the JSON line");
+}
+
+/* The list is printed as the protocol built it: order, types, NULs. */
+Test(span_format, jsonl_prints_the_attribute_list_as_built)
+{
+	struct span s = sf_base();
+
+	span_attrs_cstr(&s.attrs, "db.system.name", "postgresql");
+	span_attrs_int(&s.attrs, "db.response.returned_rows", -3);
+	span_attrs_str(&s.attrs, "bytes", "a\0b", 3);
+	strcpy(s.name, "SELECT users");
+	cr_expect_str_eq(sf_jsonl(&s),
+			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"SELECT users\","
+			 "\"kind\":\"SERVER\","
+			 "\"start_time_unix_nano\":1700000000123456789,"
+			 "\"end_time_unix_nano\":1700000000124691356,"
+			 "\"service.name\":\"shop\",\"attributes\":{"
+			 "\"db.system.name\":\"postgresql\",\"db.response.returned_rows\":-3,"
+			 "\"bytes\":\"a\\u0000b\","
+			 "\"process.pid\":4242,\"process.executable.name\":\"python3\","
+			 "\"thread.id\":4243}}");
+
+	/* an empty list: the process attributes only */
+	s.attrs.n = s.attrs.text_len = 0;
+	cr_expect_str_eq(sf_jsonl(&s),
+			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"SELECT users\","
+			 "\"kind\":\"SERVER\","
+			 "\"start_time_unix_nano\":1700000000123456789,"
+			 "\"end_time_unix_nano\":1700000000124691356,"
+			 "\"service.name\":\"shop\",\"attributes\":{"
+			 "\"process.pid\":4242,\"process.executable.name\":\"python3\","
+			 "\"thread.id\":4243}}");
 }
 
 Test(span_format, jsonl_overflow_is_flagged)
@@ -268,11 +367,13 @@ Test(span_format, pretty_exact, .init = sf_utc)
 
 Test(span_format, pretty_client_without_status, .init = sf_utc)
 {
-	struct span s = sf_span();
+	struct span s = sf_base();
+	struct http_fields f = sf_fields;
 	char out[512];
 
 	s.kind = SPAN_KIND_CLIENT;
-	s.has_status = 0;
+	f.status = 0;
+	sf_http(&s, &f);
 	s.start_unix_ns = 1700000000000000000ULL;
 	s.end_unix_ns = 1700000002500000999ULL;
 	span_format_pretty(out, sizeof(out), &s);
@@ -282,12 +383,14 @@ Test(span_format, pretty_client_without_status, .init = sf_utc)
 
 Test(span_format, pretty_has_no_control_bytes, .init = sf_utc)
 {
-	struct span s = sf_span();
+	struct span s = sf_base();
+	struct http_fields f = sf_fields;
 	char out[1024];
 
-	strcpy(s.method, "GET\x1b]0;pwned\x07");
-	strcpy(s.route, "/a\r\n\x1b[2J\x7f\x01");
+	f.method = "GET\x1b]0;pwned\x07";
+	f.route = "/a\r\n\x1b[2J\x7f\x01";
 	strcpy(s.service_name, "svc\x1b[31m");
+	sf_http(&s, &f);
 	span_format_pretty(out, sizeof(out), &s);
 	cr_expect_str_eq(out, "22:13:20.123 SERVER svc?[31m[4242] GET?]0;pwned? /a???[2J?? 200 "
 			      "1.234ms 10.0.0.2:54321 -> 10.0.0.1:8080 req=12B resp=5B");
@@ -313,10 +416,12 @@ Test(span_format, pretty_truncates_to_buffer, .init = sf_utc)
  */
 Test(span_format, pretty_has_no_c1_controls, .init = sf_utc)
 {
-	struct span s = sf_span();
+	struct span s = sf_base();
+	struct http_fields f = sf_fields;
 	char out[1024];
 
-	strcpy(s.route, "/a\xc2\x9b" "2J\x9b" "31m");
+	f.route = "/a\xc2\x9b" "2J\x9b" "31m";
+	sf_http(&s, &f);
 	span_format_pretty(out, sizeof(out), &s);
 	cr_expect_null(strstr(out, "\xc2\x9b"), "UTF-8 CSI (U+009B) passed through");
 	cr_expect_null(strchr(out, 0x9b), "8-bit CSI (0x9b) passed through");

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "span_fixture.h"
 #include "trace_tree.h"
 
 #define TT_MS 1000000ULL
@@ -64,19 +65,17 @@ static struct span tt_span(uint8_t tid, uint8_t sid, int has_parent, uint8_t psi
 	s.has_parent = (uint8_t)has_parent;
 	s.parent_span_id[7] = psid;
 	s.kind = (uint8_t)kind;
-	s.has_status = status != 0;
-	s.status = status;
 	s.start_unix_ns = TT_T0 + start_us * 1000;
 	s.end_unix_ns = TT_T0 + end_us * 1000;
 	s.pid = pid;
-	snprintf(s.method, sizeof(s.method), "%s", method);
-	snprintf(s.route, sizeof(s.route), "%s", route);
-	snprintf(s.path, sizeof(s.path), "%s", route);
 	snprintf(s.service_name, sizeof(s.service_name), "%s", svc);
 	strcpy(s.client.address, "10.0.0.1");
 	s.client.port = 40000;
 	strcpy(s.server.address, "10.0.0.2");
 	s.server.port = 8080;
+	span_fixture_http(&s, &(struct http_fields){ .method = method, .path = route,
+						    .route = route, .status = status,
+						    .version_minor = 1 });
 	return s;
 }
 
@@ -579,21 +578,24 @@ Test(trace_tree, unterminated_strings_are_bounded)
 	struct tt_out o;
 	struct trace_tree *t;
 	struct span r = tt_root(1, 1, "/a", 0);
-	char want[512];
+	char want[1024], name[sizeof(r.name)], svc[sizeof(r.service_name)], code[sizeof(r.code)];
 
-	memset(r.method, 'M', sizeof(r.method));
+	memset(r.name, 'M', sizeof(r.name));
+	memset(r.code, '9', sizeof(r.code));
 	memset(r.service_name, 'S', sizeof(r.service_name));
+	memset(name, 'M', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	memset(code, '9', sizeof(code) - 1);
+	code[sizeof(code) - 1] = '\0';
+	memset(svc, 'S', sizeof(svc) - 1);
+	svc[sizeof(svc) - 1] = '\0';
 	tt_out_open(&o);
 	t = trace_tree_new(4, TT_GRACE, TT_WAIT, o.f);
 	trace_tree_add(t, &r, TT_M0);
 	trace_tree_flush(t);
 	snprintf(want, sizeof(want),
 		 "trace 4bf92f3577b34da6a3ce929d0e0e4737  1 span  1.000ms\n"
-		 "  SERVER %.*s[7] %.*s /a 200 1.000ms" TT_EP "\n",
-		 (int)sizeof(r.service_name) - 1,
-		 "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS"
-		 "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS",
-		 (int)sizeof(r.method) - 1, "MMMMMMMMMMMMMMMMMMMMMMMMMMMMMMMM");
+		 "  SERVER %s[7] %s %s 1.000ms" TT_EP "\n", svc, name, code);
 	cr_assert_str_eq(tt_text(&o), want);
 	trace_tree_free(t);
 	tt_out_close(&o);

@@ -11,6 +11,8 @@
 
 #include "config.h"
 #include "events.h"
+#include "http1.h"
+#include "span_attrs_check.h"
 #include "tracer.h"
 
 /* PID_MAX_LIMIT: pids are always below it, so procinfo never finds this
@@ -151,6 +153,25 @@ static struct tracer_stats trc_stats(const struct tracer *t)
 	return s;
 }
 
+/* The int attribute key of s (asserting it is there). */
+static int64_t trc_int(const struct span *s, const char *key)
+{
+	int64_t v = 0;
+
+	cr_assert(sa_int(&s->attrs, key, &v), "no int attribute %s in %s", key, sa_render(&s->attrs));
+	return v;
+}
+
+#define TRC_STR(s, key) sa_str(&(s)->attrs, (key))
+
+/* No status code: none seen, none made up. */
+static void trc_expect_no_status_code(const struct span *s)
+{
+	cr_expect_null(sa_find(&s->attrs, "http.response.status_code"), "%s", sa_render(&s->attrs));
+	cr_expect_str_eq(s->code, "");
+	cr_expect_str_eq(span_metric_label(&s->metric, 2), "");
+}
+
 static int trc_all_zero(const uint8_t *p, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -177,17 +198,35 @@ Test(tracer, server_exchange_gives_one_span)
 	cr_assert_eq(sink.n, 1);
 	s = &sink.spans[0];
 	cr_expect_eq(s->kind, SPAN_KIND_SERVER);
-	cr_expect_str_eq(s->method, "GET");
-	cr_expect_str_eq(s->path, "/a");
-	cr_expect_eq(s->has_query, 1);
-	cr_expect_str_eq(s->query, "token=REDACTED");
-	cr_expect_str_eq(s->route, "/a");
-	cr_expect_eq(s->has_status, 1);
-	cr_expect_eq(s->status, 200);
-	cr_expect_eq(s->version_minor, 1);
-	cr_expect_eq(s->req_body_size, 0);
-	cr_expect_eq(s->resp_body_size, 5);
-	cr_expect_eq(s->msg_flags, 0);
+	cr_expect_eq(s->protocol, ZT_PROTO_HTTP1);
+	cr_expect_str_eq(TRC_STR(s, "http.request.method"), "GET");
+	cr_expect_str_eq(TRC_STR(s, "url.path"), "/a");
+	cr_expect_eq(sa_count(&s->attrs, "url.query"), 1);
+	cr_expect_str_eq(TRC_STR(s, "url.query"), "token=REDACTED");
+	cr_expect_str_eq(s->name, "GET /a");
+	cr_expect_eq(trc_int(s, "http.response.status_code"), 200);
+	cr_expect_str_eq(s->code, "200");
+	cr_expect_eq(s->status, SPAN_STATUS_UNSET);
+	cr_expect_str_eq(s->status_message, "");
+	cr_expect_str_eq(TRC_STR(s, "network.protocol.version"), "1.1");
+	cr_expect_eq(s->req_size, 0);
+	cr_expect_eq(s->resp_size, 5);
+	cr_expect_eq(trc_int(s, "http.request.body.size"), 0);
+	cr_expect_eq(trc_int(s, "http.response.body.size"), 5);
+	/* the module's attributes, the connection's addresses where it put them */
+	cr_expect_str_eq(sa_render(&s->attrs),
+			 "http.request.method=\"GET\" url.path=\"/a\" url.query=\"token=REDACTED\" "
+			 "http.response.status_code=200 "
+			 "server.address=\"10.0.0.1\" server.port=8080 "
+			 "client.address=\"10.0.0.2\" client.port=50000 "
+			 "network.peer.address=\"10.0.0.2\" network.peer.port=50000 "
+			 "network.protocol.version=\"1.1\" http.request.body.size=0 "
+			 "http.response.body.size=5");
+	cr_expect_eq(s->attrs.overflow, 0);
+	cr_expect_eq(s->metric.family, METRIC_HTTP_SERVER);
+	cr_expect_str_eq(span_metric_label(&s->metric, 0), "GET");
+	cr_expect_str_eq(span_metric_label(&s->metric, 1), "/a");
+	cr_expect_str_eq(span_metric_label(&s->metric, 2), "200");
 	cr_expect_eq(s->start_unix_ns, 1700000000000001500ULL, "read is seen at its exit");
 	cr_expect_eq(s->end_unix_ns, 1700000000000003000ULL, "write is seen at its entry");
 	cr_expect_eq(s->pid, TRC_PID);
@@ -229,11 +268,22 @@ Test(tracer, client_exchange_mirrors_server)
 	cr_assert_eq(sink.n, 1);
 	s = &sink.spans[0];
 	cr_expect_eq(s->kind, SPAN_KIND_CLIENT);
-	cr_expect_str_eq(s->method, "GET");
-	cr_expect_str_eq(s->path, "/a");
-	cr_expect_str_eq(s->query, "token=REDACTED");
-	cr_expect_eq(s->status, 200);
-	cr_expect_eq(s->resp_body_size, 5);
+	cr_expect_str_eq(TRC_STR(s, "http.request.method"), "GET");
+	cr_expect_str_eq(TRC_STR(s, "url.path"), "/a");
+	cr_expect_str_eq(TRC_STR(s, "url.query"), "token=REDACTED");
+	cr_expect_eq(trc_int(s, "http.response.status_code"), 200);
+	cr_expect_eq(s->resp_size, 5);
+	cr_expect_eq(trc_int(s, "http.response.body.size"), 5);
+	cr_expect_eq(s->metric.family, METRIC_HTTP_CLIENT);
+	/* a client's addresses: the server is the remote end */
+	cr_expect_str_eq(sa_render(&s->attrs),
+			 "http.request.method=\"GET\" url.path=\"/a\" url.query=\"token=REDACTED\" "
+			 "http.response.status_code=200 "
+			 "server.address=\"10.0.0.1\" server.port=8080 "
+			 "client.address=\"10.0.0.2\" client.port=50000 "
+			 "network.peer.address=\"10.0.0.1\" network.peer.port=8080 "
+			 "network.protocol.version=\"1.1\" http.request.body.size=0 "
+			 "http.response.body.size=5");
 	cr_expect_eq(s->start_unix_ns, 1700000000000001000ULL, "write is seen at its entry");
 	cr_expect_eq(s->end_unix_ns, 1700000000000002600ULL, "read is seen at its exit");
 	cr_expect_eq(s->tid, 301, "the thread that wrote the request");
@@ -260,8 +310,10 @@ Test(tracer, keepalive_exchanges_each_get_their_reader_thread)
 	cr_assert_eq(sink.n, 2);
 	cr_expect_eq(sink.spans[0].tid, 11);
 	cr_expect_eq(sink.spans[1].tid, 12);
-	cr_expect_str_eq(sink.spans[1].route, "/items/{id}");
-	cr_expect_eq(sink.spans[1].status, 404);
+	cr_expect_str_eq(sink.spans[1].name, "GET /items/{id}");
+	cr_expect_str_eq(span_metric_label(&sink.spans[1].metric, 1), "/items/{id}");
+	cr_expect_eq(trc_int(&sink.spans[1], "http.response.status_code"), 404);
+	cr_expect_str_eq(sink.spans[1].code, "404");
 	cr_expect_eq(sink.spans[1].start_unix_ns, TRC_OFFSET + 310);
 	cr_expect_eq(sink.spans[1].end_unix_ns, TRC_OFFSET + 400);
 	cr_expect_eq(trc_stats(t).conns_opened, 1);
@@ -292,9 +344,10 @@ Test(tracer, continuation_counts_in_body_size)
 	trc_data(t, 4, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 21,
 		 "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
 	cr_assert_eq(sink.n, 1);
-	cr_expect_str_eq(sink.spans[0].method, "POST");
-	cr_expect_eq(sink.spans[0].req_body_size, 100000);
-	cr_expect_eq(sink.spans[0].status, 201);
+	cr_expect_str_eq(TRC_STR(&sink.spans[0], "http.request.method"), "POST");
+	cr_expect_eq(sink.spans[0].req_size, 100000);
+	cr_expect_eq(trc_int(&sink.spans[0], "http.request.body.size"), 100000);
+	cr_expect_eq(trc_int(&sink.spans[0], "http.response.status_code"), 201);
 	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 1100);
 	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 3000);
 	cr_expect_eq(sink.spans[0].tid, 21);
@@ -324,7 +377,8 @@ Test(tracer, response_continuation_ends_the_span)
 	cr_expect_eq(sink.n, 0);
 	trc_continuation(t, 5, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 31, 200000 - 131072);
 	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].resp_body_size, 200000);
+	cr_expect_eq(sink.spans[0].resp_size, 200000);
+	cr_expect_eq(trc_int(&sink.spans[0], "http.response.body.size"), 200000);
 	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 150);
 	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 3000);
 	cr_expect_eq(trc_stats(t).continuations, 2);
@@ -407,9 +461,10 @@ Test(tracer, close_reports_pending_request_without_status)
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	trc_close(t, 8, ZT_SYS_CLOSE, TRC_PID, 9000);
 	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].has_status, 0);
-	cr_expect_eq(sink.spans[0].status, 0);
-	cr_expect_str_eq(sink.spans[0].path, "/a");
+	trc_expect_no_status_code(&sink.spans[0]);
+	cr_expect_eq(sink.spans[0].status, SPAN_STATUS_ERROR);
+	cr_expect_str_eq(sink.spans[0].status_message, "connection closed before a response");
+	cr_expect_str_eq(TRC_STR(&sink.spans[0], "url.path"), "/a");
 	cr_expect_eq(sink.spans[0].tid, 41);
 	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 1500);
 	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 1500,
@@ -447,7 +502,7 @@ Test(tracer, close_by_another_process_keeps_the_conn)
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 42, TRC_OK);
 	cr_expect_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].status, 200);
+	cr_expect_eq(trc_int(&sink.spans[0], "http.response.status_code"), 200);
 	/* the socket reaching TCP_CLOSE ends it whoever is current */
 	trc_close(t, 8, ZT_SYS_STATE, TRC_PID + 1, 4000);
 	cr_expect_eq(tracer_conns_tracked(t), 0);
@@ -632,7 +687,7 @@ Test(tracer, full_table_evicts_and_reports)
 		trc_data(t, id, ZT_ROLE_SERVER, ZT_DIR_INGRESS, id * 100, id * 100 + 10,
 			 (uint32_t)id, TRC_GET);
 	cr_assert_eq(sink.n, 1, "the evicted conn's pending request is reported");
-	cr_expect_eq(sink.spans[0].has_status, 0);
+	trc_expect_no_status_code(&sink.spans[0]);
 	cr_expect_eq(sink.spans[0].tid, 1);
 	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 110);
 	st = trc_stats(t);
@@ -656,7 +711,7 @@ Test(tracer, idle_conns_swept_on_tick)
 	tracer_tick(t, 1000000001 + idle, TRC_OFFSET);
 	cr_assert_eq(sink.n, 1);
 	cr_expect_eq(sink.spans[0].tid, 7);
-	cr_expect_eq(sink.spans[0].has_status, 0);
+	trc_expect_no_status_code(&sink.spans[0]);
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	cr_expect_eq(trc_stats(t).conns_evicted, 1);
 	/* a tick before the timeout has passed since boot sweeps nothing */
@@ -690,7 +745,9 @@ Test(tracer, non_http_conn_is_ignored)
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 200, 210, 7, TRC_GET);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 300, 310, 7, TRC_OK);
 	cr_expect_eq(sink.n, 0);
-	cr_expect_eq(trc_stats(t).parse_misses, 1);
+	/* no protocol's first bytes: a counter, not a parse */
+	cr_expect_eq(trc_stats(t).parse_misses, 0);
+	cr_expect_eq(trc_stats(t).unknown_protocol, 1);
 	trc_close(t, 1, ZT_SYS_CLOSE, TRC_PID, 400);
 	cr_expect_eq(sink.n, 0);
 	tracer_free(t);
@@ -737,7 +794,8 @@ Test(tracer, thread_id_survives_a_long_request_body)
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 5000, 5010, 201,
 		 "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
 	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].req_body_size, 1048576);
+	cr_expect_eq(sink.spans[0].req_size, 1048576);
+	cr_expect_eq(trc_int(&sink.spans[0], "http.request.body.size"), 1048576);
 	cr_expect_eq(sink.spans[0].tid, 201, "tid %u: fell back to the acceptor", sink.spans[0].tid);
 	tracer_free(t);
 }
@@ -763,8 +821,7 @@ Test(tracer, response_with_unseen_status_code_has_no_status)
 	trc_feed(t, &r);
 	trc_close(t, 1, ZT_SYS_STATE, TRC_PID, 300);
 	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].status, 0);
-	cr_expect_eq(sink.spans[0].has_status, 0, "status_code 0 would be reported");
+	trc_expect_no_status_code(&sink.spans[0]);
 	tracer_free(t);
 }
 
@@ -801,8 +858,175 @@ Test(tracer, thread_id_when_a_request_ends_a_skipped_response)
 	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 2000);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 4000, 4010, 202, TRC_OK);
 	cr_assert_eq(sink.n, 2);
-	cr_expect_str_eq(sink.spans[1].path, "/b");
-	cr_expect_eq(sink.spans[1].status, 200);
+	cr_expect_str_eq(TRC_STR(&sink.spans[1], "url.path"), "/b");
+	cr_expect_eq(trc_int(&sink.spans[1], "http.response.status_code"), 200);
 	cr_expect_eq(sink.spans[1].tid, 202, "tid %u", sink.spans[1].tid);
+	tracer_free(t);
+}
+
+/* ---- The connection's half of a span: endpoints, times, names ---- */
+
+/* local:lport <-> remote:rport over IPv6 (v4-mapped addresses too). */
+static struct zt_conn_tuple trc_tuple6(const char *local, uint16_t lport, const char *remote,
+				       uint16_t rport)
+{
+	struct zt_conn_tuple tp;
+
+	memset(&tp, 0, sizeof(tp));
+	tp.family = AF_INET6;
+	cr_assert_eq(inet_pton(AF_INET6, local, tp.local_addr), 1);
+	cr_assert_eq(inet_pton(AF_INET6, remote, tp.remote_addr), 1);
+	tp.local_port = lport;
+	tp.remote_port = rport;
+	return tp;
+}
+
+/* trc_data over a given tuple. */
+static void trc_data_on(struct tracer *t, const struct zt_conn_tuple *tp, uint64_t conn_id,
+			uint8_t role, uint8_t dir, uint64_t ts_enter, uint64_t ts_exit,
+			const char *payload)
+{
+	union trc_record r;
+	size_t n = strlen(payload);
+
+	trc_header(&r, conn_id, role, dir, ts_enter, ts_exit, 7);
+	r.e.tuple = *tp;
+	r.e.cap_len = (uint32_t)n;
+	r.e.bytes = (int64_t)n;
+	memcpy(r.bytes + sizeof(r.e), payload, n);
+	trc_feed(t, &r);
+}
+
+/* One exchange on conn_id as role over tp; its span. */
+static const struct span *trc_exchange_on(struct tracer *t, struct trc_sink *sink,
+					  const struct zt_conn_tuple *tp, uint64_t conn_id,
+					  uint8_t role)
+{
+	uint32_t before = sink->n;
+	uint8_t out = role == ZT_ROLE_SERVER ? ZT_DIR_EGRESS : ZT_DIR_INGRESS;
+	uint8_t in = role == ZT_ROLE_SERVER ? ZT_DIR_INGRESS : ZT_DIR_EGRESS;
+
+	trc_data_on(t, tp, conn_id, role, in, 1000, 1000, TRC_GET);
+	trc_data_on(t, tp, conn_id, role, out, 5000, 5000, TRC_OK);
+	cr_assert_eq(sink->n, before + 1);
+	return &sink->spans[before];
+}
+
+static void trc_expect_ep(const struct span_endpoint *ep, const char *addr, uint16_t port)
+{
+	cr_expect_str_eq(ep->address, addr);
+	cr_expect_eq(ep->port, port);
+}
+
+/* The endpoint attributes agree with the endpoints. */
+static void trc_expect_ep_attrs(const struct span *s)
+{
+	cr_expect_str_eq(TRC_STR(s, "server.address"), s->server.address);
+	cr_expect_eq(trc_int(s, "server.port"), s->server.port);
+	cr_expect_str_eq(TRC_STR(s, "client.address"), s->client.address);
+	cr_expect_eq(trc_int(s, "client.port"), s->client.port);
+	cr_expect_str_eq(TRC_STR(s, "network.peer.address"), s->peer.address);
+	cr_expect_eq(trc_int(s, "network.peer.port"), s->peer.port);
+}
+
+Test(tracer, server_and_client_ipv6_endpoints)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	struct zt_conn_tuple tp = trc_tuple6("2001:db8::1", 443, "2001:db8:0:0:0:0:0:2", 40000);
+	const struct span *s;
+
+	s = trc_exchange_on(t, &sink, &tp, 1, ZT_ROLE_SERVER);
+	cr_expect_eq(s->kind, SPAN_KIND_SERVER);
+	trc_expect_ep(&s->server, "2001:db8::1", 443);
+	trc_expect_ep(&s->client, "2001:db8::2", 40000);
+	trc_expect_ep(&s->peer, "2001:db8::2", 40000);
+	trc_expect_ep_attrs(s);
+
+	/* the same tuple seen by a client: its remote end is the server */
+	s = trc_exchange_on(t, &sink, &tp, 2, ZT_ROLE_CLIENT);
+	cr_expect_eq(s->kind, SPAN_KIND_CLIENT);
+	trc_expect_ep(&s->server, "2001:db8::2", 40000);
+	trc_expect_ep(&s->client, "2001:db8::1", 443);
+	trc_expect_ep(&s->peer, "2001:db8::2", 40000);
+	trc_expect_ep_attrs(s);
+	tracer_free(t);
+}
+
+Test(tracer, v4_mapped_ipv6_shown_as_ipv4)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	struct zt_conn_tuple tp = trc_tuple6("::ffff:192.0.2.1", 443, "::ffff:198.51.100.7", 40000);
+	const struct span *s;
+
+	s = trc_exchange_on(t, &sink, &tp, 1, ZT_ROLE_SERVER);
+	trc_expect_ep(&s->server, "192.0.2.1", 443);
+	trc_expect_ep(&s->client, "198.51.100.7", 40000);
+	trc_expect_ep(&s->peer, "198.51.100.7", 40000);
+	trc_expect_ep_attrs(s);
+
+	s = trc_exchange_on(t, &sink, &tp, 2, ZT_ROLE_CLIENT);
+	trc_expect_ep(&s->server, "198.51.100.7", 40000);
+	trc_expect_ep(&s->client, "192.0.2.1", 443);
+	trc_expect_ep(&s->peer, "198.51.100.7", 40000);
+	trc_expect_ep_attrs(s);
+	tracer_free(t);
+}
+
+Test(tracer, times_are_tags_plus_offset)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	struct zt_conn_tuple tp = trc_tuple(TRC_SERVER_SIDE);
+
+	tracer_tick(t, 0, 0);
+	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 900, 1000, TRC_GET);
+	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 5000, 5100, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_eq(sink.spans[0].start_unix_ns, 1000);
+	cr_expect_eq(sink.spans[0].end_unix_ns, 5000);
+
+	/* a response tag before the request start is clamped: no negative span */
+	tracer_tick(t, 0, 5);
+	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 900, 1000, TRC_GET);
+	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 10, 20, TRC_OK);
+	cr_assert_eq(sink.n, 2);
+	cr_expect_eq(sink.spans[1].start_unix_ns, 1005);
+	cr_expect_eq(sink.spans[1].end_unix_ns, 1005);
+
+	/* a negative offset is applied as such */
+	tracer_tick(t, 0, -500);
+	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 900, 1000, TRC_GET);
+	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 5000, 5100, TRC_OK);
+	cr_assert_eq(sink.n, 3);
+	cr_expect_eq(sink.spans[2].start_unix_ns, 500);
+	cr_expect_eq(sink.spans[2].end_unix_ns, 4500);
+	tracer_free(t);
+}
+
+/* A comm that fills its field (no NUL): the names are cut, terminated. */
+Test(tracer, names_bounded)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	union trc_record r;
+	char want[ZT_COMM_LEN];
+	const struct span *s;
+
+	memset(want, 'c', sizeof(want) - 1);
+	want[sizeof(want) - 1] = '\0';
+	trc_header(&r, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 7);
+	memset(r.e.comm, 'c', sizeof(r.e.comm));
+	r.e.cap_len = (uint32_t)strlen(TRC_GET);
+	r.e.bytes = r.e.cap_len;
+	memcpy(r.bytes + sizeof(r.e), TRC_GET, r.e.cap_len);
+	trc_feed(t, &r);
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 7, TRC_OK);
+	cr_assert_eq(sink.n, 1);
+	s = &sink.spans[0];
+	cr_expect_str_eq(s->exe_name, want);
+	cr_expect_str_eq(s->service_name, want);
+	cr_expect_str_eq(s->comm, want);
 	tracer_free(t);
 }

@@ -14,6 +14,7 @@
  * the connection closes.
  */
 #include "http1.h"
+#include "http1_wire.h"
 #include "text.h"
 
 #include <string.h>
@@ -94,40 +95,22 @@ static int http1_ieq(const char *p, size_t n, const char *lit)
 	return 1;
 }
 
-/* 1 if buf[0..len) agrees with lit over their common length. */
-static int http1_prefix_match(const uint8_t *buf, size_t len, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return memcmp(buf, lit, len < n ? len : n) == 0;
-}
-
 /* ---- public detection -------------------------------------------------- */
 
 int http1_looks_like_request(const uint8_t *buf, size_t len)
 {
-	/* Registered methods with a non-letter; all others match the rule below. */
-	static const char *const dashed[] = { "M-SEARCH ", "VERSION-CONTROL ",
-					      "BASELINE-CONTROL " };
-	size_t i;
-
-	if (!buf || !len)
+	if (!buf)
 		return 0;
-	for (i = 0; i < sizeof(dashed) / sizeof(dashed[0]); i++)
-		if (http1_prefix_match(buf, len, dashed[i]))
-			return 1;
-	for (i = 0; i < len && i <= 20 && buf[i] >= 'A' && buf[i] <= 'Z'; i++)
-		;
-	if (i == len)
-		return i <= 20;
-	return i >= 1 && i <= 20 && buf[i] == ' ';
+	return (http1_wire_kind(buf, len < ZT_SNIFF_LEN ? (__u32)len : ZT_SNIFF_LEN, 0) &
+		ZT_SNIFF_REQUEST) != 0;
 }
 
 int http1_looks_like_response(const uint8_t *buf, size_t len)
 {
-	if (!buf || !len)
+	if (!buf)
 		return 0;
-	return http1_prefix_match(buf, len, "HTTP/1.");
+	return (http1_wire_kind(buf, len < ZT_SNIFF_LEN ? (__u32)len : ZT_SNIFF_LEN, 0) &
+		ZT_SNIFF_RESPONSE) != 0;
 }
 
 static int http1_looks_like(enum http1_side side, const uint8_t *buf, size_t len)
@@ -210,10 +193,13 @@ static struct http1_request *http1_newest(struct http1_conn *c)
 			   HTTP1_PENDING_MASK];
 }
 
-static void http1_drop_oldest(struct http1_conn *c)
+static void http1_drop_oldest(struct http1_run *r)
 {
+	struct http1_conn *c = r->c;
 	struct http1_stream *resp = &c->resp_stream;
 
+	if (c->on_drop)
+		c->on_drop(r->ctx, &c->pending[c->pending_head]);
 	c->pending_head = (c->pending_head + 1) & HTTP1_PENDING_MASK;
 	c->pending_count--;
 	c->pipeline_drops++;
@@ -225,12 +211,13 @@ static void http1_drop_oldest(struct http1_conn *c)
 		resp->orphans++;
 }
 
-static struct http1_request *http1_push_request(struct http1_conn *c)
+static struct http1_request *http1_push_request(struct http1_run *r)
 {
+	struct http1_conn *c = r->c;
 	struct http1_request *req;
 
 	if (c->pending_count == HTTP1_PIPELINE_MAX)
-		http1_drop_oldest(c);
+		http1_drop_oldest(r);
 	c->pending_count++;
 	req = http1_newest(c);
 	memset(req, 0, sizeof(*req));
@@ -468,7 +455,7 @@ static void http1_open_request(struct http1_run *r,
 			       const struct http1_reqline *rl)
 {
 	struct http1_stream *s = r->s;
-	struct http1_request *req = http1_push_request(r->c);
+	struct http1_request *req = http1_push_request(r);
 	size_t n = rl->target_len;
 
 	if (n > HTTP1_TARGET_MAX - 1)
@@ -620,13 +607,15 @@ static char *http1_trace_header_slot(struct http1_request *req, const char *name
 		const char *name;
 		size_t off, cap;
 	} slots[] = {
-		{ "traceparent", offsetof(struct http1_request, traceparent), HTTP1_TRACEPARENT_MAX },
-		{ "tracestate", offsetof(struct http1_request, tracestate), HTTP1_TRACESTATE_MAX },
-		{ "b3", offsetof(struct http1_request, b3), HTTP1_B3_MAX },
-		{ "x-b3-traceid", offsetof(struct http1_request, b3_trace_id), 40 },
-		{ "x-b3-spanid", offsetof(struct http1_request, b3_span_id), 24 },
-		{ "x-b3-sampled", offsetof(struct http1_request, b3_sampled), 8 },
-		{ "x-b3-flags", offsetof(struct http1_request, b3_flags), 4 },
+#define HTTP1_SLOT(n, f) { n, offsetof(struct http1_request, wire.f), sizeof(req->wire.f) }
+		HTTP1_SLOT("traceparent", traceparent),
+		HTTP1_SLOT("tracestate", tracestate),
+		HTTP1_SLOT("b3", b3),
+		HTTP1_SLOT("x-b3-traceid", b3_trace_id),
+		HTTP1_SLOT("x-b3-spanid", b3_span_id),
+		HTTP1_SLOT("x-b3-sampled", b3_sampled),
+		HTTP1_SLOT("x-b3-flags", b3_flags),
+#undef HTTP1_SLOT
 	};
 
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
@@ -668,11 +657,11 @@ static void http1_on_request_header(struct http1_run *r, const char *name,
 		return;
 	/* a context we did not see whole is not a context */
 	if (truncated) {
-		req->trace_header_dups = 1;
+		req->wire.dups = 1;
 		return;
 	}
 	/* W3C: split tracestate fields are one list */
-	if (slot == req->tracestate && slot[0]) {
+	if (slot == req->wire.tracestate && slot[0]) {
 		size_t used = strlen(slot);
 
 		if (used + 1 + val_len < cap) {
@@ -682,7 +671,7 @@ static void http1_on_request_header(struct http1_run *r, const char *name,
 		return;
 	}
 	if (slot[0]) {
-		req->trace_header_dups = 1;
+		req->wire.dups = 1;
 		return;
 	}
 	/* an empty value still marks the header as seen, for duplicates */
@@ -1146,6 +1135,11 @@ void http1_conn_set_request_cb(struct http1_conn *c, http1_request_cb cb)
 	c->on_request = cb;
 }
 
+void http1_conn_set_drop_cb(struct http1_conn *c, http1_request_cb cb)
+{
+	c->on_drop = cb;
+}
+
 unsigned int http1_conn_feed(struct http1_conn *c, enum http1_side side,
 			     const uint8_t *buf, size_t captured, uint64_t total,
 			     uint64_t tag, http1_exchange_cb cb, void *ctx)
@@ -1221,7 +1215,7 @@ static void http1_close_stream(struct http1_run *r)
 void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 		      void *ctx)
 {
-	http1_request_cb on_request;
+	http1_request_cb on_request, on_drop;
 	struct http1_run r;
 
 	/* End tags come from the last feed of each side (see above). */
@@ -1241,6 +1235,8 @@ void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 			cb(ctx, &ex);
 	}
 	on_request = c->on_request;
+	on_drop = c->on_drop;
 	http1_conn_init(c);
 	c->on_request = on_request;
+	c->on_drop = on_drop;
 }

@@ -15,13 +15,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
+
 #define HTTP1_METHOD_MAX 24
 #define HTTP1_TARGET_MAX 512
 #define HTTP1_HOST_MAX 128
 #define HTTP1_LINE_MAX 1024 /* longer lines are kept truncated */
-#define HTTP1_TRACEPARENT_MAX 64  /* 55 for version 00; longer values are invalid */
-#define HTTP1_TRACESTATE_MAX 256  /* kept truncated beyond this */
-#define HTTP1_B3_MAX 80           /* the longest valid single b3 value is 68 */
+#define HTTP1_TRACEPARENT_MAX sizeof(((struct proto_context *)0)->traceparent)
+#define HTTP1_TRACESTATE_MAX sizeof(((struct proto_context *)0)->tracestate)
+#define HTTP1_B3_MAX sizeof(((struct proto_context *)0)->b3)
 #define HTTP1_PIPELINE_MAX 8 /* requests awaiting a response, per connection */
 
 enum http1_side {
@@ -59,15 +61,8 @@ struct http1_request {
 	char target[HTTP1_TARGET_MAX]; /* as on the wire, NUL-terminated */
 	char host[HTTP1_HOST_MAX];     /* Host header value, "" when absent */
 	uint32_t seq;                  /* requests on this connection, from 1 */
-	uint8_t trace_header_dups;     /* a context header appeared twice: ignore all */
-	/* context already on the wire, raw values ("" when absent) */
-	char traceparent[HTTP1_TRACEPARENT_MAX];
-	char tracestate[HTTP1_TRACESTATE_MAX];
-	char b3[HTTP1_B3_MAX];
-	char b3_trace_id[40];
-	char b3_span_id[24];
-	char b3_sampled[8];
-	char b3_flags[4];
+	struct proto_context wire;     /* context already on the wire (dups: a
+					* context header appeared twice) */
 };
 
 struct http1_response {
@@ -131,10 +126,14 @@ struct http1_conn {
 	uint64_t pipeline_drops; /* requests dropped because pending was full */
 	uint32_t next_seq;
 	http1_request_cb on_request; /* kept across http1_conn_close */
+	http1_request_cb on_drop;    /* likewise */
 };
 
 void http1_conn_init(struct http1_conn *c);
 void http1_conn_set_request_cb(struct http1_conn *c, http1_request_cb cb);
+/* A request dropped to make room in the pending ring (counted in
+ * pipeline_drops): it will have no exchange. Called with the feed's ctx. */
+void http1_conn_set_drop_cb(struct http1_conn *c, http1_request_cb cb);
 
 /*
  * Feed `total` bytes moved on one side; the first `captured` of them are in
@@ -167,5 +166,19 @@ void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
  * too few to decide give 1 when they are a valid prefix; len 0 gives 0. */
 int http1_looks_like_request(const uint8_t *buf, size_t len);
 int http1_looks_like_response(const uint8_t *buf, size_t len);
+
+/*
+ * The neutral record of an exchange seen from a `kind` (SPAN_KIND_*) span:
+ * name "{method} {route}" (numeric, UUID and long hex path segments as
+ * {id}), attributes http.request.method, url.path, url.query (secret
+ * values redacted; only when the target had a '?'),
+ * http.response.status_code (only when a status line was seen), then the
+ * connection's addresses, network.protocol.version, http.request.body.size,
+ * http.response.body.size; status ERROR for 5xx, for 4xx on a CLIENT span,
+ * and when no status line was seen; the HTTP server or client duration
+ * metric with method, route and status code.
+ */
+void http1_exchange_record(const struct http1_exchange *ex, uint8_t kind,
+			   struct proto_exchange *x);
 
 #endif /* ZT_HTTP1_H */
