@@ -67,7 +67,7 @@ HDRS := $(wildcard bpf/*.h common/*.h user/*.h user/proto/*.h user/proto/*/*.h u
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS) vmlinux/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf -I$(OUT) -Iuser/proto \
 		$(WARN) -Wno-unused-function -c $< -o $@
 	$(Q)$(LLVM_STRIP) -g $@
 
@@ -94,13 +94,15 @@ $(OUT)/zerotrace-asan: $(ASAN_APP_OBJS) $(ASAN_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $^ $(LIBS) -o $@
 
-$(OUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS)
+$(OUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/include/*.h)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) $^ -lcriterion $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/include $(filter %.c %.o,$^) -lcriterion \
+		$(LIBS) -o $@
 
-$(OUT)/unit_tests_asan: $(UNIT_SRCS) $(ASAN_LIB_OBJS)
+$(OUT)/unit_tests_asan: $(UNIT_SRCS) $(ASAN_LIB_OBJS) $(wildcard tests/include/*.h)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) $^ -lcriterion $(LIBS) -o $@
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) -Itests/include $(filter %.c %.o,$^) -lcriterion \
+		$(LIBS) -o $@
 
 # The library is instrumented once for every fuzzer.
 FUZZ_SAN := -fsanitize=address,undefined
@@ -111,10 +113,10 @@ $(OUT)/fuzzobj/%.o: %.c $(HDRS)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -O1 -g -fsanitize=fuzzer-no-link $(FUZZ_SAN) $(WARN) $(INCLUDES) -c $< -o $@
 
-$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS)
+$(OUT)/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_OBJS) $(wildcard tests/include/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(WARN) $(INCLUDES) \
+	$(Q)$(CLANG) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) $(WARN) $(INCLUDES) -Itests/include \
 		$< $(FUZZ_LIB_OBJS) $(LIBS) -o $@
 
 unit: $(OUT)/unit_tests
@@ -123,8 +125,11 @@ unit: $(OUT)/unit_tests
 unit-asan: $(OUT)/unit_tests_asan
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(OUT)/unit_tests_asan --jobs 2
 
-# Each fuzzer runs for a bounded time on every `make test`.
-FUZZ_SECONDS ?= 10
+# The fuzzers share one time budget on every `make test` (FUZZ_BUDGET
+# seconds in all, at least 5 each).
+FUZZ_BUDGET ?= 150
+FUZZ_SECONDS = $(shell n=$(words $(FUZZERS)); s=$$(( $(FUZZ_BUDGET) / (n ? n : 1) )); \
+		 echo $$(( s < 5 ? 5 : s )))
 fuzz: $(FUZZERS)
 	$(Q)for f in $(FUZZERS); do \
 		mkdir -p $(OUT)/corpus/$$(basename $$f); \

@@ -201,7 +201,7 @@ static __always_inline void context_on_data(struct event_buf *eb, struct conn_st
 					    bool new_run, __u32 cap, __u32 tid)
 {
 	if (st->role == ZT_ROLE_SERVER && new_run && cap >= 4) {
-		if (dir == ZT_DIR_INGRESS && looks_like_message_start(eb->data))
+		if (dir == ZT_DIR_INGRESS && http1_message_start(eb->data))
 			server_request_begin(eb, cap, tid);
 		else if (dir == ZT_DIR_EGRESS)
 			server_response_begin(tid);

@@ -17,8 +17,15 @@
 #define ZT_CAPTURE_DEFAULT 512
 #define ZT_CAPTURE_MAX 4096
 /* A direction run longer than this stops carrying payload (unless the next
- * write looks like a new HTTP message): large bodies cost a small event. */
+ * write starts a message of the connection's protocol): large bodies cost a
+ * small event. */
 #define ZT_RUN_CAPTURE_LIMIT 65536
+/* ZT_CAPTURE_WHOLE: a write is copied in records of up to ZT_CAPTURE_MAX,
+ * up to this much of it. */
+#define ZT_WHOLE_MAX (32 * ZT_CAPTURE_MAX)
+/* ZT_CAPTURE_FRAMES: frames walked in one syscall, and records it may fill. */
+#define ZT_FRAMES_MAX 1024
+#define ZT_FRAME_RECORDS_MAX 8
 #define ZT_TAIL_LEN 8
 #define ZT_COMM_FILTER_LEN 16
 
@@ -64,6 +71,8 @@ enum zt_syscall {
 /* ZT_EV_DATA flags */
 #define ZT_F_TRUNCATED 0x01 /* payload holds fewer bytes than the syscall moved */
 #define ZT_F_CONTINUATION 0x02 /* no payload: a continuation of a large run */
+#define ZT_F_MORE 0x20      /* another record follows for this same syscall */
+#define ZT_F_SEGS 0x40      /* the payload is nsegs (struct zt_seg + its bytes) */
 /* --inject-traceparent: ids the kernel chose, so they match the wire */
 #define ZT_F_CTX_SERVER 0x04   /* a request read: ctx_* are this SERVER span's ids */
 #define ZT_F_CTX_INJECTED 0x08 /* a request written with an injected traceparent */
@@ -101,11 +110,35 @@ struct zt_event {
 	__u8 ctx_trace_id[16];
 	__u8 ctx_span_id[8];
 	__u8 ctx_parent_id[8];
+	/* DATA: this record's bytes are [win_off, win_off + cap_len) of the
+	 * syscall's, or to its end in the last record (the rest uncopied) */
+	__u64 win_off;
+	__u8 proto;        /* enum zt_proto the kernel found; 0: not yet */
+	__u8 nsegs;        /* ZT_F_SEGS: segment records in the payload */
+	__u8 pad[6];
 	/* cap_len payload bytes follow the header in the ring buffer record */
 };
 
+/*
+ * ZT_CAPTURE_FRAMES: the payload is nsegs of these, each followed by its
+ * `cap` copied bytes. A segment covers [off, off + len) of the syscall's
+ * bytes: the start of one frame (frames = 1, its first cap bytes copied),
+ * the rest of a frame an earlier syscall began (frames = 0, at off 0), or
+ * a run of `frames` whole frames of kind `cls` whose bytes only count (cap
+ * 0). What no segment covers was not walked (the walk stopped: a gap).
+ */
+struct zt_seg {
+	__u32 off;
+	__u32 len;
+	__u32 frames;
+	__u16 cap;
+	__u8 cls;
+	__u8 pad;
+};
+
 _Static_assert(sizeof(struct zt_conn_tuple) == 40, "zt_conn_tuple layout");
-_Static_assert(sizeof(struct zt_event) == 160, "zt_event layout");
+_Static_assert(sizeof(struct zt_event) == 176, "zt_event layout");
+_Static_assert(sizeof(struct zt_seg) == 16, "zt_seg layout");
 
 /* Per-CPU drop and miss counters, read by user space (map `counters`). */
 enum zt_counter {
@@ -119,6 +152,8 @@ enum zt_counter {
 	ZT_CNT_RECOVERED_ARGS,    /* syscalls in flight at attach, args rebuilt */
 	ZT_CNT_INJECTED,          /* traceparent headers written by sk_msg */
 	ZT_CNT_INJECT_SKIPPED,    /* requests left untouched: head not wholly in the message, ... */
+	ZT_CNT_UNKNOWN_PROTO,     /* connections no enabled protocol's sniff matched: not copied */
+	ZT_CNT_FRAMES_LOST,       /* frame walks that lost the framing (until the peer speaks) */
 	ZT_CNT_MAX,
 };
 

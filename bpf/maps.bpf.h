@@ -4,6 +4,7 @@
 #define ZT_MAPS_BPF_H
 
 #include "events.h"
+#include "wire.h"
 
 #define ZT_MAX_THREADS 16384
 #define ZT_MAX_CONNS 65536
@@ -22,6 +23,17 @@ struct syscall_args {
 	__u8 pad[5];
 };
 
+/* ZT_CAPTURE_FRAMES: where one direction's frame walk stands between
+ * syscalls. */
+struct frame_dir {
+	__u64 left;        /* bytes of the open frame that later syscalls carry */
+	__u32 copy_left;   /* of those, how many to copy still */
+	__u8 hdr[ZT_FRAME_PEEK]; /* the first bytes of a frame header a syscall cut */
+	__u8 hdr_len;
+	__u8 lost;         /* the walk lost the framing: copy nothing until the peer speaks */
+	__u8 pad[2];
+};
+
 /* Per-connection state, keyed by struct sock *. */
 struct conn_state {
 	__u64 conn_id;
@@ -35,7 +47,11 @@ struct conn_state {
 	__u8 ignored;      /* filtered out by --port */
 	__u8 inj_flags;    /* ZT_F_CTX_* of a traceparent sk_msg just wrote */
 	__u8 closed;       /* reached TCP_CLOSE while its process still held it */
-	__u8 pad;
+	__u8 proto;        /* enum zt_proto from the sniff; ZT_PROTO_OPAQUE: none */
+	__u8 sniffs;       /* message starts sniffed without a match */
+	__u8 pstate;       /* the protocol's framing state (its frame_len's) */
+	__u8 pad2[6];
+	struct frame_dir fr[2]; /* by enum zt_direction */
 	__u8 inj_trace_id[16];
 	__u8 inj_span_id[8];
 	__u8 inj_parent_id[8];
@@ -136,7 +152,8 @@ struct {
 /* One event under construction per CPU: payload can exceed the BPF stack. */
 struct event_buf {
 	struct zt_event ev;
-	__u8 data[ZT_CAPTURE_MAX * 2]; /* doubled so masked offsets stay in bounds */
+	/* doubled (and a segment more) so masked offsets stay in bounds */
+	__u8 data[ZT_CAPTURE_MAX * 2 + 64];
 };
 
 struct {

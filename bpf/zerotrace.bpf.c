@@ -11,6 +11,7 @@
 #include <bpf/bpf_endian.h>
 #include "events.h"
 #include "maps.bpf.h"
+#include "sniff.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -18,6 +19,8 @@
 #define EINPROGRESS 115
 #define MSG_PEEK 2
 #define ZT_IOV_MAX 8
+/* Message starts a connection gets to show its protocol. */
+#define ZT_SNIFF_TRIES 4
 
 /* Inputs, set by user space through rodata before load. */
 const volatile __u32 capture_bytes = ZT_CAPTURE_DEFAULT;
@@ -30,6 +33,8 @@ const volatile __u8 filter_ports = 0;
 const volatile __u8 filter_comm = 0;
 const volatile __u8 filter_cgroup = 0;
 const volatile __u8 inject_enabled = 0;
+/* --protocols: the sniff looks only for these (a bit per enum zt_proto) */
+const volatile __u32 protocols_enabled = ZT_PROTO_ALL;
 const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};
 
 /* Inner state. */
@@ -242,28 +247,6 @@ int sock_recv_length(struct trace_event_raw_sock_msg_length *ctx)
 
 /* ---- data syscalls: exit ---- */
 
-/* First bytes that start an HTTP/1.x message: worth a payload copy even in
- * the middle of a long run (pipelined responses written back to back). */
-static __always_inline bool looks_like_message_start(const __u8 *p)
-{
-	__u32 w = p[0] | p[1] << 8 | p[2] << 16 | (__u32)p[3] << 24;
-
-	switch (w) {
-	case 0x50545448: /* HTTP */
-	case 0x20544547: /* GET  */
-	case 0x54534f50: /* POST */
-	case 0x20545550: /* PUT  */
-	case 0x44414548: /* HEAD */
-	case 0x454c4544: /* DELE */
-	case 0x43544150: /* PATC */
-	case 0x4954504f: /* OPTI */
-	case 0x4e4e4f43: /* CONN */
-	case 0x43415254: /* TRAC */
-		return true;
-	}
-	return false;
-}
-
 struct iovec_user {
 	__u64 base;
 	__u64 len;
@@ -390,31 +373,59 @@ static __always_inline __u32 capture_tail(struct event_buf *eb, const struct sys
 	return n;
 }
 
-/* Start of the data in the caller's buffer, to test for a message start. */
-static __always_inline bool peek_message_start(const struct syscall_args *args, __u64 bytes)
+/* The first n (<= ZT_SNIFF_LEN) bytes of the data, from the caller's buffer
+ * (its first iovec when vectored); returns how many it read. */
+static __always_inline __u32 peek_head(const struct syscall_args *args, __u64 bytes, __u8 *out)
 {
-	__u8 head[4] = {};
-	__u64 iov;
-	__u32 vlen;
-	int kind;
+	struct iovec_user first;
+	__u64 iov, base, len = bytes;
+	__u32 vlen, n;
+	int kind = io_vector(args, &iov, &vlen);
 
-	if (bytes < sizeof(head))
-		return false;
-	kind = io_vector(args, &iov, &vlen);
 	if (kind < 0)
-		return false;
+		return 0;
+	base = args->buf;
 	if (kind == 0) {
-		struct iovec_user first;
-
-		if (bpf_probe_read_user(&first, sizeof(first), (void *)iov) || first.len < sizeof(head))
-			return false;
-		iov = first.base;
-	} else {
-		iov = args->buf;
+		if (!vlen || bpf_probe_read_user(&first, sizeof(first), (void *)iov))
+			return 0;
+		base = first.base;
+		if (first.len < len)
+			len = first.len;
 	}
-	if (bpf_probe_read_user(head, sizeof(head), (void *)iov))
-		return false;
-	return looks_like_message_start(head);
+	n = len < ZT_SNIFF_LEN ? len : ZT_SNIFF_LEN;
+	n &= 2 * ZT_SNIFF_LEN - 1;
+	if (n > ZT_SNIFF_LEN)
+		n = ZT_SNIFF_LEN;
+	if (!n || bpf_probe_read_user(out, n, (void *)base))
+		return 0;
+	return n;
+}
+
+/* A message starts this run: which protocol the connection speaks, until a
+ * few starts in a row match none (then nothing of it is copied). */
+static __always_inline void conn_sniff(struct conn_state *st, const struct syscall_args *args,
+				       __u64 bytes)
+{
+	__u8 head[ZT_SNIFF_LEN] = {};
+	__u32 n = peek_head(args, bytes, head);
+	int side;
+
+	if (!n)
+		return;
+	st->proto = zt_sniff(head, n, st->tuple.local_port, st->tuple.remote_port,
+			     protocols_enabled, &side);
+	if (st->proto || ++st->sniffs < ZT_SNIFF_TRIES)
+		return;
+	st->proto = ZT_PROTO_OPAQUE;
+	counter_add(ZT_CNT_UNKNOWN_PROTO, 1);
+}
+
+static __always_inline bool run_message_start(const struct conn_state *st,
+					      const struct syscall_args *args, __u64 bytes)
+{
+	__u8 head[ZT_SNIFF_LEN] = {};
+
+	return peek_head(args, bytes, head) >= 4 && zt_message_start(st->proto, head);
 }
 
 #include "context.bpf.h"
@@ -453,14 +464,45 @@ static __always_inline void event_submit(struct event_buf *eb, __u32 cap_len)
 	counter_add(ZT_CNT_EVENTS, 1);
 }
 
+#include "capture.bpf.h"
+
+/* HEAD: the first --capture-bytes of the write, or (deep in a long run,
+ * or for sendfile and splice) only its byte count and last bytes. */
+static __always_inline void emit_head(struct event_buf *eb, struct conn_state *st,
+				      struct syscall_args *args, __u64 bytes, bool capture,
+				      bool new_run, __u32 tid)
+{
+	__u32 cap_len = 0;
+
+	if (capture) {
+		cap_len = capture_payload(eb, args, bytes);
+		if (cap_len == 0 && bytes > 0)
+			counter_add(ZT_CNT_READ_FAULTS, 1);
+		if (cap_len < bytes)
+			eb->ev.flags |= ZT_F_TRUNCATED;
+		if (inject_enabled)
+			context_on_data(eb, st, args->dir, new_run, cap_len, tid);
+	} else {
+		eb->ev.flags |= ZT_F_CONTINUATION;
+		if (args->syscall != ZT_SYS_SENDFILE && args->syscall != ZT_SYS_SPLICE)
+			eb->ev.tail_len = capture_tail(eb, args, bytes);
+		else
+			counter_add(ZT_CNT_SENDFILE_BYTES, bytes);
+		counter_add(ZT_CNT_CONTINUATIONS, 1);
+	}
+	eb->ev.cap_len = cap_len;
+	event_submit(eb, cap_len);
+}
+
 static __always_inline void emit_data(struct syscall_args *args, __u64 pid_tgid, __s64 ret)
 {
-	__u32 zero = 0, cap_len = 0;
+	__u32 zero = 0;
 	struct conn_state *st;
 	struct event_buf *eb;
 	__u64 sk = args->sk;
 	__s64 bytes = ret;
-	bool capture, new_run;
+	bool capture, new_run, copyable;
+	__u8 policy;
 
 	/* mmsg calls return a message count; the sock tracepoints summed bytes */
 	if (args->syscall == ZT_SYS_RECVMMSG || args->syscall == ZT_SYS_SENDMMSG ||
@@ -482,13 +524,24 @@ static __always_inline void emit_data(struct syscall_args *args, __u64 pid_tgid,
 	}
 	if (st->ignored)
 		return;
+	copyable = args->syscall != ZT_SYS_SENDFILE && args->syscall != ZT_SYS_SPLICE;
 	new_run = st->last_dir != args->dir;
 	if (new_run) {
 		st->last_dir = args->dir;
 		st->run_bytes = 0;
+		/* the peer spoke: a walk that lost its frames starts over */
+		if (st->fr[args->dir & 1].lost)
+			__builtin_memset(&st->fr[args->dir & 1], 0, sizeof(st->fr[0]));
+		if (!st->proto && copyable)
+			conn_sniff(st, args, bytes);
 	}
-	capture = args->syscall != ZT_SYS_SENDFILE && args->syscall != ZT_SYS_SPLICE &&
-		  (st->run_bytes < ZT_RUN_CAPTURE_LIMIT || peek_message_start(args, bytes));
+	if (st->proto == ZT_PROTO_OPAQUE) {
+		st->run_bytes += bytes;
+		return;
+	}
+	policy = zt_wire_capture(st->proto);
+	capture = copyable && (st->run_bytes < ZT_RUN_CAPTURE_LIMIT ||
+			       run_message_start(st, args, bytes));
 	st->run_bytes += bytes;
 	fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
 	st->announced = 1;
@@ -509,24 +562,16 @@ static __always_inline void emit_data(struct syscall_args *args, __u64 pid_tgid,
 	eb->ev.flags = 0;
 	eb->ev.tail_len = 0;
 	eb->ev.tuple = st->tuple;
-	if (capture) {
-		cap_len = capture_payload(eb, args, bytes);
-		if (cap_len == 0 && bytes > 0)
-			counter_add(ZT_CNT_READ_FAULTS, 1);
-		if (cap_len < bytes)
-			eb->ev.flags |= ZT_F_TRUNCATED;
-		if (inject_enabled)
-			context_on_data(eb, st, args->dir, new_run, cap_len, (__u32)pid_tgid);
-	} else {
-		eb->ev.flags |= ZT_F_CONTINUATION;
-		if (args->syscall != ZT_SYS_SENDFILE && args->syscall != ZT_SYS_SPLICE)
-			eb->ev.tail_len = capture_tail(eb, args, bytes);
-		else
-			counter_add(ZT_CNT_SENDFILE_BYTES, bytes);
-		counter_add(ZT_CNT_CONTINUATIONS, 1);
-	}
-	eb->ev.cap_len = cap_len;
-	event_submit(eb, cap_len);
+	eb->ev.win_off = 0;
+	eb->ev.proto = st->proto;
+	eb->ev.nsegs = 0;
+	/* a frame walk must see every byte to keep its place */
+	if (policy == ZT_CAPTURE_FRAMES && copyable)
+		emit_frames(eb, st, args, bytes);
+	else if (policy == ZT_CAPTURE_WHOLE && copyable)
+		emit_whole(args, bytes);
+	else
+		emit_head(eb, st, args, bytes, capture, new_run, (__u32)pid_tgid);
 }
 
 /* The capture itself, in one program that every sys_exit_* tail-calls:

@@ -8,6 +8,15 @@ PKGS=(
 	libcurl4-openssl-dev libcriterion-dev libclang-rt-14-dev
 	python3 curl nginx-light wrk iproute2 procps
 	libmicrohttpd-dev prometheus
+	# Database servers, clients and python drivers for the tests that use
+	# tests/integration/dblib.sh (it runs its own instances on free loopback
+	# ports; the system services are never used). pgbench is in postgresql-15
+	# (/usr/lib/postgresql/15/bin/pgbench; /usr/bin/pgbench is the
+	# postgresql-client-common wrapper); postgresql-contrib is its metapackage.
+	redis-server redis-tools
+	postgresql-15 postgresql-client-15 postgresql-contrib
+	mariadb-server mariadb-client
+	python3-redis python3-psycopg2 python3-pymysql
 )
 # The OTLP test receiver runs on Node.js; any packaged node >= 18 with npm will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)
@@ -23,6 +32,40 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 echo "install-deps: installing ${missing[*]}" >&2
+
+# The postinst scripts of redis-server, postgresql-15 and mariadb-server start
+# their system services (6379, 5432, 3306): the tests do not use them and
+# they cost time and memory. Both invoke-rc.d and deb-systemd-invoke ask
+# /usr/sbin/policy-rc.d first, so while apt runs one that denies everything
+# (exit 101) is in place. A policy-rc.d that already denies (docker images
+# ship one) is left alone; any other is set aside and put back afterwards,
+# also on failure or interruption. Services that already run are not touched.
+POLICY=/usr/sbin/policy-rc.d
+POLICY_SAVED=$POLICY.zt-install-deps.saved
+POLICY_MARK='# temporary: zerotrace scripts/install-deps.sh'
+policy_restore() {
+	grep -qxF "$POLICY_MARK" "$POLICY" 2>/dev/null || return 0
+	if [ -e "$POLICY_SAVED" ]; then
+		mv -f "$POLICY_SAVED" "$POLICY"
+	else
+		rm -f "$POLICY"
+	fi
+}
+policy_restore # left behind by a run that was killed
+policy_rc=0
+[ -x "$POLICY" ] && { "$POLICY" zt-install-deps start >/dev/null 2>&1 || policy_rc=$?; }
+if [ "$policy_rc" -ne 101 ]; then
+	trap policy_restore EXIT
+	trap 'exit 129' HUP
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	if [ -e "$POLICY" ]; then
+		mv -f "$POLICY" "$POLICY_SAVED"
+	fi
+	printf '#!/bin/sh\n%s\nexit 101\n' "$POLICY_MARK" >"$POLICY"
+	chmod 755 "$POLICY"
+fi
+
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq >/dev/null
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

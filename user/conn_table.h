@@ -30,8 +30,7 @@ struct conn {
 	uint8_t role;            /* enum zt_role; UNKNOWN until resolved */
 	char comm[ZT_COMM_LEN];
 	struct zt_conn_tuple tuple;
-	const struct proto *proto; /* NULL until its protocol is known */
-	uint8_t opaque;          /* no enabled protocol matched: not parsed */
+	const struct proto *proto; /* NULL until the kernel names its protocol */
 	uint8_t kernel_ids_valid;
 	struct stitch_ids kernel_ids; /* the kernel's ids for the request being read */
 	struct conn_request reqs[PROTO_INFLIGHT_MAX]; /* by key % PROTO_INFLIGHT_MAX */

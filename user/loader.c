@@ -211,6 +211,7 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	memcpy((char *)skel->rodata->comm_filter, cfg->comm, sizeof(cfg->comm));
 	skel->rodata->filter_cgroup = cfg->cgroup[0] != '\0';
 	skel->rodata->inject_enabled = cfg->inject_traceparent;
+	skel->rodata->protocols_enabled = cfg->protocols;
 	if (!cfg->inject_traceparent) {
 		bpf_program__set_autoload(skel->progs.track_client_sockets, false);
 		bpf_program__set_autoload(skel->progs.inject_traceparent, false);

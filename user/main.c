@@ -130,20 +130,20 @@ static int on_ring_event(void *ctx, void *data, size_t size)
 	struct pipeline *p = ctx;
 	uint64_t key = reorder_event_key(data, size);
 
-	if (reorder_push(p->window, key, data, size) == 0)
-		return 0;
-	if (reorder_count(p->window)) {
+	/* no slot of its size is free: release the oldest until one is, so
+	 * nothing ever overtakes a record still waiting */
+	while (reorder_push(p->window, key, data, size) != 0) {
 		const void *rec;
 		size_t len;
 
+		if (!reorder_count(p->window))
+			/* larger than any slot: malformed, the tracer counts it */
+			return tracer_handle_event(p->tracer, data, size);
 		rec = reorder_pop(p->window, UINT64_MAX, &len);
 		tracer_handle_event(p->tracer, rec, len);
 		p->forced++;
-		if (reorder_push(p->window, key, data, size) == 0)
-			return 0;
 	}
-	/* larger than a slot: malformed, the tracer counts it */
-	return tracer_handle_event(p->tracer, data, size);
+	return 0;
 }
 
 struct status {
@@ -188,7 +188,8 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"traces_new=%llu by_wire=%llu by_connection=%llu by_thread=%llu by_kernel=%llu "
 		"ambiguous_thread=%llu bad_wire_context=%llu stitch_drops=%llu injected=%llu "
 		"inject_skipped=%llu otlp_exported=%llu otlp_dropped_full=%llu otlp_dropped_failed=%llu "
-		"otlp_failures=%llu otlp_retries=%llu unanswered_unjoined=%llu unknown_protocol=%llu",
+		"otlp_failures=%llu otlp_retries=%llu unanswered_unjoined=%llu unknown_protocol=%llu unsniffed=%llu "
+		"frames_lost=%llu",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
 		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
@@ -211,7 +212,8 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)os->dropped_failed, (unsigned long long)os->failures,
 		(unsigned long long)os->retries,
 		(unsigned long long)ts.stitch.unanswered_unjoined,
-		(unsigned long long)ts.unknown_protocol);
+		(unsigned long long)kc[ZT_CNT_UNKNOWN_PROTO], (unsigned long long)ts.unsniffed,
+		(unsigned long long)kc[ZT_CNT_FRAMES_LOST]);
 	/* per protocol, from the registry: <name>_spans, _misses, and its notes */
 	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++) {
 		const char *name = proto_by_id(id)->name;
@@ -274,6 +276,7 @@ static int run(const struct zt_config *cfg)
 	struct tracer *tracer = NULL;
 	struct pipeline pipe = { .window_ns = (uint64_t)cfg->reorder_window_ms * 1000000ULL };
 	size_t slot_size = sizeof(struct zt_event) + cfg->capture_bytes;
+	size_t big_slot_size = sizeof(struct zt_event) + ZT_CAPTURE_MAX;
 	struct output out;
 	struct sinks sinks = { .out = &out };
 	struct metrics_http *metrics_http = NULL;
@@ -312,7 +315,9 @@ static int run(const struct zt_config *cfg)
 			fprintf(stderr, "zerotrace: /metrics is not served (see above); tracing goes on\n");
 	}
 	tracer = tracer_new(cfg, sink_span, &sinks);
-	pipe.window = reorder_new(slot_size, REORDER_MEMORY / slot_size);
+	/* most records are a head, a few a whole write or a frame walk */
+	pipe.window = reorder_new(slot_size, REORDER_MEMORY / 2 / slot_size, big_slot_size,
+				  REORDER_MEMORY / 2 / big_slot_size);
 	if (!tracer || !pipe.window) {
 		fprintf(stderr, "zerotrace: allocate tables for %u connections: %s\n", cfg->max_conns,
 			strerror(ENOMEM));

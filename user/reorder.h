@@ -14,12 +14,14 @@
 
 struct reorder;
 
-/* slot_size: the largest record; slots: how many may wait at once. */
-struct reorder *reorder_new(size_t slot_size, uint32_t slots);
+/* slots records up to slot_size, and big_slots more up to big_size (0:
+ * none), may wait at once. */
+struct reorder *reorder_new(size_t slot_size, uint32_t slots, size_t big_size, uint32_t big_slots);
 void reorder_free(struct reorder *r);
 /* Copies the record in, ordered by key (ties keep arrival order).
- * Returns -1 when it is larger than a slot or the window is full: the caller
- * releases the oldest first (reorder_pop with bound UINT64_MAX). */
+ * Returns -1 when it is larger than any slot or the slots of its size are
+ * all taken: the caller releases the oldest first (reorder_pop with bound
+ * UINT64_MAX). */
 int reorder_push(struct reorder *r, uint64_t key, const void *data, size_t len);
 /* The record with the smallest key when that key is < bound, else NULL.
  * The pointer is valid until the next push or pop. */

@@ -7,7 +7,7 @@
 #include "ids.h"
 #include "stitch.h"
 
-#define CONN_QUEUE 4   /* client requests in flight on one connection (pipelining) */
+#define CONN_QUEUE STITCH_CONN_QUEUE
 #define THREAD_SPANS 4 /* server spans remembered per thread; more is ambiguous anyway */
 
 struct span_ref {

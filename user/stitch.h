@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include "propagation.h"
 
+/* Client requests in flight on one connection that rule 2 can join:
+ * as many as a protocol pipelines (Redis -P 16, say). */
+#define STITCH_CONN_QUEUE 32
+
 enum stitch_rule {
 	STITCH_NEW_TRACE = 0,
 	STITCH_WIRE = 1,       /* rule 1 */

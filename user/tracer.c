@@ -16,6 +16,8 @@
 #include "tracer.h"
 
 #define EINPROGRESS_NEG (-115)
+
+_Static_assert(PROTO_INFLIGHT_MAX <= STITCH_CONN_QUEUE, "every pipelined request can be joined");
 /* How long a request whose client gave up waits for its server to read it. */
 #define TRACER_UNANSWERED_KEEP_NS (10ULL * 1000000000ULL)
 
@@ -412,55 +414,107 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 }
 
 /*
- * The first captured bytes decide the protocol (and the side of a
- * connection older than the agent, while it is not known). Bytes that the
- * connection's side could not have sent are no match. Returns 0 once c has
- * a protocol and a side.
+ * The kernel's sniff names the protocol (so that it copies what that
+ * protocol needs); a record from before it decided is not parsed. The
+ * first bytes also tell the side of a connection older than the agent.
+ * Returns 0 once c has a protocol and a side.
  */
 static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *e,
 		       const uint8_t *payload)
 {
-	uint32_t enabled = c->proto ? 1u << c->proto->id : t->protocols;
+	const struct proto *p = c->proto;
 	int side = 0;
-	uint8_t id = ZT_PROTO_UNKNOWN;
 
-	if (e->cap_len)
-		id = proto_sniff(payload, e->cap_len, e->tuple.local_port, e->tuple.remote_port,
-				 enabled, &side);
-	if (c->role == ZT_ROLE_UNKNOWN)
-		c->role = role_resolve(t, e, side);
+	if (!p) {
+		p = e->proto < 32 && (t->protocols & (1u << e->proto)) ? proto_by_id(e->proto) : NULL;
+		if (!p) {
+			t->stats.unsniffed++;
+			return -1;
+		}
+	}
 	if (c->role == ZT_ROLE_UNKNOWN) {
-		t->stats.role_unknown++;
-		return -1;
+		if (e->cap_len && !(e->flags & ZT_F_SEGS))
+			proto_sniff(payload, e->cap_len, e->tuple.local_port, e->tuple.remote_port,
+				    1u << p->id, &side);
+		c->role = role_resolve(t, e, side);
+		if (c->role == ZT_ROLE_UNKNOWN) {
+			t->stats.role_unknown++;
+			return -1;
+		}
 	}
-	if (c->proto)
-		return 0;
-	if (!e->cap_len)
-		return -1; /* an unseen first feed cannot decide */
-	if (role_from_sniff(e->dir, side) != c->role &&
-	    role_from_sniff(e->dir, side) != ZT_ROLE_UNKNOWN)
-		id = ZT_PROTO_UNKNOWN;
-	c->proto = proto_by_id(id);
 	if (!c->proto) {
-		c->opaque = 1;
-		t->stats.unknown_protocol++;
-		return -1;
+		c->proto = p;
+		p->init(c->state);
 	}
-	c->proto->init(c->state);
 	return 0;
 }
 
-static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload)
+/*
+ * A record's bytes as the protocol's chunk: the window of the syscall it
+ * covers and what of it was copied. segs has room for every segment a
+ * record can hold. Returns -1 for a record that contradicts itself.
+ */
+static int chunk_of_record(const struct zt_event *e, const uint8_t *payload,
+			   struct proto_chunk *ch, struct proto_seg *segs)
+{
+	uint64_t bytes = (uint64_t)e->bytes, end = bytes;
+	uint32_t at = 0;
+
+	ch->cont = e->win_off > 0;
+	if (e->win_off > bytes)
+		return -1;
+	if (!(e->flags & ZT_F_SEGS)) {
+		if (e->cap_len > bytes - e->win_off)
+			return -1;
+		if (e->flags & ZT_F_MORE)
+			end = e->win_off + e->cap_len;
+		if (e->cap_len) {
+			segs[0] = (struct proto_seg){ .len = e->cap_len, .data = payload, .cap = e->cap_len };
+			ch->segs = segs;
+			ch->nsegs = 1;
+		}
+		ch->total = end - e->win_off;
+		return 0;
+	}
+	/* a frame walk: nsegs records, each followed by its copied bytes */
+	for (uint32_t i = 0; i < e->nsegs; i++) {
+		struct zt_seg z;
+
+		if (e->cap_len - at < sizeof(z))
+			return -1;
+		memcpy(&z, payload + at, sizeof(z));
+		at += sizeof(z);
+		if (z.cap > z.len || z.cap > e->cap_len - at || z.off < e->win_off ||
+		    (uint64_t)z.off + z.len > bytes ||
+		    (i && z.off < segs[i - 1].off + e->win_off + segs[i - 1].len))
+			return -1;
+		segs[i] = (struct proto_seg){ .off = z.off - e->win_off, .len = z.len,
+					      .data = payload + at, .cap = z.cap, .frames = z.frames,
+					      .cls = z.cls };
+		at += z.cap;
+	}
+	if (at != e->cap_len)
+		return -1;
+	if (e->flags & ZT_F_MORE)
+		end = e->nsegs ? e->win_off + segs[e->nsegs - 1].off + segs[e->nsegs - 1].len :
+				 e->win_off;
+	ch->segs = segs;
+	ch->nsegs = e->nsegs;
+	ch->framed = 1;
+	ch->total = end - e->win_off;
+	return 0;
+}
+
+/* ch: the record's bytes, already checked (chunk_of_record). */
+static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload,
+			struct proto_chunk *ch_in)
 {
 	struct conn *c = conn_for_event(t, e);
 	struct exchange_ctx x = { .t = t, .c = c, .e = e };
-	struct proto_seg seg = { .off = 0, .len = e->cap_len, .data = payload, .cap = e->cap_len };
-	struct proto_chunk ch = { 0 };
+	struct proto_chunk ch = *ch_in;
 	struct proto_sink k;
 	unsigned int misses;
 
-	if (c->opaque)
-		return;
 	if ((!c->proto || c->role == ZT_ROLE_UNKNOWN) && conn_detect(t, c, e, payload))
 		return;
 	if (c->role == ZT_ROLE_SERVER)
@@ -469,7 +523,6 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		ch.side = e->dir == ZT_DIR_EGRESS ? PROTO_SIDE_REQUEST : PROTO_SIDE_RESPONSE;
 	/* a read "sees" bytes when it returns, a write when it is called */
 	ch.tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
-	ch.total = (uint64_t)e->bytes;
 	kernel_ids_note(c, e);
 	/* a forked child serves what its parent accepted: name the one at work */
 	if (c->pid != e->pid) {
@@ -481,9 +534,6 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		t->stats.continuations++;
 		ch.tail = e->tail;
 		ch.tail_len = e->tail_len;
-	} else if (e->cap_len) {
-		ch.segs = &seg;
-		ch.nsegs = 1;
 	}
 	k = sink_for(&x);
 	misses = c->proto->feed(c->state, &ch, &k);
@@ -512,7 +562,9 @@ static void handle_close(struct tracer *t, const struct zt_event *e)
 
 int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 {
+	static struct proto_seg segs[256]; /* a record holds at most 255 */
 	const struct zt_event *e = data;
+	struct proto_chunk ch = { 0 };
 
 	t->stats.events++;
 	if (size < sizeof(*e)) {
@@ -521,7 +573,8 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 	}
 	if (e->type == ZT_EV_DATA &&
 	    (e->cap_len > ZT_CAPTURE_MAX || size < sizeof(*e) + e->cap_len || e->bytes < 0 ||
-	     (uint64_t)e->bytes < e->cap_len || e->tail_len > ZT_TAIL_LEN)) {
+	     e->tail_len > ZT_TAIL_LEN ||
+	     chunk_of_record(e, (const uint8_t *)data + sizeof(*e), &ch, segs))) {
 		t->stats.bad_events++;
 		return 0;
 	}
@@ -532,7 +585,7 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 	switch (e->type) {
 	case ZT_EV_DATA:
 		t->stats.payload_bytes += e->cap_len;
-		handle_data(t, e, (const uint8_t *)data + sizeof(*e));
+		handle_data(t, e, (const uint8_t *)data + sizeof(*e), &ch);
 		break;
 	case ZT_EV_CLOSE:
 		handle_close(t, e);

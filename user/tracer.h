@@ -22,7 +22,7 @@ struct tracer_stats {
 	uint64_t spans;
 	uint64_t parse_misses;    /* every protocol's, summed */
 	uint64_t pipeline_drops;  /* requests dropped: too many in flight */
-	uint64_t unknown_protocol; /* connections no enabled protocol matched */
+	uint64_t unsniffed;       /* data records from before the kernel named the protocol */
 	uint64_t role_unknown;    /* data on a connection whose side stayed unknown */
 	uint64_t conns_opened;
 	uint64_t conns_evicted;   /* full table or idle */

@@ -147,7 +147,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct fro_input in = { data, size };
 	size_t slot_size = (size_t)fro_take(&in, 2) % (FRO_MAX_SLOT_SIZE + 1);
 	uint32_t slots = (uint32_t)fro_take(&in, 1) % FRO_MAX_SLOTS + 1;
-	struct reorder *r = reorder_new(slot_size, slots);
+	struct reorder *r = reorder_new(slot_size, slots, 0, 0);
 	uint64_t arrivals = 0;
 
 	fro_check_event_key(data, size);

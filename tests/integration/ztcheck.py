@@ -23,12 +23,14 @@ NOTES = []
 TOP_KEYS = {"trace_id", "span_id", "parent_span_id", "name", "kind",
             "start_time_unix_nano", "end_time_unix_nano", "service.name",
             "attributes", "resource"}
-ATTR_INT = ("http.response.status_code", "server.port", "client.port",
-            "network.peer.port", "http.request.body.size",
-            "http.response.body.size", "process.pid", "thread.id")
-ATTR_STR = ("http.request.method", "url.path", "server.address",
-            "client.address", "network.peer.address",
-            "network.protocol.version", "process.executable.name")
+# Every span: the connection and the process.
+ATTR_INT = ("server.port", "client.port", "network.peer.port", "process.pid", "thread.id")
+ATTR_STR = ("server.address", "client.address", "network.peer.address",
+            "process.executable.name")
+# An HTTP span (it has http.request.method), a database span (db.system.name).
+HTTP_INT = ("http.response.status_code", "http.request.body.size", "http.response.body.size")
+HTTP_STR = ("http.request.method", "url.path", "network.protocol.version")
+DB_SYSTEMS = ("redis", "postgresql", "mysql", "mariadb")
 HEX32 = re.compile(r"^[0-9a-f]{32}$")
 HEX16 = re.compile(r"^[0-9a-f]{16}$")
 
@@ -116,21 +118,37 @@ def validate(span, where, allow_no_response=False):
             bad("resource process.pid %r != attribute %r" % (r.get("process.pid"), a.get("process.pid")))
         if not isinstance(r.get("host.name"), str) or not r.get("host.name"):
             bad("resource host.name %r" % r.get("host.name"))
-    for k in ATTR_INT:
+    is_http = "http.request.method" in a
+    is_db = "db.system.name" in a
+    if is_http == is_db:
+        bad("neither an HTTP nor a database span (or both): attributes %s" % sorted(a))
+    ints, strs = ATTR_INT + (HTTP_INT if is_http else ()), ATTR_STR + (HTTP_STR if is_http else ())
+    for k in ints:
         if k == "http.response.status_code" and allow_no_response and span.get("kind") == "CLIENT":
             continue
         if not is_int(a.get(k)):
             bad("attribute %s = %r is not an integer" % (k, a.get(k)))
-    for k in ATTR_STR:
+    for k in strs:
         if not isinstance(a.get(k), str) or not a.get(k):
             bad("attribute %s = %r is not a non-empty string" % (k, a.get(k)))
-    if a.get("network.protocol.version") not in ("1.1", "1.0"):
-        bad("network.protocol.version %r" % a.get("network.protocol.version"))
-    if "url.query" in a and (not isinstance(a["url.query"], str) or a["url.query"] == ""):
-        bad("url.query present but %r" % a.get("url.query"))
-    m, route = a.get("http.request.method"), span.get("name")
-    if isinstance(route, str) and isinstance(m, str) and not route.startswith(m + " "):
-        bad("name %r does not start with the method %r" % (route, m))
+    if is_http:
+        if a.get("network.protocol.version") not in ("1.1", "1.0"):
+            bad("network.protocol.version %r" % a.get("network.protocol.version"))
+        if "url.query" in a and (not isinstance(a["url.query"], str) or a["url.query"] == ""):
+            bad("url.query present but %r" % a.get("url.query"))
+        m, route = a.get("http.request.method"), span.get("name")
+        if isinstance(route, str) and isinstance(m, str) and not route.startswith(m + " "):
+            bad("name %r does not start with the method %r" % (route, m))
+    if is_db:
+        if a.get("db.system.name") not in DB_SYSTEMS:
+            bad("db.system.name %r" % a.get("db.system.name"))
+        for k in ("db.operation.name", "db.query.text", "db.namespace", "db.response.status_code",
+                  "db.collection.name"):
+            if k in a and not isinstance(a[k], str):
+                bad("attribute %s = %r is not a string" % (k, a[k]))
+        if "db.response.returned_rows" in a and not (is_int(a["db.response.returned_rows"])
+                                                     and a["db.response.returned_rows"] >= 0):
+            bad("db.response.returned_rows %r" % a["db.response.returned_rows"])
     return ok
 
 

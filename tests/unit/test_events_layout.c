@@ -34,7 +34,7 @@ Test(events_layout, conn_tuple_size_and_offsets)
 
 Test(events_layout, event_size_and_offsets)
 {
-	cr_expect_eq(sizeof(struct zt_event), 160);
+	cr_expect_eq(sizeof(struct zt_event), 176);
 	cr_expect_eq(_Alignof(struct zt_event), 8);
 	EXPECT_FIELD(struct zt_event, ts_enter_ns, 0, 8);
 	EXPECT_FIELD(struct zt_event, ts_exit_ns, 8, 8);
@@ -57,6 +57,22 @@ Test(events_layout, event_size_and_offsets)
 	EXPECT_FIELD(struct zt_event, ctx_trace_id, 128, 16);
 	EXPECT_FIELD(struct zt_event, ctx_span_id, 144, 8);
 	EXPECT_FIELD(struct zt_event, ctx_parent_id, 152, 8);
+	EXPECT_FIELD(struct zt_event, win_off, 160, 8);
+	EXPECT_FIELD(struct zt_event, proto, 168, 1);
+	EXPECT_FIELD(struct zt_event, nsegs, 169, 1);
+	EXPECT_FIELD(struct zt_event, pad, 170, 6);
+}
+
+Test(events_layout, seg_size_and_offsets)
+{
+	cr_expect_eq(sizeof(struct zt_seg), 16);
+	cr_expect_eq(_Alignof(struct zt_seg), 4);
+	EXPECT_FIELD(struct zt_seg, off, 0, 4);
+	EXPECT_FIELD(struct zt_seg, len, 4, 4);
+	EXPECT_FIELD(struct zt_seg, frames, 8, 4);
+	EXPECT_FIELD(struct zt_seg, cap, 12, 2);
+	EXPECT_FIELD(struct zt_seg, cls, 14, 1);
+	EXPECT_FIELD(struct zt_seg, pad, 15, 1);
 }
 
 Test(events_layout, signedness_of_wire_fields)
@@ -116,6 +132,11 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_SYS_STATE, 17);
 	cr_expect_eq(ZT_F_TRUNCATED, 0x01);
 	cr_expect_eq(ZT_F_CONTINUATION, 0x02);
+	cr_expect_eq(ZT_F_CTX_SERVER, 0x04);
+	cr_expect_eq(ZT_F_CTX_INJECTED, 0x08);
+	cr_expect_eq(ZT_F_CTX_PARENT, 0x10);
+	cr_expect_eq(ZT_F_MORE, 0x20);
+	cr_expect_eq(ZT_F_SEGS, 0x40);
 	cr_expect_eq(ZT_CNT_RINGBUF_DROPS, 0);
 	cr_expect_eq(ZT_CNT_STASH_DROPS, 1);
 	cr_expect_eq(ZT_CNT_CONN_DROPS, 2);
@@ -126,7 +147,9 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_CNT_RECOVERED_ARGS, 7);
 	cr_expect_eq(ZT_CNT_INJECTED, 8);
 	cr_expect_eq(ZT_CNT_INJECT_SKIPPED, 9);
-	cr_expect_eq(ZT_CNT_MAX, 10);
+	cr_expect_eq(ZT_CNT_UNKNOWN_PROTO, 10);
+	cr_expect_eq(ZT_CNT_FRAMES_LOST, 11);
+	cr_expect_eq(ZT_CNT_MAX, 12);
 }
 
 Test(events_layout, tuple_families_fit_u16)

@@ -20,7 +20,7 @@ struct ro_rec {
 
 static struct reorder *ro_new(size_t slot_size, uint32_t slots)
 {
-	struct reorder *r = reorder_new(slot_size, slots);
+	struct reorder *r = reorder_new(slot_size, slots, 0, 0);
 
 	cr_assert_not_null(r);
 	return r;
@@ -225,7 +225,7 @@ Test(reorder, popped_pointer_valid_until_next_call)
 
 Test(reorder, new_rejects_zero_slots)
 {
-	cr_expect_null(reorder_new(64, 0));
+	cr_expect_null(reorder_new(64, 0, 0, 0));
 	reorder_free(NULL);
 }
 
@@ -299,4 +299,45 @@ Test(reorder, client_write_leaves_before_the_server_read)
 	cr_assert_not_null(p);
 	cr_expect_eq(p->pid, 2);
 	reorder_free(r);
+}
+
+/* Two sizes of slots: a record takes the smallest it fits; when the slots
+ * of its size are all taken, it is refused even if small ones are free. */
+Test(reorder, big_records_have_slots_of_their_own)
+{
+	struct reorder *r = reorder_new(32, 2, 256, 1);
+	uint8_t big[200], small[32];
+	const uint8_t *got;
+	size_t len;
+
+	cr_assert_not_null(r);
+	memset(big, 0xb, sizeof(big));
+	memset(small, 0x5, sizeof(small));
+	cr_expect_eq(reorder_push(r, 30, big, sizeof(big)), 0);
+	cr_expect_eq(reorder_push(r, 20, big, sizeof(big)), -1);
+	cr_expect_eq(reorder_push(r, 10, small, sizeof(small)), 0);
+	cr_expect_eq(reorder_push(r, 40, small, 1), 0);
+	cr_expect_eq(reorder_push(r, 50, small, 1), -1);
+	cr_expect_eq(reorder_push(r, 60, big, 257), -1);
+	cr_expect_eq(reorder_count(r), 3);
+	/* still released in key order across the classes */
+	got = reorder_pop(r, UINT64_MAX, &len);
+	cr_expect_eq(len, sizeof(small));
+	cr_expect_eq(got[0], 0x5);
+	got = reorder_pop(r, UINT64_MAX, &len);
+	cr_expect_eq(len, sizeof(big));
+	cr_expect_eq(memcmp(got, big, sizeof(big)), 0);
+	/* the big slot is free again once the next call comes */
+	cr_expect_eq(reorder_push(r, 70, big, sizeof(big)), 0);
+	got = reorder_pop(r, UINT64_MAX, &len);
+	cr_expect_eq(len, 1);
+	got = reorder_pop(r, UINT64_MAX, &len);
+	cr_expect_eq(len, sizeof(big));
+	cr_expect_null(reorder_pop(r, UINT64_MAX, &len));
+	reorder_free(r);
+}
+
+Test(reorder, big_slots_smaller_than_small_ones_are_refused)
+{
+	cr_expect_null(reorder_new(64, 4, 32, 1));
 }

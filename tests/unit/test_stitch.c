@@ -426,12 +426,12 @@ Test(stitch, conn_queue_overflow_drops_the_oldest)
 {
 	struct stitch *s = sti_new(16, 16);
 	struct stitch_conn_key k = sti_key(50000, 8080);
-	struct stitch_ids c[5], sv;
+	struct stitch_ids c[STITCH_CONN_QUEUE + 1], sv;
 
-	for (int i = 0; i < 5; i++)
+	for (int i = 0; i < STITCH_CONN_QUEUE + 1; i++)
 		stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c[i]);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
-	for (int i = 1; i < 5; i++) {
+	for (int i = 1; i < STITCH_CONN_QUEUE + 1; i++) {
 		stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
 		sti_expect_child(&sv, c[i].trace_id, c[i].span_id, STITCH_CONNECTION);
 	}

@@ -74,6 +74,8 @@ static void trc_header(union trc_record *r, uint64_t conn_id, uint8_t role, uint
 	r->e.fd = 5;
 	memcpy(r->e.comm, "srv", 4);
 	r->e.tuple = trc_tuple(role == ZT_ROLE_CLIENT ? TRC_CLIENT_SIDE : TRC_SERVER_SIDE);
+	/* the kernel's sniff named the protocol */
+	r->e.proto = ZT_PROTO_HTTP1;
 }
 
 static void trc_feed(struct tracer *t, union trc_record *r)
@@ -736,20 +738,33 @@ Test(tracer, tick_sets_the_wall_clock_offset)
 	tracer_free(t);
 }
 
-Test(tracer, non_http_conn_is_ignored)
+/* Records from before the kernel named a protocol (or of a connection it
+ * never names) are counted, not parsed. */
+Test(tracer, unsniffed_records_are_counted_not_parsed)
 {
 	static struct trc_sink sink;
 	struct tracer *t = trc_new(&sink, 64);
+	union trc_record r;
+	const char *tls = "\x16\x03\x01\x02\x00 tls";
 
-	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 7, "\x16\x03\x01\x02\x00 tls");
-	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 200, 210, 7, TRC_GET);
-	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 300, 310, 7, TRC_OK);
+	trc_header(&r, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 7);
+	r.e.proto = ZT_PROTO_UNKNOWN;
+	r.e.cap_len = r.e.bytes = (uint32_t)strlen(tls);
+	memcpy(r.bytes + sizeof(r.e), tls, strlen(tls));
+	trc_feed(t, &r);
+	trc_header(&r, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 200, 210, 7);
+	r.e.proto = ZT_PROTO_OPAQUE;
+	r.e.cap_len = r.e.bytes = (uint32_t)strlen(TRC_GET);
+	memcpy(r.bytes + sizeof(r.e), TRC_GET, strlen(TRC_GET));
+	trc_feed(t, &r);
 	cr_expect_eq(sink.n, 0);
-	/* no protocol's first bytes: a counter, not a parse */
 	cr_expect_eq(trc_stats(t).parse_misses, 0);
-	cr_expect_eq(trc_stats(t).unknown_protocol, 1);
-	trc_close(t, 1, ZT_SYS_CLOSE, TRC_PID, 400);
-	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(trc_stats(t).unsniffed, 2);
+	/* the kernel names it at a later message start: parsed from there */
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 300, 310, 7, TRC_GET);
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 400, 410, 7, TRC_OK);
+	cr_expect_eq(sink.n, 1);
+	trc_close(t, 1, ZT_SYS_CLOSE, TRC_PID, 500);
 	tracer_free(t);
 }
 
@@ -1028,5 +1043,98 @@ Test(tracer, names_bounded)
 	cr_expect_str_eq(s->exe_name, want);
 	cr_expect_str_eq(s->service_name, want);
 	cr_expect_str_eq(s->comm, want);
+	tracer_free(t);
+}
+
+/* ---- the kernel's record forms: whole-write windows, frame segments ---- */
+
+/* A write the kernel copied whole in two records (ZT_CAPTURE_WHOLE): the
+ * Redis reply of a 6000-byte value, read back to one span. */
+Test(tracer, whole_write_windows_make_one_chunk_stream)
+{
+	static struct trc_sink sink;
+	static char reply[6100];
+	struct tracer *t = trc_new(&sink, 64);
+	const char *cmd = "*2\r\n$3\r\nGET\r\n$6\r\nuser:7\r\n";
+	union trc_record r;
+	size_t n;
+
+	n = (size_t)snprintf(reply, sizeof(reply), "$6000\r\n");
+	memset(reply + n, 'x', 6000);
+	memcpy(reply + n + 6000, "\r\n", 2);
+	n += 6002;
+	trc_header(&r, 9, ZT_ROLE_CLIENT, ZT_DIR_EGRESS, 100, 110, 7);
+	r.e.proto = ZT_PROTO_REDIS;
+	r.e.cap_len = r.e.bytes = (uint32_t)strlen(cmd);
+	memcpy(r.bytes + sizeof(r.e), cmd, strlen(cmd));
+	trc_feed(t, &r);
+	/* the first ZT_CAPTURE_MAX bytes, more to come ... */
+	trc_header(&r, 9, ZT_ROLE_CLIENT, ZT_DIR_INGRESS, 200, 210, 7);
+	r.e.proto = ZT_PROTO_REDIS;
+	r.e.bytes = (int64_t)n;
+	r.e.cap_len = ZT_CAPTURE_MAX;
+	r.e.flags = ZT_F_MORE;
+	memcpy(r.bytes + sizeof(r.e), reply, ZT_CAPTURE_MAX);
+	trc_feed(t, &r);
+	cr_expect_eq(sink.n, 0);
+	/* ... and the rest of the same read */
+	r.e.win_off = ZT_CAPTURE_MAX;
+	r.e.cap_len = (uint32_t)(n - ZT_CAPTURE_MAX);
+	r.e.flags = 0;
+	memcpy(r.bytes + sizeof(r.e), reply + ZT_CAPTURE_MAX, n - ZT_CAPTURE_MAX);
+	trc_feed(t, &r);
+	cr_assert_eq(sink.n, 1);
+	cr_expect_str_eq(sink.spans[0].name, "GET user:{id}");
+	cr_expect_str_eq(sa_str(&sink.spans[0].attrs, "db.query.text"), "GET user:7");
+	cr_expect_eq(sink.spans[0].resp_size, n);
+	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_CLIENT);
+	cr_expect_eq(trc_stats(t).parse_misses, 0);
+	cr_expect_eq(trc_stats(t).bad_events, 0);
+	tracer_free(t);
+}
+
+/* A window past the bytes it belongs to, copied bytes past the window, a
+ * segment table that does not add up: malformed, counted, no connection. */
+Test(tracer, records_that_contradict_themselves_are_refused)
+{
+	static struct trc_sink sink;
+	struct tracer *t = trc_new(&sink, 64);
+	struct zt_seg seg = { .off = 0, .len = 5, .frames = 1, .cap = 5 };
+	union trc_record r;
+
+	trc_header(&r, 3, ZT_ROLE_CLIENT, ZT_DIR_EGRESS, 1, 2, 7);
+	r.e.proto = ZT_PROTO_REDIS;
+	r.e.bytes = 10;
+	r.e.win_off = 11;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e)), 0);
+	r.e.win_off = 6;
+	r.e.cap_len = 5;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + 5), 0);
+	/* segments: the table must hold exactly cap_len bytes */
+	r.e.win_off = 0;
+	r.e.flags = ZT_F_SEGS;
+	r.e.nsegs = 1;
+	memcpy(r.bytes + sizeof(r.e), &seg, sizeof(seg));
+	memcpy(r.bytes + sizeof(r.e) + sizeof(seg), "Q\0\0\0\4", 5);
+	r.e.cap_len = sizeof(seg) + 4;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + r.e.cap_len), 0);
+	r.e.cap_len = sizeof(seg) + 6;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + r.e.cap_len), 0);
+	/* a segment past the syscall's bytes, and one that copies more than it covers */
+	seg.len = 11;
+	memcpy(r.bytes + sizeof(r.e), &seg, sizeof(seg));
+	r.e.cap_len = sizeof(seg) + 5;
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + r.e.cap_len), 0);
+	seg.len = 4;
+	memcpy(r.bytes + sizeof(r.e), &seg, sizeof(seg));
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + r.e.cap_len), 0);
+	cr_expect_eq(trc_stats(t).bad_events, 6);
+	cr_expect_eq(trc_stats(t).conns_opened, 0);
+	/* well formed, it is taken */
+	seg.len = 5;
+	memcpy(r.bytes + sizeof(r.e), &seg, sizeof(seg));
+	cr_expect_eq(tracer_handle_event(t, &r, sizeof(r.e) + r.e.cap_len), 0);
+	cr_expect_eq(trc_stats(t).bad_events, 6);
+	cr_expect_eq(trc_stats(t).conns_opened, 1);
 	tracer_free(t);
 }

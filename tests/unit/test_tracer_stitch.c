@@ -93,6 +93,7 @@ static void trs_build(union trs_record *r, const struct trs_end *x, uint8_t dir,
 	r->e.fd = 5;
 	memcpy(r->e.comm, "svc", 4);
 	r->e.tuple = x->tuple;
+	r->e.proto = ZT_PROTO_HTTP1;
 	r->e.cap_len = (uint32_t)n;
 	r->e.bytes = (int64_t)n;
 	memcpy(r->bytes + sizeof(r->e), payload, n);
@@ -276,7 +277,7 @@ Test(tracer_stitch, server_records_first_without_the_window_break_the_join)
 static void trs_through_window(struct tracer *t, union trs_record *recs, const int *ring_order,
 			       int n)
 {
-	struct reorder *w = reorder_new(sizeof(union trs_record), 16);
+	struct reorder *w = reorder_new(sizeof(union trs_record), 16, 0, 0);
 	const void *rec;
 	size_t len;
 

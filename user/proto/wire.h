@@ -47,8 +47,8 @@ enum zt_capture {
 	/* the first --capture-bytes of each write; a run in one direction
 	 * past ZT_RUN_CAPTURE_LIMIT copies only writes that start a message */
 	ZT_CAPTURE_HEAD = 0,
-	/* each write whole, in records of ZT_CAPTURE_MAX, up to ZT_WHOLE_MAX
-	 * (same run rule): for protocols with no length to skip by */
+	/* each write whole, in records of ZT_CAPTURE_MAX, up to ZT_WHOLE_MAX,
+	 * however long the run: for protocols with no length to skip by */
 	ZT_CAPTURE_WHOLE = 1,
 	/* a walk over length-prefixed frames that copies what each frame needs
 	 * and counts the rest, across syscalls */

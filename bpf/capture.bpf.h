@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What each protocol's capture policy copies of a data syscall (wire.h):
+ * the head of each write (HEAD, in zerotrace.bpf.c), each write whole in
+ * records of ZT_CAPTURE_MAX (WHOLE), or a walk over its frames (FRAMES).
+ * The loops run under bpf_loop so the verifier checks their bodies once;
+ * their state lives in a stack struct, the record in the per-CPU scratch.
+ */
+#ifndef ZT_CAPTURE_BPF_H
+#define ZT_CAPTURE_BPF_H
+
+/* Where a data syscall's bytes are: a flat buffer or an iovec array. */
+struct io_where {
+	__u64 base;  /* flat: the buffer; vectored: the iovec array */
+	__u32 vlen;  /* vectored: iovec count; 0: flat */
+};
+
+static __always_inline int io_where_of(const struct syscall_args *args, struct io_where *w)
+{
+	__u64 iov;
+	__u32 vlen;
+	int kind = io_vector(args, &iov, &vlen);
+
+	if (kind < 0)
+		return -1;
+	w->base = kind ? args->buf : iov;
+	w->vlen = kind ? 0 : vlen;
+	return 0;
+}
+
+/* Copies n (<= ZT_CAPTURE_MAX) bytes from offset off of the syscall's bytes
+ * into dst; returns how many it could. */
+static __always_inline __u32 copy_range(__u8 *dst, const struct io_where *w, __u64 off, __u32 n)
+{
+	__u64 seen = 0;
+	__u32 got = 0;
+
+	n &= ZT_CAPTURE_MAX * 2 - 1;
+	if (n > ZT_CAPTURE_MAX)
+		n = ZT_CAPTURE_MAX;
+	if (!w->vlen)
+		return bpf_probe_read_user(dst, n, (void *)(w->base + off)) ? 0 : n;
+	for (__u32 i = 0; i < ZT_IOV_MAX; i++) {
+		struct iovec_user iov;
+		__u64 at;
+		__u32 take;
+
+		if (i >= w->vlen || got >= n)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->base + i * sizeof(iov))))
+			break;
+		if (seen + iov.len <= off + got) {
+			seen += iov.len;
+			continue;
+		}
+		at = off + got - seen;
+		take = iov.len - at < n - got ? iov.len - at : n - got;
+		/* masks keep dst + got + take inside data[] for the verifier */
+		got &= ZT_CAPTURE_MAX - 1;
+		take &= ZT_CAPTURE_MAX * 2 - 1;
+		if (take > ZT_CAPTURE_MAX)
+			take = ZT_CAPTURE_MAX;
+		if (bpf_probe_read_user(dst + got, take, (void *)(iov.base + at)))
+			break;
+		got += take;
+		seen += iov.len;
+	}
+	return got;
+}
+
+/* ---- WHOLE: records of ZT_CAPTURE_MAX ---- */
+
+struct whole_walk {
+	struct io_where io;
+	__u64 bytes;  /* moved by the syscall */
+	__u64 limit;  /* copied at most */
+};
+
+static long whole_step(__u32 i, void *ctx)
+{
+	struct whole_walk *w = ctx;
+	__u64 off = (__u64)i * ZT_CAPTURE_MAX;
+	__u32 zero = 0, n, want;
+	struct event_buf *eb;
+
+	if (off >= w->limit)
+		return 1;
+	eb = bpf_map_lookup_elem(&scratch, &zero);
+	if (!eb)
+		return 1;
+	want = w->limit - off < ZT_CAPTURE_MAX ? w->limit - off : ZT_CAPTURE_MAX;
+	n = copy_range(eb->data, &w->io, off, want);
+	eb->ev.win_off = off;
+	eb->ev.flags &= ~(ZT_F_MORE | ZT_F_TRUNCATED);
+	if (n == want && off + n < w->limit)
+		eb->ev.flags |= ZT_F_MORE;
+	else if (off + n < w->bytes)
+		eb->ev.flags |= ZT_F_TRUNCATED;
+	if (n < want)
+		counter_add(ZT_CNT_READ_FAULTS, 1);
+	eb->ev.cap_len = n;
+	event_submit(eb, n);
+	return (eb->ev.flags & ZT_F_MORE) ? 0 : 1;
+}
+
+static __always_inline void emit_whole(const struct syscall_args *args, __u64 bytes)
+{
+	struct whole_walk w = { .bytes = bytes };
+
+	if (io_where_of(args, &w.io))
+		return;
+	w.limit = bytes < ZT_WHOLE_MAX ? bytes : ZT_WHOLE_MAX;
+	bpf_loop(ZT_WHOLE_MAX / ZT_CAPTURE_MAX, whole_step, &w, 0);
+}
+
+/* ---- FRAMES: a walk over length-prefixed frames ---- */
+
+enum frames_stop {
+	FRAMES_GO = 0,
+	FRAMES_END,    /* the syscall's bytes are walked (a frame may go on) */
+	FRAMES_SHORT,  /* a frame header is cut by the syscall's end: carried */
+	FRAMES_LOST,   /* no frame starts where one should: framing lost */
+};
+
+struct frames_walk {
+	__u64 base;        /* the walked bytes: a flat buffer, or the first iovec */
+	__u64 len;         /* how many of the syscall's bytes it holds */
+	__u64 off;         /* where the next frame starts */
+	__u64 left;        /* out: bytes of the last frame past this syscall */
+	__u32 copy_left;   /* out: of those, still to copy */
+	__u32 capture;
+	__u32 pos;         /* payload bytes in the record */
+	__u32 run_at;      /* payload offset of the open run segment + 1; 0: none */
+	__u8 proto;
+	__u8 request;
+	__u8 state;        /* the protocol's framing state */
+	__u8 stop;         /* enum frames_stop */
+	__u8 nsegs;
+	__u8 records;      /* submitted before this one */
+	__u8 run_cls;
+	__u8 hdr_len;      /* in: header bytes carried from the last syscall */
+	__u8 hdr[ZT_FRAME_PEEK];
+};
+
+/* Sends the record so far (more follow) and opens the next at off. */
+static __always_inline int frames_flush(struct frames_walk *w, struct event_buf *eb)
+{
+	if (w->records + 1 >= ZT_FRAME_RECORDS_MAX)
+		return -1;
+	eb->ev.flags |= ZT_F_MORE | ZT_F_SEGS;
+	eb->ev.nsegs = w->nsegs;
+	eb->ev.cap_len = w->pos;
+	event_submit(eb, w->pos);
+	w->records++;
+	eb->ev.win_off = w->off;
+	w->pos = 0;
+	w->nsegs = 0;
+	w->run_at = 0;
+	return 0;
+}
+
+/* Appends a segment and its first cap bytes from the walked buffer. */
+static __always_inline int frames_seg(struct frames_walk *w, struct event_buf *eb, __u64 len,
+				      __u32 frames, __u32 cap, __u8 cls)
+{
+	struct zt_seg seg = { .off = w->off, .len = len, .frames = frames, .cls = cls };
+	__u32 pos;
+
+	if (w->pos + sizeof(seg) + cap > ZT_CAPTURE_MAX && frames_flush(w, eb))
+		return -1;
+	if (w->nsegs == 0xff)
+		return -1;
+	pos = w->pos & (ZT_CAPTURE_MAX - 1);
+	cap &= ZT_CAPTURE_MAX * 2 - 1;
+	if (cap > ZT_CAPTURE_MAX - sizeof(seg))
+		cap = ZT_CAPTURE_MAX - sizeof(seg);
+	if (cap && bpf_probe_read_user(eb->data + pos + sizeof(seg), cap, (void *)(w->base + w->off))) {
+		counter_add(ZT_CNT_READ_FAULTS, 1);
+		cap = 0;
+	}
+	seg.cap = cap;
+	__builtin_memcpy(eb->data + pos, &seg, sizeof(seg));
+	w->pos += sizeof(seg) + cap;
+	w->nsegs++;
+	return 0;
+}
+
+static long frames_step(__u32 i, void *ctx)
+{
+	struct frames_walk *w = ctx;
+	__u8 hdr[ZT_FRAME_PEEK * 3] = {}, cls = 0;
+	__u32 zero = 0, k = w->hdr_len & (ZT_FRAME_PEEK - 1), n, want, cap;
+	__u64 avail, in;
+	struct event_buf *eb;
+	__s64 flen;
+
+	(void)i;
+	if (w->off >= w->len) {
+		w->stop = FRAMES_END;
+		return 1;
+	}
+	eb = bpf_map_lookup_elem(&scratch, &zero);
+	if (!eb) {
+		w->stop = FRAMES_LOST;
+		return 1;
+	}
+	avail = w->len - w->off;
+	for (__u32 j = 0; j < ZT_FRAME_PEEK; j++)
+		if (j < k)
+			hdr[j] = w->hdr[j];
+	n = avail < ZT_FRAME_PEEK - k ? avail : ZT_FRAME_PEEK - k;
+	n &= 2 * ZT_FRAME_PEEK - 1;
+	if (bpf_probe_read_user(hdr + k, n, (void *)(w->base + w->off))) {
+		w->stop = FRAMES_LOST;
+		return 1;
+	}
+	flen = zt_frame_len(w->proto, hdr, k + n, w->request, &w->state);
+	if (flen == ZT_FRAME_SHORT && n == avail) {
+		/* the header goes on in the next syscall: copy what is here */
+		if (frames_seg(w, eb, n, k ? 0 : 1, n, 0))
+			w->stop = FRAMES_LOST;
+		else
+			w->stop = FRAMES_SHORT;
+		for (__u32 j = 0; j < ZT_FRAME_PEEK; j++)
+			w->hdr[j] = hdr[j];
+		w->hdr_len = k + n;
+		w->off += n;
+		return 1;
+	}
+	if (flen <= (__s64)k) {
+		w->stop = FRAMES_LOST;
+		return 1;
+	}
+	in = (__u64)flen - k;
+	if (in > avail)
+		in = avail;
+	want = zt_frame_copy(w->proto, hdr, k + n, w->request, w->capture, &cls);
+	/* a frame that goes on past this syscall is copied from its start,
+	 * so the next syscall's bytes of it have a length to follow */
+	if (!want && (in < (__u64)flen - k || k))
+		want = ZT_FRAME_PEEK;
+	if (!want) {
+		if (w->run_at && w->run_cls == cls) {
+			struct zt_seg *run = (void *)(eb->data + ((w->run_at - 1) & (ZT_CAPTURE_MAX - 1)));
+
+			run->len += in;
+			run->frames++;
+		} else {
+			if (frames_seg(w, eb, in, 1, 0, cls)) {
+				w->stop = FRAMES_LOST;
+				return 1;
+			}
+			w->run_at = w->pos - sizeof(struct zt_seg) + 1;
+			w->run_cls = cls;
+		}
+	} else {
+		cap = want > k ? want - k : 0;
+		if (cap > in)
+			cap = in;
+		if (frames_seg(w, eb, in, k ? 0 : 1, cap, 0)) {
+			w->stop = FRAMES_LOST;
+			return 1;
+		}
+		w->run_at = 0;
+		w->copy_left = want > k + in ? want - k - in : 0;
+	}
+	w->hdr_len = 0;
+	w->off += in;
+	if (in < (__u64)flen - k) {
+		w->left = (__u64)flen - k - in;
+		w->stop = FRAMES_END;
+		return 1;
+	}
+	w->copy_left = 0;
+	return 0;
+}
+
+/* The walk of one syscall in one direction; sends its records. */
+static __always_inline void emit_frames(struct event_buf *eb, struct conn_state *st,
+					const struct syscall_args *args, __u64 bytes)
+{
+	struct frame_dir *fd = &st->fr[args->dir & 1];
+	struct frames_walk w = {};
+	struct io_where io;
+	struct iovec_user first;
+	__u64 n;
+
+	eb->ev.flags |= ZT_F_SEGS;
+	eb->ev.win_off = 0;
+	w.proto = st->proto;
+	w.request = (st->role == ZT_ROLE_CLIENT) == (args->dir == ZT_DIR_EGRESS);
+	w.state = st->pstate;
+	w.capture = capture_bytes;
+	w.len = bytes;
+	if (fd->lost || io_where_of(args, &io))
+		goto send;
+	w.base = io.base;
+	if (io.vlen) {
+		/* only the first iovec is walked: the rest is a gap */
+		if (bpf_probe_read_user(&first, sizeof(first), (void *)io.base))
+			goto send;
+		w.base = first.base;
+		if (first.len < bytes)
+			w.len = first.len;
+	}
+	/* the rest of a frame an earlier syscall began */
+	if (fd->left) {
+		n = fd->left < w.len ? fd->left : w.len;
+		if (frames_seg(&w, eb, n, 0, fd->copy_left < n ? fd->copy_left : n, 0))
+			goto lost;
+		fd->copy_left = fd->copy_left > n ? fd->copy_left - n : 0;
+		fd->left -= n;
+		w.off = n;
+		if (fd->left)
+			goto send;
+	}
+	w.hdr_len = fd->hdr_len;
+	__builtin_memcpy(w.hdr, fd->hdr, ZT_FRAME_PEEK);
+	fd->hdr_len = 0;
+	bpf_loop(ZT_FRAMES_MAX, frames_step, &w, 0);
+	st->pstate = w.state;
+	if (w.stop == FRAMES_LOST || w.stop == FRAMES_GO)
+		goto lost;
+	if (w.stop == FRAMES_SHORT) {
+		fd->hdr_len = w.hdr_len;
+		__builtin_memcpy(fd->hdr, w.hdr, ZT_FRAME_PEEK);
+	}
+	fd->left = w.left;
+	fd->copy_left = w.copy_left;
+	/* iovecs past the first were not walked: fine only inside a frame */
+	if (w.len < bytes) {
+		if (w.stop == FRAMES_SHORT || fd->left < bytes - w.len)
+			goto lost;
+		fd->left -= bytes - w.len;
+		fd->copy_left = 0;
+	}
+	goto send;
+lost:
+	fd->lost = 1;
+	fd->left = 0;
+	fd->hdr_len = 0;
+	counter_add(ZT_CNT_FRAMES_LOST, 1);
+send:
+	eb->ev.flags &= ~ZT_F_MORE;
+	if (w.pos < bytes - eb->ev.win_off)
+		eb->ev.flags |= ZT_F_TRUNCATED;
+	eb->ev.nsegs = w.nsegs;
+	eb->ev.cap_len = w.pos;
+	event_submit(eb, w.pos);
+}
+
+#endif /* ZT_CAPTURE_BPF_H */

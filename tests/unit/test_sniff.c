@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: MIT
+/*
+ * user/proto/sniff.h, the code the kernel runs to name a connection's
+ * protocol from the first bytes either side sends, here compiled for user
+ * space: real first bytes of each registered protocol, the port as a hint
+ * for weak matches only, --protocols, and the capture policy each names.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "proto.h"
+#include "sniff.h"
+
+#define SN_ALL ZT_PROTO_ALL
+
+static __u8 sn(const char *s, size_t n, __u16 lport, __u16 rport, __u32 enabled, int *side)
+{
+	return zt_sniff((const __u8 *)s, n < ZT_SNIFF_LEN ? (__u32)n : ZT_SNIFF_LEN, lport, rport,
+			enabled, side);
+}
+
+#define SN(lit, lp, rp, side) sn((lit), sizeof(lit) - 1, (lp), (rp), SN_ALL, (side))
+
+Test(sniff, http_requests_and_responses)
+{
+	int side;
+
+	cr_expect_eq(SN("GET /items/42 HTTP/1.1\r\nHost: x\r\n", 50000, 8080, &side), ZT_PROTO_HTTP1);
+	cr_expect_eq(side, ZT_SNIFF_REQUEST);
+	cr_expect_eq(SN("HTTP/1.1 200 OK\r\n", 8080, 50000, &side), ZT_PROTO_HTTP1);
+	cr_expect_eq(side, ZT_SNIFF_RESPONSE);
+	cr_expect_eq(SN("M-SEARCH * HTTP/1.1\r\n", 1, 2, &side), ZT_PROTO_HTTP1);
+	cr_expect_eq(SN("PROPFIND /dav/ HTTP/1.1\r\n", 1, 2, &side), ZT_PROTO_HTTP1);
+	/* a long target: the line's end is out of view, the method decides */
+	cr_expect_eq(SN("POST /a/very/long/path/that/goes/on HTTP/1.1\r\n", 1, 2, &side),
+		     ZT_PROTO_HTTP1);
+}
+
+Test(sniff, a_line_not_ending_in_http_version_is_not_http)
+{
+	int side;
+
+	/* an inline Redis command looks like a request line until its end */
+	cr_expect_eq(SN("GET user:1\r\n", 50000, 7000, &side), ZT_PROTO_UNKNOWN);
+	cr_expect_eq(SN("GET user:1\r\n", 50000, 6379, &side), ZT_PROTO_REDIS);
+	cr_expect_eq(side, ZT_SNIFF_REQUEST);
+}
+
+Test(sniff, redis_commands_and_replies)
+{
+	int side;
+
+	cr_expect_eq(SN("*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n", 50000, 7000, &side),
+		     ZT_PROTO_REDIS);
+	cr_expect_eq(side, ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE);
+	/* replies and inline commands alone are weak: the port decides */
+	cr_expect_eq(SN("+OK\r\n", 7000, 50000, &side), ZT_PROTO_UNKNOWN);
+	cr_expect_eq(SN("+OK\r\n", 6379, 50000, &side), ZT_PROTO_REDIS);
+	cr_expect_eq(side, ZT_SNIFF_RESPONSE);
+	cr_expect_eq(SN(":42\r\n", 50000, 6379, &side), ZT_PROTO_REDIS);
+	cr_expect_eq(SN("$-1\r\n", 50000, 6379, &side), ZT_PROTO_REDIS);
+	cr_expect_eq(SN("-ERR unknown command\r\n", 50000, 6379, &side), ZT_PROTO_REDIS);
+	cr_expect_eq(SN("PING\r\n", 50000, 6379, &side), ZT_PROTO_REDIS);
+	cr_expect_eq(side, ZT_SNIFF_REQUEST);
+	cr_expect_eq(SN("PING\r\n", 50000, 7000, &side), ZT_PROTO_UNKNOWN);
+}
+
+Test(sniff, other_bytes_match_nothing)
+{
+	static const char tls[] = "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03";
+	int side;
+
+	cr_expect_eq(sn(tls, sizeof(tls) - 1, 50000, 443, SN_ALL, &side), ZT_PROTO_UNKNOWN);
+	cr_expect_eq(side, 0);
+	cr_expect_eq(SN("SSH-2.0-OpenSSH_9.2\r\n", 50000, 22, &side), ZT_PROTO_UNKNOWN);
+	cr_expect_eq(sn("", 0, 1, 2, SN_ALL, &side), ZT_PROTO_UNKNOWN);
+	cr_expect_eq(SN("\x00\x00\x00\x00", 1, 2, &side), ZT_PROTO_UNKNOWN);
+}
+
+Test(sniff, disabled_protocols_are_not_looked_for)
+{
+	int side;
+
+	cr_expect_eq(sn("GET / HTTP/1.1\r\n", 16, 50000, 80, 1u << ZT_PROTO_REDIS, &side),
+		     ZT_PROTO_UNKNOWN);
+	cr_expect_eq(sn("*1\r\n$4\r\nPING\r\n", 14, 50000, 6379, 1u << ZT_PROTO_HTTP1, &side),
+		     ZT_PROTO_UNKNOWN);
+	cr_expect_eq(sn("*1\r\n$4\r\nPING\r\n", 14, 50000, 6379, 1u << ZT_PROTO_REDIS, &side),
+		     ZT_PROTO_REDIS);
+}
+
+Test(sniff, only_what_is_in_view_decides)
+{
+	int side;
+
+	/* a prefix too short to decide still matches the protocol it starts */
+	cr_expect_eq(sn("GE", 2, 50000, 80, SN_ALL, &side), ZT_PROTO_HTTP1);
+	/* past ZT_SNIFF_LEN bytes nothing is read */
+	cr_expect_eq(sn("GET /aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n", 46, 1, 2, SN_ALL, &side),
+		     ZT_PROTO_HTTP1);
+}
+
+Test(sniff, capture_policy_and_message_starts)
+{
+	cr_expect_eq(zt_wire_capture(ZT_PROTO_UNKNOWN), ZT_CAPTURE_HEAD);
+	cr_expect_eq(zt_wire_capture(ZT_PROTO_OPAQUE), ZT_CAPTURE_HEAD);
+	cr_expect_eq(zt_wire_capture(ZT_PROTO_HTTP1), ZT_CAPTURE_HEAD);
+	cr_expect_eq(zt_wire_capture(ZT_PROTO_REDIS), ZT_CAPTURE_WHOLE);
+	cr_expect(zt_message_start(ZT_PROTO_HTTP1, (const __u8 *)"GET "));
+	cr_expect(zt_message_start(ZT_PROTO_HTTP1, (const __u8 *)"HTTP"));
+	cr_expect(!zt_message_start(ZT_PROTO_HTTP1, (const __u8 *)"\x00\x01xy"));
+	cr_expect(zt_message_start(ZT_PROTO_REDIS, (const __u8 *)"*2\r\n"));
+	cr_expect(!zt_message_start(ZT_PROTO_REDIS, (const __u8 *)"abcd"));
+	cr_expect(!zt_message_start(ZT_PROTO_UNKNOWN, (const __u8 *)"GET "));
+}
+
+Test(sniff, registry_names_and_ids_agree)
+{
+	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++) {
+		const struct proto *p = proto_by_id(id);
+
+		cr_assert_not_null(p);
+		cr_expect_eq(p->id, id);
+		cr_expect_eq(proto_by_name(p->name, strlen(p->name)), p);
+		cr_expect_leq(p->state_size, PROTO_STATE_MAX);
+	}
+	cr_expect_null(proto_by_id(ZT_PROTO_UNKNOWN));
+	cr_expect_null(proto_by_id(ZT_PROTO_COUNT));
+	cr_expect_null(proto_by_name("http", 4));
+	cr_expect_null(proto_by_name("http1x", 6));
+}
