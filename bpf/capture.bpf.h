@@ -120,6 +120,7 @@ enum frames_stop {
 	FRAMES_END,    /* the syscall's bytes are walked (a frame may go on) */
 	FRAMES_SHORT,  /* a frame header is cut by the syscall's end: carried */
 	FRAMES_LOST,   /* no frame starts where one should: framing lost */
+	FRAMES_OPAQUE, /* the stream turned unreadable (TLS): stop copying it */
 };
 
 struct frames_walk {
@@ -141,6 +142,38 @@ struct frames_walk {
 	__u8 hdr_len;      /* in: header bytes carried from the last syscall */
 	__u8 hdr[ZT_FRAME_PEEK];
 };
+
+/* One frame header as the protocol reads it: in hdr/n/request/proto/
+ * capture/state, out len/copy/cls/state. */
+struct frame_view {
+	__u8 hdr[ZT_FRAME_PEEK * 3];
+	__s64 len;
+	__u32 n;
+	__u32 capture;
+	__u32 copy;
+	__u8 proto;
+	__u8 request;
+	__u8 state;
+	__u8 cls;
+};
+
+/* A global function: the verifier checks it once, on its own, instead of
+ * once per path through the walk that calls it (every protocol's frame
+ * rules, times every path of the walk, is more than it will follow). */
+__noinline int frame_classify(struct frame_view *v)
+{
+	__u32 n;
+
+	if (!v)
+		return -1;
+	n = v->n < ZT_FRAME_PEEK ? v->n : ZT_FRAME_PEEK;
+	v->cls = 0;
+	v->copy = 0;
+	v->len = zt_frame_len(v->proto, v->hdr, n, v->request, &v->state);
+	if (v->len > 0)
+		v->copy = zt_frame_copy(v->proto, v->hdr, n, v->request, v->capture, &v->cls);
+	return 0;
+}
 
 /* Sends the record so far (more follow) and opens the next at off. */
 static __always_inline int frames_flush(struct frames_walk *w, struct event_buf *eb)
@@ -185,16 +218,20 @@ static __always_inline int frames_seg(struct frames_walk *w, struct event_buf *e
 	return 0;
 }
 
-static long frames_step(__u32 i, void *ctx)
+/* One frame of the walk; global, so verified once for every state of the
+ * walk (as a loop body the verifier would follow each distinct offset). */
+__noinline int frames_one(struct frames_walk *w)
 {
-	struct frames_walk *w = ctx;
-	__u8 hdr[ZT_FRAME_PEEK * 3] = {}, cls = 0;
-	__u32 zero = 0, k = w->hdr_len & (ZT_FRAME_PEEK - 1), n, want, cap;
+	struct frame_view v = {};
+	__u32 zero = 0, k, n, want, cap;
 	__u64 avail, in;
 	struct event_buf *eb;
 	__s64 flen;
+	__u8 cls;
 
-	(void)i;
+	if (!w)
+		return 1;
+	k = w->hdr_len & (ZT_FRAME_PEEK - 1);
 	if (w->off >= w->len) {
 		w->stop = FRAMES_END;
 		return 1;
@@ -207,14 +244,26 @@ static long frames_step(__u32 i, void *ctx)
 	avail = w->len - w->off;
 	for (__u32 j = 0; j < ZT_FRAME_PEEK; j++)
 		if (j < k)
-			hdr[j] = w->hdr[j];
+			v.hdr[j] = w->hdr[j];
 	n = avail < ZT_FRAME_PEEK - k ? avail : ZT_FRAME_PEEK - k;
 	n &= 2 * ZT_FRAME_PEEK - 1;
-	if (bpf_probe_read_user(hdr + k, n, (void *)(w->base + w->off))) {
+	/* hdr + k stays an addition: clang would make it an OR, which the
+	 * verifier refuses on a pointer */
+	barrier_var(k);
+	if (bpf_probe_read_user(v.hdr + k, n, (void *)(w->base + w->off))) {
 		w->stop = FRAMES_LOST;
 		return 1;
 	}
-	flen = zt_frame_len(w->proto, hdr, k + n, w->request, &w->state);
+	v.n = k + n;
+	v.proto = w->proto;
+	v.request = w->request;
+	v.state = w->state;
+	v.capture = w->capture;
+	frame_classify(&v);
+	w->state = v.state;
+	flen = v.len;
+	want = v.copy;
+	cls = v.cls;
 	if (flen == ZT_FRAME_SHORT && n == avail) {
 		/* the header goes on in the next syscall: copy what is here */
 		if (frames_seg(w, eb, n, k ? 0 : 1, n, 0))
@@ -222,9 +271,13 @@ static long frames_step(__u32 i, void *ctx)
 		else
 			w->stop = FRAMES_SHORT;
 		for (__u32 j = 0; j < ZT_FRAME_PEEK; j++)
-			w->hdr[j] = hdr[j];
+			w->hdr[j] = v.hdr[j];
 		w->hdr_len = k + n;
 		w->off += n;
+		return 1;
+	}
+	if (flen == ZT_FRAME_OPAQUE) {
+		w->stop = FRAMES_OPAQUE;
 		return 1;
 	}
 	if (flen <= (__s64)k) {
@@ -234,7 +287,6 @@ static long frames_step(__u32 i, void *ctx)
 	in = (__u64)flen - k;
 	if (in > avail)
 		in = avail;
-	want = zt_frame_copy(w->proto, hdr, k + n, w->request, w->capture, &cls);
 	/* a frame that goes on past this syscall is copied from its start,
 	 * so the next syscall's bytes of it have a length to follow */
 	if (!want && (in < (__u64)flen - k || k))
@@ -273,6 +325,12 @@ static long frames_step(__u32 i, void *ctx)
 	}
 	w->copy_left = 0;
 	return 0;
+}
+
+static long frames_step(__u32 i, void *ctx)
+{
+	(void)i;
+	return frames_one(ctx) ? 1 : 0;
 }
 
 /* The walk of one syscall in one direction; sends its records. */
@@ -319,6 +377,11 @@ static __always_inline void emit_frames(struct event_buf *eb, struct conn_state 
 	fd->hdr_len = 0;
 	bpf_loop(ZT_FRAMES_MAX, frames_step, &w, 0);
 	st->pstate = w.state;
+	if (w.stop == FRAMES_OPAQUE) {
+		st->proto = ZT_PROTO_OPAQUE;
+		counter_add(ZT_CNT_UNKNOWN_PROTO, 1);
+		goto send;
+	}
 	if (w.stop == FRAMES_LOST || w.stop == FRAMES_GO)
 		goto lost;
 	if (w.stop == FRAMES_SHORT) {

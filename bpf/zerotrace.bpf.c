@@ -494,7 +494,57 @@ static __always_inline void emit_head(struct event_buf *eb, struct conn_state *s
 	event_submit(eb, cap_len);
 }
 
-static __always_inline void emit_data(struct syscall_args *args, __u64 pid_tgid, __s64 ret)
+/* WHOLE and FRAMES each run in a program of their own, tail-called once
+ * the record's header is filled (it waits in the per-CPU scratch): the
+ * verifier checks each walk alone. They end the syscall's capture. */
+SEC("tracepoint")
+int capture_whole(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+	struct event_buf *eb = bpf_map_lookup_elem(&scratch, &zero);
+
+	(void)ctx;
+	if (args && eb)
+		emit_whole(args, (__u64)eb->ev.bytes);
+	bpf_map_delete_elem(&active_io, &tid);
+	return 0;
+}
+
+SEC("tracepoint")
+int capture_frames(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+	struct event_buf *eb = bpf_map_lookup_elem(&scratch, &zero);
+	struct conn_state *st;
+	__u64 sk;
+
+	(void)ctx;
+	if (args && eb) {
+		sk = args->sk;
+		st = bpf_map_lookup_elem(&conn_state, &sk);
+		if (st)
+			emit_frames(eb, st, args, (__u64)eb->ev.bytes);
+	}
+	bpf_map_delete_elem(&active_io, &tid);
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__array(values, int(void *));
+} capture_policy SEC(".maps") = {
+	.values = {
+		[ZT_CAPTURE_WHOLE] = (void *)&capture_whole,
+		[ZT_CAPTURE_FRAMES] = (void *)&capture_frames,
+	},
+};
+
+static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u64 pid_tgid,
+				      __s64 ret)
 {
 	__u32 zero = 0;
 	struct conn_state *st;
@@ -565,13 +615,13 @@ static __always_inline void emit_data(struct syscall_args *args, __u64 pid_tgid,
 	eb->ev.win_off = 0;
 	eb->ev.proto = st->proto;
 	eb->ev.nsegs = 0;
-	/* a frame walk must see every byte to keep its place */
-	if (policy == ZT_CAPTURE_FRAMES && copyable)
-		emit_frames(eb, st, args, bytes);
-	else if (policy == ZT_CAPTURE_WHOLE && copyable)
-		emit_whole(args, bytes);
-	else
-		emit_head(eb, st, args, bytes, capture, new_run, (__u32)pid_tgid);
+	/* a frame walk must see every byte to keep its place; a whole write
+	 * is copied however long the run */
+	if (policy != ZT_CAPTURE_HEAD && copyable) {
+		bpf_tail_call(ctx, &capture_policy, policy);
+		counter_add(ZT_CNT_READ_FAULTS, 1); /* no program: nothing copied */
+	}
+	emit_head(eb, st, args, bytes, capture, new_run, (__u32)pid_tgid);
 }
 
 /* The capture itself, in one program that every sys_exit_* tail-calls:
@@ -586,7 +636,7 @@ int sys_exit_capture(struct trace_event_raw_sys_exit *ctx)
 
 	if (!args)
 		return 0;
-	emit_data(args, pid_tgid, ctx->ret);
+	emit_data(ctx, args, pid_tgid, ctx->ret);
 	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
 }

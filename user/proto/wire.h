@@ -15,8 +15,10 @@
  *        FRAMES: the length of the frame starting at hdr (n <= ZT_FRAME_PEEK of
  *        its bytes in view, fewer at the end of a syscall), header included;
  *        ZT_FRAME_SHORT when n is too few to tell, ZT_FRAME_BAD when no frame
- *        starts here. *state is the connection's, for framing that changes
- *        (a startup message, a switch to TLS); 0 at the start.
+ *        starts here, ZT_FRAME_OPAQUE when the stream is no longer readable
+ *        (it switched to TLS or compression): nothing more of the connection
+ *        is copied. *state is the connection's, for framing that changes (a
+ *        startup message, a switch to TLS); 0 at the start.
  *   __u32 name_frame_copy(const __u8 *hdr, __u32 n, __u8 request, __u32 capture, __u8 *cls);
  *        FRAMES: how many of that frame's bytes to copy (header included);
  *        0 when only its length matters, with *cls (1..255) saying which kind
@@ -65,6 +67,7 @@ struct zt_wire_rule {
 #define ZT_FRAME_PEEK 8
 #define ZT_FRAME_SHORT (-1)
 #define ZT_FRAME_BAD (-2)
+#define ZT_FRAME_OPAQUE (-3)
 
 #define ZT_WIRE_NO_FRAMES(name)                                                              \
 	static __always_inline __s64 name##_frame_len(const __u8 *hdr, __u32 n, __u8 request,   \
