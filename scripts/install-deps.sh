@@ -13,9 +13,10 @@ PKGS=(
 	# ports; the system services are never used). pgbench is in postgresql-15
 	# (/usr/lib/postgresql/15/bin/pgbench; /usr/bin/pgbench is the
 	# postgresql-client-common wrapper); postgresql-contrib is its metapackage.
+	# libmariadb-dev: the prepared-statement client test_w builds.
 	redis-server redis-tools
 	postgresql-15 postgresql-client-15 postgresql-contrib
-	mariadb-server mariadb-client
+	mariadb-server mariadb-client libmariadb-dev
 	python3-redis python3-psycopg2 python3-pymysql
 )
 # The OTLP test receiver runs on Node.js; any packaged node >= 18 with npm will do.
