@@ -152,7 +152,8 @@ enum zt_counter {
 	ZT_CNT_RECOVERED_ARGS,    /* syscalls in flight at attach, args rebuilt */
 	ZT_CNT_INJECTED,          /* traceparent headers written by sk_msg */
 	ZT_CNT_INJECT_SKIPPED,    /* requests left untouched: head not wholly in the message, ... */
-	ZT_CNT_UNKNOWN_PROTO,     /* connections no enabled protocol's sniff matched: not copied */
+	ZT_CNT_UNKNOWN_PROTO,     /* connections no enabled protocol's sniff matched (ended, or
+				   * given up after a few message starts: not copied since) */
 	ZT_CNT_FRAMES_LOST,       /* frame walks that lost the framing (until the peer speaks) */
 	ZT_CNT_MAX,
 };

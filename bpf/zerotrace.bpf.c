@@ -11,7 +11,38 @@
 #include <bpf/bpf_endian.h>
 #include "events.h"
 #include "maps.bpf.h"
+
+/* The first bytes of a message, and one protocol's verdict on them. */
+struct sniff_in {
+	__u8 p[ZT_SNIFF_LEN];
+	__u32 n;
+	__s32 r;
+};
+
+#define ZT_PROTOCOL(ID, name) int sniff_one_##name(struct sniff_in *in);
+#include "protocols.def"
+#undef ZT_PROTOCOL
+
+#define ZT_SNIFF_ONE(name, p, n)                                        \
+	({                                                              \
+		struct sniff_in in_ = { .n = (n) };                     \
+		__builtin_memcpy(in_.p, (p), ZT_SNIFF_LEN);             \
+		sniff_one_##name(&in_);                                 \
+		in_.r;                                                  \
+	})
 #include "sniff.h"
+
+/* Global functions: each verified once, on its own. */
+#define ZT_PROTOCOL(ID, name)                                                   \
+	__noinline int sniff_one_##name(struct sniff_in *in)                    \
+	{                                                                       \
+		if (!in)                                                        \
+			return 0;                                               \
+		in->r = name##_sniff(in->p, in->n < ZT_SNIFF_LEN ? in->n : ZT_SNIFF_LEN); \
+		return 0;                                                       \
+	}
+#include "protocols.def"
+#undef ZT_PROTOCOL
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -393,7 +424,8 @@ static __always_inline __u32 peek_head(const struct syscall_args *args, __u64 by
 			len = first.len;
 	}
 	n = len < ZT_SNIFF_LEN ? len : ZT_SNIFF_LEN;
-	n &= 2 * ZT_SNIFF_LEN - 1;
+	/* bounds n for the verifier: a mask must be a power of two minus one */
+	n &= 63;
 	if (n > ZT_SNIFF_LEN)
 		n = ZT_SNIFF_LEN;
 	if (!n || bpf_probe_read_user(out, n, (void *)base))
@@ -401,19 +433,45 @@ static __always_inline __u32 peek_head(const struct syscall_args *args, __u64 by
 	return n;
 }
 
+/* The first bytes of a message and what the sniff makes of them. */
+struct sniff_view {
+	__u8 head[ZT_SNIFF_LEN];
+	__u32 n;
+	__u32 enabled;
+	__u16 lport;
+	__u16 rport;
+	__u8 proto;
+	__u8 pad[3];
+};
+
+/* Global: the verifier checks every protocol's sniff once, on its own,
+ * not once for every path of the capture that reaches it. */
+__noinline int sniff_message(struct sniff_view *v)
+{
+	int side;
+
+	if (!v)
+		return 0;
+	v->proto = zt_sniff(v->head, v->n < ZT_SNIFF_LEN ? v->n : ZT_SNIFF_LEN, v->lport, v->rport,
+			    v->enabled, &side);
+	return 0;
+}
+
 /* A message starts this run: which protocol the connection speaks, until a
  * few starts in a row match none (then nothing of it is copied). */
 static __always_inline void conn_sniff(struct conn_state *st, const struct syscall_args *args,
 				       __u64 bytes)
 {
-	__u8 head[ZT_SNIFF_LEN] = {};
-	__u32 n = peek_head(args, bytes, head);
-	int side;
+	struct sniff_view v = {};
 
-	if (!n)
+	v.n = peek_head(args, bytes, v.head);
+	if (!v.n)
 		return;
-	st->proto = zt_sniff(head, n, st->tuple.local_port, st->tuple.remote_port,
-			     protocols_enabled, &side);
+	v.lport = st->tuple.local_port;
+	v.rport = st->tuple.remote_port;
+	v.enabled = protocols_enabled;
+	sniff_message(&v);
+	st->proto = v.proto;
 	if (st->proto || ++st->sniffs < ZT_SNIFF_TRIES)
 		return;
 	st->proto = ZT_PROTO_OPAQUE;
@@ -711,6 +769,15 @@ static __always_inline void emit_conn_event(__u16 type, __u16 sys, const struct 
 	event_submit(eb, 0);
 }
 
+/* The connection ends. One whose protocol no sniff found is counted now
+ * (a longer one was counted when the sniff gave up on it). */
+static __always_inline void conn_forget(const struct conn_state *st, __u64 sk)
+{
+	if (!st->proto && st->sniffs)
+		counter_add(ZT_CNT_UNKNOWN_PROTO, 1);
+	bpf_map_delete_elem(&conn_state, &sk);
+}
+
 SEC("tracepoint/sock/inet_sock_set_state")
 int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
@@ -747,7 +814,7 @@ int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	}
 	if (st->announced && !st->ignored)
 		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_STATE, st, 0, -1, 0, bpf_ktime_get_ns());
-	bpf_map_delete_elem(&conn_state, &sk);
+	conn_forget(st, sk);
 	return 0;
 }
 
@@ -868,7 +935,7 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	if (st && st->conn_id == val->conn_id) {
 		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, fd, 0, bpf_ktime_get_ns());
 		if (st->closed)
-			bpf_map_delete_elem(&conn_state, &sk);
+			conn_forget(st, sk);
 		else
 			st->fd_key = 0;
 	}

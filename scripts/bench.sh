@@ -138,7 +138,11 @@ for ((i = 0; i < 300; i++)); do
 done
 grep -q '^zerotrace: ready' "$TMP/agent.err" || die "agent not ready after 30 s: $(cat "$TMP/agent.err")"
 echo "bench: traced run..." >&2
+# the agent's own CPU (user + system ticks of /proc/PID/stat) over the run
+agent_ticks() { awk '{ print $14 + $15 }' "/proc/$AGENT_PID/stat"; }
+TICKS0=$(agent_ticks)
 run_wrk traced
+TICKS1=$(agent_ticks)
 
 kill -INT "$AGENT_PID"
 for ((i = 0; i < 300; i++)); do
@@ -164,7 +168,8 @@ echo "---- wrk traced:"
 cat "$TMP/wrk.traced.out"
 echo "---- agent: $FINAL"
 echo "----"
-"$PY" - "$TMP/wrk.untraced.out" "$TMP/wrk.traced.out" "$FINAL" "$SPANS" "$TMP/wrk.recheck.out" <<'EOF'
+"$PY" - "$TMP/wrk.untraced.out" "$TMP/wrk.traced.out" "$FINAL" "$SPANS" "$TMP/wrk.recheck.out" \
+	"$((TICKS1 - TICKS0))" "$(getconf CLK_TCK)" <<'EOF'
 import os, re, sys
 def wrk(path):
     m = re.search(r"^ZT_WRK (.*)$", open(path).read(), re.M)
@@ -186,6 +191,9 @@ print("agent events/s:        %10.0f  (%d events / %.2f s traced)" % (events / t
 print("ringbuf drops:         %10s" % final.get("ringbuf_drops", "?"))
 print("parse misses:          %10s" % final.get("parse_misses", "?"))
 print("spans written:         %10d  (wrk counted %d requests traced; expect ~2 spans each)" % (spans, t["requests"]))
+cpu_s = int(sys.argv[6]) / int(sys.argv[7])
+print("agent CPU:             %10.2f s  (%.1f%% of one core; %.2f us per request, %.3f us per event)"
+      % (cpu_s, 100 * cpu_s / tsec, 1e6 * cpu_s / max(t["requests"], 1), 1e6 * cpu_s / max(events, 1)))
 print("wrk errors:            %10d untraced, %d traced" % (u["errors"], t["errors"]))
 if os.path.exists(sys.argv[5]):
     r = wrk(sys.argv[5])

@@ -26,7 +26,8 @@
 #define CONFIG_PID_MAX 4194304 /* PID_MAX_LIMIT on 64-bit kernels */
 #define CONFIG_STATS_DEFAULT 5.0
 #define CONFIG_MAX_CONNS_MIN 16
-#define CONFIG_MAX_CONNS_MAX 262144 /* about 9 KiB each, touched only when used */
+#define CONFIG_MAX_CONNS_MAX 262144 /* 2 KiB each, touched only when used, and a
+				    * protocol state (12-23 KiB) while one lives */
 #define CONFIG_MAX_CONNS_DEFAULT 16384
 #define CONFIG_IDLE_DEFAULT 300.0
 #define CONFIG_SECONDS_MAX 86400 /* one day */

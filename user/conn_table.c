@@ -61,6 +61,8 @@ void conn_table_free(struct conn_table *t)
 {
 	if (!t)
 		return;
+	for (uint32_t i = 0; t->slots && i < t->max_conns; i++)
+		free(t->slots[i].state);
 	free(t->slots);
 	free(t->index);
 	free(t->free_list);
@@ -140,6 +142,8 @@ void conn_table_remove(struct conn_table *t, struct conn *c)
 	if (t->index[pos])
 		index_delete(t, pos);
 	lru_unlink(t, c);
+	free(c->state);
+	c->state = NULL;
 	c->conn_id = 0;
 	t->free_list[t->free_count++] = slot_of(t, c);
 	t->stats.tracked--;
@@ -168,7 +172,7 @@ struct conn *conn_table_upsert(struct conn_table *t, uint64_t conn_id, uint64_t 
 	}
 	s = t->free_list[--t->free_count];
 	c = &t->slots[s];
-	memset(c, 0, offsetof(struct conn, state));
+	memset(c, 0, sizeof(*c));
 	c->conn_id = conn_id;
 	c->last_seen_ns = now_ns;
 	c->lru_prev = c->lru_next = NIL;

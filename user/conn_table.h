@@ -34,11 +34,11 @@ struct conn {
 	uint8_t kernel_ids_valid;
 	struct stitch_ids kernel_ids; /* the kernel's ids for the request being read */
 	struct conn_request reqs[PROTO_INFLIGHT_MAX]; /* by key % PROTO_INFLIGHT_MAX */
+	/* the protocol's state (proto->state_size bytes), allocated when the
+	 * protocol is known: a slot costs only what its protocol needs */
+	void *state;
 	/* LRU list links (slot indexes, UINT32_MAX for none) */
 	uint32_t lru_prev, lru_next;
-	/* the protocol's state, last: a slot's pages are touched only as far
-	 * as its protocol needs */
-	_Alignas(16) uint8_t state[PROTO_STATE_MAX];
 };
 
 struct conn_table_stats {
@@ -57,6 +57,7 @@ struct conn *conn_table_lookup(struct conn_table *t, uint64_t conn_id);
  * evict_cb, so its pending exchanges can still be reported). */
 struct conn *conn_table_upsert(struct conn_table *t, uint64_t conn_id, uint64_t now_ns,
 			       int *created, void (*evict_cb)(void *, struct conn *), void *ctx);
+/* Frees c's slot and its protocol state. */
 void conn_table_remove(struct conn_table *t, struct conn *c);
 /* Evicts entries not seen since before `older_than_ns`; returns how many. */
 uint32_t conn_table_sweep_idle(struct conn_table *t, uint64_t older_than_ns,

@@ -262,10 +262,11 @@ static void span_from_conn(struct span *s, const struct conn *c, uint32_t pid, u
 }
 
 /* The exchange's part: its attributes, with the connection's addresses
- * where the protocol put them. */
+ * where the protocol put them. Copied in blocks: it runs per span. */
 static void span_from_exchange(struct span *s, const struct proto_exchange *ex, int64_t mono_to_unix)
 {
 	const struct span_attrs *src = &ex->attrs;
+	struct span_attrs *dst = &s->attrs;
 	uint16_t at = ex->endpoints_at < src->n ? ex->endpoints_at : src->n;
 
 	s->start_unix_ns = ex->start_tag + (uint64_t)mono_to_unix;
@@ -274,28 +275,24 @@ static void span_from_exchange(struct span *s, const struct proto_exchange *ex, 
 	s->req_size = ex->req_size;
 	s->resp_size = ex->resp_size;
 	s->status = ex->status;
-	memcpy(s->name, ex->name, sizeof(s->name));
-	memcpy(s->code, ex->code, sizeof(s->code));
-	memcpy(s->status_message, ex->status_message, sizeof(s->status_message));
+	copy_cstr(s->name, sizeof(s->name), ex->name);
+	copy_cstr(s->code, sizeof(s->code), ex->code);
+	copy_cstr(s->status_message, sizeof(s->status_message), ex->status_message);
 	s->metric = ex->metric;
-	s->attrs.n = s->attrs.text_len = 0;
-	s->attrs.overflow = src->overflow;
-	for (uint16_t i = 0; i <= src->n; i++) {
-		const struct span_attr *a = &src->a[i];
-		size_t n;
-		const char *v;
-
-		if (i == at)
-			span_attrs_endpoints(&s->attrs, s);
-		if (i == src->n)
-			break;
-		if (a->type == SPAN_ATTR_INT) {
-			span_attrs_int(&s->attrs, a->key, a->num);
-		} else {
-			v = span_attr_str(src, a, &n);
-			span_attrs_str(&s->attrs, a->key, v, n);
-		}
+	/* the protocol's text and attributes before the addresses as they are
+	 * (their offsets hold); the addresses' text goes after it */
+	memcpy(dst->text, src->text, src->text_len);
+	memcpy(dst->a, src->a, at * sizeof(src->a[0]));
+	dst->n = at;
+	dst->text_len = src->text_len;
+	dst->overflow = src->overflow;
+	span_attrs_endpoints(dst, s);
+	if (src->n - at > SPAN_ATTRS_MAX - dst->n) {
+		dst->overflow = 1;
+		return;
 	}
+	memcpy(dst->a + dst->n, src->a + at, (size_t)(src->n - at) * sizeof(src->a[0]));
+	dst->n = (uint16_t)(dst->n + src->n - at);
 }
 
 static void on_exchange(void *ctx, struct proto_exchange *ex)
@@ -443,6 +440,12 @@ static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *
 		}
 	}
 	if (!c->proto) {
+		/* per connection, not per event: freed with the slot */
+		c->state = malloc(p->state_size);
+		if (!c->state) {
+			t->stats.state_alloc_failures++;
+			return -1;
+		}
 		c->proto = p;
 		p->init(c->state);
 	}

@@ -23,6 +23,7 @@ struct tracer_stats {
 	uint64_t parse_misses;    /* every protocol's, summed */
 	uint64_t pipeline_drops;  /* requests dropped: too many in flight */
 	uint64_t unsniffed;       /* data records from before the kernel named the protocol */
+	uint64_t state_alloc_failures; /* a protocol's state could not be allocated: not parsed */
 	uint64_t role_unknown;    /* data on a connection whose side stayed unknown */
 	uint64_t conns_opened;
 	uint64_t conns_evicted;   /* full table or idle */

@@ -156,8 +156,12 @@ def check_requests(recs, fmt=None, gzip=None, headers=None, path="/v1/traces",
 
 
 def expected_status(s):
-    """The contract: ERROR (2) for SERVER 5xx, CLIENT 4xx/5xx, or no response."""
-    st = s.get("attributes", {}).get("http.response.status_code")
+    """The contract: HTTP: ERROR (2) for SERVER 5xx, CLIENT 4xx/5xx, or no
+    response; a database span: ERROR when the database answered an error."""
+    a = s.get("attributes", {})
+    if "db.system.name" in a:
+        return 2 if "db.response.status_code" in a else 0
+    st = a.get("http.response.status_code")
     if st is None:
         return 2
     if s.get("kind") == "SERVER" and st >= 500:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "protocols.h"
 
 #define ERR_LEN 256
 
@@ -569,4 +570,38 @@ Test(config, usage_lists_every_flag_with_a_default)
 	text = usage_text(NULL);
 	cr_expect_eq(strncmp(text, "Usage: zerotrace [options]\n", 27), 0);
 	free(text);
+}
+
+Test(config, protocols_values)
+{
+	struct zt_config c = EXPECT_OK("--protocols", "redis");
+
+	cr_expect_eq(c.protocols, 1u << ZT_PROTO_REDIS);
+	c = EXPECT_OK("--protocols=http1,postgresql,mysql");
+	cr_expect_eq(c.protocols,
+		     (1u << ZT_PROTO_HTTP1) | (1u << ZT_PROTO_POSTGRESQL) | (1u << ZT_PROTO_MYSQL));
+	c = EXPECT_OK("--protocols", "http1,http1");
+	cr_expect_eq(c.protocols, 1u << ZT_PROTO_HTTP1);
+	/* the last one given wins, as for every flag with one value */
+	c = EXPECT_OK("--protocols", "redis", "--protocols", "mysql");
+	cr_expect_eq(c.protocols, 1u << ZT_PROTO_MYSQL);
+	c = EXPECT_OK("--port", "80");
+	cr_expect_eq(c.protocols, ZT_PROTO_ALL);
+}
+
+Test(config, protocols_errors)
+{
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql "
+		   "(got 'http')",
+		   "--protocols", "http");
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql "
+		   "(got 'redis,')",
+		   "--protocols", "redis,");
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql "
+		   "(got '')",
+		   "--protocols=");
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql "
+		   "(got 'Redis')",
+		   "--protocols", "Redis");
+	EXPECT_ERR("--protocols: missing value", "--protocols");
 }

@@ -11,6 +11,13 @@
 #include "protocols.h"
 #include "proto_wire_all.h" /* every user/proto/<name>/<name>_wire.h, generated */
 
+/* One module's sniff. The kernel calls each through a function of its own
+ * (the verifier checks them one by one, not every path of one through
+ * every path of the next); user space inline. */
+#ifndef ZT_SNIFF_ONE
+#define ZT_SNIFF_ONE(name, p, n) name##_sniff((p), (n))
+#endif
+
 /* The protocol of p[0..n) (n <= ZT_SNIFF_LEN are looked at) among those
  * whose bit is set in `enabled`, or ZT_PROTO_UNKNOWN; *side gets the
  * ZT_SNIFF_REQUEST/RESPONSE bits of the match. */
@@ -22,7 +29,7 @@ static __always_inline __u8 zt_sniff(const __u8 *p, __u32 n, __u16 lport, __u16 
 	*side = 0;
 #define ZT_PROTOCOL(ID, name)                                                            \
 	if (enabled & (1u << ZT_PROTO_##ID)) {                                           \
-		r = name##_sniff(p, n);                                                  \
+		r = ZT_SNIFF_ONE(name, p, n);                                            \
 		if (r && (!(r & ZT_SNIFF_WEAK) ||                                        \
 			  (name##_rule.port &&                                           \
 			   (lport == name##_rule.port || rport == name##_rule.port)))) { \

@@ -38,8 +38,10 @@
 #endif
 #endif
 
-/* Bytes of a message's start a sniff looks at (fewer when fewer moved). */
+/* Bytes of a message's start a sniff looks at (fewer when fewer moved);
+ * the kernel bounds its copy with a mask of 63. */
 #define ZT_SNIFF_LEN 24
+_Static_assert(ZT_SNIFF_LEN <= 63, "the kernel masks the sniff length with 63");
 
 #define ZT_SNIFF_REQUEST 0x1  /* a client could have sent these bytes */
 #define ZT_SNIFF_RESPONSE 0x2 /* a server could have sent these bytes */

@@ -56,14 +56,46 @@ static void http1_status(struct proto_exchange *x, int has_status, uint16_t st, 
 		x->status = SPAN_STATUS_UNSET;
 }
 
+/* v in decimal into out[6] (no snprintf: this runs per span). */
+static void http1_decimal(char out[6], uint16_t v)
+{
+	char tmp[6];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+}
+
+/* "a b" into out[cap], cut to fit (no snprintf: this runs per span). */
+static void http1_join(char *out, size_t cap, const char *a, size_t an, const char *b, size_t bn)
+{
+	if (an > cap - 1)
+		an = cap - 1;
+	memcpy(out, a, an);
+	if (an < cap - 1) {
+		out[an++] = ' ';
+		if (bn > cap - 1 - an)
+			bn = cap - 1 - an;
+		memcpy(out + an, b, bn);
+		an += bn;
+	}
+	out[an] = '\0';
+}
+
 void http1_exchange_record(const struct http1_exchange *ex, uint8_t kind,
 			   struct proto_exchange *x)
 {
 	const struct http1_request *req = &ex->req;
-	char route[HTTP1_ROUTE_MAX], query[HTTP1_QUERY_MAX], status[8] = "";
+	char route[HTTP1_ROUTE_MAX], query[HTTP1_QUERY_MAX], status[6] = "";
 	const char *path, *q, *labels[3];
-	size_t path_len, q_len;
-	int has_status = ex->has_response && ex->resp.status != 0;
+	size_t path_len, q_len, route_len, method_len = strnlen(req->method, sizeof(req->method));
+	uint16_t st = ex->resp.status;
+	int has_status = ex->has_response && st != 0;
 	uint64_t end_tag = ex->has_response ? ex->resp.end_tag : req->end_tag;
 
 	memset(x, 0, offsetof(struct proto_exchange, attrs));
@@ -78,29 +110,27 @@ void http1_exchange_record(const struct http1_exchange *ex, uint8_t kind,
 
 	path_len = route_split_target(req->target, strnlen(req->target, sizeof(req->target)),
 				      &path, &q, &q_len);
-	route_template(path, path_len, route, sizeof(route));
-	snprintf(x->name, sizeof(x->name), "%s %s", req->method, route);
+	route_len = route_template(path, path_len, route, sizeof(route));
+	http1_join(x->name, sizeof(x->name), req->method, method_len, route, route_len);
 
-	span_attrs_cstr(&x->attrs, "http.request.method", req->method);
+	span_attrs_str(&x->attrs, "http.request.method", req->method, method_len);
 	span_attrs_str(&x->attrs, "url.path", path, path_len);
-	if (q) {
-		redact_query(q, q_len, query, sizeof(query));
-		span_attrs_cstr(&x->attrs, "url.query", query);
-	}
+	if (q)
+		span_attrs_str(&x->attrs, "url.query", query,
+			       redact_query(q, q_len, query, sizeof(query)));
 	if (has_status) {
-		span_attrs_int(&x->attrs, "http.response.status_code", ex->resp.status);
-		snprintf(status, sizeof(status), "%u", ex->resp.status);
-		snprintf(x->code, sizeof(x->code), "%u", ex->resp.status);
+		http1_decimal(status, st);
+		memcpy(x->code, status, sizeof(status));
+		span_attrs_int(&x->attrs, "http.response.status_code", st);
 	}
 	x->endpoints_at = (uint8_t)x->attrs.n;
-	span_attrs_cstr(&x->attrs, "network.protocol.version",
-			req->version_minor ? "1.1" : "1.0");
+	span_attrs_str(&x->attrs, "network.protocol.version", req->version_minor ? "1.1" : "1.0", 3);
 	span_attrs_int(&x->attrs, "http.request.body.size",
 		       req->body_size > INT64_MAX ? INT64_MAX : (int64_t)req->body_size);
 	span_attrs_int(&x->attrs, "http.response.body.size",
 		       x->resp_size > INT64_MAX ? INT64_MAX : (int64_t)x->resp_size);
 
-	http1_status(x, has_status, ex->resp.status, kind);
+	http1_status(x, has_status, st, kind);
 	labels[0] = req->method;
 	labels[1] = route;
 	labels[2] = status;

@@ -141,7 +141,8 @@ static __always_inline __u32 mysql_frame_copy(const __u8 *hdr, __u32 n, __u8 req
  */
 static __always_inline int mysql_sniff(const __u8 *p, __u32 n)
 {
-	__u32 len, i, dots = 0, at;
+	__u32 len, i, at;
+	__u8 dot = 0, digits = 1;
 
 	if (n < 6 || p[3] != 0)
 		return 0;
@@ -149,12 +150,17 @@ static __always_inline int mysql_sniff(const __u8 *p, __u32 n)
 	if (p[4] == 0x0a) {
 		if (len < 24 || len > 1024 || !zt_wire_digit(p[5]))
 			return 0;
-		for (i = 6; i < ZT_SNIFF_LEN && i < n && (p[i] == '.' || zt_wire_digit(p[i])); i++)
-			dots += p[i] == '.';
-		for (; i < ZT_SNIFF_LEN && i < n && p[i]; i++)
+		/* one loop, flags not counters: the verifier follows each value
+		 * of a counter as a path of its own */
+		for (i = 6; i < ZT_SNIFF_LEN && i < n && p[i]; i++) {
 			if (p[i] < 0x20 || p[i] > 0x7e)
 				return 0;
-		return dots ? ZT_SNIFF_RESPONSE : 0;
+			if (digits && p[i] == '.')
+				dot = 1;
+			else if (!zt_wire_digit(p[i]))
+				digits = 0;
+		}
+		return dot ? ZT_SNIFF_RESPONSE : 0;
 	}
 	if (p[4] != 0x03 || len < 2)
 		return 0;
