@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Connection lifecycle: handshake, connect, accept and close records, and
+ * the end of a process. */
+#ifndef ZT_LIFECYCLE_BPF_H
+#define ZT_LIFECYCLE_BPF_H
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	__u64 sk = (__u64)ctx->skaddr;
+	struct conn_state *st;
+
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	if (ctx->newstate == BPF_TCP_SYN_SENT) {
+		__u32 tid = (__u32)bpf_get_current_pid_tgid();
+		struct connect_args *ca = bpf_map_lookup_elem(&active_connect, &tid);
+
+		conn_state_create(sk, ZT_ROLE_CLIENT);
+		if (ca)
+			ca->sk = sk;
+		return 0;
+	}
+	if (ctx->oldstate == BPF_TCP_SYN_RECV && ctx->newstate == BPF_TCP_ESTABLISHED) {
+		conn_state_create(sk, ZT_ROLE_SERVER);
+		return 0;
+	}
+	if (ctx->newstate != BPF_TCP_CLOSE)
+		return 0;
+	st = bpf_map_lookup_elem(&conn_state, &sk);
+	if (!st || st->closed)
+		return 0;
+	/* A reset from the peer lands here in the middle of the write that
+	 * provoked it (loopback delivers it before sendmsg returns), and reads
+	 * of what was queued may follow: while the process still holds the
+	 * socket, the connection lives on until its close(), which reports it. */
+	if (st->fd_key && BPF_CORE_READ((struct sock *)sk, sk_socket)) {
+		st->closed = 1;
+		return 0;
+	}
+	if (st->announced && !st->ignored)
+		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_STATE, st, 0, -1, 0, bpf_ktime_get_ns());
+	conn_forget(st, sk);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_connect")
+int sys_enter_connect(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct connect_args ca = {};
+	__u32 tid = (__u32)pid_tgid;
+
+	if (!task_is_traced(pid_tgid >> 32))
+		return 0;
+	ca.ts_enter_ns = bpf_ktime_get_ns();
+	ca.fd = (__s32)ctx->args[0];
+	if (bpf_map_update_elem(&active_connect, &tid, &ca, BPF_ANY))
+		counter_add(ZT_CNT_STASH_DROPS, 1);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_connect")
+int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct connect_args *ca = bpf_map_lookup_elem(&active_connect, &tid);
+	struct conn_state *st;
+	__u64 sk;
+
+	if (!ca)
+		return 0;
+	sk = ca->sk;
+	st = sk ? bpf_map_lookup_elem(&conn_state, &sk) : NULL;
+	if (st) {
+		if (ctx->ret == 0 || ctx->ret == -EINPROGRESS) {
+			conn_tuple_read(st, sk);
+			fd_conn_record(st, sk, pid_tgid >> 32, ca->fd);
+		}
+		if (!st->ignored)
+			emit_conn_event(ZT_EV_CONNECT, ZT_SYS_CONNECT, st, pid_tgid, ca->fd, ctx->ret,
+					ca->ts_enter_ns);
+	}
+	bpf_map_delete_elem(&active_connect, &tid);
+	return 0;
+}
+
+static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx, __u16 sys)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct conn_state *st;
+	__s32 fd = ctx->ret;
+	__u64 sk;
+
+	if (fd < 0 || !task_is_traced(pid_tgid >> 32))
+		return 0;
+	sk = fd_to_sock(fd);
+	if (!sk)
+		return 0;
+	st = bpf_map_lookup_elem(&conn_state, &sk);
+	if (!st)
+		return 0; /* not TCP, or established before the agent */
+	if (!st->tuple_ok)
+		conn_tuple_read(st, sk);
+	if (st->ignored)
+		return 0;
+	fd_conn_record(st, sk, pid_tgid >> 32, fd);
+	emit_conn_event(ZT_EV_ACCEPT, sys, st, pid_tgid, fd, fd, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int sys_exit_accept(struct trace_event_raw_sys_exit *ctx)
+{
+	return accept_exit(ctx, ZT_SYS_ACCEPT);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
+{
+	return accept_exit(ctx, ZT_SYS_ACCEPT4);
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__s32 fd = (__s32)ctx->args[0];
+	__u64 key = fd_conn_key(pid_tgid >> 32, fd);
+	struct fd_conn_val *val = bpf_map_lookup_elem(&fd_conn, &key);
+	struct conn_state *st;
+	__u64 sk;
+
+	if (!val)
+		return 0;
+	sk = val->sk;
+	st = bpf_map_lookup_elem(&conn_state, &sk);
+	if (st && st->conn_id == val->conn_id) {
+		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, fd, 0, bpf_ktime_get_ns());
+		if (st->closed)
+			conn_forget(st, sk);
+		else
+			st->fd_key = 0;
+	}
+	bpf_map_delete_elem(&fd_conn, &key);
+	return 0;
+}
+
+/* Process metadata is cached per pid in user space: tell it when to forget. */
+SEC("tracepoint/sched/sched_process_exit")
+int sched_process_exit(struct trace_event_raw_sched_process_template *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	(void)ctx;
+	if ((__u32)pid_tgid != pid_tgid >> 32 || !task_is_traced(pid_tgid >> 32))
+		return 0;
+	emit_conn_event(ZT_EV_EXIT, 0, NULL, pid_tgid, -1, 0, bpf_ktime_get_ns());
+	return 0;
+}
+
+#endif
