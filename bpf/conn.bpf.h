@@ -60,8 +60,12 @@ static __always_inline void fd_conn_record(struct conn_state *st, __u64 sk, __u3
 
 	if (st->fd_key == key)
 		return;
+	/* unrecorded, close() cannot report it: the state's TCP_CLOSE will */
+	if (bpf_map_update_elem(&fd_conn, &key, &val, BPF_ANY)) {
+		counter_add(ZT_CNT_CONN_DROPS, 1);
+		return;
+	}
 	st->fd_key = key;
-	bpf_map_update_elem(&fd_conn, &key, &val, BPF_ANY);
 }
 
 /* accept returns an fd, not a sock: one walk of the fd table per accepted

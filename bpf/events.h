@@ -144,7 +144,7 @@ _Static_assert(sizeof(struct zt_seg) == 16, "zt_seg layout");
 enum zt_counter {
 	ZT_CNT_RINGBUF_DROPS = 0, /* bpf_ringbuf_output failed: buffer full */
 	ZT_CNT_STASH_DROPS,       /* syscall args could not be stashed */
-	ZT_CNT_CONN_DROPS,        /* conn_state update failed */
+	ZT_CNT_CONN_DROPS,        /* conn_state or fd_conn update failed */
 	ZT_CNT_READ_FAULTS,       /* payload copy from user memory failed */
 	ZT_CNT_EVENTS,            /* events submitted */
 	ZT_CNT_CONTINUATIONS,     /* data events that carried no payload */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Every map of zerotrace.bpf.c, with who writes and who reads it. */
+/* Every map of zerotrace.bpf.c, with who writes and who reads it (but the
+ * two program arrays, which sit beside their programs in io_exit.bpf.h). */
 #ifndef ZT_MAPS_BPF_H
 #define ZT_MAPS_BPF_H
 
