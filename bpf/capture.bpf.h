@@ -1,72 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What each protocol's capture policy copies of a data syscall (wire.h):
- * the head of each write (HEAD, in zerotrace.bpf.c), each write whole in
+ * the head of each write (HEAD, in io_exit.bpf.h), each write whole in
  * records of ZT_CAPTURE_MAX (WHOLE), or a walk over its frames (FRAMES).
  * The loops run under bpf_loop so the verifier checks their bodies once;
  * their state lives in a stack struct, the record in the per-CPU scratch.
  */
 #ifndef ZT_CAPTURE_BPF_H
 #define ZT_CAPTURE_BPF_H
-
-/* Where a data syscall's bytes are: a flat buffer or an iovec array. */
-struct io_where {
-	__u64 base;  /* flat: the buffer; vectored: the iovec array */
-	__u32 vlen;  /* vectored: iovec count; 0: flat */
-};
-
-static __always_inline int io_where_of(const struct syscall_args *args, struct io_where *w)
-{
-	__u64 iov;
-	__u32 vlen;
-	int kind = io_vector(args, &iov, &vlen);
-
-	if (kind < 0)
-		return -1;
-	w->base = kind ? args->buf : iov;
-	w->vlen = kind ? 0 : vlen;
-	return 0;
-}
-
-/* Copies n (<= ZT_CAPTURE_MAX) bytes from offset off of the syscall's bytes
- * into dst; returns how many it could. */
-static __always_inline __u32 copy_range(__u8 *dst, const struct io_where *w, __u64 off, __u32 n)
-{
-	__u64 seen = 0;
-	__u32 got = 0;
-
-	n &= ZT_CAPTURE_MAX * 2 - 1;
-	if (n > ZT_CAPTURE_MAX)
-		n = ZT_CAPTURE_MAX;
-	if (!w->vlen)
-		return bpf_probe_read_user(dst, n, (void *)(w->base + off)) ? 0 : n;
-	for (__u32 i = 0; i < ZT_IOV_MAX; i++) {
-		struct iovec_user iov;
-		__u64 at;
-		__u32 take;
-
-		if (i >= w->vlen || got >= n)
-			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->base + i * sizeof(iov))))
-			break;
-		if (seen + iov.len <= off + got) {
-			seen += iov.len;
-			continue;
-		}
-		at = off + got - seen;
-		take = iov.len - at < n - got ? iov.len - at : n - got;
-		/* masks keep dst + got + take inside data[] for the verifier */
-		got &= ZT_CAPTURE_MAX - 1;
-		take &= ZT_CAPTURE_MAX * 2 - 1;
-		if (take > ZT_CAPTURE_MAX)
-			take = ZT_CAPTURE_MAX;
-		if (bpf_probe_read_user(dst + got, take, (void *)(iov.base + at)))
-			break;
-		got += take;
-		seen += iov.len;
-	}
-	return got;
-}
 
 /* ---- WHOLE: records of ZT_CAPTURE_MAX ---- */
 
@@ -106,9 +47,20 @@ static long whole_step(__u32 i, void *ctx)
 static __always_inline void emit_whole(const struct syscall_args *args, __u64 bytes)
 {
 	struct whole_walk w = { .bytes = bytes };
+	__u32 zero = 0;
+	struct event_buf *eb;
 
-	if (io_where_of(args, &w.io))
+	if (io_where_of(args, &w.io)) {
+		/* nothing copied, but the bytes moved: the parser sees a gap */
+		counter_add(ZT_CNT_READ_FAULTS, 1);
+		eb = bpf_map_lookup_elem(&scratch, &zero);
+		if (!eb)
+			return;
+		eb->ev.flags |= ZT_F_TRUNCATED;
+		eb->ev.cap_len = 0;
+		event_submit(eb, 0);
 		return;
+	}
 	w.limit = bytes < ZT_WHOLE_MAX ? bytes : ZT_WHOLE_MAX;
 	bpf_loop(ZT_WHOLE_MAX / ZT_CAPTURE_MAX, whole_step, &w, 0);
 }
@@ -340,7 +292,6 @@ static __always_inline void emit_frames(struct event_buf *eb, struct conn_state 
 	struct frame_dir *fd = &st->fr[args->dir & 1];
 	struct frames_walk w = {};
 	struct io_where io;
-	struct iovec_user first;
 	__u64 n;
 
 	eb->ev.flags |= ZT_F_SEGS;
@@ -353,14 +304,9 @@ static __always_inline void emit_frames(struct event_buf *eb, struct conn_state 
 	if (fd->lost || io_where_of(args, &io))
 		goto send;
 	w.base = io.base;
-	if (io.vlen) {
-		/* only the first iovec is walked: the rest is a gap */
-		if (bpf_probe_read_user(&first, sizeof(first), (void *)io.base))
-			goto send;
-		w.base = first.base;
-		if (first.len < bytes)
-			w.len = first.len;
-	}
+	/* only the first iovec is walked: the rest is a gap */
+	if (first_iovec(&io, &w.base, &w.len))
+		goto send;
 	/* the rest of a frame an earlier syscall began */
 	if (fd->left) {
 		n = fd->left < w.len ? fd->left : w.len;

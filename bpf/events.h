@@ -112,10 +112,17 @@ struct zt_event {
 	__u8 ctx_parent_id[8];
 	/* DATA: this record's bytes are [win_off, win_off + cap_len) of the
 	 * syscall's, or to its end in the last record (the rest uncopied) */
-	__u64 win_off;
-	__u8 proto;        /* enum zt_proto the kernel found; 0: not yet */
+	__u32 win_off;
+	/* DATA: where the syscall's first byte stands in its direction's
+	 * stream (bytes moved since the kernel met the connection, modulo
+	 * 2^32), and where the other direction's stream stands: a record that
+	 * does not start where the last one ended follows records the ring
+	 * buffer lost */
+	__u32 stream_pos;
+	__u8 proto;        /* enum zt_proto the kernel found */
 	__u8 nsegs;        /* ZT_F_SEGS: segment records in the payload */
-	__u8 pad[6];
+	__u8 pad[2];
+	__u32 peer_stream_pos;
 	/* cap_len payload bytes follow the header in the ring buffer record */
 };
 
@@ -155,6 +162,7 @@ enum zt_counter {
 	ZT_CNT_UNKNOWN_PROTO,     /* connections no enabled protocol's sniff matched (ended, or
 				   * given up after a few message starts: not copied since) */
 	ZT_CNT_FRAMES_LOST,       /* frame walks that lost the framing (until the peer speaks) */
+	ZT_CNT_UNSNIFFED,         /* data syscalls not reported: their protocol not named yet */
 	ZT_CNT_MAX,
 };
 

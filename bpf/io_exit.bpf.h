@@ -93,6 +93,8 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 	__u64 sk = args->sk;
 	__s64 bytes = ret;
 	bool capture, new_run, copyable;
+	__u64 run_bytes;
+	__u32 stream_pos;
 	__u8 policy;
 
 	/* mmsg calls return a message count; the sock tracepoints summed bytes */
@@ -123,14 +125,17 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 		if (!st->proto && copyable)
 			conn_sniff(st, args, bytes);
 	}
-	if (st->proto == ZT_PROTO_OPAQUE) {
-		st->run_bytes += bytes;
+	run_bytes = st->run_bytes;
+	st->run_bytes += bytes;
+	stream_pos = st->stream_pos[args->dir & 1];
+	st->stream_pos[args->dir & 1] += (__u32)bytes;
+	if (st->proto == ZT_PROTO_OPAQUE)
+		return;
+	/* nothing a parser could use before the sniff names the protocol */
+	if (!st->proto) {
+		counter_add(ZT_CNT_UNSNIFFED, 1);
 		return;
 	}
-	policy = zt_wire_capture(st->proto);
-	capture = copyable && (st->run_bytes < ZT_RUN_CAPTURE_LIMIT ||
-			       run_message_start(st, args, bytes));
-	st->run_bytes += bytes;
 	fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
 	st->announced = 1;
 
@@ -153,12 +158,16 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 	eb->ev.win_off = 0;
 	eb->ev.proto = st->proto;
 	eb->ev.nsegs = 0;
+	eb->ev.stream_pos = stream_pos;
+	eb->ev.peer_stream_pos = st->stream_pos[!(args->dir & 1)];
 	/* a frame walk must see every byte to keep its place; a whole write
-	 * is copied however long the run */
-	if (policy != ZT_CAPTURE_HEAD && copyable) {
+	 * is copied however long the run. With no program for the policy
+	 * (never, once loaded), the head below is what is copied. */
+	policy = zt_wire_capture(st->proto);
+	if (policy != ZT_CAPTURE_HEAD && copyable)
 		bpf_tail_call(ctx, &capture_policy, policy);
-		counter_add(ZT_CNT_READ_FAULTS, 1); /* no program: nothing copied */
-	}
+	capture = copyable &&
+		  (run_bytes < ZT_RUN_CAPTURE_LIMIT || run_message_start(st, args, bytes));
 	emit_head(eb, st, args, bytes, capture, new_run, (__u32)pid_tgid);
 }
 

@@ -52,6 +52,7 @@ struct conn_state {
 	__u8 sniffs;       /* message starts sniffed without a match */
 	__u8 pstate;       /* the protocol's framing state (its frame_len's) */
 	__u8 pad2[6];
+	__u32 stream_pos[2]; /* bytes moved, by enum zt_direction (zt_event.stream_pos) */
 	struct frame_dir fr[2]; /* by enum zt_direction */
 	__u8 inj_trace_id[16];
 	__u8 inj_span_id[8];

@@ -11,34 +11,6 @@ struct iovec_user {
 	__u64 len;
 };
 
-/* Copies up to `cap` bytes from an iovec array into the event payload. */
-static __always_inline __u32 copy_iovecs(__u8 *dst, __u64 iov_ptr, __u32 vlen, __u32 cap)
-{
-	__u32 off = 0;
-
-	for (__u32 i = 0; i < ZT_IOV_MAX; i++) {
-		struct iovec_user iov;
-		__u32 n;
-
-		if (i >= vlen || off >= cap)
-			break;
-		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(iov_ptr + i * sizeof(iov))))
-			break;
-		n = cap - off;
-		if (iov.len < n)
-			n = iov.len;
-		/* masks keep the verifier's view of dst+off+n inside data[] */
-		off &= ZT_CAPTURE_MAX - 1;
-		n &= ZT_CAPTURE_MAX - 1 + ZT_CAPTURE_MAX;
-		if (n > ZT_CAPTURE_MAX)
-			n = ZT_CAPTURE_MAX;
-		if (bpf_probe_read_user(dst + off, n, (void *)iov.base))
-			break;
-		off += n;
-	}
-	return off;
-}
-
 /* Last bytes of an iovec array holding `total` bytes (continuation events). */
 static __always_inline __u32 tail_iovecs(__u8 *dst, __u64 iov_ptr, __u32 vlen, __u64 total)
 {
@@ -94,25 +66,92 @@ static __always_inline int io_vector(const struct syscall_args *args, __u64 *iov
 	}
 }
 
+/* Where a data syscall's bytes are: a flat buffer or an iovec array. */
+struct io_where {
+	__u64 base;  /* flat: the buffer; vectored: the iovec array */
+	__u32 vlen;  /* vectored: iovec count; 0: flat */
+};
+
+static __always_inline int io_where_of(const struct syscall_args *args, struct io_where *w)
+{
+	__u64 iov;
+	__u32 vlen;
+	int kind = io_vector(args, &iov, &vlen);
+
+	if (kind < 0)
+		return -1;
+	w->base = kind ? args->buf : iov;
+	w->vlen = kind ? 0 : vlen;
+	return 0;
+}
+
+/* Copies n (<= ZT_CAPTURE_MAX) bytes from offset off of the syscall's bytes
+ * into dst; returns how many it could. */
+static __always_inline __u32 copy_range(__u8 *dst, const struct io_where *w, __u64 off, __u32 n)
+{
+	__u64 seen = 0;
+	__u32 got = 0;
+
+	n &= ZT_CAPTURE_MAX * 2 - 1;
+	if (n > ZT_CAPTURE_MAX)
+		n = ZT_CAPTURE_MAX;
+	if (!w->vlen)
+		return bpf_probe_read_user(dst, n, (void *)(w->base + off)) ? 0 : n;
+	for (__u32 i = 0; i < ZT_IOV_MAX; i++) {
+		struct iovec_user iov;
+		__u64 at;
+		__u32 take;
+
+		if (i >= w->vlen || got >= n)
+			break;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(w->base + i * sizeof(iov))))
+			break;
+		if (seen + iov.len <= off + got) {
+			seen += iov.len;
+			continue;
+		}
+		at = off + got - seen;
+		take = iov.len - at < n - got ? iov.len - at : n - got;
+		/* masks keep dst + got + take inside data[] for the verifier */
+		got &= ZT_CAPTURE_MAX - 1;
+		take &= ZT_CAPTURE_MAX * 2 - 1;
+		if (take > ZT_CAPTURE_MAX)
+			take = ZT_CAPTURE_MAX;
+		if (bpf_probe_read_user(dst + got, take, (void *)(iov.base + at)))
+			break;
+		got += take;
+		seen += iov.len;
+	}
+	return got;
+}
+
+/* The first iovec of a vectored syscall: the flat buffer's stand-in for
+ * what reads only the start (the sniff, the frame walk). */
+static __always_inline int first_iovec(const struct io_where *w, __u64 *base, __u64 *len)
+{
+	struct iovec_user first;
+
+	if (!w->vlen)
+		return 0;
+	if (bpf_probe_read_user(&first, sizeof(first), (void *)w->base))
+		return -1;
+	*base = first.base;
+	if (first.len < *len)
+		*len = first.len;
+	return 0;
+}
+
 static __always_inline __u32 capture_payload(struct event_buf *eb, const struct syscall_args *args,
 					    __u64 bytes)
 {
-	__u64 iov;
-	__u32 vlen, cap = capture_bytes;
-	int kind;
+	struct io_where w;
+	__u32 cap = capture_bytes;
 
 	if (bytes < cap)
 		cap = bytes;
-	if (cap > ZT_CAPTURE_MAX)
-		cap = ZT_CAPTURE_MAX;
-	kind = io_vector(args, &iov, &vlen);
-	if (kind < 0)
+	if (io_where_of(args, &w))
 		return 0;
-	if (kind == 0)
-		return copy_iovecs(eb->data, iov, vlen, cap);
-	if (bpf_probe_read_user(eb->data, cap, (void *)args->buf))
-		return 0;
-	return cap;
+	return copy_range(eb->data, &w, 0, cap);
 }
 
 static __always_inline __u32 capture_tail(struct event_buf *eb, const struct syscall_args *args,
@@ -132,26 +171,21 @@ static __always_inline __u32 capture_tail(struct event_buf *eb, const struct sys
 	return n;
 }
 
-/* The first n (<= ZT_SNIFF_LEN) bytes of the data, from the caller's buffer
- * (its first iovec when vectored); returns how many it read. */
-static __always_inline __u32 peek_head(const struct syscall_args *args, __u64 bytes, __u8 *out)
+/* The first bytes of the data, up to want (<= ZT_SNIFF_LEN), from the
+ * caller's buffer (its first iovec when vectored); returns how many it read. */
+static __always_inline __u32 peek_head(const struct syscall_args *args, __u64 bytes, __u8 *out,
+				       __u32 want)
 {
-	struct iovec_user first;
-	__u64 iov, base, len = bytes;
-	__u32 vlen, n;
-	int kind = io_vector(args, &iov, &vlen);
+	struct io_where w;
+	__u64 base, len = bytes;
+	__u32 n;
 
-	if (kind < 0)
+	if (io_where_of(args, &w))
 		return 0;
-	base = args->buf;
-	if (kind == 0) {
-		if (!vlen || bpf_probe_read_user(&first, sizeof(first), (void *)iov))
-			return 0;
-		base = first.base;
-		if (first.len < len)
-			len = first.len;
-	}
-	n = len < ZT_SNIFF_LEN ? len : ZT_SNIFF_LEN;
+	base = w.base;
+	if (first_iovec(&w, &base, &len))
+		return 0;
+	n = len < want ? len : want;
 	/* bounds n for the verifier: a mask must be a power of two minus one */
 	n &= 63;
 	if (n > ZT_SNIFF_LEN)

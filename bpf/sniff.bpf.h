@@ -73,7 +73,7 @@ static __always_inline void conn_sniff(struct conn_state *st, const struct sysca
 {
 	struct sniff_view v = {};
 
-	v.n = peek_head(args, bytes, v.head);
+	v.n = peek_head(args, bytes, v.head, ZT_SNIFF_LEN);
 	if (!v.n)
 		return;
 	v.lport = st->tuple.local_port;
@@ -92,7 +92,7 @@ static __always_inline bool run_message_start(const struct conn_state *st,
 {
 	__u8 head[ZT_SNIFF_LEN] = {};
 
-	return peek_head(args, bytes, head) >= 4 && zt_message_start(st->proto, head);
+	return peek_head(args, bytes, head, 4) == 4 && zt_message_start(st->proto, head);
 }
 
 #endif

@@ -78,7 +78,6 @@ struct span {
 	uint8_t has_parent;
 	uint8_t kind;           /* enum span_kind */
 	uint8_t status;         /* enum span_status */
-	uint8_t protocol;       /* enum zt_proto of the module that built it */
 	uint64_t start_unix_ns;
 	uint64_t end_unix_ns;
 	uint64_t req_size;      /* the request's payload bytes, as its protocol counts them */

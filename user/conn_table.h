@@ -30,6 +30,13 @@ struct conn {
 	uint8_t role;            /* enum zt_role; UNKNOWN until resolved */
 	char comm[ZT_COMM_LEN];
 	struct zt_conn_tuple tuple;
+	/* the tuple's addresses as spans show them, formatted once */
+	char local_addr[SPAN_ADDR_MAX];
+	char remote_addr[SPAN_ADDR_MAX];
+	/* where each direction's stream stands (zt_event.stream_pos): the
+	 * next record should start there; enum conn_stream says how sure */
+	uint32_t stream_next[2];
+	uint8_t stream_known[2];
 	const struct proto *proto; /* NULL until the kernel names its protocol */
 	uint8_t kernel_ids_valid;
 	struct stitch_ids kernel_ids; /* the kernel's ids for the request being read */

@@ -189,7 +189,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"ambiguous_thread=%llu bad_wire_context=%llu stitch_drops=%llu injected=%llu "
 		"inject_skipped=%llu otlp_exported=%llu otlp_dropped_full=%llu otlp_dropped_failed=%llu "
 		"otlp_failures=%llu otlp_retries=%llu unanswered_unjoined=%llu unknown_protocol=%llu unsniffed=%llu "
-		"frames_lost=%llu state_alloc_failures=%llu",
+		"frames_lost=%llu state_alloc_failures=%llu record_gaps=%llu attr_overflows=%llu",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
 		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
@@ -212,9 +212,11 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)os->dropped_failed, (unsigned long long)os->failures,
 		(unsigned long long)os->retries,
 		(unsigned long long)ts.stitch.unanswered_unjoined,
-		(unsigned long long)kc[ZT_CNT_UNKNOWN_PROTO], (unsigned long long)ts.unsniffed,
+		(unsigned long long)kc[ZT_CNT_UNKNOWN_PROTO],
+		(unsigned long long)(kc[ZT_CNT_UNSNIFFED] + ts.unsniffed),
 		(unsigned long long)kc[ZT_CNT_FRAMES_LOST],
-		(unsigned long long)ts.state_alloc_failures);
+		(unsigned long long)ts.state_alloc_failures,
+		(unsigned long long)ts.record_gaps, (unsigned long long)ts.attr_overflows);
 	/* per protocol, from the registry: <name>_spans, _misses, and its notes */
 	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++) {
 		const char *name = proto_by_id(id)->name;

@@ -28,7 +28,6 @@ struct tracer {
 	void *sink_ctx;
 	int64_t mono_to_unix_ns;
 	uint64_t idle_timeout_ns;
-	uint32_t protocols;       /* --protocols: a bit per enum zt_proto */
 	struct tracer_stats stats;
 	struct stitch *stitch;
 	struct span span; /* reused: no allocation per span */
@@ -59,7 +58,6 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 	}
 	t->sink = sink;
 	t->sink_ctx = sink_ctx;
-	t->protocols = cfg->protocols;
 	t->idle_timeout_ns = (uint64_t)(cfg->idle_timeout * 1e9);
 	return t;
 }
@@ -230,10 +228,9 @@ static void copy_cstr(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
-static void endpoint_set(struct span_endpoint *ep, uint16_t family, const uint8_t addr[16],
-			 uint16_t port)
+static void endpoint_set(struct span_endpoint *ep, const char *address, uint16_t port)
 {
-	span_format_addr(ep->address, sizeof(ep->address), family, addr);
+	memcpy(ep->address, address, sizeof(ep->address));
 	ep->port = port;
 }
 
@@ -244,20 +241,19 @@ static void span_from_conn(struct span *s, const struct conn *c, uint32_t pid, u
 	const struct procinfo *pi = procinfo_get(c->pid, c->comm);
 
 	s->kind = c->role == ZT_ROLE_SERVER ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT;
-	s->protocol = c->proto->id;
 	s->pid = pid;
 	s->tid = tid;
 	s->process = pi;
 	copy_cstr(s->exe_name, sizeof(s->exe_name), pi->exe_name);
 	copy_cstr(s->comm, sizeof(s->comm), c->comm);
 	copy_cstr(s->service_name, sizeof(s->service_name), pi->service_name);
-	endpoint_set(&s->peer, tp->family, tp->remote_addr, tp->remote_port);
+	endpoint_set(&s->peer, c->remote_addr, tp->remote_port);
 	if (c->role == ZT_ROLE_SERVER) {
-		endpoint_set(&s->server, tp->family, tp->local_addr, tp->local_port);
-		endpoint_set(&s->client, tp->family, tp->remote_addr, tp->remote_port);
+		endpoint_set(&s->server, c->local_addr, tp->local_port);
+		endpoint_set(&s->client, c->remote_addr, tp->remote_port);
 	} else {
-		endpoint_set(&s->server, tp->family, tp->remote_addr, tp->remote_port);
-		endpoint_set(&s->client, tp->family, tp->local_addr, tp->local_port);
+		endpoint_set(&s->server, c->remote_addr, tp->remote_port);
+		endpoint_set(&s->client, c->local_addr, tp->local_port);
 	}
 }
 
@@ -312,11 +308,11 @@ static void on_exchange(void *ctx, struct proto_exchange *ex)
 		on_request(ctx, &req);
 		r = conn_request_find(c, ex->key);
 	}
-	if (c->role != ZT_ROLE_SERVER && c->role != ZT_ROLE_CLIENT)
-		return;
 	memset(s, 0, offsetof(struct span, attrs));
 	span_from_conn(s, c, r ? r->pid : c->pid, r ? r->tid : c->first_tid);
 	span_from_exchange(s, ex, t->mono_to_unix_ns);
+	if (s->attrs.overflow)
+		t->stats.attr_overflows++;
 	if (r) {
 		span_set_ids(s, r, ex->wire);
 	} else {
@@ -333,7 +329,6 @@ static void on_exchange(void *ctx, struct proto_exchange *ex)
 			stitch_client_unanswered(t->stitch, &key, s->span_id, ex->end_tag);
 	}
 	conn_request_done(c, ex->key);
-	t->stats.spans++;
 	t->stats.proto_spans[c->proto->id]++;
 	t->sink(t->sink_ctx, s);
 }
@@ -390,6 +385,13 @@ static uint8_t role_resolve(const struct tracer *t, const struct zt_event *e, in
 	return role_from_sniff(e->dir, side);
 }
 
+static void conn_tuple_set(struct conn *c, const struct zt_conn_tuple *tp)
+{
+	c->tuple = *tp;
+	span_format_addr(c->local_addr, sizeof(c->local_addr), tp->family, tp->local_addr);
+	span_format_addr(c->remote_addr, sizeof(c->remote_addr), tp->family, tp->remote_addr);
+}
+
 static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 {
 	uint64_t now = e->ts_exit_ns;
@@ -400,20 +402,21 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 		c->pid = e->pid;
 		c->first_tid = e->tid;
 		c->role = e->role;
-		c->tuple = e->tuple;
+		conn_tuple_set(c, &e->tuple);
 		memcpy(c->comm, e->comm, sizeof(c->comm));
 		c->comm[sizeof(c->comm) - 1] = '\0';
 		t->stats.conns_opened++;
 	} else if (e->tuple.family && !c->tuple.family) {
-		c->tuple = e->tuple;
+		conn_tuple_set(c, &e->tuple);
 	}
 	return c;
 }
 
 /*
  * The kernel's sniff names the protocol (so that it copies what that
- * protocol needs); a record from before it decided is not parsed. The
- * first bytes also tell the side of a connection older than the agent.
+ * protocol needs) and sends nothing before it has; a record naming no
+ * registered module is counted, not parsed. The first bytes also tell the
+ * side of a connection older than the agent.
  * Returns 0 once c has a protocol and a side.
  */
 static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *e,
@@ -423,7 +426,7 @@ static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *
 	int side = 0;
 
 	if (!p) {
-		p = e->proto < 32 && (t->protocols & (1u << e->proto)) ? proto_by_id(e->proto) : NULL;
+		p = proto_by_id(e->proto);
 		if (!p) {
 			t->stats.unsniffed++;
 			return -1;
@@ -470,7 +473,7 @@ static int chunk_of_record(const struct zt_event *e, const uint8_t *payload,
 		if (e->cap_len > bytes - e->win_off)
 			return -1;
 		if (e->flags & ZT_F_MORE)
-			end = e->win_off + e->cap_len;
+			end = (uint64_t)e->win_off + e->cap_len;
 		if (e->cap_len) {
 			segs[0] = (struct proto_seg){ .len = e->cap_len, .data = payload, .cap = e->cap_len };
 			ch->segs = segs;
@@ -499,13 +502,52 @@ static int chunk_of_record(const struct zt_event *e, const uint8_t *payload,
 	if (at != e->cap_len)
 		return -1;
 	if (e->flags & ZT_F_MORE)
-		end = e->nsegs ? e->win_off + segs[e->nsegs - 1].off + segs[e->nsegs - 1].len :
+		end = e->nsegs ? (uint64_t)e->win_off + segs[e->nsegs - 1].off + segs[e->nsegs - 1].len :
 				 e->win_off;
 	ch->segs = segs;
 	ch->nsegs = e->nsegs;
 	ch->framed = 1;
 	ch->total = end - e->win_off;
 	return 0;
+}
+
+/* How a connection knows where a direction's stream stands. */
+enum conn_stream {
+	CONN_STREAM_UNKNOWN = 0,
+	/* from the other direction's record: a record of this one that ended
+	 * before it may still come (the ring buffer orders CPUs loosely) */
+	CONN_STREAM_PEER,
+	CONN_STREAM_FED,          /* from this direction's own last record */
+};
+
+/*
+ * Where this record's window starts in its direction's stream, against
+ * where the last one fed ended: the bytes between were in records the ring
+ * buffer (or a forced reorder release) lost, and the parser must see them
+ * as a gap, never join what came before them to what came after. Returns
+ * how many are missing, or -1 for a record from before what was fed (its
+ * bytes went by as a gap when a later record came first).
+ */
+static int64_t conn_stream_advance(struct conn *c, const struct zt_event *e, uint64_t total)
+{
+	uint8_t d = e->dir & 1;
+	uint32_t at = e->stream_pos + e->win_off;
+	uint32_t missing = at - c->stream_next[d];
+
+	if (c->stream_known[!d] == CONN_STREAM_UNKNOWN) {
+		c->stream_known[!d] = CONN_STREAM_PEER;
+		c->stream_next[!d] = e->peer_stream_pos;
+	}
+	if (missing >= UINT32_C(1) << 31) {
+		if (c->stream_known[d] == CONN_STREAM_FED)
+			return -1;
+		missing = 0;
+	}
+	if (c->stream_known[d] == CONN_STREAM_UNKNOWN)
+		missing = 0;
+	c->stream_known[d] = CONN_STREAM_FED;
+	c->stream_next[d] = at + (uint32_t)total;
+	return missing;
 }
 
 /* ch: the record's bytes, already checked (chunk_of_record). */
@@ -516,7 +558,8 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 	struct exchange_ctx x = { .t = t, .c = c, .e = e };
 	struct proto_chunk ch = *ch_in;
 	struct proto_sink k;
-	unsigned int misses;
+	unsigned int misses = 0;
+	int64_t missing;
 
 	if ((!c->proto || c->role == ZT_ROLE_UNKNOWN) && conn_detect(t, c, e, payload))
 		return;
@@ -539,8 +582,17 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		ch.tail_len = e->tail_len;
 	}
 	k = sink_for(&x);
-	misses = c->proto->feed(c->state, &ch, &k);
-	t->stats.parse_misses += misses;
+	missing = conn_stream_advance(c, e, ch.total);
+	if (missing) {
+		struct proto_chunk gap = { .side = ch.side, .cont = 1, .tag = ch.tag,
+					   .total = (uint64_t)missing };
+
+		t->stats.record_gaps++;
+		if (missing < 0)
+			return;
+		misses = c->proto->feed(c->state, &gap, &k);
+	}
+	misses += c->proto->feed(c->state, &ch, &k);
 	t->stats.proto_misses[c->proto->id] += misses;
 }
 
@@ -624,6 +676,11 @@ void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns
 void tracer_get_stats(const struct tracer *t, struct tracer_stats *out)
 {
 	*out = t->stats;
+	out->spans = out->parse_misses = 0;
+	for (uint32_t i = 0; i < ZT_PROTO_COUNT; i++) {
+		out->spans += t->stats.proto_spans[i];
+		out->parse_misses += t->stats.proto_misses[i];
+	}
 	stitch_get_stats(t->stitch, &out->stitch);
 }
 

@@ -57,10 +57,12 @@ Test(events_layout, event_size_and_offsets)
 	EXPECT_FIELD(struct zt_event, ctx_trace_id, 128, 16);
 	EXPECT_FIELD(struct zt_event, ctx_span_id, 144, 8);
 	EXPECT_FIELD(struct zt_event, ctx_parent_id, 152, 8);
-	EXPECT_FIELD(struct zt_event, win_off, 160, 8);
+	EXPECT_FIELD(struct zt_event, win_off, 160, 4);
+	EXPECT_FIELD(struct zt_event, stream_pos, 164, 4);
 	EXPECT_FIELD(struct zt_event, proto, 168, 1);
 	EXPECT_FIELD(struct zt_event, nsegs, 169, 1);
-	EXPECT_FIELD(struct zt_event, pad, 170, 6);
+	EXPECT_FIELD(struct zt_event, pad, 170, 2);
+	EXPECT_FIELD(struct zt_event, peer_stream_pos, 172, 4);
 }
 
 Test(events_layout, seg_size_and_offsets)
@@ -149,7 +151,8 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_CNT_INJECT_SKIPPED, 9);
 	cr_expect_eq(ZT_CNT_UNKNOWN_PROTO, 10);
 	cr_expect_eq(ZT_CNT_FRAMES_LOST, 11);
-	cr_expect_eq(ZT_CNT_MAX, 12);
+	cr_expect_eq(ZT_CNT_UNSNIFFED, 12);
+	cr_expect_eq(ZT_CNT_MAX, 13);
 }
 
 Test(events_layout, tuple_families_fit_u16)

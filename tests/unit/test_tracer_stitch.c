@@ -22,6 +22,7 @@
 #include "reorder.h"
 #include "tracer.h"
 #include "span_attrs_check.h"
+#include "test_stream.h"
 
 /* pids at and above PID_MAX_LIMIT: procinfo never finds a real process */
 #define TRS_PID_A 4194304u
@@ -106,7 +107,10 @@ static size_t trs_size(const union trs_record *r)
 
 static void trs_feed(struct tracer *t, const union trs_record *r)
 {
-	cr_assert_eq(tracer_handle_event(t, r, trs_size(r)), 0);
+	union trs_record stamped = *r;
+
+	test_stream_stamp(&stamped.e);
+	cr_assert_eq(tracer_handle_event(t, &stamped, trs_size(&stamped)), 0);
 }
 
 static void trs_data(struct tracer *t, const struct trs_end *x, uint8_t dir, uint64_t ts_enter,

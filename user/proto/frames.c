@@ -22,11 +22,6 @@ void frame_reader_restart(struct frame_reader *r)
 		frame_reader_init(r, r->frame_len, r->request, r->state);
 }
 
-int frame_reader_idle(const struct frame_reader *r)
-{
-	return !r->lost && !r->seen;
-}
-
 struct frame_run {
 	struct frame_reader *r;
 	const struct frame_sink *k;
@@ -160,11 +155,6 @@ static void frame_segs(struct frame_run *x, const struct proto_chunk *c)
 		frame_gap(x, c->total - pos);
 }
 
-static int frame_walk_gap(void *ctx, uint64_t n)
-{
-	return frame_gap(ctx, n);
-}
-
 unsigned int frame_reader_feed(struct frame_reader *r, const struct proto_chunk *c,
 			       const struct frame_sink *k)
 {
@@ -175,6 +165,6 @@ unsigned int frame_reader_feed(struct frame_reader *r, const struct proto_chunk 
 	if (c->framed)
 		frame_segs(&x, c);
 	else
-		proto_chunk_walk(c, frame_bytes, frame_walk_gap, &x);
+		proto_chunk_walk(c, frame_bytes, frame_gap, &x);
 	return x.misses;
 }

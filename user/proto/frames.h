@@ -61,7 +61,5 @@ unsigned int frame_reader_feed(struct frame_reader *r, const struct proto_chunk 
 			       const struct frame_sink *k);
 /* The next byte starts a frame (after a loss, at the next turn). */
 void frame_reader_restart(struct frame_reader *r);
-/* 1 between frames. */
-int frame_reader_idle(const struct frame_reader *r);
 
 #endif /* ZT_FRAMES_H */

@@ -6,8 +6,8 @@
  *
  *   - detection: the module's sniff (its <name>_wire.h, shared with the
  *     kernel) on the first bytes either side sends, the port as a hint;
- *   - per-connection state: `state_size` bytes the tracer keeps in the
- *     connection's slot, set up by init and ended by close;
+ *   - per-connection state: `state_size` bytes the tracer allocates when
+ *     the connection's protocol is known, set up by init, ended by close;
  *   - feed: what one syscall moved on one side, as the kernel captured it
  *     (copied ranges and the gaps between them);
  *   - the sink: the module reports each request as its head is complete
@@ -28,7 +28,8 @@
 #include "span.h"
 #include "wire.h"
 
-/* Room for the largest module state in each connection slot. */
+/* The largest module state: allocated per connection once its protocol is
+ * known, so a bound on what one connection can cost. */
 #define PROTO_STATE_MAX 32768
 /* Requests a connection may have in flight (pipelining); a module keeps at
  * most this many, so keys modulo it never collide. */
