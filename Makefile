@@ -10,7 +10,8 @@ BPFTOOL  ?= bpftool
 LLVM_STRIP ?= llvm-strip
 ARCH     := x86
 
-CFLAGS   ?= -O2 -g
+# -flto: the parsers are split into files by concern; LTO inlines across them again
+CFLAGS   ?= -O2 -g -flto=auto
 WARN     := -Wall -Wextra -Werror
 VERSION  := 0.1.0
 PROTO_DIRS := $(sort $(dir $(wildcard user/proto/*/*.h)))

@@ -83,7 +83,7 @@ Test(span_model, too_many_attributes_overflow_and_drop_whole)
 	cr_expect_null(sa_find(&l, "one.more"));
 	/* what was there is intact */
 	for (int i = 0; i < SPAN_ATTRS_MAX; i++) {
-		int64_t v;
+		int64_t v = -1;
 
 		if (i % 2) {
 			cr_expect(sa_int(&l, key[i], &v));
