@@ -35,7 +35,8 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # Pure modules: unit-tested and fuzzed without BPF.
 LIB_SRCS  := $(wildcard common/*.c user/proto/*.c user/proto/*/*.c) user/route.c user/redact.c \
 	     user/config.c user/listen_ports.c user/conn_table.c user/tracer.c user/procinfo.c \
-	     user/output.c user/stitch.c user/propagation.c user/reorder.c $(wildcard exporters/*.c)
+	     user/output.c user/stitch.c user/propagation.c user/reorder.c user/proc_maps.c \
+	     user/elf_syms.c $(wildcard exporters/*.c)
 LIB_SRCS  := $(sort $(foreach f,$(LIB_SRCS),$(wildcard $(f))))
 # Daemon-only modules: need the skeleton, the kernel or the process table.
 APP_SRCS  := $(filter-out $(LIB_SRCS),$(wildcard user/*.c))

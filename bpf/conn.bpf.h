@@ -85,6 +85,24 @@ static __always_inline __u64 fd_to_sock(__s32 fd)
 	return (__u64)BPF_CORE_READ(sock, sk);
 }
 
+/* From here on the socket carries ciphertext: the connection's stream is
+ * the plaintext its TLS library calls move, from position 0, and its
+ * protocol is sniffed afresh from that (PostgreSQL's SSLRequest named one
+ * before the handshake). */
+static __always_inline void conn_tls_begin(struct conn_state *st)
+{
+	st->tls = 1;
+	st->proto = 0;
+	st->sniffs = 0;
+	st->pstate = 0;
+	st->last_dir = 0xff;
+	st->run_bytes = 0;
+	st->stream_pos[0] = 0;
+	st->stream_pos[1] = 0;
+	__builtin_memset(st->fr, 0, sizeof(st->fr));
+	counter_add(ZT_CNT_TLS_CONNS, 1);
+}
+
 /* The connection ends. One whose protocol no sniff found is counted now
  * (a longer one was counted when the sniff gave up on it). */
 static __always_inline void conn_forget(const struct conn_state *st, __u64 sk)

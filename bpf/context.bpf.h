@@ -307,7 +307,8 @@ int inject_traceparent(struct sk_msg_md *msg)
 	sk = (__u64)bsk;
 	st = bpf_map_lookup_elem(&conn_state, &sk);
 	/* a request starts a new egress run on a client connection */
-	if (!st || st->role != ZT_ROLE_CLIENT || st->ignored || st->last_dir == ZT_DIR_EGRESS)
+	if (!st || st->role != ZT_ROLE_CLIENT || st->ignored || st->tls ||
+	    st->last_dir == ZT_DIR_EGRESS)
 		return SK_PASS;
 	if (len > MSG_SCAN_MAX)
 		len = MSG_SCAN_MAX;

@@ -27,6 +27,8 @@
 #define ZT_FRAMES_MAX 1024
 #define ZT_FRAME_RECORDS_MAX 8
 #define ZT_TAIL_LEN 8
+/* A TLS call reporting more than this moved is not believed. */
+#define ZT_TLS_CALL_MAX (1ull << 31)
 #define ZT_COMM_FILTER_LEN 16
 
 enum zt_event_type {
@@ -35,6 +37,8 @@ enum zt_event_type {
 	ZT_EV_CONNECT = 3, /* connect() returned; bytes holds its (signed) return */
 	ZT_EV_ACCEPT = 4,  /* accept()/accept4() returned a connection */
 	ZT_EV_EXIT = 5,    /* a traced process exited (its last thread) */
+	ZT_EV_CODE_MAPPED = 6, /* a traced process exec'd or mapped a file executable:
+				* the TLS libraries it uses may have changed */
 };
 
 enum zt_role {
@@ -66,6 +70,8 @@ enum zt_syscall {
 	ZT_SYS_ACCEPT4,
 	ZT_SYS_CLOSE,
 	ZT_SYS_STATE, /* from the inet_sock_set_state tracepoint, no syscall */
+	ZT_SYS_TLS_READ,  /* SSL_read/SSL_read_ex: plaintext, not a syscall */
+	ZT_SYS_TLS_WRITE, /* SSL_write/SSL_write_ex */
 };
 
 /* ZT_EV_DATA flags */
@@ -73,6 +79,7 @@ enum zt_syscall {
 #define ZT_F_CONTINUATION 0x02 /* no payload: a continuation of a large run */
 #define ZT_F_MORE 0x20      /* another record follows for this same syscall */
 #define ZT_F_SEGS 0x40      /* the payload is nsegs (struct zt_seg + its bytes) */
+#define ZT_F_TLS 0x80       /* plaintext a TLS library call moved on the connection */
 /* --inject-traceparent: ids the kernel chose, so they match the wire */
 #define ZT_F_CTX_SERVER 0x04   /* a request read: ctx_* are this SERVER span's ids */
 #define ZT_F_CTX_INJECTED 0x08 /* a request written with an injected traceparent */
@@ -121,7 +128,10 @@ struct zt_event {
 	__u32 stream_pos;
 	__u8 proto;        /* enum zt_proto the kernel found */
 	__u8 nsegs;        /* ZT_F_SEGS: segment records in the payload */
-	__u8 pad[2];
+	/* ZT_F_TLS: the minor byte of the session's protocol version
+	 * (3: TLS 1.2, 4: TLS 1.3); 0: not known */
+	__u8 tls_minor;
+	__u8 pad;
 	__u32 peer_stream_pos;
 	/* cap_len payload bytes follow the header in the ring buffer record */
 };
@@ -163,6 +173,9 @@ enum zt_counter {
 				   * given up after a few message starts: not copied since) */
 	ZT_CNT_FRAMES_LOST,       /* frame walks that lost the framing (until the peer speaks) */
 	ZT_CNT_UNSNIFFED,         /* data syscalls not reported: their protocol not named yet */
+	ZT_CNT_TLS_BYTES,         /* ciphertext bytes on TLS connections: counted, never copied */
+	ZT_CNT_TLS_CONNS,         /* connections found to carry TLS */
+	ZT_CNT_TLS_UNBOUND,       /* TLS calls that moved plaintext on no socket we know: dropped */
 	ZT_CNT_MAX,
 };
 

@@ -93,6 +93,29 @@ static __always_inline struct syscall_args *recover_args(__u32 tid)
 	return bpf_map_lookup_elem(&active_io, &tid);
 }
 
+/* Calls in flight in the TLS uprobes: while there are none, a socket
+ * syscall costs no lookup for them. */
+__s64 tls_calls_inflight = 0;
+
+/*
+ * A socket syscall inside a TLS library call on this thread: its socket is
+ * the one the SSL object speaks on (OpenSSL was given the fd: SSL_set_fd),
+ * and its bytes are that connection's ciphertext.
+ */
+static __always_inline void tls_call_saw_socket(struct syscall_args *args)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &tid);
+
+	if (!call)
+		return;
+	args->in_tls = 1;
+	if (!call->sk) {
+		call->sk = args->sk;
+		call->fd = args->fd;
+	}
+}
+
 static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, __u8 dir)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -112,6 +135,8 @@ static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *c
 	if (!args->sk) {
 		args->sk = (__u64)ctx->sk;
 		args->dir = dir;
+		if (tls_calls_inflight)
+			tls_call_saw_socket(args);
 	}
 	if (ctx->ret > 0 && args->sk == (__u64)ctx->sk)
 		args->sock_bytes += ctx->ret;

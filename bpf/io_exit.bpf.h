@@ -37,23 +37,22 @@ static __always_inline void emit_head(struct event_buf *eb, struct conn_state *s
 
 /* WHOLE and FRAMES each run in a program of their own, tail-called once
  * the record's header is filled (it waits in the per-CPU scratch): the
- * verifier checks each walk alone. They end the syscall's capture. */
-SEC("tracepoint")
-int capture_whole(struct trace_event_raw_sys_exit *ctx)
+ * verifier checks each walk alone. They end the syscall's capture. A tail
+ * call stays within one program type, so the TLS uprobes have their own
+ * pair, built from the same bodies. */
+static __always_inline int capture_whole_run(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
 	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
 	struct event_buf *eb = bpf_map_lookup_elem(&scratch, &zero);
 
-	(void)ctx;
 	if (args && eb)
 		emit_whole(args, (__u64)eb->ev.bytes);
 	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
 }
 
-SEC("tracepoint")
-int capture_frames(struct trace_event_raw_sys_exit *ctx)
+static __always_inline int capture_frames_run(void)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
 	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
@@ -61,7 +60,6 @@ int capture_frames(struct trace_event_raw_sys_exit *ctx)
 	struct conn_state *st;
 	__u64 sk;
 
-	(void)ctx;
 	if (args && eb) {
 		sk = args->sk;
 		st = bpf_map_lookup_elem(&conn_state, &sk);
@@ -70,6 +68,34 @@ int capture_frames(struct trace_event_raw_sys_exit *ctx)
 	}
 	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
+}
+
+SEC("tracepoint")
+int capture_whole(void *ctx)
+{
+	(void)ctx;
+	return capture_whole_run();
+}
+
+SEC("tracepoint")
+int capture_frames(void *ctx)
+{
+	(void)ctx;
+	return capture_frames_run();
+}
+
+SEC("uprobe")
+int tls_capture_whole(void *ctx)
+{
+	(void)ctx;
+	return capture_whole_run();
+}
+
+SEC("uprobe")
+int tls_capture_frames(void *ctx)
+{
+	(void)ctx;
+	return capture_frames_run();
 }
 
 struct {
@@ -84,15 +110,61 @@ struct {
 	},
 };
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 3);
+	__type(key, __u32);
+	__array(values, int(void *));
+} tls_capture_policy SEC(".maps") = {
+	.values = {
+		[ZT_CAPTURE_WHOLE] = (void *)&tls_capture_whole,
+		[ZT_CAPTURE_FRAMES] = (void *)&tls_capture_frames,
+	},
+};
+
+/* Set once a thread read ciphertext outside a TLS call: until then no
+ * socket syscall looks at tls_last_read. */
+__u8 tls_memory_bio_seen = 0;
+
+/* A TLS connection's socket bytes: ciphertext, counted but never copied or
+ * sniffed; the fd is still recorded so close() reports the connection. */
+static __always_inline void emit_ciphertext(struct conn_state *st, const struct syscall_args *args,
+					    __u64 sk, __u64 pid_tgid, __s64 bytes)
+{
+	__u32 tid = (__u32)pid_tgid;
+	struct tls_read_seen seen = { .sk = sk, .fd = args->fd };
+
+	fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
+	counter_add(ZT_CNT_TLS_BYTES, bytes);
+	if (args->dir == ZT_DIR_INGRESS && !args->in_tls) {
+		bpf_map_update_elem(&tls_last_read, &tid, &seen, BPF_ANY);
+		tls_memory_bio_seen = 1;
+	}
+}
+
+/* The thread used a socket: ciphertext read earlier from another one is
+ * no longer what its next SSL_read decrypts. */
+static __always_inline void tls_last_read_check(__u32 tid, __u64 sk)
+{
+	struct tls_read_seen *seen;
+
+	if (!tls_memory_bio_seen)
+		return;
+	seen = bpf_map_lookup_elem(&tls_last_read, &tid);
+	if (seen && seen->sk != sk)
+		bpf_map_delete_elem(&tls_last_read, &tid);
+}
+
+/* policy_progs: capture_policy, or tls_capture_policy from a uprobe. */
 static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u64 pid_tgid,
-				      __s64 ret)
+				      __s64 ret, void *policy_progs)
 {
 	__u32 zero = 0;
 	struct conn_state *st;
 	struct event_buf *eb;
 	__u64 sk = args->sk;
 	__s64 bytes = ret;
-	bool capture, new_run, copyable;
+	bool capture, new_run, copyable, plain;
 	__u64 run_bytes;
 	__u32 stream_pos;
 	__u8 policy;
@@ -114,6 +186,17 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 		conn_tuple_read(st, sk);
 	if (st->ignored)
 		return;
+	plain = args_are_plaintext(args);
+	if (!plain) {
+		tls_last_read_check((__u32)pid_tgid, sk);
+		/* a syscall inside SSL_read/SSL_write: TLS even without a hello seen */
+		if (args->in_tls && !st->tls)
+			conn_tls_begin(st);
+		if (st->tls) {
+			emit_ciphertext(st, args, sk, pid_tgid, bytes);
+			return;
+		}
+	}
 	copyable = args->syscall != ZT_SYS_SENDFILE && args->syscall != ZT_SYS_SPLICE;
 	new_run = st->last_dir != args->dir;
 	if (new_run) {
@@ -124,6 +207,10 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 			__builtin_memset(&st->fr[args->dir & 1], 0, sizeof(st->fr[0]));
 		if (!st->proto && copyable)
 			conn_sniff(st, args, bytes);
+		if (st->tls && !plain) {
+			emit_ciphertext(st, args, sk, pid_tgid, bytes);
+			return;
+		}
 	}
 	run_bytes = st->run_bytes;
 	st->run_bytes += bytes;
@@ -136,7 +223,9 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 		counter_add(ZT_CNT_UNSNIFFED, 1);
 		return;
 	}
-	fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
+	/* a TLS call whose socket was learned without its fd records none */
+	if (args->fd >= 0)
+		fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
 	st->announced = 1;
 
 	eb = bpf_map_lookup_elem(&scratch, &zero);
@@ -152,20 +241,25 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 	eb->ev.fd = args->fd;
 	eb->ev.role = st->role;
 	eb->ev.dir = args->dir;
-	eb->ev.flags = 0;
+	eb->ev.flags = plain ? ZT_F_TLS : 0;
 	eb->ev.tail_len = 0;
 	eb->ev.tuple = st->tuple;
 	eb->ev.win_off = 0;
 	eb->ev.proto = st->proto;
 	eb->ev.nsegs = 0;
+	eb->ev.tls_minor = args->tls_minor;
 	eb->ev.stream_pos = stream_pos;
 	eb->ev.peer_stream_pos = st->stream_pos[!(args->dir & 1)];
 	/* a frame walk must see every byte to keep its place; a whole write
 	 * is copied however long the run. With no program for the policy
 	 * (never, once loaded), the head below is what is copied. */
+	/* sk_msg sees only ciphertext: no traceparent goes into a TLS request */
+	if (inject_enabled && plain && new_run && st->role == ZT_ROLE_CLIENT &&
+	    args->dir == ZT_DIR_EGRESS && st->proto == ZT_PROTO_HTTP1)
+		counter_add(ZT_CNT_INJECT_SKIPPED, 1);
 	policy = zt_wire_capture(st->proto);
 	if (policy != ZT_CAPTURE_HEAD && copyable)
-		bpf_tail_call(ctx, &capture_policy, policy);
+		bpf_tail_call(ctx, policy_progs, policy);
 	capture = copyable &&
 		  (run_bytes < ZT_RUN_CAPTURE_LIMIT || run_message_start(st, args, bytes));
 	emit_head(eb, st, args, bytes, capture, new_run, (__u32)pid_tgid);
@@ -183,7 +277,7 @@ int sys_exit_capture(struct trace_event_raw_sys_exit *ctx)
 
 	if (!args)
 		return 0;
-	emit_data(ctx, args, pid_tgid, ctx->ret);
+	emit_data(ctx, args, pid_tgid, ctx->ret, &capture_policy);
 	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
 }

@@ -147,6 +147,34 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	return 0;
 }
 
+/* The TLS libraries a process runs change when it execs or maps a file
+ * executable (the dynamic loader, dlopen): user space reads its maps then.
+ * mmap is frequent, but anonymous or non-executable maps return at once. */
+static __always_inline int code_mapped(void)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (!task_is_traced(pid_tgid >> 32))
+		return 0;
+	emit_conn_event(ZT_EV_CODE_MAPPED, 0, NULL, pid_tgid, -1, 0, bpf_ktime_get_ns());
+	return 0;
+}
+
+SEC("tracepoint/sched/sched_process_exec")
+int sched_process_exec(void *ctx)
+{
+	(void)ctx;
+	return code_mapped();
+}
+
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int sys_enter_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	if (!(ctx->args[2] & PROT_EXEC) || (long)ctx->args[4] < 0)
+		return 0;
+	return code_mapped();
+}
+
 /* Process metadata is cached per pid in user space: tell it when to forget. */
 SEC("tracepoint/sched/sched_process_exit")
 int sched_process_exit(struct trace_event_raw_sched_process_template *ctx)

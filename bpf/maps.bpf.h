@@ -21,7 +21,9 @@ struct syscall_args {
 	__u32 vlen;        /* iovec count for readv/writev */
 	__u16 syscall;     /* enum zt_syscall */
 	__u8 dir;          /* enum zt_direction, from the sock tracepoint */
-	__u8 pad[5];
+	__u8 in_tls;       /* the thread is inside a TLS library call: these are its ciphertext */
+	__u8 tls_minor;    /* a TLS call's bytes: zt_event.tls_minor */
+	__u8 pad[3];
 };
 
 /* ZT_CAPTURE_FRAMES: where one direction's frame walk stands between
@@ -51,7 +53,8 @@ struct conn_state {
 	__u8 proto;        /* enum zt_proto from the sniff; ZT_PROTO_OPAQUE: none */
 	__u8 sniffs;       /* message starts sniffed without a match */
 	__u8 pstate;       /* the protocol's framing state (its frame_len's) */
-	__u8 pad2[6];
+	__u8 tls;          /* the socket carries TLS: the stream below is the plaintext */
+	__u8 pad2[5];
 	__u32 stream_pos[2]; /* bytes moved, by enum zt_direction (zt_event.stream_pos) */
 	struct frame_dir fr[2]; /* by enum zt_direction */
 	__u8 inj_trace_id[16];
@@ -150,6 +153,65 @@ struct {
 	__type(key, __u16);
 	__type(value, __u8);
 } port_filter SEC(".maps");
+
+/* A TLS library call in flight on a thread (SSL_read/SSL_write and their
+ * _ex forms), from its entry uprobe to its return. */
+struct tls_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 len_ptr;     /* _ex: where the call stores the bytes it moved */
+	__u64 ts_enter_ns;
+	__u64 sk;          /* the socket a syscall inside the call moved bytes on */
+	__s32 fd;
+	__u8 dir;          /* enum zt_direction */
+	__u8 handshake;    /* SSL_do_handshake: no plaintext */
+	__u8 tls_minor;    /* zt_event.tls_minor */
+	__u8 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, ZT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct tls_call);
+} tls_calls SEC(".maps");
+
+/* Which socket an SSL object speaks on, learned from the first call that
+ * made a syscall: later calls served from OpenSSL's buffers make none. */
+struct tls_ssl_key {
+	__u64 ssl;
+	__u32 tgid;
+	__u32 pad;
+};
+
+struct tls_ssl_val {
+	__u64 sk;
+	__s32 fd;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZT_MAX_CONNS);
+	__type(key, struct tls_ssl_key);
+	__type(value, struct tls_ssl_val);
+} tls_ssl SEC(".maps");
+
+/* The last ciphertext a thread read outside any TLS call, until it uses
+ * another socket: a program whose OpenSSL reads from memory (Node) hands
+ * it to SSL_read next, on that thread, and that names the SSL's socket. */
+struct tls_read_seen {
+	__u64 sk;
+	__s32 fd;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZT_MAX_THREADS);
+	__type(key, __u32);
+	__type(value, struct tls_read_seen);
+} tls_last_read SEC(".maps");
 
 /* One event under construction per CPU: payload can exceed the BPF stack. */
 struct event_buf {

@@ -40,6 +40,12 @@ static __always_inline __u32 tail_iovecs(__u8 *dst, __u64 iov_ptr, __u32 vlen, _
 	return 0;
 }
 
+/* The bytes of a TLS library call (a flat buffer), not of a syscall. */
+static __always_inline bool args_are_plaintext(const struct syscall_args *args)
+{
+	return args->syscall == ZT_SYS_TLS_READ || args->syscall == ZT_SYS_TLS_WRITE;
+}
+
 /* The iovec array and count of a data syscall's buffer argument. */
 static __always_inline int io_vector(const struct syscall_args *args, __u64 *iov, __u32 *vlen)
 {

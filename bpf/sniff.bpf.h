@@ -6,6 +6,7 @@
 #define ZT_SNIFF_BPF_H
 
 #include "payload.bpf.h"
+#include "tls_record.h"
 
 /* Message starts a connection gets to show its protocol. */
 #define ZT_SNIFF_TRIES 4
@@ -76,6 +77,10 @@ static __always_inline void conn_sniff(struct conn_state *st, const struct sysca
 	v.n = peek_head(args, bytes, v.head, ZT_SNIFF_LEN);
 	if (!v.n)
 		return;
+	if (!args_are_plaintext(args) && zt_tls_hello(v.head, v.n)) {
+		conn_tls_begin(st);
+		return;
+	}
 	v.lport = st->tuple.local_port;
 	v.rport = st->tuple.remote_port;
 	v.enabled = protocols_enabled;

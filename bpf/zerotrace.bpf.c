@@ -5,6 +5,7 @@
  * sock_{send,recv}_length tells a socket from a file and gives its sock,
  * sys_exit_* copies what the connection's protocol needs into the ring
  * buffer, and the lifecycle tracepoints report connects, accepts and closes.
+ * Uprobes on the TLS library add the plaintext of encrypted connections.
  *
  * One object, so one skeleton and one copy of every map; each stage is a
  * header of its own, included in the order it depends on.
@@ -13,6 +14,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 #include "events.h"
 #include "maps.bpf.h"
 #include "protocols.h"
@@ -22,6 +24,7 @@
 #define IPPROTO_TCP 6
 #define EINPROGRESS 115
 #define MSG_PEEK 2
+#define PROT_EXEC 4
 
 /* Inputs, set by user space through rodata before load. */
 const volatile __u32 capture_bytes = ZT_CAPTURE_DEFAULT;
@@ -46,6 +49,7 @@ const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};
 #include "io_enter.bpf.h"
 #include "context.bpf.h"
 #include "io_exit.bpf.h"
+#include "tls.bpf.h"
 #include "lifecycle.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -18,6 +18,8 @@ PKGS=(
 	postgresql-15 postgresql-client-15 postgresql-contrib
 	mariadb-server mariadb-client libmariadb-dev
 	python3-redis python3-psycopg2 python3-pymysql
+	# TLS tests: certificates and s_server/s_client; libssl3 is what is probed
+	openssl libssl3
 )
 # The OTLP test receiver runs on Node.js; any packaged node >= 18 with npm will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

@@ -38,6 +38,8 @@ struct conn {
 	uint32_t stream_next[2];
 	uint8_t stream_known[2];
 	const struct proto *proto; /* NULL until the kernel names its protocol */
+	uint8_t tls;             /* records carry the plaintext of TLS calls (ZT_F_TLS) */
+	uint8_t tls_minor;       /* zt_event.tls_minor of the newest such record */
 	uint8_t kernel_ids_valid;
 	struct stitch_ids kernel_ids; /* the kernel's ids for the request being read */
 	struct conn_request reqs[PROTO_INFLIGHT_MAX]; /* by key % PROTO_INFLIGHT_MAX */

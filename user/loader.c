@@ -107,13 +107,16 @@ static int filters_fill(struct zerotrace_bpf *skel, const struct zt_config *cfg,
 }
 
 /* Programs that are not attached to a hook of their own name: the
- * injection pair (attached by attach_injection) and the tail-call target. */
+ * injection pair (attached by attach_injection), the tail-call targets and
+ * the TLS uprobes (attached per library file by tls_attach). */
 static int is_attached_elsewhere(const struct bpf_program *prog)
 {
 	enum bpf_prog_type t = bpf_program__type(prog);
+	const char *sec = bpf_program__section_name(prog);
 
 	return t == BPF_PROG_TYPE_SK_MSG || t == BPF_PROG_TYPE_SOCK_OPS ||
-	       strcmp(bpf_program__section_name(prog), "tracepoint") == 0;
+	       strcmp(sec, "tracepoint") == 0 || strcmp(sec, "uprobe") == 0 ||
+	       strcmp(sec, "uretprobe") == 0;
 }
 
 static int keep_link(struct loader *l, struct bpf_link *link, const struct bpf_program *prog)

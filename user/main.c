@@ -23,6 +23,7 @@
 #include "output.h"
 #include "procinfo.h"
 #include "reorder.h"
+#include "tls_attach.h"
 #include "tracer.h"
 
 #define POLL_TIMEOUT_MS 50
@@ -112,6 +113,7 @@ static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *c
 struct pipeline {
 	struct reorder *window;
 	struct tracer *tracer;
+	struct tls_attach *tls;
 	uint64_t window_ns;
 	uint64_t forced;   /* released early because the window was full */
 };
@@ -128,7 +130,18 @@ static void pipeline_release(struct pipeline *p, uint64_t bound)
 static int on_ring_event(void *ctx, void *data, size_t size)
 {
 	struct pipeline *p = ctx;
+	const struct zt_event *e = data;
 	uint64_t key = reorder_event_key(data, size);
+
+	/* the process table's news: for the TLS probes, in arrival order */
+	if (size >= sizeof(*e) && p->tls) {
+		if (e->type == ZT_EV_CODE_MAPPED) {
+			tls_attach_code_mapped(p->tls, e->pid, e->ts_exit_ns);
+			return 0;
+		}
+		if (e->type == ZT_EV_EXIT)
+			tls_attach_process_exit(p->tls, e->pid);
+	}
 
 	/* no slot of its size is free: release the oldest until one is, so
 	 * nothing ever overtakes a record still waiting */
@@ -175,7 +188,8 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 
 /* kc: the kernel counters, read before the probes were detached. */
 static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
-			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os)
+			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os,
+			const struct tls_attach_stats *tls)
 {
 	struct tracer_stats ts;
 
@@ -189,7 +203,9 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"ambiguous_thread=%llu bad_wire_context=%llu stitch_drops=%llu injected=%llu "
 		"inject_skipped=%llu otlp_exported=%llu otlp_dropped_full=%llu otlp_dropped_failed=%llu "
 		"otlp_failures=%llu otlp_retries=%llu unanswered_unjoined=%llu unknown_protocol=%llu unsniffed=%llu "
-		"frames_lost=%llu state_alloc_failures=%llu record_gaps=%llu attr_overflows=%llu",
+		"frames_lost=%llu state_alloc_failures=%llu record_gaps=%llu attr_overflows=%llu "
+		"tls_libs=%llu tls_attach_failures=%llu tls_table_full=%llu tls_conns=%llu "
+		"tls_bytes=%llu tls_unbound=%llu tls_conn_resets=%llu",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
 		(unsigned long long)ts.conns_opened, (unsigned long long)ts.continuations,
@@ -216,7 +232,11 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)(kc[ZT_CNT_UNSNIFFED] + ts.unsniffed),
 		(unsigned long long)kc[ZT_CNT_FRAMES_LOST],
 		(unsigned long long)ts.state_alloc_failures,
-		(unsigned long long)ts.record_gaps, (unsigned long long)ts.attr_overflows);
+		(unsigned long long)ts.record_gaps, (unsigned long long)ts.attr_overflows,
+		(unsigned long long)tls->files, (unsigned long long)tls->attach_failures,
+		(unsigned long long)tls->table_full, (unsigned long long)kc[ZT_CNT_TLS_CONNS],
+		(unsigned long long)kc[ZT_CNT_TLS_BYTES], (unsigned long long)kc[ZT_CNT_TLS_UNBOUND],
+		(unsigned long long)ts.tls_conn_resets);
 	/* per protocol, from the registry: <name>_spans, _misses, and its notes */
 	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++) {
 		const char *name = proto_by_id(id)->name;
@@ -287,6 +307,7 @@ static int run(const struct zt_config *cfg)
 	struct otlp_stats otlp_final = { 0 };
 	uint64_t kc[ZT_CNT_MAX] = { 0 };
 	struct status st = { 0 };
+	struct tls_attach_stats tls_stats = { 0 };
 	int started;
 	int stats_on = isatty(STDERR_FILENO), err, rc = 1;
 	uint64_t stats_every = (uint64_t)(cfg->stats_interval * 1e9), last_tick = 0;
@@ -337,7 +358,15 @@ static int run(const struct zt_config *cfg)
 		fprintf(stderr, "zerotrace: open ring buffer: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	fprintf(stderr, "zerotrace: ready (%d programs attached)\n", loader.n_attached);
+	pipe.tls = tls_attach_new(loader.skel, cfg);
+	if (!pipe.tls) {
+		fprintf(stderr, "zerotrace: allocate the TLS library table: %s\n", strerror(ENOMEM));
+		goto cleanup;
+	}
+	tls_attach_scan_all(pipe.tls);
+	tls_attach_get_stats(pipe.tls, &tls_stats);
+	fprintf(stderr, "zerotrace: ready (%d programs attached, %llu TLS libraries probed)\n",
+		loader.n_attached, (unsigned long long)tls_stats.files);
 	st.at_ns = clock_ns(CLOCK_MONOTONIC);
 
 	while (!exiting) {
@@ -353,6 +382,7 @@ static int run(const struct zt_config *cfg)
 			goto cleanup;
 		}
 		now = clock_ns(CLOCK_MONOTONIC);
+		tls_attach_tick(pipe.tls, now);
 		pipeline_release(&pipe, now > pipe.window_ns ? now - pipe.window_ns : 0);
 		output_flush(&out, now);
 		if (now - last_tick >= 1000000000ULL) {
@@ -373,12 +403,15 @@ cleanup:
 	if (started)
 		loader_read_counters(&loader, kc);
 	ring_buffer__free(rb);
+	if (pipe.tls)
+		tls_attach_get_stats(pipe.tls, &tls_stats);
+	tls_attach_free(pipe.tls);
 	loader_stop(&loader);
 	/* probes are off: now the collector gets what is queued, then the
 	 * counters are final */
 	otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS, &otlp_final);
 	if (started)
-		final_print(kc, tracer, &out, pipe.forced, &otlp_final);
+		final_print(kc, tracer, &out, pipe.forced, &otlp_final, &tls_stats);
 	reorder_free(pipe.window);
 	tracer_free(tracer);
 	metrics_http_stop(metrics_http);

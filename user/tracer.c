@@ -291,6 +291,9 @@ static void span_from_exchange(struct span *s, const struct proto_exchange *ex, 
 	dst->n = (uint16_t)(dst->n + src->n - at);
 }
 
+/* tls.protocol.version by zt_event.tls_minor (3.1 was TLS 1.0) */
+static const char *const tls_versions[] = { "", "1.0", "1.1", "1.2", "1.3" };
+
 static void on_exchange(void *ctx, struct proto_exchange *ex)
 {
 	struct exchange_ctx *x = ctx;
@@ -311,6 +314,11 @@ static void on_exchange(void *ctx, struct proto_exchange *ex)
 	memset(s, 0, offsetof(struct span, attrs));
 	span_from_conn(s, c, r ? r->pid : c->pid, r ? r->tid : c->first_tid);
 	span_from_exchange(s, ex, t->mono_to_unix_ns);
+	if (c->tls) {
+		span_attrs_cstr(&s->attrs, "tls.protocol.name", "tls");
+		if (c->tls_minor >= 1 && c->tls_minor <= 4)
+			span_attrs_cstr(&s->attrs, "tls.protocol.version", tls_versions[c->tls_minor]);
+	}
 	if (s->attrs.overflow)
 		t->stats.attr_overflows++;
 	if (r) {
@@ -338,6 +346,7 @@ static struct proto_sink sink_for(struct exchange_ctx *x)
 	return (struct proto_sink){
 		.ctx = x,
 		.kind = x->c->role == ZT_ROLE_SERVER ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
+		.tls = x->c->tls,
 		.request = on_request,
 		.exchange = on_exchange,
 		.abandon = on_abandon,
@@ -550,6 +559,24 @@ static int64_t conn_stream_advance(struct conn *c, const struct zt_event *e, uin
 	return missing;
 }
 
+/*
+ * The first plaintext record of a TLS connection. One that spoke in the
+ * clear first (PostgreSQL's SSLRequest) starts over: the kernel restarted
+ * its stream positions and sniffs its protocol again from the plaintext.
+ */
+static void conn_tls_begin(struct tracer *t, struct conn *c)
+{
+	if (c->proto) {
+		conn_finish(t, c);
+		free(c->state);
+		c->state = NULL;
+		c->proto = NULL;
+		t->stats.tls_conn_resets++;
+	}
+	c->stream_known[0] = c->stream_known[1] = CONN_STREAM_UNKNOWN;
+	c->tls = 1;
+}
+
 /* ch: the record's bytes, already checked (chunk_of_record). */
 static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload,
 			struct proto_chunk *ch_in)
@@ -561,6 +588,15 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 	unsigned int misses = 0;
 	int64_t missing;
 
+	if ((e->flags & ZT_F_TLS) && !c->tls)
+		conn_tls_begin(t, c);
+	if (e->flags & ZT_F_TLS && e->tls_minor)
+		c->tls_minor = e->tls_minor;
+	else if (!(e->flags & ZT_F_TLS) && c->tls) {
+		/* cleartext from before the handshake, overtaken: its stream is gone */
+		t->stats.record_gaps++;
+		return;
+	}
 	if ((!c->proto || c->role == ZT_ROLE_UNKNOWN) && conn_detect(t, c, e, payload))
 		return;
 	if (c->role == ZT_ROLE_SERVER)

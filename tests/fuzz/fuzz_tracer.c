@@ -170,8 +170,11 @@ static const char *const fzt_http_keys[] = {
 	"http.request.method", "url.path", "url.query", "http.response.status_code",
 	"server.address", "server.port", "client.address", "client.port",
 	"network.peer.address", "network.peer.port", "network.protocol.version",
-	"http.request.body.size", "http.response.body.size",
+	"http.request.body.size", "http.response.body.size", "url.scheme",
+	/* the connection's, after the module's own: only when TLS */
+	"tls.protocol.name", "tls.protocol.version",
 };
+#define FZT_HTTP_KEYS (sizeof(fzt_http_keys) / sizeof(fzt_http_keys[0]))
 
 static void fzt_check_http(const struct span *s)
 {
@@ -184,15 +187,16 @@ static void fzt_check_http(const struct span *s)
 	/* each key once at most, in order; url.query and the status code may
 	 * be absent, nothing else */
 	for (uint16_t i = 0; i < l->n; i++) {
-		while (k < sizeof(fzt_http_keys) / sizeof(fzt_http_keys[0]) &&
-		       strcmp(l->a[i].key, fzt_http_keys[k]) != 0) {
+		while (k < FZT_HTTP_KEYS && strcmp(l->a[i].key, fzt_http_keys[k]) != 0) {
 			FZT_CHECK(k == 2 || k == 3);
 			k++;
 		}
-		FZT_CHECK(k < sizeof(fzt_http_keys) / sizeof(fzt_http_keys[0]));
+		FZT_CHECK(k < FZT_HTTP_KEYS);
 		k++;
 	}
-	FZT_CHECK(k == sizeof(fzt_http_keys) / sizeof(fzt_http_keys[0]));
+	/* tls.* only on a TLS connection (the version when known), then https */
+	FZT_CHECK(k >= FZT_HTTP_KEYS - 2);
+	FZT_CHECK(strcmp(sa_str(l, "url.scheme"), k >= FZT_HTTP_KEYS - 1 ? "https" : "http") == 0);
 	FZT_CHECK(sa_find(l, "http.request.method")->type == SPAN_ATTR_STR);
 	FZT_CHECK(sa_find(l, "url.path")->type == SPAN_ATTR_STR);
 	/* the query is split off the path */
@@ -262,8 +266,7 @@ static void fzt_check_span(void *ctx, const struct span *s)
 	FZT_CHECK(fzt_terminated(s->peer.address, sizeof(s->peer.address)));
 	fzt_check_attrs(&s->attrs);
 	FZT_CHECK(!s->attrs.overflow);
-	FZT_CHECK(s->protocol > ZT_PROTO_UNKNOWN && s->protocol < ZT_PROTO_COUNT);
-	if (s->protocol == ZT_PROTO_HTTP1)
+	if (s->metric.family == METRIC_HTTP_SERVER || s->metric.family == METRIC_HTTP_CLIENT)
 		fzt_check_http(s);
 	if (s->kind == SPAN_KIND_SERVER)
 		FZT_CHECK(fzt_same_endpoint(&s->peer, &s->client));
@@ -399,10 +402,15 @@ static void fzt_step_data(struct fzt_state *st, struct fzt_input *in)
 	r.e.role = role % 3;
 	r.e.dir = role >> 7;
 	r.e.syscall = r.e.dir == ZT_DIR_INGRESS ? ZT_SYS_READ : ZT_SYS_WRITE;
+	/* a TLS call's plaintext, turning the connection TLS if it was not */
+	if (role & 0x40) {
+		r.e.syscall = r.e.dir == ZT_DIR_INGRESS ? ZT_SYS_TLS_READ : ZT_SYS_TLS_WRITE;
+		r.e.flags = ZT_F_TLS;
+	}
 
 	if ((how & 3) == 0) {
 		/* continuation: no payload, maybe a tail */
-		r.e.flags = ZT_F_CONTINUATION;
+		r.e.flags |= ZT_F_CONTINUATION;
 		r.e.tail_len = (uint8_t)fzt_take(in, r.e.tail, (how >> 2) % (ZT_TAIL_LEN + 1));
 	} else if ((how & 3) == 1) {
 		cap = fzt_take(in, r.bytes + sizeof(r.e), fzt_u16(in) % (ZT_CAPTURE_MAX + 1));

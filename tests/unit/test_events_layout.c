@@ -61,7 +61,8 @@ Test(events_layout, event_size_and_offsets)
 	EXPECT_FIELD(struct zt_event, stream_pos, 164, 4);
 	EXPECT_FIELD(struct zt_event, proto, 168, 1);
 	EXPECT_FIELD(struct zt_event, nsegs, 169, 1);
-	EXPECT_FIELD(struct zt_event, pad, 170, 2);
+	EXPECT_FIELD(struct zt_event, tls_minor, 170, 1);
+	EXPECT_FIELD(struct zt_event, pad, 171, 1);
 	EXPECT_FIELD(struct zt_event, peer_stream_pos, 172, 4);
 }
 
@@ -110,6 +111,8 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_EV_CLOSE, 2);
 	cr_expect_eq(ZT_EV_CONNECT, 3);
 	cr_expect_eq(ZT_EV_ACCEPT, 4);
+	cr_expect_eq(ZT_EV_EXIT, 5);
+	cr_expect_eq(ZT_EV_CODE_MAPPED, 6);
 	cr_expect_eq(ZT_ROLE_UNKNOWN, 0);
 	cr_expect_eq(ZT_ROLE_CLIENT, 1);
 	cr_expect_eq(ZT_ROLE_SERVER, 2);
@@ -132,6 +135,8 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_SYS_ACCEPT4, 15);
 	cr_expect_eq(ZT_SYS_CLOSE, 16);
 	cr_expect_eq(ZT_SYS_STATE, 17);
+	cr_expect_eq(ZT_SYS_TLS_READ, 18);
+	cr_expect_eq(ZT_SYS_TLS_WRITE, 19);
 	cr_expect_eq(ZT_F_TRUNCATED, 0x01);
 	cr_expect_eq(ZT_F_CONTINUATION, 0x02);
 	cr_expect_eq(ZT_F_CTX_SERVER, 0x04);
@@ -139,6 +144,7 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_F_CTX_PARENT, 0x10);
 	cr_expect_eq(ZT_F_MORE, 0x20);
 	cr_expect_eq(ZT_F_SEGS, 0x40);
+	cr_expect_eq(ZT_F_TLS, 0x80);
 	cr_expect_eq(ZT_CNT_RINGBUF_DROPS, 0);
 	cr_expect_eq(ZT_CNT_STASH_DROPS, 1);
 	cr_expect_eq(ZT_CNT_CONN_DROPS, 2);
@@ -152,7 +158,10 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_CNT_UNKNOWN_PROTO, 10);
 	cr_expect_eq(ZT_CNT_FRAMES_LOST, 11);
 	cr_expect_eq(ZT_CNT_UNSNIFFED, 12);
-	cr_expect_eq(ZT_CNT_MAX, 13);
+	cr_expect_eq(ZT_CNT_TLS_BYTES, 13);
+	cr_expect_eq(ZT_CNT_TLS_CONNS, 14);
+	cr_expect_eq(ZT_CNT_TLS_UNBOUND, 15);
+	cr_expect_eq(ZT_CNT_MAX, 16);
 }
 
 Test(events_layout, tuple_families_fit_u16)

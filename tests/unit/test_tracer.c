@@ -224,7 +224,7 @@ Test(tracer, server_exchange_gives_one_span)
 			 "client.address=\"10.0.0.2\" client.port=50000 "
 			 "network.peer.address=\"10.0.0.2\" network.peer.port=50000 "
 			 "network.protocol.version=\"1.1\" http.request.body.size=0 "
-			 "http.response.body.size=5");
+			 "http.response.body.size=5 url.scheme=\"http\"");
 	cr_expect_eq(s->attrs.overflow, 0);
 	cr_expect_eq(s->metric.family, METRIC_HTTP_SERVER);
 	cr_expect_str_eq(span_metric_label(&s->metric, 0), "GET");
@@ -286,7 +286,7 @@ Test(tracer, client_exchange_mirrors_server)
 			 "client.address=\"10.0.0.2\" client.port=50000 "
 			 "network.peer.address=\"10.0.0.1\" network.peer.port=8080 "
 			 "network.protocol.version=\"1.1\" http.request.body.size=0 "
-			 "http.response.body.size=5");
+			 "http.response.body.size=5 url.scheme=\"http\"");
 	cr_expect_eq(s->start_unix_ns, 1700000000000001000ULL, "write is seen at its entry");
 	cr_expect_eq(s->end_unix_ns, 1700000000000002600ULL, "read is seen at its exit");
 	cr_expect_eq(s->tid, 301, "the thread that wrote the request");

@@ -120,6 +120,7 @@ extern const char *const proto_note_names[PROTO_NOTE_COUNT];
 struct proto_sink {
 	void *ctx;
 	uint8_t kind;           /* enum span_kind of this connection's spans */
+	uint8_t tls;            /* the bytes are a TLS connection's plaintext */
 	void (*request)(void *ctx, const struct proto_request *r);
 	void (*exchange)(void *ctx, struct proto_exchange *x);
 	/* the request of this key will never have an exchange (dropped to make

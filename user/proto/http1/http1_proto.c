@@ -144,6 +144,7 @@ static void http1_proto_on_exchange(void *ctx, const struct http1_exchange *ex)
 	struct proto_exchange x;
 
 	http1_exchange_record(ex, k->kind, &x);
+	span_attrs_cstr(&x.attrs, "url.scheme", k->tls ? "https" : "http");
 	k->exchange(k->ctx, &x);
 }
 

@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: MIT
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+#include <bpf/libbpf.h>
+
+#include "elf_syms.h"
+#include "proc_maps.h"
+#include "tls_attach.h"
+#include "zerotrace.skel.h"
+
+/* bpf/tls.bpf.h's cookie bits */
+#define COOKIE_WRITE 0x1
+#define COOKIE_EX 0x2
+#define COOKIE_HANDSHAKE 0x4
+
+enum tls_hook { TLS_HOOK_CALL, TLS_HOOK_FORGET };
+
+/* The functions probed: the first two make a file an OpenSSL. */
+static const struct tls_func {
+	const char *name;
+	enum tls_hook hook;
+	uint64_t cookie;
+} tls_funcs[] = {
+	{ "SSL_read", TLS_HOOK_CALL, 0 },
+	{ "SSL_write", TLS_HOOK_CALL, COOKIE_WRITE },
+	{ "SSL_read_ex", TLS_HOOK_CALL, COOKIE_EX },
+	{ "SSL_write_ex", TLS_HOOK_CALL, COOKIE_WRITE | COOKIE_EX },
+	/* moves no plaintext, but its syscalls (or the ciphertext read before
+	 * it) name the SSL's socket before the first write needs it */
+	{ "SSL_do_handshake", TLS_HOOK_CALL, COOKIE_HANDSHAKE },
+	{ "SSL_shutdown", TLS_HOOK_FORGET, 0 },
+	{ "SSL_free", TLS_HOOK_FORGET, 0 },
+};
+#define TLS_FUNCS (sizeof(tls_funcs) / sizeof(tls_funcs[0]))
+/* an entry and a return probe per call function, one per forget function */
+#define TLS_LINKS_MAX (2 * TLS_FUNCS)
+
+#define FILES_MAX 256     /* probed files (or file and process pairs) */
+#define PROCS_MAX 4096    /* traced processes holding files */
+#define PROC_FILES 4      /* files one process holds */
+#define PENDING_MAX 1024  /* processes waiting for their maps to be read */
+#define NOT_SSL_MAX 1024  /* executables known to hold no OpenSSL */
+#define SCAN_DELAY_NS 10000000ull
+#define SCANS_PER_TICK 64
+
+struct tls_file {
+	uint64_t dev, inode;
+	uint32_t pid;      /* 0: every process; else only this one (a filter is set) */
+	uint32_t refs;     /* holders (processes, the host); 0: the slot is free */
+	uint8_t host;      /* held for the agent's life: a library of the host */
+	struct bpf_link *links[TLS_LINKS_MAX];
+	uint32_t n_links;
+};
+
+struct tls_proc {
+	uint32_t pid;      /* 0: free */
+	uint16_t n;
+	uint16_t file[PROC_FILES];
+};
+
+struct tls_pending {
+	uint32_t pid;
+	uint64_t due_ns;
+};
+
+struct tls_attach {
+	struct zerotrace_bpf *skel;
+	const struct zt_config *cfg;
+	int per_process;   /* a process filter is set */
+	char cgroup_rel[256]; /* --cgroup below the cgroup2 mount, as /proc/PID/cgroup says it */
+	struct tls_file files[FILES_MAX];
+	struct tls_proc procs[PROCS_MAX];
+	struct tls_pending pending[PENDING_MAX];
+	uint32_t n_pending;
+	uint64_t not_ssl[NOT_SSL_MAX]; /* hashes of (dev, inode) of executables without OpenSSL */
+	struct tls_attach_stats stats;
+};
+
+static uint64_t dev_inode_hash(uint64_t dev, uint64_t inode)
+{
+	uint64_t h = (dev * 0x9e3779b97f4a7c15ull) ^ inode;
+
+	h ^= h >> 31;
+	return h ? h : 1;
+}
+
+static struct tls_proc *proc_find(struct tls_attach *ta, uint32_t pid, int create)
+{
+	struct tls_proc *free_slot = NULL;
+
+	for (uint32_t i = 0; i < PROCS_MAX; i++) {
+		if (ta->procs[i].pid == pid)
+			return &ta->procs[i];
+		if (!free_slot && !ta->procs[i].pid)
+			free_slot = &ta->procs[i];
+	}
+	if (!create)
+		return NULL;
+	if (!free_slot) {
+		ta->stats.table_full++;
+		return NULL;
+	}
+	memset(free_slot, 0, sizeof(*free_slot));
+	free_slot->pid = pid;
+	return free_slot;
+}
+
+static void file_release(struct tls_attach *ta, uint16_t idx)
+{
+	struct tls_file *f = &ta->files[idx];
+
+	if (!f->refs || --f->refs)
+		return;
+	while (f->n_links)
+		bpf_link__destroy(f->links[--f->n_links]);
+	ta->stats.files--;
+	memset(f, 0, sizeof(*f));
+}
+
+/* --pid, --comm, --cgroup as the kernel applies them, for one process. */
+static int process_is_traced(struct tls_attach *ta, uint32_t pid)
+{
+	const struct zt_config *cfg = ta->cfg;
+	char path[64], line[512];
+	int traced = 1;
+	FILE *f;
+
+	if (pid == (uint32_t)getpid())
+		return 0;
+	if (cfg->n_pids) {
+		traced = 0;
+		for (uint32_t i = 0; i < cfg->n_pids; i++)
+			traced |= cfg->pids[i] == pid;
+		if (!traced)
+			return 0;
+	}
+	if (cfg->comm[0]) {
+		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
+		f = fopen(path, "re");
+		if (!f)
+			return 0;
+		traced = fgets(line, sizeof(line), f) != NULL;
+		fclose(f);
+		line[strcspn(line, "\n")] = '\0';
+		if (!traced || strncmp(line, cfg->comm, sizeof(cfg->comm) - 1) != 0)
+			return 0;
+	}
+	if (cfg->cgroup[0]) {
+		size_t n = strlen(ta->cgroup_rel);
+
+		snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
+		f = fopen(path, "re");
+		if (!f)
+			return 0;
+		traced = 0;
+		/* the v2 line: "0::/path"; descendants are traced too */
+		while (fgets(line, sizeof(line), f)) {
+			const char *p = line + 3;
+
+			line[strcspn(line, "\n")] = '\0';
+			if (strncmp(line, "0::", 3) == 0 && strncmp(p, ta->cgroup_rel, n) == 0 &&
+			    (p[n] == '\0' || p[n] == '/' || (n == 1 && p[0] == '/')))
+				traced = 1;
+		}
+		fclose(f);
+	}
+	return traced;
+}
+
+/* Attaches the probes of one file; 0, or -1 when its OpenSSL could not be
+ * probed (said once on stderr). path opens the process's own copy. */
+static int file_attach(struct tls_attach *ta, struct tls_file *f, const char *path,
+		       const struct elf_sym_query *q)
+{
+	for (uint32_t i = 0; i < TLS_FUNCS; i++) {
+		LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = tls_funcs[i].cookie);
+		struct bpf_program *progs[2] = { ta->skel->progs.tls_enter, ta->skel->progs.tls_exit };
+		uint32_t n = 2;
+
+		if (!q[i].offset)
+			continue;
+		if (tls_funcs[i].hook == TLS_HOOK_FORGET) {
+			progs[0] = ta->skel->progs.tls_forget;
+			n = 1;
+		}
+		for (uint32_t k = 0; k < n; k++) {
+			struct bpf_link *link;
+
+			opts.retprobe = k == 1;
+			link = bpf_program__attach_uprobe_opts(progs[k], f->pid ? (pid_t)f->pid : -1,
+							       path, q[i].offset, &opts);
+			if (!link) {
+				fprintf(stderr, "zerotrace: TLS library %s: attach %s%s: %s; its plaintext is not traced\n",
+					path, tls_funcs[i].name, k ? " return" : "", strerror(errno));
+				while (f->n_links)
+					bpf_link__destroy(f->links[--f->n_links]);
+				return -1;
+			}
+			f->links[f->n_links++] = link;
+		}
+	}
+	return 0;
+}
+
+/* The slot of the file a process maps, attached if it is new. -1: not an
+ * OpenSSL, or not probed (counted). */
+static int file_for(struct tls_attach *ta, uint32_t pid, const struct maps_entry *m, int is_exe)
+{
+	uint64_t dev = makedev(m->dev_major, m->dev_minor), h = dev_inode_hash(dev, m->inode);
+	uint32_t owner = ta->per_process ? pid : 0;
+	struct elf_sym_query q[TLS_FUNCS];
+	struct tls_file *f = NULL;
+	char path[512];
+	int fd, found, idx = -1;
+
+	for (uint32_t i = 0; i < FILES_MAX; i++) {
+		struct tls_file *c = &ta->files[i];
+
+		/* links and no holder yet: attached earlier in this same scan */
+		if ((c->refs || c->n_links) && c->dev == dev && c->inode == m->inode &&
+		    c->pid == owner)
+			return (int)i;
+		if (idx < 0 && !c->refs && !c->n_links)
+			idx = (int)i;
+	}
+	if (is_exe && ta->not_ssl[h % NOT_SSL_MAX] == h)
+		return -1;
+	/* the process's view of the path: a container's file, not ours */
+	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (uint32_t i = 0; i < TLS_FUNCS; i++)
+		q[i] = (struct elf_sym_query){ .name = tls_funcs[i].name };
+	found = elf_find_functions(fd, q, TLS_FUNCS);
+	close(fd);
+	if (found < 0 || !q[0].offset || !q[1].offset) {
+		if (is_exe)
+			ta->not_ssl[h % NOT_SSL_MAX] = h;
+		else
+			ta->stats.attach_failures++;
+		return -1;
+	}
+	if (idx < 0) {
+		ta->stats.table_full++;
+		return -1;
+	}
+	f = &ta->files[idx];
+	memset(f, 0, sizeof(*f));
+	f->dev = dev;
+	f->inode = m->inode;
+	f->pid = owner;
+	if (file_attach(ta, f, path, q)) {
+		ta->stats.attach_failures++;
+		return -1;
+	}
+	ta->stats.files++;
+	return idx;
+}
+
+static int proc_holds(const struct tls_proc *p, uint16_t idx)
+{
+	for (uint16_t i = 0; i < p->n; i++)
+		if (p->file[i] == idx)
+			return 1;
+	return 0;
+}
+
+/* Reads a process's maps: files it maps newly are held, files it no longer
+ * maps (an exec, a dlclose) are let go. */
+static void process_scan(struct tls_attach *ta, uint32_t pid)
+{
+	uint16_t now[PROC_FILES];
+	uint16_t n_now = 0;
+	struct tls_proc *p;
+	struct maps_entry m;
+	struct stat exe;
+	char path[64], line[1024];
+	FILE *f;
+
+	ta->stats.scans++;
+	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
+	if (!process_is_traced(ta, pid) || stat(path, &exe))
+		memset(&exe, 0, sizeof(exe));
+	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
+	f = exe.st_ino ? fopen(path, "re") : NULL;
+	while (f && fgets(line, sizeof(line), f)) {
+		int is_exe, idx;
+
+		if (maps_parse_line(line, &m))
+			continue;
+		is_exe = m.inode == exe.st_ino;
+		if (!is_exe && !maps_is_libssl(m.path))
+			continue;
+		idx = file_for(ta, pid, &m, is_exe);
+		if (idx < 0)
+			continue;
+		for (uint16_t i = 0; i <= n_now; i++) {
+			if (i == n_now) {
+				if (n_now < PROC_FILES)
+					now[n_now++] = (uint16_t)idx;
+				break;
+			}
+			if (now[i] == idx)
+				break;
+		}
+	}
+	if (f)
+		fclose(f);
+	p = proc_find(ta, pid, n_now > 0);
+	if (!p)
+		return;
+	for (uint16_t i = 0; i < n_now; i++)
+		if (!proc_holds(p, now[i]) && p->n < PROC_FILES) {
+			ta->files[now[i]].refs++;
+			p->file[p->n++] = now[i];
+		}
+	for (uint16_t i = 0; i < p->n;) {
+		int kept = 0;
+
+		for (uint16_t k = 0; k < n_now; k++)
+			kept |= now[k] == p->file[i];
+		if (kept) {
+			i++;
+			continue;
+		}
+		file_release(ta, p->file[i]);
+		p->file[i] = p->file[--p->n];
+	}
+	/* a file new to the table with no holder (the process's table was full) */
+	for (uint32_t i = 0; i < FILES_MAX; i++)
+		if (ta->files[i].n_links && !ta->files[i].refs) {
+			ta->files[i].refs = 1;
+			file_release(ta, (uint16_t)i);
+		}
+	if (!p->n)
+		p->pid = 0;
+}
+
+static void cgroup_rel_init(struct tls_attach *ta)
+{
+	const char *cg = ta->cfg->cgroup;
+	char mnt[4096];
+	FILE *f = fopen("/proc/mounts", "re");
+	size_t n;
+
+	snprintf(ta->cgroup_rel, sizeof(ta->cgroup_rel), "/");
+	if (!f)
+		return;
+	while (fgets(mnt, sizeof(mnt), f)) {
+		char dir[4096], type[64];
+
+		if (sscanf(mnt, "%*s %4095s %63s", dir, type) != 2 || strcmp(type, "cgroup2") != 0)
+			continue;
+		n = strlen(dir);
+		if (strncmp(cg, dir, n) == 0 && (cg[n] == '/' || cg[n] == '\0'))
+			snprintf(ta->cgroup_rel, sizeof(ta->cgroup_rel), "%s", cg[n] ? cg + n : "/");
+		break;
+	}
+	fclose(f);
+}
+
+struct tls_attach *tls_attach_new(struct zerotrace_bpf *skel, const struct zt_config *cfg)
+{
+	struct tls_attach *ta = calloc(1, sizeof(*ta));
+
+	if (!ta)
+		return NULL;
+	ta->skel = skel;
+	ta->cfg = cfg;
+	ta->per_process = cfg->n_pids || cfg->comm[0] || cfg->cgroup[0];
+	if (cfg->cgroup[0])
+		cgroup_rel_init(ta);
+	return ta;
+}
+
+/* The host's own libssl files, probed before any process maps them: a
+ * short-lived client (curl) finishes its TLS before a scan 10 ms after its
+ * exec could find it. Held for the agent's life. Only without a process
+ * filter: with one, probes are per process and come with the process. */
+static const char *const host_lib_dirs[] = {
+	"/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib64", "/usr/lib64",
+	"/lib", "/usr/lib", "/usr/local/lib", "/usr/local/lib64",
+};
+
+static void host_libs_probe(struct tls_attach *ta)
+{
+	for (size_t i = 0; i < sizeof(host_lib_dirs) / sizeof(host_lib_dirs[0]); i++) {
+		DIR *d = opendir(host_lib_dirs[i]);
+		struct dirent *de;
+
+		while (d && (de = readdir(d))) {
+			struct maps_entry m = { 0 };
+			struct stat st;
+			int idx;
+
+			if (!maps_is_libssl(de->d_name))
+				continue;
+			if (snprintf(m.path, sizeof(m.path), "%s/%s", host_lib_dirs[i], de->d_name) >=
+				    (int)sizeof(m.path) ||
+			    stat(m.path, &st) || !S_ISREG(st.st_mode))
+				continue;
+			m.dev_major = major(st.st_dev);
+			m.dev_minor = minor(st.st_dev);
+			m.inode = st.st_ino;
+			idx = file_for(ta, (uint32_t)getpid(), &m, 0);
+			/* a second name of a file already held (a symlinked dir) */
+			if (idx >= 0 && !ta->files[idx].host) {
+				ta->files[idx].host = 1;
+				ta->files[idx].refs++;
+			}
+		}
+		if (d)
+			closedir(d);
+	}
+}
+
+void tls_attach_scan_all(struct tls_attach *ta)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (!ta->per_process)
+		host_libs_probe(ta);
+	d = opendir("/proc");
+
+	if (!d) {
+		fprintf(stderr, "zerotrace: list /proc: %s; TLS libraries are found as processes start\n",
+			strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (*end || !pid || pid > UINT32_MAX)
+			continue;
+		process_scan(ta, (uint32_t)pid);
+	}
+	closedir(d);
+}
+
+void tls_attach_code_mapped(struct tls_attach *ta, uint32_t pid, uint64_t now_ns)
+{
+	for (uint32_t i = 0; i < ta->n_pending; i++)
+		if (ta->pending[i].pid == pid)
+			return;
+	if (ta->n_pending == PENDING_MAX) {
+		ta->stats.table_full++;
+		return;
+	}
+	ta->pending[ta->n_pending++] = (struct tls_pending){ pid, now_ns + SCAN_DELAY_NS };
+}
+
+void tls_attach_process_exit(struct tls_attach *ta, uint32_t pid)
+{
+	struct tls_proc *p = proc_find(ta, pid, 0);
+
+	for (uint32_t i = 0; i < ta->n_pending; i++)
+		if (ta->pending[i].pid == pid)
+			ta->pending[i--] = ta->pending[--ta->n_pending];
+	if (!p)
+		return;
+	while (p->n)
+		file_release(ta, p->file[--p->n]);
+	p->pid = 0;
+}
+
+void tls_attach_tick(struct tls_attach *ta, uint64_t now_ns)
+{
+	uint32_t done = 0;
+
+	for (uint32_t i = 0; i < ta->n_pending && done < SCANS_PER_TICK;) {
+		uint32_t pid = ta->pending[i].pid;
+
+		if (ta->pending[i].due_ns > now_ns) {
+			i++;
+			continue;
+		}
+		ta->pending[i] = ta->pending[--ta->n_pending];
+		process_scan(ta, pid);
+		done++;
+	}
+}
+
+void tls_attach_get_stats(const struct tls_attach *ta, struct tls_attach_stats *out)
+{
+	*out = ta->stats;
+}
+
+void tls_attach_free(struct tls_attach *ta)
+{
+	if (!ta)
+		return;
+	for (uint32_t i = 0; i < FILES_MAX; i++) {
+		struct tls_file *f = &ta->files[i];
+
+		while (f->n_links)
+			bpf_link__destroy(f->links[--f->n_links]);
+	}
+	free(ta);
+}
