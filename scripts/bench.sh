@@ -3,6 +3,13 @@
 # loopback under `wrk -t2 -c16 -d10s --latency`, first untraced, then with
 # zerotrace attached (--port of nginx, spans to a file). Prints req/s, p99
 # latency, their traced/untraced ratios, agent events/s and ring-buffer drops.
+# Two arms: plain HTTP, then HTTPS (the same file from a TLS server block;
+# wrk and nginx both call OpenSSL, so both take the TLS uprobes). The HTTPS
+# arm also measures the BPF time per request: one more traced run with
+# kernel.bpf_stats_enabled=1 (stats cost time themselves, so the ratio comes
+# from the run without them), summing run_time_ns of the agent's programs.
+#
+#   BENCH_ARMS=https scripts/bench.sh     # which arms, in order (default "http https")
 #
 #   scripts/bench.sh                      # as root
 #   BENCH_DURATION=5 ZT_BIN=build/zerotrace scripts/bench.sh
@@ -57,6 +64,8 @@ cleanup() {
 	trap - EXIT INT TERM
 	stop_pid "$AGENT_PID" INT 15
 	stop_pid "$NGINX_PID" TERM 5
+	# a run that died while bpf_stats were on leaves them as they were
+	[ -n "${STATS_WAS:-}" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null
 	for w in $WORKERS; do alive "$w" && kill -KILL "$w" 2>/dev/null; done
 	if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
 		echo "bench: files kept in $TMP" >&2
@@ -69,7 +78,10 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-PORT=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+TLS_PORT=$(free_port)
+[ "$TLS_PORT" != "$PORT" ] || TLS_PORT=$(free_port)
 mkdir -p "$TMP/www" "$TMP/tmp" "$TMP/logs"
 head -c 1024 /dev/urandom >"$TMP/www/file1k"
 cat >"$TMP/nginx.conf" <<EOF
@@ -93,8 +105,17 @@ http {
         root $TMP/www;
         location / { }
     }
+    server {
+        listen 127.0.0.1:$TLS_PORT ssl;
+        ssl_certificate $TMP/cert.pem;
+        ssl_certificate_key $TMP/key.pem;
+        root $TMP/www;
+        location / { }
+    }
 }
 EOF
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout "$TMP/key.pem" \
+	-out "$TMP/cert.pem" >"$TMP/openssl.log" 2>&1 || die "openssl req: $(cat "$TMP/openssl.log")"
 # wrk's own exact numbers, from its Lua done hook (latency in microseconds)
 cat >"$TMP/report.lua" <<'EOF'
 done = function(summary, latency, requests)
@@ -113,63 +134,109 @@ for ((i = 0; i < 100; i++)); do
 	sleep 0.1
 done
 WORKERS=$(ps -o pid= --ppid "$NGINX_PID" | tr -s ' \n' ' ')
-URL="http://127.0.0.1:$PORT/file1k"
+for ((i = 0; i < 100; i++)); do
+	curl -sk -o /dev/null --max-time 1 "https://127.0.0.1:$TLS_PORT/file1k" && break
+	sleep 0.1
+done
 
-run_wrk() { # LABEL
-	timeout $((DURATION + 30)) wrk -t$THREADS -c$CONNS -d"${DURATION}s" --latency -s "$TMP/report.lua" "$URL" \
+run_wrk() { # LABEL URL [SECONDS]
+	local secs=${3:-$DURATION}
+	timeout $((secs + 30)) wrk -t$THREADS -c$CONNS -d"${secs}s" --latency -s "$TMP/report.lua" "$2" \
 		>"$TMP/wrk.$1.out" 2>&1 || die "wrk ($1) failed: $(cat "$TMP/wrk.$1.out")"
 	grep -q '^ZT_WRK ' "$TMP/wrk.$1.out" || die "wrk ($1) printed no summary: $(cat "$TMP/wrk.$1.out")"
 }
 
-echo "bench: nginx 1 worker on 127.0.0.1:$PORT, 1 KB file; wrk -t$THREADS -c$CONNS -d${DURATION}s --latency" >&2
-timeout 10 wrk -t1 -c4 -d1s "$URL" >/dev/null 2>&1 # warm-up, not measured
-echo "bench: untraced run..." >&2
-run_wrk untraced
+agent_start() { # ARM PORT
+	# background jobs start with SIGINT ignored: reset it (exec keeps the pid)
+	"$PY" -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ)]; os.execv(sys.argv[1], sys.argv[1:])' \
+		"$ZT_BIN" --output "${BENCH_OUTPUT:-jsonl}" --port "$2" >"$TMP/spans.$1.jsonl" 2>"$TMP/agent.$1.err" &
+	AGENT_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q "^zerotrace: ready" "$TMP/agent.$1.err" 2>/dev/null && break
+		alive "$AGENT_PID" || die "agent exited before ready: $(cat "$TMP/agent.$1.err")"
+		sleep 0.1
+	done
+	grep -q '^zerotrace: ready' "$TMP/agent.$1.err" || die "agent not ready after 30 s: $(cat "$TMP/agent.$1.err")"
+}
 
-echo "bench: starting agent..." >&2
-# background jobs start with SIGINT ignored: reset it (exec keeps the pid)
-"$PY" -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ)]; os.execv(sys.argv[1], sys.argv[1:])' \
-	"$ZT_BIN" --output "${BENCH_OUTPUT:-jsonl}" --port "$PORT" >"$TMP/spans.jsonl" 2>"$TMP/agent.err" &
-AGENT_PID=$!
-for ((i = 0; i < 300; i++)); do
-	grep -q "^zerotrace: ready" "$TMP/agent.err" 2>/dev/null && break
-	alive "$AGENT_PID" || die "agent exited before ready: $(cat "$TMP/agent.err")"
-	sleep 0.1
-done
-grep -q '^zerotrace: ready' "$TMP/agent.err" || die "agent not ready after 30 s: $(cat "$TMP/agent.err")"
-echo "bench: traced run..." >&2
-# the agent's own CPU (user + system ticks of /proc/PID/stat) over the run
+agent_stop() { # ARM: leaves the final line in FINAL
+	local rc
+	kill -INT "$AGENT_PID"
+	for ((i = 0; i < 300; i++)); do
+		alive "$AGENT_PID" || break
+		sleep 0.1
+	done
+	alive "$AGENT_PID" && die "agent still running 30 s after SIGINT"
+	wait "$AGENT_PID"
+	rc=$?
+	AGENT_PID=""
+	FINAL=$(grep '^zerotrace: final ' "$TMP/agent.$1.err" | tail -n 1)
+	[ "$rc" -eq 0 ] || echo "bench: WARNING: agent exit status $rc" >&2
+	[ -n "$FINAL" ] || die "agent printed no final stats line: $(tail -n 20 "$TMP/agent.$1.err")"
+}
+
+# the agent's own CPU (user + system ticks of /proc/PID/stat)
 agent_ticks() { awk '{ print $14 + $15 }' "/proc/$AGENT_PID/stat"; }
-TICKS0=$(agent_ticks)
-run_wrk traced
-TICKS1=$(agent_ticks)
 
-kill -INT "$AGENT_PID"
-for ((i = 0; i < 300; i++)); do
-	alive "$AGENT_PID" || break
-	sleep 0.1
-done
-alive "$AGENT_PID" && die "agent still running 30 s after SIGINT"
-wait "$AGENT_PID"
-AGENT_RC=$?
-AGENT_PID=""
-FINAL=$(grep '^zerotrace: final ' "$TMP/agent.err" | tail -n 1)
-[ "$AGENT_RC" -eq 0 ] || echo "bench: WARNING: agent exit status $AGENT_RC" >&2
-[ -n "$FINAL" ] || die "agent printed no final stats line: $(tail -n 20 "$TMP/agent.err")"
-SPANS=$(wc -l <"$TMP/spans.jsonl")
-if [ "${BENCH_RECHECK:-0}" = 1 ]; then
-	echo "bench: untraced re-check run..." >&2
-	run_wrk recheck
-fi
+# "run_time_ns run_cnt" summed over the agent's BPF programs (the prog ids
+# its fds hold, from /proc/PID/fdinfo: bpftool here lists no pids)
+bpf_time() {
+	bpftool -j prog show 2>/dev/null | "$PY" -c '
+import json, os, re, sys
+d = "/proc/%s/fdinfo" % sys.argv[1]
+ids = set()
+for fd in os.listdir(d):
+    try:
+        ids.update(int(m) for m in re.findall(r"^prog_id:\s*(\d+)", open(os.path.join(d, fd)).read(), re.M))
+    except OSError:
+        pass
+ns = cnt = 0
+for p in json.load(sys.stdin):
+    if p["id"] in ids:
+        ns += p.get("run_time_ns", 0)
+        cnt += p.get("run_cnt", 0)
+print(ns, cnt)' "$AGENT_PID"
+}
 
-echo "---- wrk untraced:"
-cat "$TMP/wrk.untraced.out"
-echo "---- wrk traced:"
-cat "$TMP/wrk.traced.out"
-echo "---- agent: $FINAL"
-echo "----"
-"$PY" - "$TMP/wrk.untraced.out" "$TMP/wrk.traced.out" "$FINAL" "$SPANS" "$TMP/wrk.recheck.out" \
-	"$((TICKS1 - TICKS0))" "$(getconf CLK_TCK)" <<'EOF'
+STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
+restore_stats() { sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null || true; }
+
+run_arm() { # ARM PORT URL
+	local arm=$1 port=$2 url=$3 ticks0 ticks1 spans bpf=()
+	echo "bench: [$arm] $url: nginx 1 worker, 1 KB file; wrk -t$THREADS -c$CONNS -d${DURATION}s --latency" >&2
+	timeout 10 wrk -t1 -c4 -d1s "$url" >/dev/null 2>&1 # warm-up, not measured
+	echo "bench: [$arm] untraced run..." >&2
+	run_wrk "$arm.untraced" "$url"
+	echo "bench: [$arm] starting agent..." >&2
+	agent_start "$arm" "$port"
+	echo "bench: [$arm] traced run..." >&2
+	ticks0=$(agent_ticks)
+	run_wrk "$arm.traced" "$url"
+	ticks1=$(agent_ticks)
+	if [ "$arm" = https ] && [ "${BENCH_BPF_STATS:-1}" = 1 ]; then
+		echo "bench: [$arm] traced run with bpf_stats on (BPF ns per request)..." >&2
+		sysctl -qw kernel.bpf_stats_enabled=1
+		read -r -a bpf <<<"$(bpf_time)"
+		run_wrk "$arm.stats" "$url" 5
+		read -r -a bpf <<<"${bpf[*]} $(bpf_time)"
+		restore_stats
+		bpf+=("$TMP/wrk.$arm.stats.out")
+	fi
+	agent_stop "$arm"
+	spans=$(wc -l <"$TMP/spans.$arm.jsonl")
+	if [ "${BENCH_RECHECK:-0}" = 1 ]; then
+		echo "bench: [$arm] untraced re-check run..." >&2
+		run_wrk "$arm.recheck" "$url"
+	fi
+	echo "==== $arm"
+	echo "---- wrk untraced:"
+	cat "$TMP/wrk.$arm.untraced.out"
+	echo "---- wrk traced:"
+	cat "$TMP/wrk.$arm.traced.out"
+	echo "---- agent: $FINAL"
+	echo "----"
+	"$PY" - "$TMP/wrk.$arm.untraced.out" "$TMP/wrk.$arm.traced.out" "$FINAL" "$spans" \
+		"$TMP/wrk.$arm.recheck.out" "$((ticks1 - ticks0))" "$(getconf CLK_TCK)" "${bpf[@]}" <<'EOF'
 import os, re, sys
 def wrk(path):
     m = re.search(r"^ZT_WRK (.*)$", open(path).read(), re.M)
@@ -190,10 +257,16 @@ print("p99 latency ratio:     %10.3f  (traced/untraced)" % (t["p99_us"] / max(u[
 print("agent events/s:        %10.0f  (%d events / %.2f s traced)" % (events / tsec, events, tsec))
 print("ringbuf drops:         %10s" % final.get("ringbuf_drops", "?"))
 print("parse misses:          %10s" % final.get("parse_misses", "?"))
+print("tls unbound:           %10s" % final.get("tls_unbound", "?"))
 print("spans written:         %10d  (wrk counted %d requests traced; expect ~2 spans each)" % (spans, t["requests"]))
 cpu_s = int(sys.argv[6]) / int(sys.argv[7])
 print("agent CPU:             %10.2f s  (%.1f%% of one core; %.2f us per request, %.3f us per event)"
       % (cpu_s, 100 * cpu_s / tsec, 1e6 * cpu_s / max(t["requests"], 1), 1e6 * cpu_s / max(events, 1)))
+if len(sys.argv) > 12:
+    ns0, cnt0, ns1, cnt1 = (int(x) for x in sys.argv[8:12])
+    st = wrk(sys.argv[12])
+    print("BPF time per request:  %10.0f ns  (%.1f program runs a request; bpf_stats on adds ~60 ns a run)"
+          % ((ns1 - ns0) / max(st["requests"], 1), (cnt1 - cnt0) / max(st["requests"], 1)))
 print("wrk errors:            %10d untraced, %d traced" % (u["errors"], t["errors"]))
 if os.path.exists(sys.argv[5]):
     r = wrk(sys.argv[5])
@@ -201,6 +274,15 @@ if os.path.exists(sys.argv[5]):
     print("re-check untraced:     %10.0f req/s, p99 %.3f ms (noise: %.3f of the first untraced run)"
           % (rr, r["p99_us"] / 1000, rr / ur))
 EOF
+}
+
+for arm in ${BENCH_ARMS:-http https}; do
+	case $arm in
+	http) run_arm http "$PORT" "http://127.0.0.1:$PORT/file1k" ;;
+	https) run_arm https "$TLS_PORT" "https://127.0.0.1:$TLS_PORT/file1k" ;;
+	*) die "BENCH_ARMS: unknown arm $arm (http, https)" ;;
+	esac
+done
 
 if [ "${BENCH_ACCURACY:-1}" = 1 ]; then
 	stop_pid "$NGINX_PID" TERM 5 # idle, but out of the way

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "link_reaper.h"
 #include "loader.h"
 #include "zerotrace.skel.h"
 
@@ -255,8 +256,11 @@ fail:
 
 void loader_stop(struct loader *l)
 {
+	struct link_reaper *r = link_reaper_start();
+
 	while (l->n_attached > 0)
-		bpf_link__destroy(l->links[--l->n_attached]);
+		link_reaper_put(r, l->links[--l->n_attached]);
+	link_reaper_stop(r);
 	zerotrace_bpf__destroy(l->skel);
 	l->skel = NULL;
 	if (l->cgroup_fd >= 0)

@@ -11,6 +11,7 @@
 #include <bpf/libbpf.h>
 
 #include "elf_syms.h"
+#include "link_reaper.h"
 #include "proc_maps.h"
 #include "tls_attach.h"
 #include "zerotrace.skel.h"
@@ -72,6 +73,7 @@ struct tls_pending {
 
 struct tls_attach {
 	struct zerotrace_bpf *skel;
+	struct link_reaper *reaper; /* takes probes off without stalling the loop */
 	const struct zt_config *cfg;
 	int per_process;   /* a process filter is set */
 	char cgroup_rel[256]; /* --cgroup below the cgroup2 mount, as /proc/PID/cgroup says it */
@@ -119,7 +121,7 @@ static void file_release(struct tls_attach *ta, uint16_t idx)
 	if (!f->refs || --f->refs)
 		return;
 	while (f->n_links)
-		bpf_link__destroy(f->links[--f->n_links]);
+		link_reaper_put(ta->reaper, f->links[--f->n_links]);
 	ta->stats.files--;
 	memset(f, 0, sizeof(*f));
 }
@@ -200,7 +202,7 @@ static int file_attach(struct tls_attach *ta, struct tls_file *f, const char *pa
 				fprintf(stderr, "zerotrace: TLS library %s: attach %s%s: %s; its plaintext is not traced\n",
 					path, tls_funcs[i].name, k ? " return" : "", strerror(errno));
 				while (f->n_links)
-					bpf_link__destroy(f->links[--f->n_links]);
+					link_reaper_put(ta->reaper, f->links[--f->n_links]);
 				return -1;
 			}
 			f->links[f->n_links++] = link;
@@ -375,6 +377,7 @@ struct tls_attach *tls_attach_new(struct zerotrace_bpf *skel, const struct zt_co
 		return NULL;
 	ta->skel = skel;
 	ta->cfg = cfg;
+	ta->reaper = link_reaper_start();
 	ta->per_process = cfg->n_pids || cfg->comm[0] || cfg->cgroup[0];
 	if (cfg->cgroup[0])
 		cgroup_rel_init(ta);
@@ -503,7 +506,8 @@ void tls_attach_free(struct tls_attach *ta)
 		struct tls_file *f = &ta->files[i];
 
 		while (f->n_links)
-			bpf_link__destroy(f->links[--f->n_links]);
+			link_reaper_put(ta->reaper, f->links[--f->n_links]);
 	}
+	link_reaper_stop(ta->reaper);
 	free(ta);
 }

@@ -5,7 +5,9 @@ each worker thread on its own keep-alive http.client connection, one unique
 request id (rid) per request, bounded in time.
 
 Usage: driver.py --port P [--host H] [--path '/api?rid={rid}'] --n N --c C
-                 [--rid-start K] [--timeout SECONDS] [--check-sha] --out FILE
+                 [--rid-start K] [--timeout SECONDS] [--check-sha] [--tls] --out FILE
+With --tls the requests go over HTTPS (http.client.HTTPSConnection, a client
+context that verifies neither the certificate nor the host name).
 rids are K, K+1, ..., K+N-1 (default K=1). With --check-sha the answer's
 X-Body-Sha256 header must match its body (else the request counts as bad).
 Writes JSON {"n", "c", "elapsed", "ok": [rid...], "bad": [[rid, why]...]}
@@ -17,6 +19,7 @@ import hashlib
 import http.client
 import json
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -30,6 +33,7 @@ ap.add_argument("--c", type=int, default=1)
 ap.add_argument("--rid-start", type=int, default=1)
 ap.add_argument("--timeout", type=float, default=40.0)
 ap.add_argument("--check-sha", action="store_true")
+ap.add_argument("--tls", action="store_true", help="HTTPS, certificate not verified")
 ap.add_argument("--out", required=True)
 a = ap.parse_args()
 
@@ -37,6 +41,11 @@ lock = threading.Lock()
 next_rid = [a.rid_start]
 ok, bad = [], []
 deadline = time.monotonic() + a.timeout
+tls_ctx = None
+if a.tls:
+    tls_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    tls_ctx.check_hostname = False
+    tls_ctx.verify_mode = ssl.CERT_NONE
 
 
 def take():
@@ -49,7 +58,11 @@ def take():
 
 
 def connect():
-    c = http.client.HTTPConnection(a.host, a.port, timeout=max(1.0, min(20.0, a.timeout)))
+    t = max(1.0, min(20.0, a.timeout))
+    if tls_ctx is not None:
+        c = http.client.HTTPSConnection(a.host, a.port, timeout=t, context=tls_ctx)
+    else:
+        c = http.client.HTTPConnection(a.host, a.port, timeout=t)
     c.connect()
     c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     return c
@@ -105,7 +118,7 @@ with lock:
                    for r in range(a.rid_start, a.rid_start + a.n) if r not in done]
 with open(a.out, "w") as f:
     json.dump(res, f)
-sys.stderr.write("driver: %d requests at c=%d in %.2fs (%.0f req/s): %d ok, %d bad%s\n" % (
-    a.n, a.c, elapsed, a.n / max(elapsed, 1e-9), len(res["ok"]), len(res["bad"]),
+sys.stderr.write("driver: %d %srequests at c=%d in %.2fs (%.0f req/s): %d ok, %d bad%s\n" % (
+    a.n, "HTTPS " if a.tls else "", a.c, elapsed, a.n / max(elapsed, 1e-9), len(res["ok"]), len(res["bad"]),
     ("; first: %s" % res["bad"][0]) if res["bad"] else ""))
 sys.exit(0 if not res["bad"] else 1)

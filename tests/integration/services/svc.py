@@ -24,6 +24,13 @@ connections are reused across requests and across serving threads.
 The rid of the incoming request is forwarded in the query string.
 
 Usage: svc.py --role ROLE --host H --port P [--down NAME=HOST:PORT ...] [--log FILE]
+              [--tls-cert FILE --tls-key FILE] [--down-tls]
+With --tls-cert/--tls-key it serves HTTPS (the listening socket wrapped in an
+ssl.SSLContext(PROTOCOL_TLS_SERVER); each connection's handshake is done by
+its serving thread, not in accept()); with --down-tls its downstream calls
+are HTTPS (http.client.HTTPSConnection, a client context that verifies
+neither the certificate nor the host name), through the same keep-alive
+pools. Without these options it speaks plain HTTP, as before.
 Prints "ready <pid>" once listening. One line per request on stderr
 ("ROLE METHOD PATH STATUS [note]"); with --log, also "rid=N traceparent=V
 size=S" per request received (V: its traceparent header(s), comma-separated,
@@ -38,6 +45,7 @@ import os
 import queue
 import random
 import socket
+import ssl
 import sys
 import threading
 import urllib.parse
@@ -51,12 +59,16 @@ LOG_FILE = None
 class Pool:
     """Keep-alive http.client connections to one downstream."""
 
-    def __init__(self, host, port):
+    def __init__(self, host, port, tls_context=None):
         self.host, self.port = host, port
+        self.tls_context = tls_context  # None: plain HTTP
         self.free = queue.LifoQueue()
 
     def _new(self):
-        c = http.client.HTTPConnection(self.host, self.port, timeout=20)
+        if self.tls_context is not None:
+            c = http.client.HTTPSConnection(self.host, self.port, timeout=20, context=self.tls_context)
+        else:
+            c = http.client.HTTPConnection(self.host, self.port, timeout=20)
         c.connect()
         c.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return c
@@ -117,6 +129,18 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass
+
+    def handle(self):
+        if isinstance(self.connection, ssl.SSLSocket):
+            # --tls-cert: the handshake here, in the serving thread; a client
+            # that leaves without one (a port probe) is one line, not a traceback
+            try:
+                self.connection.do_handshake()
+            except OSError as e:  # ssl.SSLError is one
+                sys.stderr.write("%s: TLS handshake with %s failed: %s\n"
+                                 % (ARGS.role, self.client_address, e))
+                return
+        super().handle()
 
     def _query(self):
         u = urllib.parse.urlsplit(self.path)
@@ -221,17 +245,34 @@ def main():
     ap.add_argument("--port", type=int, required=True)
     ap.add_argument("--down", action="append", default=[], help="NAME=HOST:PORT")
     ap.add_argument("--log")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM; needs --tls-key)")
+    ap.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
+    ap.add_argument("--down-tls", action="store_true",
+                    help="call the downstreams over HTTPS (certificate not verified)")
     ARGS = ap.parse_args()
+    if bool(ARGS.tls_cert) != bool(ARGS.tls_key):
+        ap.error("--tls-cert and --tls-key go together")
+    down_ctx = None
+    if ARGS.down_tls:
+        down_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        down_ctx.check_hostname = False
+        down_ctx.verify_mode = ssl.CERT_NONE
     for d in ARGS.down:
         name, hp = d.split("=", 1)
         host, port = hp.rsplit(":", 1)
-        POOLS[name] = Pool(host, int(port))
+        POOLS[name] = Pool(host, int(port), down_ctx)
     if ARGS.log:
         LOG_FILE = open(ARGS.log, "a")
     http.server.ThreadingHTTPServer.daemon_threads = True
     http.server.ThreadingHTTPServer.allow_reuse_address = True
     http.server.ThreadingHTTPServer.request_queue_size = 128
     srv = http.server.ThreadingHTTPServer((ARGS.host, ARGS.port), Handler)
+    if ARGS.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        # no handshake inside accept() (the serve_forever thread): a slow or
+        # silent client must not hold up the others; Handler.handle does it
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     print("ready %d" % os.getpid(), flush=True)
     srv.serve_forever()
 
