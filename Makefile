@@ -142,12 +142,13 @@ fuzz: $(FUZZERS)
 	done
 
 # Every integration test with the release build, then the protocol-heavy ones
-# again with the agent under ASan/UBSan (any report fails the agent's exit).
+# and the TLS ones again with the agent under ASan/UBSan (any report fails
+# the agent's exit).
 integration: $(OUT)/zerotrace $(OUT)/zerotrace-asan
 	$(Q)tests/integration/run.sh
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
 		ZT_BIN=$(CURDIR)/$(OUT)/zerotrace-asan tests/integration/run.sh test_a test_d test_e test_k \
-		test_w test_x
+		test_w test_x test_y_tls test_y5
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/zerotrace $(OUT)/zerotrace-asan $(OUT)/unit_tests \
