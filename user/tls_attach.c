@@ -267,12 +267,23 @@ static int file_for(struct tls_attach *ta, uint32_t pid, const struct maps_entry
 	return idx;
 }
 
-static int proc_holds(const struct tls_proc *p, uint16_t idx)
+static int idx_in(const uint16_t *set, uint16_t n, uint16_t idx)
 {
-	for (uint16_t i = 0; i < p->n; i++)
-		if (p->file[i] == idx)
+	for (uint16_t i = 0; i < n; i++)
+		if (set[i] == idx)
 			return 1;
 	return 0;
+}
+
+/* Files attached by this scan that no process came to hold (its table
+ * was full): taken off again. */
+static void files_unheld_release(struct tls_attach *ta)
+{
+	for (uint32_t i = 0; i < FILES_MAX; i++)
+		if (ta->files[i].n_links && !ta->files[i].refs) {
+			ta->files[i].refs = 1;
+			file_release(ta, (uint16_t)i);
+		}
 }
 
 /* Reads a process's maps: files it maps newly are held, files it no longer
@@ -302,46 +313,36 @@ static void process_scan(struct tls_attach *ta, uint32_t pid)
 		if (!is_exe && !maps_is_libssl(m.path))
 			continue;
 		idx = file_for(ta, pid, &m, is_exe);
-		if (idx < 0)
+		if (idx < 0 || idx_in(now, n_now, (uint16_t)idx))
 			continue;
-		for (uint16_t i = 0; i <= n_now; i++) {
-			if (i == n_now) {
-				if (n_now < PROC_FILES)
-					now[n_now++] = (uint16_t)idx;
-				break;
-			}
-			if (now[i] == idx)
-				break;
+		if (n_now == PROC_FILES) {
+			ta->stats.table_full++;
+			continue;
 		}
+		now[n_now++] = (uint16_t)idx;
 	}
 	if (f)
 		fclose(f);
 	p = proc_find(ta, pid, n_now > 0);
-	if (!p)
+	if (!p) {
+		files_unheld_release(ta);
 		return;
-	for (uint16_t i = 0; i < n_now; i++)
-		if (!proc_holds(p, now[i]) && p->n < PROC_FILES) {
-			ta->files[now[i]].refs++;
-			p->file[p->n++] = now[i];
-		}
+	}
+	/* let go first: what stays is in now[], so the rest always fits */
 	for (uint16_t i = 0; i < p->n;) {
-		int kept = 0;
-
-		for (uint16_t k = 0; k < n_now; k++)
-			kept |= now[k] == p->file[i];
-		if (kept) {
+		if (idx_in(now, n_now, p->file[i])) {
 			i++;
 			continue;
 		}
 		file_release(ta, p->file[i]);
 		p->file[i] = p->file[--p->n];
 	}
-	/* a file new to the table with no holder (the process's table was full) */
-	for (uint32_t i = 0; i < FILES_MAX; i++)
-		if (ta->files[i].n_links && !ta->files[i].refs) {
-			ta->files[i].refs = 1;
-			file_release(ta, (uint16_t)i);
+	for (uint16_t i = 0; i < n_now; i++)
+		if (!idx_in(p->file, p->n, now[i])) {
+			ta->files[now[i]].refs++;
+			p->file[p->n++] = now[i];
 		}
+	files_unheld_release(ta);
 	if (!p->n)
 		p->pid = 0;
 }

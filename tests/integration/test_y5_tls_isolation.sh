@@ -235,65 +235,14 @@ zt_stop_untrack "$NS2"
 
 # ======== (b) --pid isolation, two nginx ========
 
-# ngx_start NAME PORT: nginx with one TLS server block, 1 worker; sets
-# NGX_MASTER, NGX_WORKER.
-ngx_start() {
-	local name=$1 port=$2 dir=$TMP/$1 i
-	mkdir -p "$dir/www" "$dir/tmp" "$dir/logs"
-	head -c 5000 /dev/urandom >"$dir/www/file5k"
-	head -c 100 /dev/urandom >"$dir/www/note.txt"
-	cat >"$dir/nginx.conf" <<EOF
-user root root;
-worker_processes 1;
-master_process on;
-daemon off;
-pid $dir/nginx.pid;
-error_log $dir/logs/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log $dir/logs/access.log;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    keepalive_timeout 60s;
-    server {
-        listen 127.0.0.1:$port ssl;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_certificate $CERT;
-        ssl_certificate_key $KEY;
-        root $dir/www;
-        location / { }
-    }
-}
-EOF
-	zt_bg "$name" /usr/sbin/nginx -c "$dir/nginx.conf" -p "$dir"
-	NGX_MASTER=$ZT_LAST_PID
-	zt_wait_port 127.0.0.1 "$port" 10
-	NGX_WORKER=""
-	for ((i = 0; i < 50; i++)); do
-		NGX_WORKER=$(ps -o pid= --ppid "$NGX_MASTER" | tr -d ' ')
-		[ -n "$NGX_WORKER" ] && break
-		sleep 0.1
-	done
-	zt_on_cleanup "for w in $NGX_WORKER; do zt_alive \$w && kill -KILL \$w; done"
-	[ "$(wc -w <<<"$NGX_WORKER")" -eq 1 ] ||
-		zt_fail "nginx $name: expected 1 worker, found '$NGX_WORKER': $(cat "$dir/logs/error.log")"
-	local probe
-	probe=$(curl -sS -k --http1.1 --max-time 8 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/file5k" 2>&1)
-	[ "$probe" = 200 ] || zt_fail "nginx $name over TLS: probe got '$probe': $(tail -5 "$dir/logs/error.log")"
-	log "nginx $name: master $NGX_MASTER worker $NGX_WORKER :$port"
-}
-
 PORT_A=$(zt_free_port 4)
-ngx_start ngxA "$PORT_A"
+zt_tls_nginx ngxA "$PORT_A"
 A_MASTER=$NGX_MASTER A_WORKER=$NGX_WORKER
 for ((i = 0; i < 10; i++)); do
 	PORT_B=$(zt_free_port 4)
 	[ "$PORT_B" != "$PORT_A" ] && break
 done
-ngx_start ngxB "$PORT_B"
+zt_tls_nginx ngxB "$PORT_B"
 B_MASTER=$NGX_MASTER B_WORKER=$NGX_WORKER
 export PORT_A PORT_B A_MASTER A_WORKER B_MASTER B_WORKER
 
@@ -324,7 +273,7 @@ runs b1.r0
 curls b1 "$N" "https://127.0.0.1:$PORT_B/file5k"
 zt_settle 0.3
 runs b1.r1
-curls b1 "$N" "https://127.0.0.1:$PORT_A/note.txt"
+curls b1 "$N" "https://127.0.0.1:$PORT_A/docs/note.txt"
 zt_settle 0.3
 runs b1.r2
 agent_stop
@@ -362,8 +311,8 @@ eq(sorted({(attr(s, "process.pid"), attr(s, "server.port")) for s in S}), [(aw, 
 lports = sorted(int(c[3]) for c in curls[N:])
 eq(sorted(attr(s, "client.port") for s in srv), lports, "b1: SERVER spans' client.port == A's curls'")
 for i, s in enumerate(srv):
-    expect_span(s, "b1 SERVER #%d" % i, kind="SERVER", name="GET /note.txt", attrs={
-        "url.path": "/note.txt", "http.response.status_code": 200, "http.response.body.size": 100,
+    expect_span(s, "b1 SERVER #%d" % i, kind="SERVER", name="GET /docs/note.txt", attrs={
+        "url.path": "/docs/note.txt", "http.response.status_code": 200, "http.response.body.size": 100,
         "process.executable.name": "nginx"})
     expect_tls(s, "b1 SERVER #%d" % i)
 C = final_counters()
@@ -495,7 +444,7 @@ zt_alive "$AGENT_PID" || zt_fail "agent died after the unmap helper"
 
 # (3) TLS in python, then exec into curl (same pid)
 run_bounded 15 /dev/null "$TMP/c.exec.out" "$TMP/c.exec.err" "$PY" "$HOSTILE" exec 127.0.0.1 "$PORT_A" \
-	"/file5k?from=python" "https://127.0.0.1:$PORT_A/note.txt?from=curl" ||
+	"/file5k?from=python" "https://127.0.0.1:$PORT_A/docs/note.txt?from=curl" ||
 	zt_fail "exec helper failed: $(tail -5 "$TMP/c.exec.err")"
 EXEC_PID=$RB_PID
 log "exec helper (pid $EXEC_PID): $(tr '\n' ' ' <"$TMP/c.exec.out")"
@@ -538,7 +487,7 @@ eq([(c[2], c[4]) for c in good], [("200", "5000")] * 3, "good curls after")
 S = load()
 srv, cli = servers(S), clients(S)
 want = [(xpid, pyr["local_port"], "/file5k", "from=python", 5000, is_python_exe),
-        (xpid, int(clp), "/note.txt", "from=curl", 100, "curl")]
+        (xpid, int(clp), "/docs/note.txt", "from=curl", 100, "curl")]
 want += [(int(c[0]), int(c[3]), "/file5k", "after=1", 5000, "curl") for c in good]
 for cpid, lport, path, q, size, exe in want:
     where = "%s?%s (pid %d, port %d)" % (path, q, cpid, lport)

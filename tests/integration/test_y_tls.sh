@@ -96,54 +96,8 @@ for ((i = 0; i < 10; i++)); do
 	NGX_PLAIN_PORT=$(zt_free_port 4)
 	[ "$NGX_PLAIN_PORT" != "$NGX_PORT" ] && break
 done
-mkdir -p "$TMP/www/docs" "$TMP/tmp" "$TMP/logs"
-head -c 5000 /dev/urandom >"$TMP/www/file5k"
-head -c 100 /dev/urandom >"$TMP/www/docs/note.txt"
-cat >"$TMP/nginx.conf" <<EOF
-user root root;
-worker_processes 1;
-master_process on;
-daemon off;
-pid $TMP/nginx.pid;
-error_log $TMP/logs/error.log warn;
-events { worker_connections 256; }
-http {
-    access_log $TMP/logs/access.log;
-    client_body_temp_path $TMP/tmp/body;
-    proxy_temp_path $TMP/tmp/proxy;
-    fastcgi_temp_path $TMP/tmp/fastcgi;
-    uwsgi_temp_path $TMP/tmp/uwsgi;
-    scgi_temp_path $TMP/tmp/scgi;
-    keepalive_timeout 60s;
-    server {
-        listen 127.0.0.1:$NGX_PORT ssl;
-        ssl_protocols TLSv1.2 TLSv1.3;
-        ssl_certificate $CERT;
-        ssl_certificate_key $KEY;
-        root $TMP/www;
-        location / { }
-    }
-    server {
-        listen 127.0.0.1:$NGX_PLAIN_PORT;
-        root $TMP/www;
-        location / { }
-    }
-}
-EOF
-zt_bg nginx /usr/sbin/nginx -c "$TMP/nginx.conf" -p "$TMP"
-NGINX_PID=$ZT_LAST_PID
-zt_wait_port 127.0.0.1 "$NGX_PORT" 10
-zt_wait_port 127.0.0.1 "$NGX_PLAIN_PORT" 10
-NGX_WORKER=""
-for ((i = 0; i < 50; i++)); do
-	NGX_WORKER=$(ps -o pid= --ppid "$NGINX_PID" | tr -d ' ')
-	[ -n "$NGX_WORKER" ] && break
-	sleep 0.1
-done
-# the master stops it; killed after the master only if it outlives it
-zt_on_cleanup "for w in $NGX_WORKER; do zt_alive \$w && kill -KILL \$w; done"
-[ "$(wc -w <<<"$NGX_WORKER")" -eq 1 ] ||
-	zt_fail "expected 1 nginx worker, found '$NGX_WORKER': $(cat "$TMP/logs/error.log" "$TMP/nginx.err")"
+zt_tls_nginx nginx "$NGX_PORT" "$NGX_PLAIN_PORT"
+NGINX_PID=$NGX_MASTER
 
 # python https server (part b)
 PY_PORT=$(zt_free_port 4)
@@ -159,9 +113,8 @@ SS_PID=$!
 zt_track "$SS_PID"
 zt_wait_port 127.0.0.1 "$SS_PORT" 10
 
-# The handshakes work (before any agent): one request each.
-probe=$(curl -sS -k --http1.1 --max-time 10 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$NGX_PORT/file5k" 2>&1)
-[ "$probe" = 200 ] || zt_fail "nginx over TLS: probe got '$probe': $(tail -5 "$TMP/logs/error.log")"
+# The handshakes work (before any agent): one request each (nginx over
+# TLS was probed by zt_tls_nginx).
 probe=$(curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$NGX_PLAIN_PORT/file5k" 2>&1)
 [ "$probe" = 200 ] || zt_fail "nginx plaintext: probe got '$probe'"
 probe=$(curl -sS -k --http1.1 --max-time 10 -o /dev/null -w '%{http_code}' "https://127.0.0.1:$PY_PORT/items/1" 2>&1)
@@ -173,7 +126,7 @@ for p in $NGINX_PID $NGX_WORKER $PYSRV_PID $SS_PID; do
 done
 log "servers: nginx $NGINX_PID (worker $NGX_WORKER) tls :$NGX_PORT plain :$NGX_PLAIN_PORT;" \
 	"https_server.py $PYSRV_PID :$PY_PORT; s_server $SS_PID :$SS_PORT"
-: >"$TMP/logs/access.log"
+: >"$TMP/nginx/logs/access.log"
 export NGX_PORT NGX_PLAIN_PORT NGX_WORKER PY_PORT PYSRV_PID SS_PORT SS_PID
 
 # ---- (a) nginx over TLS, curl processes ----
@@ -208,7 +161,7 @@ done <"$TMP/a.plan"
 log "part a: $(wc -l <"$TMP/a.expected") curl requests"
 zt_settle
 zt_agent_stop
-cp "$TMP/logs/access.log" "$TMP/a.access.log"
+cp "$TMP/nginx/logs/access.log" "$TMP/a.access.log"
 EXPECTED=$TMP/a.expected ACCESS=$TMP/a.access.log FINAL=$ZT_FINAL part_check a <<'EOF'
 from ztcheck import *
 from tlscheck import *
@@ -420,7 +373,7 @@ EOF
 
 # ---- (d) a TLS connection up before the agent starts (nginx, python client) ----
 rm -f "$TMP/d.ready" "$TMP/d.go"
-: >"$TMP/logs/access.log"
+: >"$TMP/nginx/logs/access.log"
 timeout 60 "$PY" "$ZT_LIB_DIR/tls/https_client.py" 127.0.0.1 "$NGX_PORT" \
 	"GET:/file5k?before=1" GET:/docs/note.txt GET:/missing.html GET:/file5k \
 	--pause-after 1 --ready-file "$TMP/d.ready" --go-file "$TMP/d.go" \

@@ -249,6 +249,34 @@ def stitch_report(srv, cli):
          "with the same trace_id" % (linked, len(srv)))
 
 
+def joined_to_client(srv, cli, same):
+    """Rule 2 on one node: the SERVER spans whose parent is a CLIENT span of
+    the same trace for which same(client, server) holds (the same command)."""
+    by_id = {c["span_id"]: c for c in cli}
+    return [s for s in srv if s.get("parent_span_id") in by_id
+            and by_id[s["parent_span_id"]].get("trace_id") == s.get("trace_id")
+            and same(by_id[s["parent_span_id"]], s)]
+
+
+def expect_children_of_handler(calls, http, pid, path, n_handler, what):
+    """Rule 3: the CLIENT spans `calls` a service made while serving GET
+    `path` (n_handler SERVER spans of process pid) are children of them."""
+    handler = {s["span_id"]: s for s in http if s.get("kind") == "SERVER"
+               and attr(s, "process.pid") == pid and attr(s, "url.path") == path}
+    eq(len(handler), n_handler, "SERVER spans of GET %s" % path)
+    for s in calls:
+        p = handler.get(s.get("parent_span_id"))
+        check(p is not None and p.get("trace_id") == s.get("trace_id"),
+              "%s not a child of its SERVER span: %s" % (what, summarize(s)))
+
+
+def expect_secret_absent(secret, paths):
+    """A credential appears in none of the files (spans, the agent's stderr)."""
+    for path in paths:
+        check(secret not in open(path, errors="replace").read(),
+              "the password appears in %s" % path)
+
+
 def done(max_dump=60):
     for n in NOTES:
         print("NOTE:", n)

@@ -76,6 +76,28 @@ static inline int sa_int(const struct span_attrs *l, const char *key, int64_t *v
 	return 1;
 }
 
+/* Attribute key as text into out (a string's bytes, an int in decimal),
+ * SA_ABSENT when there is none; an int's value also in *num when num is
+ * given. */
+static inline void sa_text(const struct span_attrs *l, const char *key, char *out, size_t cap,
+			   int64_t *num)
+{
+	const struct span_attr *a = sa_find(l, key);
+	const char *v;
+	size_t n;
+
+	if (!a) {
+		snprintf(out, cap, SA_ABSENT);
+	} else if (a->type == SPAN_ATTR_INT) {
+		if (num)
+			*num = a->num;
+		snprintf(out, cap, "%" PRId64, a->num);
+	} else {
+		v = span_attr_str(l, a, &n);
+		snprintf(out, cap, "%.*s", (int)n, v);
+	}
+}
+
 /* The whole list as text, in order: key="value" for strings (raw bytes),
  * key=123 for ints, separated by one space. A static buffer. */
 static inline const char *sa_render(const struct span_attrs *l)

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "span_attrs_check.h"
 #include "walk_sim.h"
 
 extern const struct proto proto_mysql;
@@ -62,27 +63,6 @@ static int has_secret(const void *p, size_t n)
 	return 0;
 }
 
-static void attr(const struct proto_exchange *x, const char *key, char *out, size_t cap,
-		 int64_t *num)
-{
-	snprintf(out, cap, "<absent>");
-	for (uint16_t i = 0; i < x->attrs.n; i++) {
-		size_t n;
-		const char *v;
-
-		if (strcmp(x->attrs.a[i].key, key))
-			continue;
-		if (x->attrs.a[i].type == SPAN_ATTR_INT) {
-			*num = x->attrs.a[i].num;
-			snprintf(out, cap, "%lld", (long long)x->attrs.a[i].num);
-			return;
-		}
-		v = span_attr_str(&x->attrs, &x->attrs.a[i], &n);
-		snprintf(out, cap, "%.*s", (int)n, v);
-		return;
-	}
-}
-
 static void f_request(void *ctx, const struct proto_request *r)
 {
 	struct fix *f = ctx;
@@ -122,14 +102,14 @@ static void f_exchange(void *ctx, struct proto_exchange *x)
 	memcpy(e->name, x->name, sizeof(e->name));
 	memcpy(e->code, x->code, sizeof(e->code));
 	memcpy(e->msg, x->status_message, sizeof(e->msg));
-	attr(x, "db.system.name", e->sys, sizeof(e->sys), NULL);
-	attr(x, "db.operation.name", e->op, sizeof(e->op), NULL);
-	attr(x, "db.query.text", e->query, sizeof(e->query), NULL);
-	attr(x, "db.namespace", e->ns, sizeof(e->ns), NULL);
-	attr(x, "db.collection.name", e->coll, sizeof(e->coll), NULL);
-	attr(x, "db.response.status_code", e->scode, sizeof(e->scode), NULL);
+	sa_text(&x->attrs, "db.system.name", e->sys, sizeof(e->sys), NULL);
+	sa_text(&x->attrs, "db.operation.name", e->op, sizeof(e->op), NULL);
+	sa_text(&x->attrs, "db.query.text", e->query, sizeof(e->query), NULL);
+	sa_text(&x->attrs, "db.namespace", e->ns, sizeof(e->ns), NULL);
+	sa_text(&x->attrs, "db.collection.name", e->coll, sizeof(e->coll), NULL);
+	sa_text(&x->attrs, "db.response.status_code", e->scode, sizeof(e->scode), NULL);
 	e->rows = -1;
-	attr(x, "db.response.returned_rows", rows, sizeof(rows), &e->rows);
+	sa_text(&x->attrs, "db.response.returned_rows", rows, sizeof(rows), &e->rows);
 	for (uint16_t i = 0; i < x->attrs.n; i++) {
 		size_t l = strlen(e->keys);
 

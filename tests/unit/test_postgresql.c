@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "span_attrs_check.h"
 #include "walk_sim.h"
 
 extern const struct proto proto_postgresql;
@@ -34,27 +35,6 @@ struct pg_fix {
 	struct walk_sim sim;
 	int framed;
 };
-
-static void pg_attr(const struct proto_exchange *x, const char *key, char *out, size_t cap,
-		    int64_t *num)
-{
-	snprintf(out, cap, "<absent>");
-	for (uint16_t i = 0; i < x->attrs.n; i++) {
-		size_t n;
-		const char *v;
-
-		if (strcmp(x->attrs.a[i].key, key))
-			continue;
-		if (x->attrs.a[i].type == SPAN_ATTR_INT) {
-			*num = x->attrs.a[i].num;
-			snprintf(out, cap, "%lld", (long long)x->attrs.a[i].num);
-			return;
-		}
-		v = span_attr_str(&x->attrs, &x->attrs.a[i], &n);
-		snprintf(out, cap, "%.*s", (int)n, v);
-		return;
-	}
-}
 
 static void pgf_request(void *ctx, const struct proto_request *r)
 {
@@ -82,13 +62,13 @@ static void pgf_exchange(void *ctx, struct proto_exchange *x)
 	memcpy(e->name, x->name, sizeof(e->name));
 	memcpy(e->code, x->code, sizeof(e->code));
 	memcpy(e->msg, x->status_message, sizeof(e->msg));
-	pg_attr(x, "db.operation.name", e->op, sizeof(e->op), NULL);
-	pg_attr(x, "db.query.text", e->query, sizeof(e->query), NULL);
-	pg_attr(x, "db.namespace", e->ns, sizeof(e->ns), NULL);
-	pg_attr(x, "db.collection.name", e->coll, sizeof(e->coll), NULL);
-	pg_attr(x, "db.response.status_code", e->sqlstate, sizeof(e->sqlstate), NULL);
+	sa_text(&x->attrs, "db.operation.name", e->op, sizeof(e->op), NULL);
+	sa_text(&x->attrs, "db.query.text", e->query, sizeof(e->query), NULL);
+	sa_text(&x->attrs, "db.namespace", e->ns, sizeof(e->ns), NULL);
+	sa_text(&x->attrs, "db.collection.name", e->coll, sizeof(e->coll), NULL);
+	sa_text(&x->attrs, "db.response.status_code", e->sqlstate, sizeof(e->sqlstate), NULL);
 	e->rows = -1;
-	pg_attr(x, "db.response.returned_rows", rows, sizeof(rows), &e->rows);
+	sa_text(&x->attrs, "db.response.returned_rows", rows, sizeof(rows), &e->rows);
 	cr_assert_eq(x->metric.family, METRIC_DB_CLIENT);
 	cr_assert_str_eq(span_metric_label(&x->metric, 0), "postgresql");
 }

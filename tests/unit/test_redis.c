@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "proto.h"
+#include "span_attrs_check.h"
 
 extern const struct proto proto_redis;
 
@@ -31,23 +32,6 @@ struct rd_fix {
 	struct proto_sink sink;
 	uint64_t tag;
 };
-
-static void rd_attr(const struct proto_exchange *x, const char *key, char *out, size_t cap)
-{
-	out[0] = '\0';
-	for (uint16_t i = 0; i < x->attrs.n; i++) {
-		size_t n;
-		const char *v;
-
-		if (strcmp(x->attrs.a[i].key, key))
-			continue;
-		cr_assert_eq(x->attrs.a[i].type, SPAN_ATTR_STR, "%s is a string", key);
-		v = span_attr_str(&x->attrs, &x->attrs.a[i], &n);
-		snprintf(out, cap, "%.*s", (int)n, v);
-		return;
-	}
-	snprintf(out, cap, "<absent>");
-}
 
 static void rd_request(void *ctx, const struct proto_request *r)
 {
@@ -77,11 +61,11 @@ static void rd_exchange(void *ctx, struct proto_exchange *x)
 	memcpy(e->name, x->name, sizeof(e->name));
 	memcpy(e->code, x->code, sizeof(e->code));
 	memcpy(e->msg, x->status_message, sizeof(e->msg));
-	rd_attr(x, "db.operation.name", e->op, sizeof(e->op));
-	rd_attr(x, "db.query.text", e->query, sizeof(e->query));
-	rd_attr(x, "db.namespace", e->ns, sizeof(e->ns));
-	rd_attr(x, "db.response.status_code", e->status_code, sizeof(e->status_code));
-	rd_attr(x, "db.system.name", e->system, sizeof(e->system));
+	sa_text(&x->attrs, "db.operation.name", e->op, sizeof(e->op), NULL);
+	sa_text(&x->attrs, "db.query.text", e->query, sizeof(e->query), NULL);
+	sa_text(&x->attrs, "db.namespace", e->ns, sizeof(e->ns), NULL);
+	sa_text(&x->attrs, "db.response.status_code", e->status_code, sizeof(e->status_code), NULL);
+	sa_text(&x->attrs, "db.system.name", e->system, sizeof(e->system), NULL);
 	e->family = x->metric.family;
 	snprintf(e->label0, sizeof(e->label0), "%s", span_metric_label(&x->metric, 0));
 	snprintf(e->label1, sizeof(e->label1), "%s", span_metric_label(&x->metric, 1));
