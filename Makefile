@@ -15,9 +15,10 @@ CFLAGS   ?= -O2 -g -flto=auto
 WARN     := -Wall -Wextra -Werror
 VERSION  := 0.1.0
 PROTO_DIRS := $(sort $(dir $(wildcard user/proto/*/*.h)))
-INCLUDES := -I$(OUT) -Ibpf -Icommon -Iuser -Iuser/proto $(addprefix -I,$(PROTO_DIRS)) -Iexporters \
+INCLUDES := -I$(OUT) -Ibpf -Icommon -Iuser -Iuser/proto $(addprefix -I,$(PROTO_DIRS)) -Iuser/security \
+	    -Iexporters \
 	    -DZT_VERSION=\"$(VERSION)\"
-LIBS     := -lbpf -lelf -lz -lcurl -lmicrohttpd -lpthread -lm
+LIBS     := -lbpf -lelf -lz -lcurl -lmicrohttpd -lyaml -lcrypto -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)
@@ -33,8 +34,8 @@ BPF_OBJS  := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
 # Pure modules: unit-tested and fuzzed without BPF.
-LIB_SRCS  := $(wildcard common/*.c user/proto/*.c user/proto/*/*.c) user/route.c user/redact.c \
-	     user/config.c user/listen_ports.c user/conn_table.c user/tracer.c user/procinfo.c \
+LIB_SRCS  := $(wildcard common/*.c user/proto/*.c user/proto/*/*.c user/security/*.c) user/route.c user/redact.c \
+	     user/config.c user/config_file.c user/yaml_read.c user/listen_ports.c user/conn_table.c user/tracer.c user/procinfo.c \
 	     user/output.c user/stitch.c user/propagation.c user/reorder.c user/proc_maps.c \
 	     user/elf_syms.c $(wildcard exporters/*.c)
 LIB_SRCS  := $(sort $(foreach f,$(LIB_SRCS),$(wildcard $(f))))
@@ -63,8 +64,8 @@ $(OUT)/proto_wire_all.h: FORCE
 	$(Q)printf '#include "%s"\n' $(PROTO_WIRE:user/proto/%=%) >$@.tmp
 	$(Q)cmp -s $@.tmp $@ && rm -f $@.tmp || mv $@.tmp $@
 
-HDRS := $(wildcard bpf/*.h common/*.h user/*.h user/proto/*.h user/proto/*/*.h user/proto/*.def \
-	exporters/*.h) $(OUT)/proto_wire_all.h
+HDRS := $(wildcard bpf/*.h common/*.h common/*.def user/*.h user/proto/*.h user/proto/*/*.h user/proto/*.def \
+	user/security/*.h exporters/*.h) $(OUT)/proto_wire_all.h
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(HDRS) vmlinux/vmlinux.h
 	$(call msg,BPF,$@)
@@ -141,14 +142,14 @@ fuzz: $(FUZZERS)
 		  || { tail -40 $(OUT)/$$(basename $$f).log; exit 1; }; \
 	done
 
-# Every integration test with the release build, then the protocol-heavy ones
-# and the TLS ones again with the agent under ASan/UBSan (any report fails
-# the agent's exit).
+# Every integration test with the release build, then the protocol-heavy ones,
+# the TLS ones and the security outputs again with the agent under ASan/UBSan
+# (any report fails the agent's exit).
 integration: $(OUT)/zerotrace $(OUT)/zerotrace-asan
 	$(Q)tests/integration/run.sh
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
 		ZT_BIN=$(CURDIR)/$(OUT)/zerotrace-asan tests/integration/run.sh test_a test_d test_e test_k \
-		test_w test_x test_y_tls test_y5
+		test_w test_x test_y_tls test_y5 test_z2 test_z4 test_z6
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/zerotrace $(OUT)/zerotrace-asan $(OUT)/unit_tests \

@@ -17,11 +17,11 @@
  *   character boundary.
  * - Durations are kept in integer nanoseconds; buckets are compared in ns and
  *   the sum is printed as an exact decimal.
- * - Service graph: a SERVER span usually finishes before the CLIENT span that
- *   called it, so SERVER spans with a parent leave (parent span id -> their
- *   service.name) in a small set-associative map; the CLIENT span with that
- *   span id takes the entry. A CLIENT span with no entry (a remote server, or
- *   its SERVER span not seen yet or evicted) names the server "address:port".
+ * - Service graph: from calls (common/call.h: the two spans of a call on
+ *   this node are already one), under the names Tempo's metrics-generator
+ *   and the OpenTelemetry Collector's servicegraph connector use, so
+ *   Grafana draws it as it draws theirs. An end known only by its address
+ *   is named "address" (a client) or "address:port" (a server).
  * - render copies the used series under the lock and formats without it, so
  *   a scrape never holds the event loop for the time formatting takes.
  */
@@ -43,9 +43,7 @@
 #define MT_MAX_LABELS (1 + METRIC_LABELS_MAX)
 /* Rendered labels: every byte escaped at most to 2, names and punctuation. */
 #define MT_LABELS_TEXT_MAX (2 * MT_KEY_MAX + 256)
-#define MT_PEND_WAYS 4
-#define MT_PEND_SETS_LOG2 10 /* 4096 CLIENT span ids awaited at once */
-#define MT_PEND_SETS (1u << MT_PEND_SETS_LOG2)
+#define MT_CONN_TYPE_MAX 16
 #define MT_OTHER "other"
 
 /* OpenTelemetry's advice for http.*.request.duration, in ns and as le. */
@@ -77,12 +75,41 @@ struct mt_layout {
 };
 
 static const struct mt_layout mt_graph_layout = {
-	2,
-	{ { "client", SPAN_SERVICE_MAX }, { "server", MT_SERVER_MAX } },
-	SPAN_SERVICE_MAX + MT_SERVER_MAX,
+	3,
+	{ { "client", SPAN_SERVICE_MAX }, { "server", MT_SERVER_MAX },
+	  { "connection_type", MT_CONN_TYPE_MAX } },
+	SPAN_SERVICE_MAX + MT_SERVER_MAX + MT_CONN_TYPE_MAX,
 };
 
-_Static_assert(MT_KEY_MAX >= SPAN_SERVICE_MAX + MT_SERVER_MAX, "graph key fits");
+/* The graph's series: one table each, all with mt_graph_layout. */
+enum mt_graph {
+	MT_GRAPH_TOTAL = 0,  /* every call */
+	MT_GRAPH_FAILED,     /* calls with an error span */
+	MT_GRAPH_SERVER,     /* durations of calls whose SERVER span was seen */
+	MT_GRAPH_CLIENT,     /* durations of calls whose CLIENT span was seen */
+	MT_GRAPH_COUNT,
+};
+
+static const struct {
+	const char *name;
+	const char *help;
+	int hist;
+} mt_graph_desc[MT_GRAPH_COUNT] = {
+	[MT_GRAPH_TOTAL] = { "traces_service_graph_request_total",
+			     "Requests between two nodes of the service graph.", 0 },
+	[MT_GRAPH_FAILED] = { "traces_service_graph_request_failed_total",
+			      "Requests between two nodes of the service graph that failed.", 0 },
+	[MT_GRAPH_SERVER] = { "traces_service_graph_request_server_seconds",
+			      "Duration of requests between two nodes, as the server saw them.", 1 },
+	[MT_GRAPH_CLIENT] = { "traces_service_graph_request_client_seconds",
+			      "Duration of requests between two nodes, as the client saw them.", 1 },
+};
+
+_Static_assert(MT_KEY_MAX >= SPAN_SERVICE_MAX + MT_SERVER_MAX + MT_CONN_TYPE_MAX, "graph key fits");
+
+static const struct mt_layout mt_alert_layout = {
+	2, { { "rule", 32 }, { "severity", 16 } }, 48,
+};
 _Static_assert(MT_SERVER_MAX >= SPAN_ADDR_MAX + sizeof("[]:65535"), "address:port fits");
 
 /* One metric family's series; slot cap is the "other" series. */
@@ -96,20 +123,12 @@ struct mt_table {
 	struct mt_hist *hist;  /* cap + 1 */
 };
 
-/* An awaited CLIENT span id and the service.name of the SERVER it called. */
-struct mt_pending {
-	uint64_t seq; /* insertion order; 0 = empty */
-	uint8_t span_id[8];
-	char service[SPAN_SERVICE_MAX];
-};
-
 struct metrics {
 	pthread_mutex_t lock;
 	struct mt_layout layout[METRIC_FAMILY_COUNT]; /* service_name + the family's labels */
 	struct mt_table family[METRIC_FAMILY_COUNT];  /* by enum metric_family; 0 unused */
-	struct mt_table graph;  /* zerotrace_service_graph_request_{total,duration_seconds} */
-	struct mt_pending *pending; /* MT_PEND_SETS * MT_PEND_WAYS */
-	uint64_t pend_seq;
+	struct mt_table graph[MT_GRAPH_COUNT];
+	struct mt_table alerts; /* zerotrace_alerts_total{rule,severity} */
 	uint64_t overflows;
 	struct agent_counters agent;
 };
@@ -259,59 +278,6 @@ static struct mt_hist *mt_table_get(struct metrics *m, struct mt_table *t,
 	return &t->hist[t->cap];
 }
 
-/* ---- service graph: CLIENT span id -> SERVER service.name ---- */
-
-static struct mt_pending *mt_pend_set(struct metrics *m, const uint8_t id[8])
-{
-	uint64_t v;
-
-	memcpy(&v, id, sizeof(v));
-	v *= 0x9e3779b97f4a7c15ULL; /* Fibonacci hashing: the top bits are well mixed */
-	return &m->pending[(v >> (64 - MT_PEND_SETS_LOG2)) * MT_PEND_WAYS];
-}
-
-static int mt_id_zero(const uint8_t id[8])
-{
-	static const uint8_t zero[8];
-
-	return memcmp(id, zero, 8) == 0;
-}
-
-/* Keeps (id -> service); replaces an entry for id, else an empty or the oldest way. */
-static void mt_pend_put(struct metrics *m, const uint8_t id[8], const char *service)
-{
-	struct mt_pending *set = mt_pend_set(m, id), *p = &set[0];
-	uint32_t w;
-
-	for (w = 0; w < MT_PEND_WAYS; w++) {
-		if (set[w].seq && memcmp(set[w].span_id, id, 8) == 0) {
-			p = &set[w];
-			break;
-		}
-		if (set[w].seq < p->seq)
-			p = &set[w];
-	}
-	p->seq = ++m->pend_seq;
-	memcpy(p->span_id, id, 8);
-	memset(p->service, 0, sizeof(p->service));
-	memcpy(p->service, service, strnlen(service, sizeof(p->service) - 1));
-}
-
-/* Removes the entry for id; returns its service or NULL. */
-static const char *mt_pend_take(struct metrics *m, const uint8_t id[8])
-{
-	struct mt_pending *set = mt_pend_set(m, id);
-	uint32_t w;
-
-	for (w = 0; w < MT_PEND_WAYS; w++) {
-		if (set[w].seq && memcmp(set[w].span_id, id, 8) == 0) {
-			set[w].seq = 0;
-			return set[w].service;
-		}
-	}
-	return NULL;
-}
-
 /* ---- API ---- */
 
 /* service_name, then the family's own labels; -1 when they would not fit
@@ -345,8 +311,11 @@ struct metrics *metrics_new(uint32_t max_series)
 		free(m);
 		return NULL;
 	}
-	m->pending = calloc((size_t)MT_PEND_SETS * MT_PEND_WAYS, sizeof(*m->pending));
-	if (!m->pending || mt_table_init(&m->graph, &mt_graph_layout, max_series))
+	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
+		if (mt_table_init(&m->graph[g], &mt_graph_layout, max_series))
+			goto oom;
+	/* every (rule, severity) pair fits: the table never overflows */
+	if (mt_table_init(&m->alerts, &mt_alert_layout, ALERT_RULE_COUNT * ALERT_SEV_COUNT))
 		goto oom;
 	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++) {
 		if (mt_layout_of(&m->layout[f], &metric_families[f])) {
@@ -370,62 +339,98 @@ void metrics_free(struct metrics *m)
 		return;
 	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
 		mt_table_free(&m->family[f]);
-	mt_table_free(&m->graph);
-	free(m->pending);
+	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
+		mt_table_free(&m->graph[g]);
+	mt_table_free(&m->alerts);
 	pthread_mutex_destroy(&m->lock);
 	free(m);
 }
 
 void metrics_record_span(struct metrics *m, const struct span *s)
 {
-	char key[MT_KEY_MAX], server[MT_SERVER_MAX];
-	struct mt_table *t = NULL;
+	char key[MT_KEY_MAX];
+	struct mt_table *t;
 	const struct mt_label *lb;
-	const char *callee = NULL;
 	uint64_t ns, h = 0xcbf29ce484222325ULL;
 	size_t off;
 
-	if (!m || !s || (s->kind != SPAN_KIND_SERVER && s->kind != SPAN_KIND_CLIENT))
+	if (!m || !s || (s->kind != SPAN_KIND_SERVER && s->kind != SPAN_KIND_CLIENT) ||
+	    s->metric.family <= METRIC_NONE || s->metric.family >= METRIC_FAMILY_COUNT)
 		return;
 	ns = s->end_unix_ns > s->start_unix_ns ? s->end_unix_ns - s->start_unix_ns : 0;
-	if (s->metric.family > METRIC_NONE && s->metric.family < METRIC_FAMILY_COUNT) {
-		/* The key is built before locking: it depends on the span only. */
-		t = &m->family[s->metric.family];
-		lb = t->layout->label;
-		h = mt_put_label(key, lb[0].width, s->service_name, sizeof(s->service_name), h);
-		off = lb[0].width;
-		for (uint32_t i = 1; i < t->layout->nlabels; i++) {
-			const char *v = span_metric_label(&s->metric, i - 1);
+	/* The key is built before locking: it depends on the span only. */
+	t = &m->family[s->metric.family];
+	lb = t->layout->label;
+	h = mt_put_label(key, lb[0].width, s->service_name, sizeof(s->service_name), h);
+	off = lb[0].width;
+	for (uint32_t i = 1; i < t->layout->nlabels; i++) {
+		const char *v = span_metric_label(&s->metric, i - 1);
 
-			h = mt_put_label(key + off, lb[i].width, v, lb[i].width, h);
-			off += lb[i].width;
-		}
+		h = mt_put_label(key + off, lb[i].width, v, lb[i].width, h);
+		off += lb[i].width;
 	}
-
 	pthread_mutex_lock(&m->lock);
-	if (t)
-		mt_hist_add(mt_table_get(m, t, key, h), ns);
-	if (s->kind == SPAN_KIND_SERVER) {
-		if (s->has_parent && !mt_id_zero(s->parent_span_id))
-			mt_pend_put(m, s->parent_span_id, s->service_name);
-	} else {
-		callee = mt_pend_take(m, s->span_id);
-		if (callee) {
-			snprintf(server, sizeof(server), "%s", callee);
-		} else {
-			const char *a = s->server.address;
-			size_t alen = strnlen(a, sizeof(s->server.address));
-			int v6 = memchr(a, ':', alen) != NULL;
+	mt_hist_add(mt_table_get(m, t, key, h), ns);
+	pthread_mutex_unlock(&m->lock);
+}
 
-			snprintf(server, sizeof(server), "%s%.*s%s:%u", v6 ? "[" : "",
-				 (int)alen, a, v6 ? "]" : "", (unsigned)s->server.port);
-		}
-		lb = mt_graph_layout.label;
-		h = 0xcbf29ce484222325ULL;
-		h = mt_put_label(key, lb[0].width, s->service_name, sizeof(s->service_name), h);
-		h = mt_put_label(key + lb[0].width, lb[1].width, server, sizeof(server), h);
-		mt_hist_add(mt_table_get(m, &m->graph, key, h), ns);
+static const char *const mt_conn_type[] = {
+	[CALL_CONN_UNSET] = "",
+	[CALL_CONN_VIRTUAL] = "virtual_node",
+	[CALL_CONN_DATABASE] = "database",
+};
+
+void metrics_record_call(struct metrics *m, const struct call *c)
+{
+	const struct mt_label *lb = mt_graph_layout.label;
+	char key[MT_KEY_MAX], server[MT_SERVER_MAX];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const char *ct;
+
+	if (!m || !c)
+		return;
+	if (c->server.address[0]) {
+		const char *a = c->server.address;
+		int v6 = strchr(a, ':') != NULL;
+
+		snprintf(server, sizeof(server), "%s%.*s%s:%u", v6 ? "[" : "", SPAN_ADDR_MAX, a,
+			 v6 ? "]" : "", (unsigned)c->port);
+	} else {
+		snprintf(server, sizeof(server), "%s", c->server.service);
 	}
+	ct = c->connection < sizeof(mt_conn_type) / sizeof(mt_conn_type[0]) ?
+		     mt_conn_type[c->connection] : "";
+	h = mt_put_label(key, lb[0].width, alert_identity_label(&c->client), lb[0].width, h);
+	h = mt_put_label(key + lb[0].width, lb[1].width, server, sizeof(server), h);
+	h = mt_put_label(key + lb[0].width + lb[1].width, lb[2].width, ct, lb[2].width, h);
+	pthread_mutex_lock(&m->lock);
+	mt_hist_add(mt_table_get(m, &m->graph[MT_GRAPH_TOTAL], key, h), 0);
+	if (c->error)
+		mt_hist_add(mt_table_get(m, &m->graph[MT_GRAPH_FAILED], key, h), 0);
+	if (c->server_seen)
+		mt_hist_add(mt_table_get(m, &m->graph[MT_GRAPH_SERVER], key, h), c->server_ns);
+	if (c->client_seen)
+		mt_hist_add(mt_table_get(m, &m->graph[MT_GRAPH_CLIENT], key, h), c->client_ns);
+	pthread_mutex_unlock(&m->lock);
+}
+
+void metrics_record_alert(struct metrics *m, const struct alert *a)
+{
+	const struct mt_label *lb = mt_alert_layout.label;
+	char key[MT_KEY_MAX];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	struct mt_hist *x;
+
+	if (!m || !a || a->rule >= ALERT_RULE_COUNT)
+		return;
+	h = mt_put_label(key, lb[0].width, alert_rules[a->rule].name, lb[0].width, h);
+	h = mt_put_label(key + lb[0].width, lb[1].width, alert_severity_name(a->severity), lb[1].width,
+			 h);
+	pthread_mutex_lock(&m->lock);
+	/* an alert that stands for several occurrences counts them all */
+	x = mt_table_get(m, &m->alerts, key, h);
+	x->count += a->count ? a->count : 1;
+	x->bucket[0] = x->count;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -462,7 +467,7 @@ struct mt_view {
 };
 
 struct mt_snapshot {
-	struct mt_view family[METRIC_FAMILY_COUNT], graph;
+	struct mt_view family[METRIC_FAMILY_COUNT], graph[MT_GRAPH_COUNT], alerts;
 	struct agent_counters agent;
 	uint64_t overflows;
 };
@@ -580,12 +585,11 @@ static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 
 	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
 		mt_family(out, &s->family[f], metric_families[f].name, metric_families[f].help, 1);
-	mt_family(out, &s->graph, "zerotrace_service_graph_request_total",
-		  "Requests from one service to another, from CLIENT spans; server is the "
-		  "callee's service.name when its SERVER span was seen here, else address:port.",
-		  0);
-	mt_family(out, &s->graph, "zerotrace_service_graph_request_duration_seconds",
-		  "Duration of requests from one service to another, as the client saw it.", 1);
+	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
+		mt_family(out, &s->graph[g], mt_graph_desc[g].name, mt_graph_desc[g].help,
+			  mt_graph_desc[g].hist);
+	mt_family(out, &s->alerts, "zerotrace_alerts_total",
+		  "Security alerts raised, by rule and severity (deduplicated repeats included).", 0);
 	mt_scalar(out, "zerotrace_events_total", "counter",
 		  "Events read from the BPF ring buffer.", a->events);
 	mt_scalar(out, "zerotrace_ringbuf_drops_total", "counter",
@@ -621,7 +625,9 @@ void metrics_render(struct metrics *m, FILE *out)
 	s.agent = m->agent;
 	s.overflows = m->overflows;
 	/* Each view's keys end 8-aligned: + 8 covers the padding of each. */
-	bytes = mt_view_bytes(&m->graph) + 8;
+	bytes = mt_view_bytes(&m->alerts) + 8;
+	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
+		bytes += mt_view_bytes(&m->graph[g]) + 8;
 	for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
 		bytes += mt_view_bytes(&m->family[f]) + 8;
 	mem = malloc(bytes);
@@ -629,7 +635,9 @@ void metrics_render(struct metrics *m, FILE *out)
 		/* No memory for a copy: format under the lock instead. */
 		for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
 			mt_view_of(&s.family[f], &m->family[f], NULL);
-		mt_view_of(&s.graph, &m->graph, NULL);
+		for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
+			mt_view_of(&s.graph[g], &m->graph[g], NULL);
+		mt_view_of(&s.alerts, &m->alerts, NULL);
 		mt_render_view(out, &s);
 		pthread_mutex_unlock(&m->lock);
 		return;
@@ -637,7 +645,9 @@ void metrics_render(struct metrics *m, FILE *out)
 	p = mem;
 	for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
 		p = mt_view_of(&s.family[f], &m->family[f], p);
-	mt_view_of(&s.graph, &m->graph, p);
+	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
+		p = mt_view_of(&s.graph[g], &m->graph[g], p);
+	mt_view_of(&s.alerts, &m->alerts, p);
 	pthread_mutex_unlock(&m->lock);
 	mt_render_view(out, &s);
 	free(mem);

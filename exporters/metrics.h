@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "span.h"
+#include "alert.h"
+#include "call.h"
 
 /* The agent's own counters, copied in by the event loop each tick. */
 struct agent_counters {
@@ -39,13 +41,18 @@ void metrics_free(struct metrics *m);
  *  http_server_request_duration_seconds / http_client_request_duration_seconds
  *    histograms (buckets 0.005 .. 10 s, the OTel advice), labels
  *    service_name, http_request_method, http_route, http_response_status_code;
- *  service graph: zerotrace_service_graph_request_total and
- *    zerotrace_service_graph_request_duration_seconds (histogram) with labels
- *    client, server — from a CLIENT span whose SERVER span was seen on this
- *    node (server = its service.name) or else server = "address:port".
+ *    and the database families of metric_family.h.
  * Never allocates. Label values are made valid UTF-8 (U+FFFD) when recorded.
  */
 void metrics_record_span(struct metrics *m, const struct span *s);
+/* One call of the service graph (Tempo's and the OTel servicegraph
+ * connector's names): traces_service_graph_request_total,
+ * _request_failed_total, and the _request_server_seconds and
+ * _request_client_seconds histograms, labels client, server,
+ * connection_type ("", virtual_node, database). */
+void metrics_record_call(struct metrics *m, const struct call *c);
+/* zerotrace_alerts_total{rule,severity}, by the alert's count. */
+void metrics_record_alert(struct metrics *m, const struct alert *a);
 void metrics_set_agent(struct metrics *m, const struct agent_counters *c);
 /* Prometheus text exposition format 0.0.4, with HELP and TYPE lines. */
 void metrics_render(struct metrics *m, FILE *out);

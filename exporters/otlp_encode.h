@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "otlp_wire.h"
 #include "process.h"
 #include "span.h"
 
@@ -23,16 +24,7 @@ struct otlp_item {
 	char host_name[PROCINFO_NAME_MAX];
 };
 
-/* A growable output buffer (the exporter thread may allocate; the event
- * loop never encodes). */
-struct otlp_buf {
-	uint8_t *data;
-	size_t len;
-	size_t cap;
-	int oom; /* an allocation failed: the contents are incomplete */
-};
-
-void otlp_buf_free(struct otlp_buf *b);
+/* struct otlp_buf and otlp_buf_free: otlp_wire.h. */
 
 /*
  * Encodes the batch: one ResourceSpans per process (items grouped by pid and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * OTLP/HTTP exporter. Two halves:
+ * OTLP/HTTP exporter of spans and log records. Two halves:
  *
  * - Pure configuration code (environment, headers, backoff, Retry-After):
  *   no I/O, no globals, unit-tested and fuzzed.
@@ -11,6 +11,13 @@
  *   cannot reuse a slot until the thread gives it back, so the event loop
  *   never waits behind a 3 MB memcpy), encodes, gzips, and POSTs with
  *   libcurl, retrying the same bytes until max_retry_ms is spent.
+ *
+ * Log records (alerts, notes) have a second ring with the same rules, sent
+ * by the same thread over the same handle to the logs URL: one batch at a
+ * time, a log batch first whenever one is due (alerts are rare and
+ * urgent; they never wait behind a backlog of spans). Retries, Retry-After,
+ * the drain at stop and the request counters are shared; what is queued,
+ * exported and dropped is counted per signal, log records one by one.
  *
  * libcurl runs through a one-handle multi stack rather than
  * curl_easy_perform so that stop can interrupt a request that hangs:
@@ -45,8 +52,10 @@
 #define OTLP_DEFAULT_MAX_DELAY_MS 1000
 #define OTLP_DEFAULT_QUEUE_SIZE 2048 /* the OTel batch processor default; 6 KiB a span */
 #define OTLP_DEFAULT_MAX_RETRY_MS 60000
+#define OTLP_DEFAULT_LOGS_QUEUE_SIZE 512 /* alerts are rare; 2 KiB a record */
 #define OTLP_TIMEOUT_MAX_MS 3600000 /* an hour: anything longer is a typo */
 #define OTLP_TRACES_PATH "/v1/traces"
+#define OTLP_LOGS_PATH "/v1/logs"
 #define OTLP_BACKOFF_BASE_MS 100
 #define OTLP_BACKOFF_CAP_MS 5000
 #define OTLP_RETRY_AFTER_CAP_MS 60000
@@ -205,10 +214,12 @@ static const char *env_pick(const char *(*getenv_fn)(const char *), const char *
 	return v && *v ? v : NULL;
 }
 
-static int set_url(struct otlp_config *cfg, const char *var, const char *v, int append,
+/* Checks v and writes it to out (cap bytes), with `append` (a signal's
+ * path, or NULL for a URL used as is). */
+static int set_url(char *out, size_t cap, const char *var, const char *v, const char *append,
 		   char *err, size_t err_len)
 {
-	size_t n = strlen(v), scheme, extra = append ? strlen(OTLP_TRACES_PATH) : 0;
+	size_t n = strlen(v), scheme, extra = append ? strlen(append) : 0;
 
 	trim(&v, &n);
 	if (n >= 7 && strncasecmp(v, "http://", 7) == 0)
@@ -228,12 +239,25 @@ static int set_url(struct otlp_config *cfg, const char *var, const char *v, int 
 			n--;
 	if (n == scheme || v[scheme] == '/')
 		return fail(err, err_len, "%s: the URL has no host", var);
-	if (n + extra >= sizeof(cfg->url))
-		return fail(err, err_len, "%s: the URL is longer than %zu bytes", var,
-			    sizeof(cfg->url) - 1);
-	memcpy(cfg->url, v, n);
-	memcpy(cfg->url + n, OTLP_TRACES_PATH, extra);
-	cfg->url[n + extra] = '\0';
+	if (n + extra >= cap)
+		return fail(err, err_len, "%s: the URL is longer than %zu bytes", var, cap - 1);
+	memcpy(out, v, n);
+	if (extra)
+		memcpy(out + n, append, extra);
+	out[n + extra] = '\0';
+	return 0;
+}
+
+int otlp_config_set_endpoint(struct otlp_config *cfg, const char *what, const char *base,
+			     char *err, size_t err_len)
+{
+	char traces[sizeof(cfg->url)], logs[sizeof(cfg->logs_url)];
+
+	if (set_url(traces, sizeof(traces), what, base, OTLP_TRACES_PATH, err, err_len) < 0 ||
+	    set_url(logs, sizeof(logs), what, base, OTLP_LOGS_PATH, err, err_len) < 0)
+		return -1;
+	memcpy(cfg->url, traces, sizeof(traces));
+	memcpy(cfg->logs_url, logs, sizeof(logs));
 	return 0;
 }
 
@@ -275,6 +299,7 @@ int otlp_config_from_env(struct otlp_config *cfg, const char *(*getenv_fn)(const
 	cfg->max_delay_ms = OTLP_DEFAULT_MAX_DELAY_MS;
 	cfg->queue_size = OTLP_DEFAULT_QUEUE_SIZE;
 	cfg->max_retry_ms = OTLP_DEFAULT_MAX_RETRY_MS;
+	cfg->logs_queue_size = OTLP_DEFAULT_LOGS_QUEUE_SIZE;
 	if (err && err_len)
 		err[0] = '\0';
 
@@ -282,11 +307,26 @@ int otlp_config_from_env(struct otlp_config *cfg, const char *(*getenv_fn)(const
 	 * base that every signal appends its path to. */
 	v = getenv_fn("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
 	if (v && *v) {
-		if (set_url(cfg, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", v, 0, err, err_len) < 0)
+		if (set_url(cfg->url, sizeof(cfg->url), "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", v, NULL,
+			    err, err_len) < 0)
 			return -1;
 	} else {
 		v = getenv_fn("OTEL_EXPORTER_OTLP_ENDPOINT");
-		if (v && *v && set_url(cfg, "OTEL_EXPORTER_OTLP_ENDPOINT", v, 1, err, err_len) < 0)
+		if (v && *v &&
+		    set_url(cfg->url, sizeof(cfg->url), "OTEL_EXPORTER_OTLP_ENDPOINT", v,
+			    OTLP_TRACES_PATH, err, err_len) < 0)
+			return -1;
+	}
+	v = getenv_fn("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT");
+	if (v && *v) {
+		if (set_url(cfg->logs_url, sizeof(cfg->logs_url), "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+			    v, NULL, err, err_len) < 0)
+			return -1;
+	} else {
+		v = getenv_fn("OTEL_EXPORTER_OTLP_ENDPOINT");
+		if (v && *v &&
+		    set_url(cfg->logs_url, sizeof(cfg->logs_url), "OTEL_EXPORTER_OTLP_ENDPOINT", v,
+			    OTLP_LOGS_PATH, err, err_len) < 0)
 			return -1;
 	}
 
@@ -467,7 +507,11 @@ struct otlp_exporter {
 	uint32_t count;              /* filled slots, including ones being copied out */
 	int stopping;
 	uint64_t drain_deadline_ns;
-	struct otlp_stats stats;     /* queue_depth is filled in on read */
+	struct otlp_stats stats;     /* queue depths are filled in on read */
+	struct otlp_log_item *log_ring; /* cfg.logs_queue_size slots (logs on) */
+	uint64_t *log_queued_ns;
+	uint32_t log_head;
+	uint32_t log_count;
 
 	/* The exporter thread's own state (stop only joins and wakes). */
 	pthread_t thread;
@@ -475,6 +519,11 @@ struct otlp_exporter {
 	CURL *curl;
 	struct curl_slist *headers;
 	struct otlp_item *batch;     /* cfg.max_batch items */
+	struct otlp_log_item *log_batch; /* log_max_batch records */
+	uint32_t log_max_batch;      /* min(max_batch, logs_queue_size) */
+	int traces_on;               /* cfg.url set */
+	int logs_on;                 /* cfg.logs_url set */
+	int url_logs;                /* CURLOPT_URL is the logs URL (-1: not set) */
 	struct otlp_buf body;        /* encoded batch, reused */
 	uint8_t *gz;                 /* gzipped batch, reused */
 	size_t gz_cap;
@@ -529,7 +578,7 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 	uint64_t now = now_ns();
 	int wake;
 
-	if (!e || !s)
+	if (!e || !s || !e->traces_on)
 		return;
 	pthread_mutex_lock(&e->mu);
 	if (e->count == e->cfg.queue_size) {
@@ -562,6 +611,56 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 		pthread_cond_signal(&e->cv);
 }
 
+/* Copies a record into the log ring: alert or note, observed now. */
+static int enqueue_log(struct otlp_exporter *e, const struct alert *a, const struct alert_note *n)
+{
+	struct otlp_log_item *it;
+	struct timespec wall;
+	uint32_t slot;
+	uint64_t now = now_ns();
+	int wake;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	pthread_mutex_lock(&e->mu);
+	if (e->log_count == e->cfg.logs_queue_size) {
+		e->stats.logs_dropped_full++;
+		pthread_mutex_unlock(&e->mu);
+		return -1;
+	}
+	slot = (e->log_head + e->log_count) % e->cfg.logs_queue_size;
+	it = &e->log_ring[slot];
+	it->observed_unix_ns = (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec;
+	if (a) {
+		it->kind = OTLP_LOG_ALERT;
+		it->alert = *a;
+	} else {
+		it->kind = OTLP_LOG_NOTE;
+		it->note = *n;
+	}
+	e->log_queued_ns[slot] = now;
+	e->log_count++;
+	e->stats.logs_enqueued++;
+	wake = e->log_count == 1 || e->log_count == e->log_max_batch;
+	pthread_mutex_unlock(&e->mu);
+	if (wake)
+		pthread_cond_signal(&e->cv);
+	return 0;
+}
+
+int otlp_exporter_enqueue_alert(struct otlp_exporter *e, const struct alert *a)
+{
+	if (!e || !a || !e->logs_on)
+		return -1;
+	return enqueue_log(e, a, NULL);
+}
+
+int otlp_exporter_enqueue_note(struct otlp_exporter *e, const struct alert_note *n)
+{
+	if (!e || !n || !e->logs_on)
+		return -1;
+	return enqueue_log(e, NULL, n);
+}
+
 void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -570,33 +669,42 @@ void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	pthread_mutex_lock(&e->mu);
 	*out = e->stats;
 	out->queue_depth = e->count;
+	out->logs_queue_depth = e->log_count;
 	pthread_mutex_unlock(&e->mu);
 }
 
 /* With mu held: how many items to send now, waiting as long as needed; 0
- * when the thread must end. */
-static uint32_t wait_for_batch(struct otlp_exporter *e)
+ * when the thread must end. *logs says which queue: the log queue whenever
+ * it holds records once a batch is due (either queue's). */
+static uint32_t wait_for_batch(struct otlp_exporter *e, int *logs)
 {
 	uint64_t now, due, delay_ns = (uint64_t)e->cfg.max_delay_ms * NS_PER_MS;
 
 	for (;;) {
 		now = now_ns();
 		if (e->stopping) {
-			if (!e->count || past_drain(e, now))
+			if ((!e->count && !e->log_count) || past_drain(e, now))
 				return 0;
 			break; /* draining: send at once, no batching delay */
 		}
-		if (e->count >= e->cfg.max_batch)
+		if (e->count >= e->cfg.max_batch ||
+		    (e->log_count && e->log_count >= e->log_max_batch))
 			break;
-		if (e->count) {
+		due = UINT64_MAX;
+		if (e->count)
 			due = e->queued_ns[e->head] + delay_ns;
-			if (now >= due)
-				break;
-			wait_until(e, due);
-		} else {
+		if (e->log_count && e->log_queued_ns[e->log_head] + delay_ns < due)
+			due = e->log_queued_ns[e->log_head] + delay_ns;
+		if (due == UINT64_MAX)
 			pthread_cond_wait(&e->cv, &e->mu);
-		}
+		else if (now >= due)
+			break;
+		else
+			wait_until(e, due);
 	}
+	*logs = e->log_count != 0;
+	if (*logs)
+		return e->log_count < e->log_max_batch ? e->log_count : e->log_max_batch;
 	return e->count < e->cfg.max_batch ? e->count : e->cfg.max_batch;
 }
 
@@ -722,8 +830,18 @@ end:
 	return out;
 }
 
-/* Encodes, compresses and sends e->batch[0..n), retrying the same bytes. */
-static void send_batch(struct otlp_exporter *e, uint32_t n)
+/* With mu held: a batch of n given up. */
+static void count_failed(struct otlp_exporter *e, uint32_t n, int logs)
+{
+	if (logs)
+		e->stats.logs_dropped_failed += n;
+	else
+		e->stats.dropped_failed++;
+}
+
+/* Encodes, compresses and sends e->batch[0..n) (e->log_batch when logs),
+ * retrying the same bytes. */
+static void send_batch(struct otlp_exporter *e, uint32_t n, int logs)
 {
 	const uint8_t *data;
 	size_t len;
@@ -735,20 +853,29 @@ static void send_batch(struct otlp_exporter *e, uint32_t n)
 
 	e->body.len = 0;
 	e->body.oom = 0;
-	rc = e->cfg.protocol == OTLP_HTTP_JSON ? otlp_encode_json(&e->body, e->batch, n)
-					       : otlp_encode_proto(&e->body, e->batch, n);
+	if (logs)
+		rc = e->cfg.protocol == OTLP_HTTP_JSON
+			     ? otlp_logs_encode_json(&e->body, e->log_batch, n, e->host_name)
+			     : otlp_logs_encode_proto(&e->body, e->log_batch, n, e->host_name);
+	else
+		rc = e->cfg.protocol == OTLP_HTTP_JSON ? otlp_encode_json(&e->body, e->batch, n)
+						       : otlp_encode_proto(&e->body, e->batch, n);
 	data = e->body.data;
 	len = e->body.len;
 	if (rc == 0 && !e->body.oom && e->cfg.gzip) {
 		len = gzip_body(e, e->body.data, e->body.len);
 		data = e->gz;
 	}
-	if (rc != 0 || e->body.oom || (e->cfg.gzip && len == 0)) {
+	if (rc != 0 || e->body.oom || (e->cfg.gzip && len == 0) ||
+	    (e->url_logs != logs &&
+	     curl_easy_setopt(e->curl, CURLOPT_URL, logs ? e->cfg.logs_url : e->cfg.url) !=
+		     CURLE_OK)) {
 		pthread_mutex_lock(&e->mu);
-		e->stats.dropped_failed++;
+		count_failed(e, n, logs);
 		pthread_mutex_unlock(&e->mu);
 		return;
 	}
+	e->url_logs = logs;
 	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(e->curl, CURLOPT_POSTFIELDS, data);
 
@@ -758,12 +885,15 @@ static void send_batch(struct otlp_exporter *e, uint32_t n)
 		pthread_mutex_lock(&e->mu);
 		e->stats.requests++;
 		if (r == SEND_OK) {
-			e->stats.exported += n;
+			if (logs)
+				e->stats.logs_exported += n;
+			else
+				e->stats.exported += n;
 			break;
 		}
 		e->stats.failures++;
 		if (r == SEND_PERMANENT) {
-			e->stats.dropped_failed++;
+			count_failed(e, n, logs);
 			break;
 		}
 		wait_ms = otlp_backoff_ms(attempt, rng_unit(), e->retry_after_ms);
@@ -774,7 +904,7 @@ static void send_batch(struct otlp_exporter *e, uint32_t n)
 			wait_until(e, resume);
 		if (resume - start > retry_ns ||
 		    (e->stopping && resume >= e->drain_deadline_ns)) {
-			e->stats.dropped_failed++;
+			count_failed(e, n, logs);
 			break;
 		}
 		while (now_ns() < resume) /* stopping, and the wait fits the deadline */
@@ -785,32 +915,51 @@ static void send_batch(struct otlp_exporter *e, uint32_t n)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* Copies n items from a ring at head (cap slots) into a batch, wrapping. */
+static void copy_out(void *batch, const void *ring, uint32_t head, uint32_t n, uint32_t cap,
+		     size_t size)
+{
+	uint32_t first = cap - head < n ? cap - head : n;
+
+	memcpy(batch, (const char *)ring + (size_t)head * size, first * size);
+	memcpy((char *)batch + first * size, ring, (n - first) * size);
+}
+
 static void *exporter_main(void *arg)
 {
 	struct otlp_exporter *e = arg;
-	uint32_t n, head, first;
-	const uint32_t cap = e->cfg.queue_size;
+	uint32_t n, head;
+	const uint32_t cap = e->cfg.queue_size, log_cap = e->cfg.logs_queue_size;
+	int logs;
 
 	rng_state = now_ns() ^ ((uint64_t)(uintptr_t)&n << 16) ^ (uint64_t)getpid();
 	pthread_mutex_lock(&e->mu);
-	while ((n = wait_for_batch(e)) != 0) {
-		head = e->head;
+	while ((n = wait_for_batch(e, &logs)) != 0) {
+		head = logs ? e->log_head : e->head;
 		pthread_mutex_unlock(&e->mu);
 		/* The slots stay counted, so no producer writes them meanwhile. */
-		first = cap - head < n ? cap - head : n;
-		memcpy(e->batch, &e->ring[head], first * sizeof(*e->batch));
-		memcpy(e->batch + first, e->ring, (n - first) * sizeof(*e->batch));
+		if (logs)
+			copy_out(e->log_batch, e->log_ring, head, n, log_cap, sizeof(*e->log_batch));
+		else
+			copy_out(e->batch, e->ring, head, n, cap, sizeof(*e->batch));
 		pthread_mutex_lock(&e->mu);
-		e->head = (head + n) % cap;
-		e->count -= n;
+		if (logs) {
+			e->log_head = (head + n) % log_cap;
+			e->log_count -= n;
+		} else {
+			e->head = (head + n) % cap;
+			e->count -= n;
+		}
 		pthread_mutex_unlock(&e->mu);
-		send_batch(e, n);
+		send_batch(e, n, logs);
 		pthread_mutex_lock(&e->mu);
 	}
 	/* Stopped past the drain deadline: what is left is lost, and counted
-	 * as the batches it would have made. */
+	 * as the batches it would have made (log records one by one). */
 	e->stats.dropped_failed += (e->count + e->cfg.max_batch - 1) / e->cfg.max_batch;
 	e->count = 0;
+	e->stats.logs_dropped_failed += e->log_count;
+	e->log_count = 0;
 	pthread_mutex_unlock(&e->mu);
 	return NULL;
 }
@@ -839,6 +988,9 @@ static void exporter_free(struct otlp_exporter *e)
 	free(e->batch);
 	free(e->queued_ns);
 	free(e->ring);
+	free(e->log_batch);
+	free(e->log_queued_ns);
+	free(e->log_ring);
 	free(e);
 }
 
@@ -880,7 +1032,11 @@ static int setup_curl(struct otlp_exporter *e)
 			return ENOMEM;
 	}
 
-	if (curl_easy_setopt(e->curl, CURLOPT_URL, e->cfg.url) != CURLE_OK ||
+	/* Checked here, set again per batch (send_batch). */
+	if (curl_easy_setopt(e->curl, CURLOPT_URL,
+			     e->traces_on ? e->cfg.url : e->cfg.logs_url) != CURLE_OK ||
+	    (e->traces_on && e->logs_on &&
+	     curl_easy_setopt(e->curl, CURLOPT_URL, e->cfg.logs_url) != CURLE_OK) ||
 	    curl_easy_setopt(e->curl, CURLOPT_PROTOCOLS_STR, "http,https") != CURLE_OK)
 		return EINVAL;
 	curl_easy_setopt(e->curl, CURLOPT_NOSIGNAL, 1L);
@@ -905,7 +1061,8 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 	int rc;
 
 	/* errno says why for the caller's message. */
-	if (!cfg || !cfg->url[0] || !cfg->max_batch || !cfg->queue_size || !cfg->timeout_ms ||
+	if (!cfg || (!cfg->url[0] && !cfg->logs_url[0]) || !cfg->max_batch || !cfg->queue_size ||
+	    !cfg->timeout_ms || (cfg->logs_url[0] && !cfg->logs_queue_size) ||
 	    cfg->n_headers > OTLP_HEADERS_MAX) {
 		errno = EINVAL;
 		return NULL;
@@ -920,6 +1077,10 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 		return NULL;
 	e->cfg = *cfg;
 	e->cfg.url[sizeof(e->cfg.url) - 1] = '\0';
+	e->cfg.logs_url[sizeof(e->cfg.logs_url) - 1] = '\0';
+	e->traces_on = e->cfg.url[0] != '\0';
+	e->logs_on = e->cfg.logs_url[0] != '\0';
+	e->url_logs = -1;
 	for (uint32_t i = 0; i < e->cfg.n_headers; i++) {
 		e->cfg.headers[i].name[sizeof(e->cfg.headers[i].name) - 1] = '\0';
 		e->cfg.headers[i].value[sizeof(e->cfg.headers[i].value) - 1] = '\0';
@@ -932,10 +1093,20 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 
 	/* calloc: the ring's pages (about 6 KB an item) are touched only as
 	 * traffic first reaches them. */
-	e->ring = calloc(e->cfg.queue_size, sizeof(*e->ring));
-	e->queued_ns = calloc(e->cfg.queue_size, sizeof(*e->queued_ns));
-	e->batch = calloc(e->cfg.max_batch, sizeof(*e->batch));
-	if (!e->ring || !e->queued_ns || !e->batch) {
+	if (e->traces_on) {
+		e->ring = calloc(e->cfg.queue_size, sizeof(*e->ring));
+		e->queued_ns = calloc(e->cfg.queue_size, sizeof(*e->queued_ns));
+		e->batch = calloc(e->cfg.max_batch, sizeof(*e->batch));
+	}
+	if (e->logs_on) {
+		e->log_max_batch = e->cfg.max_batch < e->cfg.logs_queue_size ? e->cfg.max_batch
+									     : e->cfg.logs_queue_size;
+		e->log_ring = calloc(e->cfg.logs_queue_size, sizeof(*e->log_ring));
+		e->log_queued_ns = calloc(e->cfg.logs_queue_size, sizeof(*e->log_queued_ns));
+		e->log_batch = calloc(e->log_max_batch, sizeof(*e->log_batch));
+	}
+	if ((e->traces_on && (!e->ring || !e->queued_ns || !e->batch)) ||
+	    (e->logs_on && (!e->log_ring || !e->log_queued_ns || !e->log_batch))) {
 		exporter_free(e);
 		errno = ENOMEM;
 		return NULL;

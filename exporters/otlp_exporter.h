@@ -1,17 +1,21 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * OTLP/HTTP trace exporter: a bounded queue filled by the event loop (never
- * blocking it) and one thread that batches, encodes, optionally gzips, and
- * POSTs to <endpoint>/v1/traces with libcurl, retrying with exponential
- * backoff and jitter on connection errors, 429, 502, 503 and 504 (honouring
- * Retry-After). Everything dropped is counted.
+ * OTLP/HTTP exporter of traces and logs: a bounded queue per signal filled
+ * by the event loop (never blocking it) and one thread that batches,
+ * encodes, optionally gzips, and POSTs spans to <endpoint>/v1/traces and
+ * alerts (and notes) as log records to <endpoint>/v1/logs with libcurl,
+ * retrying with exponential backoff and jitter on connection errors, 429,
+ * 502, 503 and 504 (honouring Retry-After). Everything dropped is counted.
  */
 #ifndef ZT_OTLP_EXPORTER_H
 #define ZT_OTLP_EXPORTER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "alert.h"
+#include "alert_note.h"
 #include "otlp_encode.h"
+#include "otlp_logs_encode.h"
 
 #define OTLP_HEADERS_MAX 16
 
@@ -26,7 +30,8 @@ struct otlp_header {
 };
 
 struct otlp_config {
-	char url[1024];          /* full URL, .../v1/traces; "" = exporter off */
+	char url[1024];          /* full URL, .../v1/traces; "" = no traces */
+	char logs_url[1024];     /* full URL, .../v1/logs; "" = no logs */
 	enum otlp_protocol protocol;
 	int gzip;
 	uint32_t timeout_ms;     /* per request, default 10000 */
@@ -36,6 +41,7 @@ struct otlp_config {
 	uint32_t max_delay_ms;   /* longest a span waits for a batch, default 1000 */
 	uint32_t queue_size;     /* spans waiting at most, default 2048 */
 	uint32_t max_retry_ms;   /* give a batch up after retrying this long, default 60000 */
+	uint32_t logs_queue_size; /* log records waiting at most, default 512 */
 };
 
 struct otlp_stats {
@@ -43,24 +49,40 @@ struct otlp_stats {
 	uint64_t exported;        /* spans the receiver accepted (2xx) */
 	uint64_t dropped_full;    /* queue full when the span arrived */
 	uint64_t dropped_failed;  /* batches given up: permanent error or retry time spent */
-	uint64_t requests;
+	uint64_t requests;        /* requests, retries and failures: both signals */
 	uint64_t retries;
 	uint64_t failures;        /* requests that did not get a 2xx */
 	uint64_t queue_depth;
+	/* Log records (alerts, notes), each counted once, never in batches. */
+	uint64_t logs_enqueued;
+	uint64_t logs_exported;       /* records the receiver accepted (2xx) */
+	uint64_t logs_dropped_full;   /* the log queue was full */
+	uint64_t logs_dropped_failed; /* permanent error, retry time spent, or stop */
+	uint64_t logs_queue_depth;
 };
 
 /*
  * Resolves the configuration the standard way: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
- * (used as is) over OTEL_EXPORTER_OTLP_ENDPOINT (+ "/v1/traces"),
+ * (used as is) over OTEL_EXPORTER_OTLP_ENDPOINT (+ "/v1/traces") for url,
+ * OTEL_EXPORTER_OTLP_LOGS_ENDPOINT (used as is) over
+ * OTEL_EXPORTER_OTLP_ENDPOINT (+ "/v1/logs") for logs_url (one signal's
+ * URL is never derived from the other's, as the SDK spec says),
  * OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf, http/json),
  * OTEL_EXPORTER_OTLP_HEADERS ("k=v,k2=v2", percent-decoded),
  * OTEL_EXPORTER_OTLP_COMPRESSION (gzip, none), OTEL_EXPORTER_OTLP_TIMEOUT (ms);
- * the _TRACES_ variants win over the general ones. `getenv_fn` is getenv in
+ * the _TRACES_ variants win over the general ones, and logs requests use
+ * the same protocol, compression, headers and timeout (the _LOGS_ variants
+ * of those are not read). `getenv_fn` is getenv in
  * the daemon and a table in tests. Flags are applied afterwards by the
  * caller. Returns 0, or -1 with err filled for an invalid value.
  */
 int otlp_config_from_env(struct otlp_config *cfg, const char *(*getenv_fn)(const char *),
 			 char *err, size_t err_len);
+/* A base URL for both signals (the --otlp-endpoint flag): url = base +
+ * "/v1/traces", logs_url = base + "/v1/logs" (trailing slashes dropped);
+ * 0, or -1 with err (naming `what`) and cfg unchanged. */
+int otlp_config_set_endpoint(struct otlp_config *cfg, const char *what, const char *base,
+			     char *err, size_t err_len);
 /* Parses "k=v,k2=v2" into cfg->headers (appending); 0 or -1. */
 int otlp_parse_headers(struct otlp_config *cfg, const char *text, char *err, size_t err_len);
 /* Backoff before retry `attempt` (0-based): min(5000, 100 * 2^attempt) ms
@@ -75,16 +97,26 @@ int otlp_status_is_retryable(long http_status);
 
 struct otlp_exporter;
 
-/* Copies cfg and starts the thread. NULL when cfg->url is "" (exporter off),
- * max_batch, queue_size or timeout_ms is 0, or on failure (memory, thread,
- * libcurl). The queue's memory is allocated here: queue_size items. Every
- * call below accepts NULL and does nothing with it. */
+/* Copies cfg and starts the thread. NULL when both cfg->url and
+ * cfg->logs_url are "" (exporter off), max_batch, queue_size or timeout_ms
+ * is 0, logs_queue_size is 0 with a logs_url, or on failure (memory,
+ * thread, libcurl). The queues' memory is allocated here: queue_size spans
+ * and logs_queue_size log records. Every call below accepts NULL and does
+ * nothing with it. */
 struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg);
 /* Copies span + resource into the queue; never blocks; counts a drop when full.
  * resource may be NULL (the span's own names are used). Any thread, never
- * after or during stop. */
+ * after or during stop. Without a url (logs only) the span is ignored. */
 void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 			   const struct procinfo *resource);
+/* Copies the alert into the log queue (sent as one LogRecord, see
+ * otlp_logs_encode.h; observed time = now); never blocks. 0 when queued;
+ * -1 when the queue was full (counted in logs_dropped_full) or the
+ * exporter has no logs_url (not counted: nothing was asked of it). Any
+ * thread, never after or during stop. */
+int otlp_exporter_enqueue_alert(struct otlp_exporter *e, const struct alert *a);
+/* The same for a note (e.g. the audit trail's head hash). */
+int otlp_exporter_enqueue_note(struct otlp_exporter *e, const struct alert_note *n);
 /* Sends what is queued (bounded by drain_ms), stops the thread, frees;
  * *final (when not NULL) gets the counters as they stood at the end. */
 void otlp_exporter_stop(struct otlp_exporter *e, uint32_t drain_ms, struct otlp_stats *final);

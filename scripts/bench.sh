@@ -149,7 +149,8 @@ run_wrk() { # LABEL URL [SECONDS]
 agent_start() { # ARM PORT
 	# background jobs start with SIGINT ignored: reset it (exec keeps the pid)
 	"$PY" -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ)]; os.execv(sys.argv[1], sys.argv[1:])' \
-		"$ZT_BIN" --output "${BENCH_OUTPUT:-jsonl}" --port "$2" >"$TMP/spans.$1.jsonl" 2>"$TMP/agent.$1.err" &
+		"$ZT_BIN" --output "${BENCH_OUTPUT:-jsonl}" --port "$2" --state-dir "$TMP/state.$1" \
+		>"$TMP/spans.$1.jsonl" 2>"$TMP/agent.$1.err" &
 	AGENT_PID=$!
 	for ((i = 0; i < 300; i++)); do
 		grep -q "^zerotrace: ready" "$TMP/agent.$1.err" 2>/dev/null && break

@@ -8,6 +8,8 @@ PKGS=(
 	libcurl4-openssl-dev libcriterion-dev libclang-rt-14-dev
 	python3 curl nginx-light wrk iproute2 procps
 	libmicrohttpd-dev prometheus
+	# security: policy and --config files (libyaml), the audit chain's SHA-256 (libcrypto)
+	libyaml-dev libssl-dev
 	# Database servers, clients and python drivers for the tests that use
 	# tests/integration/dblib.sh (it runs its own instances on free loopback
 	# ports; the system services are never used). pgbench is in postgresql-15
@@ -20,6 +22,8 @@ PKGS=(
 	python3-redis python3-psycopg2 python3-pymysql
 	# TLS tests: certificates and s_server/s_client; libssl3 is what is probed
 	openssl libssl3
+	# zerotrace graph --format dot: test_z5 renders it with Graphviz (dot -Tsvg)
+	graphviz
 )
 # The OTLP test receiver runs on Node.js; any packaged node >= 18 with npm will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

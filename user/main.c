@@ -14,6 +14,11 @@
 #include <unistd.h>
 #include <bpf/libbpf.h>
 
+#include "alert_sinks.h"
+#include "audit_verify.h"
+#include "cli_baseline.h"
+#include "cli_check.h"
+#include "cli_graph.h"
 #include "config.h"
 #include "ids.h"
 #include "listen_ports.h"
@@ -21,8 +26,10 @@
 #include "metrics.h"
 #include "otlp_exporter.h"
 #include "output.h"
+#include "policy.h"
 #include "procinfo.h"
 #include "reorder.h"
+#include "security.h"
 #include "tls_attach.h"
 #include "tracer.h"
 
@@ -53,11 +60,16 @@ static int64_t mono_to_unix_offset(void)
 #define METRICS_SERIES 2000
 #define OTLP_DRAIN_MS 5000
 
-/* Where finished spans go: stdout, /metrics, and an OTLP collector. */
+/* Where finished spans go: stdout, /metrics, an OTLP collector, and the
+ * security pipeline; and where its calls and alerts go. */
 struct sinks {
 	struct output *out;
 	struct metrics *metrics;
 	struct otlp_exporter *otlp;
+	struct security *security;
+	struct alert_sinks *alerting;
+	uint64_t now_mono_ns;   /* as of the event loop's last turn */
+	uint64_t now_unix_ns;
 };
 
 static void sink_span(void *ctx, const struct span *s)
@@ -70,6 +82,42 @@ static void sink_span(void *ctx, const struct span *s)
 		metrics_record_span(k->metrics, s);
 	if (k->otlp)
 		otlp_exporter_enqueue(k->otlp, s, res);
+	if (k->security)
+		security_span(k->security, s, k->now_mono_ns, k->now_unix_ns);
+	if (k->alerting)
+		alert_sinks_span(k->alerting, s);
+}
+
+static void sink_call(void *ctx, const struct call *c)
+{
+	struct sinks *k = ctx;
+
+	if (k->metrics)
+		metrics_record_call(k->metrics, c);
+}
+
+static void alert_sinks_config_of(struct alert_sinks_config *ac, const struct zt_config *cfg,
+				  const struct sinks *k)
+{
+	*ac = (struct alert_sinks_config){
+		.alerts_output = cfg->alerts_output, .syslog_addr = cfg->syslog_addr,
+		.audit_dir = cfg->audit_dir, .audit_max_size = cfg->audit_max_size,
+		.audit_max_age_ns = cfg->audit_max_age_ns, .audit_keep = cfg->audit_keep,
+		.disabled_rules = cfg->disabled_rules, .metrics = k->metrics, .otlp = k->otlp,
+	};
+}
+
+/* The detector's settings from the options. */
+static void security_config_of(struct security_config *sc, const struct zt_config *cfg,
+			       const struct policy *policy)
+{
+	memset(sc, 0, sizeof(*sc));
+	sc->state_dir = cfg->state_dir;
+	sc->policy = policy;
+	sc->detect.learn_ns = cfg->learn_ns;
+	sc->detect.window_ns = (uint64_t)(cfg->alert_window * 1e9);
+	sc->detect.rate = cfg->alert_rate;
+	sc->detect.disabled = cfg->disabled_rules;
 }
 
 static const char *env_get(const char *name)
@@ -77,20 +125,25 @@ static const char *env_get(const char *name)
 	return getenv(name);
 }
 
-/* OTEL_EXPORTER_OTLP_* first, then the flags on top. Returns 0 or -1. */
-static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *cfg)
+/* OTEL_EXPORTER_OTLP_* first, then the otlp-* options on top: the command
+ * line's always, the config file's only where the variable is unset
+ * (command line > environment > file). Returns 0 or -1. */
+static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *parsed)
 {
+	struct zt_config eff;
+	const struct zt_config *cfg = &eff;
 	char err[256];
-	size_t n;
 
+	eff = *parsed;
+	config_yield_to_env(&eff, env_get);
 	if (otlp_config_from_env(oc, env_get, err, sizeof(err))) {
 		fprintf(stderr, "zerotrace: %s\n", err);
 		return -1;
 	}
-	if (cfg->otlp_endpoint[0]) {
-		n = strlen(cfg->otlp_endpoint);
-		snprintf(oc->url, sizeof(oc->url), "%.*s/v1/traces",
-			 (int)(cfg->otlp_endpoint[n - 1] == '/' ? n - 1 : n), cfg->otlp_endpoint);
+	if (cfg->otlp_endpoint[0] &&
+	    otlp_config_set_endpoint(oc, "--otlp-endpoint", cfg->otlp_endpoint, err, sizeof(err))) {
+		fprintf(stderr, "zerotrace: %s\n", err);
+		return -1;
 	}
 	if (cfg->otlp_protocol[0])
 		oc->protocol = strcmp(cfg->otlp_protocol, "http/json") == 0 ? OTLP_HTTP_JSON :
@@ -102,7 +155,11 @@ static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *c
 	if (cfg->otlp_headers[0]) {
 		oc->n_headers = 0;
 		if (otlp_parse_headers(oc, cfg->otlp_headers, err, sizeof(err))) {
-			fprintf(stderr, "zerotrace: --otlp-headers: %s\n", err);
+			if (config_source(cfg, "otlp-headers") == CONFIG_SOURCE_FILE)
+				fprintf(stderr, "zerotrace: %s: otlp-headers: %s\n", cfg->config_file,
+					err);
+			else
+				fprintf(stderr, "zerotrace: --otlp-headers: %s\n", err);
 			return -1;
 		}
 	}
@@ -189,9 +246,11 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 /* kc: the kernel counters, read before the probes were detached. */
 static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os,
-			const struct tls_attach_stats *tls)
+			const struct tls_attach_stats *tls, const struct security_stats *sec,
+			const struct alert_sinks_stats *as)
 {
 	struct tracer_stats ts;
+	uint64_t alerts = 0;
 
 	tracer_get_stats(t, &ts);
 	fprintf(stderr,
@@ -237,6 +296,33 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)tls->table_full, (unsigned long long)kc[ZT_CNT_TLS_CONNS],
 		(unsigned long long)kc[ZT_CNT_TLS_BYTES], (unsigned long long)kc[ZT_CNT_TLS_UNBOUND],
 		(unsigned long long)ts.tls_conn_resets);
+	for (uint32_t r = 0; r < ALERT_RULE_COUNT; r++)
+		alerts += sec->detect.alerts[r];
+	fprintf(stderr,
+		" calls=%llu calls_paired=%llu calls_pair_evicted=%llu alerts=%llu "
+		"alerts_deduplicated=%llu alerts_rate_limited=%llu alerts_dedup_full=%llu "
+		"baseline_edges=%llu baseline_operations=%llu baseline_listeners=%llu "
+		"baseline_full=%llu baseline_saves=%llu baseline_save_failures=%llu "
+		"alert_lines=%llu alert_lines_dropped=%llu otlp_logs_exported=%llu "
+		"otlp_logs_dropped=%llu syslog_sent=%llu syslog_dropped=%llu audit_records=%llu "
+		"audit_files=%llu audit_records_lost=%llu audit_write_errors=%llu audit_heads_sent=%llu",
+		(unsigned long long)sec->detect.calls, (unsigned long long)sec->pairs.paired,
+		(unsigned long long)sec->pairs.evicted, (unsigned long long)alerts,
+		(unsigned long long)sec->detect.deduplicated,
+		(unsigned long long)sec->detect.rate_limited,
+		(unsigned long long)sec->detect.dedup_full,
+		(unsigned long long)sec->baseline.edges, (unsigned long long)sec->baseline.ops,
+		(unsigned long long)sec->baseline.listeners,
+		(unsigned long long)(sec->baseline.edges_full + sec->baseline.ops_full +
+				     sec->baseline.listeners_full),
+		(unsigned long long)sec->saves, (unsigned long long)sec->save_failures,
+		(unsigned long long)as->file.written, (unsigned long long)as->file.dropped,
+		(unsigned long long)os->logs_exported,
+		(unsigned long long)(os->logs_dropped_full + os->logs_dropped_failed),
+		(unsigned long long)as->syslog.sent, (unsigned long long)as->syslog.dropped,
+		(unsigned long long)as->audit.records, (unsigned long long)as->audit.files_closed,
+		(unsigned long long)as->audit.records_lost, (unsigned long long)as->audit.write_errors,
+		(unsigned long long)as->heads_sent);
 	/* per protocol, from the registry: <name>_spans, _misses, and its notes */
 	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++) {
 		const char *name = proto_by_id(id)->name;
@@ -308,10 +394,24 @@ static int run(const struct zt_config *cfg)
 	uint64_t kc[ZT_CNT_MAX] = { 0 };
 	struct status st = { 0 };
 	struct tls_attach_stats tls_stats = { 0 };
+	struct security_config sec_cfg;
+	struct alert_sinks_config alert_cfg;
+	struct security_stats sec_final = { 0 };
+	struct policy *policy = NULL;
+	struct alert_sinks_stats sink_final = { 0 };
+	char errbuf[512];
 	int started;
 	int stats_on = isatty(STDERR_FILENO), err, rc = 1;
 	uint64_t stats_every = (uint64_t)(cfg->stats_interval * 1e9), last_tick = 0;
 
+	/* a policy that does not parse stops the start: it is an option's value */
+	if (cfg->policy_file[0]) {
+		policy = policy_load(cfg->policy_file, errbuf, sizeof(errbuf));
+		if (!policy) {
+			fprintf(stderr, "zerotrace: --policy: %s\n", errbuf);
+			return 2;
+		}
+	}
 	if (output_init(&out, stdout, cfg->output)) {
 		fprintf(stderr, "zerotrace: allocate output buffers: %s\n", strerror(ENOMEM));
 		return 1;
@@ -323,7 +423,7 @@ static int run(const struct zt_config *cfg)
 	}
 	if (otlp_config_resolve(&oc, cfg))
 		return 2;
-	if (oc.url[0]) {
+	if (oc.url[0] || oc.logs_url[0]) {
 		sinks.otlp = otlp_exporter_start(&oc);
 		if (!sinks.otlp) {
 			fprintf(stderr, "zerotrace: start the OTLP exporter for %s: %s\n", oc.url,
@@ -337,6 +437,21 @@ static int run(const struct zt_config *cfg)
 			metrics_http = metrics_http_start(cfg->metrics_addr, sinks.metrics);
 		if (!metrics_http)
 			fprintf(stderr, "zerotrace: /metrics is not served (see above); tracing goes on\n");
+	}
+	alert_sinks_config_of(&alert_cfg, cfg, &sinks);
+	sinks.alerting = alert_sinks_open(&alert_cfg, errbuf, sizeof(errbuf));
+	if (!sinks.alerting) {
+		fprintf(stderr, "zerotrace: %s\n", errbuf);
+		goto cleanup;
+	}
+	security_config_of(&sec_cfg, cfg, policy);
+	sinks.now_mono_ns = clock_ns(CLOCK_MONOTONIC);
+	sinks.now_unix_ns = clock_ns(CLOCK_REALTIME);
+	sinks.security = security_open(&sec_cfg, alert_sinks_alert, sinks.alerting, sink_call, &sinks,
+				       sinks.now_unix_ns);
+	if (!sinks.security) {
+		fprintf(stderr, "zerotrace: allocate the security tables: %s\n", strerror(ENOMEM));
+		goto cleanup;
 	}
 	tracer = tracer_new(cfg, sink_span, &sinks);
 	/* most records are a head, a few a whole write or a frame walk */
@@ -382,11 +497,15 @@ static int run(const struct zt_config *cfg)
 			goto cleanup;
 		}
 		now = clock_ns(CLOCK_MONOTONIC);
+		sinks.now_mono_ns = now;
+		sinks.now_unix_ns = clock_ns(CLOCK_REALTIME);
 		tls_attach_tick(pipe.tls, now);
 		pipeline_release(&pipe, now > pipe.window_ns ? now - pipe.window_ns : 0);
 		output_flush(&out, now);
 		if (now - last_tick >= 1000000000ULL) {
 			tracer_tick(tracer, now, mono_to_unix_offset());
+			security_tick(sinks.security, now, sinks.now_unix_ns);
+			alert_sinks_tick(sinks.alerting, sinks.now_unix_ns);
 			agent_counters_publish(&loader, tracer, &sinks);
 			last_tick = now;
 		}
@@ -409,9 +528,15 @@ cleanup:
 	loader_stop(&loader);
 	/* probes are off: now the collector gets what is queued, then the
 	 * counters are final */
+	/* spans still waiting for their partner become calls; open alert
+	 * windows send their counts; the baseline is saved */
+	security_close(sinks.security, clock_ns(CLOCK_REALTIME), &sec_final);
+	alert_sinks_close(sinks.alerting, &sink_final);
+	policy_free(policy);
 	otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS, &otlp_final);
 	if (started)
-		final_print(kc, tracer, &out, pipe.forced, &otlp_final, &tls_stats);
+		final_print(kc, tracer, &out, pipe.forced, &otlp_final, &tls_stats, &sec_final,
+			    &sink_final);
 	reorder_free(pipe.window);
 	tracer_free(tracer);
 	metrics_http_stop(metrics_http);
@@ -419,13 +544,39 @@ cleanup:
 	return rc;
 }
 
+/* zerotrace audit verify DIR [--head HASH]: exit 0 the chain holds, 1 it
+ * is broken, 2 bad usage or I/O. */
+static int cli_audit(int argc, char **argv)
+{
+	const char *head = NULL;
+
+	if (argc == 5 && strcmp(argv[3], "--head") == 0)
+		head = argv[4];
+	else if (argc != 3)
+		argc = 0;
+	if (!argc || strcmp(argv[1], "verify") != 0) {
+		fprintf(stderr, "Usage: zerotrace audit verify DIR [--head SHA256]\n");
+		return 2;
+	}
+	return audit_verify_dir(argv[2], head, stdout);
+}
+
 int main(int argc, char **argv)
 {
 	struct zt_config cfg;
 	struct sigaction sa = { 0 };
 	const char *help = NULL;
-	char err[256];
+	char err[CONFIG_ERR_MAX];
 
+	/* the operator's commands; everything else starts the agent */
+	if (argc > 1 && strcmp(argv[1], "audit") == 0)
+		return cli_audit(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "baseline") == 0)
+		return cli_baseline(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "check") == 0)
+		return cli_check(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "graph") == 0)
+		return cli_graph(argc - 1, argv + 1);
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err), &help)) {
 	case CONFIG_OK:
 		break;

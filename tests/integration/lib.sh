@@ -196,7 +196,10 @@ zt_agent_start() {
 	# ignored (and python would leave SIGPIPE, SIGXFSZ ignored); reset them
 	# to the default (exec keeps the pid) so the agent starts as
 	# from a terminal.
-	"$PY" -c "$ZT_EXEC_DFL" "$ZT_BIN" --output jsonl "$@" >"$ZT_SPANS" 2>"$ZT_AGENT_ERR" &
+	# the learned baseline stays in the test's own directory (a later
+	# --state-dir of the test wins), never in the node's /var/lib/zerotrace
+	"$PY" -c "$ZT_EXEC_DFL" "$ZT_BIN" --output jsonl --state-dir "$TMP/state" "$@" \
+		>"$ZT_SPANS" 2>"$ZT_AGENT_ERR" &
 	AGENT_PID=$!
 	AGENT_STATUS=""
 	for ((i = 0; i < 300; i++)); do
@@ -284,7 +287,7 @@ zt_agent_launch_tag() {
 	   set -- --output jsonl "$@" ;;
 	esac
 	log "agent $tag: $ZT_BIN $*"
-	"$PY" -c "$ZT_EXEC_DFL" "$ZT_BIN" "$@" >"$out" 2>"$TMP/$tag.agent.err" &
+	"$PY" -c "$ZT_EXEC_DFL" "$ZT_BIN" --state-dir "$TMP/state.$tag" "$@" >"$out" 2>"$TMP/$tag.agent.err" &
 	ZT_AGENTS[$tag]=$!
 	# shellcheck disable=SC2034 # read by the tests
 	ZT_OUT=$out

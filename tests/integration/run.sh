@@ -8,7 +8,7 @@
 #   ZT_TEST_TIMEOUT=120 ZT_BIN=/path/to/zerotrace ZT_KEEP=1 tests/integration/run.sh
 set -u -o pipefail
 DIR=$(cd "$(dirname "$0")" && pwd)
-TIMEOUT=${ZT_TEST_TIMEOUT:-90}
+TIMEOUT=${ZT_TEST_TIMEOUT:-120}
 LOGDIR=$(mktemp -d /tmp/zt-integration-logs.XXXXXX)
 
 tests=()

@@ -2,10 +2,11 @@
 # (r) /metrics: python server "checkout" (OTEL_SERVICE_NAME) + 7 curl
 # requests, the agent with --metrics-addr -> the exposition passes
 # `promtool check metrics`; checkout's SERVER histogram counts exactly 7, and
-# so do curl's CLIENT histogram and the service graph edge curl -> checkout;
-# / is 404 and POST /metrics 405; then a real Prometheus scraping the agent
-# every second answers
-# sum(http_server_request_duration_seconds_count{service_name="checkout"}) = 7.
+# so do curl's CLIENT histogram and the service graph edge curl -> checkout
+# (Tempo's traces_service_graph_* names); / is 404 and POST /metrics 405;
+# then a real Prometheus scraping the agent every second answers
+# sum(http_server_request_duration_seconds_count{service_name="checkout"}) = 7
+# and sum(traces_service_graph_request_total{client="curl",server="checkout"}) = 7.
 . "$(dirname "$0")/lib.sh"
 zt_init
 
@@ -48,7 +49,8 @@ for ((i = 0; i < 100; i++)); do
 		zt_fail "GET $MURL failed: $(cat "$TMP/curl.err")"
 	srv=$(sample_sum 'http_server_request_duration_seconds_count{service_name="checkout",' "$TMP/metrics.txt")
 	cli=$(sample_sum 'http_client_request_duration_seconds_count{service_name="curl",' "$TMP/metrics.txt")
-	((srv >= N && cli >= N)) && break
+	graph=$(sample_sum 'traces_service_graph_request_total{client="curl",' "$TMP/metrics.txt")
+	((srv >= N && cli >= N && graph >= N)) && break
 	sleep 0.1
 done
 sleep 1
@@ -77,12 +79,19 @@ expect "checkout SERVER count, all series" \
 	"$(sample_sum 'http_server_request_duration_seconds_count{service_name="checkout",' "$TMP/metrics.txt")" "$N"
 expect "checkout SERVER +Inf bucket" "$(sample "$SRV_INF" "$TMP/metrics.txt")" "$N"
 expect "curl CLIENT count ($CLI_COUNT)" "$(sample "$CLI_COUNT" "$TMP/metrics.txt")" "$N"
-# The SERVER span (parent: curl's CLIENT span, joined by connection) reaches
-# the registry first and names the edge.
+# curl's CLIENT span and checkout's SERVER span (joined by connection) are
+# one call: one edge, both durations.
+GRAPH='{client="curl",server="checkout",connection_type=""}'
 expect "service graph requests from curl, all servers" \
-	"$(sample_sum 'zerotrace_service_graph_request_total{client="curl",' "$TMP/metrics.txt")" "$N"
+	"$(sample_sum 'traces_service_graph_request_total{client="curl",' "$TMP/metrics.txt")" "$N"
 expect "service graph curl -> checkout" \
-	"$(sample 'zerotrace_service_graph_request_total{client="curl",server="checkout"}' "$TMP/metrics.txt")" "$N"
+	"$(sample "traces_service_graph_request_total$GRAPH" "$TMP/metrics.txt")" "$N"
+expect "service graph server durations" \
+	"$(sample "traces_service_graph_request_server_seconds_count$GRAPH" "$TMP/metrics.txt")" "$N"
+expect "service graph client durations" \
+	"$(sample "traces_service_graph_request_client_seconds_count$GRAPH" "$TMP/metrics.txt")" "$N"
+[ -z "$(grep '^traces_service_graph_request_failed_total' "$TMP/metrics.txt")" ] ||
+	fails+=("failed requests counted: $(grep '^traces_service_graph_request_failed_total' "$TMP/metrics.txt")")
 expect "zerotrace_metric_series_overflow_total" \
 	"$(sample zerotrace_metric_series_overflow_total "$TMP/metrics.txt")" 0
 for name in zerotrace_events_total zerotrace_spans_total zerotrace_connections_tracked; do
@@ -133,6 +142,12 @@ up=$(curl -sS --max-time 2 --get --data-urlencode 'query=up{job="zerotrace"}' \
 r = json.load(sys.stdin)["data"]["result"]
 print(r[0]["value"][1] if r else "")')
 [ "$up" = 1 ] || zt_fail "prometheus: up{job=\"zerotrace\"} = '$up', want 1"
+graph=$(curl -sS --max-time 2 --get --data-urlencode 'query=sum(traces_service_graph_request_total{client="curl",server="checkout"})' \
+	"http://127.0.0.1:$PPORT/api/v1/query" | "$PY" -c 'import json, sys
+r = json.load(sys.stdin)["data"]["result"]
+print(r[0]["value"][1] if r else "")')
+[ "$graph" = "$N" ] || zt_fail "prometheus: the service graph curl -> checkout = '$graph', want $N"
+log "prometheus: traces_service_graph_request_total curl -> checkout = $graph"
 zt_stop_untrack "$PROM_PID"
 
 zt_agent_stop

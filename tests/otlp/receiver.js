@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // SPDX-License-Identifier: MIT
 /*
- * A scripted OTLP/HTTP trace receiver for zerotrace's integration tests.
+ * A scripted OTLP/HTTP trace and log receiver for zerotrace's integration
+ * tests.
  *
- * Decodes every POST /v1/traces with the OFFICIAL OpenTelemetry protobuf
- * root (the generated protobufjs module shipped by
+ * Decodes every POST /v1/traces (ExportTraceServiceRequest) and POST
+ * /v1/logs (ExportLogsServiceRequest) with the OFFICIAL OpenTelemetry
+ * protobuf root (the generated protobufjs module shipped by
  * @opentelemetry/otlp-transformer 0.214.0, installed here as "otlp-proto"):
- *   - application/x-protobuf: ExportTraceServiceRequest.decode
+ *   - application/x-protobuf: Export{Trace,Logs}ServiceRequest.decode
  *   - application/json: JSON.parse, then protobufjs's fromObject of the same
  *     type (trace/span ids as hex per OTLP/JSON), and a strict round trip
  *     (toObject) that reports unknown keys, wrong JSON types, enums written
@@ -18,19 +20,22 @@
  *   {seq, t_ms, method, path, headers, content_type, content_encoding,
  *    body_bytes, wire_bytes, answer (HTTP status sent), format ("protobuf" |
  *    "json" | null), error (decode error or null), json_issues ([...]),
- *    body (decoded ExportTraceServiceRequest as a plain object: every field
- *    with defaults, 64-bit integers as decimal strings, enums as numbers,
+ *    body (decoded request as a plain object: every field with defaults,
+ *    64-bit integers as decimal strings, enums as numbers,
  *    traceId/spanId/parentSpanId as lowercase hex, other bytes as base64),
- *    spans (number of spans in body)}
+ *    spans (number of spans in body), signal ("traces" | "logs" | null),
+ *    log_records (number of log records in body)}
  *
- * Answers: 200 with an empty ExportTraceServiceResponse (same content type);
- * --fail-first N: the first N POST /v1/traces get --status (default 503),
- * with Retry-After: S when --retry-after S; --slow MS delays every answer;
+ * Answers: 200 with an empty Export{Trace,Logs}ServiceResponse (same
+ * content type); --fail-first N: the first N POST /v1/traces get --status
+ * (default 503), --logs-fail-first N the same for POST /v1/logs, with
+ * Retry-After: S when --retry-after S; --slow MS delays every answer;
  * a body that does not decode: 400. The line is written BEFORE the answer is
  * sent, so a client that saw the answer finds its request in --out.
  *
  * Usage: node receiver.js --port P --out FILE [--host 127.0.0.1]
- *          [--fail-first N] [--status CODE] [--retry-after S] [--slow MS]
+ *          [--fail-first N] [--logs-fail-first N] [--status CODE]
+ *          [--retry-after S] [--slow MS]
  *          [--max-seconds S (default 120)] [--max-body BYTES]
  * Prints "ready <pid> <port>" on stdout once listening; exits 0 on SIGTERM or
  * SIGINT, and by itself after --max-seconds.
@@ -46,13 +51,15 @@ const root = require('otlp-proto/build/src/generated/root.js');
 const v1 = root.opentelemetry.proto;
 const ReqType = v1.collector.trace.v1.ExportTraceServiceRequest;
 const RespType = v1.collector.trace.v1.ExportTraceServiceResponse;
+const LogsReqType = v1.collector.logs.v1.ExportLogsServiceRequest;
+const LogsRespType = v1.collector.logs.v1.ExportLogsServiceResponse;
 
 const ID_KEYS = new Set(['traceId', 'spanId', 'parentSpanId']);
 const ID_LEN = { traceId: 16, spanId: 8, parentSpanId: 8 };
 
 function parseArgs(argv) {
 	const o = {
-		host: '127.0.0.1', port: 0, out: '', failFirst: 0, status: 503,
+		host: '127.0.0.1', port: 0, out: '', failFirst: 0, logsFailFirst: 0, status: 503,
 		retryAfter: null, slow: 0, maxSeconds: 120, maxBody: 64 << 20,
 	};
 	const need = (i) => {
@@ -71,6 +78,7 @@ function parseArgs(argv) {
 		case '--port': o.port = num(v, a); break;
 		case '--out': o.out = v; break;
 		case '--fail-first': o.failFirst = num(v, a); break;
+		case '--logs-fail-first': o.logsFailFirst = num(v, a); break;
 		case '--status': o.status = num(v, a); break;
 		case '--retry-after': o.retryAfter = num(v, a); break;
 		case '--slow': o.slow = num(v, a); break;
@@ -86,6 +94,7 @@ function parseArgs(argv) {
 function usage(msg) {
 	process.stderr.write('receiver.js: ' + msg + '\n' +
 		'usage: node receiver.js --port P --out FILE [--host H] [--fail-first N] ' +
+		'[--logs-fail-first N] ' +
 		'[--status CODE] [--retry-after S] [--slow MS] [--max-seconds S] [--max-body B]\n');
 	process.exit(2);
 }
@@ -93,8 +102,8 @@ function usage(msg) {
 const hex = (b) => Buffer.from(b).toString('hex');
 
 /* A decoded message -> plain object; ids as lowercase hex, other bytes base64. */
-function toPlain(msg) {
-	const obj = ReqType.toObject(msg, {
+function toPlain(msg, type) {
+	const obj = (type || ReqType).toObject(msg, {
 		longs: String, enums: Number, bytes: Array, defaults: true, arrays: true, objects: true,
 	});
 	return fixBytes(obj, null);
@@ -125,6 +134,20 @@ function countSpans(plain) {
 			n += (ss.spans || []).length;
 	return n;
 }
+
+function countLogRecords(plain) {
+	let n = 0;
+	for (const rl of plain.resourceLogs || [])
+		for (const sl of rl.scopeLogs || [])
+			n += (sl.logRecords || []).length;
+	return n;
+}
+
+/* What each path decodes as. */
+const SIGNALS = {
+	'/v1/traces': { name: 'traces', Req: ReqType, Resp: RespType },
+	'/v1/logs': { name: 'logs', Req: LogsReqType, Resp: LogsRespType },
+};
 
 /*
  * OTLP/JSON -> the object fromObject expects: ids are hex in OTLP/JSON but
@@ -218,7 +241,8 @@ function compareJson(sent, back, where, issues) {
 		issues.push(where + ': ' + JSON.stringify(sent) + ' became ' + JSON.stringify(back));
 }
 
-function decodeJson(buf) {
+function decodeJson(buf, type) {
+	const T = type || ReqType;
 	const issues = [];
 	let sent;
 	try {
@@ -229,19 +253,20 @@ function decodeJson(buf) {
 	if (sent === null || typeof sent !== 'object' || Array.isArray(sent))
 		throw new Error('JSON body is not an object');
 	const forPb = hexIdsToBytes(sent, '$', issues);
-	const msg = ReqType.fromObject(forPb);
+	const msg = T.fromObject(forPb);
 	// the message must survive protobuf encode/decode unchanged
-	const again = ReqType.decode(ReqType.encode(msg).finish());
-	const back = ReqType.toObject(again, {
+	const again = T.decode(T.encode(msg).finish());
+	const back = T.toObject(again, {
 		longs: String, enums: Number, bytes: Array, defaults: true, arrays: true, objects: true,
 	});
 	compareJson(forPb, back, '$', issues);
 	return { msg: again, issues };
 }
 
-function decodeProto(buf) {
-	const msg = ReqType.decode(buf);
-	const err = ReqType.verify(msg);
+function decodeProto(buf, type) {
+	const T = type || ReqType;
+	const msg = T.decode(buf);
+	const err = T.verify(msg);
 	if (err)
 		throw new Error('verify: ' + err);
 	return { msg, issues: [] };
@@ -253,6 +278,7 @@ function main() {
 	const outFd = fs.openSync(o.out, 'a');
 	let seq = 0;
 	let tracesPosts = 0;
+	let logsPosts = 0;
 	const t0 = Date.now();
 
 	const server = http.createServer((req, res) => {
@@ -284,18 +310,25 @@ function main() {
 				json_issues: [],
 				body: null,
 				spans: 0,
+				signal: null,
+				log_records: 0,
 			};
+			const sig = SIGNALS[req.url.split('?')[0]];
 			let respCt = 'application/x-protobuf';
 			let respBody = Buffer.from(RespType.encode(RespType.create({})).finish());
 			const ctype = (rec.content_type || '').split(';')[0].trim().toLowerCase();
-			if (req.method !== 'POST' || req.url.split('?')[0] !== '/v1/traces') {
+			if (req.method !== 'POST' || !sig) {
 				rec.answer = 404;
-				rec.error = 'not POST /v1/traces';
+				rec.error = 'not POST /v1/traces or /v1/logs';
 			} else if (tooBig) {
+				rec.signal = sig.name;
 				rec.answer = 413;
 				rec.error = 'body larger than ' + o.maxBody;
 			} else {
-				tracesPosts++;
+				rec.signal = sig.name;
+				respBody = Buffer.from(sig.Resp.encode(sig.Resp.create({})).finish());
+				const posts = sig.name === 'logs' ? ++logsPosts : ++tracesPosts;
+				const failFirst = sig.name === 'logs' ? o.logsFailFirst : o.failFirst;
 				let body = Buffer.concat(chunks);
 				const enc = (rec.content_encoding || 'identity').toLowerCase();
 				try {
@@ -307,23 +340,26 @@ function main() {
 					let d;
 					if (ctype === 'application/x-protobuf') {
 						rec.format = 'protobuf';
-						d = decodeProto(body);
+						d = decodeProto(body, sig.Req);
 					} else if (ctype === 'application/json') {
 						rec.format = 'json';
 						respCt = 'application/json';
 						respBody = Buffer.from('{}');
-						d = decodeJson(body);
+						d = decodeJson(body, sig.Req);
 					} else {
 						throw new Error('unsupported Content-Type ' + JSON.stringify(rec.content_type));
 					}
 					rec.json_issues = d.issues;
-					rec.body = toPlain(d.msg);
-					rec.spans = countSpans(rec.body);
+					rec.body = toPlain(d.msg, sig.Req);
+					if (sig.name === 'logs')
+						rec.log_records = countLogRecords(rec.body);
+					else
+						rec.spans = countSpans(rec.body);
 				} catch (e) {
 					rec.answer = 400;
 					rec.error = String(e && e.message || e);
 				}
-				if (rec.answer === 200 && tracesPosts <= o.failFirst)
+				if (rec.answer === 200 && posts <= failFirst)
 					rec.answer = o.status;
 			}
 			const headers = { 'Content-Type': respCt };
@@ -379,4 +415,5 @@ function main() {
 if (require.main === module)
 	main();
 
-module.exports = { ReqType, decodeJson, decodeProto, toPlain };
+module.exports = { ReqType, LogsReqType, SIGNALS, decodeJson, decodeProto, toPlain,
+	countSpans, countLogRecords };

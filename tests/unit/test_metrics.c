@@ -51,11 +51,6 @@ static struct span mt_span(uint8_t kind, const char *service, const char *method
 	return s;
 }
 
-static void mt_id(uint8_t id[8], uint64_t v)
-{
-	memcpy(id, &v, 8);
-}
-
 /* The whole exposition; free() it. */
 static char *mt_render(struct metrics *m)
 {
@@ -179,13 +174,20 @@ Test(metrics, exact_text_of_one_server_series)
 		"# HELP zerotrace_db_server_operation_duration_seconds Duration of database "
 		"operations, as the database server saw them.\n"
 		"# TYPE zerotrace_db_server_operation_duration_seconds histogram\n"
-		"# HELP zerotrace_service_graph_request_total Requests from one service to another, "
-		"from CLIENT spans; server is the callee's service.name when its SERVER span was "
-		"seen here, else address:port.\n"
-		"# TYPE zerotrace_service_graph_request_total counter\n"
-		"# HELP zerotrace_service_graph_request_duration_seconds Duration of requests from "
-		"one service to another, as the client saw it.\n"
-		"# TYPE zerotrace_service_graph_request_duration_seconds histogram\n"
+		"# HELP traces_service_graph_request_total Requests between two nodes of the service graph.\n"
+		"# TYPE traces_service_graph_request_total counter\n"
+		"# HELP traces_service_graph_request_failed_total Requests between two nodes of the "
+		"service graph that failed.\n"
+		"# TYPE traces_service_graph_request_failed_total counter\n"
+		"# HELP traces_service_graph_request_server_seconds Duration of requests between two "
+		"nodes, as the server saw them.\n"
+		"# TYPE traces_service_graph_request_server_seconds histogram\n"
+		"# HELP traces_service_graph_request_client_seconds Duration of requests between two "
+		"nodes, as the client saw them.\n"
+		"# TYPE traces_service_graph_request_client_seconds histogram\n"
+		"# HELP zerotrace_alerts_total Security alerts raised, by rule and severity "
+		"(deduplicated repeats included).\n"
+		"# TYPE zerotrace_alerts_total counter\n"
 		"# HELP zerotrace_events_total Events read from the BPF ring buffer.\n"
 		"# TYPE zerotrace_events_total counter\n"
 		"zerotrace_events_total 0\n"
@@ -339,110 +341,115 @@ Test(metrics, server_and_client_families)
 	metrics_free(m);
 }
 
-/* The SERVER span finishes first and names the edge; the entry is used once. */
-Test(metrics, service_graph_with_a_local_server)
+/* A call of two spans seen here: both ends named by service, both
+ * durations, connection_type unset; a failed one counts twice. */
+Test(metrics, service_graph_of_a_local_call)
 {
 	struct metrics *m = metrics_new(8);
-	struct span srv, cli;
-	char *text, *total, *dur;
+	struct call c;
+	char *text, *total, *srv;
 
-	srv = mt_span(SPAN_KIND_SERVER, "checkout", "GET", "/items/{id}", 200, 8 * MT_MS);
-	srv.has_parent = 1;
-	mt_id(srv.parent_span_id, 0x1111);
-	mt_id(srv.span_id, 0x2222);
-	cli = mt_span(SPAN_KIND_CLIENT, "frontend", "GET", "/items/{id}", 200, 9 * MT_MS);
-	mt_id(cli.span_id, 0x1111);
-	snprintf(cli.server.address, sizeof(cli.server.address), "127.0.0.1");
-	cli.server.port = 8000;
-
-	metrics_record_span(m, &srv);
-	metrics_record_span(m, &cli);
-	metrics_record_span(m, &cli); /* same id again: the entry was taken */
+	memset(&c, 0, sizeof(c));
+	snprintf(c.client.service, sizeof(c.client.service), "frontend");
+	snprintf(c.server.service, sizeof(c.server.service), "checkout");
+	c.port = 8000;
+	c.client_seen = c.server_seen = 1;
+	c.client_ns = 9 * MT_MS;
+	c.server_ns = 8 * MT_MS;
+	metrics_record_call(m, &c);
+	c.error = 1;
+	metrics_record_call(m, &c);
 
 	text = mt_render(m);
-	total = mt_section(text, "zerotrace_service_graph_request_total");
-	dur = mt_section(text, "zerotrace_service_graph_request_duration_seconds");
+	total = mt_section(text, "traces_service_graph_request_total");
 	cr_expect_str_eq(total,
-		"# HELP zerotrace_service_graph_request_total Requests from one service to another, "
-		"from CLIENT spans; server is the callee's service.name when its SERVER span was "
-		"seen here, else address:port.\n"
-		"# TYPE zerotrace_service_graph_request_total counter\n"
-		"zerotrace_service_graph_request_total{client=\"frontend\",server=\"checkout\"} 1\n"
-		"zerotrace_service_graph_request_total{client=\"frontend\",server=\"127.0.0.1:8000\"} 1\n");
-	mt_expect_value(dur, "zerotrace_service_graph_request_duration_seconds_bucket{client=\"frontend\","
-			"server=\"checkout\",le=\"0.005\"}", "0");
-	mt_expect_value(dur, "zerotrace_service_graph_request_duration_seconds_bucket{client=\"frontend\","
-			"server=\"checkout\",le=\"0.01\"}", "1");
-	mt_expect_value(dur, "zerotrace_service_graph_request_duration_seconds_sum{client=\"frontend\","
-			"server=\"checkout\"}", "0.009");
-	mt_expect_value(dur, "zerotrace_service_graph_request_duration_seconds_count{client=\"frontend\","
-			"server=\"checkout\"}", "1");
-	cr_expect_eq(mt_count_lines(dur, "zerotrace_service_graph_request_duration_seconds_bucket"), 30);
+		"# HELP traces_service_graph_request_total Requests between two nodes of the service graph.\n"
+		"# TYPE traces_service_graph_request_total counter\n"
+		"traces_service_graph_request_total{client=\"frontend\",server=\"checkout\",connection_type=\"\"} 2\n");
+	mt_expect_value(text, "traces_service_graph_request_failed_total{client=\"frontend\",server=\"checkout\","
+			"connection_type=\"\"}", "1");
+	srv = mt_section(text, "traces_service_graph_request_server_seconds");
+	mt_expect_value(srv, "traces_service_graph_request_server_seconds_bucket{client=\"frontend\","
+			"server=\"checkout\",connection_type=\"\",le=\"0.005\"}", "0");
+	mt_expect_value(srv, "traces_service_graph_request_server_seconds_bucket{client=\"frontend\","
+			"server=\"checkout\",connection_type=\"\",le=\"0.01\"}", "2");
+	mt_expect_value(srv, "traces_service_graph_request_server_seconds_sum{client=\"frontend\","
+			"server=\"checkout\",connection_type=\"\"}", "0.016");
+	mt_expect_value(text, "traces_service_graph_request_client_seconds_sum{client=\"frontend\","
+			"server=\"checkout\",connection_type=\"\"}", "0.018");
+	cr_expect_eq(mt_count_lines(srv, "traces_service_graph_request_server_seconds_bucket"), 15);
 	free(total);
-	free(dur);
+	free(srv);
 	free(text);
 	metrics_free(m);
 }
 
-/* No SERVER span here: the edge goes to address:port ([v6]:port). A SERVER
- * span without a parent, or one arriving after its CLIENT, names nothing. */
-Test(metrics, service_graph_with_a_remote_server)
+/* An end known by its address: a server as address:port ([v6]:port), a
+ * client as its address; only the side that was seen has a duration. */
+Test(metrics, service_graph_with_an_address_at_one_end)
 {
 	struct metrics *m = metrics_new(8);
-	struct span srv, cli;
+	struct call c;
 	char *text;
 
-	srv = mt_span(SPAN_KIND_SERVER, "checkout", "GET", "/", 200, MT_MS);
-	mt_id(srv.span_id, 0x3333); /* no parent */
-	metrics_record_span(m, &srv);
-
-	cli = mt_span(SPAN_KIND_CLIENT, "frontend", "GET", "/", 200, 2 * MT_MS);
-	mt_id(cli.span_id, 0x3333);
-	metrics_record_span(m, &cli);
-	snprintf(cli.server.address, sizeof(cli.server.address), "fe80::1");
-	cli.server.port = 443;
-	metrics_record_span(m, &cli);
-
-	mt_id(cli.span_id, 0x4444);
-	snprintf(cli.server.address, sizeof(cli.server.address), "10.1.2.3");
-	cli.server.port = 80;
-	metrics_record_span(m, &cli);
-	srv.has_parent = 1; /* its CLIENT finished first */
-	mt_id(srv.parent_span_id, 0x4444);
-	metrics_record_span(m, &srv);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.client.service, sizeof(c.client.service), "frontend");
+	snprintf(c.server.address, sizeof(c.server.address), "fe80::1");
+	c.port = 443;
+	c.connection = CALL_CONN_VIRTUAL;
+	c.client_seen = 1;
+	c.client_ns = 2 * MT_MS;
+	metrics_record_call(m, &c);
+	snprintf(c.server.address, sizeof(c.server.address), "10.1.2.3");
+	c.port = 5432;
+	c.connection = CALL_CONN_DATABASE;
+	metrics_record_call(m, &c);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.client.address, sizeof(c.client.address), "10.9.9.9");
+	snprintf(c.server.service, sizeof(c.server.service), "checkout");
+	c.port = 8080;
+	c.connection = CALL_CONN_VIRTUAL;
+	c.server_seen = 1;
+	c.server_ns = MT_MS;
+	metrics_record_call(m, &c);
 
 	text = mt_render(m);
-	mt_expect_value(text, "zerotrace_service_graph_request_total{client=\"frontend\",server=\"10.0.0.9:8080\"}", "1");
-	mt_expect_value(text, "zerotrace_service_graph_request_total{client=\"frontend\",server=\"[fe80::1]:443\"}", "1");
-	mt_expect_value(text, "zerotrace_service_graph_request_total{client=\"frontend\",server=\"10.1.2.3:80\"}", "1");
-	cr_expect_null(strstr(text, "server=\"checkout\""));
+	mt_expect_value(text, "traces_service_graph_request_total{client=\"frontend\",server=\"[fe80::1]:443\","
+			"connection_type=\"virtual_node\"}", "1");
+	mt_expect_value(text, "traces_service_graph_request_total{client=\"frontend\",server=\"10.1.2.3:5432\","
+			"connection_type=\"database\"}", "1");
+	mt_expect_value(text, "traces_service_graph_request_total{client=\"10.9.9.9\",server=\"checkout\","
+			"connection_type=\"virtual_node\"}", "1");
+	mt_expect_value(text, "traces_service_graph_request_client_seconds_count{client=\"frontend\","
+			"server=\"[fe80::1]:443\",connection_type=\"virtual_node\"}", "1");
+	cr_expect_null(strstr(text, "traces_service_graph_request_server_seconds_count{client=\"frontend\""));
+	cr_expect_null(strstr(text, "traces_service_graph_request_client_seconds_count{client=\"10.9.9.9\""));
+	cr_expect_null(strstr(text, "traces_service_graph_request_failed_total{"));
 	free(text);
 	metrics_free(m);
 }
 
-/* Many SERVER spans whose CLIENT never shows up (remote callers) only evict
- * old entries: the map stays bounded and a fresh pair still joins. */
-Test(metrics, service_graph_map_is_bounded)
+/* zerotrace_alerts_total counts every occurrence an alert stands for. */
+Test(metrics, alerts_by_rule_and_severity)
 {
 	struct metrics *m = metrics_new(8);
-	struct span srv, cli;
-	uint64_t i;
+	struct alert a;
 	char *text;
 
-	srv = mt_span(SPAN_KIND_SERVER, "checkout", "GET", "/", 200, MT_MS);
-	srv.has_parent = 1;
-	for (i = 1; i <= 100000; i++) {
-		mt_id(srv.parent_span_id, i * 0x9e37 + 7);
-		metrics_record_span(m, &srv);
-	}
-	cli = mt_span(SPAN_KIND_CLIENT, "frontend", "GET", "/", 200, MT_MS);
-	mt_id(cli.span_id, 100000ULL * 0x9e37 + 7); /* the newest entry is kept */
-	metrics_record_span(m, &cli);
-	mt_id(cli.span_id, 1ULL * 0x9e37 + 7); /* the oldest one was evicted */
-	metrics_record_span(m, &cli);
+	memset(&a, 0, sizeof(a));
+	a.rule = ALERT_NEW_EDGE;
+	a.severity = ALERT_SEV_MEDIUM;
+	a.count = 1;
+	metrics_record_alert(m, &a);
+	a.count = 41;
+	metrics_record_alert(m, &a);
+	a.rule = ALERT_POLICY_DENY;
+	a.severity = ALERT_SEV_CRITICAL;
+	a.count = 0;
+	metrics_record_alert(m, &a);
 	text = mt_render(m);
-	mt_expect_value(text, "zerotrace_service_graph_request_total{client=\"frontend\",server=\"checkout\"}", "1");
-	mt_expect_value(text, "zerotrace_service_graph_request_total{client=\"frontend\",server=\"10.0.0.9:8080\"}", "1");
+	mt_expect_value(text, "zerotrace_alerts_total{rule=\"new_edge\",severity=\"medium\"}", "42");
+	mt_expect_value(text, "zerotrace_alerts_total{rule=\"policy_deny\",severity=\"critical\"}", "1");
 	free(text);
 	metrics_free(m);
 }
@@ -492,25 +499,23 @@ Test(metrics, cardinality_cap_and_other)
 	metrics_free(m);
 }
 
-/* Only the graph can see a real label set that reads all "other" (a status is
- * digits or ""): it shares the "other" series and is not an overflow. */
+/* A graph node really named "other" is a series of its own: the graph's
+ * overflow series has connection_type="other", which no call has. */
 Test(metrics, real_other_label_set_is_not_an_overflow)
 {
 	struct metrics *m = metrics_new(2);
-	struct span srv, cli;
+	struct call c;
 	char *text;
 
-	srv = mt_span(SPAN_KIND_SERVER, "other", "GET", "/", 200, MT_MS);
-	srv.has_parent = 1;
-	mt_id(srv.parent_span_id, 0x77);
-	metrics_record_span(m, &srv);
-	cli = mt_span(SPAN_KIND_CLIENT, "other", "GET", "/", 200, MT_MS);
-	mt_id(cli.span_id, 0x77);
-	metrics_record_span(m, &cli);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.client.service, sizeof(c.client.service), "other");
+	snprintf(c.server.service, sizeof(c.server.service), "other");
+	metrics_record_call(m, &c);
 	cr_expect_eq(metrics_overflows(m), 0);
 	text = mt_render(m);
-	mt_expect_value(text, "zerotrace_service_graph_request_total{client=\"other\",server=\"other\"}", "1");
-	cr_expect_eq(mt_count_lines(text, "zerotrace_service_graph_request_total{"), 1);
+	mt_expect_value(text, "traces_service_graph_request_total{client=\"other\",server=\"other\","
+			"connection_type=\"\"}", "1");
+	cr_expect_eq(mt_count_lines(text, "traces_service_graph_request_total{"), 1);
 	free(text);
 	metrics_free(m);
 }
@@ -521,21 +526,31 @@ Test(metrics, cap_per_family_and_zero)
 	struct metrics *m = metrics_new(1);
 	struct metrics *z = metrics_new(0);
 	struct span s;
+	struct call c;
 	char *text;
 
 	s = mt_span(SPAN_KIND_CLIENT, "a", "GET", "/", 200, MT_MS);
 	metrics_record_span(m, &s);
-	s.server.port = 8081; /* same client labels, new edge */
 	metrics_record_span(m, &s);
+	memset(&c, 0, sizeof(c));
+	snprintf(c.client.service, sizeof(c.client.service), "a");
+	snprintf(c.server.address, sizeof(c.server.address), "10.0.0.9");
+	c.port = 8080;
+	metrics_record_call(m, &c);
+	c.port = 8081; /* same client, new edge */
+	metrics_record_call(m, &c);
 	cr_expect_eq(metrics_overflows(m), 1);
 	text = mt_render(m);
-	mt_expect_value(text, "zerotrace_service_graph_request_total{client=\"a\",server=\"10.0.0.9:8080\"}", "1");
-	mt_expect_value(text, "zerotrace_service_graph_request_total{client=\"other\",server=\"other\"}", "1");
+	mt_expect_value(text, "traces_service_graph_request_total{client=\"a\",server=\"10.0.0.9:8080\","
+			"connection_type=\"\"}", "1");
+	mt_expect_value(text, "traces_service_graph_request_total{client=\"other\",server=\"other\","
+			"connection_type=\"other\"}", "1");
 	mt_expect_value(text, "http_client_request_duration_seconds_count{service_name=\"a\","
 			"http_request_method=\"GET\",http_route=\"/\",http_response_status_code=\"200\"}", "2");
 	free(text);
 
 	metrics_record_span(z, &s);
+	metrics_record_call(z, &c);
 	cr_expect_eq(metrics_overflows(z), 2); /* client family and graph */
 	text = mt_render(z);
 	mt_expect_value(text, "http_client_request_duration_seconds_count{service_name=\"other\","

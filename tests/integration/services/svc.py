@@ -6,7 +6,7 @@ tracing goes: it never writes traceparent and never acts on one (with --log
 it records the one it received, for a test to compare).
 
 Roles (every answer is 200 unless a downstream call or a checksum failed):
-  users    GET /users?rid=N    -> {"user": N, ...}
+  users    GET /users?rid=N    -> {"user": N, ...}; with &fail=1: 500
   orders   GET /orders?rid=N   -> calls users /users?rid=N, -> {"orders": ..., "user": ...}
   gateway  GET /api?rid=N      -> calls users /users?rid=N, then orders /orders?rid=N
   back     POST /back?rid=N    body checked against header X-Body-Sha256 (mismatch: 500);
@@ -190,6 +190,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         role = ARGS.role
         try:
             if role == "users" and path == "/users":
+                if q.get("fail") == "1":
+                    return self._json(500, {"error": "asked to fail"})
                 return self._json(200, {"user": rid, "name": "user-%s" % rid})
             if role == "orders" and path == "/orders":
                 st, _, b = self._down("users", "/users?rid=%s" % rid)
