@@ -247,7 +247,7 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os,
 			const struct tls_attach_stats *tls, const struct security_stats *sec,
-			const struct alert_sinks_stats *as)
+			const struct alert_sinks_stats *as, int metrics_unserved)
 {
 	struct tracer_stats ts;
 	uint64_t alerts = 0;
@@ -305,7 +305,8 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"baseline_full=%llu baseline_saves=%llu baseline_save_failures=%llu "
 		"alert_lines=%llu alert_lines_dropped=%llu otlp_logs_exported=%llu "
 		"otlp_logs_dropped=%llu syslog_sent=%llu syslog_dropped=%llu audit_records=%llu "
-		"audit_files=%llu audit_records_lost=%llu audit_write_errors=%llu audit_heads_sent=%llu",
+		"audit_files=%llu audit_records_lost=%llu audit_write_errors=%llu audit_heads_sent=%llu "
+		"metrics_unserved=%d",
 		(unsigned long long)sec->detect.calls, (unsigned long long)sec->pairs.paired,
 		(unsigned long long)sec->pairs.evicted, (unsigned long long)alerts,
 		(unsigned long long)sec->detect.deduplicated,
@@ -322,7 +323,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)as->syslog.sent, (unsigned long long)as->syslog.dropped,
 		(unsigned long long)as->audit.records, (unsigned long long)as->audit.files_closed,
 		(unsigned long long)as->audit.records_lost, (unsigned long long)as->audit.write_errors,
-		(unsigned long long)as->heads_sent);
+		(unsigned long long)as->heads_sent, metrics_unserved);
 	/* per protocol, from the registry: <name>_spans, _misses, and its notes */
 	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++) {
 		const char *name = proto_by_id(id)->name;
@@ -536,7 +537,7 @@ cleanup:
 	otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS, &otlp_final);
 	if (started)
 		final_print(kc, tracer, &out, pipe.forced, &otlp_final, &tls_stats, &sec_final,
-			    &sink_final);
+			    &sink_final, sinks.metrics && !metrics_http);
 	reorder_free(pipe.window);
 	tracer_free(tracer);
 	metrics_http_stop(metrics_http);

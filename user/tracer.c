@@ -414,6 +414,10 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 		conn_tuple_set(c, &e->tuple);
 		memcpy(c->comm, e->comm, sizeof(c->comm));
 		c->comm[sizeof(c->comm) - 1] = '\0';
+		/* read the process while it surely lives: a short-lived client
+		 * is often gone by its first span, and would lose its
+		 * service.name (a cache hit after the first connection) */
+		procinfo_get(c->pid, c->comm);
 		t->stats.conns_opened++;
 	} else if (e->tuple.family && !c->tuple.family) {
 		conn_tuple_set(c, &e->tuple);

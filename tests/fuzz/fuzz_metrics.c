@@ -6,9 +6,11 @@
  * and its operands: record a SERVER or CLIENT span of an HTTP exchange (as
  * the agent builds it: span_fixture.h) or of any metric family (none
  * included) with raw label values (labels raw from the input or from a
- * small pool, so series repeat; durations on and around the bucket bounds;
- * span ids 0..8), record a span of no known kind, set the agent counters,
- * or render and check now.
+ * small pool, so series repeat; durations on and around the bucket bounds),
+ * record a span of no known kind, record a call of the service graph (ends
+ * by service or address, any connection type, error, either side seen),
+ * record an alert (any rule and severity, in range or not, any count), set
+ * the agent counters, or render and check now.
  *
  * Checks, at every render:
  * - the output is valid UTF-8, and its comment lines are exactly HELP then
@@ -19,13 +21,11 @@
  *   all-"other" label set in that series, not counted), label values made
  *   cut to their label's width, valid UTF-8 (U+FFFD per bad byte, cut at a
  *   character boundary to fit),
- *   escaped, cumulative buckets, exact sums, the service graph (a SERVER
- *   span's parent id names the CLIENT span's server once, else
- *   address:port), the agent counters and the overflow count;
+ *   escaped, cumulative buckets, exact sums, the service graph's four
+ *   families (a server known by address as address:port, [v6]:port), the
+ *   alerts by rule and severity (each counting its count), the agent
+ *   counters and the overflow count;
  * - metrics_overflows() equals the model's count.
- * Span ids 1..8 fall in 8 different sets of the registry's id map (Fibonacci
- * hashing spreads consecutive integers), so nothing is evicted and the model
- * can be exact.
  */
 #define _GNU_SOURCE /* open_memstream */
 #include <inttypes.h>
@@ -52,7 +52,7 @@
 #define FZ_STATUS_MAX 8
 #define FZ_LABEL_MAX (METRIC_LABELS_TEXT_MAX > SPAN_SERVICE_MAX ? METRIC_LABELS_TEXT_MAX : \
 		      SPAN_SERVICE_MAX)
-#define FZ_IDS 9 /* 0 (no id) and 1..8 */
+#define FZ_GRAPH 4 /* total, failed, server seconds, client seconds */
 
 static const uint64_t fz_bounds[FZ_NB] = {
 	5000000ULL,   10000000ULL,   25000000ULL,   50000000ULL,  75000000ULL,
@@ -79,16 +79,15 @@ struct fz_family {
 	const char *names[1 + METRIC_LABELS_MAX];
 	size_t width[1 + METRIC_LABELS_MAX];
 	int n;
-	struct fz_series s[FZ_MAX_SERIES];
+	struct fz_series s[ALERT_RULE_COUNT * ALERT_SEV_COUNT];
 	struct fz_hist other;
 };
 
 struct fz_model {
 	uint32_t cap;
 	struct fz_family fam[METRIC_FAMILY_COUNT]; /* by enum metric_family; 0 unused */
-	struct fz_family graph;
-	int pend_used[FZ_IDS];
-	char pend[FZ_IDS][SPAN_SERVICE_MAX];
+	struct fz_family graph[FZ_GRAPH];
+	struct fz_family alerts;
 	uint64_t overflows;
 	struct agent_counters agent;
 };
@@ -202,6 +201,19 @@ static void ref_seconds(FILE *f, uint64_t ns)
 
 /* ---- model ---- */
 
+static void fz_hist_add(struct fz_hist *h, uint64_t ns);
+
+/* A counter's n at once (the registry adds an alert's count so). */
+static void fz_hist_add_n(struct fz_hist *h, uint64_t ns, uint64_t n)
+{
+	if (n != 1) {
+		h->b[0] += n;
+		h->count += n;
+		return;
+	}
+	fz_hist_add(h, ns);
+}
+
 static void fz_hist_add(struct fz_hist *h, uint64_t ns)
 {
 	int b;
@@ -214,16 +226,16 @@ static void fz_hist_add(struct fz_hist *h, uint64_t ns)
 	h->sum = h->sum + ns < h->sum ? UINT64_MAX : h->sum + ns;
 }
 
-/* labels already sanitized */
-static void fz_family_add(struct fz_model *md, struct fz_family *f,
-			  char lab[][FZ_LABEL_MAX], uint64_t ns)
+/* labels already sanitized; n observations of ns (a counter's n) */
+static void fz_family_add_n(struct fz_model *md, struct fz_family *f, uint32_t cap,
+			    char lab[][FZ_LABEL_MAX], uint64_t ns, uint64_t n)
 {
 	int i, k, all_other = 1;
 
 	for (k = 0; k < f->nl; k++)
 		all_other &= strcmp(lab[k], "other") == 0;
 	if (all_other) {
-		fz_hist_add(&f->other, ns);
+		fz_hist_add_n(&f->other, ns, n);
 		return;
 	}
 	for (i = 0; i < f->n; i++) {
@@ -231,37 +243,35 @@ static void fz_family_add(struct fz_model *md, struct fz_family *f,
 			if (strcmp(f->s[i].l[k], lab[k]) != 0)
 				break;
 		if (k == f->nl) {
-			fz_hist_add(&f->s[i].h, ns);
+			fz_hist_add_n(&f->s[i].h, ns, n);
 			return;
 		}
 	}
-	if ((uint32_t)f->n < md->cap) {
+	if ((uint32_t)f->n < cap) {
 		for (k = 0; k < f->nl; k++)
 			strcpy(f->s[f->n].l[k], lab[k]);
-		fz_hist_add(&f->s[f->n].h, ns);
+		fz_hist_add_n(&f->s[f->n].h, ns, n);
 		f->n++;
 		return;
 	}
 	md->overflows++;
-	fz_hist_add(&f->other, ns);
+	fz_hist_add_n(&f->other, ns, n);
 }
 
-static uint64_t fz_id_value(const uint8_t id[8])
+static void fz_family_add(struct fz_model *md, struct fz_family *f, char lab[][FZ_LABEL_MAX],
+			  uint64_t ns)
 {
-	uint64_t v;
-
-	memcpy(&v, id, 8);
-	return v;
+	fz_family_add_n(md, f, md->cap, lab, ns, 1);
 }
+
 
 /* A span recorded with its metric family and raw label values (each cut
  * to its label's width, as the span carries them). */
 static void fz_model_record(struct fz_model *md, const struct span *s, uint8_t family,
 			    const char *const vals[METRIC_LABELS_MAX])
 {
-	char lab[1 + METRIC_LABELS_MAX][FZ_LABEL_MAX], cut[FZ_LABEL_MAX], server[SPAN_SERVICE_MAX];
+	char lab[1 + METRIC_LABELS_MAX][FZ_LABEL_MAX], cut[FZ_LABEL_MAX];
 	uint64_t ns = s->end_unix_ns > s->start_unix_ns ? s->end_unix_ns - s->start_unix_ns : 0;
-	uint64_t id;
 
 	if (s->kind != SPAN_KIND_SERVER && s->kind != SPAN_KIND_CLIENT)
 		return;
@@ -276,26 +286,43 @@ static void fz_model_record(struct fz_model *md, const struct span *s, uint8_t f
 		}
 		fz_family_add(md, f, lab, ns);
 	}
-	if (s->kind == SPAN_KIND_SERVER) {
-		id = fz_id_value(s->parent_span_id);
-		if (s->has_parent && id) {
-			md->pend_used[id] = 1;
-			snprintf(md->pend[id], sizeof(md->pend[id]), "%s", s->service_name);
-		}
-		return;
-	}
-	id = fz_id_value(s->span_id);
-	if (md->pend_used[id]) {
-		md->pend_used[id] = 0;
-		snprintf(server, sizeof(server), "%s", md->pend[id]);
-	} else if (strchr(s->server.address, ':')) {
-		snprintf(server, sizeof(server), "[%s]:%u", s->server.address, s->server.port);
-	} else {
-		snprintf(server, sizeof(server), "%s:%u", s->server.address, s->server.port);
-	}
-	ref_sanitize(lab[0], SPAN_SERVICE_MAX, s->service_name);
+}
+
+/* One call: its ends as the graph names them (a server by address with
+ * its port), its connection type. */
+static void fz_model_call(struct fz_model *md, const struct call *c)
+{
+	static const char *const ct[] = { "", "virtual_node", "database" };
+	char lab[3][FZ_LABEL_MAX], server[SPAN_SERVICE_MAX + 64];
+
+	if (c->server.address[0] && strchr(c->server.address, ':'))
+		snprintf(server, sizeof(server), "[%s]:%u", c->server.address, c->port);
+	else if (c->server.address[0])
+		snprintf(server, sizeof(server), "%s:%u", c->server.address, c->port);
+	else
+		snprintf(server, sizeof(server), "%s", c->server.service);
+	ref_sanitize(lab[0], SPAN_SERVICE_MAX, c->client.address[0] ? c->client.address : c->client.service);
 	ref_sanitize(lab[1], SPAN_SERVICE_MAX, server);
-	fz_family_add(md, &md->graph, lab, ns);
+	ref_sanitize(lab[2], 16, c->connection < 3 ? ct[c->connection] : "");
+	fz_family_add(md, &md->graph[0], lab, 0);
+	if (c->error)
+		fz_family_add(md, &md->graph[1], lab, 0);
+	if (c->server_seen)
+		fz_family_add(md, &md->graph[2], lab, c->server_ns);
+	if (c->client_seen)
+		fz_family_add(md, &md->graph[3], lab, c->client_ns);
+}
+
+static void fz_model_alert(struct fz_model *md, const struct alert *a)
+{
+	char lab[2][FZ_LABEL_MAX];
+
+	if (a->rule >= ALERT_RULE_COUNT)
+		return;
+	ref_sanitize(lab[0], 32, alert_rules[a->rule].name);
+	ref_sanitize(lab[1], 16, alert_severity_name(a->severity));
+	fz_family_add_n(md, &md->alerts, ALERT_RULE_COUNT * ALERT_SEV_COUNT, lab, 0,
+			a->count ? a->count : 1);
 }
 
 /* ---- expected samples ---- */
@@ -349,8 +376,11 @@ static void fz_expect_family(FILE *f, const struct fz_family *fam, const char *n
 static const struct {
 	const char *name, *type;
 } fz_families[] = {
-	{ "zerotrace_service_graph_request_total", "counter" },
-	{ "zerotrace_service_graph_request_duration_seconds", "histogram" },
+	{ "traces_service_graph_request_total", "counter" },
+	{ "traces_service_graph_request_failed_total", "counter" },
+	{ "traces_service_graph_request_server_seconds", "histogram" },
+	{ "traces_service_graph_request_client_seconds", "histogram" },
+	{ "zerotrace_alerts_total", "counter" },
 	{ "zerotrace_events_total", "counter" },
 	{ "zerotrace_ringbuf_drops_total", "counter" },
 	{ "zerotrace_parse_misses_total", "counter" },
@@ -378,10 +408,11 @@ static char *fz_expected(const struct fz_model *md, size_t *len)
 	CHECK(f);
 	for (i = METRIC_NONE + 1; i < METRIC_FAMILY_COUNT; i++)
 		fz_expect_family(f, &md->fam[i], metric_families[i].name, 1);
-	fz_expect_family(f, &md->graph, fz_families[0].name, 0);
-	fz_expect_family(f, &md->graph, fz_families[1].name, 1);
+	for (i = 0; i < FZ_GRAPH; i++)
+		fz_expect_family(f, &md->graph[i], fz_families[i].name, i >= 2);
+	fz_expect_family(f, &md->alerts, fz_families[FZ_GRAPH].name, 0);
 	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
-		fprintf(f, "%s %" PRIu64 "\n", fz_families[2 + i].name, scalars[i]);
+		fprintf(f, "%s %" PRIu64 "\n", fz_families[FZ_GRAPH + 1 + i].name, scalars[i]);
 	CHECK(fclose(f) == 0);
 	return buf;
 }
@@ -525,9 +556,15 @@ static void fz_model_init(struct fz_model *md)
 			fam->width[1 + k] = d->label[k].width;
 		}
 	}
-	md->graph.nl = 2;
-	md->graph.names[0] = "client";
-	md->graph.names[1] = "server";
+	for (int g = 0; g < FZ_GRAPH; g++) {
+		md->graph[g].nl = 3;
+		md->graph[g].names[0] = "client";
+		md->graph[g].names[1] = "server";
+		md->graph[g].names[2] = "connection_type";
+	}
+	md->alerts.nl = 2;
+	md->alerts.names[0] = "rule";
+	md->alerts.names[1] = "severity";
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -538,7 +575,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct span s;
 	static char val[METRIC_LABELS_MAX][FZ_LABEL_MAX + 64];
 	const char *vals[METRIC_LABELS_MAX];
-	uint64_t id;
 	uint16_t status;
 	uint8_t op, family;
 	int ops = 0;
@@ -554,6 +590,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		op = fz_byte(&in);
 		if ((op & 3) == 3) {
 			fz_check(m, md);
+			continue;
+		}
+		if ((op & 3) == 2 && (op & 48) == 32) {
+			static struct call c;
+			uint8_t b = fz_byte(&in);
+
+			memset(&c, 0, sizeof(c));
+			if (b & 1)
+				snprintf(c.client.address, sizeof(c.client.address), "%s",
+					 fz_addrs[(b >> 1) % 4]);
+			else
+				fz_string(&in, c.client.service, sizeof(c.client.service));
+			if (b & 8)
+				snprintf(c.server.address, sizeof(c.server.address), "%s",
+					 fz_addrs[(b >> 4) % 4]);
+			else
+				fz_string(&in, c.server.service, sizeof(c.server.service));
+			b = fz_byte(&in);
+			c.connection = b % 4;
+			c.error = (b >> 2) & 1;
+			c.client_seen = (b >> 3) & 1;
+			c.server_seen = (b >> 4) & 1;
+			c.port = fz_byte(&in);
+			c.client_ns = fz_duration(fz_byte(&in), &s);
+			c.server_ns = fz_duration(fz_byte(&in), &s);
+			metrics_record_call(m, &c);
+			fz_model_call(md, &c);
+			continue;
+		}
+		if ((op & 3) == 2 && (op & 48) == 48) {
+			struct alert a;
+
+			memset(&a, 0, sizeof(a));
+			a.rule = fz_byte(&in) % (ALERT_RULE_COUNT + 1);
+			a.severity = fz_byte(&in) % (ALERT_SEV_COUNT + 1);
+			a.count = fz_byte(&in);
+			metrics_record_alert(m, &a);
+			fz_model_alert(md, &a);
 			continue;
 		}
 		if ((op & 3) == 2 && (op & 16)) {
@@ -606,10 +680,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			vals[1] = val[1];
 			vals[2] = val[2];
 		}
-		id = fz_byte(&in) % FZ_IDS;
-		memcpy(s.span_id, &id, 8);
-		id = fz_byte(&in) % FZ_IDS;
-		memcpy(s.parent_span_id, &id, 8);
 		snprintf(s.server.address, sizeof(s.server.address), "%s",
 			 fz_addrs[fz_byte(&in) % (sizeof(fz_addrs) / sizeof(fz_addrs[0]))]);
 		s.server.port = fz_byte(&in);

@@ -7,6 +7,8 @@
 # then a real Prometheus scraping the agent every second answers
 # sum(http_server_request_duration_seconds_count{service_name="checkout"}) = 7
 # and sum(traces_service_graph_request_total{client="curl",server="checkout"}) = 7.
+# A second agent whose --metrics-addr is taken keeps tracing and counts it
+# (metrics_unserved=1).
 . "$(dirname "$0")/lib.sh"
 zt_init
 
@@ -149,6 +151,20 @@ print(r[0]["value"][1] if r else "")')
 [ "$graph" = "$N" ] || zt_fail "prometheus: the service graph curl -> checkout = '$graph', want $N"
 log "prometheus: traces_service_graph_request_total curl -> checkout = $graph"
 zt_stop_untrack "$PROM_PID"
+
+# A well-formed address that is taken (by this agent): the second agent
+# says so, keeps tracing, and counts it.
+FIRST=("$AGENT_PID" "$ZT_SPANS" "$ZT_AGENT_ERR")
+zt_track "$AGENT_PID" # stopped by the trap if the test fails before its turn
+zt_agent_start --tag taken --port "$PORT" --metrics-addr "127.0.0.1:$MPORT"
+grep -q "/metrics is not served (see above); tracing goes on" "$ZT_AGENT_ERR" ||
+	zt_fail "no message for a taken address: $(cat "$ZT_AGENT_ERR")"
+curl -sS -o /dev/null --max-time 10 "http://127.0.0.1:$PORT/items/7" || zt_fail "curl failed"
+zt_settle 1
+zt_agent_stop
+[ "$(zt_final metrics_unserved)" = 1 ] || zt_fail "metrics_unserved not counted: $ZT_FINAL"
+[ "$(wc -l <"$ZT_SPANS")" -ge 2 ] || zt_fail "the agent with a taken /metrics address traced nothing"
+AGENT_PID=${FIRST[0]} ZT_SPANS=${FIRST[1]} ZT_AGENT_ERR=${FIRST[2]}
 
 zt_agent_stop
 zt_pass
