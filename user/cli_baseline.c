@@ -37,36 +37,15 @@ static int cli_usage(const char *why)
 	return 2;
 }
 
-/* Reads and parses without setting a bad file aside (that is the agent's
- * call): 0, 1 no file, -1 unreadable or corrupt. */
+/* The baseline file, or a message: 0, 1 no file, -1 unreadable or corrupt. */
 static int cli_read(struct baseline *b, const char *path)
 {
 	char err[256];
-	struct stat st;
-	char *text;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	int rc = baseline_read(b, path, err, sizeof(err));
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 1;
-		fprintf(stderr, "zerotrace baseline: open %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) || st.st_size > (64 << 20) || !(text = malloc((size_t)st.st_size + 1))) {
-		fprintf(stderr, "zerotrace baseline: read %s: too large or no memory\n", path);
-		close(fd);
-		return -1;
-	}
-	n = read(fd, text, (size_t)st.st_size);
-	close(fd);
-	rc = n == st.st_size ? baseline_parse(b, text, (size_t)n, err, sizeof(err)) : -1;
-	if (n != st.st_size)
-		snprintf(err, sizeof(err), "short read");
-	free(text);
-	if (rc)
+	if (rc < 0)
 		fprintf(stderr, "zerotrace baseline: %s: %s (not trusted)\n", path, err);
-	return rc;
+	return rc < 0 ? -1 : rc;
 }
 
 static void cli_time(uint64_t ns, char *out, size_t cap)

@@ -35,31 +35,11 @@
 int cli_graph_read(struct baseline *b, const char *path, const char *who)
 {
 	char err[256];
-	struct stat st;
-	char *text;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
+	int rc = baseline_read(b, path, err, sizeof(err));
 
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 1;
-		fprintf(stderr, "zerotrace %s: open %s: %s\n", who, path, strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &st) || st.st_size > (64 << 20) || !(text = malloc((size_t)st.st_size + 1))) {
-		fprintf(stderr, "zerotrace %s: read %s: too large or no memory\n", who, path);
-		close(fd);
-		return -1;
-	}
-	n = read(fd, text, (size_t)st.st_size);
-	close(fd);
-	rc = n == st.st_size ? baseline_parse(b, text, (size_t)n, err, sizeof(err)) : -1;
-	if (n != st.st_size)
-		snprintf(err, sizeof(err), "short read");
-	free(text);
-	if (rc)
+	if (rc < 0)
 		fprintf(stderr, "zerotrace %s: %s: %s (not trusted)\n", who, path, err);
-	return rc;
+	return rc < 0 ? -1 : rc;
 }
 
 static int cli_graph_usage(const char *why)

@@ -125,27 +125,13 @@ enum config_result config_file_apply(struct zt_config *cfg, const char *text, si
 enum config_result config_file_load(struct zt_config *cfg, const char *path, char *err,
 				    size_t err_len)
 {
-	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0;
 	enum config_result rc;
-	int e = 0;
+	int e;
 
-	if (f) {
-		/* one byte past the limit tells a file that is too large */
-		buf = malloc(YREAD_MAX_BYTES + 1);
-		if (!buf)
-			e = ENOMEM;
-		else
-			len = fread(buf, 1, YREAD_MAX_BYTES + 1, f);
-		if (!e && ferror(f))
-			e = errno ? errno : EIO;
-		fclose(f);
-	} else {
-		e = errno;
-	}
+	e = yread_slurp(path, &buf, &len);
 	if (e) {
-		free(buf);
 		if (err && err_len)
 			snprintf(err, err_len, "--config: cannot read '%s': %s", path, strerror(e));
 		return CONFIG_ERROR;

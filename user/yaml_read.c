@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "yaml_read.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int yread_init(struct yread *r, const char *text, size_t len, const char *file, char *err,
@@ -199,4 +201,30 @@ int yread_begin(struct yread *r, const char *what)
 int yread_end(struct yread *r)
 {
 	return yread_finish(r);
+}
+
+int yread_slurp(const char *path, char **buf, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	int e = 0;
+
+	*buf = NULL;
+	*len = 0;
+	if (!f)
+		return errno;
+	/* one byte past the limit tells a file that is too large */
+	*buf = malloc(YREAD_MAX_BYTES + 1);
+	if (!*buf)
+		e = ENOMEM;
+	else
+		*len = fread(*buf, 1, YREAD_MAX_BYTES + 1, f);
+	if (!e && ferror(f))
+		e = errno ? errno : EIO;
+	fclose(f);
+	if (e) {
+		free(*buf);
+		*buf = NULL;
+		*len = 0;
+	}
+	return e;
 }

@@ -32,6 +32,10 @@ struct yread {
 int yread_init(struct yread *r, const char *text, size_t len, const char *file, char *err,
 	       size_t err_len);
 void yread_free(struct yread *r);
+/* Reads the file at path whole (a byte past YREAD_MAX_BYTES is kept, so
+ * the parser sees one that is too large): 0 with *buf (malloc'd, the
+ * caller frees it) and *len, or an errno. */
+int yread_slurp(const char *path, char **buf, size_t *len);
 /* The next event into r->ev: 0, or -1 with err set (a syntax error at its
  * place, or an alias). */
 int yread_next(struct yread *r);

@@ -144,6 +144,10 @@ int baseline_parse(struct baseline *b, const char *text, size_t len, char *err, 
  * load: 0, 1 when there is no file, -1 when it is corrupt or foreign (it
  * is then renamed aside, and err says why and where to). */
 int baseline_save(const struct baseline *b, const char *path, char *err, size_t err_len);
+/* Reads and parses, leaving a bad file where it is (the operator's
+ * commands): 0, 1 no file, -1 it cannot be read, -2 it is not a valid
+ * baseline; err says why. */
+int baseline_read(struct baseline *b, const char *path, char *err, size_t err_len);
 int baseline_load(struct baseline *b, const char *path, char *err, size_t err_len);
 
 #endif /* ZT_BASELINE_H */

@@ -460,44 +460,50 @@ fail:
 	return -1;
 }
 
-int baseline_load(struct baseline *b, const char *path, char *err, size_t err_len)
+int baseline_read(struct baseline *b, const char *path, char *err, size_t err_len)
 {
-	char why[160], aside[PATH_MAX];
 	struct stat st;
 	char *text;
 	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rc;
 
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 1;
-		snprintf(err, err_len, "open %s: %s", path, strerror(errno));
+		snprintf(err, err_len, "open: %s", strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_size > (64 << 20)) {
-		snprintf(why, sizeof(why), "not a regular file of at most 64 MiB");
+		snprintf(err, err_len, "not a regular file of at most 64 MiB");
 		close(fd);
-		goto aside;
+		return -2;
 	}
 	text = malloc((size_t)st.st_size + 1);
 	if (!text) {
 		close(fd);
-		snprintf(err, err_len, "read %s: %s", path, strerror(ENOMEM));
+		snprintf(err, err_len, "read: %s", strerror(ENOMEM));
 		return -1;
 	}
 	n = read(fd, text, (size_t)st.st_size);
 	close(fd);
-	if (n != st.st_size) {
-		free(text);
-		snprintf(why, sizeof(why), "read: %s", n < 0 ? strerror(errno) : "short read");
-		goto aside;
-	}
-	if (baseline_parse(b, text, (size_t)n, why, sizeof(why)) == 0) {
-		free(text);
-		return 0;
-	}
+	if (n != st.st_size)
+		snprintf(err, err_len, "read: %s", n < 0 ? strerror(errno) : "short read");
+	rc = n == st.st_size ? baseline_parse(b, text, (size_t)n, err, err_len) : -1;
 	free(text);
-aside:
+	return rc ? -2 : 0;
+}
+
+int baseline_load(struct baseline *b, const char *path, char *err, size_t err_len)
+{
+	char why[160], aside[PATH_MAX];
+	int rc = baseline_read(b, path, why, sizeof(why));
+
+	if (rc >= 0)
+		return rc;
+	if (rc == -1) {
+		snprintf(err, err_len, "%s: %s", path, why);
+		return -1;
+	}
 	snprintf(aside, sizeof(aside), "%s.bad-%lld", path, (long long)time(NULL));
 	if (rename(path, aside))
 		snprintf(err, err_len, "%s: %s; could not set it aside (%s): not trusted", path, why,

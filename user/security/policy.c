@@ -737,27 +737,13 @@ struct policy *policy_parse(const char *text, size_t len, const char *filename, 
 
 struct policy *policy_load(const char *path, char *err, size_t err_len)
 {
-	FILE *f = fopen(path, "rb");
 	struct policy *p;
 	char *buf = NULL;
 	size_t len = 0;
-	int e = 0;
+	int e;
 
-	if (f) {
-		/* one byte past the limit tells a file that is too large */
-		buf = malloc(YREAD_MAX_BYTES + 1);
-		if (!buf)
-			e = ENOMEM;
-		else
-			len = fread(buf, 1, YREAD_MAX_BYTES + 1, f);
-		if (!e && ferror(f))
-			e = errno ? errno : EIO;
-		fclose(f);
-	} else {
-		e = errno;
-	}
+	e = yread_slurp(path, &buf, &len);
 	if (e) {
-		free(buf);
 		if (err && err_len)
 			snprintf(err, err_len, "%s: cannot read: %s", path, strerror(e));
 		return NULL;
