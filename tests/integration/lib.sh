@@ -343,7 +343,11 @@ zt_agent_stop_tag() {
 
 # Does the agent binary offer FLAG (per its --help)?
 zt_agent_has_flag() {
-	"$ZT_BIN" --help 2>&1 | grep -q -e "$1"
+	# the whole help first: grep -q leaving early would kill the writer with
+	# SIGPIPE, and pipefail would call that a missing flag
+	local help
+	help=$("$ZT_BIN" --help 2>&1)
+	grep -q -e "$1" <<<"$help"
 }
 
 # The cgroup v2 mount point, from /proc/mounts (e.g. /sys/fs/cgroup/unified).
