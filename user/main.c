@@ -299,7 +299,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 	for (uint32_t r = 0; r < ALERT_RULE_COUNT; r++)
 		alerts += sec->detect.alerts[r];
 	fprintf(stderr,
-		" calls=%llu calls_paired=%llu calls_pair_evicted=%llu alerts=%llu "
+		" calls=%llu calls_paired=%llu calls_pair_evicted=%llu calls_local_full=%llu alerts=%llu "
 		"alerts_deduplicated=%llu alerts_rate_limited=%llu alerts_dedup_full=%llu "
 		"baseline_edges=%llu baseline_operations=%llu baseline_listeners=%llu "
 		"baseline_full=%llu baseline_saves=%llu baseline_save_failures=%llu "
@@ -308,7 +308,8 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"audit_files=%llu audit_records_lost=%llu audit_write_errors=%llu audit_heads_sent=%llu "
 		"metrics_unserved=%d",
 		(unsigned long long)sec->detect.calls, (unsigned long long)sec->pairs.paired,
-		(unsigned long long)sec->pairs.evicted, (unsigned long long)alerts,
+		(unsigned long long)sec->pairs.evicted, (unsigned long long)sec->pairs.local_full,
+		(unsigned long long)alerts,
 		(unsigned long long)sec->detect.deduplicated,
 		(unsigned long long)sec->detect.rate_limited,
 		(unsigned long long)sec->detect.dedup_full,

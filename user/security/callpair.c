@@ -121,6 +121,8 @@ static int cp_far_end_local(struct callpair *p, const struct span *s)
 		if (!slot[0] && p->n_local < CP_LOCAL_MAX) {
 			memcpy(slot, near->address, strnlen(near->address, SPAN_ADDR_MAX - 1));
 			p->n_local++;
+		} else if (!slot[0]) {
+			p->stats.local_full++;
 		}
 	}
 	if (!far->address[0])

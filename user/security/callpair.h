@@ -23,6 +23,7 @@ struct callpair_stats {
 	uint64_t client_only;   /* a CLIENT span that found no partner */
 	uint64_t server_only;
 	uint64_t evicted;       /* released before their time: the table was full */
+	uint64_t local_full;    /* spans whose own address the full local-address set could not keep */
 };
 
 struct callpair;

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The OTLP exporter's two bounded queues (spans, log records): filled by
+ * the event loop under one mutex, never waiting for anything else, and
+ * emptied by the exporter thread (otlp_http.c) through wait_for_batch.
+ */
+#include "otlp_exporter_internal.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
+			   const struct procinfo *resource)
+{
+	struct otlp_item *it;
+	uint32_t slot;
+	uint64_t now = now_ns();
+	int wake;
+
+	if (!e || !s || !e->traces_on)
+		return;
+	pthread_mutex_lock(&e->mu);
+	if (e->count == e->cfg.queue_size) {
+		e->stats.dropped_full++;
+		pthread_mutex_unlock(&e->mu);
+		return;
+	}
+	slot = (e->head + e->count) % e->cfg.queue_size;
+	it = &e->ring[slot];
+	it->span = *s;
+	if (resource) {
+		it->resource = *resource;
+	} else {
+		/* No process entry: the span's own names still make a resource. */
+		memset(&it->resource, 0, sizeof(it->resource));
+		it->resource.pid = s->pid;
+		snprintf(it->resource.exe_name, sizeof(it->resource.exe_name), "%s", s->exe_name);
+		snprintf(it->resource.service_name, sizeof(it->resource.service_name), "%s",
+			 s->service_name);
+	}
+	memcpy(it->host_name, e->host_name, sizeof(it->host_name));
+	e->queued_ns[slot] = now;
+	e->count++;
+	e->stats.enqueued++;
+	/* The thread needs a wake only to start the delay clock or to send a
+	 * full batch; otherwise it is already sleeping until the right time. */
+	wake = e->count == 1 || e->count == e->cfg.max_batch;
+	pthread_mutex_unlock(&e->mu);
+	if (wake)
+		pthread_cond_signal(&e->cv);
+}
+
+/* Copies a record into the log ring: alert or note, observed now. */
+static int enqueue_log(struct otlp_exporter *e, const struct alert *a, const struct alert_note *n)
+{
+	struct otlp_log_item *it;
+	struct timespec wall;
+	uint32_t slot;
+	uint64_t now = now_ns();
+	int wake;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	pthread_mutex_lock(&e->mu);
+	if (e->log_count == e->cfg.logs_queue_size) {
+		e->stats.logs_dropped_full++;
+		pthread_mutex_unlock(&e->mu);
+		return -1;
+	}
+	slot = (e->log_head + e->log_count) % e->cfg.logs_queue_size;
+	it = &e->log_ring[slot];
+	it->observed_unix_ns = (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec;
+	if (a) {
+		it->kind = OTLP_LOG_ALERT;
+		it->alert = *a;
+	} else {
+		it->kind = OTLP_LOG_NOTE;
+		it->note = *n;
+	}
+	e->log_queued_ns[slot] = now;
+	e->log_count++;
+	e->stats.logs_enqueued++;
+	wake = e->log_count == 1 || e->log_count == e->log_max_batch;
+	pthread_mutex_unlock(&e->mu);
+	if (wake)
+		pthread_cond_signal(&e->cv);
+	return 0;
+}
+
+int otlp_exporter_enqueue_alert(struct otlp_exporter *e, const struct alert *a)
+{
+	if (!e || !a || !e->logs_on)
+		return -1;
+	return enqueue_log(e, a, NULL);
+}
+
+int otlp_exporter_enqueue_note(struct otlp_exporter *e, const struct alert_note *n)
+{
+	if (!e || !n || !e->logs_on)
+		return -1;
+	return enqueue_log(e, NULL, n);
+}
+
+void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!e)
+		return;
+	pthread_mutex_lock(&e->mu);
+	*out = e->stats;
+	out->queue_depth = e->count;
+	out->logs_queue_depth = e->log_count;
+	pthread_mutex_unlock(&e->mu);
+}
+
+/* With mu held: how many items to send now, waiting as long as needed; 0
+ * when the thread must end. *logs says which queue: the log queue whenever
+ * it holds records once a batch is due (either queue's). */
+uint32_t otlp__wait_for_batch(struct otlp_exporter *e, int *logs)
+{
+	uint64_t now, due, delay_ns = (uint64_t)e->cfg.max_delay_ms * NS_PER_MS;
+
+	for (;;) {
+		now = now_ns();
+		if (e->stopping) {
+			if ((!e->count && !e->log_count) || past_drain(e, now))
+				return 0;
+			break; /* draining: send at once, no batching delay */
+		}
+		if (e->count >= e->cfg.max_batch ||
+		    (e->log_count && e->log_count >= e->log_max_batch))
+			break;
+		due = UINT64_MAX;
+		if (e->count)
+			due = e->queued_ns[e->head] + delay_ns;
+		if (e->log_count && e->log_queued_ns[e->log_head] + delay_ns < due)
+			due = e->log_queued_ns[e->log_head] + delay_ns;
+		if (due == UINT64_MAX)
+			pthread_cond_wait(&e->cv, &e->mu);
+		else if (now >= due)
+			break;
+		else
+			wait_until(e, due);
+	}
+	*logs = e->log_count != 0;
+	if (*logs)
+		return e->log_count < e->log_max_batch ? e->log_count : e->log_max_batch;
+	return e->count < e->cfg.max_batch ? e->count : e->cfg.max_batch;
+}
