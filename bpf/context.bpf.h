@@ -291,7 +291,8 @@ static __always_inline int inject_skip(void)
 SEC("sk_msg")
 int inject_traceparent(struct sk_msg_md *msg)
 {
-	__u32 zero = 0, tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0, tid = (__u32)pid_tgid, tgid = pid_tgid >> 32;
 	struct head_scan hs = { .line_end = -1, .head_end = -1 };
 	__u8 hdr[TP_HEADER_LEN];
 	struct thread_ctx *tc;
@@ -329,6 +330,10 @@ int inject_traceparent(struct sk_msg_md *msg)
 		return inject_skip();
 	bpf_loop(len, head_scan_at, &hs, 0);
 	if (hs.bare_lf || hs.line_end < 0 || hs.head_end < 0 || hs.has_traceparent)
+		return inject_skip();
+	/* in a Go program the thread's request may be another goroutine's:
+	 * user space links the call by goroutine instead */
+	if (bpf_map_lookup_elem(&go_procs, &tgid))
 		return inject_skip();
 
 	/* ids: the thread's single request in flight is the parent */

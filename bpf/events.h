@@ -131,9 +131,27 @@ struct zt_event {
 	/* ZT_F_TLS: the minor byte of the session's protocol version
 	 * (3: TLS 1.2, 4: TLS 1.3); 0: not known */
 	__u8 tls_minor;
-	__u8 pad;
+	__u8 task_kind;    /* DATA: enum zt_task_kind of `task` */
 	__u32 peer_stream_pos;
+	/* DATA: what moved the bytes, the unit causality follows (a thread, or
+	 * the goroutine of a Go program), and when it took over the request
+	 * context of another (0: it serves its own) */
+	__u64 task;
+	__u64 handoff_ns;
 	/* cap_len payload bytes follow the header in the ring buffer record */
+};
+
+enum zt_task_kind {
+	ZT_TASK_THREAD = 0,    /* task: the thread id */
+	ZT_TASK_GOROUTINE = 1, /* task: the goroutine's runtime.g address */
+	/* a Go program whose running goroutine could not be read: the thread
+	 * says nothing about which request the bytes belong to */
+	ZT_TASK_UNKNOWN = 2,
+};
+
+/* Map go_procs, written by user space for each traced Go process. */
+struct zt_go_proc {
+	__s64 tls_g_off; /* the running goroutine's g pointer is at fsbase + this */
 };
 
 /*
@@ -154,7 +172,7 @@ struct zt_seg {
 };
 
 _Static_assert(sizeof(struct zt_conn_tuple) == 40, "zt_conn_tuple layout");
-_Static_assert(sizeof(struct zt_event) == 176, "zt_event layout");
+_Static_assert(sizeof(struct zt_event) == 192, "zt_event layout");
 _Static_assert(sizeof(struct zt_seg) == 16, "zt_seg layout");
 
 /* Per-CPU drop and miss counters, read by user space (map `counters`). */

@@ -232,6 +232,7 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 	if (!eb)
 		return;
 	event_fill_task(&eb->ev, pid_tgid);
+	task_note(&eb->ev, st->role, args->dir);
 	eb->ev.type = ZT_EV_DATA;
 	eb->ev.syscall = args->syscall;
 	eb->ev.ts_enter_ns = args->ts_enter_ns;

@@ -5,7 +5,8 @@
  * sock_{send,recv}_length tells a socket from a file and gives its sock,
  * sys_exit_* copies what the connection's protocol needs into the ring
  * buffer, and the lifecycle tracepoints report connects, accepts and closes.
- * Uprobes on the TLS library add the plaintext of encrypted connections.
+ * Uprobes on the TLS library add the plaintext of encrypted connections;
+ * uprobes on the Go runtime follow requests from goroutine to goroutine.
  *
  * One object, so one skeleton and one copy of every map; each stage is a
  * header of its own, included in the order it depends on.
@@ -46,6 +47,7 @@ const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};
 #include "conn.bpf.h"
 #include "payload.bpf.h"
 #include "sniff.bpf.h"
+#include "goroutine.bpf.h"
 #include "io_enter.bpf.h"
 #include "context.bpf.h"
 #include "io_exit.bpf.h"

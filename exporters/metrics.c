@@ -579,6 +579,19 @@ static void mt_scalar(FILE *out, const char *name, const char *type,
 	fprintf(out, "%s %" PRIu64 "\n", name, v);
 }
 
+/* Client calls by the task that made them, linked or not (README "Traces"). */
+static void mt_task_calls(FILE *out, const struct agent_counters *a, int linked)
+{
+	const char *name = linked ? "zerotrace_calls_linked_total" : "zerotrace_calls_unlinked_total";
+
+	mt_header(out, name, "counter",
+		  linked ? "Client calls given a parent by the in-process rule, by the task that made them." :
+			   "Client calls no rule gave a parent, by the task that made them.");
+	for (uint32_t i = 0; i < AGENT_TASK_KINDS_MAX && a->calls[i].task; i++)
+		fprintf(out, "%s{task=\"%s\"} %" PRIu64 "\n", name, a->calls[i].task,
+			linked ? a->calls[i].linked : a->calls[i].unlinked);
+}
+
 static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 {
 	const struct agent_counters *a = &s->agent;
@@ -610,6 +623,8 @@ static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 	mt_scalar(out, "zerotrace_metric_series_overflow_total", "counter",
 		  "Recordings that went to the \"other\" series because their family "
 		  "had reached its series cap.", s->overflows);
+	mt_task_calls(out, a, 1);
+	mt_task_calls(out, a, 0);
 }
 
 void metrics_render(struct metrics *m, FILE *out)

@@ -18,6 +18,14 @@
 #include "call.h"
 
 /* The agent's own counters, copied in by the event loop each tick. */
+/* Client calls per task kind (the tracer's names): linked to a parent by
+ * the in-process rule, and left without one. */
+#define AGENT_TASK_KINDS_MAX 8
+struct agent_task_calls {
+	const char *task; /* NULL: unused slot */
+	uint64_t linked, unlinked;
+};
+
 struct agent_counters {
 	uint64_t events;
 	uint64_t ringbuf_drops;
@@ -28,6 +36,7 @@ struct agent_counters {
 	uint64_t export_dropped;
 	uint64_t queue_depth;
 	uint64_t conns_tracked;
+	struct agent_task_calls calls[AGENT_TASK_KINDS_MAX];
 };
 
 struct metrics;

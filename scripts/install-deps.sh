@@ -24,6 +24,9 @@ PKGS=(
 	openssl libssl3
 	# zerotrace graph --format dot: test_z5 renders it with Graphviz (dot -Tsvg)
 	graphviz
+	# goroutine causality: newproc1's return instructions are found with
+	# Capstone; the Go tests build their services with Debian's Go
+	libcapstone-dev golang-go
 )
 # The OTLP test receiver runs on Node.js; any packaged node >= 18 with npm will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

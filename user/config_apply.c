@@ -283,6 +283,7 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 		return config_file_path(cfg->config_file, sizeof(cfg->config_file), val, why, why_len);
 	case OPT_VERBOSE:
 	case OPT_INJECT:
+	case OPT_GO_HANDOFFS:
 	case OPT_HELP:
 	case OPT_VERSION:
 	case OPT_COUNT:
@@ -304,6 +305,9 @@ enum config_result config_switch(struct zt_config *cfg, const struct config_opti
 		return CONFIG_HELP;
 	case OPT_INJECT:
 		cfg->inject_traceparent = on;
+		return CONFIG_OK;
+	case OPT_GO_HANDOFFS:
+		cfg->go_handoffs = on;
 		return CONFIG_OK;
 	default:
 		cfg->verbose = on;

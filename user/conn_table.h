@@ -19,6 +19,7 @@ struct conn_request {
 	uint32_t pid;  /* a forked child may serve what its parent accepted */
 	uint32_t tid;
 	uint8_t w3c;   /* the context came from a valid traceparent */
+	struct stitch_task task; /* what moved it, as the stitcher keys it */
 	struct stitch_ids ids;
 };
 
@@ -28,6 +29,9 @@ struct conn {
 	uint32_t pid;
 	uint32_t first_tid;
 	uint8_t role;            /* enum zt_role; UNKNOWN until resolved */
+	uint8_t goroutines;      /* its process runs goroutines: a thread names no task */
+	uint8_t run_dir;         /* direction of the newest record; 0xff before the first */
+	struct stitch_task run_task; /* what moved the first record of that direction's run */
 	char comm[ZT_COMM_LEN];
 	struct zt_conn_tuple tuple;
 	/* the tuple's addresses as spans show them, formatted once */

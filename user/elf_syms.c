@@ -86,6 +86,7 @@ static int search_table(Elf *elf, Elf_Scn *scn, size_t n_phdrs, uint64_t file_si
 			if (q[k].offset || !q[k].name || strcmp(q[k].name, name))
 				continue;
 			q[k].offset = vaddr_to_offset(elf, n_phdrs, sym.st_value, file_size);
+			q[k].size = q[k].offset ? sym.st_size : 0;
 			filled += q[k].offset != 0;
 		}
 	}
@@ -117,7 +118,7 @@ int elf_find_functions(int fd, struct elf_sym_query *q, size_t n)
 	if ((!q && n) || fd < 0)
 		return -EINVAL;
 	for (size_t k = 0; k < n; k++)
-		q[k].offset = 0;
+		q[k].offset = q[k].size = 0;
 	pthread_once(&libelf_once, libelf_init);
 	if (!libelf_ready)
 		return -ENOSYS;

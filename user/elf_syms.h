@@ -12,6 +12,7 @@
 struct elf_sym_query {
 	const char *name; /* e.g. "SSL_write", no @VERSION suffix */
 	uint64_t offset;  /* out: file offset of the code; 0 when not found */
+	uint64_t size;    /* out: the symbol's size in bytes (0: not recorded) */
 };
 
 /* Looks each name up as a defined FUNC symbol in .dynsym, then in .symtab

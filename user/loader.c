@@ -109,7 +109,7 @@ static int filters_fill(struct zerotrace_bpf *skel, const struct zt_config *cfg,
 
 /* Programs that are not attached to a hook of their own name: the
  * injection pair (attached by attach_injection), the tail-call targets and
- * the TLS uprobes (attached per library file by tls_attach). */
+ * the TLS uprobes (attached per file by uprobe_attach). */
 static int is_attached_elsewhere(const struct bpf_program *prog)
 {
 	enum bpf_prog_type t = bpf_program__type(prog);

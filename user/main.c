@@ -30,7 +30,7 @@
 #include "procinfo.h"
 #include "reorder.h"
 #include "security.h"
-#include "tls_attach.h"
+#include "uprobe_attach.h"
 #include "tracer.h"
 
 #define POLL_TIMEOUT_MS 50
@@ -170,7 +170,7 @@ static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *p
 struct pipeline {
 	struct reorder *window;
 	struct tracer *tracer;
-	struct tls_attach *tls;
+	struct uprobe_attach *tls;
 	uint64_t window_ns;
 	uint64_t forced;   /* released early because the window was full */
 };
@@ -193,11 +193,11 @@ static int on_ring_event(void *ctx, void *data, size_t size)
 	/* the process table's news: for the TLS probes, in arrival order */
 	if (size >= sizeof(*e) && p->tls) {
 		if (e->type == ZT_EV_CODE_MAPPED) {
-			tls_attach_code_mapped(p->tls, e->pid, e->ts_exit_ns);
+			uprobe_attach_code_mapped(p->tls, e->pid, e->ts_exit_ns);
 			return 0;
 		}
 		if (e->type == ZT_EV_EXIT)
-			tls_attach_process_exit(p->tls, e->pid);
+			uprobe_attach_process_exit(p->tls, e->pid);
 	}
 
 	/* no slot of its size is free: release the oldest until one is, so
@@ -246,7 +246,7 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 /* kc: the kernel counters, read before the probes were detached. */
 static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os,
-			const struct tls_attach_stats *tls, const struct security_stats *sec,
+			const struct uprobe_attach_stats *tls, const struct security_stats *sec,
 			const struct alert_sinks_stats *as, int metrics_unserved)
 {
 	struct tracer_stats ts;
@@ -281,7 +281,8 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)ts.stitch.by_rule[STITCH_KERNEL],
 		(unsigned long long)ts.stitch.ambiguous_thread,
 		(unsigned long long)ts.stitch.bad_wire_context,
-		(unsigned long long)(ts.stitch.conn_table_drops + ts.stitch.thread_table_drops),
+		(unsigned long long)(ts.stitch.conn_table_drops + ts.stitch.thread_table_drops +
+				     ts.stitch.process_table_drops),
 		(unsigned long long)kc[ZT_CNT_INJECTED], (unsigned long long)kc[ZT_CNT_INJECT_SKIPPED],
 		(unsigned long long)os->exported, (unsigned long long)os->dropped_full,
 		(unsigned long long)os->dropped_failed, (unsigned long long)os->failures,
@@ -325,6 +326,13 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)as->audit.records, (unsigned long long)as->audit.files_closed,
 		(unsigned long long)as->audit.records_lost, (unsigned long long)as->audit.write_errors,
 		(unsigned long long)as->heads_sent, metrics_unserved);
+	fprintf(stderr, " go_programs=%llu go_unsupported=%llu go_procs_full=%llu stale_handoff=%llu",
+		(unsigned long long)tls->go_programs, (unsigned long long)tls->go_unsupported,
+		(unsigned long long)tls->go_procs_full, (unsigned long long)ts.stitch.stale_handoff);
+	for (int c = 0; c < STITCH_TASK_CLASSES; c++)
+		fprintf(stderr, " links_%s=%llu unlinked_%s=%llu", stitch_task_class_names[c],
+			(unsigned long long)ts.stitch.task_links[c], stitch_task_class_names[c],
+			(unsigned long long)ts.stitch.task_unlinked[c]);
 	/* per protocol, from the registry: <name>_spans, _misses, and its notes */
 	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++) {
 		const char *name = proto_by_id(id)->name;
@@ -362,6 +370,10 @@ static void agent_counters_publish(const struct loader *l, const struct tracer *
 	ac.export_dropped = os.dropped_full + os.dropped_failed;
 	ac.queue_depth = os.queue_depth;
 	ac.conns_tracked = tracer_conns_tracked(t);
+	for (int c = 0; c < STITCH_TASK_CLASSES && c < AGENT_TASK_KINDS_MAX; c++)
+		ac.calls[c] = (struct agent_task_calls){ .task = stitch_task_class_names[c],
+							 .linked = ts.stitch.task_links[c],
+							 .unlinked = ts.stitch.task_unlinked[c] };
 	metrics_set_agent(k->metrics, &ac);
 }
 
@@ -395,7 +407,7 @@ static int run(const struct zt_config *cfg)
 	struct otlp_stats otlp_final = { 0 };
 	uint64_t kc[ZT_CNT_MAX] = { 0 };
 	struct status st = { 0 };
-	struct tls_attach_stats tls_stats = { 0 };
+	struct uprobe_attach_stats tls_stats = { 0 };
 	struct security_config sec_cfg;
 	struct alert_sinks_config alert_cfg;
 	struct security_stats sec_final = { 0 };
@@ -475,15 +487,17 @@ static int run(const struct zt_config *cfg)
 		fprintf(stderr, "zerotrace: open ring buffer: %s\n", strerror(errno));
 		goto cleanup;
 	}
-	pipe.tls = tls_attach_new(loader.skel, cfg);
+	pipe.tls = uprobe_attach_new(loader.skel, cfg);
 	if (!pipe.tls) {
 		fprintf(stderr, "zerotrace: allocate the TLS library table: %s\n", strerror(ENOMEM));
 		goto cleanup;
 	}
-	tls_attach_scan_all(pipe.tls);
-	tls_attach_get_stats(pipe.tls, &tls_stats);
-	fprintf(stderr, "zerotrace: ready (%d programs attached, %llu TLS libraries probed)\n",
-		loader.n_attached, (unsigned long long)tls_stats.files);
+	tracer_set_goroutine_lookup(tracer, uprobe_attach_runs_goroutines, pipe.tls);
+	uprobe_attach_scan_all(pipe.tls);
+	uprobe_attach_get_stats(pipe.tls, &tls_stats);
+	fprintf(stderr, "zerotrace: ready (%d programs attached, %llu TLS libraries and %llu Go programs probed)\n",
+		loader.n_attached, (unsigned long long)tls_stats.files,
+		(unsigned long long)tls_stats.go_programs);
 	st.at_ns = clock_ns(CLOCK_MONOTONIC);
 
 	while (!exiting) {
@@ -501,7 +515,7 @@ static int run(const struct zt_config *cfg)
 		now = clock_ns(CLOCK_MONOTONIC);
 		sinks.now_mono_ns = now;
 		sinks.now_unix_ns = clock_ns(CLOCK_REALTIME);
-		tls_attach_tick(pipe.tls, now);
+		uprobe_attach_tick(pipe.tls, now);
 		pipeline_release(&pipe, now > pipe.window_ns ? now - pipe.window_ns : 0);
 		output_flush(&out, now);
 		if (now - last_tick >= 1000000000ULL) {
@@ -525,8 +539,8 @@ cleanup:
 		loader_read_counters(&loader, kc);
 	ring_buffer__free(rb);
 	if (pipe.tls)
-		tls_attach_get_stats(pipe.tls, &tls_stats);
-	tls_attach_free(pipe.tls);
+		uprobe_attach_get_stats(pipe.tls, &tls_stats);
+	uprobe_attach_free(pipe.tls);
 	loader_stop(&loader);
 	/* probes are off: now the collector gets what is queued, then the
 	 * counters are final */

@@ -8,12 +8,36 @@
 #include "stitch.h"
 
 #define CONN_QUEUE STITCH_CONN_QUEUE
-#define THREAD_SPANS 4 /* server spans remembered per thread; more is ambiguous anyway */
+#define THREAD_SPANS 4 /* server spans remembered per task; more is ambiguous anyway */
 
 struct span_ref {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 	uint64_t unanswered_ns; /* when its client closed without an answer; 0: live */
+};
+
+/* A SERVER span its task serves. */
+struct task_span {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint64_t start_ns; /* when its request arrived */
+};
+
+const char *const stitch_task_class_names[STITCH_TASK_CLASSES] = {
+	[STITCH_TASK_THREAD] = "thread",
+	[STITCH_TASK_GOROUTINE] = "goroutine",
+	[STITCH_TASK_HANDOFF] = "handoff",
+	[STITCH_TASK_UNKNOWN] = "unknown",
+	[STITCH_TASK_PROCESS] = "process",
+};
+
+/* The task key of a whole process: no task of the kernel's has this kind. */
+#define TASK_KIND_PROCESS 0xffu
+
+struct task_key {
+	uint32_t pid;
+	uint32_t kind; /* enum zt_task_kind: a goroutine is not the thread of the same number */
+	uint64_t id;
 };
 
 struct conn_entry {
@@ -25,10 +49,10 @@ struct conn_entry {
 
 struct thread_entry {
 	uint8_t used;
-	uint64_t key;      /* pid << 32 | tid */
+	struct task_key key;
 	uint32_t inflight; /* server requests read and not yet answered */
 	uint8_t n;         /* how many of them are in spans[] */
-	struct span_ref spans[THREAD_SPANS];
+	struct task_span spans[THREAD_SPANS];
 };
 
 /* Open addressing with linear probing and backward-shift deletion, over
@@ -42,6 +66,7 @@ struct fixed_table {
 struct stitch {
 	struct fixed_table conns;
 	struct fixed_table threads;
+	struct fixed_table procs; /* the same entries, one per process (kind TASK_KIND_PROCESS) */
 	uint32_t unanswered; /* queued requests whose client closed unanswered */
 	struct stitch_stats stats;
 };
@@ -148,7 +173,9 @@ struct stitch *stitch_new(uint32_t max_conns, uint32_t max_threads)
 	if (table_init(&s->conns, max_conns, sizeof(struct conn_entry),
 		       offsetof(struct conn_entry, key), sizeof(struct stitch_conn_key)) ||
 	    table_init(&s->threads, max_threads, sizeof(struct thread_entry),
-		       offsetof(struct thread_entry, key), sizeof(uint64_t))) {
+		       offsetof(struct thread_entry, key), sizeof(struct task_key)) ||
+	    table_init(&s->procs, max_threads, sizeof(struct thread_entry),
+		       offsetof(struct thread_entry, key), sizeof(struct task_key))) {
 		stitch_free(s);
 		return NULL;
 	}
@@ -161,12 +188,22 @@ void stitch_free(struct stitch *s)
 		return;
 	free(s->conns.entries);
 	free(s->threads.entries);
+	free(s->procs.entries);
 	free(s);
 }
 
-static uint64_t thread_key(uint32_t pid, uint32_t tid)
+static struct task_key task_key_of(uint32_t pid, const struct stitch_task *task)
 {
-	return (uint64_t)pid << 32 | tid;
+	return (struct task_key){ .pid = pid, .kind = task->kind, .id = task->id };
+}
+
+static enum stitch_task_class task_class(const struct stitch_task *task)
+{
+	if (task->kind == ZT_TASK_THREAD)
+		return STITCH_TASK_THREAD;
+	if (task->kind == ZT_TASK_GOROUTINE)
+		return task->handoff_ns ? STITCH_TASK_HANDOFF : STITCH_TASK_GOROUTINE;
+	return STITCH_TASK_UNKNOWN;
 }
 
 /* The span's own id, or all of the kernel's ids when it chose them. */
@@ -260,12 +297,39 @@ void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key)
 	table_delete(&s->conns, (uint8_t *)e);
 }
 
+/* The SERVER span `ids` joins the requests its task (kind: the task's, or
+ * TASK_KIND_PROCESS for its process) serves. */
+static void task_span_add(struct stitch *s, uint32_t pid, const struct stitch_task *task,
+			  const struct stitch_ids *ids, uint32_t kind)
+{
+	int process = kind == TASK_KIND_PROCESS;
+	struct task_key tk = { .pid = pid, .kind = kind, .id = process ? 0 : task->id };
+	struct thread_entry *th;
+
+	/* a task nobody could name serves nothing rule 3 could use */
+	if (kind == ZT_TASK_UNKNOWN)
+		return;
+	th = (struct thread_entry *)table_get_or_add(process ? &s->procs : &s->threads, &tk);
+	if (!th) {
+		if (process)
+			s->stats.process_table_drops++;
+		else
+			s->stats.thread_table_drops++;
+		return;
+	}
+	th->inflight++;
+	if (th->n < THREAD_SPANS) {
+		memcpy(th->spans[th->n].trace_id, ids->trace_id, 16);
+		memcpy(th->spans[th->n].span_id, ids->span_id, 8);
+		th->spans[th->n].start_ns = task->start_ns;
+		th->n++;
+	}
+}
+
 void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
-			 uint32_t tid, const struct trace_context *wire,
+			 const struct stitch_task *task, const struct trace_context *wire,
 			 const struct stitch_ids *kernel, struct stitch_ids *out)
 {
-	uint64_t tk = thread_key(pid, tid);
-	struct thread_entry *th;
 	struct span_ref client;
 	int joined = conn_take_client(s, key, &client);
 
@@ -288,24 +352,15 @@ void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	ids_finish(out);
 	s->stats.by_rule[out->rule]++;
 
-	th = (struct thread_entry *)table_get_or_add(&s->threads, &tk);
-	if (!th) {
-		s->stats.thread_table_drops++;
-		return;
-	}
-	th->inflight++;
-	if (th->n < THREAD_SPANS) {
-		memcpy(th->spans[th->n].trace_id, out->trace_id, 16);
-		memcpy(th->spans[th->n].span_id, out->span_id, 8);
-		th->n++;
-	}
+	task_span_add(s, pid, task, out, task->kind);
+	task_span_add(s, pid, task, out, TASK_KIND_PROCESS);
 }
 
-void stitch_server_end(struct stitch *s, uint32_t pid, uint32_t tid, const uint8_t span_id[8])
+static void task_span_remove(struct fixed_table *t, const struct task_key *tk,
+			     const uint8_t span_id[8])
 {
-	uint64_t tk = thread_key(pid, tid);
 	uint32_t slot;
-	struct thread_entry *th = (struct thread_entry *)table_find(&s->threads, &tk, &slot);
+	struct thread_entry *th = (struct thread_entry *)table_find(t, tk, &slot);
 	int found = 0;
 
 	if (!th)
@@ -317,33 +372,85 @@ void stitch_server_end(struct stitch *s, uint32_t pid, uint32_t tid, const uint8
 			break;
 		}
 	}
-	/* a span this thread never counted (its start found the table full)
+	/* a span this task never counted (its start found the table full)
 	 * must not end one that it did */
 	if (!found && th->inflight <= th->n)
 		return;
 	if (th->inflight)
 		th->inflight--;
 	if (!th->inflight)
-		table_delete(&s->threads, (uint8_t *)th);
+		table_delete(t, (uint8_t *)th);
+}
+
+void stitch_server_end(struct stitch *s, uint32_t pid, const struct stitch_task *task,
+		       const uint8_t span_id[8])
+{
+	struct task_key tk = task_key_of(pid, task), pk = { .pid = pid, .kind = TASK_KIND_PROCESS };
+
+	if (task->kind != ZT_TASK_UNKNOWN)
+		task_span_remove(&s->threads, &tk, span_id);
+	task_span_remove(&s->procs, &pk, span_id);
+}
+
+/* Rule 3: the one request the task serves, if the task's context is not
+ * older than that request (a handoff made for an earlier one); else, for a
+ * task that serves none, the one request its process serves, if that one
+ * began before the call. *process says which. */
+static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
+					   const struct stitch_task *task, uint64_t call_ns,
+					   int *process)
+{
+	struct task_key tk = task_key_of(pid, task), pk = { .pid = pid, .kind = TASK_KIND_PROCESS };
+	uint32_t slot;
+	struct thread_entry *th = NULL;
+
+	*process = 0;
+	if (task->kind != ZT_TASK_UNKNOWN)
+		th = (struct thread_entry *)table_find(&s->threads, &tk, &slot);
+	if (th) {
+		if (th->inflight > 1) {
+			s->stats.ambiguous_thread++;
+			return NULL;
+		}
+		if (th->n != 1)
+			return NULL;
+		if (task->handoff_ns && task->handoff_ns < th->spans[0].start_ns) {
+			s->stats.stale_handoff++;
+			return NULL;
+		}
+		return &th->spans[0];
+	}
+	th = (struct thread_entry *)table_find(&s->procs, &pk, &slot);
+	if (!th || th->inflight != 1 || th->n != 1 || th->spans[0].start_ns > call_ns)
+		return NULL;
+	*process = 1;
+	return &th->spans[0];
 }
 
 void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
-			 uint32_t tid, const struct trace_context *wire,
+			 const struct stitch_task *task, const struct trace_context *wire,
 			 const struct stitch_ids *kernel, struct stitch_ids *out)
 {
-	uint64_t tk = thread_key(pid, tid);
-	uint32_t slot;
-	struct thread_entry *th = (struct thread_entry *)table_find(&s->threads, &tk, &slot);
+	const struct task_span *parent = NULL;
 	struct conn_entry *ce;
+	int process;
 
 	ids_begin(out, kernel);
-	if (!kernel && th && th->inflight == 1 && th->n == 1)
-		ids_child_of(out, th->spans[0].trace_id, th->spans[0].span_id, STITCH_THREAD);
-	else if (!kernel && wire)
-		ids_child_of(out, wire->trace_id, wire->span_id, STITCH_WIRE);
+	if (!kernel) {
+		parent = task_parent(s, pid, task, task->start_ns, &process);
+		/* the context the call itself carries beats a guess by process */
+		if (process && wire)
+			parent = NULL;
+		if (parent)
+			ids_child_of(out, parent->trace_id, parent->span_id, STITCH_THREAD);
+		else if (wire)
+			ids_child_of(out, wire->trace_id, wire->span_id, STITCH_WIRE);
+		if (parent)
+			s->stats.task_links[process ? STITCH_TASK_PROCESS : task_class(task)]++;
+		else if (!out->has_parent)
+			s->stats.task_unlinked[task_class(task)]++;
+	}
 	ids_finish(out);
-	if (!kernel && th && th->inflight > 1)
-		s->stats.ambiguous_thread++;
 	s->stats.by_rule[out->rule]++;
 
 	ce = (struct conn_entry *)table_get_or_add(&s->conns, key);

@@ -5,8 +5,13 @@
  *  1. a context already on the wire (traceparent / B3) is adopted;
  *  2. on one node, the CLIENT span of a connection is the parent of the
  *     SERVER span of the process that accepted it;
- *  3. a CLIENT call made by a thread serving exactly one request is a child
- *     of that request's SERVER span.
+ *  3. a CLIENT call made by a task serving exactly one request is a child
+ *     of that request's SERVER span. A task is what the kernel says moved
+ *     the bytes: a thread, or in a Go program a goroutine, which may have
+ *     been handed its request by another (struct stitch_task). A call from
+ *     a task that serves no request (a pool's worker, a client's own I/O
+ *     thread or goroutine) is a child of the one request its process
+ *     serves, when it serves exactly one and that one began first.
  * Otherwise a span starts a new trace: no rule, no parent. Pure and bounded:
  * both tables have fixed capacity and count what they drop.
  */
@@ -45,13 +50,42 @@ struct stitch_conn_key {
 	uint16_t server_port;
 };
 
+/* Who moved a request's bytes (zt_event.task, task_kind, handoff_ns). */
+struct stitch_task {
+	uint64_t id;         /* the thread id, or the goroutine */
+	uint64_t handoff_ns; /* CLIENT: the task was handed the context then; 0: its own */
+	uint64_t start_ns;   /* when the request's first byte arrived (SERVER) or left (CLIENT) */
+	uint8_t kind;        /* enum zt_task_kind */
+};
+
+/* Rule 3 by task: a thread, a goroutine serving its own request, a
+ * goroutine handed one, and a goroutine nobody could name; and the process
+ * as a whole, when it serves exactly one request (links only: a call the
+ * process rule placed counts there, not under its task). */
+enum stitch_task_class {
+	STITCH_TASK_THREAD = 0,
+	STITCH_TASK_GOROUTINE,
+	STITCH_TASK_HANDOFF,
+	STITCH_TASK_UNKNOWN,
+	STITCH_TASK_PROCESS,
+	STITCH_TASK_CLASSES,
+};
+extern const char *const stitch_task_class_names[STITCH_TASK_CLASSES];
+
 struct stitch_stats {
 	uint64_t by_rule[5];        /* spans per enum stitch_rule */
-	uint64_t ambiguous_thread;  /* a client call on a thread with >1 request in flight */
+	uint64_t ambiguous_thread;  /* a client call on a task with >1 request in flight */
+	/* client calls linked by rule 3, and left without a parent, per task
+	 * class (a call another rule placed is in neither) */
+	uint64_t task_links[STITCH_TASK_CLASSES];
+	uint64_t task_unlinked[STITCH_TASK_CLASSES];
+	/* a handed-over context older than the one request its task now serves */
+	uint64_t stale_handoff;
 	uint64_t conn_table_drops;  /* client starts evicted before a server joined them */
 	uint64_t unanswered_unjoined; /* client requests no server read: expired, or
 				       * still queued when the server's end closed */
 	uint64_t thread_table_drops;
+	uint64_t process_table_drops;
 	uint64_t bad_wire_context;  /* malformed or duplicated traceparent / B3 */
 };
 
@@ -60,19 +94,21 @@ struct stitch;
 struct stitch *stitch_new(uint32_t max_conns, uint32_t max_threads);
 void stitch_free(struct stitch *s);
 
-/* A SERVER request head arrived on thread (pid, tid). `wire` is the context
+/* A SERVER request head arrived on task (pid, task). `wire` is the context
  * its headers carried (NULL when none or invalid). `kernel` is set when the
  * kernel already chose this span's ids (they are then used as they are). */
 void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
-			 uint32_t tid, const struct trace_context *wire,
+			 const struct stitch_task *task, const struct trace_context *wire,
 			 const struct stitch_ids *kernel, struct stitch_ids *out);
-/* The SERVER span ended (its response was sent, or the connection ended). */
-void stitch_server_end(struct stitch *s, uint32_t pid, uint32_t tid, const uint8_t span_id[8]);
+/* The SERVER span ended (its response was sent, or the connection ended);
+ * task: the one its start named. */
+void stitch_server_end(struct stitch *s, uint32_t pid, const struct stitch_task *task,
+		       const uint8_t span_id[8]);
 
-/* A CLIENT request head was sent by thread (pid, tid). `wire`: a context its
+/* A CLIENT request head was sent by task (pid, task). `wire`: a context its
  * own headers carried; `kernel`: the ids injected on the wire, if any. */
 void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
-			 uint32_t tid, const struct trace_context *wire,
+			 const struct stitch_task *task, const struct trace_context *wire,
 			 const struct stitch_ids *kernel, struct stitch_ids *out);
 /* The CLIENT span ended: a server that never joined it no longer can. */
 void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,

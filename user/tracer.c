@@ -30,6 +30,8 @@ struct tracer {
 	uint64_t idle_timeout_ns;
 	struct tracer_stats stats;
 	struct stitch *stitch;
+	tracer_runs_goroutines_fn runs_goroutines;
+	void *runs_goroutines_ctx;
 	struct span span; /* reused: no allocation per span */
 };
 
@@ -69,6 +71,12 @@ void tracer_free(struct tracer *t)
 	conn_table_free(t->conns);
 	stitch_free(t->stitch);
 	free(t);
+}
+
+void tracer_set_goroutine_lookup(struct tracer *t, tracer_runs_goroutines_fn fn, void *ctx)
+{
+	t->runs_goroutines = fn;
+	t->runs_goroutines_ctx = ctx;
 }
 
 void tracer_add_listen_port(struct tracer *t, uint16_t port)
@@ -149,12 +157,30 @@ static void request_abandon(struct tracer *t, struct conn *c, const struct conn_
 	struct stitch_conn_key key;
 
 	if (c->role == ZT_ROLE_SERVER) {
-		stitch_server_end(t->stitch, r->pid, r->tid, r->ids.span_id);
+		stitch_server_end(t->stitch, r->pid, &r->task, r->ids.span_id);
 	} else {
 		conn_key(c, &key);
 		stitch_client_end(t->stitch, &key, r->ids.span_id);
 	}
 	conn_request_done(c, r->key);
+}
+
+/* The task a record names; the moment stays the run's. */
+static void run_task_set(struct stitch_task *task, const struct conn *c, const struct zt_event *e)
+{
+	task->id = e->task;
+	task->kind = e->task_kind;
+	task->handoff_ns = e->handoff_ns;
+	if (e->task_kind > ZT_TASK_UNKNOWN || (c->goroutines && e->task_kind == ZT_TASK_THREAD))
+		task->kind = ZT_TASK_UNKNOWN;
+}
+
+/* The first record of a direction's run names the task that moved it. */
+static void run_task_note(struct conn *c, const struct zt_event *e, uint64_t tag)
+{
+	c->run_dir = e->dir;
+	run_task_set(&c->run_task, c, e);
+	c->run_task.start_ns = tag;
 }
 
 /* A request head arrived: its span's ids are decided now, in causal order,
@@ -177,11 +203,17 @@ static void on_request(void *ctx, const struct proto_request *req)
 	kernel = kernel_ids_take(c);
 	r->pid = x->e ? x->e->pid : c->pid;
 	r->tid = x->e ? x->e->tid : c->first_tid;
+	/* a client's request: the run's first record, as a later one may have
+	 * used up a handoff; a server's: the record that completed the head
+	 * (Go's connection reader may read its first byte for the server) */
+	r->task = c->run_task;
+	if (c->role == ZT_ROLE_SERVER && x->e)
+		run_task_set(&r->task, c, x->e);
 	conn_key(c, &key);
 	if (c->role == ZT_ROLE_SERVER)
-		stitch_server_start(x->t->stitch, &key, r->pid, r->tid, wire, kernel, &r->ids);
+		stitch_server_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel, &r->ids);
 	else
-		stitch_client_start(x->t->stitch, &key, r->pid, r->tid, wire, kernel, &r->ids);
+		stitch_client_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel, &r->ids);
 }
 
 static void on_abandon(void *ctx, uint32_t key)
@@ -328,7 +360,7 @@ static void on_exchange(void *ctx, struct proto_exchange *ex)
 		ids_random(s->span_id, sizeof(s->span_id));
 	}
 	if (c->role == ZT_ROLE_SERVER) {
-		stitch_server_end(t->stitch, s->pid, s->tid, s->span_id);
+		stitch_server_end(t->stitch, s->pid, r ? &r->task : &c->run_task, s->span_id);
 	} else {
 		conn_key(c, &key);
 		if (ex->has_response)
@@ -411,6 +443,9 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 		c->pid = e->pid;
 		c->first_tid = e->tid;
 		c->role = e->role;
+		c->run_dir = 0xff;
+		c->goroutines = t->runs_goroutines &&
+				t->runs_goroutines(t->runs_goroutines_ctx, e->pid);
 		conn_tuple_set(c, &e->tuple);
 		memcpy(c->comm, e->comm, sizeof(c->comm));
 		c->comm[sizeof(c->comm) - 1] = '\0';
@@ -581,6 +616,7 @@ static void conn_tls_begin(struct tracer *t, struct conn *c)
 	c->tls = 1;
 }
 
+
 /* ch: the record's bytes, already checked (chunk_of_record). */
 static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload,
 			struct proto_chunk *ch_in)
@@ -610,6 +646,8 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 	/* a read "sees" bytes when it returns, a write when it is called */
 	ch.tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
 	kernel_ids_note(c, e);
+	if (e->dir != c->run_dir)
+		run_task_note(c, e, ch.tag);
 	/* a forked child serves what its parent accepted: name the one at work */
 	if (c->pid != e->pid) {
 		c->pid = e->pid;

@@ -43,6 +43,11 @@ struct tracer;
 
 struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *sink_ctx);
 void tracer_free(struct tracer *t);
+/* Asked once per connection: does process pid run goroutines? The kernel
+ * names goroutines only once user space has told it (a new Go program's
+ * first records name threads, which say nothing there). */
+typedef int (*tracer_runs_goroutines_fn)(void *ctx, uint32_t pid);
+void tracer_set_goroutine_lookup(struct tracer *t, tracer_runs_goroutines_fn fn, void *ctx);
 /* Adds a port known to be listening (from /proc/net/tcp* or an accept). */
 void tracer_add_listen_port(struct tracer *t, uint16_t port);
 /* One ring-buffer record. Returns 0 (malformed input is counted, not fatal). */

@@ -55,7 +55,9 @@ static Elf64_Sym es_sym(const char *name, int type, uint16_t shndx, uint64_t val
 	return (Elf64_Sym){ .st_name = es_name(name),
 			    .st_info = ELF64_ST_INFO(STB_GLOBAL, type),
 			    .st_shndx = shndx,
-			    .st_value = value };
+			    .st_value = value,
+			    /* a size that says which table the answer came from */
+			    .st_size = value & 0xfff };
 }
 
 static void es_build(uint8_t img[ES_SIZE], uint64_t p_offset)
@@ -118,9 +120,9 @@ static int es_memfd(const void *buf, size_t len)
 Test(elf_syms, built_elf_exact_offsets)
 {
 	static uint8_t img[ES_SIZE];
-	struct elf_sym_query *q = ES_QUERY({ "f_ok", 7 }, { "f_bss", 7 }, { "f_obj", 7 },
-					   { "f_undef", 7 }, { "f_out", 7 }, { "f_zero", 7 },
-					   { "f_sym", 7 }, { "f_missing", 7 }, { NULL, 7 });
+	struct elf_sym_query *q = ES_QUERY({ "f_ok", 7, 7 }, { "f_bss", 7, 7 }, { "f_obj", 7, 7 },
+					   { "f_undef", 7, 7 }, { "f_out", 7, 7 }, { "f_zero", 7, 7 },
+					   { "f_sym", 7, 7 }, { "f_missing", 7, 7 }, { NULL, 7, 7 });
 	int fd;
 
 	es_build(img, 0);
@@ -129,16 +131,19 @@ Test(elf_syms, built_elf_exact_offsets)
 	/* .dynsym wins over .symtab's 0xb0 */
 	cr_expect_eq(q[0].offset, 0x80);
 	cr_expect_eq(q[6].offset, 0xc0, "found through .symtab");
+	cr_expect_eq(q[0].size, 0x80, "the size of the symbol .dynsym holds");
+	cr_expect_eq(q[6].size, 0xc0);
 	for (int i = 1; i < 9; i++)
 		if (i != 6)
-			cr_expect_eq(q[i].offset, 0, "%s: stale or wrong offset", q[i].name);
+			cr_expect(q[i].offset == 0 && q[i].size == 0, "%s: stale or wrong offset",
+				  q[i].name);
 	close(fd);
 }
 
 Test(elf_syms, built_elf_segment_offset_applied)
 {
 	static uint8_t img[ES_SIZE];
-	struct elf_sym_query *q = ES_QUERY({ "f_ok", 0 }, { "f_sym", 0 });
+	struct elf_sym_query *q = ES_QUERY({ "f_ok", 0, 0 }, { "f_sym", 0, 0 });
 	int fd;
 
 	/* the segment starts 0x10 into the file: every offset moves by 0x10 */
@@ -153,7 +158,7 @@ Test(elf_syms, built_elf_segment_offset_applied)
 Test(elf_syms, built_elf_hostile_segment)
 {
 	static uint8_t img[ES_SIZE];
-	struct elf_sym_query *q = ES_QUERY({ "f_ok", 0 }, { "f_sym", 0 });
+	struct elf_sym_query *q = ES_QUERY({ "f_ok", 0, 0 }, { "f_sym", 0, 0 });
 	int fd;
 
 	/* p_offset + 0x80 wraps around 2^64 */
@@ -174,7 +179,7 @@ Test(elf_syms, built_elf_hostile_segment)
 Test(elf_syms, no_pt_load)
 {
 	static uint8_t img[ES_SIZE];
-	struct elf_sym_query *q = ES_QUERY({ "f_ok", 0 });
+	struct elf_sym_query *q = ES_QUERY({ "f_ok", 0, 0 });
 	int fd;
 
 	/* a relocatable object has no program headers */
@@ -231,8 +236,8 @@ static void es_expect_same_code(int fd, uint64_t off, const void *addr)
 
 Test(elf_syms, libssl_read_write)
 {
-	struct elf_sym_query *q = ES_QUERY({ "SSL_read", 0 }, { "SSL_write", 0 },
-					   { "SSL_read_ex", 0 }, { "SSL_write_ex", 0 });
+	struct elf_sym_query *q = ES_QUERY({ "SSL_read", 0, 0 }, { "SSL_write", 0, 0 },
+					   { "SSL_read_ex", 0, 0 }, { "SSL_write_ex", 0, 0 });
 	void *lib = dlopen(ES_LIBSSL, RTLD_NOW);
 	int fd = open(ES_LIBSSL, O_RDONLY | O_CLOEXEC);
 
@@ -258,9 +263,9 @@ Test(elf_syms, libssl_read_write)
 
 Test(elf_syms, libssl_exact_names_only)
 {
-	struct elf_sym_query *q = ES_QUERY({ "SSL_read@@OPENSSL_3.0.0", 5 }, { "SSL_rea", 5 },
-					   { "SSL_no_such_function", 5 }, { "memcpy", 5 },
-					   { "SSL_write", 5 });
+	struct elf_sym_query *q = ES_QUERY({ "SSL_read@@OPENSSL_3.0.0", 5, 5 }, { "SSL_rea", 5, 5 },
+					   { "SSL_no_such_function", 5, 5 }, { "memcpy", 5, 5 },
+					   { "SSL_write", 5, 5 });
 	int fd = open(ES_LIBSSL, O_RDONLY | O_CLOEXEC);
 
 	cr_assert_geq(fd, 0);
@@ -284,7 +289,7 @@ __attribute__((used, noinline)) static int es_local_function(void)
 
 Test(elf_syms, symtab_of_this_binary)
 {
-	struct elf_sym_query *q = ES_QUERY({ "es_local_function", 0 });
+	struct elf_sym_query *q = ES_QUERY({ "es_local_function", 0, 0 });
 	int fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
 	char path[256] = "";
 
@@ -300,7 +305,7 @@ Test(elf_syms, symtab_of_this_binary)
 Test(elf_syms, not_elf)
 {
 	static const char text[] = "#!/bin/sh\necho not an ELF file\n";
-	struct elf_sym_query *q = ES_QUERY({ "SSL_read", 9 });
+	struct elf_sym_query *q = ES_QUERY({ "SSL_read", 9, 9 });
 	int fd = es_memfd(text, sizeof(text) - 1);
 
 	cr_expect_eq(elf_find_functions(fd, q, 1), -EINVAL);
@@ -317,7 +322,7 @@ Test(elf_syms, not_elf)
 
 Test(elf_syms, truncated_libssl)
 {
-	struct elf_sym_query *q = ES_QUERY({ "SSL_read", 9 });
+	struct elf_sym_query *q = ES_QUERY({ "SSL_read", 9, 9 });
 	uint8_t head[4096];
 	int src = open(ES_LIBSSL, O_RDONLY | O_CLOEXEC), fd;
 

@@ -34,7 +34,7 @@ Test(events_layout, conn_tuple_size_and_offsets)
 
 Test(events_layout, event_size_and_offsets)
 {
-	cr_expect_eq(sizeof(struct zt_event), 176);
+	cr_expect_eq(sizeof(struct zt_event), 192);
 	cr_expect_eq(_Alignof(struct zt_event), 8);
 	EXPECT_FIELD(struct zt_event, ts_enter_ns, 0, 8);
 	EXPECT_FIELD(struct zt_event, ts_exit_ns, 8, 8);
@@ -62,8 +62,19 @@ Test(events_layout, event_size_and_offsets)
 	EXPECT_FIELD(struct zt_event, proto, 168, 1);
 	EXPECT_FIELD(struct zt_event, nsegs, 169, 1);
 	EXPECT_FIELD(struct zt_event, tls_minor, 170, 1);
-	EXPECT_FIELD(struct zt_event, pad, 171, 1);
+	EXPECT_FIELD(struct zt_event, task_kind, 171, 1);
 	EXPECT_FIELD(struct zt_event, peer_stream_pos, 172, 4);
+	EXPECT_FIELD(struct zt_event, task, 176, 8);
+	EXPECT_FIELD(struct zt_event, handoff_ns, 184, 8);
+}
+
+Test(events_layout, go_proc_layout)
+{
+	cr_expect_eq(sizeof(struct zt_go_proc), 8);
+	EXPECT_FIELD(struct zt_go_proc, tls_g_off, 0, 8);
+	cr_expect_eq(ZT_TASK_THREAD, 0);
+	cr_expect_eq(ZT_TASK_GOROUTINE, 1);
+	cr_expect_eq(ZT_TASK_UNKNOWN, 2);
 }
 
 Test(events_layout, seg_size_and_offsets)

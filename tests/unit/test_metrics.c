@@ -218,7 +218,40 @@ Test(metrics, exact_text_of_one_server_series)
 		"# HELP zerotrace_metric_series_overflow_total Recordings that went to the \"other\" "
 		"series because their family had reached its series cap.\n"
 		"# TYPE zerotrace_metric_series_overflow_total counter\n"
-		"zerotrace_metric_series_overflow_total 0\n");
+		"zerotrace_metric_series_overflow_total 0\n"
+		"# HELP zerotrace_calls_linked_total Client calls given a parent by the in-process "
+		"rule, by the task that made them.\n"
+		"# TYPE zerotrace_calls_linked_total counter\n"
+		"# HELP zerotrace_calls_unlinked_total Client calls no rule gave a parent, by the "
+		"task that made them.\n"
+		"# TYPE zerotrace_calls_unlinked_total counter\n");
+	free(text);
+	metrics_free(m);
+}
+
+/* The calls by task: one series per named task, in the order given. */
+Test(metrics, calls_by_task_exact_lines)
+{
+	struct metrics *m = metrics_new(64);
+	struct agent_counters ac = { 0 };
+	char *text;
+	size_t len;
+	FILE *f;
+
+	cr_assert_not_null(m);
+	ac.calls[0] = (struct agent_task_calls){ .task = "thread", .linked = 7, .unlinked = 2 };
+	ac.calls[1] = (struct agent_task_calls){ .task = "goroutine", .linked = 0, .unlinked = 9 };
+	metrics_set_agent(m, &ac);
+	f = open_memstream(&text, &len);
+	metrics_render(m, f);
+	fclose(f);
+	cr_expect_not_null(strstr(text, "# TYPE zerotrace_calls_linked_total counter\n"
+					"zerotrace_calls_linked_total{task=\"thread\"} 7\n"
+					"zerotrace_calls_linked_total{task=\"goroutine\"} 0\n"
+					"# HELP zerotrace_calls_unlinked_total"));
+	cr_expect_not_null(strstr(text, "# TYPE zerotrace_calls_unlinked_total counter\n"
+					"zerotrace_calls_unlinked_total{task=\"thread\"} 2\n"
+					"zerotrace_calls_unlinked_total{task=\"goroutine\"} 9\n"));
 	free(text);
 	metrics_free(m);
 }

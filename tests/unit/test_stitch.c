@@ -16,6 +16,8 @@
 
 #define STI_PID_A 1000u
 #define STI_PID_B 2000u
+/* a thread task, the default kind: the tid alone names it */
+#define TH(tid) (&(struct stitch_task){ .id = (tid) })
 
 static struct stitch *sti_new(uint32_t max_conns, uint32_t max_threads)
 {
@@ -92,7 +94,7 @@ Test(stitch, rule1_server_adopts_the_wire_context)
 	struct trace_context w = sti_wire(0x11, 0x22);
 	struct stitch_ids out;
 
-	stitch_server_start(s, &k, STI_PID_B, 7, &w, NULL, &out);
+	stitch_server_start(s, &k, STI_PID_B, TH(7), &w, NULL, &out);
 	sti_expect_child(&out, w.trace_id, w.span_id, STITCH_WIRE);
 	cr_expect_eq(sti_stats(s).by_rule[STITCH_WIRE], 1);
 	stitch_free(s);
@@ -106,9 +108,9 @@ Test(stitch, rule2_server_joins_the_client_of_its_connection)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
 	sti_expect_new_trace(&c);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_child(&sv, c.trace_id, c.span_id, STITCH_CONNECTION);
 	cr_expect_eq(sti_stats(s).by_rule[STITCH_CONNECTION], 1);
 	cr_expect_eq(sti_stats(s).by_rule[STITCH_NEW_TRACE], 1);
@@ -121,8 +123,8 @@ Test(stitch, rule2_other_connection_does_not_join)
 	struct stitch_conn_key k1 = sti_key(50000, 8080), k2 = sti_key(50001, 8080);
 	struct stitch_ids c, sv;
 
-	stitch_client_start(s, &k1, STI_PID_A, 10, NULL, NULL, &c);
-	stitch_server_start(s, &k2, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_server_start(s, &k2, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_new_trace(&sv);
 	cr_expect_neq(memcmp(sv.trace_id, c.trace_id, 16), 0);
 	stitch_free(s);
@@ -153,8 +155,8 @@ Test(stitch, conn_key_from_both_ends_ipv4_and_v4_mapped)
 	cr_expect_eq(ck.server_port, 8080);
 	cr_expect_arr_eq(&ck, &sk, sizeof(ck), "both ends name the connection the same way");
 
-	stitch_client_start(s, &ck, STI_PID_A, 10, NULL, NULL, &c);
-	stitch_server_start(s, &sk, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_client_start(s, &ck, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_server_start(s, &sk, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_child(&sv, c.trace_id, c.span_id, STITCH_CONNECTION);
 	stitch_free(s);
 }
@@ -182,12 +184,12 @@ Test(stitch, rule1_and_2_same_trace_names_the_client_span)
 	struct stitch_ids c, sv;
 	struct trace_context w;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
 	/* the client's SDK put its own span on the wire, in the same trace */
 	memcpy(w.trace_id, c.trace_id, 16);
 	memset(w.span_id, 0x5a, 8);
 	w.sampled = 1;
-	stitch_server_start(s, &k, STI_PID_B, 20, &w, NULL, &sv);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), &w, NULL, &sv);
 	sti_expect_child(&sv, c.trace_id, c.span_id, STITCH_WIRE);
 	cr_expect_eq(sti_stats(s).by_rule[STITCH_WIRE], 1);
 	stitch_free(s);
@@ -200,11 +202,11 @@ Test(stitch, rule1_and_2_other_trace_the_wire_wins)
 	struct trace_context w = sti_wire(0x33, 0x44);
 	struct stitch_ids c, sv, sv2;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c);
-	stitch_server_start(s, &k, STI_PID_B, 20, &w, NULL, &sv);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), &w, NULL, &sv);
 	sti_expect_child(&sv, w.trace_id, w.span_id, STITCH_WIRE);
 	/* the client request was answered by that server start: it is used up */
-	stitch_server_start(s, &k, STI_PID_B, 21, NULL, NULL, &sv2);
+	stitch_server_start(s, &k, STI_PID_B, TH(21), NULL, NULL, &sv2);
 	sti_expect_new_trace(&sv2);
 	stitch_free(s);
 }
@@ -217,8 +219,8 @@ Test(stitch, rule3_client_on_the_serving_thread_is_a_child)
 	struct stitch_conn_key in = sti_key(50000, 8080), out = sti_key(40000, 9090);
 	struct stitch_ids sv, c;
 
-	stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &sv);
-	stitch_client_start(s, &out, STI_PID_B, 77, NULL, NULL, &c);
+	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
 	sti_expect_child(&c, sv.trace_id, sv.span_id, STITCH_THREAD);
 	cr_expect_eq(sti_stats(s).by_rule[STITCH_THREAD], 1);
 	cr_expect_eq(sti_stats(s).ambiguous_thread, 0);
@@ -231,8 +233,8 @@ Test(stitch, rule3_same_tid_other_process_is_not_a_child)
 	struct stitch_conn_key in = sti_key(50000, 8080), out = sti_key(40000, 9090);
 	struct stitch_ids sv, c;
 
-	stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &sv);
-	stitch_client_start(s, &out, STI_PID_A, 77, NULL, NULL, &c);
+	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv);
+	stitch_client_start(s, &out, STI_PID_A, TH(77), NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	stitch_free(s);
 }
@@ -244,11 +246,11 @@ Test(stitch, rule3_thread_rule_beats_a_client_wire_context)
 	struct trace_context w = sti_wire(0x66, 0x77);
 	struct stitch_ids sv, c, c2;
 
-	stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &sv);
-	stitch_client_start(s, &out, STI_PID_B, 77, &w, NULL, &c);
+	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), &w, NULL, &c);
 	sti_expect_child(&c, sv.trace_id, sv.span_id, STITCH_THREAD);
 	/* on a thread serving nothing, the client's own wire context is used */
-	stitch_client_start(s, &out, STI_PID_B, 78, &w, NULL, &c2);
+	stitch_client_start(s, &out, STI_PID_B, TH(78), &w, NULL, &c2);
 	sti_expect_child(&c2, w.trace_id, w.span_id, STITCH_WIRE);
 	stitch_free(s);
 }
@@ -259,10 +261,10 @@ Test(stitch, rule3_thread_reuse_names_the_current_request)
 	struct stitch_conn_key in = sti_key(50000, 8080), out = sti_key(40000, 9090);
 	struct stitch_ids a, b, c;
 
-	stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &a);
-	stitch_server_end(s, STI_PID_B, 77, a.span_id);
-	stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &b);
-	stitch_client_start(s, &out, STI_PID_B, 77, NULL, NULL, &c);
+	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &a);
+	stitch_server_end(s, STI_PID_B, TH(77), a.span_id);
+	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &b);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
 	sti_expect_child(&c, b.trace_id, b.span_id, STITCH_THREAD);
 	cr_expect_neq(memcmp(c.trace_id, a.trace_id, 16), 0);
 	stitch_free(s);
@@ -274,12 +276,12 @@ Test(stitch, rule3_client_between_two_requests_starts_a_trace)
 	struct stitch_conn_key in = sti_key(50000, 8080), out = sti_key(40000, 9090);
 	struct stitch_ids a, b, c;
 
-	stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &a);
-	stitch_server_end(s, STI_PID_B, 77, a.span_id);
-	stitch_client_start(s, &out, STI_PID_B, 77, NULL, NULL, &c);
+	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &a);
+	stitch_server_end(s, STI_PID_B, TH(77), a.span_id);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	cr_expect_neq(memcmp(c.trace_id, a.trace_id, 16), 0);
-	stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &b);
+	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &b);
 	cr_expect_neq(memcmp(c.trace_id, b.trace_id, 16), 0);
 	stitch_free(s);
 }
@@ -292,17 +294,17 @@ Test(stitch, rule3_event_loop_with_two_requests_is_ambiguous)
 	struct stitch_ids a, b, c1, c2;
 	struct stitch_stats st;
 
-	stitch_server_start(s, &in1, STI_PID_B, 77, NULL, NULL, &a);
-	stitch_server_start(s, &in2, STI_PID_B, 77, NULL, NULL, &b);
-	stitch_client_start(s, &out, STI_PID_B, 77, NULL, NULL, &c1);
+	stitch_server_start(s, &in1, STI_PID_B, TH(77), NULL, NULL, &a);
+	stitch_server_start(s, &in2, STI_PID_B, TH(77), NULL, NULL, &b);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c1);
 	sti_expect_new_trace(&c1);
 	cr_expect_neq(memcmp(c1.trace_id, a.trace_id, 16), 0);
 	cr_expect_neq(memcmp(c1.trace_id, b.trace_id, 16), 0);
 	st = sti_stats(s);
 	cr_expect_eq(st.ambiguous_thread, 1);
 
-	stitch_server_end(s, STI_PID_B, 77, a.span_id);
-	stitch_client_start(s, &out, STI_PID_B, 77, NULL, NULL, &c2);
+	stitch_server_end(s, STI_PID_B, TH(77), a.span_id);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c2);
 	sti_expect_child(&c2, b.trace_id, b.span_id, STITCH_THREAD);
 	st = sti_stats(s);
 	cr_expect_eq(st.ambiguous_thread, 1);
@@ -317,10 +319,10 @@ Test(stitch, rule3_the_other_request_ending_first_leaves_the_first)
 	struct stitch_conn_key out = sti_key(40000, 9090);
 	struct stitch_ids a, b, c;
 
-	stitch_server_start(s, &in1, STI_PID_B, 77, NULL, NULL, &a);
-	stitch_server_start(s, &in2, STI_PID_B, 77, NULL, NULL, &b);
-	stitch_server_end(s, STI_PID_B, 77, b.span_id);
-	stitch_client_start(s, &out, STI_PID_B, 77, NULL, NULL, &c);
+	stitch_server_start(s, &in1, STI_PID_B, TH(77), NULL, NULL, &a);
+	stitch_server_start(s, &in2, STI_PID_B, TH(77), NULL, NULL, &b);
+	stitch_server_end(s, STI_PID_B, TH(77), b.span_id);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
 	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
 	stitch_free(s);
 }
@@ -335,13 +337,13 @@ Test(stitch, rule3_more_requests_than_remembered)
 	for (int i = 0; i < 5; i++) {
 		struct stitch_conn_key in = sti_key((uint16_t)(50000 + i), 8080);
 
-		stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &sv[i]);
+		stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv[i]);
 	}
 	/* the unremembered one ends first, then all remembered but sv[3] */
-	stitch_server_end(s, STI_PID_B, 77, sv[4].span_id);
+	stitch_server_end(s, STI_PID_B, TH(77), sv[4].span_id);
 	for (int i = 0; i < 3; i++)
-		stitch_server_end(s, STI_PID_B, 77, sv[i].span_id);
-	stitch_client_start(s, &out, STI_PID_B, 77, NULL, NULL, &c);
+		stitch_server_end(s, STI_PID_B, TH(77), sv[i].span_id);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
 	sti_expect_child(&c, sv[3].trace_id, sv[3].span_id, STITCH_THREAD);
 	cr_expect_eq(sti_stats(s).ambiguous_thread, 0);
 	stitch_free(s);
@@ -356,12 +358,12 @@ Test(stitch, rule3_unremembered_request_left_gives_a_new_trace)
 	for (int i = 0; i < 5; i++) {
 		struct stitch_conn_key in = sti_key((uint16_t)(50000 + i), 8080);
 
-		stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &sv[i]);
+		stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv[i]);
 	}
 	for (int i = 0; i < 4; i++)
-		stitch_server_end(s, STI_PID_B, 77, sv[i].span_id);
+		stitch_server_end(s, STI_PID_B, TH(77), sv[i].span_id);
 	/* sv[4] is in flight but was never remembered: a miss, not a guess */
-	stitch_client_start(s, &out, STI_PID_B, 77, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	for (int i = 0; i < 4; i++)
 		cr_expect_neq(memcmp(c.trace_id, sv[i].trace_id, 16), 0);
@@ -376,14 +378,14 @@ Test(stitch, pipelined_clients_pair_in_order)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c1, c2, s1, s2, s3;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c1);
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
 	cr_expect_neq(memcmp(c1.span_id, c2.span_id, 8), 0);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &s1);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &s2);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &s1);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &s2);
 	sti_expect_child(&s1, c1.trace_id, c1.span_id, STITCH_CONNECTION);
 	sti_expect_child(&s2, c2.trace_id, c2.span_id, STITCH_CONNECTION);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &s3);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &s3);
 	sti_expect_new_trace(&s3);
 	stitch_free(s);
 }
@@ -394,9 +396,9 @@ Test(stitch, client_end_removes_an_unjoined_client)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
 	stitch_client_end(s, &k, c.span_id);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_new_trace(&sv);
 	cr_expect_neq(memcmp(sv.trace_id, c.trace_id, 16), 0);
 	stitch_free(s);
@@ -410,15 +412,15 @@ Test(stitch, client_end_removes_only_its_own_request)
 	uint8_t stranger[8];
 
 	memset(stranger, 0xee, sizeof(stranger));
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c1);
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
 	stitch_client_end(s, &k, stranger);
 	stitch_client_end(s, &k, c1.span_id);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &s1);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &s1);
 	sti_expect_child(&s1, c2.trace_id, c2.span_id, STITCH_CONNECTION);
 	/* ending a joined client, or on an unknown key, is harmless */
 	stitch_client_end(s, &k, c2.span_id);
-	stitch_server_end(s, STI_PID_B, 999, s1.span_id);
+	stitch_server_end(s, STI_PID_B, TH(999), s1.span_id);
 	stitch_free(s);
 }
 
@@ -429,13 +431,13 @@ Test(stitch, conn_queue_overflow_drops_the_oldest)
 	struct stitch_ids c[STITCH_CONN_QUEUE + 1], sv;
 
 	for (int i = 0; i < STITCH_CONN_QUEUE + 1; i++)
-		stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c[i]);
+		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c[i]);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
 	for (int i = 1; i < STITCH_CONN_QUEUE + 1; i++) {
-		stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+		stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 		sti_expect_child(&sv, c[i].trace_id, c[i].span_id, STITCH_CONNECTION);
 	}
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_new_trace(&sv);
 	stitch_free(s);
 }
@@ -463,14 +465,14 @@ Test(stitch, kernel_server_ids_are_used_as_given)
 	struct stitch_ids kp = sti_kernel(0xa1, 0xb2, 0xc3), kn = sti_kernel(0xd4, 0xe5, -1);
 	struct stitch_ids out;
 
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, &kp, &out);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, &kp, &out);
 	cr_expect_arr_eq(out.trace_id, kp.trace_id, 16);
 	cr_expect_arr_eq(out.span_id, kp.span_id, 8);
 	cr_expect_arr_eq(out.parent_id, kp.parent_id, 8);
 	cr_expect_eq(out.has_parent, 1);
 	cr_expect_eq(out.rule, STITCH_KERNEL);
 
-	stitch_server_start(s, &k, STI_PID_B, 21, NULL, &kn, &out);
+	stitch_server_start(s, &k, STI_PID_B, TH(21), NULL, &kn, &out);
 	cr_expect_arr_eq(out.trace_id, kn.trace_id, 16);
 	cr_expect_arr_eq(out.span_id, kn.span_id, 8);
 	cr_expect(sti_zero(out.parent_id, 8));
@@ -487,7 +489,7 @@ Test(stitch, kernel_server_with_wire_of_its_trace_names_the_wire_span)
 	struct stitch_ids kn = sti_kernel(0x33, 0xb2, -1), out;
 	struct trace_context w = sti_wire(0x33, 0x44);
 
-	stitch_server_start(s, &k, STI_PID_B, 20, &w, &kn, &out);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), &w, &kn, &out);
 	cr_expect_arr_eq(out.span_id, kn.span_id, 8);
 	sti_expect_child(&out, w.trace_id, w.span_id, STITCH_KERNEL);
 	stitch_free(s);
@@ -500,15 +502,15 @@ Test(stitch, kernel_client_ids_are_used_as_given)
 	struct stitch_ids kc = sti_kernel(0x21, 0x32, 0x43), sv, out, sv2;
 
 	/* even on a thread serving a request, the kernel's ids are what went out */
-	stitch_server_start(s, &in, STI_PID_B, 77, NULL, NULL, &sv);
-	stitch_client_start(s, &out_k, STI_PID_B, 77, NULL, &kc, &out);
+	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv);
+	stitch_client_start(s, &out_k, STI_PID_B, TH(77), NULL, &kc, &out);
 	cr_expect_arr_eq(out.trace_id, kc.trace_id, 16);
 	cr_expect_arr_eq(out.span_id, kc.span_id, 8);
 	cr_expect_arr_eq(out.parent_id, kc.parent_id, 8);
 	cr_expect_eq(out.has_parent, 1);
 	cr_expect_eq(out.rule, STITCH_KERNEL);
 	/* and the server of that connection joins it */
-	stitch_server_start(s, &out_k, STI_PID_A, 5, NULL, NULL, &sv2);
+	stitch_server_start(s, &out_k, STI_PID_A, TH(5), NULL, NULL, &sv2);
 	sti_expect_child(&sv2, kc.trace_id, kc.span_id, STITCH_CONNECTION);
 	stitch_free(s);
 }
@@ -521,9 +523,9 @@ Test(stitch, nothing_applies_new_trace)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids a, b;
 
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &a);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &a);
 	sti_expect_new_trace(&a);
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &b);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &b);
 	sti_expect_new_trace(&b);
 	cr_expect_neq(memcmp(a.trace_id, b.trace_id, 16), 0);
 	cr_expect_neq(memcmp(a.span_id, b.span_id, 8), 0);
@@ -541,27 +543,27 @@ Test(stitch, full_conn_table_counts_drops)
 	for (int i = 0; i < 4; i++) {
 		struct stitch_conn_key k = sti_key((uint16_t)(50000 + i), 8080);
 
-		stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c[i]);
+		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c[i]);
 		sti_expect_new_trace(&c[i]);
 	}
 	cr_expect_eq(sti_stats(s).conn_table_drops, 2);
 	for (int i = 0; i < 4; i++) {
 		struct stitch_conn_key k = sti_key((uint16_t)(50000 + i), 8080);
 
-		stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+		stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 		if (i < 2)
 			sti_expect_child(&sv, c[i].trace_id, c[i].span_id, STITCH_CONNECTION);
 		else
 			sti_expect_new_trace(&sv);
-		stitch_server_end(s, STI_PID_B, 20, sv.span_id);
+		stitch_server_end(s, STI_PID_B, TH(20), sv.span_id);
 	}
 	/* the joins freed the table */
 	{
 		struct stitch_conn_key k = sti_key(60000, 8080);
 		struct stitch_ids c2;
 
-		stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
-		stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
+		stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 		sti_expect_child(&sv, c2.trace_id, c2.span_id, STITCH_CONNECTION);
 	}
 	cr_expect_eq(sti_stats(s).conn_table_drops, 2);
@@ -575,16 +577,16 @@ Test(stitch, full_thread_table_counts_drops)
 	struct stitch_ids sv[3], c;
 
 	for (uint32_t i = 0; i < 3; i++)
-		stitch_server_start(s, &in, STI_PID_B, 100 + i, NULL, NULL, &sv[i]);
+		stitch_server_start(s, &in, STI_PID_B, TH(100 + i), NULL, NULL, &sv[i]);
 	cr_expect_eq(sti_stats(s).thread_table_drops, 1);
 	/* the dropped thread has no rule 3; the kept ones do */
-	stitch_client_start(s, &out, STI_PID_B, 102, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(102), NULL, NULL, &c);
 	sti_expect_new_trace(&c);
-	stitch_client_start(s, &out, STI_PID_B, 101, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(101), NULL, NULL, &c);
 	sti_expect_child(&c, sv[1].trace_id, sv[1].span_id, STITCH_THREAD);
 	/* ending the dropped one is harmless */
-	stitch_server_end(s, STI_PID_B, 102, sv[2].span_id);
-	stitch_client_start(s, &out, STI_PID_B, 100, NULL, NULL, &c);
+	stitch_server_end(s, STI_PID_B, TH(102), sv[2].span_id);
+	stitch_client_start(s, &out, STI_PID_B, TH(100), NULL, NULL, &c);
 	sti_expect_child(&c, sv[0].trace_id, sv[0].span_id, STITCH_THREAD);
 	stitch_free(s);
 }
@@ -601,13 +603,13 @@ Test(stitch, end_of_a_dropped_start_keeps_the_live_request)
 	struct stitch_conn_key in = sti_key(50000, 8080), out = sti_key(40000, 9090);
 	struct stitch_ids a, b, cs, c;
 
-	stitch_server_start(s, &in, STI_PID_B, 1, NULL, NULL, &a);
-	stitch_server_start(s, &in, STI_PID_B, 2, NULL, NULL, &b);
+	stitch_server_start(s, &in, STI_PID_B, TH(1), NULL, NULL, &a);
+	stitch_server_start(s, &in, STI_PID_B, TH(2), NULL, NULL, &b);
 	cr_expect_eq(sti_stats(s).thread_table_drops, 1);
-	stitch_server_end(s, STI_PID_B, 1, a.span_id);
-	stitch_server_start(s, &in, STI_PID_B, 2, NULL, NULL, &cs);
-	stitch_server_end(s, STI_PID_B, 2, b.span_id);
-	stitch_client_start(s, &out, STI_PID_B, 2, NULL, NULL, &c);
+	stitch_server_end(s, STI_PID_B, TH(1), a.span_id);
+	stitch_server_start(s, &in, STI_PID_B, TH(2), NULL, NULL, &cs);
+	stitch_server_end(s, STI_PID_B, TH(2), b.span_id);
+	stitch_client_start(s, &out, STI_PID_B, TH(2), NULL, NULL, &c);
 	sti_expect_child(&c, cs.trace_id, cs.span_id, STITCH_THREAD);
 	stitch_free(s);
 }
@@ -619,9 +621,9 @@ Test(stitch, zero_capacity_tables_only_count)
 	struct stitch_ids c, sv;
 	struct stitch_stats st;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
-	stitch_server_end(s, STI_PID_B, 20, sv.span_id);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
+	stitch_server_end(s, STI_PID_B, TH(20), sv.span_id);
 	stitch_client_end(s, &k, c.span_id);
 	sti_expect_new_trace(&sv);
 	st = sti_stats(s);
@@ -647,7 +649,7 @@ Test(stitch, conn_table_churn_keeps_every_pair)
 		for (uint32_t i = 0; i < N; i++) {
 			struct stitch_conn_key k = sti_key((uint16_t)(1000 + round * N + i), 8080);
 
-			stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c[i]);
+			stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c[i]);
 			order[i] = i;
 		}
 		for (uint32_t i = N - 1; i > 0; i--) {
@@ -663,9 +665,9 @@ Test(stitch, conn_table_churn_keeps_every_pair)
 			uint32_t x = order[i];
 			struct stitch_conn_key k = sti_key((uint16_t)(1000 + round * N + x), 8080);
 
-			stitch_server_start(s, &k, STI_PID_B, 20 + x, NULL, NULL, &sv);
+			stitch_server_start(s, &k, STI_PID_B, TH(20 + x), NULL, NULL, &sv);
 			sti_expect_child(&sv, c[x].trace_id, c[x].span_id, STITCH_CONNECTION);
-			stitch_server_end(s, STI_PID_B, 20 + x, sv.span_id);
+			stitch_server_end(s, STI_PID_B, TH(20 + x), sv.span_id);
 		}
 	}
 	cr_expect_eq(sti_stats(s).conn_table_drops, 0);
@@ -681,13 +683,13 @@ Test(stitch, by_rule_counts_every_span)
 	struct stitch_ids kid = sti_kernel(0x51, 0x52, -1), x, sv;
 	struct stitch_stats st;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &x);   /* new */
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);  /* connection */
-	stitch_client_start(s, &out, STI_PID_B, 20, NULL, NULL, &x); /* thread */
-	stitch_server_end(s, STI_PID_B, 20, sv.span_id);
-	stitch_server_start(s, &k, STI_PID_B, 21, &w, NULL, &x);     /* wire */
-	stitch_server_start(s, &k, STI_PID_B, 22, NULL, &kid, &x);   /* kernel */
-	stitch_server_start(s, &k, STI_PID_B, 23, NULL, NULL, &x);   /* new */
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &x);   /* new */
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);  /* connection */
+	stitch_client_start(s, &out, STI_PID_B, TH(20), NULL, NULL, &x); /* thread */
+	stitch_server_end(s, STI_PID_B, TH(20), sv.span_id);
+	stitch_server_start(s, &k, STI_PID_B, TH(21), &w, NULL, &x);     /* wire */
+	stitch_server_start(s, &k, STI_PID_B, TH(22), NULL, &kid, &x);   /* kernel */
+	stitch_server_start(s, &k, STI_PID_B, TH(23), NULL, NULL, &x);   /* new */
 	stitch_count_bad_wire(s);
 	st = sti_stats(s);
 	cr_expect_eq(st.by_rule[STITCH_NEW_TRACE], 2);
@@ -708,9 +710,9 @@ Test(stitch, rule2_joins_a_client_that_closed_before_the_server_read)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
 	stitch_client_unanswered(s, &k, c.span_id, 1000);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_child(&sv, c.trace_id, c.span_id, STITCH_CONNECTION);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 0);
 	stitch_free(s);
@@ -722,13 +724,13 @@ Test(stitch, rule2_pipelined_unanswered_requests_join_in_order)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c1, c2, sv1, sv2, sv3;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c1);
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
 	stitch_client_unanswered(s, &k, c1.span_id, 1000);
 	stitch_client_unanswered(s, &k, c2.span_id, 1000);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv1);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv2);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv3);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv1);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv2);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv3);
 	sti_expect_child(&sv1, c1.trace_id, c1.span_id, STITCH_CONNECTION);
 	sti_expect_child(&sv2, c2.trace_id, c2.span_id, STITCH_CONNECTION);
 	sti_expect_new_trace(&sv3);
@@ -741,10 +743,10 @@ Test(stitch, rule2_reused_address_pair_forgets_the_unanswered_request)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids old, fresh, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &old);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &old);
 	stitch_client_unanswered(s, &k, old.span_id, 1000);
-	stitch_client_start(s, &k, STI_PID_A, 11, NULL, NULL, &fresh);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_client_start(s, &k, STI_PID_A, TH(11), NULL, NULL, &fresh);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_child(&sv, fresh.trace_id, fresh.span_id, STITCH_CONNECTION);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 1);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 0);
@@ -758,18 +760,18 @@ Test(stitch, rule2_unanswered_requests_expire_by_their_close_time)
 	struct stitch_conn_key k3 = sti_key(50003, 8080);
 	struct stitch_ids c1, c2, c3, sv1, sv2, sv3;
 
-	stitch_client_start(s, &k1, STI_PID_A, 10, NULL, NULL, &c1);
-	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2);
-	stitch_client_start(s, &k3, STI_PID_A, 10, NULL, NULL, &c3);
+	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, &c2);
+	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, &c3);
 	stitch_client_unanswered(s, &k1, c1.span_id, 1000);
 	stitch_client_unanswered(s, &k2, c2.span_id, 2000);
 	stitch_expire_unanswered(s, 1500);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 1);
 	stitch_expire_unanswered(s, 1500);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 1);
-	stitch_server_start(s, &k1, STI_PID_B, 20, NULL, NULL, &sv1);
-	stitch_server_start(s, &k2, STI_PID_B, 21, NULL, NULL, &sv2);
-	stitch_server_start(s, &k3, STI_PID_B, 22, NULL, NULL, &sv3);
+	stitch_server_start(s, &k1, STI_PID_B, TH(20), NULL, NULL, &sv1);
+	stitch_server_start(s, &k2, STI_PID_B, TH(21), NULL, NULL, &sv2);
+	stitch_server_start(s, &k3, STI_PID_B, TH(22), NULL, NULL, &sv3);
 	sti_expect_new_trace(&sv1);
 	sti_expect_child(&sv2, c2.trace_id, c2.span_id, STITCH_CONNECTION);
 	/* a live request never expires */
@@ -785,16 +787,16 @@ Test(stitch, rule2_expiry_makes_room_in_a_full_table)
 	struct stitch_ids c[3], sv;
 
 	for (int i = 0; i < 2; i++) {
-		stitch_client_start(s, &k[i], STI_PID_A, 10, NULL, NULL, &c[i]);
+		stitch_client_start(s, &k[i], STI_PID_A, TH(10), NULL, NULL, &c[i]);
 		stitch_client_unanswered(s, &k[i], c[i].span_id, 1000 + (uint64_t)i);
 	}
-	stitch_client_start(s, &k[2], STI_PID_A, 10, NULL, NULL, &c[2]);
+	stitch_client_start(s, &k[2], STI_PID_A, TH(10), NULL, NULL, &c[2]);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
 	stitch_expire_unanswered(s, UINT64_MAX);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
-	stitch_client_start(s, &k[2], STI_PID_A, 10, NULL, NULL, &c[2]);
+	stitch_client_start(s, &k[2], STI_PID_A, TH(10), NULL, NULL, &c[2]);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
-	stitch_server_start(s, &k[2], STI_PID_B, 22, NULL, NULL, &sv);
+	stitch_server_start(s, &k[2], STI_PID_B, TH(22), NULL, NULL, &sv);
 	sti_expect_child(&sv, c[2].trace_id, c[2].span_id, STITCH_CONNECTION);
 	stitch_free(s);
 }
@@ -805,13 +807,13 @@ Test(stitch, rule2_server_close_forgets_the_requests_it_never_read)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c1, c2, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
 	stitch_client_unanswered(s, &k, c1.span_id, 1000);
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
 	stitch_server_closed(s, &k);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
 	stitch_client_unanswered(s, &k, c2.span_id, 2000);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_new_trace(&sv);
 	stitch_expire_unanswered(s, UINT64_MAX);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
@@ -825,12 +827,12 @@ Test(stitch, rule2_full_table_of_live_requests_still_counts_a_drop)
 	struct stitch_conn_key k3 = sti_key(50003, 8080);
 	struct stitch_ids c1, c2, c3, sv3;
 
-	stitch_client_start(s, &k1, STI_PID_A, 10, NULL, NULL, &c1);
-	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2);
-	stitch_client_start(s, &k3, STI_PID_A, 10, NULL, NULL, &c3);
+	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, &c2);
+	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, &c3);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 0);
-	stitch_server_start(s, &k3, STI_PID_B, 22, NULL, NULL, &sv3);
+	stitch_server_start(s, &k3, STI_PID_B, TH(22), NULL, NULL, &sv3);
 	sti_expect_new_trace(&sv3);
 	stitch_free(s);
 }
@@ -841,15 +843,15 @@ Test(stitch, rule2_answered_and_unanswered_on_one_connection)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c1, c2, sv1, sv2;
 
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c1);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv1);
 	stitch_client_end(s, &k, c1.span_id);
-	stitch_client_start(s, &k, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
 	stitch_client_unanswered(s, &k, c2.span_id, 5000);
 	/* marking it twice, or a span the table never saw, changes nothing */
 	stitch_client_unanswered(s, &k, c2.span_id, 6000);
 	stitch_client_unanswered(s, &k, c1.span_id, 6000);
-	stitch_server_start(s, &k, STI_PID_B, 20, NULL, NULL, &sv2);
+	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv2);
 	sti_expect_child(&sv1, c1.trace_id, c1.span_id, STITCH_CONNECTION);
 	sti_expect_child(&sv2, c2.trace_id, c2.span_id, STITCH_CONNECTION);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 0);
@@ -864,24 +866,140 @@ Test(stitch, rule2_expiry_after_take_reuse_and_server_close)
 	struct stitch_conn_key k3 = sti_key(50003, 8080), k4 = sti_key(50004, 8080);
 	struct stitch_ids c1, c2, c2b, c3, c4, sv;
 
-	stitch_client_start(s, &k1, STI_PID_A, 10, NULL, NULL, &c1);
+	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, &c1);
 	stitch_client_unanswered(s, &k1, c1.span_id, 100);
-	stitch_server_start(s, &k1, STI_PID_B, 20, NULL, NULL, &sv); /* taken */
-	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2);
+	stitch_server_start(s, &k1, STI_PID_B, TH(20), NULL, NULL, &sv); /* taken */
+	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, &c2);
 	stitch_client_unanswered(s, &k2, c2.span_id, 100);
-	stitch_client_start(s, &k2, STI_PID_A, 10, NULL, NULL, &c2b); /* reuse: 1 */
-	stitch_client_start(s, &k3, STI_PID_A, 10, NULL, NULL, &c3);
+	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, &c2b); /* reuse: 1 */
+	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, &c3);
 	stitch_client_unanswered(s, &k3, c3.span_id, 100);
 	stitch_server_closed(s, &k3); /* 2 */
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
 	stitch_client_unanswered(s, &k2, c2b.span_id, 200);
-	stitch_client_start(s, &k4, STI_PID_A, 10, NULL, NULL, &c4);
+	stitch_client_start(s, &k4, STI_PID_A, TH(10), NULL, NULL, &c4);
 	stitch_client_unanswered(s, &k4, c4.span_id, 300);
 	stitch_expire_unanswered(s, 250); /* k2 only: 3 */
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 3);
 	stitch_expire_unanswered(s, 350); /* k4: 4 */
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 4);
-	stitch_server_start(s, &k4, STI_PID_B, 20, NULL, NULL, &sv);
+	stitch_server_start(s, &k4, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_new_trace(&sv);
+	stitch_free(s);
+}
+
+/* ---- tasks: goroutines, handoffs, the process rule ---- */
+
+#define GO(g, handoff, start) \
+	(&(struct stitch_task){ .id = (g), .kind = ZT_TASK_GOROUTINE, .handoff_ns = (handoff), \
+				.start_ns = (start) })
+#define UNKNOWN_TASK (&(struct stitch_task){ .kind = ZT_TASK_UNKNOWN })
+
+/* A goroutine is not the thread of the same number, and two goroutines of
+ * one process serve their requests apart. */
+Test(stitch, goroutines_are_keyed_apart_from_threads)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key in1 = sti_key(50000, 8080), in2 = sti_key(50001, 8080),
+			       out = sti_key(40000, 9090);
+	struct stitch_ids a, b, c;
+	struct stitch_stats st;
+
+	stitch_server_start(s, &in1, STI_PID_B, GO(0x7000, 0, 100), NULL, NULL, &a);
+	stitch_server_start(s, &in2, STI_PID_B, GO(0x8000, 0, 110), NULL, NULL, &b);
+	stitch_client_start(s, &out, STI_PID_B, GO(0x8000, 0, 120), NULL, NULL, &c);
+	sti_expect_child(&c, b.trace_id, b.span_id, STITCH_THREAD);
+	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 0, 130), NULL, NULL, &c);
+	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
+	/* thread 0x7000 serves nothing; two requests in the process: no guess */
+	stitch_client_start(s, &out, STI_PID_B, TH(0x7000), NULL, NULL, &c);
+	sti_expect_new_trace(&c);
+	st = sti_stats(s);
+	cr_expect_eq(st.task_links[STITCH_TASK_GOROUTINE], 2);
+	cr_expect_eq(st.task_unlinked[STITCH_TASK_THREAD], 1);
+	cr_expect_eq(st.ambiguous_thread, 0);
+	stitch_free(s);
+}
+
+/* A handed-over context counts only while the request it was handed for
+ * is the one its goroutine serves: one handed before that request began
+ * belongs to an earlier one. */
+Test(stitch, handoff_older_than_the_request_links_nothing)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key in = sti_key(50000, 8080), out = sti_key(40000, 9090),
+			       in2 = sti_key(50001, 8080);
+	struct stitch_ids a, b, other, c;
+	struct stitch_stats st;
+
+	stitch_server_start(s, &in, STI_PID_B, GO(0x7000, 0, 1000), NULL, NULL, &a);
+	/* a writer goroutine handed 0x7000's context at 1500: the kernel names
+	 * the task it was handed, with the time */
+	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 1500, 1600), NULL, NULL, &c);
+	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
+	stitch_server_end(s, STI_PID_B, GO(0x7000, 0, 1000), a.span_id);
+	/* another request keeps the process from having exactly one */
+	stitch_server_start(s, &in2, STI_PID_B, GO(0x6000, 0, 1700), NULL, NULL, &other);
+	stitch_server_start(s, &in, STI_PID_B, GO(0x7000, 0, 2000), NULL, NULL, &b);
+	/* a context handed at 1500 is not b's (b began at 2000) */
+	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 1500, 2100), NULL, NULL, &c);
+	sti_expect_new_trace(&c);
+	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 2050, 2100), NULL, NULL, &c);
+	sti_expect_child(&c, b.trace_id, b.span_id, STITCH_THREAD);
+	st = sti_stats(s);
+	cr_expect_eq(st.stale_handoff, 1);
+	cr_expect_eq(st.task_links[STITCH_TASK_HANDOFF], 2);
+	cr_expect_eq(st.task_unlinked[STITCH_TASK_HANDOFF], 1);
+	stitch_free(s);
+}
+
+/* A Go program whose goroutine could not be read: its server requests are
+ * not held by any task, its calls get no task parent, only the process's
+ * when it serves exactly one. */
+Test(stitch, unknown_task_uses_only_the_process_rule)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key in1 = sti_key(50000, 8080), in2 = sti_key(50001, 8080),
+			       out = sti_key(40000, 9090);
+	struct stitch_task at100 = { .kind = ZT_TASK_UNKNOWN, .start_ns = 100 },
+			   at200 = { .kind = ZT_TASK_UNKNOWN, .start_ns = 200 };
+	struct stitch_ids a, b, c;
+	struct stitch_stats st;
+
+	stitch_server_start(s, &in1, STI_PID_B, &at100, NULL, NULL, &a);
+	stitch_client_start(s, &out, STI_PID_B, &at200, NULL, NULL, &c);
+	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
+	stitch_server_start(s, &in2, STI_PID_B, UNKNOWN_TASK, NULL, NULL, &b);
+	stitch_client_start(s, &out, STI_PID_B, &at200, NULL, NULL, &c);
+	sti_expect_new_trace(&c);
+	st = sti_stats(s);
+	cr_expect_eq(st.task_links[STITCH_TASK_PROCESS], 1);
+	cr_expect_eq(st.task_unlinked[STITCH_TASK_UNKNOWN], 1);
+	stitch_free(s);
+}
+
+/* The process rule: a call from a task serving nothing joins the one
+ * request its process serves, only if that one began before the call, and
+ * never across processes. */
+Test(stitch, process_rule_needs_one_request_that_began_first)
+{
+	struct stitch *s = sti_new(16, 16);
+	struct stitch_conn_key in = sti_key(50000, 8080), out = sti_key(40000, 9090);
+	struct stitch_task handler = { .id = 20, .start_ns = 1000 },
+			   worker_early = { .id = 21, .start_ns = 900 },
+			   worker = { .id = 21, .start_ns = 1100 };
+	struct stitch_ids a, c;
+
+	stitch_server_start(s, &in, STI_PID_B, &handler, NULL, NULL, &a);
+	stitch_client_start(s, &out, STI_PID_B, &worker_early, NULL, NULL, &c);
+	sti_expect_new_trace(&c);
+	stitch_client_start(s, &out, STI_PID_A, &worker, NULL, NULL, &c);
+	sti_expect_new_trace(&c);
+	stitch_client_start(s, &out, STI_PID_B, &worker, NULL, NULL, &c);
+	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
+	stitch_server_end(s, STI_PID_B, &handler, a.span_id);
+	stitch_client_start(s, &out, STI_PID_B, &worker, NULL, NULL, &c);
+	sti_expect_new_trace(&c);
+	cr_expect_eq(sti_stats(s).task_links[STITCH_TASK_PROCESS], 1);
 	stitch_free(s);
 }

@@ -110,7 +110,7 @@ sc_check() {
 	shift 3
 	while (($#)); do
 		case $1 in
-		--spec | --show-bad) opts+=("$1" "$2"); shift 2 ;;
+		--spec | --show-bad | --max-false-links) opts+=("$1" "$2"); shift 2 ;;
 		--*) opts+=("$1"); shift ;;
 		*) drivers+=(--driver "$1"); shift ;;
 		esac

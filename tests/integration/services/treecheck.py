@@ -19,7 +19,7 @@ same trace_id, and the root's parent_span_id is the expected one ("" unless
 given; a trace id can be required too).
 
     treecheck.py --spans F --driver D.json --ports gateway=P,users=P,orders=P \
-        [--spec 7|nginx] [--label L] [--min-pct X] [--show-bad K] [--edges]
+        [--spec 7|nginx|redis] [--label L] [--min-pct X] [--show-bad K] [--edges]
 
 prints "trace accuracy L: X% (n/N)" (N = requests the driver was asked to
 send; a request that failed counts as a bad tree), with --edges the share of
@@ -30,6 +30,7 @@ accuracy(), spans_by_rid(), SPEC_7, SPEC_NGINX.
 import argparse
 import collections
 import json
+import re
 import sys
 import urllib.parse
 
@@ -51,7 +52,11 @@ SPEC_NGINX = [
     Node("nginx->gateway CLIENT", "CLIENT", "nginx", "nginx SERVER", "gateway"),
     SPEC_7[0]._replace(parent="nginx->gateway CLIENT"),
 ] + SPEC_7[1:]
-SPECS = {"7": SPEC_7, "nginx": SPEC_NGINX}
+# orders also reads Redis (GET rid:N) before it calls users
+SPEC_REDIS = SPEC_7 + [
+    Node("orders->redis CLIENT", "CLIENT", "orders", "orders SERVER", "redis"),
+]
+SPECS = {"7": SPEC_7, "nginx": SPEC_NGINX, "redis": SPEC_REDIS}
 
 
 def attr(s, k, default=None):
@@ -70,7 +75,9 @@ def svc_of(s):
 def rid_of(s):
     q = attr(s, "url.query")
     if not isinstance(q, str):
-        return None
+        # a database call names the request in its key: GET rid:N
+        m = re.search(r"\brid:(\d+)\b", str(attr(s, "db.query.text", "")))
+        return int(m.group(1)) if m else None
     v = urllib.parse.parse_qs(q).get("rid")
     try:
         return int(v[0]) if v else None
@@ -246,6 +253,27 @@ def check_tree(spans, spec, ports, root_parent="", trace_id=None, index=None):
     return r
 
 
+def false_links(spans):
+    """Links that join two requests: spans (of any rid) whose parent is a span
+    of another rid, and trace ids that hold spans of more than one rid.
+    Returns (wrong_parents, mixed_traces, first example)."""
+    index = {s.get("span_id"): s for s in spans}
+    wrong, first = 0, None
+    by_trace = collections.defaultdict(set)
+    for s in spans:
+        rid = rid_of(s)
+        if rid is None:
+            continue
+        by_trace[s.get("trace_id")].add(rid)
+        p = index.get(s.get("parent_span_id"))
+        if p is not None and rid_of(p) is not None and rid_of(p) != rid:
+            wrong += 1
+            if first is None:
+                first = "%s (rid=%s) has parent %s (rid=%s)" % (short(s), rid, short(p), rid_of(p))
+    mixed = sum(1 for v in by_trace.values() if len(v) > 1)
+    return wrong, mixed, first
+
+
 def describe(rid, r, spec, out=sys.stdout):
     out.write("  bad tree rid=%s:\n" % rid)
     for p in r.problems:
@@ -315,13 +343,26 @@ def main():
     ap.add_argument("--min-pct", type=float)
     ap.add_argument("--show-bad", type=int, default=5)
     ap.add_argument("--edges", action="store_true")
+    ap.add_argument("--max-false-links", type=int,
+                    help="fail when more parent links than this join two requests")
     a = ap.parse_args()
     results = [json.load(open(p)) for p in a.driver]
-    good, total = accuracy(load_spans(a.spans), results, SPECS[a.spec], parse_ports(a.ports),
+    spans = load_spans(a.spans)
+    good, total = accuracy(spans, results, SPECS[a.spec], parse_ports(a.ports),
                            a.label or "c=%s" % ",".join(str(r["c"]) for r in results),
                            a.show_bad, a.edges)
+    wrong, mixed, first = false_links(spans)
+    print("false links %s: %d parent links across requests, %d traces mixing requests%s"
+          % (a.label, wrong, mixed, "; first: " + first if first else ""))
+    failed = False
     if a.min_pct is not None and (total == 0 or 100.0 * good / total < a.min_pct):
         print("ASSERT FAILED: trace accuracy %.2f%% < %.2f%%" % (100.0 * good / max(total, 1), a.min_pct))
+        failed = True
+    if a.max_false_links is not None and (wrong > a.max_false_links or mixed > a.max_false_links):
+        print("ASSERT FAILED: %d false parent links and %d mixed traces, at most %d allowed"
+              % (wrong, mixed, a.max_false_links))
+        failed = True
+    if failed:
         sys.exit(1)
 
 

@@ -8,12 +8,15 @@
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "elf_syms.h"
+#include "events.h"
+#include "go_elf.h"
 #include "link_reaper.h"
 #include "proc_maps.h"
-#include "tls_attach.h"
+#include "uprobe_attach.h"
 #include "zerotrace.skel.h"
 
 /* bpf/tls.bpf.h's cookie bits */
@@ -40,14 +43,15 @@ static const struct tls_func {
 	{ "SSL_free", TLS_HOOK_FORGET, 0 },
 };
 #define TLS_FUNCS (sizeof(tls_funcs) / sizeof(tls_funcs[0]))
-/* an entry and a return probe per call function, one per forget function */
-#define TLS_LINKS_MAX (2 * TLS_FUNCS)
+/* an entry and a return probe per call function, one per forget function;
+ * for Go, newproc1's entry and returns and net/http's two */
+#define LINKS_MAX (2 * TLS_FUNCS + 3 + GO_RETS_MAX)
 
 #define FILES_MAX 256     /* probed files (or file and process pairs) */
 #define PROCS_MAX 4096    /* traced processes holding files */
 #define PROC_FILES 4      /* files one process holds */
 #define PENDING_MAX 1024  /* processes waiting for their maps to be read */
-#define NOT_SSL_MAX 1024  /* executables known to hold no OpenSSL */
+#define NOT_PROBED_MAX 1024 /* executables known to hold nothing to probe */
 #define SCAN_DELAY_NS 10000000ull
 #define SCANS_PER_TICK 64
 
@@ -56,13 +60,16 @@ struct tls_file {
 	uint32_t pid;      /* 0: every process; else only this one (a filter is set) */
 	uint32_t refs;     /* holders (processes, the host); 0: the slot is free */
 	uint8_t host;      /* held for the agent's life: a library of the host */
-	struct bpf_link *links[TLS_LINKS_MAX];
+	uint8_t go;        /* 1: a Go program, probed; 2: one whose goroutines cannot be followed */
+	int64_t go_tls_g_off;
+	struct bpf_link *links[LINKS_MAX];
 	uint32_t n_links;
 };
 
 struct tls_proc {
 	uint32_t pid;      /* 0: free */
 	uint16_t n;
+	uint8_t go;        /* its executable's tls_file.go */
 	uint16_t file[PROC_FILES];
 };
 
@@ -71,7 +78,7 @@ struct tls_pending {
 	uint64_t due_ns;
 };
 
-struct tls_attach {
+struct uprobe_attach {
 	struct zerotrace_bpf *skel;
 	struct link_reaper *reaper; /* takes probes off without stalling the loop */
 	const struct zt_config *cfg;
@@ -81,8 +88,8 @@ struct tls_attach {
 	struct tls_proc procs[PROCS_MAX];
 	struct tls_pending pending[PENDING_MAX];
 	uint32_t n_pending;
-	uint64_t not_ssl[NOT_SSL_MAX]; /* hashes of (dev, inode) of executables without OpenSSL */
-	struct tls_attach_stats stats;
+	uint64_t not_probed[NOT_PROBED_MAX]; /* hashes of (dev, inode) of executables with nothing to probe */
+	struct uprobe_attach_stats stats;
 };
 
 static uint64_t dev_inode_hash(uint64_t dev, uint64_t inode)
@@ -93,7 +100,7 @@ static uint64_t dev_inode_hash(uint64_t dev, uint64_t inode)
 	return h ? h : 1;
 }
 
-static struct tls_proc *proc_find(struct tls_attach *ta, uint32_t pid, int create)
+static struct tls_proc *proc_find(struct uprobe_attach *ta, uint32_t pid, int create)
 {
 	struct tls_proc *free_slot = NULL;
 
@@ -114,7 +121,7 @@ static struct tls_proc *proc_find(struct tls_attach *ta, uint32_t pid, int creat
 	return free_slot;
 }
 
-static void file_release(struct tls_attach *ta, uint16_t idx)
+static void file_release(struct uprobe_attach *ta, uint16_t idx)
 {
 	struct tls_file *f = &ta->files[idx];
 
@@ -122,12 +129,17 @@ static void file_release(struct tls_attach *ta, uint16_t idx)
 		return;
 	while (f->n_links)
 		link_reaper_put(ta->reaper, f->links[--f->n_links]);
-	ta->stats.files--;
+	if (f->go == 1)
+		ta->stats.go_programs--;
+	else if (f->go == 2)
+		ta->stats.go_unsupported--;
+	else
+		ta->stats.files--;
 	memset(f, 0, sizeof(*f));
 }
 
 /* --pid, --comm, --cgroup as the kernel applies them, for one process. */
-static int process_is_traced(struct tls_attach *ta, uint32_t pid)
+static int process_is_traced(struct uprobe_attach *ta, uint32_t pid)
 {
 	const struct zt_config *cfg = ta->cfg;
 	char path[64], line[512];
@@ -176,9 +188,15 @@ static int process_is_traced(struct tls_attach *ta, uint32_t pid)
 	return traced;
 }
 
+static void links_drop(struct uprobe_attach *ta, struct tls_file *f)
+{
+	while (f->n_links)
+		link_reaper_put(ta->reaper, f->links[--f->n_links]);
+}
+
 /* Attaches the probes of one file; 0, or -1 when its OpenSSL could not be
  * probed (said once on stderr). path opens the process's own copy. */
-static int file_attach(struct tls_attach *ta, struct tls_file *f, const char *path,
+static int file_attach(struct uprobe_attach *ta, struct tls_file *f, const char *path,
 		       const struct elf_sym_query *q)
 {
 	for (uint32_t i = 0; i < TLS_FUNCS; i++) {
@@ -201,8 +219,7 @@ static int file_attach(struct tls_attach *ta, struct tls_file *f, const char *pa
 			if (!link) {
 				fprintf(stderr, "zerotrace: TLS library %s: attach %s%s: %s; its plaintext is not traced\n",
 					path, tls_funcs[i].name, k ? " return" : "", strerror(errno));
-				while (f->n_links)
-					link_reaper_put(ta->reaper, f->links[--f->n_links]);
+				links_drop(ta, f);
 				return -1;
 			}
 			f->links[f->n_links++] = link;
@@ -211,16 +228,89 @@ static int file_attach(struct tls_attach *ta, struct tls_file *f, const char *pa
 	return 0;
 }
 
-/* The slot of the file a process maps, attached if it is new. -1: not an
- * OpenSSL, or not probed (counted). */
-static int file_for(struct tls_attach *ta, uint32_t pid, const struct maps_entry *m, int is_exe)
+/* One uprobe of a Go executable's; 0, or -1 (said on stderr). */
+static int go_probe(struct uprobe_attach *ta, struct tls_file *f, const char *path,
+		    struct bpf_program *prog, const char *what, uint64_t off, uint64_t cookie)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
+	struct bpf_link *link;
+
+	if (f->n_links == LINKS_MAX) {
+		errno = E2BIG;
+		link = NULL;
+	} else {
+		link = bpf_program__attach_uprobe_opts(prog, f->pid ? (pid_t)f->pid : -1, path, off,
+						       &opts);
+	}
+	if (!link) {
+		fprintf(stderr, "zerotrace: Go program %s: attach %s: %s; its goroutine handoffs are not followed\n",
+			path, what, strerror(errno));
+		links_drop(ta, f);
+		return -1;
+	}
+	f->links[f->n_links++] = link;
+	return 0;
+}
+
+/* --go-handoffs: the spawn probes (newproc1's entry and each of its
+ * returns), and net/http's client where the program has one. */
+static int file_attach_go(struct uprobe_attach *ta, struct tls_file *f, const char *path,
+			  const struct go_elf_info *gi)
+{
+	const __typeof__(ta->skel->progs) *p = &ta->skel->progs;
+
+	if (go_probe(ta, f, path, p->go_newproc1, "runtime.newproc1",
+		     gi->func_off[GO_FUNC_NEWPROC1], gi->parent_arg))
+		return -1;
+	for (uint32_t i = 0; i < gi->n_rets; i++)
+		if (go_probe(ta, f, path, p->go_newproc1_ret, "runtime.newproc1 return",
+			     gi->ret_off[i], 0))
+			return -1;
+	if (gi->func_off[GO_FUNC_HTTP_ROUNDTRIP] && gi->func_off[GO_FUNC_HTTP_CONN_WRITE] &&
+	    (go_probe(ta, f, path, p->go_http_roundtrip, go_func_names[GO_FUNC_HTTP_ROUNDTRIP],
+		      gi->func_off[GO_FUNC_HTTP_ROUNDTRIP], 0) ||
+	     go_probe(ta, f, path, p->go_http_conn_write, go_func_names[GO_FUNC_HTTP_CONN_WRITE],
+		      gi->func_off[GO_FUNC_HTTP_CONN_WRITE], 0)))
+		return -1;
+	return 0;
+}
+
+/* A Go executable: its goroutines followed (go = 1; its runtime probed
+ * with --go-handoffs), or known as one whose goroutines cannot be (go = 2,
+ * said once). 0 when it is not Go at all. */
+static int file_go(struct uprobe_attach *ta, struct tls_file *f, int fd, const char *path)
+{
+	struct go_elf_info gi;
+	int rc = go_elf_inspect(fd, &gi);
+
+	if (rc == -ENOEXEC || rc == -EINVAL)
+		return 0;
+	if (rc == 0 && (!ta->cfg->go_handoffs || file_attach_go(ta, f, path, &gi) == 0)) {
+		f->go = 1;
+		f->go_tls_g_off = gi.tls_g_off;
+		ta->stats.go_programs++;
+		return 1;
+	}
+	if (rc)
+		fprintf(stderr, "zerotrace: Go program %s (%s): %s; its goroutines are not followed and its client calls get no parent from it\n",
+			path, gi.version[0] ? gi.version : "version unknown",
+			rc == -ENOTSUP ? "needs Go 1.17 or later on amd64" :
+					 "runtime functions not found");
+	f->go = 2;
+	ta->stats.go_unsupported++;
+	return 1;
+}
+
+/* The slot of the file a process maps, attached if it is new. -1: nothing
+ * to probe there, or not probed (counted). */
+static int file_for(struct uprobe_attach *ta, uint32_t pid, const struct maps_entry *m, int is_exe)
 {
 	uint64_t dev = makedev(m->dev_major, m->dev_minor), h = dev_inode_hash(dev, m->inode);
 	uint32_t owner = ta->per_process ? pid : 0;
 	struct elf_sym_query q[TLS_FUNCS];
 	struct tls_file *f = NULL;
 	char path[512];
-	int fd, found, idx = -1;
+	int fd, found, ssl, go, failed = 0, idx = -1;
 
 	for (uint32_t i = 0; i < FILES_MAX; i++) {
 		struct tls_file *c = &ta->files[i];
@@ -232,7 +322,7 @@ static int file_for(struct tls_attach *ta, uint32_t pid, const struct maps_entry
 		if (idx < 0 && !c->refs && !c->n_links)
 			idx = (int)i;
 	}
-	if (is_exe && ta->not_ssl[h % NOT_SSL_MAX] == h)
+	if (is_exe && ta->not_probed[h % NOT_PROBED_MAX] == h)
 		return -1;
 	/* the process's view of the path: a container's file, not ours */
 	snprintf(path, sizeof(path), "/proc/%u/root%s", pid, m->path);
@@ -242,16 +332,13 @@ static int file_for(struct tls_attach *ta, uint32_t pid, const struct maps_entry
 	for (uint32_t i = 0; i < TLS_FUNCS; i++)
 		q[i] = (struct elf_sym_query){ .name = tls_funcs[i].name };
 	found = elf_find_functions(fd, q, TLS_FUNCS);
-	close(fd);
-	if (found < 0 || !q[0].offset || !q[1].offset) {
-		if (is_exe)
-			ta->not_ssl[h % NOT_SSL_MAX] = h;
-		else
-			ta->stats.attach_failures++;
-		return -1;
-	}
+	ssl = found > 0 && q[0].offset && q[1].offset;
 	if (idx < 0) {
-		ta->stats.table_full++;
+		struct go_elf_info gi;
+
+		if (ssl || (is_exe && go_elf_inspect(fd, &gi) != -ENOEXEC))
+			ta->stats.table_full++;
+		close(fd);
 		return -1;
 	}
 	f = &ta->files[idx];
@@ -259,11 +346,24 @@ static int file_for(struct tls_attach *ta, uint32_t pid, const struct maps_entry
 	f->dev = dev;
 	f->inode = m->inode;
 	f->pid = owner;
-	if (file_attach(ta, f, path, q)) {
+	if (ssl && file_attach(ta, f, path, q)) {
 		ta->stats.attach_failures++;
+		ssl = 0;
+		failed = 1;
+	}
+	go = is_exe && file_go(ta, f, fd, path);
+	close(fd);
+	if (!ssl && !go) {
+		/* a library named like OpenSSL that is not one is a failure too */
+		if (!is_exe && !failed)
+			ta->stats.attach_failures++;
+		else if (is_exe && !failed)
+			ta->not_probed[h % NOT_PROBED_MAX] = h;
+		links_drop(ta, f);
 		return -1;
 	}
-	ta->stats.files++;
+	if (ssl)
+		ta->stats.files++;
 	return idx;
 }
 
@@ -277,7 +377,7 @@ static int idx_in(const uint16_t *set, uint16_t n, uint16_t idx)
 
 /* Files attached by this scan that no process came to hold (its table
  * was full): taken off again. */
-static void files_unheld_release(struct tls_attach *ta)
+static void files_unheld_release(struct uprobe_attach *ta)
 {
 	for (uint32_t i = 0; i < FILES_MAX; i++)
 		if (ta->files[i].n_links && !ta->files[i].refs) {
@@ -286,9 +386,31 @@ static void files_unheld_release(struct tls_attach *ta)
 		}
 }
 
+/* The kernel follows the goroutines of a process whose executable is a
+ * probed Go program (map go_procs), and of no other. */
+static void proc_go_note(struct uprobe_attach *ta, struct tls_proc *p)
+{
+	int fd = bpf_map__fd(ta->skel->maps.go_procs);
+	const struct tls_file *exe = NULL;
+	uint8_t was = p->go;
+
+	for (uint16_t i = 0; i < p->n; i++)
+		if (ta->files[p->file[i]].go)
+			exe = &ta->files[p->file[i]];
+	p->go = exe ? exe->go : 0;
+	if (p->go == 1) {
+		struct zt_go_proc gp = { .tls_g_off = exe->go_tls_g_off };
+
+		if (bpf_map_update_elem(fd, &p->pid, &gp, BPF_ANY) && was != 1)
+			ta->stats.go_procs_full++;
+	} else if (was == 1) {
+		bpf_map_delete_elem(fd, &p->pid);
+	}
+}
+
 /* Reads a process's maps: files it maps newly are held, files it no longer
  * maps (an exec, a dlclose) are let go. */
-static void process_scan(struct tls_attach *ta, uint32_t pid)
+static void process_scan(struct uprobe_attach *ta, uint32_t pid)
 {
 	uint16_t now[PROC_FILES];
 	uint16_t n_now = 0;
@@ -343,11 +465,12 @@ static void process_scan(struct tls_attach *ta, uint32_t pid)
 			p->file[p->n++] = now[i];
 		}
 	files_unheld_release(ta);
+	proc_go_note(ta, p);
 	if (!p->n)
 		p->pid = 0;
 }
 
-static void cgroup_rel_init(struct tls_attach *ta)
+static void cgroup_rel_init(struct uprobe_attach *ta)
 {
 	const char *cg = ta->cfg->cgroup;
 	char mnt[4096];
@@ -370,9 +493,9 @@ static void cgroup_rel_init(struct tls_attach *ta)
 	fclose(f);
 }
 
-struct tls_attach *tls_attach_new(struct zerotrace_bpf *skel, const struct zt_config *cfg)
+struct uprobe_attach *uprobe_attach_new(struct zerotrace_bpf *skel, const struct zt_config *cfg)
 {
-	struct tls_attach *ta = calloc(1, sizeof(*ta));
+	struct uprobe_attach *ta = calloc(1, sizeof(*ta));
 
 	if (!ta)
 		return NULL;
@@ -394,7 +517,7 @@ static const char *const host_lib_dirs[] = {
 	"/lib", "/usr/lib", "/usr/local/lib", "/usr/local/lib64",
 };
 
-static void host_libs_probe(struct tls_attach *ta)
+static void host_libs_probe(struct uprobe_attach *ta)
 {
 	for (size_t i = 0; i < sizeof(host_lib_dirs) / sizeof(host_lib_dirs[0]); i++) {
 		DIR *d = opendir(host_lib_dirs[i]);
@@ -426,7 +549,7 @@ static void host_libs_probe(struct tls_attach *ta)
 	}
 }
 
-void tls_attach_scan_all(struct tls_attach *ta)
+void uprobe_attach_scan_all(struct uprobe_attach *ta)
 {
 	DIR *d;
 	struct dirent *de;
@@ -451,7 +574,7 @@ void tls_attach_scan_all(struct tls_attach *ta)
 	closedir(d);
 }
 
-void tls_attach_code_mapped(struct tls_attach *ta, uint32_t pid, uint64_t now_ns)
+void uprobe_attach_code_mapped(struct uprobe_attach *ta, uint32_t pid, uint64_t now_ns)
 {
 	for (uint32_t i = 0; i < ta->n_pending; i++)
 		if (ta->pending[i].pid == pid)
@@ -463,7 +586,7 @@ void tls_attach_code_mapped(struct tls_attach *ta, uint32_t pid, uint64_t now_ns
 	ta->pending[ta->n_pending++] = (struct tls_pending){ pid, now_ns + SCAN_DELAY_NS };
 }
 
-void tls_attach_process_exit(struct tls_attach *ta, uint32_t pid)
+void uprobe_attach_process_exit(struct uprobe_attach *ta, uint32_t pid)
 {
 	struct tls_proc *p = proc_find(ta, pid, 0);
 
@@ -474,10 +597,26 @@ void tls_attach_process_exit(struct tls_attach *ta, uint32_t pid)
 		return;
 	while (p->n)
 		file_release(ta, p->file[--p->n]);
+	proc_go_note(ta, p);
 	p->pid = 0;
 }
 
-void tls_attach_tick(struct tls_attach *ta, uint64_t now_ns)
+int uprobe_attach_runs_goroutines(void *ctx, uint32_t pid)
+{
+	struct uprobe_attach *ta = ctx;
+	const struct tls_proc *p;
+
+	for (uint32_t i = 0; i < ta->n_pending; i++)
+		if (ta->pending[i].pid == pid) {
+			ta->pending[i] = ta->pending[--ta->n_pending];
+			process_scan(ta, pid);
+			break;
+		}
+	p = proc_find(ta, pid, 0);
+	return p && p->go;
+}
+
+void uprobe_attach_tick(struct uprobe_attach *ta, uint64_t now_ns)
 {
 	uint32_t done = 0;
 
@@ -494,12 +633,12 @@ void tls_attach_tick(struct tls_attach *ta, uint64_t now_ns)
 	}
 }
 
-void tls_attach_get_stats(const struct tls_attach *ta, struct tls_attach_stats *out)
+void uprobe_attach_get_stats(const struct uprobe_attach *ta, struct uprobe_attach_stats *out)
 {
 	*out = ta->stats;
 }
 
-void tls_attach_free(struct tls_attach *ta)
+void uprobe_attach_free(struct uprobe_attach *ta)
 {
 	if (!ta)
 		return;

@@ -1,0 +1,3 @@
+module zerotrace/gosvc
+
+go 1.19

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the agent needs from a Go executable to follow its goroutines:
+ * the Go version (.go.buildinfo), the file offsets of the runtime functions
+ * it probes (the symbol table, or .gopclntab when the binary is stripped)
+ * and where the running goroutine's g pointer sits in thread-local storage.
+ * Reads the file only; never trusts a length or an offset in it.
+ */
+#ifndef ZT_GO_ELF_H
+#define ZT_GO_ELF_H
+
+#include <stdint.h>
+
+/* The functions probed (bpf/goroutine.bpf.h), in this order. */
+enum go_func {
+	/* runtime.newproc1: a goroutine spawns another (entry: the parent;
+	 * each return: the child) */
+	GO_FUNC_NEWPROC1 = 0,
+	/* net/http's client, when the program has one (not required): the
+	 * goroutine that asks for a request, and the one that writes it */
+	GO_FUNC_HTTP_ROUNDTRIP, /* net/http.(*persistConn).roundTrip */
+	GO_FUNC_HTTP_CONN_WRITE, /* net/http.persistConnWriter.Write */
+	GO_FUNCS,
+};
+#define GO_FUNCS_REQUIRED (GO_FUNC_NEWPROC1 + 1)
+/* return instructions of runtime.newproc1 probed at most */
+#define GO_RETS_MAX 8
+
+extern const char *const go_func_names[GO_FUNCS];
+
+struct go_elf_info {
+	char version[32];        /* "go1.19.8"; "" when .go.buildinfo was not read */
+	int minor;               /* 19 for go1.19.8; 0 when unknown */
+	int64_t tls_g_off;       /* g is at the thread pointer (fsbase) + this */
+	uint64_t func_off[GO_FUNCS]; /* file offsets; 0: not found (or not in the program) */
+	uint64_t ret_off[GO_RETS_MAX]; /* runtime.newproc1's return instructions */
+	uint32_t n_rets;
+	/* the register holding newproc1's parent goroutine (callergp): its
+	 * argument index, 0 for rax (Go 1.17: 3, 1.18 and later: 1) */
+	uint32_t parent_arg;
+	uint8_t from_pclntab;    /* the offsets came from .gopclntab (no symbol table) */
+};
+
+/*
+ * Returns 0 for a Go program whose goroutines can be followed (amd64, Go
+ * 1.17 or later: the register ABI the probes read), with every required
+ * function found; -ENOEXEC for a file that is not a Go program; -ENOTSUP for a Go
+ * program this cannot follow (out->version says which Go, when known);
+ * -ENOENT when a required function was not found; -EINVAL when the file is not ELF.
+ * fd is only read, never closed.
+ */
+int go_elf_inspect(int fd, struct go_elf_info *out);
+
+#endif /* ZT_GO_ELF_H */
