@@ -39,7 +39,15 @@ enum zt_event_type {
 	ZT_EV_EXIT = 5,    /* a traced process exited (its last thread) */
 	ZT_EV_CODE_MAPPED = 6, /* a traced process exec'd or mapped a file executable:
 				* the TLS libraries it uses may have changed */
+	/* --node-helper: the script in a Node process reported which incoming
+	 * connection the request it is writing serves: the payload is the
+	 * path it asked access() about, ZT_HELPER_PREFIX "<in fd>/<out fd>" */
+	ZT_EV_HELPER_LINK = 7,
 };
+
+#define ZT_HELPER_PREFIX "/dev/null/zt/"
+#define ZT_HELPER_PREFIX_LEN 13
+#define ZT_HELPER_PATH_MAX 48
 
 enum zt_role {
 	ZT_ROLE_UNKNOWN = 0, /* connection opened before the agent started */

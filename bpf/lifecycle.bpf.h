@@ -188,4 +188,53 @@ int sched_process_exit(struct trace_event_raw_sched_process_template *ctx)
 	return 0;
 }
 
+/* --node-helper's reports: a failing access() of a path under /dev/null
+ * that only the helper's script asks about (user/node_helper.c). */
+static __always_inline int helper_report(const char *upath)
+{
+	static const char prefix[ZT_HELPER_PREFIX_LEN] = ZT_HELPER_PREFIX;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 zero = 0;
+	struct event_buf *eb;
+	long n;
+
+	if (!task_is_traced(pid_tgid >> 32))
+		return 0;
+	eb = bpf_map_lookup_elem(&scratch, &zero);
+	if (!eb)
+		return 0;
+	n = bpf_probe_read_user_str(eb->data, ZT_HELPER_PATH_MAX, upath);
+	if (n <= ZT_HELPER_PREFIX_LEN)
+		return 0;
+	for (int i = 0; i < ZT_HELPER_PREFIX_LEN; i++)
+		if (eb->data[i] != prefix[i])
+			return 0;
+	__builtin_memset(&eb->ev, 0, sizeof(eb->ev));
+	event_fill_task(&eb->ev, pid_tgid);
+	eb->ev.type = ZT_EV_HELPER_LINK;
+	eb->ev.ts_enter_ns = eb->ev.ts_exit_ns = bpf_ktime_get_ns();
+	eb->ev.fd = -1;
+	eb->ev.cap_len = (__u32)(n - 1);
+	event_submit(eb, (__u32)(n - 1));
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_enter_access")
+int sys_enter_access(struct trace_event_raw_sys_enter *ctx)
+{
+	return helper_report((const char *)ctx->args[0]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_faccessat")
+int sys_enter_faccessat(struct trace_event_raw_sys_enter *ctx)
+{
+	return helper_report((const char *)ctx->args[1]);
+}
+
+SEC("tracepoint/syscalls/sys_enter_faccessat2")
+int sys_enter_faccessat2(struct trace_event_raw_sys_enter *ctx)
+{
+	return helper_report((const char *)ctx->args[1]);
+}
+
 #endif

@@ -3,13 +3,17 @@
 # loopback under `wrk -t2 -c16 -d10s --latency`, first untraced, then with
 # zerotrace attached (--port of nginx, spans to a file). Prints req/s, p99
 # latency, their traced/untraced ratios, agent events/s and ring-buffer drops.
-# Two arms: plain HTTP, then HTTPS (the same file from a TLS server block;
-# wrk and nginx both call OpenSSL, so both take the TLS uprobes). The HTTPS
-# arm also measures the BPF time per request: one more traced run with
+# Four arms: plain HTTP, then HTTPS (the same file from a TLS server block;
+# wrk and nginx both call OpenSSL, so both take the TLS uprobes), then a Go
+# net/http server (tests/integration/runtimes/gosvc, role users, built here)
+# traced by default (goroutines named from the thread's TLS slot) and with
+# --go-handoffs (the Go runtime uprobes: one spawn a request). The HTTPS and
+# Go arms also measure the BPF time per request: one more traced run with
 # kernel.bpf_stats_enabled=1 (stats cost time themselves, so the ratio comes
 # from the run without them), summing run_time_ns of the agent's programs.
 #
-#   BENCH_ARMS=https scripts/bench.sh     # which arms, in order (default "http https")
+#   BENCH_ARMS=https scripts/bench.sh     # which arms, in order
+#                                         # (default "http https go go-handoffs")
 #
 #   scripts/bench.sh                      # as root
 #   BENCH_DURATION=5 ZT_BIN=build/zerotrace scripts/bench.sh
@@ -43,6 +47,7 @@ command -v wrk >/dev/null || die "wrk missing (scripts/install-deps.sh)"
 TMP=$(mktemp -d /tmp/zt-bench.XXXXXX)
 chmod 755 "$TMP"
 NGINX_PID=""
+GO_PID=""
 AGENT_PID=""
 WORKERS=""
 
@@ -64,6 +69,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	stop_pid "$AGENT_PID" INT 15
 	stop_pid "$NGINX_PID" TERM 5
+	stop_pid "${GO_PID:-}" TERM 5
 	# a run that died while bpf_stats were on leaves them as they were
 	[ -n "${STATS_WAS:-}" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null
 	for w in $WORKERS; do alive "$w" && kill -KILL "$w" 2>/dev/null; done
@@ -146,18 +152,20 @@ run_wrk() { # LABEL URL [SECONDS]
 	grep -q '^ZT_WRK ' "$TMP/wrk.$1.out" || die "wrk ($1) printed no summary: $(cat "$TMP/wrk.$1.out")"
 }
 
-agent_start() { # ARM PORT
+agent_start() { # ARM PORT [AGENT OPTIONS...]
+	local arm=$1 port=$2
+	shift 2
 	# background jobs start with SIGINT ignored: reset it (exec keeps the pid)
 	"$PY" -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ)]; os.execv(sys.argv[1], sys.argv[1:])' \
-		"$ZT_BIN" --output "${BENCH_OUTPUT:-jsonl}" --port "$2" --state-dir "$TMP/state.$1" \
-		>"$TMP/spans.$1.jsonl" 2>"$TMP/agent.$1.err" &
+		"$ZT_BIN" --output "${BENCH_OUTPUT:-jsonl}" --port "$port" --state-dir "$TMP/state.$arm" "$@" \
+		>"$TMP/spans.$arm.jsonl" 2>"$TMP/agent.$arm.err" &
 	AGENT_PID=$!
 	for ((i = 0; i < 300; i++)); do
-		grep -q "^zerotrace: ready" "$TMP/agent.$1.err" 2>/dev/null && break
-		alive "$AGENT_PID" || die "agent exited before ready: $(cat "$TMP/agent.$1.err")"
+		grep -q "^zerotrace: ready" "$TMP/agent.$arm.err" 2>/dev/null && break
+		alive "$AGENT_PID" || die "agent exited before ready: $(cat "$TMP/agent.$arm.err")"
 		sleep 0.1
 	done
-	grep -q '^zerotrace: ready' "$TMP/agent.$1.err" || die "agent not ready after 30 s: $(cat "$TMP/agent.$1.err")"
+	grep -q '^zerotrace: ready' "$TMP/agent.$arm.err" || die "agent not ready after 30 s: $(cat "$TMP/agent.$arm.err")"
 }
 
 agent_stop() { # ARM: leaves the final line in FINAL
@@ -202,19 +210,20 @@ print(ns, cnt)' "$AGENT_PID"
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
 restore_stats() { sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null || true; }
 
-run_arm() { # ARM PORT URL
-	local arm=$1 port=$2 url=$3 ticks0 ticks1 spans bpf=()
-	echo "bench: [$arm] $url: nginx 1 worker, 1 KB file; wrk -t$THREADS -c$CONNS -d${DURATION}s --latency" >&2
+run_arm() { # ARM PORT URL WHAT [AGENT OPTIONS...]
+	local arm=$1 port=$2 url=$3 what=$4 ticks0 ticks1 spans bpf=()
+	shift 4
+	echo "bench: [$arm] $url: $what; wrk -t$THREADS -c$CONNS -d${DURATION}s --latency" >&2
 	timeout 10 wrk -t1 -c4 -d1s "$url" >/dev/null 2>&1 # warm-up, not measured
 	echo "bench: [$arm] untraced run..." >&2
 	run_wrk "$arm.untraced" "$url"
 	echo "bench: [$arm] starting agent..." >&2
-	agent_start "$arm" "$port"
+	agent_start "$arm" "$port" "$@"
 	echo "bench: [$arm] traced run..." >&2
 	ticks0=$(agent_ticks)
 	run_wrk "$arm.traced" "$url"
 	ticks1=$(agent_ticks)
-	if [ "$arm" = https ] && [ "${BENCH_BPF_STATS:-1}" = 1 ]; then
+	if [ "$arm" != http ] && [ "${BENCH_BPF_STATS:-1}" = 1 ]; then
 		echo "bench: [$arm] traced run with bpf_stats on (BPF ns per request)..." >&2
 		sysctl -qw kernel.bpf_stats_enabled=1
 		read -r -a bpf <<<"$(bpf_time)"
@@ -277,13 +286,35 @@ if os.path.exists(sys.argv[5]):
 EOF
 }
 
-for arm in ${BENCH_ARMS:-http https}; do
+# the Go server of the Go arms, started once
+go_server() {
+	[ -n "${GO_PID:-}" ] && return 0
+	command -v go >/dev/null || die "go missing (scripts/install-deps.sh)"
+	(cd "$ROOT/tests/integration/runtimes/gosvc" && HOME=${HOME:-/root} GOCACHE=/tmp/zt-gocache \
+		GOFLAGS=-mod=mod GOTOOLCHAIN=local go build -o "$TMP/gosvc" .) >"$TMP/go-build.log" 2>&1 ||
+		die "go build: $(cat "$TMP/go-build.log")"
+	GO_PORT=$(free_port)
+	"$TMP/gosvc" --role users --listen "127.0.0.1:$GO_PORT" >"$TMP/gosvc.out" 2>&1 &
+	GO_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$GO_PORT/users?rid=1" && return 0
+		alive "$GO_PID" || die "the Go server exited: $(cat "$TMP/gosvc.out")"
+		sleep 0.1
+	done
+	die "the Go server did not answer in 10 s"
+}
+
+for arm in ${BENCH_ARMS:-http https go go-handoffs}; do
 	case $arm in
-	http) run_arm http "$PORT" "http://127.0.0.1:$PORT/file1k" ;;
-	https) run_arm https "$TLS_PORT" "https://127.0.0.1:$TLS_PORT/file1k" ;;
-	*) die "BENCH_ARMS: unknown arm $arm (http, https)" ;;
+	http) run_arm http "$PORT" "http://127.0.0.1:$PORT/file1k" "nginx 1 worker, 1 KB file" ;;
+	https) run_arm https "$TLS_PORT" "https://127.0.0.1:$TLS_PORT/file1k" "nginx 1 worker, 1 KB file" ;;
+	go) go_server && run_arm go "$GO_PORT" "http://127.0.0.1:$GO_PORT/users?rid=1" "Go net/http server" ;;
+	go-handoffs) go_server && run_arm go-handoffs "$GO_PORT" "http://127.0.0.1:$GO_PORT/users?rid=1" \
+		"Go net/http server" --go-handoffs ;;
+	*) die "BENCH_ARMS: unknown arm $arm (http, https, go, go-handoffs)" ;;
 	esac
 done
+stop_pid "${GO_PID:-}" TERM 5
 
 if [ "${BENCH_ACCURACY:-1}" = 1 ]; then
 	stop_pid "$NGINX_PID" TERM 5 # idle, but out of the way

@@ -27,6 +27,8 @@ PKGS=(
 	# goroutine causality: newproc1's return instructions are found with
 	# Capstone; the Go tests build their services with Debian's Go
 	libcapstone-dev golang-go
+	# the Java chain test runs its services with the JDK's source launcher
+	openjdk-17-jdk-headless
 )
 # The OTLP test receiver runs on Node.js; any packaged node >= 18 with npm will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

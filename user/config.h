@@ -32,6 +32,7 @@ struct zt_config {
 	int verbose;               /* --verbose: libbpf messages */
 	int inject_traceparent;    /* --inject-traceparent */
 	int go_handoffs;           /* --go-handoffs */
+	int node_helper;           /* --node-helper */
 	char cgroup[256];          /* --cgroup, a cgroup v2 directory, "" = all */
 	uint32_t reorder_window_ms; /* --reorder-window-ms, 0..10000, default 50 */
 	/* OTLP export: each "" / 0 leaves the OTEL_EXPORTER_OTLP_* value in force */

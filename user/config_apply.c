@@ -284,6 +284,7 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 	case OPT_VERBOSE:
 	case OPT_INJECT:
 	case OPT_GO_HANDOFFS:
+	case OPT_NODE_HELPER:
 	case OPT_HELP:
 	case OPT_VERSION:
 	case OPT_COUNT:
@@ -308,6 +309,9 @@ enum config_result config_switch(struct zt_config *cfg, const struct config_opti
 		return CONFIG_OK;
 	case OPT_GO_HANDOFFS:
 		cfg->go_handoffs = on;
+		return CONFIG_OK;
+	case OPT_NODE_HELPER:
+		cfg->node_helper = on;
 		return CONFIG_OK;
 	default:
 		cfg->verbose = on;

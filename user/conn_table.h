@@ -28,6 +28,7 @@ struct conn {
 	uint64_t last_seen_ns;   /* CLOCK_MONOTONIC of the newest event */
 	uint32_t pid;
 	uint32_t first_tid;
+	int32_t fd;              /* the newest fd a data record named; -1 before */
 	uint8_t role;            /* enum zt_role; UNKNOWN until resolved */
 	uint8_t goroutines;      /* its process runs goroutines: a thread names no task */
 	uint8_t run_dir;         /* direction of the newest record; 0xff before the first */

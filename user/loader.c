@@ -170,7 +170,7 @@ static int attach_all(struct loader *l)
 		struct bpf_link *link;
 		int err;
 
-		if (is_attached_elsewhere(prog))
+		if (is_attached_elsewhere(prog) || !bpf_program__autoload(prog))
 			continue;
 		link = bpf_program__attach(prog);
 		err = -errno;
@@ -219,6 +219,12 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	if (!cfg->inject_traceparent) {
 		bpf_program__set_autoload(skel->progs.track_client_sockets, false);
 		bpf_program__set_autoload(skel->progs.inject_traceparent, false);
+	}
+	/* every access() on the node would pay for them */
+	if (!cfg->node_helper) {
+		bpf_program__set_autoload(skel->progs.sys_enter_access, false);
+		bpf_program__set_autoload(skel->progs.sys_enter_faccessat, false);
+		bpf_program__set_autoload(skel->progs.sys_enter_faccessat2, false);
 	}
 	if (cfg->cgroup[0] || cfg->inject_traceparent) {
 		err = cgroup_open(l, cfg->cgroup);

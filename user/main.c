@@ -30,6 +30,7 @@
 #include "procinfo.h"
 #include "reorder.h"
 #include "security.h"
+#include "node_helper.h"
 #include "uprobe_attach.h"
 #include "tracer.h"
 
@@ -171,6 +172,7 @@ struct pipeline {
 	struct reorder *window;
 	struct tracer *tracer;
 	struct uprobe_attach *tls;
+	struct node_helper *node; /* --node-helper; NULL without */
 	uint64_t window_ns;
 	uint64_t forced;   /* released early because the window was full */
 };
@@ -194,6 +196,7 @@ static int on_ring_event(void *ctx, void *data, size_t size)
 	if (size >= sizeof(*e) && p->tls) {
 		if (e->type == ZT_EV_CODE_MAPPED) {
 			uprobe_attach_code_mapped(p->tls, e->pid, e->ts_exit_ns);
+			node_helper_consider(p->node, e->pid, e->ts_exit_ns);
 			return 0;
 		}
 		if (e->type == ZT_EV_EXIT)
@@ -246,8 +249,9 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 /* kc: the kernel counters, read before the probes were detached. */
 static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os,
-			const struct uprobe_attach_stats *tls, const struct security_stats *sec,
-			const struct alert_sinks_stats *as, int metrics_unserved)
+			const struct uprobe_attach_stats *tls, const struct node_helper_stats *nh,
+			const struct security_stats *sec, const struct alert_sinks_stats *as,
+			int metrics_unserved)
 {
 	struct tracer_stats ts;
 	uint64_t alerts = 0;
@@ -326,9 +330,17 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)as->audit.records, (unsigned long long)as->audit.files_closed,
 		(unsigned long long)as->audit.records_lost, (unsigned long long)as->audit.write_errors,
 		(unsigned long long)as->heads_sent, metrics_unserved);
-	fprintf(stderr, " go_programs=%llu go_unsupported=%llu go_procs_full=%llu stale_handoff=%llu",
+	fprintf(stderr, " go_programs=%llu go_unsupported=%llu go_procs_full=%llu stale_handoff=%llu "
+		"ambiguous_handoff=%llu",
 		(unsigned long long)tls->go_programs, (unsigned long long)tls->go_unsupported,
-		(unsigned long long)tls->go_procs_full, (unsigned long long)ts.stitch.stale_handoff);
+		(unsigned long long)tls->go_procs_full, (unsigned long long)ts.stitch.stale_handoff,
+		(unsigned long long)ts.stitch.ambiguous_handoff);
+	fprintf(stderr, " node_injected=%llu node_skipped=%llu node_failed=%llu node_left_open=%llu "
+		"helper_reports=%llu helper_malformed=%llu helper_evicted=%llu",
+		(unsigned long long)nh->injected, (unsigned long long)nh->skipped,
+		(unsigned long long)nh->failed, (unsigned long long)nh->left_open,
+		(unsigned long long)ts.helpers.reports, (unsigned long long)ts.helpers.malformed,
+		(unsigned long long)ts.helpers.evicted);
 	for (int c = 0; c < STITCH_TASK_CLASSES; c++)
 		fprintf(stderr, " links_%s=%llu unlinked_%s=%llu", stitch_task_class_names[c],
 			(unsigned long long)ts.stitch.task_links[c], stitch_task_class_names[c],
@@ -408,6 +420,7 @@ static int run(const struct zt_config *cfg)
 	uint64_t kc[ZT_CNT_MAX] = { 0 };
 	struct status st = { 0 };
 	struct uprobe_attach_stats tls_stats = { 0 };
+	struct node_helper_stats node_stats = { 0 };
 	struct security_config sec_cfg;
 	struct alert_sinks_config alert_cfg;
 	struct security_stats sec_final = { 0 };
@@ -494,6 +507,12 @@ static int run(const struct zt_config *cfg)
 	}
 	tracer_set_goroutine_lookup(tracer, uprobe_attach_runs_goroutines, pipe.tls);
 	uprobe_attach_scan_all(pipe.tls);
+	if (cfg->node_helper) {
+		pipe.node = node_helper_start(cfg);
+		if (!pipe.node)
+			goto cleanup;
+		node_helper_scan_all(pipe.node);
+	}
 	uprobe_attach_get_stats(pipe.tls, &tls_stats);
 	fprintf(stderr, "zerotrace: ready (%d programs attached, %llu TLS libraries and %llu Go programs probed)\n",
 		loader.n_attached, (unsigned long long)tls_stats.files,
@@ -541,6 +560,8 @@ cleanup:
 	if (pipe.tls)
 		uprobe_attach_get_stats(pipe.tls, &tls_stats);
 	uprobe_attach_free(pipe.tls);
+	node_helper_get_stats(pipe.node, &node_stats);
+	node_helper_stop(pipe.node);
 	loader_stop(&loader);
 	/* probes are off: now the collector gets what is queued, then the
 	 * counters are final */
@@ -551,8 +572,8 @@ cleanup:
 	policy_free(policy);
 	otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS, &otlp_final);
 	if (started)
-		final_print(kc, tracer, &out, pipe.forced, &otlp_final, &tls_stats, &sec_final,
-			    &sink_final, sinks.metrics && !metrics_http);
+		final_print(kc, tracer, &out, pipe.forced, &otlp_final, &tls_stats, &node_stats,
+			    &sec_final, &sink_final, sinks.metrics && !metrics_http);
 	reorder_free(pipe.window);
 	tracer_free(tracer);
 	metrics_http_stop(metrics_http);

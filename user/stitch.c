@@ -29,6 +29,7 @@ const char *const stitch_task_class_names[STITCH_TASK_CLASSES] = {
 	[STITCH_TASK_HANDOFF] = "handoff",
 	[STITCH_TASK_UNKNOWN] = "unknown",
 	[STITCH_TASK_PROCESS] = "process",
+	[STITCH_TASK_HELPER] = "helper",
 };
 
 /* The task key of a whole process: no task of the kernel's has this kind. */
@@ -421,6 +422,8 @@ static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
 		return &th->spans[0];
 	}
 	th = (struct thread_entry *)table_find(&s->procs, &pk, &slot);
+	if (th && th->inflight > 1)
+		s->stats.ambiguous_handoff++;
 	if (!th || th->inflight != 1 || th->n != 1 || th->spans[0].start_ns > call_ns)
 		return NULL;
 	*process = 1;
@@ -429,14 +432,18 @@ static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
 
 void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
 			 const struct stitch_task *task, const struct trace_context *wire,
-			 const struct stitch_ids *kernel, struct stitch_ids *out)
+			 const struct stitch_ids *kernel, const struct stitch_ids *helper,
+			 struct stitch_ids *out)
 {
 	const struct task_span *parent = NULL;
 	struct conn_entry *ce;
 	int process;
 
 	ids_begin(out, kernel);
-	if (!kernel) {
+	if (!kernel && helper) {
+		ids_child_of(out, helper->trace_id, helper->span_id, STITCH_THREAD);
+		s->stats.task_links[STITCH_TASK_HELPER]++;
+	} else if (!kernel) {
 		parent = task_parent(s, pid, task, task->start_ns, &process);
 		/* the context the call itself carries beats a guess by process */
 		if (process && wire)

@@ -59,15 +59,16 @@ struct stitch_task {
 };
 
 /* Rule 3 by task: a thread, a goroutine serving its own request, a
- * goroutine handed one, and a goroutine nobody could name; and the process
- * as a whole, when it serves exactly one request (links only: a call the
- * process rule placed counts there, not under its task). */
+ * goroutine handed one, and a goroutine nobody could name; and, links only
+ * (a call they placed counts there, not under its task), the process as a
+ * whole when it serves exactly one request, and a runtime's helper. */
 enum stitch_task_class {
 	STITCH_TASK_THREAD = 0,
 	STITCH_TASK_GOROUTINE,
 	STITCH_TASK_HANDOFF,
 	STITCH_TASK_UNKNOWN,
 	STITCH_TASK_PROCESS,
+	STITCH_TASK_HELPER,
 	STITCH_TASK_CLASSES,
 };
 extern const char *const stitch_task_class_names[STITCH_TASK_CLASSES];
@@ -79,6 +80,9 @@ struct stitch_stats {
 	 * class (a call another rule placed is in neither) */
 	uint64_t task_links[STITCH_TASK_CLASSES];
 	uint64_t task_unlinked[STITCH_TASK_CLASSES];
+	/* a call from a task serving no request, in a process serving several:
+	 * handed over from one of them, but which one is not known */
+	uint64_t ambiguous_handoff;
 	/* a handed-over context older than the one request its task now serves */
 	uint64_t stale_handoff;
 	uint64_t conn_table_drops;  /* client starts evicted before a server joined them */
@@ -106,10 +110,13 @@ void stitch_server_end(struct stitch *s, uint32_t pid, const struct stitch_task 
 		       const uint8_t span_id[8]);
 
 /* A CLIENT request head was sent by task (pid, task). `wire`: a context its
- * own headers carried; `kernel`: the ids injected on the wire, if any. */
+ * own headers carried; `kernel`: the ids injected on the wire, if any;
+ * `helper`: the SERVER span a runtime's helper (--node-helper) named as the
+ * request this call serves, which beats every guess. */
 void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
 			 const struct stitch_task *task, const struct trace_context *wire,
-			 const struct stitch_ids *kernel, struct stitch_ids *out);
+			 const struct stitch_ids *kernel, const struct stitch_ids *helper,
+			 struct stitch_ids *out);
 /* The CLIENT span ended: a server that never joined it no longer can. */
 void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
 		       const uint8_t span_id[8]);

@@ -13,6 +13,7 @@
 #include "propagation.h"
 #include "proto.h"
 #include "stitch.h"
+#include "helper_links.h"
 #include "tracer.h"
 
 #define EINPROGRESS_NEG (-115)
@@ -32,6 +33,7 @@ struct tracer {
 	struct stitch *stitch;
 	tracer_runs_goroutines_fn runs_goroutines;
 	void *runs_goroutines_ctx;
+	struct helper_links *helpers;
 	struct span span; /* reused: no allocation per span */
 };
 
@@ -54,7 +56,8 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 		return NULL;
 	t->conns = conn_table_new(cfg->max_conns);
 	t->stitch = stitch_new(cfg->max_conns, cfg->max_conns);
-	if (!t->conns || !t->stitch) {
+	t->helpers = helper_links_new();
+	if (!t->conns || !t->stitch || !t->helpers) {
 		tracer_free(t);
 		return NULL;
 	}
@@ -70,6 +73,7 @@ void tracer_free(struct tracer *t)
 		return;
 	conn_table_free(t->conns);
 	stitch_free(t->stitch);
+	helper_links_free(t->helpers);
 	free(t);
 }
 
@@ -183,6 +187,26 @@ static void run_task_note(struct conn *c, const struct zt_event *e, uint64_t tag
 	c->run_task.start_ns = tag;
 }
 
+/* The request a runtime's helper says a client request on c serves: the
+ * one request in flight on the server connection it named. */
+static const struct stitch_ids *helper_parent(struct tracer *t, const struct conn *c)
+{
+	uint64_t id = c->fd >= 0 ? helper_links_server_of(t->helpers, c->pid, c->fd) : 0;
+	const struct conn *in = id ? conn_table_lookup(t->conns, id) : NULL;
+	const struct conn_request *found = NULL;
+
+	if (!in || in->role != ZT_ROLE_SERVER || in->pid != c->pid)
+		return NULL;
+	for (uint32_t i = 0; i < PROTO_INFLIGHT_MAX; i++) {
+		if (!in->reqs[i].key)
+			continue;
+		if (found)
+			return NULL;
+		found = &in->reqs[i];
+	}
+	return found ? &found->ids : NULL;
+}
+
 /* A request head arrived: its span's ids are decided now, in causal order,
  * so that the calls it makes can name it as their parent. */
 static void on_request(void *ctx, const struct proto_request *req)
@@ -213,7 +237,8 @@ static void on_request(void *ctx, const struct proto_request *req)
 	if (c->role == ZT_ROLE_SERVER)
 		stitch_server_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel, &r->ids);
 	else
-		stitch_client_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel, &r->ids);
+		stitch_client_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel,
+				    helper_parent(x->t, c), &r->ids);
 }
 
 static void on_abandon(void *ctx, uint32_t key)
@@ -444,6 +469,7 @@ static struct conn *conn_for_event(struct tracer *t, const struct zt_event *e)
 		c->first_tid = e->tid;
 		c->role = e->role;
 		c->run_dir = 0xff;
+		c->fd = -1;
 		c->goroutines = t->runs_goroutines &&
 				t->runs_goroutines(t->runs_goroutines_ctx, e->pid);
 		conn_tuple_set(c, &e->tuple);
@@ -648,6 +674,11 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 	kernel_ids_note(c, e);
 	if (e->dir != c->run_dir)
 		run_task_note(c, e, ch.tag);
+	if (e->fd >= 0) {
+		c->fd = e->fd;
+		if (c->role == ZT_ROLE_SERVER)
+			helper_links_server_fd(t->helpers, e->pid, e->fd, c->conn_id);
+	}
 	/* a forked child serves what its parent accepted: name the one at work */
 	if (c->pid != e->pid) {
 		c->pid = e->pid;
@@ -736,6 +767,13 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 	case ZT_EV_EXIT:
 		procinfo_evict(e->pid);
 		break;
+	case ZT_EV_HELPER_LINK:
+		if (e->cap_len > ZT_HELPER_PATH_MAX || size < sizeof(*e) + e->cap_len)
+			t->stats.bad_events++;
+		else
+			helper_links_report(t->helpers, e->pid, (const uint8_t *)data + sizeof(*e),
+					    e->cap_len);
+		break;
 	default:
 		t->stats.bad_events++;
 	}
@@ -760,6 +798,7 @@ void tracer_get_stats(const struct tracer *t, struct tracer_stats *out)
 		out->parse_misses += t->stats.proto_misses[i];
 	}
 	stitch_get_stats(t->stitch, &out->stitch);
+	helper_links_get_stats(t->helpers, &out->helpers);
 }
 
 uint64_t tracer_conns_tracked(const struct tracer *t)

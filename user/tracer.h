@@ -12,6 +12,7 @@
 #include "config.h"
 #include "proto.h"
 #include "span.h"
+#include "helper_links.h"
 #include "stitch.h"
 
 typedef void (*span_sink_fn)(void *ctx, const struct span *s);
@@ -37,6 +38,7 @@ struct tracer_stats {
 	uint64_t proto_spans[ZT_PROTO_COUNT];
 	uint64_t proto_notes[ZT_PROTO_COUNT][PROTO_NOTE_COUNT];
 	struct stitch_stats stitch;
+	struct helper_links_stats helpers;
 };
 
 struct tracer;

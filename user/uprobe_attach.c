@@ -15,6 +15,7 @@
 #include "events.h"
 #include "go_elf.h"
 #include "link_reaper.h"
+#include "proc_filter.h"
 #include "proc_maps.h"
 #include "uprobe_attach.h"
 #include "zerotrace.skel.h"
@@ -83,7 +84,7 @@ struct uprobe_attach {
 	struct link_reaper *reaper; /* takes probes off without stalling the loop */
 	const struct zt_config *cfg;
 	int per_process;   /* a process filter is set */
-	char cgroup_rel[256]; /* --cgroup below the cgroup2 mount, as /proc/PID/cgroup says it */
+	struct proc_filter filter;
 	struct tls_file files[FILES_MAX];
 	struct tls_proc procs[PROCS_MAX];
 	struct tls_pending pending[PENDING_MAX];
@@ -138,55 +139,6 @@ static void file_release(struct uprobe_attach *ta, uint16_t idx)
 	memset(f, 0, sizeof(*f));
 }
 
-/* --pid, --comm, --cgroup as the kernel applies them, for one process. */
-static int process_is_traced(struct uprobe_attach *ta, uint32_t pid)
-{
-	const struct zt_config *cfg = ta->cfg;
-	char path[64], line[512];
-	int traced = 1;
-	FILE *f;
-
-	if (pid == (uint32_t)getpid())
-		return 0;
-	if (cfg->n_pids) {
-		traced = 0;
-		for (uint32_t i = 0; i < cfg->n_pids; i++)
-			traced |= cfg->pids[i] == pid;
-		if (!traced)
-			return 0;
-	}
-	if (cfg->comm[0]) {
-		snprintf(path, sizeof(path), "/proc/%u/comm", pid);
-		f = fopen(path, "re");
-		if (!f)
-			return 0;
-		traced = fgets(line, sizeof(line), f) != NULL;
-		fclose(f);
-		line[strcspn(line, "\n")] = '\0';
-		if (!traced || strncmp(line, cfg->comm, sizeof(cfg->comm) - 1) != 0)
-			return 0;
-	}
-	if (cfg->cgroup[0]) {
-		size_t n = strlen(ta->cgroup_rel);
-
-		snprintf(path, sizeof(path), "/proc/%u/cgroup", pid);
-		f = fopen(path, "re");
-		if (!f)
-			return 0;
-		traced = 0;
-		/* the v2 line: "0::/path"; descendants are traced too */
-		while (fgets(line, sizeof(line), f)) {
-			const char *p = line + 3;
-
-			line[strcspn(line, "\n")] = '\0';
-			if (strncmp(line, "0::", 3) == 0 && strncmp(p, ta->cgroup_rel, n) == 0 &&
-			    (p[n] == '\0' || p[n] == '/' || (n == 1 && p[0] == '/')))
-				traced = 1;
-		}
-		fclose(f);
-	}
-	return traced;
-}
 
 static void links_drop(struct uprobe_attach *ta, struct tls_file *f)
 {
@@ -422,7 +374,7 @@ static void process_scan(struct uprobe_attach *ta, uint32_t pid)
 
 	ta->stats.scans++;
 	snprintf(path, sizeof(path), "/proc/%u/exe", pid);
-	if (!process_is_traced(ta, pid) || stat(path, &exe))
+	if (!proc_filter_match(&ta->filter, pid) || stat(path, &exe))
 		memset(&exe, 0, sizeof(exe));
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	f = exe.st_ino ? fopen(path, "re") : NULL;
@@ -470,28 +422,6 @@ static void process_scan(struct uprobe_attach *ta, uint32_t pid)
 		p->pid = 0;
 }
 
-static void cgroup_rel_init(struct uprobe_attach *ta)
-{
-	const char *cg = ta->cfg->cgroup;
-	char mnt[4096];
-	FILE *f = fopen("/proc/mounts", "re");
-	size_t n;
-
-	snprintf(ta->cgroup_rel, sizeof(ta->cgroup_rel), "/");
-	if (!f)
-		return;
-	while (fgets(mnt, sizeof(mnt), f)) {
-		char dir[4096], type[64];
-
-		if (sscanf(mnt, "%*s %4095s %63s", dir, type) != 2 || strcmp(type, "cgroup2") != 0)
-			continue;
-		n = strlen(dir);
-		if (strncmp(cg, dir, n) == 0 && (cg[n] == '/' || cg[n] == '\0'))
-			snprintf(ta->cgroup_rel, sizeof(ta->cgroup_rel), "%s", cg[n] ? cg + n : "/");
-		break;
-	}
-	fclose(f);
-}
 
 struct uprobe_attach *uprobe_attach_new(struct zerotrace_bpf *skel, const struct zt_config *cfg)
 {
@@ -503,8 +433,7 @@ struct uprobe_attach *uprobe_attach_new(struct zerotrace_bpf *skel, const struct
 	ta->cfg = cfg;
 	ta->reaper = link_reaper_start();
 	ta->per_process = cfg->n_pids || cfg->comm[0] || cfg->cgroup[0];
-	if (cfg->cgroup[0])
-		cgroup_rel_init(ta);
+	proc_filter_init(&ta->filter, cfg);
 	return ta;
 }
 

@@ -34,8 +34,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* one memfd for the whole run: creating one per input costs more than the parse */
 	static int fd = -1;
 	struct elf_sym_query q[ES_N_QUERIES] = {
-		{ "SSL_read", 1 }, { "SSL_write", 1 }, { "f_ok", 1 },
-		{ "f_sym", 1 },	   { "main", 1 },      { "SSL_read", 1 },
+		{ "SSL_read", 1, 1 }, { "SSL_write", 1, 1 }, { "f_ok", 1, 1 },
+		{ "f_sym", 1, 1 },	   { "main", 1, 1 },      { "SSL_read", 1, 1 },
 	};
 	int rc, nonzero = 0;
 
@@ -48,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	rc = elf_find_functions(fd, q, ES_N_QUERIES);
 	for (int i = 0; i < ES_N_QUERIES; i++) {
 		CHECK(q[i].offset < size || q[i].offset == 0);
+		CHECK(q[i].offset || !q[i].size);
 		nonzero += q[i].offset != 0;
 	}
 	CHECK(q[0].offset == q[5].offset);

@@ -3,10 +3,13 @@
 # module with keep-alive agents (runtimes/nodesvc.js; no SDK), the gateway
 # awaiting a setTimeout between its two calls, orders reading Redis (one
 # shared, pipelined connection: GET rid:N) before it calls users. 300
-# requests at concurrency 1, 8 and 32. One thread serves every request of
-# a process: at concurrency 1 every tree must be whole (>= 99%); at 8 and
-# 32 the share is reported, and at every concurrency no parent link or
-# trace may join two requests.
+# requests at concurrency 1, 8 and 32, twice:
+#   default: one thread serves every request of a process: at concurrency 1
+#     every tree must be whole (>= 99%); at 8 and 32 the share is reported;
+#   --node-helper: the script is put in through each process's inspector
+#     (which is closed again: the port refuses afterwards, the services
+#     live on); >= 99% at every concurrency.
+# No parent link or trace may join two requests, in any run.
 . "$(dirname "$0")/lib.sh"
 . "$ZT_LIB_DIR/dblib.sh"
 . "$ZT_LIB_DIR/services/scenario.sh"
@@ -17,18 +20,46 @@ command -v node >/dev/null || zt_fail "node not installed (scripts/install-deps.
 zt_redis_start
 RT_ORDERS_ARGS="--redis $REDIS_PORT" rt_chain_start node node "$ZT_LIB_DIR/runtimes/nodesvc.js"
 SC_PORTS="$SC_PORTS,redis=$REDIS_PORT"
-zt_agent_start_tag run --cgroup "$SC_CG"
-sc_drive c1 300 1 100001
-sc_drive c8 300 8 200001
-sc_drive c32 300 32 300001
-zt_settle 1
-zt_agent_stop_tag run
 rc=0
-sc_check "$TMP/run.spans.jsonl" "node c=1" 99 --spec redis --edges --max-false-links 0 "$TMP/c1.driver.json" || rc=1
+
+zt_agent_start_tag plain --cgroup "$SC_CG"
+sc_drive p1 300 1 1
+sc_drive p8 300 8 1001
+sc_drive p32 300 32 2001
+zt_settle 1
+zt_agent_stop_tag plain
+sc_check "$TMP/plain.spans.jsonl" "node c=1" 99 --spec redis --edges --max-false-links 0 "$TMP/p1.driver.json" || rc=1
 for c in 8 32; do
-	sc_check "$TMP/run.spans.jsonl" "node c=$c" "" --spec redis --edges --max-false-links 0 "$TMP/c$c.driver.json" || rc=1
+	sc_check "$TMP/plain.spans.jsonl" "node c=$c" "" --spec redis --show-bad 2 --max-false-links 0 "$TMP/p$c.driver.json" || rc=1
+done
+
+zt_agent_start_tag helper --cgroup "$SC_CG" --node-helper
+for _ in $(seq 100); do
+	[ "$(grep -c "node helper: pid .*: script in" "$TMP/helper.agent.err")" -ge 3 ] && break
+	sleep 0.1
+done
+[ "$(grep -c "node helper: pid .*: script in" "$TMP/helper.agent.err")" -ge 3 ] ||
+	zt_fail "the helper did not get into the 3 Node processes in 10 s: $(grep "node helper" "$TMP/helper.agent.err")"
+"$PY" - <<'PYEND' || zt_fail "an inspector is still open on 127.0.0.1:9229 after the helper closed it"
+import socket, sys
+s = socket.socket()
+s.settimeout(2)
+sys.exit(0 if s.connect_ex(("127.0.0.1", 9229)) != 0 else 1)
+PYEND
+sc_drive h1 300 1 100001
+sc_drive h8 300 8 200001
+sc_drive h32 300 32 300001
+zt_settle 1
+zt_agent_stop_tag helper
+for c in 1 8 32; do
+	sc_check "$TMP/helper.spans.jsonl" "node --node-helper c=$c" 99 --spec redis --edges --max-false-links 0 "$TMP/h$c.driver.json" || rc=1
+done
+for p in "$GW_PID" "$ORDERS_PID" "$USERS_PID"; do
+	zt_alive "$p" || zt_fail "service pid $p died after the helper: $(tail -5 "$TMP"/node.*.err)"
 done
 rt_chain_stop
-log "$(grep -oE "ambiguous_thread=[0-9]+|stale_handoff=.*unlinked_process=[0-9]+" "$TMP/run.agent.err" | tr '\n' ' ')"
+for tag in plain helper; do
+	log "$tag: $(grep -oE "ambiguous_thread=[0-9]+|node_injected=.*unlinked_helper=[0-9]+" "$TMP/$tag.agent.err" | tr '\n' ' ')"
+done
 ((rc == 0)) || zt_fail "Node chain: trees or false links out of bounds (above)"
 zt_pass

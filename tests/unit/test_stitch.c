@@ -108,7 +108,7 @@ Test(stitch, rule2_server_joins_the_client_of_its_connection)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_child(&sv, c.trace_id, c.span_id, STITCH_CONNECTION);
@@ -123,7 +123,7 @@ Test(stitch, rule2_other_connection_does_not_join)
 	struct stitch_conn_key k1 = sti_key(50000, 8080), k2 = sti_key(50001, 8080);
 	struct stitch_ids c, sv;
 
-	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	stitch_server_start(s, &k2, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_new_trace(&sv);
 	cr_expect_neq(memcmp(sv.trace_id, c.trace_id, 16), 0);
@@ -155,7 +155,7 @@ Test(stitch, conn_key_from_both_ends_ipv4_and_v4_mapped)
 	cr_expect_eq(ck.server_port, 8080);
 	cr_expect_arr_eq(&ck, &sk, sizeof(ck), "both ends name the connection the same way");
 
-	stitch_client_start(s, &ck, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_client_start(s, &ck, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	stitch_server_start(s, &sk, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_child(&sv, c.trace_id, c.span_id, STITCH_CONNECTION);
 	stitch_free(s);
@@ -184,7 +184,7 @@ Test(stitch, rule1_and_2_same_trace_names_the_client_span)
 	struct stitch_ids c, sv;
 	struct trace_context w;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	/* the client's SDK put its own span on the wire, in the same trace */
 	memcpy(w.trace_id, c.trace_id, 16);
 	memset(w.span_id, 0x5a, 8);
@@ -202,7 +202,7 @@ Test(stitch, rule1_and_2_other_trace_the_wire_wins)
 	struct trace_context w = sti_wire(0x33, 0x44);
 	struct stitch_ids c, sv, sv2;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), &w, NULL, &sv);
 	sti_expect_child(&sv, w.trace_id, w.span_id, STITCH_WIRE);
 	/* the client request was answered by that server start: it is used up */
@@ -220,7 +220,7 @@ Test(stitch, rule3_client_on_the_serving_thread_is_a_child)
 	struct stitch_ids sv, c;
 
 	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv);
-	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, sv.trace_id, sv.span_id, STITCH_THREAD);
 	cr_expect_eq(sti_stats(s).by_rule[STITCH_THREAD], 1);
 	cr_expect_eq(sti_stats(s).ambiguous_thread, 0);
@@ -234,7 +234,7 @@ Test(stitch, rule3_same_tid_other_process_is_not_a_child)
 	struct stitch_ids sv, c;
 
 	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv);
-	stitch_client_start(s, &out, STI_PID_A, TH(77), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_A, TH(77), NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	stitch_free(s);
 }
@@ -247,10 +247,10 @@ Test(stitch, rule3_thread_rule_beats_a_client_wire_context)
 	struct stitch_ids sv, c, c2;
 
 	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv);
-	stitch_client_start(s, &out, STI_PID_B, TH(77), &w, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), &w, NULL, NULL, &c);
 	sti_expect_child(&c, sv.trace_id, sv.span_id, STITCH_THREAD);
 	/* on a thread serving nothing, the client's own wire context is used */
-	stitch_client_start(s, &out, STI_PID_B, TH(78), &w, NULL, &c2);
+	stitch_client_start(s, &out, STI_PID_B, TH(78), &w, NULL, NULL, &c2);
 	sti_expect_child(&c2, w.trace_id, w.span_id, STITCH_WIRE);
 	stitch_free(s);
 }
@@ -264,7 +264,7 @@ Test(stitch, rule3_thread_reuse_names_the_current_request)
 	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &a);
 	stitch_server_end(s, STI_PID_B, TH(77), a.span_id);
 	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &b);
-	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, b.trace_id, b.span_id, STITCH_THREAD);
 	cr_expect_neq(memcmp(c.trace_id, a.trace_id, 16), 0);
 	stitch_free(s);
@@ -278,7 +278,7 @@ Test(stitch, rule3_client_between_two_requests_starts_a_trace)
 
 	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &a);
 	stitch_server_end(s, STI_PID_B, TH(77), a.span_id);
-	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	cr_expect_neq(memcmp(c.trace_id, a.trace_id, 16), 0);
 	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &b);
@@ -296,7 +296,7 @@ Test(stitch, rule3_event_loop_with_two_requests_is_ambiguous)
 
 	stitch_server_start(s, &in1, STI_PID_B, TH(77), NULL, NULL, &a);
 	stitch_server_start(s, &in2, STI_PID_B, TH(77), NULL, NULL, &b);
-	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c1);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, NULL, &c1);
 	sti_expect_new_trace(&c1);
 	cr_expect_neq(memcmp(c1.trace_id, a.trace_id, 16), 0);
 	cr_expect_neq(memcmp(c1.trace_id, b.trace_id, 16), 0);
@@ -304,7 +304,7 @@ Test(stitch, rule3_event_loop_with_two_requests_is_ambiguous)
 	cr_expect_eq(st.ambiguous_thread, 1);
 
 	stitch_server_end(s, STI_PID_B, TH(77), a.span_id);
-	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c2);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, NULL, &c2);
 	sti_expect_child(&c2, b.trace_id, b.span_id, STITCH_THREAD);
 	st = sti_stats(s);
 	cr_expect_eq(st.ambiguous_thread, 1);
@@ -322,7 +322,7 @@ Test(stitch, rule3_the_other_request_ending_first_leaves_the_first)
 	stitch_server_start(s, &in1, STI_PID_B, TH(77), NULL, NULL, &a);
 	stitch_server_start(s, &in2, STI_PID_B, TH(77), NULL, NULL, &b);
 	stitch_server_end(s, STI_PID_B, TH(77), b.span_id);
-	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
 	stitch_free(s);
 }
@@ -343,7 +343,7 @@ Test(stitch, rule3_more_requests_than_remembered)
 	stitch_server_end(s, STI_PID_B, TH(77), sv[4].span_id);
 	for (int i = 0; i < 3; i++)
 		stitch_server_end(s, STI_PID_B, TH(77), sv[i].span_id);
-	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, sv[3].trace_id, sv[3].span_id, STITCH_THREAD);
 	cr_expect_eq(sti_stats(s).ambiguous_thread, 0);
 	stitch_free(s);
@@ -363,7 +363,7 @@ Test(stitch, rule3_unremembered_request_left_gives_a_new_trace)
 	for (int i = 0; i < 4; i++)
 		stitch_server_end(s, STI_PID_B, TH(77), sv[i].span_id);
 	/* sv[4] is in flight but was never remembered: a miss, not a guess */
-	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(77), NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	for (int i = 0; i < 4; i++)
 		cr_expect_neq(memcmp(c.trace_id, sv[i].trace_id, 16), 0);
@@ -378,8 +378,8 @@ Test(stitch, pipelined_clients_pair_in_order)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c1, c2, s1, s2, s3;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
 	cr_expect_neq(memcmp(c1.span_id, c2.span_id, 8), 0);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &s1);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &s2);
@@ -396,7 +396,7 @@ Test(stitch, client_end_removes_an_unjoined_client)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	stitch_client_end(s, &k, c.span_id);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_new_trace(&sv);
@@ -412,8 +412,8 @@ Test(stitch, client_end_removes_only_its_own_request)
 	uint8_t stranger[8];
 
 	memset(stranger, 0xee, sizeof(stranger));
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
 	stitch_client_end(s, &k, stranger);
 	stitch_client_end(s, &k, c1.span_id);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &s1);
@@ -431,7 +431,7 @@ Test(stitch, conn_queue_overflow_drops_the_oldest)
 	struct stitch_ids c[STITCH_CONN_QUEUE + 1], sv;
 
 	for (int i = 0; i < STITCH_CONN_QUEUE + 1; i++)
-		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c[i]);
+		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c[i]);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
 	for (int i = 1; i < STITCH_CONN_QUEUE + 1; i++) {
 		stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
@@ -503,7 +503,7 @@ Test(stitch, kernel_client_ids_are_used_as_given)
 
 	/* even on a thread serving a request, the kernel's ids are what went out */
 	stitch_server_start(s, &in, STI_PID_B, TH(77), NULL, NULL, &sv);
-	stitch_client_start(s, &out_k, STI_PID_B, TH(77), NULL, &kc, &out);
+	stitch_client_start(s, &out_k, STI_PID_B, TH(77), NULL, &kc, NULL, &out);
 	cr_expect_arr_eq(out.trace_id, kc.trace_id, 16);
 	cr_expect_arr_eq(out.span_id, kc.span_id, 8);
 	cr_expect_arr_eq(out.parent_id, kc.parent_id, 8);
@@ -525,7 +525,7 @@ Test(stitch, nothing_applies_new_trace)
 
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &a);
 	sti_expect_new_trace(&a);
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &b);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &b);
 	sti_expect_new_trace(&b);
 	cr_expect_neq(memcmp(a.trace_id, b.trace_id, 16), 0);
 	cr_expect_neq(memcmp(a.span_id, b.span_id, 8), 0);
@@ -543,7 +543,7 @@ Test(stitch, full_conn_table_counts_drops)
 	for (int i = 0; i < 4; i++) {
 		struct stitch_conn_key k = sti_key((uint16_t)(50000 + i), 8080);
 
-		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c[i]);
+		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c[i]);
 		sti_expect_new_trace(&c[i]);
 	}
 	cr_expect_eq(sti_stats(s).conn_table_drops, 2);
@@ -562,7 +562,7 @@ Test(stitch, full_conn_table_counts_drops)
 		struct stitch_conn_key k = sti_key(60000, 8080);
 		struct stitch_ids c2;
 
-		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
+		stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
 		stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 		sti_expect_child(&sv, c2.trace_id, c2.span_id, STITCH_CONNECTION);
 	}
@@ -580,13 +580,13 @@ Test(stitch, full_thread_table_counts_drops)
 		stitch_server_start(s, &in, STI_PID_B, TH(100 + i), NULL, NULL, &sv[i]);
 	cr_expect_eq(sti_stats(s).thread_table_drops, 1);
 	/* the dropped thread has no rule 3; the kept ones do */
-	stitch_client_start(s, &out, STI_PID_B, TH(102), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(102), NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
-	stitch_client_start(s, &out, STI_PID_B, TH(101), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(101), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, sv[1].trace_id, sv[1].span_id, STITCH_THREAD);
 	/* ending the dropped one is harmless */
 	stitch_server_end(s, STI_PID_B, TH(102), sv[2].span_id);
-	stitch_client_start(s, &out, STI_PID_B, TH(100), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(100), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, sv[0].trace_id, sv[0].span_id, STITCH_THREAD);
 	stitch_free(s);
 }
@@ -609,7 +609,7 @@ Test(stitch, end_of_a_dropped_start_keeps_the_live_request)
 	stitch_server_end(s, STI_PID_B, TH(1), a.span_id);
 	stitch_server_start(s, &in, STI_PID_B, TH(2), NULL, NULL, &cs);
 	stitch_server_end(s, STI_PID_B, TH(2), b.span_id);
-	stitch_client_start(s, &out, STI_PID_B, TH(2), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(2), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, cs.trace_id, cs.span_id, STITCH_THREAD);
 	stitch_free(s);
 }
@@ -621,7 +621,7 @@ Test(stitch, zero_capacity_tables_only_count)
 	struct stitch_ids c, sv;
 	struct stitch_stats st;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	stitch_server_end(s, STI_PID_B, TH(20), sv.span_id);
 	stitch_client_end(s, &k, c.span_id);
@@ -649,7 +649,7 @@ Test(stitch, conn_table_churn_keeps_every_pair)
 		for (uint32_t i = 0; i < N; i++) {
 			struct stitch_conn_key k = sti_key((uint16_t)(1000 + round * N + i), 8080);
 
-			stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c[i]);
+			stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c[i]);
 			order[i] = i;
 		}
 		for (uint32_t i = N - 1; i > 0; i--) {
@@ -683,9 +683,9 @@ Test(stitch, by_rule_counts_every_span)
 	struct stitch_ids kid = sti_kernel(0x51, 0x52, -1), x, sv;
 	struct stitch_stats st;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &x);   /* new */
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &x);   /* new */
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);  /* connection */
-	stitch_client_start(s, &out, STI_PID_B, TH(20), NULL, NULL, &x); /* thread */
+	stitch_client_start(s, &out, STI_PID_B, TH(20), NULL, NULL, NULL, &x); /* thread */
 	stitch_server_end(s, STI_PID_B, TH(20), sv.span_id);
 	stitch_server_start(s, &k, STI_PID_B, TH(21), &w, NULL, &x);     /* wire */
 	stitch_server_start(s, &k, STI_PID_B, TH(22), NULL, &kid, &x);   /* kernel */
@@ -710,7 +710,7 @@ Test(stitch, rule2_joins_a_client_that_closed_before_the_server_read)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	stitch_client_unanswered(s, &k, c.span_id, 1000);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_child(&sv, c.trace_id, c.span_id, STITCH_CONNECTION);
@@ -724,8 +724,8 @@ Test(stitch, rule2_pipelined_unanswered_requests_join_in_order)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c1, c2, sv1, sv2, sv3;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
 	stitch_client_unanswered(s, &k, c1.span_id, 1000);
 	stitch_client_unanswered(s, &k, c2.span_id, 1000);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv1);
@@ -743,9 +743,9 @@ Test(stitch, rule2_reused_address_pair_forgets_the_unanswered_request)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids old, fresh, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &old);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &old);
 	stitch_client_unanswered(s, &k, old.span_id, 1000);
-	stitch_client_start(s, &k, STI_PID_A, TH(11), NULL, NULL, &fresh);
+	stitch_client_start(s, &k, STI_PID_A, TH(11), NULL, NULL, NULL, &fresh);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv);
 	sti_expect_child(&sv, fresh.trace_id, fresh.span_id, STITCH_CONNECTION);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 1);
@@ -760,9 +760,9 @@ Test(stitch, rule2_unanswered_requests_expire_by_their_close_time)
 	struct stitch_conn_key k3 = sti_key(50003, 8080);
 	struct stitch_ids c1, c2, c3, sv1, sv2, sv3;
 
-	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, &c1);
-	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, &c2);
-	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, &c3);
+	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, NULL, &c1);
+	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
+	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, NULL, &c3);
 	stitch_client_unanswered(s, &k1, c1.span_id, 1000);
 	stitch_client_unanswered(s, &k2, c2.span_id, 2000);
 	stitch_expire_unanswered(s, 1500);
@@ -787,14 +787,14 @@ Test(stitch, rule2_expiry_makes_room_in_a_full_table)
 	struct stitch_ids c[3], sv;
 
 	for (int i = 0; i < 2; i++) {
-		stitch_client_start(s, &k[i], STI_PID_A, TH(10), NULL, NULL, &c[i]);
+		stitch_client_start(s, &k[i], STI_PID_A, TH(10), NULL, NULL, NULL, &c[i]);
 		stitch_client_unanswered(s, &k[i], c[i].span_id, 1000 + (uint64_t)i);
 	}
-	stitch_client_start(s, &k[2], STI_PID_A, TH(10), NULL, NULL, &c[2]);
+	stitch_client_start(s, &k[2], STI_PID_A, TH(10), NULL, NULL, NULL, &c[2]);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
 	stitch_expire_unanswered(s, UINT64_MAX);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
-	stitch_client_start(s, &k[2], STI_PID_A, TH(10), NULL, NULL, &c[2]);
+	stitch_client_start(s, &k[2], STI_PID_A, TH(10), NULL, NULL, NULL, &c[2]);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
 	stitch_server_start(s, &k[2], STI_PID_B, TH(22), NULL, NULL, &sv);
 	sti_expect_child(&sv, c[2].trace_id, c[2].span_id, STITCH_CONNECTION);
@@ -807,9 +807,9 @@ Test(stitch, rule2_server_close_forgets_the_requests_it_never_read)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c1, c2, sv;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c1);
 	stitch_client_unanswered(s, &k, c1.span_id, 1000);
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
 	stitch_server_closed(s, &k);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
 	stitch_client_unanswered(s, &k, c2.span_id, 2000);
@@ -827,9 +827,9 @@ Test(stitch, rule2_full_table_of_live_requests_still_counts_a_drop)
 	struct stitch_conn_key k3 = sti_key(50003, 8080);
 	struct stitch_ids c1, c2, c3, sv3;
 
-	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, &c1);
-	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, &c2);
-	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, &c3);
+	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, NULL, &c1);
+	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
+	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, NULL, &c3);
 	cr_expect_eq(sti_stats(s).conn_table_drops, 1);
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 0);
 	stitch_server_start(s, &k3, STI_PID_B, TH(22), NULL, NULL, &sv3);
@@ -843,10 +843,10 @@ Test(stitch, rule2_answered_and_unanswered_on_one_connection)
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c1, c2, sv1, sv2;
 
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c1);
 	stitch_server_start(s, &k, STI_PID_B, TH(20), NULL, NULL, &sv1);
 	stitch_client_end(s, &k, c1.span_id);
-	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, &c2);
+	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
 	stitch_client_unanswered(s, &k, c2.span_id, 5000);
 	/* marking it twice, or a span the table never saw, changes nothing */
 	stitch_client_unanswered(s, &k, c2.span_id, 6000);
@@ -866,18 +866,18 @@ Test(stitch, rule2_expiry_after_take_reuse_and_server_close)
 	struct stitch_conn_key k3 = sti_key(50003, 8080), k4 = sti_key(50004, 8080);
 	struct stitch_ids c1, c2, c2b, c3, c4, sv;
 
-	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, &c1);
+	stitch_client_start(s, &k1, STI_PID_A, TH(10), NULL, NULL, NULL, &c1);
 	stitch_client_unanswered(s, &k1, c1.span_id, 100);
 	stitch_server_start(s, &k1, STI_PID_B, TH(20), NULL, NULL, &sv); /* taken */
-	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, &c2);
+	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, NULL, &c2);
 	stitch_client_unanswered(s, &k2, c2.span_id, 100);
-	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, &c2b); /* reuse: 1 */
-	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, &c3);
+	stitch_client_start(s, &k2, STI_PID_A, TH(10), NULL, NULL, NULL, &c2b); /* reuse: 1 */
+	stitch_client_start(s, &k3, STI_PID_A, TH(10), NULL, NULL, NULL, &c3);
 	stitch_client_unanswered(s, &k3, c3.span_id, 100);
 	stitch_server_closed(s, &k3); /* 2 */
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 2);
 	stitch_client_unanswered(s, &k2, c2b.span_id, 200);
-	stitch_client_start(s, &k4, STI_PID_A, TH(10), NULL, NULL, &c4);
+	stitch_client_start(s, &k4, STI_PID_A, TH(10), NULL, NULL, NULL, &c4);
 	stitch_client_unanswered(s, &k4, c4.span_id, 300);
 	stitch_expire_unanswered(s, 250); /* k2 only: 3 */
 	cr_expect_eq(sti_stats(s).unanswered_unjoined, 3);
@@ -907,12 +907,12 @@ Test(stitch, goroutines_are_keyed_apart_from_threads)
 
 	stitch_server_start(s, &in1, STI_PID_B, GO(0x7000, 0, 100), NULL, NULL, &a);
 	stitch_server_start(s, &in2, STI_PID_B, GO(0x8000, 0, 110), NULL, NULL, &b);
-	stitch_client_start(s, &out, STI_PID_B, GO(0x8000, 0, 120), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, GO(0x8000, 0, 120), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, b.trace_id, b.span_id, STITCH_THREAD);
-	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 0, 130), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 0, 130), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
 	/* thread 0x7000 serves nothing; two requests in the process: no guess */
-	stitch_client_start(s, &out, STI_PID_B, TH(0x7000), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, TH(0x7000), NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	st = sti_stats(s);
 	cr_expect_eq(st.task_links[STITCH_TASK_GOROUTINE], 2);
@@ -935,16 +935,16 @@ Test(stitch, handoff_older_than_the_request_links_nothing)
 	stitch_server_start(s, &in, STI_PID_B, GO(0x7000, 0, 1000), NULL, NULL, &a);
 	/* a writer goroutine handed 0x7000's context at 1500: the kernel names
 	 * the task it was handed, with the time */
-	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 1500, 1600), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 1500, 1600), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
 	stitch_server_end(s, STI_PID_B, GO(0x7000, 0, 1000), a.span_id);
 	/* another request keeps the process from having exactly one */
 	stitch_server_start(s, &in2, STI_PID_B, GO(0x6000, 0, 1700), NULL, NULL, &other);
 	stitch_server_start(s, &in, STI_PID_B, GO(0x7000, 0, 2000), NULL, NULL, &b);
 	/* a context handed at 1500 is not b's (b began at 2000) */
-	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 1500, 2100), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 1500, 2100), NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
-	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 2050, 2100), NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, GO(0x7000, 2050, 2100), NULL, NULL, NULL, &c);
 	sti_expect_child(&c, b.trace_id, b.span_id, STITCH_THREAD);
 	st = sti_stats(s);
 	cr_expect_eq(st.stale_handoff, 1);
@@ -967,10 +967,10 @@ Test(stitch, unknown_task_uses_only_the_process_rule)
 	struct stitch_stats st;
 
 	stitch_server_start(s, &in1, STI_PID_B, &at100, NULL, NULL, &a);
-	stitch_client_start(s, &out, STI_PID_B, &at200, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, &at200, NULL, NULL, NULL, &c);
 	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
 	stitch_server_start(s, &in2, STI_PID_B, UNKNOWN_TASK, NULL, NULL, &b);
-	stitch_client_start(s, &out, STI_PID_B, &at200, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, &at200, NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	st = sti_stats(s);
 	cr_expect_eq(st.task_links[STITCH_TASK_PROCESS], 1);
@@ -991,14 +991,14 @@ Test(stitch, process_rule_needs_one_request_that_began_first)
 	struct stitch_ids a, c;
 
 	stitch_server_start(s, &in, STI_PID_B, &handler, NULL, NULL, &a);
-	stitch_client_start(s, &out, STI_PID_B, &worker_early, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, &worker_early, NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
-	stitch_client_start(s, &out, STI_PID_A, &worker, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_A, &worker, NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
-	stitch_client_start(s, &out, STI_PID_B, &worker, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, &worker, NULL, NULL, NULL, &c);
 	sti_expect_child(&c, a.trace_id, a.span_id, STITCH_THREAD);
 	stitch_server_end(s, STI_PID_B, &handler, a.span_id);
-	stitch_client_start(s, &out, STI_PID_B, &worker, NULL, NULL, &c);
+	stitch_client_start(s, &out, STI_PID_B, &worker, NULL, NULL, NULL, &c);
 	sti_expect_new_trace(&c);
 	cr_expect_eq(sti_stats(s).task_links[STITCH_TASK_PROCESS], 1);
 	stitch_free(s);
