@@ -72,11 +72,13 @@ static int64_t fd_parse(const uint8_t **p, const uint8_t *end, uint8_t stop)
 
 int helper_links_report(struct helper_links *h, uint32_t pid, const uint8_t *path, size_t n)
 {
-	const uint8_t *p = path + ZT_HELPER_PREFIX_LEN, *end = path + n;
+	const uint8_t *p, *end;
 	int64_t in, out;
 
 	if (!pid || n <= ZT_HELPER_PREFIX_LEN || memcmp(path, ZT_HELPER_PREFIX, ZT_HELPER_PREFIX_LEN))
 		goto bad;
+	p = path + ZT_HELPER_PREFIX_LEN;
+	end = path + n;
 	in = fd_parse(&p, end, '/');
 	if (in < 0)
 		goto bad;
@@ -90,6 +92,14 @@ int helper_links_report(struct helper_links *h, uint32_t pid, const uint8_t *pat
 bad:
 	h->stats.malformed++;
 	return -1;
+}
+
+void helper_links_conn_opened(struct helper_links *h, uint32_t pid, int32_t fd)
+{
+	struct fd_entry *e = &h->links[slot_of(pid, fd)];
+
+	if (e->pid == pid && e->fd == fd)
+		e->pid = 0;
 }
 
 void helper_links_server_fd(struct helper_links *h, uint32_t pid, int32_t fd, uint64_t conn_id)

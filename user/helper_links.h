@@ -27,6 +27,9 @@ void helper_links_free(struct helper_links *h);
 /* A ZT_EV_HELPER_LINK record's path: "/dev/null/zt/<in fd>/<out fd>".
  * 0, or -1 for anything else (counted). */
 int helper_links_report(struct helper_links *h, uint32_t pid, const uint8_t *path, size_t n);
+/* A new connection of pid got fd: a report about an earlier socket that
+ * had the same number says nothing about it. */
+void helper_links_conn_opened(struct helper_links *h, uint32_t pid, int32_t fd);
 /* (pid, fd) is now server connection conn_id. */
 void helper_links_server_fd(struct helper_links *h, uint32_t pid, int32_t fd, uint64_t conn_id);
 /* The server connection whose request a request written on (pid, out_fd)

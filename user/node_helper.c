@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #define _GNU_SOURCE /* setns */
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -32,7 +31,9 @@
 /*
  * The script. The incoming socket's fd rides in an AsyncLocalStorage from
  * the 'request' event of every http and https server on; a socket written
- * under a request it did not last write for reports the pair. It closes
+ * under a request it did not last write for reports the pair (a socket
+ * still connecting has no fd: it reports when it connects, before the
+ * writes it holds go out). It closes
  * the inspector once the agent has hung up (close() waits for sessions).
  * Nothing it leaves behind may throw: `require` exists only while the
  * inspector evaluates, so everything is required up front.
@@ -54,15 +55,15 @@ static const char helper_script[] =
 	"   return fd < 0 ? emit.apply(this, args) : als.run(fd, () => emit.apply(this, args));"
 	"  };"
 	" }"
+	" const report = (inFd, outFd) => { if (outFd >= 0 && outFd !== inFd)"
+	"   try { fs.accessSync('/dev/null/zt/' + inFd + '/' + outFd); } catch (e) {} };"
 	" const write = net.Socket.prototype.write;"
 	" net.Socket.prototype.write = function () {"
 	"  const inFd = als.getStore();"
 	"  if (inFd !== undefined && this.__zerotrace_in !== inFd) {"
-	"   const outFd = fdOf(this);"
-	"   if (outFd >= 0 && outFd !== inFd) {"
-	"    this.__zerotrace_in = inFd;"
-	"    try { fs.accessSync('/dev/null/zt/' + inFd + '/' + outFd); } catch (e) {}"
-	"   }"
+	"   this.__zerotrace_in = inFd;"
+	"   if (fdOf(this) >= 0) report(inFd, fdOf(this));"
+	"   else this.once('connect', () => report(inFd, fdOf(this)));"
 	"  }"
 	"  return write.apply(this, arguments);"
 	" };"
@@ -568,27 +569,26 @@ void node_helper_consider(struct node_helper *nh, uint32_t pid, uint64_t now_ns)
 	pthread_mutex_unlock(&nh->lock);
 }
 
+static void queue_if_node(void *ctx, uint32_t pid)
+{
+	struct node_helper *nh = ctx;
+
+	if (is_node(pid))
+		queue_add(nh, pid, mono_ns());
+}
+
 void node_helper_scan_all(struct node_helper *nh)
 {
-	DIR *d = opendir("/proc");
-	struct dirent *de;
-	uint64_t now = mono_ns();
+	int err;
 
-	if (!nh || !d) {
-		if (d)
-			closedir(d);
+	if (!nh)
 		return;
-	}
 	pthread_mutex_lock(&nh->lock);
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-
-		if (!*end && pid && pid <= UINT32_MAX && is_node((uint32_t)pid))
-			queue_add(nh, (uint32_t)pid, now);
-	}
+	err = proc_each_pid(queue_if_node, nh);
 	pthread_mutex_unlock(&nh->lock);
-	closedir(d);
+	if (err)
+		fprintf(stderr, "zerotrace: node helper: list /proc: %s; Node processes are found as they start\n",
+			strerror(-err));
 }
 
 void node_helper_get_stats(struct node_helper *nh, struct node_helper_stats *out)

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include <dirent.h>
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -79,4 +82,22 @@ void proc_filter_init(struct proc_filter *pf, const struct zt_config *cfg)
 		break;
 	}
 	fclose(f);
+}
+
+int proc_each_pid(void (*fn)(void *ctx, uint32_t pid), void *ctx)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		char *end;
+		unsigned long pid = strtoul(de->d_name, &end, 10);
+
+		if (!*end && pid && pid <= UINT32_MAX)
+			fn(ctx, (uint32_t)pid);
+	}
+	closedir(d);
+	return 0;
 }

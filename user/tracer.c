@@ -755,13 +755,17 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 		handle_close(t, e);
 		break;
 	case ZT_EV_CONNECT:
-		if (e->bytes < 0 && e->bytes != EINPROGRESS_NEG)
+		if (e->bytes < 0 && e->bytes != EINPROGRESS_NEG) {
 			t->stats.connect_failures++;
-		else
-			conn_for_event(t, e);
+			break;
+		}
+		/* a new socket: what was said of its fd number was said of another */
+		helper_links_conn_opened(t->helpers, e->pid, e->fd);
+		conn_for_event(t, e);
 		break;
 	case ZT_EV_ACCEPT:
 		tracer_add_listen_port(t, e->tuple.local_port);
+		helper_links_conn_opened(t->helpers, e->pid, e->fd);
 		conn_for_event(t, e);
 		break;
 	case ZT_EV_EXIT:

@@ -478,29 +478,21 @@ static void host_libs_probe(struct uprobe_attach *ta)
 	}
 }
 
+static void scan_one(void *ctx, uint32_t pid)
+{
+	process_scan(ctx, pid);
+}
+
 void uprobe_attach_scan_all(struct uprobe_attach *ta)
 {
-	DIR *d;
-	struct dirent *de;
+	int err;
 
 	if (!ta->per_process)
 		host_libs_probe(ta);
-	d = opendir("/proc");
-
-	if (!d) {
+	err = proc_each_pid(scan_one, ta);
+	if (err)
 		fprintf(stderr, "zerotrace: list /proc: %s; TLS libraries are found as processes start\n",
-			strerror(errno));
-		return;
-	}
-	while ((de = readdir(d))) {
-		char *end;
-		unsigned long pid = strtoul(de->d_name, &end, 10);
-
-		if (*end || !pid || pid > UINT32_MAX)
-			continue;
-		process_scan(ta, (uint32_t)pid);
-	}
-	closedir(d);
+			strerror(-err));
 }
 
 void uprobe_attach_code_mapped(struct uprobe_attach *ta, uint32_t pid, uint64_t now_ns)

@@ -21,15 +21,7 @@
 #include <zlib.h>
 
 #include "audit_verify.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 static void fuzz_name(const uint8_t *d, size_t n)
 {

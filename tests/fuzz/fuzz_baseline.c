@@ -21,15 +21,7 @@
 
 #include "baseline.h"
 #include "identity.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 /* The tables are large: made once, cleared by every parse. */
 static struct baseline b1, b2;

@@ -25,15 +25,7 @@
 #include "config.h"
 #include "config_file.h"
 #include "events.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 #define CANARY 0x5a
 #define NS 1000000000ULL

@@ -20,15 +20,7 @@
 #include <unistd.h>
 
 #include "go_elf.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 /* Capstone's X86_INS_RET: c3 and c2 imm16, after any prefixes it accepts
  * (f3 c3, 66 c3, a REX byte...); the offset is the instruction's first byte. */

@@ -30,15 +30,7 @@
 
 #include "http1.h"
 #include "../unit/span_attrs_check.h"
-
-#define CHECK(cond)                                                         \
-	do {                                                                \
-		if (!(cond)) {                                              \
-			fprintf(stderr, "%s:%d: check failed: %s\n",        \
-				__FILE__, __LINE__, #cond);                 \
-			abort();                                            \
-		}                                                           \
-	} while (0)
+#include "fuzz_check.h"
 
 #define KNOWN_FLAGS                                                         \
 	(HTTP1_MSG_HEAD_TRUNCATED | HTTP1_MSG_TARGET_TRUNCATED |            \

@@ -20,15 +20,7 @@
 #include <string.h>
 
 #include "json.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 /* Decodes one strict UTF-8 character by computing its code point (a
  * different method from json.c's table); returns its length or 0. */

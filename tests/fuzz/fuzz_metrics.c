@@ -35,15 +35,7 @@
 
 #include "metrics.h"
 #include "../unit/span_fixture.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 #define FZ_MAX_SERIES 5
 #define FZ_NB 14
@@ -263,7 +255,6 @@ static void fz_family_add(struct fz_model *md, struct fz_family *f, char lab[][F
 {
 	fz_family_add_n(md, f, md->cap, lab, ns, 1);
 }
-
 
 /* A span recorded with its metric family and raw label values (each cut
  * to its label's width, as the span carries them). */

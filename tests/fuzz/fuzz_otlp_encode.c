@@ -29,15 +29,7 @@
 
 #include "otlp_encode.h"
 #include "../unit/span_fixture.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 #define FZ_ITEMS_MAX 24
 

@@ -29,15 +29,7 @@
 #include "alert.h"
 #include "identity.h"
 #include "payload_rules.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 #define PAYLOAD_BITS                                                                   \
 	(1u << ALERT_HTTP_PATH_TRAVERSAL | 1u << ALERT_REDIS_DANGEROUS |               \

@@ -16,15 +16,7 @@
 #include <string.h>
 
 #include "proc_maps.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 #define PM_POISON 0xa5
 #define PM_DELETED " (deleted)"

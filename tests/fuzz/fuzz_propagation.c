@@ -18,15 +18,7 @@
 #include <string.h>
 
 #include "propagation.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 #define PROP_POISON 0xa5
 #define PROP_TP_LEN 55

@@ -20,15 +20,7 @@
 
 #include "redact.h"
 #include "route.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 /* Length up to the first NUL: both writers stop there. */
 static size_t cut_at_nul(const char *s, size_t n)

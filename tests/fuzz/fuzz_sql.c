@@ -23,15 +23,7 @@
 #include <string.h>
 
 #include "sql.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 /* Length up to the first NUL: both functions stop there. */
 static size_t cut_at_nul(const char *s, size_t n)

@@ -28,15 +28,7 @@
 #include "otlp_logs_encode.h"
 #include "syslog_sink.h"
 #include "utf8.h"
-
-#define CHECK(cond)                                                            \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
+#include "fuzz_check.h"
 
 #define CANARY 0x5a
 

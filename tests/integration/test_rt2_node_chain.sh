@@ -6,9 +6,11 @@
 # requests at concurrency 1, 8 and 32, twice:
 #   default: one thread serves every request of a process: at concurrency 1
 #     every tree must be whole (>= 99%); at 8 and 32 the share is reported;
-#   --node-helper: the script is put in through each process's inspector
-#     (which is closed again: the port refuses afterwards, the services
-#     live on); >= 99% at every concurrency.
+#   --node-helper, with the services started after the agent (it finds
+#     them by their exec) and their pools empty: the script is put in
+#     through each process's inspector (which is closed again: the port
+#     refuses afterwards, the services live on); >= 99% at every
+#     concurrency.
 # No parent link or trace may join two requests, in any run.
 . "$(dirname "$0")/lib.sh"
 . "$ZT_LIB_DIR/dblib.sh"
@@ -33,7 +35,12 @@ for c in 8 32; do
 	sc_check "$TMP/plain.spans.jsonl" "node c=$c" "" --spec redis --show-bad 2 --max-false-links 0 "$TMP/p$c.driver.json" || rc=1
 done
 
+# the helper's run starts new services after the agent (their exec is
+# what the agent sees), whose pools grow new connections under load
+rt_chain_stop
 zt_agent_start_tag helper --cgroup "$SC_CG" --node-helper
+RT_CG=$SC_CG RT_ORDERS_ARGS="--redis $REDIS_PORT" rt_chain_start node2 node "$ZT_LIB_DIR/runtimes/nodesvc.js"
+SC_PORTS="$SC_PORTS,redis=$REDIS_PORT"
 for _ in $(seq 100); do
 	[ "$(grep -c "node helper: pid .*: script in" "$TMP/helper.agent.err")" -ge 3 ] && break
 	sleep 0.1
@@ -55,7 +62,7 @@ for c in 1 8 32; do
 	sc_check "$TMP/helper.spans.jsonl" "node --node-helper c=$c" 99 --spec redis --edges --max-false-links 0 "$TMP/h$c.driver.json" || rc=1
 done
 for p in "$GW_PID" "$ORDERS_PID" "$USERS_PID"; do
-	zt_alive "$p" || zt_fail "service pid $p died after the helper: $(tail -5 "$TMP"/node.*.err)"
+	zt_alive "$p" || zt_fail "service pid $p died after the helper: $(tail -5 "$TMP"/node2.*.err)"
 done
 rt_chain_stop
 for tag in plain helper; do

@@ -8,7 +8,8 @@
 #   rt_go_build OUT [GO BUILD FLAGS...]
 #                     builds runtimes/gosvc (standard library only) into OUT
 #   rt_chain_start LABEL CMD...
-#                     a new cgroup + users, orders, gateway, each started as
+#                     a new cgroup (or $RT_CG when set) + users, orders,
+#                     gateway, each started as
 #                     CMD --role R --listen 127.0.0.1:P --down ... (orders
 #                     also with the words of $RT_ORDERS_ARGS); sets what
 #                     sc_start_services sets (SC_CG, *_PORT, *_PID, SC_PORTS)
@@ -45,8 +46,12 @@ rt_chain_start() {
 	SC_LABEL=$1
 	shift
 	SC_TLS=0
-	zt_cgroup_new "$SC_LABEL"
-	SC_CG=$ZT_LAST_CG
+	if [ -n "${RT_CG:-}" ]; then
+		SC_CG=$RT_CG
+	else
+		zt_cgroup_new "$SC_LABEL"
+		SC_CG=$ZT_LAST_CG
+	fi
 	read -r USERS_PORT ORDERS_PORT GW_PORT <<<"$(sc_ports)"
 	rt_service users "$USERS_PORT" "$@"
 	USERS_PID=$ZT_LAST_PID
