@@ -267,11 +267,11 @@ static int file_for(struct uprobe_attach *ta, uint32_t pid, const struct maps_en
 	for (uint32_t i = 0; i < FILES_MAX; i++) {
 		struct tls_file *c = &ta->files[i];
 
-		/* links and no holder yet: attached earlier in this same scan */
-		if ((c->refs || c->n_links) && c->dev == dev && c->inode == m->inode &&
+		/* links (or a Go program) and no holder yet: found earlier in this same scan */
+		if ((c->refs || c->n_links || c->go) && c->dev == dev && c->inode == m->inode &&
 		    c->pid == owner)
 			return (int)i;
-		if (idx < 0 && !c->refs && !c->n_links)
+		if (idx < 0 && !c->refs && !c->n_links && !c->go)
 			idx = (int)i;
 	}
 	if (is_exe && ta->not_probed[h % NOT_PROBED_MAX] == h)
@@ -331,8 +331,9 @@ static int idx_in(const uint16_t *set, uint16_t n, uint16_t idx)
  * was full): taken off again. */
 static void files_unheld_release(struct uprobe_attach *ta)
 {
+	/* a Go program followed without --go-handoffs has no links */
 	for (uint32_t i = 0; i < FILES_MAX; i++)
-		if (ta->files[i].n_links && !ta->files[i].refs) {
+		if ((ta->files[i].n_links || ta->files[i].go) && !ta->files[i].refs) {
 			ta->files[i].refs = 1;
 			file_release(ta, (uint16_t)i);
 		}

@@ -100,6 +100,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	helper_links_server_fd(h, pid, (int32_t)in, next_conn + 1);
 	CHECK(helper_links_server_of(h, pid, (int32_t)out) == next_conn + 1);
 	next_conn += 2;
+	/* a new socket on the out fd's number (every other input) is named
+	 * by no report until one comes */
+	if (data[size - 1] & 1) {
+		helper_links_conn_opened(h, pid, (int32_t)out);
+		CHECK(helper_links_server_of(h, pid, (int32_t)out) == 0);
+	}
 	/* server fds are not reports */
 	helper_links_get_stats(h, &before);
 	CHECK(before.reports == after.reports && before.malformed == after.malformed);

@@ -382,7 +382,12 @@ static const struct {
 	{ "zerotrace_export_queue_depth", "gauge" },
 	{ "zerotrace_connections_tracked", "gauge" },
 	{ "zerotrace_metric_series_overflow_total", "counter" },
+	{ "zerotrace_calls_linked_total", "counter" },
+	{ "zerotrace_calls_unlinked_total", "counter" },
 };
+
+/* Task names the agent gives the calls counters (stitch_task_class_names). */
+static const char *const fz_tasks[] = { "thread", "goroutine", "handoff", "process" };
 
 static char *fz_expected(const struct fz_model *md, size_t *len)
 {
@@ -404,6 +409,13 @@ static char *fz_expected(const struct fz_model *md, size_t *len)
 	fz_expect_family(f, &md->alerts, fz_families[FZ_GRAPH].name, 0);
 	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
 		fprintf(f, "%s %" PRIu64 "\n", fz_families[FZ_GRAPH + 1 + i].name, scalars[i]);
+	for (int linked = 1; linked >= 0; linked--) {
+		const char *name = fz_families[FZ_GRAPH + 1 + i + !linked].name;
+
+		for (size_t k = 0; k < AGENT_TASK_KINDS_MAX && a->calls[k].task; k++)
+			fprintf(f, "%s{task=\"%s\"} %" PRIu64 "\n", name, a->calls[k].task,
+				linked ? a->calls[k].linked : a->calls[k].unlinked);
+	}
 	CHECK(fclose(f) == 0);
 	return buf;
 }
@@ -623,11 +635,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if ((op & 3) == 2 && (op & 16)) {
 			uint64_t v[9];
-			size_t k;
+			size_t k, n_tasks;
 
 			for (k = 0; k < 9; k++)
 				v[k] = (uint64_t)fz_byte(&in) * 1000003u;
+			memset(&md->agent, 0, sizeof(md->agent));
 			memcpy(&md->agent, v, sizeof(v));
+			n_tasks = fz_byte(&in) % (sizeof(fz_tasks) / sizeof(fz_tasks[0]) + 1);
+			for (k = 0; k < n_tasks; k++)
+				md->agent.calls[k] = (struct agent_task_calls){
+					.task = fz_tasks[k], .linked = fz_byte(&in),
+					.unlinked = (uint64_t)fz_byte(&in) << 40 };
 			metrics_set_agent(m, &md->agent);
 			continue;
 		}
