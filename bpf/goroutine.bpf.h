@@ -37,7 +37,7 @@ struct go_task_ctx {
 	__u8 pad[6];
 };
 
-/* Written by user space: one entry per traced Go process (user/go_attach.c). */
+/* Written by user space: one entry per traced Go process (user/uprobe_attach.c). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ZT_GO_PROCS);
