@@ -6,6 +6,8 @@
 # requests at concurrency 1, 8 and 32, twice:
 #   default: one thread serves every request of a process: at concurrency 1
 #     every tree must be whole (>= 99%); at 8 and 32 the share is reported;
+#   --node-helper with 127.0.0.1:9229 already taken: all 3 processes left
+#     alone (not signalled: no inspector banner), counted as skipped;
 #   --node-helper, with the services started after the agent (it finds
 #     them by their exec) and their pools empty: the script is put in
 #     through each process's inspector (which is closed again: the port
@@ -34,6 +36,28 @@ sc_check "$TMP/plain.spans.jsonl" "node c=1" 99 --spec redis --edges --max-false
 for c in 8 32; do
 	sc_check "$TMP/plain.spans.jsonl" "node c=$c" "" --spec redis --show-bad 2 --max-false-links 0 "$TMP/p$c.driver.json" || rc=1
 done
+
+# 127.0.0.1:9229 already taken (another program's inspector, say): the
+# helper must not signal, let alone connect to what listens there
+zt_bg port9229 "$PY" -c 'import socket, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 9229)); s.listen(8); print("listening", flush=True); time.sleep(60)'
+TAKER_PID=$ZT_LAST_PID
+for _ in $(seq 50); do grep -q listening "$TMP/port9229.out" && break; sleep 0.1; done
+zt_agent_start_tag taken --cgroup "$SC_CG" --node-helper
+for _ in $(seq 100); do
+	[ "$(grep -c "9229 is taken" "$TMP/taken.agent.err")" -ge 3 ] && break
+	sleep 0.1
+done
+zt_agent_stop_tag taken
+zt_stop_untrack "$TAKER_PID"
+[ "$(grep -c "9229 is taken" "$TMP/taken.agent.err")" -ge 3 ] ||
+	zt_fail "with 9229 taken the helper did not leave the 3 processes alone: $(grep "node helper" "$TMP/taken.agent.err")"
+grep -q "node_injected=0 node_skipped=3 " "$TMP/taken.agent.err" ||
+	zt_fail "with 9229 taken: $(grep -o "node_injected=[0-9]* node_skipped=[0-9]*" "$TMP/taken.agent.err")"
+if grep -l "Debugger listening" "$TMP"/node.*.err; then
+	zt_fail "a service opened its inspector though 9229 was taken"
+fi
 
 # the helper's run starts new services after the agent (their exec is
 # what the agent sees), whose pools grow new connections under load
