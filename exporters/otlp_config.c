@@ -4,6 +4,7 @@
  * backoff and Retry-After. Pure code: no I/O, no globals, unit-tested and
  * fuzzed.
  */
+#include "errmsg.h"
 #include "otlp_exporter.h"
 
 #include <stdarg.h>
@@ -29,19 +30,6 @@
 /* ---------------------------------------------------------------------- */
 /* Pure parsers                                                           */
 /* ---------------------------------------------------------------------- */
-
-__attribute__((format(printf, 3, 4)))
-static int fail(char *err, size_t err_len, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static int is_space(char c)
 {
@@ -115,7 +103,7 @@ int otlp_parse_headers(struct otlp_config *cfg, const char *text, char *err, siz
 	uint32_t n = 0, room;
 
 	if (cfg->n_headers > OTLP_HEADERS_MAX)
-		return fail(err, err_len, "too many headers (at most %d)", OTLP_HEADERS_MAX);
+		return errmsg_set(err, err_len, "too many headers (at most %d)", OTLP_HEADERS_MAX);
 	room = OTLP_HEADERS_MAX - cfg->n_headers;
 	memset(got, 0, sizeof(got));
 	while (p && *p) {
@@ -131,29 +119,29 @@ int otlp_parse_headers(struct otlp_config *cfg, const char *text, char *err, siz
 			continue; /* "a=b,,c=d" and a trailing comma: nothing to set */
 		eq = memchr(key, '=', klen);
 		if (!eq)
-			return fail(err, err_len, "header %zu: missing '='", member);
+			return errmsg_set(err, err_len, "header %zu: missing '='", member);
 		val = eq + 1;
 		vlen = klen - (size_t)(val - key);
 		klen = (size_t)(eq - key);
 		trim(&key, &klen);
 		trim(&val, &vlen);
 		if (klen == 0)
-			return fail(err, err_len, "header %zu: empty name", member);
+			return errmsg_set(err, err_len, "header %zu: empty name", member);
 		for (size_t i = 0; i < klen; i++)
 			if (!text_is_tchar(key[i]))
-				return fail(err, err_len, "header %zu: invalid character in name",
+				return errmsg_set(err, err_len, "header %zu: invalid character in name",
 					    member);
 		if (klen >= sizeof(got[0].name))
-			return fail(err, err_len, "header %zu: name longer than %zu bytes", member,
+			return errmsg_set(err, err_len, "header %zu: name longer than %zu bytes", member,
 				    sizeof(got[0].name) - 1);
 		if (is_reserved_header(key, klen))
-			return fail(err, err_len, "header \"%.*s\" is set by the exporter",
+			return errmsg_set(err, err_len, "header \"%.*s\" is set by the exporter",
 				    (int)klen, key);
 		if (n >= room)
-			return fail(err, err_len, "too many headers (at most %d)", OTLP_HEADERS_MAX);
+			return errmsg_set(err, err_len, "too many headers (at most %d)", OTLP_HEADERS_MAX);
 		/* The value may be a secret: errors name the header, never echo it. */
 		if (decode_value(val, vlen, got[n].value, sizeof(got[n].value), &why) < 0)
-			return fail(err, err_len, "header \"%.*s\": %s", (int)klen, key, why);
+			return errmsg_set(err, err_len, "header \"%.*s\": %s", (int)klen, key, why);
 		memcpy(got[n].name, key, klen);
 		n++;
 	}
@@ -190,10 +178,10 @@ static int set_url(char *out, size_t cap, const char *var, const char *v, const 
 	else if (n >= 8 && strncasecmp(v, "https://", 8) == 0)
 		scheme = 8;
 	else
-		return fail(err, err_len, "%s: the URL must start with http:// or https://", var);
+		return errmsg_set(err, err_len, "%s: the URL must start with http:// or https://", var);
 	for (size_t i = 0; i < n; i++)
 		if ((unsigned char)v[i] <= 0x20 || v[i] == 0x7f)
-			return fail(err, err_len, "%s: space or control character in the URL",
+			return errmsg_set(err, err_len, "%s: space or control character in the URL",
 				    var);
 	/* The base URL gets "/v1/traces": "http://c:4318/" must not become
 	 * "http://c:4318//v1/traces". */
@@ -201,9 +189,9 @@ static int set_url(char *out, size_t cap, const char *var, const char *v, const 
 		while (n > scheme && v[n - 1] == '/')
 			n--;
 	if (n == scheme || v[scheme] == '/')
-		return fail(err, err_len, "%s: the URL has no host", var);
+		return errmsg_set(err, err_len, "%s: the URL has no host", var);
 	if (n + extra >= cap)
-		return fail(err, err_len, "%s: the URL is longer than %zu bytes", var, cap - 1);
+		return errmsg_set(err, err_len, "%s: the URL is longer than %zu bytes", var, cap - 1);
 	memcpy(out, v, n);
 	if (extra)
 		memcpy(out + n, append, extra);
@@ -233,16 +221,16 @@ static int parse_timeout(const char *var, const char *v, uint32_t *out, char *er
 
 	trim(&v, &n);
 	if (n == 0)
-		return fail(err, err_len, "%s: empty timeout", var);
+		return errmsg_set(err, err_len, "%s: empty timeout", var);
 	for (size_t i = 0; i < n; i++) {
 		if (v[i] < '0' || v[i] > '9')
-			return fail(err, err_len, "%s: the timeout is whole milliseconds", var);
+			return errmsg_set(err, err_len, "%s: the timeout is whole milliseconds", var);
 		x = x * 10 + (uint64_t)(v[i] - '0');
 		if (x > OTLP_TIMEOUT_MAX_MS)
 			break;
 	}
 	if (x < 1 || x > OTLP_TIMEOUT_MAX_MS)
-		return fail(err, err_len, "%s: the timeout must be 1..%d ms", var,
+		return errmsg_set(err, err_len, "%s: the timeout must be 1..%d ms", var,
 			    OTLP_TIMEOUT_MAX_MS);
 	*out = (uint32_t)x;
 	return 0;
@@ -303,10 +291,10 @@ int otlp_config_from_env(struct otlp_config *cfg, const char *(*getenv_fn)(const
 		else if (eq_nocase(v, n, "http/json"))
 			cfg->protocol = OTLP_HTTP_JSON;
 		else if (eq_nocase(v, n, "grpc"))
-			return fail(err, err_len, "%s: grpc is not supported; use http/protobuf",
+			return errmsg_set(err, err_len, "%s: grpc is not supported; use http/protobuf",
 				    var);
 		else
-			return fail(err, err_len, "%s: unknown protocol (http/protobuf or http/json)",
+			return errmsg_set(err, err_len, "%s: unknown protocol (http/protobuf or http/json)",
 				    var);
 	}
 
@@ -320,7 +308,7 @@ int otlp_config_from_env(struct otlp_config *cfg, const char *(*getenv_fn)(const
 		else if (eq_nocase(v, n, "none"))
 			cfg->gzip = 0;
 		else
-			return fail(err, err_len, "%s: unknown compression (gzip or none)", var);
+			return errmsg_set(err, err_len, "%s: unknown compression (gzip or none)", var);
 	}
 
 	v = env_pick(getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT",
@@ -333,7 +321,7 @@ int otlp_config_from_env(struct otlp_config *cfg, const char *(*getenv_fn)(const
 	v = env_pick(getenv_fn, "OTEL_EXPORTER_OTLP_TRACES_HEADERS", "OTEL_EXPORTER_OTLP_HEADERS",
 		     &var);
 	if (v && otlp_parse_headers(cfg, v, sub, sizeof(sub)) < 0)
-		return fail(err, err_len, "%s: %s", var, sub);
+		return errmsg_set(err, err_len, "%s: %s", var, sub);
 	return 0;
 }
 

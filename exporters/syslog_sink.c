@@ -321,7 +321,7 @@ struct syslog_sink *syslog_open(const char *addr, char *err, size_t err_len)
 
 	s = calloc(1, sizeof(*s));
 	if (!s) {
-		sl_fail(err, err_len, "%s", strerror(ENOMEM));
+		errmsg_set(err, err_len, "%s", strerror(ENOMEM));
 		return NULL;
 	}
 	s->fd = -1;
@@ -344,13 +344,13 @@ struct syslog_sink *syslog_open(const char *addr, char *err, size_t err_len)
 		hints.ai_flags = AI_NUMERICSERV;
 		rc = getaddrinfo(s->addr.host, s->addr.port, &hints, &res);
 		if (rc != 0 || !res) {
-			sl_fail(err, err_len, "syslog address %s: %s", addr,
+			errmsg_set(err, err_len, "syslog address %s: %s", addr,
 				rc == EAI_SYSTEM ? strerror(errno) : gai_strerror(rc));
 			goto fail;
 		}
 		if (res->ai_addrlen > sizeof(s->sa)) {
 			freeaddrinfo(res);
-			sl_fail(err, err_len, "syslog address %s: address too long", addr);
+			errmsg_set(err, err_len, "syslog address %s: address too long", addr);
 			goto fail;
 		}
 		memcpy(&s->sa, res->ai_addr, res->ai_addrlen);
@@ -360,7 +360,7 @@ struct syslog_sink *syslog_open(const char *addr, char *err, size_t err_len)
 	/* a socket that cannot be made at all is an error now, not a drop later */
 	rc = sl_socket(s->sa.ss_family, SOCK_DGRAM);
 	if (rc < 0) {
-		sl_fail(err, err_len, "syslog socket: %s", strerror(errno));
+		errmsg_set(err, err_len, "syslog socket: %s", strerror(errno));
 		goto fail;
 	}
 	close(rc);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "config_internal.h"
+#include "errmsg.h"
 #include "syslog_sink.h"
 
 enum config_result
@@ -16,11 +17,9 @@ config_fail(char *err, size_t err_len, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (err && err_len) {
-		va_start(ap, fmt);
-		vsnprintf(err, err_len, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	errmsg_vset(err, err_len, fmt, ap);
+	va_end(ap);
 	return CONFIG_ERROR;
 }
 

@@ -336,9 +336,10 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)tls->go_procs_full, (unsigned long long)ts.stitch.stale_handoff,
 		(unsigned long long)ts.stitch.ambiguous_handoff);
 	fprintf(stderr, " node_injected=%llu node_skipped=%llu node_failed=%llu node_left_open=%llu "
-		"helper_reports=%llu helper_malformed=%llu helper_evicted=%llu",
+		"node_queue_full=%llu helper_reports=%llu helper_malformed=%llu helper_evicted=%llu",
 		(unsigned long long)nh->injected, (unsigned long long)nh->skipped,
 		(unsigned long long)nh->failed, (unsigned long long)nh->left_open,
+		(unsigned long long)nh->queue_full,
 		(unsigned long long)ts.helpers.reports, (unsigned long long)ts.helpers.malformed,
 		(unsigned long long)ts.helpers.evicted);
 	for (int c = 0; c < STITCH_TASK_CLASSES; c++)

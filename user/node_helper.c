@@ -36,10 +36,14 @@
  * writes it holds go out). It closes
  * the inspector once the agent has hung up (close() waits for sessions).
  * Nothing it leaves behind may throw: `require` exists only while the
- * inspector evaluates, so everything is required up front.
+ * inspector evaluates, so everything is required up front. A process that
+ * already runs it (its pid came round again) gets the inspector closed
+ * and nothing else.
  */
 static const char helper_script[] =
 	"(function () {"
+	" const inspector = require('inspector');"
+	" setTimeout(() => { try { inspector.close(); } catch (e) {} }, 50);"
 	" if (globalThis.__zerotrace_helper) return 'zerotrace-ok';"
 	" const { AsyncLocalStorage } = require('async_hooks');"
 	" const fs = require('fs'), net = require('net');"
@@ -67,8 +71,6 @@ static const char helper_script[] =
 	"  }"
 	"  return write.apply(this, arguments);"
 	" };"
-	" const inspector = require('inspector');"
-	" setTimeout(() => { try { inspector.close(); } catch (e) {} }, 50);"
 	" return 'zerotrace-ok';"
 	"})()";
 

@@ -56,8 +56,9 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 		return NULL;
 	t->conns = conn_table_new(cfg->max_conns);
 	t->stitch = stitch_new(cfg->max_conns, cfg->max_conns);
-	t->helpers = helper_links_new();
-	if (!t->conns || !t->stitch || !t->helpers) {
+	/* only --node-helper reports links: without it nothing is kept per fd */
+	t->helpers = cfg->node_helper ? helper_links_new() : NULL;
+	if (!t->conns || !t->stitch || (cfg->node_helper && !t->helpers)) {
 		tracer_free(t);
 		return NULL;
 	}
@@ -191,7 +192,7 @@ static void run_task_note(struct conn *c, const struct zt_event *e, uint64_t tag
  * one request in flight on the server connection it named. */
 static const struct stitch_ids *helper_parent(struct tracer *t, const struct conn *c)
 {
-	uint64_t id = c->fd >= 0 ? helper_links_server_of(t->helpers, c->pid, c->fd) : 0;
+	uint64_t id = t->helpers && c->fd >= 0 ? helper_links_server_of(t->helpers, c->pid, c->fd) : 0;
 	const struct conn *in = id ? conn_table_lookup(t->conns, id) : NULL;
 	const struct conn_request *found = NULL;
 
@@ -571,7 +572,7 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		run_task_note(c, e, ch.tag);
 	if (e->fd >= 0) {
 		c->fd = e->fd;
-		if (c->role == ZT_ROLE_SERVER)
+		if (t->helpers && c->role == ZT_ROLE_SERVER)
 			helper_links_server_fd(t->helpers, e->pid, e->fd, c->conn_id);
 	}
 	/* a forked child serves what its parent accepted: name the one at work */
@@ -655,19 +656,21 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 			break;
 		}
 		/* a new socket: what was said of its fd number was said of another */
-		helper_links_conn_opened(t->helpers, e->pid, e->fd);
+		if (t->helpers)
+			helper_links_conn_opened(t->helpers, e->pid, e->fd);
 		conn_for_event(t, e);
 		break;
 	case ZT_EV_ACCEPT:
 		tracer_add_listen_port(t, e->tuple.local_port);
-		helper_links_conn_opened(t->helpers, e->pid, e->fd);
+		if (t->helpers)
+			helper_links_conn_opened(t->helpers, e->pid, e->fd);
 		conn_for_event(t, e);
 		break;
 	case ZT_EV_EXIT:
 		procinfo_evict(e->pid);
 		break;
 	case ZT_EV_HELPER_LINK:
-		if (e->cap_len > ZT_HELPER_PATH_MAX || size < sizeof(*e) + e->cap_len)
+		if (!t->helpers || e->cap_len > ZT_HELPER_PATH_MAX || size < sizeof(*e) + e->cap_len)
 			t->stats.bad_events++;
 		else
 			helper_links_report(t->helpers, e->pid, (const uint8_t *)data + sizeof(*e),
@@ -697,7 +700,8 @@ void tracer_get_stats(const struct tracer *t, struct tracer_stats *out)
 		out->parse_misses += t->stats.proto_misses[i];
 	}
 	stitch_get_stats(t->stitch, &out->stitch);
-	helper_links_get_stats(t->helpers, &out->helpers);
+	if (t->helpers)
+		helper_links_get_stats(t->helpers, &out->helpers);
 }
 
 uint64_t tracer_conns_tracked(const struct tracer *t)

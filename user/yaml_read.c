@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "errmsg.h"
 #include "yaml_read.h"
 
 #include <errno.h>
@@ -227,4 +228,11 @@ int yread_slurp(const char *path, char **buf, size_t *len)
 		*len = 0;
 	}
 	return e;
+}
+
+int yread_slurp_or_say(const char *path, char **buf, size_t *len, char *err, size_t err_len)
+{
+	int e = yread_slurp(path, buf, len);
+
+	return e ? errmsg_set(err, err_len, "%s: cannot read: %s", path, strerror(e)) : 0;
 }

@@ -36,6 +36,8 @@ void yread_free(struct yread *r);
  * the parser sees one that is too large): 0 with *buf (malloc'd, the
  * caller frees it) and *len, or an errno. */
 int yread_slurp(const char *path, char **buf, size_t *len);
+/* yread_slurp, saying "PATH: cannot read: why" in err: 0, or -1. */
+int yread_slurp_or_say(const char *path, char **buf, size_t *len, char *err, size_t err_len);
 /* The next event into r->ev: 0, or -1 with err set (a syntax error at its
  * place, or an alias). */
 int yread_next(struct yread *r);

@@ -12,7 +12,8 @@
 #     them by their exec) and their pools empty: the script is put in
 #     through each process's inspector (which is closed again: the port
 #     refuses afterwards, the services live on); >= 99% at every
-#     concurrency.
+#     concurrency; a second agent on the same processes closes each
+#     inspector again (the script is in already).
 # No parent link or trace may join two requests, in any run.
 . "$(dirname "$0")/lib.sh"
 . "$ZT_LIB_DIR/dblib.sh"
@@ -85,6 +86,16 @@ zt_agent_stop_tag helper
 for c in 1 8 32; do
 	sc_check "$TMP/helper.spans.jsonl" "node --node-helper c=$c" 99 --spec redis --edges --max-false-links 0 "$TMP/h$c.driver.json" || rc=1
 done
+# a second agent finds the script already in each process: it must close
+# the inspector it opened all the same
+zt_agent_start_tag again --cgroup "$SC_CG" --node-helper
+for _ in $(seq 100); do
+	[ "$(grep -c "node helper: pid .*: script in" "$TMP/again.agent.err")" -ge 3 ] && break
+	sleep 0.1
+done
+zt_agent_stop_tag again
+grep -q "node_injected=3 node_skipped=0 node_failed=0 node_left_open=0 " "$TMP/again.agent.err" ||
+	zt_fail "a second helper on the same processes: $(grep -o "node_injected=[0-9]* .*node_left_open=[0-9]*" "$TMP/again.agent.err"; grep "node helper" "$TMP/again.agent.err")"
 for p in "$GW_PID" "$ORDERS_PID" "$USERS_PID"; do
 	zt_alive "$p" || zt_fail "service pid $p died after the helper: $(tail -5 "$TMP"/node2.*.err)"
 done

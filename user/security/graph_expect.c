@@ -369,14 +369,9 @@ struct graph_expect *graph_expect_load(const char *path, char *err, size_t err_l
 	struct graph_expect *x;
 	char *buf = NULL;
 	size_t len = 0;
-	int e;
 
-	e = yread_slurp(path, &buf, &len);
-	if (e) {
-		if (err && err_len)
-			snprintf(err, err_len, "%s: cannot read: %s", path, strerror(e));
+	if (yread_slurp_or_say(path, &buf, &len, err, err_len))
 		return NULL;
-	}
 	x = graph_expect_parse(buf, len, path, err, err_len);
 	free(buf);
 	return x;

@@ -5,20 +5,10 @@
 
 #include "alert.h"
 #include "payload_rules.h"
+#include "text.h"
 
 #define PR_PATH_MAX 2048
 #define PR_DECODE_ROUNDS 3 /* %252e%252e: double encoding, and one more */
-
-static int pr_hex(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* One round of percent-decoding, with the evasions servers have honoured:
  * %u002e and %u2216 (IIS), overlong UTF-8 for '.' and '/' (%c0%ae,
@@ -35,7 +25,7 @@ static size_t pr_decode(const char *in, size_t n, char *out)
 			int ok = 1;
 
 			for (int k = 2; k < 6; k++) {
-				int d = pr_hex(in[i + k]);
+				int d = text_hex_value((char)in[i + k]);
 
 				ok &= d >= 0;
 				v = v << 4 | (unsigned)(d < 0 ? 0 : d);
@@ -46,7 +36,7 @@ static size_t pr_decode(const char *in, size_t n, char *out)
 				continue;
 			}
 		}
-		if (c == '%' && i + 2 < n && (h = pr_hex(in[i + 1])) >= 0 && (l = pr_hex(in[i + 2])) >= 0) {
+		if (c == '%' && i + 2 < n && (h = text_hex_value((char)in[i + 1])) >= 0 && (l = text_hex_value((char)in[i + 2])) >= 0) {
 			c = h << 4 | l;
 			i += 2;
 		}

@@ -280,14 +280,9 @@ struct policy *policy_load(const char *path, char *err, size_t err_len)
 	struct policy *p;
 	char *buf = NULL;
 	size_t len = 0;
-	int e;
 
-	e = yread_slurp(path, &buf, &len);
-	if (e) {
-		if (err && err_len)
-			snprintf(err, err_len, "%s: cannot read: %s", path, strerror(e));
+	if (yread_slurp_or_say(path, &buf, &len, err, err_len))
 		return NULL;
-	}
 	p = policy_parse(buf, len, path, err, err_len);
 	free(buf);
 	return p;
