@@ -90,6 +90,35 @@ static __always_inline __u64 go_current_g(const struct zt_go_proc *gp)
 	return g;
 }
 
+/* crypto/tls calls in flight, by goroutine (bpf/go_tls.bpf.h): a call
+ * parks its goroutine while it waits for the network and may resume on
+ * another thread, so the thread cannot key it. LRU: an idle keep-alive
+ * connection keeps its reader parked inside Read, one entry each. */
+#define ZT_GO_TLS_CALLS 16384
+/* how soon a handshake's first syscall comes (it writes or reads a hello
+ * at once); a goroutine's later syscalls are not the handshake's */
+#define ZT_GO_HANDSHAKE_BIND_NS 1000000000ull
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, ZT_GO_TLS_CALLS);
+	__type(key, struct go_task_key);
+	__type(value, struct tls_call);
+} go_tls_calls SEC(".maps");
+
+/* The crypto/tls call the running goroutine of a Go process is in; NULL
+ * when none (or not a Go process). */
+static __always_inline struct tls_call *go_tls_call_running(__u32 tgid)
+{
+	struct go_task_key k = { .tgid = tgid };
+	const struct zt_go_proc *gp = bpf_map_lookup_elem(&go_procs, &k.tgid);
+
+	if (!gp)
+		return NULL;
+	k.g = go_current_g(gp);
+	return k.g ? bpf_map_lookup_elem(&go_tls_calls, &k) : NULL;
+}
+
 /* Names the task of a DATA record (e->pid and e->tid set), and keeps the
  * goroutine's context: a server read makes it the owner of a request, any
  * other socket syscall uses up a context it was handed. */

@@ -98,22 +98,39 @@ static __always_inline struct syscall_args *recover_args(__u32 tid)
 __s64 tls_calls_inflight = 0;
 
 /*
- * A socket syscall inside a TLS library call on this thread: its socket is
- * the one the SSL object speaks on (OpenSSL was given the fd: SSL_set_fd),
- * and its bytes are that connection's ciphertext.
+ * A socket syscall inside a TLS library call on this thread (or, in Go, of
+ * this goroutine): its socket is the one the SSL object speaks on (OpenSSL
+ * was given the fd: SSL_set_fd; crypto/tls wraps a net.Conn), and its bytes
+ * are that connection's ciphertext.
  */
 static __always_inline void tls_call_saw_socket(struct syscall_args *args)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
 	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &tid);
 
 	if (!call)
+		call = go_tls_call_running(pid_tgid >> 32);
+	if (!call)
 		return;
-	args->in_tls = 1;
 	if (!call->sk) {
+		/* Go's handshake has no return probe: a goroutine whose
+		 * handshake made no syscall soon has long left it */
+		if (call->handshake && call->go &&
+		    bpf_ktime_get_ns() - call->ts_enter_ns > ZT_GO_HANDSHAKE_BIND_NS)
+			return;
 		call->sk = args->sk;
 		call->fd = args->fd;
+		if (call->handshake && call->go) {
+			struct tls_ssl_key key = { .ssl = call->ssl, .tgid = pid_tgid >> 32 };
+			struct tls_ssl_val val = { .sk = args->sk, .fd = args->fd };
+
+			bpf_map_update_elem(&tls_ssl, &key, &val, BPF_ANY);
+		}
 	}
+	/* a call speaks on one socket: another one's bytes are not its */
+	if (call->sk == args->sk)
+		args->in_tls = 1;
 }
 
 static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, __u8 dir)

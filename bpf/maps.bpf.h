@@ -155,7 +155,8 @@ struct {
 } port_filter SEC(".maps");
 
 /* A TLS library call in flight on a thread (SSL_read/SSL_write and their
- * _ex forms), from its entry uprobe to its return. */
+ * _ex forms), from its entry uprobe to its return; or on a goroutine
+ * (go_tls_calls). */
 struct tls_call {
 	__u64 ssl;
 	__u64 buf;
@@ -166,7 +167,7 @@ struct tls_call {
 	__u8 dir;          /* enum zt_direction */
 	__u8 handshake;    /* SSL_do_handshake: no plaintext */
 	__u8 tls_minor;    /* zt_event.tls_minor */
-	__u8 pad;
+	__u8 go;           /* Go's crypto/tls: its connection is never a memory BIO's */
 };
 
 struct {

@@ -121,7 +121,7 @@ static __always_inline __u64 tls_call_socket(const struct tls_call *call, __u64 
 	__u32 tid = (__u32)pid_tgid;
 	struct tls_read_seen *seen;
 
-	if (!call->sk && !bound && tls_memory_bio_seen) {
+	if (!call->sk && !bound && tls_memory_bio_seen && !call->go) {
 		seen = bpf_map_lookup_elem(&tls_last_read, &tid);
 		if (seen) {
 			val.sk = seen->sk;
@@ -145,20 +145,21 @@ static __always_inline __u64 tls_call_socket(const struct tls_call *call, __u64 
 	return bound->sk;
 }
 
-SEC("uretprobe")
-int tls_exit(struct pt_regs *ctx)
+/*
+ * The end of a TLS call that moved `bytes` of plaintext: they become a DATA
+ * record of its connection, captured by tls_capture. The call's stash
+ * (key in map calls) is removed; calls NULL: a call that had none (Go's
+ * Write, whole at its entry).
+ */
+static __always_inline int tls_call_finish(struct pt_regs *ctx, struct tls_call *call,
+					   __u64 pid_tgid, __s64 bytes, void *calls, void *key)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &tid);
 	struct syscall_args args = {};
-	__s64 bytes;
+	__u32 tid = (__u32)pid_tgid;
 	__u64 sk;
 
-	if (!call)
-		return 0;
-	__sync_fetch_and_add(&tls_calls_inflight, -1);
-	bytes = tls_call_bytes(call, ctx);
+	if (calls)
+		__sync_fetch_and_add(&tls_calls_inflight, -1);
 	args.fd = -1;
 	sk = tls_call_socket(call, pid_tgid, &args.fd);
 	if (bytes <= 0)
@@ -175,7 +176,8 @@ int tls_exit(struct pt_regs *ctx)
 	args.dir = call->dir;
 	args.syscall = call->dir == ZT_DIR_EGRESS ? ZT_SYS_TLS_WRITE : ZT_SYS_TLS_READ;
 	args.tls_minor = call->tls_minor;
-	bpf_map_delete_elem(&tls_calls, &tid);
+	if (calls)
+		bpf_map_delete_elem(calls, key);
 	if (bpf_map_update_elem(&active_io, &tid, &args, BPF_ANY)) {
 		counter_add(ZT_CNT_STASH_DROPS, 1);
 		return 0;
@@ -184,8 +186,21 @@ int tls_exit(struct pt_regs *ctx)
 	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
 out:
-	bpf_map_delete_elem(&tls_calls, &tid);
+	if (calls)
+		bpf_map_delete_elem(calls, key);
 	return 0;
+}
+
+SEC("uretprobe")
+int tls_exit(struct pt_regs *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &tid);
+
+	if (!call)
+		return 0;
+	return tls_call_finish(ctx, call, pid_tgid, tls_call_bytes(call, ctx), &tls_calls, &tid);
 }
 
 /* SSL_shutdown(SSL *), SSL_free(SSL *): the object's socket binding ends, so

@@ -52,6 +52,7 @@ const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};
 #include "context.bpf.h"
 #include "io_exit.bpf.h"
 #include "tls.bpf.h"
+#include "go_tls.bpf.h"
 #include "lifecycle.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

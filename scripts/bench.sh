@@ -7,13 +7,14 @@
 # wrk and nginx both call OpenSSL, so both take the TLS uprobes), then a Go
 # net/http server (tests/integration/runtimes/gosvc, role users, built here)
 # traced by default (goroutines named from the thread's TLS slot) and with
-# --go-handoffs (the Go runtime uprobes: one spawn a request). The HTTPS and
-# Go arms also measure the BPF time per request: one more traced run with
+# --go-handoffs (the Go runtime uprobes: one spawn a request), then the same
+# Go server over HTTPS (crypto/tls, its uprobes on by default; wrk's OpenSSL
+# takes the TLS uprobes too). The HTTPS and Go arms also measure the BPF time per request: one more traced run with
 # kernel.bpf_stats_enabled=1 (stats cost time themselves, so the ratio comes
 # from the run without them), summing run_time_ns of the agent's programs.
 #
 #   BENCH_ARMS=https scripts/bench.sh     # which arms, in order
-#                                         # (default "http https go go-handoffs")
+#                                         # (default "http https go go-handoffs go-https")
 #
 #   scripts/bench.sh                      # as root
 #   BENCH_DURATION=5 ZT_BIN=build/zerotrace scripts/bench.sh
@@ -48,6 +49,7 @@ TMP=$(mktemp -d /tmp/zt-bench.XXXXXX)
 chmod 755 "$TMP"
 NGINX_PID=""
 GO_PID=""
+GO_TLS_PID=""
 AGENT_PID=""
 WORKERS=""
 
@@ -69,6 +71,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	stop_pid "$AGENT_PID" INT 15
 	stop_pid "$NGINX_PID" TERM 5
+	stop_pid "${GO_TLS_PID:-}" TERM 5
 	stop_pid "${GO_PID:-}" TERM 5
 	# a run that died while bpf_stats were on leaves them as they were
 	[ -n "${STATS_WAS:-}" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null
@@ -304,16 +307,35 @@ go_server() {
 	die "the Go server did not answer in 10 s"
 }
 
-for arm in ${BENCH_ARMS:-http https go go-handoffs}; do
+# The same Go server over HTTPS, with nginx's certificate.
+go_tls_server() {
+	[ -n "${GO_TLS_PID:-}" ] && return 0
+	go_server
+	GO_TLS_PORT=$(free_port)
+	"$TMP/gosvc" --role users --listen "127.0.0.1:$GO_TLS_PORT" --tls-cert "$TMP/cert.pem" \
+		--tls-key "$TMP/key.pem" >"$TMP/gosvc-tls.out" 2>&1 &
+	GO_TLS_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		curl -sk -o /dev/null --max-time 1 "https://127.0.0.1:$GO_TLS_PORT/users?rid=1" && return 0
+		alive "$GO_TLS_PID" || die "the Go HTTPS server exited: $(cat "$TMP/gosvc-tls.out")"
+		sleep 0.1
+	done
+	die "the Go HTTPS server did not answer in 10 s"
+}
+
+for arm in ${BENCH_ARMS:-http https go go-handoffs go-https}; do
 	case $arm in
 	http) run_arm http "$PORT" "http://127.0.0.1:$PORT/file1k" "nginx 1 worker, 1 KB file" ;;
 	https) run_arm https "$TLS_PORT" "https://127.0.0.1:$TLS_PORT/file1k" "nginx 1 worker, 1 KB file" ;;
 	go) go_server && run_arm go "$GO_PORT" "http://127.0.0.1:$GO_PORT/users?rid=1" "Go net/http server" ;;
 	go-handoffs) go_server && run_arm go-handoffs "$GO_PORT" "http://127.0.0.1:$GO_PORT/users?rid=1" \
 		"Go net/http server" --go-handoffs ;;
-	*) die "BENCH_ARMS: unknown arm $arm (http, https, go, go-handoffs)" ;;
+	go-https) go_tls_server && run_arm go-https "$GO_TLS_PORT" \
+		"https://127.0.0.1:$GO_TLS_PORT/users?rid=1" "Go net/http server, HTTPS (crypto/tls)" ;;
+	*) die "BENCH_ARMS: unknown arm $arm (http, https, go, go-handoffs, go-https)" ;;
 	esac
 done
+stop_pid "${GO_TLS_PID:-}" TERM 5
 stop_pid "${GO_PID:-}" TERM 5
 
 if [ "${BENCH_ACCURACY:-1}" = 1 ]; then

@@ -15,6 +15,15 @@ const char *const go_func_names[GO_FUNCS] = {
 	[GO_FUNC_NEWPROC1] = "runtime.newproc1",
 	[GO_FUNC_HTTP_ROUNDTRIP] = "net/http.(*persistConn).roundTrip",
 	[GO_FUNC_HTTP_CONN_WRITE] = "net/http.persistConnWriter.Write",
+	[GO_FUNC_TLS_READ] = "crypto/tls.(*Conn).Read",
+	[GO_FUNC_TLS_WRITE] = "crypto/tls.(*Conn).Write",
+	[GO_FUNC_TLS_HANDSHAKE] = "crypto/tls.(*Conn).handshakeContext",
+};
+
+/* The functions whose returns are probed too. */
+static const uint8_t returns_wanted[GO_FUNCS] = {
+	[GO_FUNC_NEWPROC1] = 1,
+	[GO_FUNC_TLS_READ] = 1,
 };
 
 /* The register ABI (arguments in rax, rbx, ...; g in r14) came with 1.17. */
@@ -311,14 +320,14 @@ static int64_t tls_g_offset(const struct go_file *f)
 
 /* Every return instruction of the code at [off, off + size) of the file. */
 static int returns_find(const struct go_file *f, uint64_t off, uint64_t size,
-			struct go_elf_info *out)
+			struct go_rets *out)
 {
 	uint8_t *code;
 	cs_insn *insn;
 	csh cs;
 	size_t n;
 
-	/* runtime.newproc1 is a few hundred bytes */
+	/* each is a few hundred bytes to a few KiB */
 	if (!size || size > 65536)
 		return -1;
 	code = malloc(size);
@@ -332,17 +341,17 @@ static int returns_find(const struct go_file *f, uint64_t off, uint64_t size,
 	for (size_t i = 0; i < n; i++) {
 		if (insn[i].id != X86_INS_RET)
 			continue;
-		if (out->n_rets == GO_RETS_MAX) {
-			out->n_rets = 0;
+		if (out->n == GO_RETS_MAX) {
+			out->n = 0;
 			break;
 		}
-		out->ret_off[out->n_rets++] = insn[i].address;
+		out->off[out->n++] = insn[i].address;
 	}
 	if (n)
 		cs_free(insn, n);
 	cs_close(&cs);
 	free(code);
-	return out->n_rets ? 0 : -1;
+	return out->n ? 0 : -1;
 }
 
 int go_elf_inspect(int fd, struct go_elf_info *out)
@@ -389,8 +398,15 @@ int go_elf_inspect(int fd, struct go_elf_info *out)
 	for (int k = 0; k < GO_FUNCS_REQUIRED; k++)
 		if (!out->func_off[k])
 			rc = -ENOENT;
-	if (!rc && returns_find(&f, out->func_off[GO_FUNC_NEWPROC1], size[GO_FUNC_NEWPROC1], out))
-		rc = -ENOENT;
+	for (int k = 0; k < GO_FUNCS && !rc; k++) {
+		if (!returns_wanted[k] || !out->func_off[k] ||
+		    !returns_find(&f, out->func_off[k], size[k], &out->rets[k]))
+			continue;
+		/* a function left with a return unprobed is not probed at all */
+		if (k < GO_FUNCS_REQUIRED)
+			rc = -ENOENT;
+		out->func_off[k] = 0;
+	}
 	/* newproc1(fn, argp, narg, callergp, callerpc) until 1.18 dropped
 	 * the argument frame: newproc1(fn, callergp, callerpc, ...) */
 	out->parent_arg = out->minor == 17 ? 3 : 1;

@@ -20,11 +20,24 @@ enum go_func {
 	 * goroutine that asks for a request, and the one that writes it */
 	GO_FUNC_HTTP_ROUNDTRIP, /* net/http.(*persistConn).roundTrip */
 	GO_FUNC_HTTP_CONN_WRITE, /* net/http.persistConnWriter.Write */
+	/* crypto/tls, when the program has it (bpf/go_tls.bpf.h): the
+	 * plaintext of each call, and the handshake, whose syscalls name the
+	 * connection's socket */
+	GO_FUNC_TLS_READ,      /* crypto/tls.(*Conn).Read: entry and returns */
+	GO_FUNC_TLS_WRITE,     /* crypto/tls.(*Conn).Write: entry */
+	GO_FUNC_TLS_HANDSHAKE, /* crypto/tls.(*Conn).handshakeContext: entry */
 	GO_FUNCS,
 };
 #define GO_FUNCS_REQUIRED (GO_FUNC_NEWPROC1 + 1)
-/* return instructions of runtime.newproc1 probed at most */
-#define GO_RETS_MAX 8
+/* return instructions probed at most per function (go1.19's
+ * (*Conn).Read has 7) */
+#define GO_RETS_MAX 12
+
+/* the return instructions of one function; n = 0: none probed */
+struct go_rets {
+	uint64_t off[GO_RETS_MAX];
+	uint32_t n;
+};
 
 extern const char *const go_func_names[GO_FUNCS];
 
@@ -33,8 +46,9 @@ struct go_elf_info {
 	int minor;               /* 19 for go1.19.8; 0 when unknown */
 	int64_t tls_g_off;       /* g is at the thread pointer (fsbase) + this */
 	uint64_t func_off[GO_FUNCS]; /* file offsets; 0: not found (or not in the program) */
-	uint64_t ret_off[GO_RETS_MAX]; /* runtime.newproc1's return instructions */
-	uint32_t n_rets;
+	/* for newproc1 and crypto/tls's Read; a Read whose returns were not
+	 * all found has func_off 0 */
+	struct go_rets rets[GO_FUNCS];
 	/* the register holding newproc1's parent goroutine (callergp): its
 	 * argument index, 0 for rax (Go 1.17: 3, 1.18 and later: 1) */
 	uint32_t parent_arg;

@@ -330,9 +330,10 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)as->audit.records, (unsigned long long)as->audit.files_closed,
 		(unsigned long long)as->audit.records_lost, (unsigned long long)as->audit.write_errors,
 		(unsigned long long)as->heads_sent, metrics_unserved);
-	fprintf(stderr, " go_programs=%llu go_unsupported=%llu go_procs_full=%llu stale_handoff=%llu "
-		"ambiguous_handoff=%llu",
-		(unsigned long long)tls->go_programs, (unsigned long long)tls->go_unsupported,
+	fprintf(stderr, " go_programs=%llu go_tls=%llu go_unsupported=%llu go_procs_full=%llu "
+		"stale_handoff=%llu ambiguous_handoff=%llu",
+		(unsigned long long)tls->go_programs, (unsigned long long)tls->go_tls,
+		(unsigned long long)tls->go_unsupported,
 		(unsigned long long)tls->go_procs_full, (unsigned long long)ts.stitch.stale_handoff,
 		(unsigned long long)ts.stitch.ambiguous_handoff);
 	fprintf(stderr, " node_injected=%llu node_skipped=%llu node_failed=%llu node_left_open=%llu "

@@ -44,9 +44,14 @@ static const struct tls_func {
 	{ "SSL_free", TLS_HOOK_FORGET, 0 },
 };
 #define TLS_FUNCS (sizeof(tls_funcs) / sizeof(tls_funcs[0]))
+/* bpf/go_tls.bpf.h's cookie bits */
+#define GO_TLS_COOKIE_WRITE 0x1
+#define GO_TLS_COOKIE_HANDSHAKE 0x4
+
 /* an entry and a return probe per call function, one per forget function;
- * for Go, newproc1's entry and returns and net/http's two */
-#define LINKS_MAX (2 * TLS_FUNCS + 3 + GO_RETS_MAX)
+ * for Go, newproc1's entry and returns, net/http's two, and crypto/tls's
+ * three entries and their returns */
+#define LINKS_MAX (2 * TLS_FUNCS + 6 + 2 * GO_RETS_MAX)
 
 #define FILES_MAX 256     /* probed files (or file and process pairs) */
 #define PROCS_MAX 4096    /* traced processes holding files */
@@ -62,6 +67,7 @@ struct tls_file {
 	uint32_t refs;     /* holders (processes, the host); 0: the slot is free */
 	uint8_t host;      /* held for the agent's life: a library of the host */
 	uint8_t go;        /* 1: a Go program, probed; 2: one whose goroutines cannot be followed */
+	uint8_t go_tls;    /* its crypto/tls is probed */
 	int64_t go_tls_g_off;
 	struct bpf_link *links[LINKS_MAX];
 	uint32_t n_links;
@@ -130,6 +136,8 @@ static void file_release(struct uprobe_attach *ta, uint16_t idx)
 		return;
 	while (f->n_links)
 		link_reaper_put(ta->reaper, f->links[--f->n_links]);
+	if (f->go_tls)
+		ta->stats.go_tls--;
 	if (f->go == 1)
 		ta->stats.go_programs--;
 	else if (f->go == 2)
@@ -140,10 +148,16 @@ static void file_release(struct uprobe_attach *ta, uint16_t idx)
 }
 
 
+/* Detaches the file's links from the n-th on. */
+static void links_drop_from(struct uprobe_attach *ta, struct tls_file *f, uint32_t n)
+{
+	while (f->n_links > n)
+		link_reaper_put(ta->reaper, f->links[--f->n_links]);
+}
+
 static void links_drop(struct uprobe_attach *ta, struct tls_file *f)
 {
-	while (f->n_links)
-		link_reaper_put(ta->reaper, f->links[--f->n_links]);
+	links_drop_from(ta, f, 0);
 }
 
 /* Attaches the probes of one file; 0, or -1 when its OpenSSL could not be
@@ -180,9 +194,11 @@ static int file_attach(struct uprobe_attach *ta, struct tls_file *f, const char 
 	return 0;
 }
 
-/* One uprobe of a Go executable's; 0, or -1 (said on stderr). */
-static int go_probe(struct uprobe_attach *ta, struct tls_file *f, const char *path,
-		    struct bpf_program *prog, const char *what, uint64_t off, uint64_t cookie)
+/* One uprobe of a Go executable's; 0, or -1 (said on stderr: what the
+ * program loses). */
+static int go_probe(struct tls_file *f, const char *path,
+		    struct bpf_program *prog, const char *what, uint64_t off, uint64_t cookie,
+		    const char *lost)
 {
 	LIBBPF_OPTS(bpf_uprobe_opts, opts, .bpf_cookie = cookie);
 	struct bpf_link *link;
@@ -195,12 +211,30 @@ static int go_probe(struct uprobe_attach *ta, struct tls_file *f, const char *pa
 						       &opts);
 	}
 	if (!link) {
-		fprintf(stderr, "zerotrace: Go program %s: attach %s: %s; its goroutine handoffs are not followed\n",
-			path, what, strerror(errno));
-		links_drop(ta, f);
+		fprintf(stderr, "zerotrace: Go program %s: attach %s: %s; %s\n", path, what,
+			strerror(errno), lost);
 		return -1;
 	}
 	f->links[f->n_links++] = link;
+	return 0;
+}
+
+/* A function's entry (prog_entry) and each of its return instructions
+ * (prog_ret), with one cookie. */
+static int go_probe_call(struct tls_file *f, const char *path,
+			 const struct go_elf_info *gi, enum go_func k, struct bpf_program *prog_entry,
+			 struct bpf_program *prog_ret, uint64_t cookie, uint64_t entry_cookie,
+			 const char *lost)
+{
+	char what[160];
+
+	if (go_probe(f, path, prog_entry, go_func_names[k], gi->func_off[k], entry_cookie,
+		     lost))
+		return -1;
+	snprintf(what, sizeof(what), "%s return", go_func_names[k]);
+	for (uint32_t i = 0; i < gi->rets[k].n; i++)
+		if (go_probe(f, path, prog_ret, what, gi->rets[k].off[i], cookie, lost))
+			return -1;
 	return 0;
 }
 
@@ -209,22 +243,51 @@ static int go_probe(struct uprobe_attach *ta, struct tls_file *f, const char *pa
 static int file_attach_go(struct uprobe_attach *ta, struct tls_file *f, const char *path,
 			  const struct go_elf_info *gi)
 {
+	static const char lost[] = "its goroutine handoffs are not followed";
 	const __typeof__(ta->skel->progs) *p = &ta->skel->progs;
 
-	if (go_probe(ta, f, path, p->go_newproc1, "runtime.newproc1",
-		     gi->func_off[GO_FUNC_NEWPROC1], gi->parent_arg))
+	if (go_probe_call(f, path, gi, GO_FUNC_NEWPROC1, p->go_newproc1, p->go_newproc1_ret, 0,
+			  gi->parent_arg, lost))
 		return -1;
-	for (uint32_t i = 0; i < gi->n_rets; i++)
-		if (go_probe(ta, f, path, p->go_newproc1_ret, "runtime.newproc1 return",
-			     gi->ret_off[i], 0))
-			return -1;
 	if (gi->func_off[GO_FUNC_HTTP_ROUNDTRIP] && gi->func_off[GO_FUNC_HTTP_CONN_WRITE] &&
-	    (go_probe(ta, f, path, p->go_http_roundtrip, go_func_names[GO_FUNC_HTTP_ROUNDTRIP],
-		      gi->func_off[GO_FUNC_HTTP_ROUNDTRIP], 0) ||
-	     go_probe(ta, f, path, p->go_http_conn_write, go_func_names[GO_FUNC_HTTP_CONN_WRITE],
-		      gi->func_off[GO_FUNC_HTTP_CONN_WRITE], 0)))
+	    (go_probe(f, path, p->go_http_roundtrip, go_func_names[GO_FUNC_HTTP_ROUNDTRIP],
+		      gi->func_off[GO_FUNC_HTTP_ROUNDTRIP], 0, lost) ||
+	     go_probe(f, path, p->go_http_conn_write, go_func_names[GO_FUNC_HTTP_CONN_WRITE],
+		      gi->func_off[GO_FUNC_HTTP_CONN_WRITE], 0, lost)))
 		return -1;
 	return 0;
+}
+
+/* crypto/tls, where the program has it (bpf/go_tls.bpf.h): on by default,
+ * like OpenSSL's probes. A failure loses the plaintext only. */
+static void file_attach_go_tls(struct uprobe_attach *ta, struct tls_file *f, const char *path,
+			       const struct go_elf_info *gi)
+{
+	static const char lost[] = "its crypto/tls plaintext is not traced";
+	static const struct {
+		enum go_func k;
+		uint64_t cookie;
+	} calls[] = {
+		{ GO_FUNC_TLS_READ, 0 },
+		{ GO_FUNC_TLS_WRITE, GO_TLS_COOKIE_WRITE },
+		{ GO_FUNC_TLS_HANDSHAKE, GO_TLS_COOKIE_HANDSHAKE },
+	};
+	const __typeof__(ta->skel->progs) *p = &ta->skel->progs;
+	uint32_t first = f->n_links;
+
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
+		if (!gi->func_off[calls[i].k])
+			return;
+	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		if (go_probe_call(f, path, gi, calls[i].k, p->go_tls_enter, p->go_tls_read_ret,
+				  calls[i].cookie, calls[i].cookie, lost)) {
+			links_drop_from(ta, f, first);
+			ta->stats.attach_failures++;
+			return;
+		}
+	}
+	f->go_tls = 1;
+	ta->stats.go_tls++;
 }
 
 /* A Go executable: its goroutines followed (go = 1; its runtime probed
@@ -234,10 +297,14 @@ static int file_go(struct uprobe_attach *ta, struct tls_file *f, int fd, const c
 {
 	struct go_elf_info gi;
 	int rc = go_elf_inspect(fd, &gi);
+	uint32_t first = f->n_links;
 
 	if (rc == -ENOEXEC || rc == -EINVAL)
 		return 0;
-	if (rc == 0 && (!ta->cfg->go_handoffs || file_attach_go(ta, f, path, &gi) == 0)) {
+	if (rc == 0 && ta->cfg->go_handoffs && file_attach_go(ta, f, path, &gi))
+		links_drop_from(ta, f, first);
+	else if (rc == 0) {
+		file_attach_go_tls(ta, f, path, &gi);
 		f->go = 1;
 		f->go_tls_g_off = gi.tls_g_off;
 		ta->stats.go_programs++;

@@ -22,10 +22,11 @@ struct uprobe_attach;
 
 struct uprobe_attach_stats {
 	uint64_t files;           /* library files (or file and process pairs) probed now */
-	uint64_t attach_failures; /* files that had OpenSSL symbols but could not be probed */
+	uint64_t attach_failures; /* files with OpenSSL or Go crypto/tls that could not be probed */
 	uint64_t table_full;      /* files or processes not probed: a table was full */
 	uint64_t scans;           /* process maps read */
 	uint64_t go_programs;     /* Go executables (or executable and process pairs) probed now */
+	uint64_t go_tls;          /* of those, the ones whose crypto/tls is probed */
 	uint64_t go_unsupported;  /* Go executables whose goroutines cannot be followed */
 	uint64_t go_procs_full;   /* Go processes the kernel's go_procs map had no room for */
 };

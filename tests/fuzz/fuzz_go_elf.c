@@ -6,9 +6,10 @@
  *
  * Checks: never a crash or a sanitizer report; the return value is 0 or one
  * of the documented errors; the version is always a NUL-terminated printable
- * string; on success newproc1 lies inside the file, with 1 to GO_RETS_MAX
- * return instructions after it, each one really a return, g below the thread
- * pointer and a parent argument of 1 or 3.
+ * string; on success newproc1 lies inside the file with at least one return,
+ * every function's return instructions (at most GO_RETS_MAX) lie after it,
+ * each one really a return, g below the thread pointer and a parent
+ * argument of 1 or 3.
  */
 #define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
@@ -66,11 +67,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(gi.func_off[GO_FUNC_NEWPROC1] != 0 && gi.func_off[GO_FUNC_NEWPROC1] < size);
 	for (int k = 0; k < GO_FUNCS; k++)
 		CHECK(gi.func_off[k] < size);
-	CHECK(gi.n_rets >= 1 && gi.n_rets <= GO_RETS_MAX);
-	for (uint32_t i = 0; i < gi.n_rets; i++) {
-		CHECK(gi.ret_off[i] < size && gi.ret_off[i] >= gi.func_off[GO_FUNC_NEWPROC1]);
-		CHECK(i == 0 || gi.ret_off[i] > gi.ret_off[i - 1]);
-		CHECK(is_ret(data, size, gi.ret_off[i]));
+	CHECK(gi.rets[GO_FUNC_NEWPROC1].n >= 1);
+	for (int k = 0; k < GO_FUNCS; k++) {
+		const struct go_rets *r = &gi.rets[k];
+
+		CHECK(r->n <= GO_RETS_MAX);
+		CHECK(r->n == 0 || gi.func_off[k] != 0);
+		for (uint32_t i = 0; i < r->n; i++) {
+			CHECK(r->off[i] < size && r->off[i] >= gi.func_off[k]);
+			CHECK(i == 0 || r->off[i] > r->off[i - 1]);
+			CHECK(is_ret(data, size, r->off[i]));
+		}
 	}
 	CHECK(gi.tls_g_off < 0);
 	CHECK(gi.parent_arg == 1 || gi.parent_arg == 3);

@@ -13,6 +13,12 @@
 #   --go-handoffs, a stripped build (-ldflags=-s -w: functions from
 #     .gopclntab) whose gateway fans out (users and orders called at once,
 #     each from a goroutine of its own): >= 99% at concurrency 8, no false link
+#   HTTPS on every hop (crypto/tls, decrypted by the crypto/tls uprobes,
+#     on by default), --go-handoffs: >= 99% at concurrency 1 and 8, no false
+#     link; every span url.scheme=https and tls.protocol.name=tls; no
+#     plaintext call left without its connection (tls_unbound=0), the
+#     ciphertext never parsed (parse_misses=0), the 3 programs' crypto/tls
+#     probed (go_tls=3)
 . "$(dirname "$0")/lib.sh"
 . "$ZT_LIB_DIR/services/scenario.sh"
 . "$ZT_LIB_DIR/runtimes/rtlib.sh"
@@ -59,7 +65,43 @@ zt_agent_stop_tag fan
 sc_check "$TMP/fan.spans.jsonl" "go stripped fan-out c=8" 99 --edges --max-false-links 0 "$TMP/f8.driver.json" || rc=1
 grep -q "go_programs=3 " "$TMP/fan.agent.err" || zt_fail "the stripped Go programs were not probed: $(grep -i "go program" "$TMP/fan.agent.err")"
 rt_chain_stop
-for tag in plain run fan; do
+
+. "$ZT_LIB_DIR/tls/tlslib.sh"
+SC_TLS_CERT=$TMP/cert.pem SC_TLS_KEY=$TMP/key.pem
+zt_tls_cert "$SC_TLS_KEY" "$SC_TLS_CERT"
+export SC_TLS_CERT SC_TLS_KEY
+rt_chain_start gotls "$TMP/gosvc"
+[ "$SC_TLS" = 1 ] || zt_fail "rtlib.sh did not take the TLS mode"
+zt_agent_start_tag tls --cgroup "$SC_CG" --go-handoffs
+sc_drive t1 100 1 500001
+sc_drive t8 300 8 600001
+zt_settle 1
+zt_agent_stop_tag tls
+for c in 1 8; do
+	sc_check "$TMP/tls.spans.jsonl" "go https c=$c" 99 --edges --max-false-links 0 "$TMP/t$c.driver.json" || rc=1
+done
+rt_chain_stop
+unset SC_TLS_CERT SC_TLS_KEY
+export SPANS=$TMP/tls.spans.jsonl FINAL=$ZT_FINAL
+zt_py_check <<'PYEND'
+from ztcheck import *
+from tlscheck import *
+import json
+spans = [json.loads(l) for l in open(env("SPANS")) if l.strip()]
+check(len(spans) >= 400 * 5, "%d spans over HTTPS, want at least 5 per request" % len(spans))
+for key, want in HTTPS.items():
+    bad = [s for s in spans if attr(s, key) != want]
+    check(not bad, "%d of %d spans without %s=%s, first: %s"
+          % (len(bad), len(spans), key, want, summarize(bad[0]) if bad else ""))
+C = final_counters()
+for key, want in (("tls_unbound", 0), ("parse_misses", 0), ("http1_misses", 0), ("go_tls", 3)):
+    counter_eq(C, key, want)
+check(C.get("tls_conns", 0) > 0, "no TLS connection seen")
+note_counters(C, ("spans", "tls_conns", "tls_bytes", "tls_unbound", "go_tls", "links_goroutine",
+                  "links_handoff", "unlinked_goroutine"))
+done()
+PYEND
+for tag in plain run fan tls; do
 	log "$tag: $(grep -oE "go_programs=[0-9]+ .*links_unknown=[0-9]+ unlinked_unknown=[0-9]+" "$TMP/$tag.agent.err")"
 done
 ((rc == 0)) || zt_fail "Go chain: trees or false links out of bounds (above)"

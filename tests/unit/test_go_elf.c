@@ -184,11 +184,11 @@ static uint8_t *ge_func(struct ge_img *img, int i)
 static void ge_expect_seed_offsets(const struct go_elf_info *gi)
 {
 	cr_expect_eq(gi->func_off[GO_FUNC_NEWPROC1], GE_NEWPROC1);
-	cr_expect_eq(gi->n_rets, 2);
-	cr_expect_eq(gi->ret_off[0], GE_RET1);
-	cr_expect_eq(gi->ret_off[1], GE_RET2);
+	cr_expect_eq(gi->rets[GO_FUNC_NEWPROC1].n, 2);
+	cr_expect_eq(gi->rets[GO_FUNC_NEWPROC1].off[0], GE_RET1);
+	cr_expect_eq(gi->rets[GO_FUNC_NEWPROC1].off[1], GE_RET2);
 	for (int i = 2; i < GO_RETS_MAX; i++)
-		cr_expect_eq(gi->ret_off[i], 0);
+		cr_expect_eq(gi->rets[GO_FUNC_NEWPROC1].off[i], 0);
 	cr_expect_eq(gi->func_off[GO_FUNC_HTTP_ROUNDTRIP], 0, "not in the program");
 	cr_expect_eq(gi->func_off[GO_FUNC_HTTP_CONN_WRITE], 0);
 	cr_expect_eq(gi->from_pclntab, 1);
@@ -218,6 +218,9 @@ Test(go_elf, names_match_the_probe_order)
 	cr_expect_str_eq(go_func_names[GO_FUNC_NEWPROC1], "runtime.newproc1");
 	cr_expect_str_eq(go_func_names[GO_FUNC_HTTP_ROUNDTRIP], "net/http.(*persistConn).roundTrip");
 	cr_expect_str_eq(go_func_names[GO_FUNC_HTTP_CONN_WRITE], "net/http.persistConnWriter.Write");
+	cr_expect_str_eq(go_func_names[GO_FUNC_TLS_READ], "crypto/tls.(*Conn).Read");
+	cr_expect_str_eq(go_func_names[GO_FUNC_TLS_WRITE], "crypto/tls.(*Conn).Write");
+	cr_expect_str_eq(go_func_names[GO_FUNC_TLS_HANDSHAKE], "crypto/tls.(*Conn).handshakeContext");
 }
 
 /* ---- Go versions and pclntab layouts ---- */
@@ -248,7 +251,7 @@ Test(go_elf, go116_not_supported_version_kept)
 	cr_expect_str_eq(gi.version, "go1.16.3");
 	cr_expect_eq(gi.minor, 16);
 	cr_expect_eq(gi.func_off[GO_FUNC_NEWPROC1], 0);
-	cr_expect_eq(gi.n_rets, 0);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].n, 0);
 }
 
 Test(go_elf, go120_magic)
@@ -364,7 +367,7 @@ Test(go_elf, pclntab_magic_broken)
 	cr_expect_eq(ge_inspect(img.b, img.len, &gi), -ENOENT, "a Go program, newproc1 not found");
 	cr_expect_str_eq(gi.version, "go1.19.8");
 	cr_expect_eq(gi.func_off[GO_FUNC_NEWPROC1], 0);
-	cr_expect_eq(gi.n_rets, 0);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].n, 0);
 }
 
 Test(go_elf, pclntab_header_checks)
@@ -577,8 +580,8 @@ Test(go_elf, function_size_from_next_entry)
 	ge_load(&img);
 	ge_put32(ge_functab(&img, 1), 4);
 	cr_expect_eq(ge_inspect(img.b, img.len, &gi), 0);
-	cr_expect_eq(gi.n_rets, 1);
-	cr_expect_eq(gi.ret_off[0], GE_RET1);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].n, 1);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].off[0], GE_RET1);
 
 	/* a textStart that puts newproc1 in no PT_LOAD */
 	ge_load(&img);
@@ -600,30 +603,30 @@ Test(go_elf, returns_counted_up_to_max)
 	ge_load(&img);
 	memset(img.b + GE_NEWPROC1, GE_NOP, 6);
 	cr_expect_eq(ge_inspect(img.b, img.len, &gi), -ENOENT);
-	cr_expect_eq(gi.n_rets, 0);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].n, 0);
 
 	/* exactly GO_RETS_MAX returns: all kept */
 	ge_load(&img);
 	memset(img.b + GE_NEWPROC1, GE_RET, GO_RETS_MAX);
 	ge_put32(ge_functab(&img, 1), GO_RETS_MAX);
 	cr_assert_eq(ge_inspect(img.b, img.len, &gi), 0);
-	cr_expect_eq(gi.n_rets, GO_RETS_MAX);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].n, GO_RETS_MAX);
 	for (int i = 0; i < GO_RETS_MAX; i++)
-		cr_expect_eq(gi.ret_off[i], GE_NEWPROC1 + (uint64_t)i);
+		cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].off[i], GE_NEWPROC1 + (uint64_t)i);
 
 	/* one more: a function this large is not probed at some returns only */
 	ge_load(&img);
 	memset(img.b + GE_NEWPROC1, GE_RET, GO_RETS_MAX + 1);
 	ge_put32(ge_functab(&img, 1), GO_RETS_MAX + 1);
 	cr_expect_eq(ge_inspect(img.b, img.len, &gi), -ENOENT);
-	cr_expect_eq(gi.n_rets, 0);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].n, 0);
 
 	/* ret imm16 is a return too */
 	ge_load(&img);
 	memcpy(img.b + GE_NEWPROC1, "\xc2\x08\x00\x90\x90\x90", 6);
 	cr_assert_eq(ge_inspect(img.b, img.len, &gi), 0);
-	cr_expect_eq(gi.n_rets, 1);
-	cr_expect_eq(gi.ret_off[0], GE_NEWPROC1);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].n, 1);
+	cr_expect_eq(gi.rets[GO_FUNC_NEWPROC1].off[0], GE_NEWPROC1);
 }
 
 /* Every length short of the whole file: no crash, a documented answer. */
@@ -702,15 +705,19 @@ static int ge_inspect_path(const char *dir, const char *name, struct go_elf_info
 	cr_assert_geq(fd, 0, "%s", path);
 	rc = go_elf_inspect(fd, gi);
 	ge_expect_version_sane(gi);
-	for (uint32_t i = 0; i < gi->n_rets && i < GO_RETS_MAX; i++) {
-		uint8_t b = 0;
+	for (int k = 0; k < GO_FUNCS; k++) {
+		const struct go_rets *r = &gi->rets[k];
 
-		cr_expect_eq(pread(fd, &b, 1, (off_t)gi->ret_off[i]), 1);
-		cr_expect_eq(b, GE_RET, "%s: byte 0x%02x at ret_off 0x%llx", name, b,
-			     (unsigned long long)gi->ret_off[i]);
-		cr_expect_gt(gi->ret_off[i], gi->func_off[GO_FUNC_NEWPROC1]);
-		if (i)
-			cr_expect_gt(gi->ret_off[i], gi->ret_off[i - 1]);
+		for (uint32_t i = 0; i < r->n && i < GO_RETS_MAX; i++) {
+			uint8_t b = 0;
+
+			cr_expect_eq(pread(fd, &b, 1, (off_t)r->off[i]), 1);
+			cr_expect_eq(b, GE_RET, "%s %s: byte 0x%02x at ret 0x%llx", name,
+				     go_func_names[k], b, (unsigned long long)r->off[i]);
+			cr_expect_gt(r->off[i], gi->func_off[k]);
+			if (i)
+				cr_expect_gt(r->off[i], r->off[i - 1]);
+		}
 	}
 	close(fd);
 	return rc;
@@ -753,9 +760,18 @@ Test(go_elf, real_go_program_stripped_and_not)
 			     go_func_names[k], (unsigned long long)full.func_off[k],
 			     (unsigned long long)stripped.func_off[k]);
 	}
-	cr_expect_geq(full.n_rets, 1);
-	cr_expect_eq(full.n_rets, stripped.n_rets);
-	cr_expect_eq(memcmp(full.ret_off, stripped.ret_off, sizeof(full.ret_off)), 0);
+	/* newproc1's and crypto/tls Read's (http.Get of an https URL links it) */
+	for (int k = 0; k < GO_FUNCS; k++) {
+		int wanted = k == GO_FUNC_NEWPROC1 || k == GO_FUNC_TLS_READ;
+
+		if (wanted)
+			cr_expect_geq(full.rets[k].n, 1, "%s", go_func_names[k]);
+		else
+			cr_expect_eq(full.rets[k].n, 0, "%s", go_func_names[k]);
+		cr_expect_eq(full.rets[k].n, stripped.rets[k].n, "%s", go_func_names[k]);
+		cr_expect_eq(memcmp(full.rets[k].off, stripped.rets[k].off, sizeof(full.rets[k].off)),
+			     0, "%s", go_func_names[k]);
+	}
 
 	ge_rm(dir, "hello");
 	ge_rm(dir, "hello_s");

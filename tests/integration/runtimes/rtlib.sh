@@ -12,7 +12,12 @@
 #                     gateway, each started as
 #                     CMD --role R --listen 127.0.0.1:P --down ... (orders
 #                     also with the words of $RT_ORDERS_ARGS); sets what
-#                     sc_start_services sets (SC_CG, *_PORT, *_PID, SC_PORTS)
+#                     sc_start_services sets (SC_CG, *_PORT, *_PID, SC_PORTS,
+#                     SC_TLS). With SC_TLS_CERT and SC_TLS_KEY set, as for
+#                     sc_start_services, every service serves HTTPS with
+#                     them and calls on over HTTPS (CMD takes --tls-cert,
+#                     --tls-key and --down-tls, as gosvc does), and sc_drive
+#                     drives the gateway over HTTPS
 #   rt_chain_stop     stops them (by pid)
 
 RT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -46,6 +51,12 @@ rt_chain_start() {
 	SC_LABEL=$1
 	shift
 	SC_TLS=0
+	if [ -n "${SC_TLS_CERT:-}" ] || [ -n "${SC_TLS_KEY:-}" ]; then
+		{ [ -r "${SC_TLS_CERT:-}" ] && [ -r "${SC_TLS_KEY:-}" ]; } ||
+			zt_fail "SC_TLS_CERT and SC_TLS_KEY must both name readable PEM files"
+		set -- "$@" --tls-cert "$SC_TLS_CERT" --tls-key "$SC_TLS_KEY" --down-tls
+		SC_TLS=1
+	fi
 	if [ -n "${RT_CG:-}" ]; then
 		SC_CG=$RT_CG
 	else
