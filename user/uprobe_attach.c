@@ -54,7 +54,7 @@ static const struct tls_func {
 #define LINKS_MAX (2 * TLS_FUNCS + 6 + 2 * GO_RETS_MAX)
 
 #define FILES_MAX 256     /* probed files (or file and process pairs) */
-#define PROCS_MAX 4096    /* traced processes holding files */
+#define PROCS_MAX 4096    /* traced processes holding files (a power of two) */
 #define PROC_FILES 4      /* files one process holds */
 #define PENDING_MAX 1024  /* processes waiting for their maps to be read */
 #define NOT_PROBED_MAX 1024 /* executables known to hold nothing to probe */
@@ -107,25 +107,55 @@ static uint64_t dev_inode_hash(uint64_t dev, uint64_t inode)
 	return h ? h : 1;
 }
 
+/* The process table is open-addressed (PROCS_MAX a power of two): a new
+ * connection asks it whether its process runs goroutines. */
+static uint32_t proc_home(uint32_t pid)
+{
+	return (pid * 2654435761u) & (PROCS_MAX - 1);
+}
+
 static struct tls_proc *proc_find(struct uprobe_attach *ta, uint32_t pid, int create)
 {
-	struct tls_proc *free_slot = NULL;
+	uint32_t i = proc_home(pid);
 
-	for (uint32_t i = 0; i < PROCS_MAX; i++) {
-		if (ta->procs[i].pid == pid)
-			return &ta->procs[i];
-		if (!free_slot && !ta->procs[i].pid)
-			free_slot = &ta->procs[i];
+	for (uint32_t n = 0; n < PROCS_MAX; n++, i = (i + 1) & (PROCS_MAX - 1)) {
+		struct tls_proc *p = &ta->procs[i];
+
+		if (p->pid == pid)
+			return p;
+		if (p->pid)
+			continue;
+		if (!create)
+			return NULL;
+		memset(p, 0, sizeof(*p));
+		p->pid = pid;
+		return p;
 	}
-	if (!create)
-		return NULL;
-	if (!free_slot) {
+	if (create)
 		ta->stats.table_full++;
-		return NULL;
+	return NULL;
+}
+
+/* Frees p's slot, moving back the entries after it whose probe chain ran
+ * through it, so every lookup still finds them (no tombstones). */
+static void proc_remove(struct uprobe_attach *ta, struct tls_proc *p)
+{
+	uint32_t hole = (uint32_t)(p - ta->procs), i = hole;
+
+	/* a full table has no empty slot to stop at */
+	for (uint32_t n = 1; n < PROCS_MAX; n++) {
+		struct tls_proc *q;
+
+		i = (i + 1) & (PROCS_MAX - 1);
+		q = &ta->procs[i];
+		if (!q->pid)
+			break;
+		if (((i - proc_home(q->pid)) & (PROCS_MAX - 1)) >= ((i - hole) & (PROCS_MAX - 1))) {
+			ta->procs[hole] = *q;
+			hole = i;
+		}
 	}
-	memset(free_slot, 0, sizeof(*free_slot));
-	free_slot->pid = pid;
-	return free_slot;
+	memset(&ta->procs[hole], 0, sizeof(ta->procs[hole]));
 }
 
 static void file_release(struct uprobe_attach *ta, uint16_t idx)
@@ -487,7 +517,7 @@ static void process_scan(struct uprobe_attach *ta, uint32_t pid)
 	files_unheld_release(ta);
 	proc_go_note(ta, p);
 	if (!p->n)
-		p->pid = 0;
+		proc_remove(ta, p);
 }
 
 
@@ -587,7 +617,7 @@ void uprobe_attach_process_exit(struct uprobe_attach *ta, uint32_t pid)
 	while (p->n)
 		file_release(ta, p->file[--p->n]);
 	proc_go_note(ta, p);
-	p->pid = 0;
+	proc_remove(ta, p);
 }
 
 int uprobe_attach_runs_goroutines(void *ctx, uint32_t pid)
