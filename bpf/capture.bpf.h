@@ -76,11 +76,12 @@ enum frames_stop {
 };
 
 struct frames_walk {
-	__u64 base;        /* the walked bytes: a flat buffer, or the first iovec */
+	__u64 base;        /* the walked bytes: a flat buffer, or one iovec */
 	__u64 len;         /* how many of the syscall's bytes it holds */
-	__u64 off;         /* where the next frame starts */
-	__u64 left;        /* out: bytes of the last frame past this syscall */
-	__u32 copy_left;   /* out: of those, still to copy */
+	__u64 at;          /* where it starts in the syscall's bytes */
+	__u64 off;         /* where the next frame starts, in it */
+	__u64 left;        /* bytes of the last frame past this buffer */
+	__u32 copy_left;   /* of those, still to copy */
 	__u32 capture;
 	__u32 pos;         /* payload bytes in the record */
 	__u32 run_at;      /* payload offset of the open run segment + 1; 0: none */
@@ -91,7 +92,7 @@ struct frames_walk {
 	__u8 nsegs;
 	__u8 records;      /* submitted before this one */
 	__u8 run_cls;
-	__u8 hdr_len;      /* in: header bytes carried from the last syscall */
+	__u8 hdr_len;      /* header bytes carried from the last buffer */
 	__u8 hdr[ZT_FRAME_PEEK];
 };
 
@@ -137,7 +138,7 @@ static __always_inline int frames_flush(struct frames_walk *w, struct event_buf 
 	eb->ev.cap_len = w->pos;
 	event_submit(eb, w->pos);
 	w->records++;
-	eb->ev.win_off = w->off;
+	eb->ev.win_off = w->at + w->off;
 	w->pos = 0;
 	w->nsegs = 0;
 	w->run_at = 0;
@@ -148,7 +149,7 @@ static __always_inline int frames_flush(struct frames_walk *w, struct event_buf 
 static __always_inline int frames_seg(struct frames_walk *w, struct event_buf *eb, __u64 len,
 				      __u32 frames, __u32 cap, __u8 cls)
 {
-	struct zt_seg seg = { .off = w->off, .len = len, .frames = frames, .cls = cls };
+	struct zt_seg seg = { .off = w->at + w->off, .len = len, .frames = frames, .cls = cls };
 	__u32 pos;
 
 	if (w->pos + sizeof(seg) + cap > ZT_CAPTURE_MAX && frames_flush(w, eb))
@@ -285,64 +286,137 @@ static long frames_step(__u32 i, void *ctx)
 	return frames_one(ctx) ? 1 : 0;
 }
 
-/* The walk of one syscall in one direction; sends its records. */
+/* The walk over one buffer of the syscall (w->base, w->len), from where
+ * the last one left off. 0, or the stop that ends the whole walk
+ * (FRAMES_LOST, FRAMES_OPAQUE). */
+static __always_inline int frames_buffer(struct frames_walk *w, struct event_buf *eb)
+{
+	__u64 n;
+
+	w->off = 0;
+	w->stop = FRAMES_GO;
+	/* the rest of a frame an earlier buffer began */
+	if (w->left) {
+		n = w->left < w->len ? w->left : w->len;
+		if (frames_seg(w, eb, n, 0, w->copy_left < n ? w->copy_left : n, 0))
+			return FRAMES_LOST;
+		w->copy_left = w->copy_left > n ? w->copy_left - n : 0;
+		w->left -= n;
+		w->off = n;
+		if (w->left)
+			return 0;
+	}
+	bpf_loop(ZT_FRAMES_MAX, frames_step, w, 0);
+	if (w->stop == FRAMES_OPAQUE)
+		return FRAMES_OPAQUE;
+	if (w->stop == FRAMES_LOST || w->stop == FRAMES_GO)
+		return FRAMES_LOST;
+	return 0;
+}
+
+/* The iovecs a walk follows at most: writers gather frame headers and
+ * payloads from slices of their own (gRPC: a slice per header string). */
+#define ZT_FRAME_IOVS 1024
+
+struct frames_iov_walk {
+	struct frames_walk w;
+	__u64 iov;   /* the iovec array; flat: the buffer */
+	__u64 bytes; /* the syscall's */
+	__u32 vlen;  /* 0: flat */
+	int stop;    /* frames_buffer's */
+};
+
+/* Iovec i of the syscall, walked on from where iovec i - 1 left off;
+ * global, so verified once, not once per iteration's state. */
+__noinline int frames_iov_one(struct frames_iov_walk *x, __u32 i)
+{
+	struct frames_walk w;
+	struct iovec_user iov;
+	struct event_buf *eb;
+	__u32 zero = 0;
+
+	if (!x)
+		return 1;
+	iov.base = x->iov;
+	iov.len = x->bytes;
+	if (x->w.at >= x->bytes)
+		return 1;
+	if (x->vlen) {
+		if (i >= x->vlen ||
+		    bpf_probe_read_user(&iov, sizeof(iov), (void *)(x->iov + i * sizeof(iov))))
+			return 1;
+	} else if (i) {
+		return 1;
+	}
+	eb = bpf_map_lookup_elem(&scratch, &zero);
+	if (!eb) {
+		x->stop = FRAMES_LOST;
+		return 1;
+	}
+	/* on this stack: bpf_loop's context must live on one */
+	w = x->w;
+	w.base = iov.base;
+	w.len = iov.len < x->bytes - w.at ? iov.len : x->bytes - w.at;
+	if (w.len)
+		x->stop = frames_buffer(&w, eb);
+	w.at += w.len;
+	x->w = w;
+	return x->stop ? 1 : 0;
+}
+
+static long frames_iov_step(__u32 i, void *ctx)
+{
+	return frames_iov_one(ctx, i) ? 1 : 0;
+}
+
+/* The walk of one syscall in one direction, over its buffer or its
+ * iovecs in turn; sends its records. */
 static __always_inline void emit_frames(struct event_buf *eb, struct conn_state *st,
 					const struct syscall_args *args, __u64 bytes)
 {
 	struct frame_dir *fd = &st->fr[args->dir & 1];
-	struct frames_walk w = {};
+	struct frames_iov_walk x = {};
+	struct frames_walk *w = &x.w;
 	struct io_where io;
-	__u64 n;
 
 	eb->ev.flags |= ZT_F_SEGS;
 	eb->ev.win_off = 0;
-	w.proto = st->proto;
-	w.request = (st->role == ZT_ROLE_CLIENT) == (args->dir == ZT_DIR_EGRESS);
-	w.state = st->pstate;
-	w.capture = capture_bytes;
-	w.len = bytes;
+	w->proto = st->proto;
+	w->request = (st->role == ZT_ROLE_CLIENT) == (args->dir == ZT_DIR_EGRESS);
+	w->state = st->pstate;
+	w->capture = capture_bytes;
 	if (fd->lost || io_where_of(args, &io))
 		goto send;
-	w.base = io.base;
-	/* only the first iovec is walked: the rest is a gap */
-	if (first_iovec(&io, &w.base, &w.len))
-		goto send;
-	/* the rest of a frame an earlier syscall began */
-	if (fd->left) {
-		n = fd->left < w.len ? fd->left : w.len;
-		if (frames_seg(&w, eb, n, 0, fd->copy_left < n ? fd->copy_left : n, 0))
-			goto lost;
-		fd->copy_left = fd->copy_left > n ? fd->copy_left - n : 0;
-		fd->left -= n;
-		w.off = n;
-		if (fd->left)
-			goto send;
-	}
-	w.hdr_len = fd->hdr_len;
-	__builtin_memcpy(w.hdr, fd->hdr, ZT_FRAME_PEEK);
+	w->left = fd->left;
+	w->copy_left = fd->copy_left;
+	w->hdr_len = fd->hdr_len;
+	__builtin_memcpy(w->hdr, fd->hdr, ZT_FRAME_PEEK);
 	fd->hdr_len = 0;
-	bpf_loop(ZT_FRAMES_MAX, frames_step, &w, 0);
-	st->pstate = w.state;
-	if (w.stop == FRAMES_OPAQUE) {
+	x.iov = io.base;
+	x.vlen = io.vlen;
+	x.bytes = bytes;
+	bpf_loop(ZT_FRAME_IOVS, frames_iov_step, &x, 0);
+	st->pstate = w->state;
+	if (x.stop == FRAMES_OPAQUE) {
 		st->proto = ZT_PROTO_OPAQUE;
 		counter_add(ZT_CNT_UNKNOWN_PROTO, 1);
 		goto send;
 	}
-	if (w.stop == FRAMES_LOST || w.stop == FRAMES_GO)
+	if (x.stop)
 		goto lost;
-	if (w.stop == FRAMES_SHORT) {
-		fd->hdr_len = w.hdr_len;
-		__builtin_memcpy(fd->hdr, w.hdr, ZT_FRAME_PEEK);
-	}
-	fd->left = w.left;
-	fd->copy_left = w.copy_left;
-	/* iovecs past the first were not walked: fine only inside a frame */
-	if (w.len < bytes) {
-		if (w.stop == FRAMES_SHORT || fd->left < bytes - w.len)
+	/* iovecs past those walked: fine only inside a frame */
+	if (w->at < bytes) {
+		if (w->stop == FRAMES_SHORT || w->left < bytes - w->at)
 			goto lost;
-		fd->left -= bytes - w.len;
-		fd->copy_left = 0;
+		w->left -= bytes - w->at;
+		w->copy_left = 0;
 	}
+	if (w->stop == FRAMES_SHORT) {
+		fd->hdr_len = w->hdr_len;
+		__builtin_memcpy(fd->hdr, w->hdr, ZT_FRAME_PEEK);
+	}
+	fd->left = w->left;
+	fd->copy_left = w->copy_left;
 	goto send;
 lost:
 	fd->lost = 1;
@@ -351,11 +425,11 @@ lost:
 	counter_add(ZT_CNT_FRAMES_LOST, 1);
 send:
 	eb->ev.flags &= ~ZT_F_MORE;
-	if (w.pos < bytes - eb->ev.win_off)
+	if (w->pos < bytes - eb->ev.win_off)
 		eb->ev.flags |= ZT_F_TRUNCATED;
-	eb->ev.nsegs = w.nsegs;
-	eb->ev.cap_len = w.pos;
-	event_submit(eb, w.pos);
+	eb->ev.nsegs = w->nsegs;
+	eb->ev.cap_len = w->pos;
+	event_submit(eb, w->pos);
 }
 
 #endif /* ZT_CAPTURE_BPF_H */

@@ -27,6 +27,8 @@ PKGS=(
 	# goroutine causality: newproc1's return instructions are found with
 	# Capstone; the Go tests build their services with Debian's Go
 	libcapstone-dev golang-go
+	# HTTP/2: HPACK with libnghttp2's inflater; the gRPC tests run python3-grpcio
+	libnghttp2-dev python3-grpcio
 	# the Java chain test runs its services with the JDK's source launcher
 	openjdk-17-jdk-headless
 )

@@ -19,6 +19,7 @@ struct conn_request {
 	uint32_t pid;  /* a forked child may serve what its parent accepted */
 	uint32_t tid;
 	uint8_t w3c;   /* the context came from a valid traceparent */
+	uint32_t stream; /* proto_request.stream */
 	struct stitch_task task; /* what moved it, as the stitcher keys it */
 	struct stitch_ids ids;
 };

@@ -48,6 +48,7 @@ struct stitch_conn_key {
 	uint8_t server_addr[16];
 	uint16_t client_port;
 	uint16_t server_port;
+	uint32_t stream; /* a multiplexed protocol's stream (HTTP/2); 0: requests in order */
 };
 
 /* Who moved a request's bytes (zt_event.task, task_kind, handoff_ns). */

@@ -149,10 +149,14 @@ static const struct stitch_ids *kernel_ids_take(struct conn *c)
 	return &c->kernel_ids;
 }
 
-static void conn_key(const struct conn *c, struct stitch_conn_key *key)
+/* The stitcher's key of a request: its connection, and its stream where
+ * the protocol multiplexes them. */
+static void conn_key(const struct conn *c, const struct conn_request *r,
+		     struct stitch_conn_key *key)
 {
 	stitch_conn_key_from_tuple(key, c->role, c->tuple.family, c->tuple.local_addr,
 				   c->tuple.local_port, c->tuple.remote_addr, c->tuple.remote_port);
+	key->stream = r ? r->stream : 0;
 }
 
 /* A request whose span will never end (the protocol dropped it to make
@@ -164,7 +168,7 @@ static void request_abandon(struct tracer *t, struct conn *c, const struct conn_
 	if (c->role == ZT_ROLE_SERVER) {
 		stitch_server_end(t->stitch, r->pid, &r->task, r->ids.span_id);
 	} else {
-		conn_key(c, &key);
+		conn_key(c, r, &key);
 		stitch_client_end(t->stitch, &key, r->ids.span_id);
 	}
 	conn_request_done(c, r->key);
@@ -234,7 +238,8 @@ static void on_request(void *ctx, const struct proto_request *req)
 	r->task = c->run_task;
 	if (c->role == ZT_ROLE_SERVER && x->e)
 		run_task_set(&r->task, c, x->e);
-	conn_key(c, &key);
+	r->stream = req->stream;
+	conn_key(c, r, &key);
 	if (c->role == ZT_ROLE_SERVER)
 		stitch_server_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel, &r->ids);
 	else
@@ -283,7 +288,7 @@ static void on_exchange(void *ctx, struct proto_exchange *ex)
 	if (c->role == ZT_ROLE_SERVER) {
 		stitch_server_end(t->stitch, s->pid, r ? &r->task : &c->run_task, s->span_id);
 	} else {
-		conn_key(c, &key);
+		conn_key(c, r, &key);
 		if (ex->has_response)
 			stitch_client_end(t->stitch, &key, s->span_id);
 		else
@@ -614,7 +619,7 @@ static void handle_close(struct tracer *t, const struct zt_event *e)
 	if (c->role == ZT_ROLE_SERVER) {
 		struct stitch_conn_key key;
 
-		conn_key(c, &key);
+		conn_key(c, NULL, &key);
 		stitch_server_closed(t->stitch, &key);
 	}
 	conn_table_remove(t->conns, c);

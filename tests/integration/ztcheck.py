@@ -132,12 +132,17 @@ def validate(span, where, allow_no_response=False):
         if not isinstance(a.get(k), str) or not a.get(k):
             bad("attribute %s = %r is not a non-empty string" % (k, a.get(k)))
     if is_http:
-        if a.get("network.protocol.version") not in ("1.1", "1.0"):
+        if a.get("network.protocol.version") not in ("1.1", "1.0", "2"):
             bad("network.protocol.version %r" % a.get("network.protocol.version"))
         if "url.query" in a and (not isinstance(a["url.query"], str) or a["url.query"] == ""):
             bad("url.query present but %r" % a.get("url.query"))
         m, route = a.get("http.request.method"), span.get("name")
-        if isinstance(route, str) and isinstance(m, str) and not route.startswith(m + " "):
+        if a.get("rpc.system.name") == "grpc":
+            # a gRPC call is named "{service}/{method}", its rpc.method
+            if route != a.get("rpc.method") or "/" + str(route) != a.get("url.path"):
+                bad("gRPC span name %r is not its rpc.method %r (path %r)"
+                    % (route, a.get("rpc.method"), a.get("url.path")))
+        elif isinstance(route, str) and isinstance(m, str) and not route.startswith(m + " "):
             bad("name %r does not start with the method %r" % (route, m))
     if is_db:
         if a.get("db.system.name") not in DB_SYSTEMS:

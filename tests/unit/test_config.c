@@ -642,16 +642,16 @@ Test(config, protocols_values)
 
 Test(config, protocols_errors)
 {
-	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql "
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2 "
 		   "(got 'http')",
 		   "--protocols", "http");
-	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql "
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2 "
 		   "(got 'redis,')",
 		   "--protocols", "redis,");
-	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql "
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2 "
 		   "(got '')",
 		   "--protocols=");
-	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql "
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2 "
 		   "(got 'Redis')",
 		   "--protocols", "Redis");
 	EXPECT_ERR("--protocols: missing value", "--protocols");

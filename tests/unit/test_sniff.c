@@ -129,3 +129,48 @@ Test(sniff, registry_names_and_ids_agree)
 	cr_expect_null(proto_by_name("http", 4));
 	cr_expect_null(proto_by_name("http1x", 6));
 }
+
+/* HTTP/2 is known by its client's connection preface alone (no port), the
+ * one request line HTTP/1 refuses ("HTTP/2.0" is not "HTTP/1.x"). */
+Test(sniff, http2_preface)
+{
+	int side;
+
+	cr_expect_eq(SN("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x12\x04", 50000, 50051, &side),
+		     ZT_PROTO_HTTP2);
+	cr_expect_eq(side, ZT_SNIFF_REQUEST);
+	cr_expect_eq(SN("PRI * HTTP/2.0\r\n\r\nSX\r\n\r\n", 1, 2, &side), ZT_PROTO_UNKNOWN);
+	/* a server's SETTINGS frame alone names nothing */
+	cr_expect_eq(SN("\x00\x00\x12\x04\x00\x00\x00\x00\x00\x00\x03\x00\x00\x00\x64", 50051, 1, &side),
+		     ZT_PROTO_UNKNOWN);
+	cr_expect_eq(sn("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 24, 1, 2, SN_ALL & ~(1u << ZT_PROTO_HTTP2),
+			&side), ZT_PROTO_UNKNOWN);
+	cr_expect_eq(zt_wire_capture(ZT_PROTO_HTTP2), ZT_CAPTURE_FRAMES);
+}
+
+/* http2_wire.h's frame rules, which the kernel's walk runs: the preface is
+ * a 24-byte unit of its own, then 9 bytes of header plus the length; header
+ * blocks and SETTINGS are copied whole, DATA only as far as its header and
+ * a gRPC message prefix, flow control only counted. */
+Test(sniff, http2_frames)
+{
+	const __u8 preface[8] = { 'P', 'R', 'I', ' ', '*', ' ', 'H', 'T' };
+	const __u8 headers[8] = { 0, 1, 0x2c, 1, 4, 0, 0, 0 };
+	const __u8 data[8] = { 0, 0x40, 0, 0, 1, 0, 0, 0 };
+	const __u8 window[8] = { 0, 0, 4, 8, 0, 0, 0, 0 };
+	const __u8 reserved[8] = { 0, 0, 4, 8, 0, 0x80, 0, 0 };
+	__u8 st = 0, cls = 0;
+
+	cr_expect_eq(http2_frame_len(preface, 8, 1, &st), 24);
+	cr_expect_eq(http2_frame_len(preface, 3, 1, &st), ZT_FRAME_SHORT);
+	cr_expect_eq(http2_frame_len(headers, 8, 1, &st), 0x12c + 9);
+	cr_expect_eq(http2_frame_len(headers, 5, 1, &st), ZT_FRAME_SHORT);
+	cr_expect_eq(http2_frame_len(data, 8, 0, &st), 0x4000 + 9);
+	cr_expect_eq(http2_frame_len(reserved, 8, 0, &st), ZT_FRAME_BAD);
+	cr_expect_eq(http2_frame_copy(preface, 8, 1, 64, &cls), 24);
+	cr_expect_eq(http2_frame_copy(headers, 8, 1, 64, &cls), 0x12c + 9, "whatever --capture-bytes says");
+	cr_expect_eq(cls, 0);
+	cr_expect_eq(http2_frame_copy(data, 8, 0, 64, &cls), 14);
+	cr_expect_eq(http2_frame_copy(window, 8, 0, 64, &cls), 0);
+	cr_expect_eq(cls, 1);
+}

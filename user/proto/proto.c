@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* The registry: every module of protocols.def, by id and by name. */
+#include <stddef.h>
 #include <string.h>
 
 #include "proto.h"
@@ -58,4 +59,72 @@ void proto_chunk_walk(const struct proto_chunk *c,
 	}
 	if (c->total > pos)
 		gap(ctx, c->total - pos);
+}
+
+static int proto_name_is(const char *p, size_t n, const char *lower)
+{
+	size_t i;
+
+	for (i = 0; i < n && lower[i]; i++)
+		if ((p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]) != lower[i])
+			return 0;
+	return i == n && !lower[i];
+}
+
+int proto_context_header(struct proto_context *w, const char *name, size_t name_len,
+			 const char *val, size_t val_len, int truncated)
+{
+	static const struct {
+		const char *name;
+		size_t off, cap;
+	} slots[] = {
+#define PROTO_SLOT(n, f) { n, offsetof(struct proto_context, f), sizeof(((struct proto_context *)0)->f) }
+		PROTO_SLOT("traceparent", traceparent),
+		PROTO_SLOT("tracestate", tracestate),
+		PROTO_SLOT("b3", b3),
+		PROTO_SLOT("x-b3-traceid", b3_trace_id),
+		PROTO_SLOT("x-b3-spanid", b3_span_id),
+		PROTO_SLOT("x-b3-sampled", b3_sampled),
+		PROTO_SLOT("x-b3-flags", b3_flags),
+#undef PROTO_SLOT
+	};
+	char *slot = NULL;
+	size_t cap = 0;
+
+	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]) && !slot; i++) {
+		if (proto_name_is(name, name_len, slots[i].name)) {
+			slot = (char *)w + slots[i].off;
+			cap = slots[i].cap;
+		}
+	}
+	if (!slot)
+		return 0;
+	/* a context we did not see whole is not a context */
+	if (truncated) {
+		w->dups = 1;
+		return 1;
+	}
+	/* W3C: split tracestate fields are one list */
+	if (slot == w->tracestate && slot[0]) {
+		size_t used = strlen(slot);
+
+		if (used + 1 + val_len < cap) {
+			slot[used] = ',';
+			memcpy(slot + used + 1, val, val_len);
+		}
+		return 1;
+	}
+	if (slot[0]) {
+		w->dups = 1;
+		return 1;
+	}
+	/* an empty value still marks the header as seen, for duplicates */
+	if (!val_len) {
+		slot[0] = ' ';
+		return 1;
+	}
+	if (val_len > cap - 1)
+		val_len = cap - 1;
+	memcpy(slot, val, val_len);
+	return 1;
 }

@@ -84,6 +84,10 @@ struct proto_chunk {
 /* A request whose head is complete: its span's ids are decided now. */
 struct proto_request {
 	uint32_t key;           /* pairs it with its exchange */
+	/* a multiplexed protocol's stream id (HTTP/2), which pairs a client's
+	 * request with its server's on the same connection (rule 2) whatever
+	 * the order; 0: requests are answered in order */
+	uint32_t stream;
 	uint64_t start_tag;
 	const struct proto_context *wire; /* NULL: none */
 };
@@ -150,6 +154,14 @@ uint8_t proto_sniff(const uint8_t *p, size_t n, uint16_t lport, uint16_t rport,
 		    uint32_t enabled, int *side);
 
 /* Helpers for modules. */
+
+/* A request header that carries trace context (traceparent, tracestate,
+ * b3 and its X-B3-* forms; the name in any case) kept in w: returns 1 for
+ * one of those, 0 for any other. A repeated one, or one cut short
+ * (truncated), makes the context ambiguous: none of it is adopted. Split
+ * tracestate fields are joined into one list. */
+int proto_context_header(struct proto_context *w, const char *name, size_t name_len,
+			 const char *val, size_t val_len, int truncated);
 
 /* Calls bytes() for each copied range and gap() for each uncopied one, in
  * order, over the whole chunk; stops early when either returns nonzero. */

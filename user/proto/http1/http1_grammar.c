@@ -227,43 +227,11 @@ int http1_last_coding_is_chunked(const char *p, size_t n)
 	return http1_ieq(p, n, "chunked");
 }
 
-/* Context headers: value slots by lowercase name. A repeated one makes the
- * context ambiguous, so none of it is adopted. */
-static char *http1_trace_header_slot(struct http1_request *req, const char *name,
-				     size_t name_len, size_t *cap)
-{
-	static const struct {
-		const char *name;
-		size_t off, cap;
-	} slots[] = {
-#define HTTP1_SLOT(n, f) { n, offsetof(struct http1_request, wire.f), sizeof(req->wire.f) }
-		HTTP1_SLOT("traceparent", traceparent),
-		HTTP1_SLOT("tracestate", tracestate),
-		HTTP1_SLOT("b3", b3),
-		HTTP1_SLOT("x-b3-traceid", b3_trace_id),
-		HTTP1_SLOT("x-b3-spanid", b3_span_id),
-		HTTP1_SLOT("x-b3-sampled", b3_sampled),
-		HTTP1_SLOT("x-b3-flags", b3_flags),
-#undef HTTP1_SLOT
-	};
-
-	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
-		if (http1_ieq(name, name_len, slots[i].name)) {
-			*cap = slots[i].cap;
-			return (char *)req + slots[i].off;
-		}
-	}
-	return NULL;
-}
-
 /* Keeps what the exchange's record needs: Host and the trace context. */
 void http1_keep_request_header(struct http1_request *req, const char *name,
 			       size_t name_len, const char *val, size_t val_len,
 			       int truncated)
 {
-	char *slot;
-	size_t cap;
-
 	if (http1_ieq(name, name_len, "host")) {
 		if (req->host[0])
 			return; /* a second Host is invalid: keep the first */
@@ -272,36 +240,7 @@ void http1_keep_request_header(struct http1_request *req, const char *name,
 		memcpy(req->host, val, val_len);
 		return;
 	}
-	slot = http1_trace_header_slot(req, name, name_len, &cap);
-	if (!slot)
-		return;
-	/* a context we did not see whole is not a context */
-	if (truncated) {
-		req->wire.dups = 1;
-		return;
-	}
-	/* W3C: split tracestate fields are one list */
-	if (slot == req->wire.tracestate && slot[0]) {
-		size_t used = strlen(slot);
-
-		if (used + 1 + val_len < cap) {
-			slot[used] = ',';
-			memcpy(slot + used + 1, val, val_len);
-		}
-		return;
-	}
-	if (slot[0]) {
-		req->wire.dups = 1;
-		return;
-	}
-	/* an empty value still marks the header as seen, for duplicates */
-	if (!val_len) {
-		slot[0] = ' ';
-		return;
-	}
-	if (val_len > cap - 1)
-		val_len = cap - 1;
-	memcpy(slot, val, val_len);
+	proto_context_header(&req->wire, name, name_len, val, val_len, truncated);
 }
 
 /* ---- chunked framing --------------------------------------------------- */

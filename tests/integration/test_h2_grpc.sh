@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# (h2) HTTP/2 and gRPC: grpcio's server and client (Debian's python3-grpcio,
+# cleartext with prior knowledge, no generated code), one channel = one
+# HTTP/2 connection, four client threads so that streams interleave on it.
+# 200 unary calls that succeed, 20 that end INTERNAL, 20 NOT_FOUND and 20
+# server-streaming calls of 5 messages. Every call must be one CLIENT and
+# one SERVER span named "zt.Echo/Say" or "zt.Echo/Count" with
+# rpc.system.name=grpc, rpc.method, rpc.status_code as the client saw it,
+# network.protocol.version=2, the request's body size (which codes make a
+# span an error is pinned by test_http2.c); each SERVER span the child of
+# the CLIENT span of its stream (rule 2 pairs by stream id: a pairing by
+# order would be wrong as soon as streams interleave). Counters:
+# http2_misses=0, frames_lost=0, parse_misses=0.
+. "$(dirname "$0")/lib.sh"
+zt_init
+
+/usr/bin/python3 -c "import grpc" 2>/dev/null || zt_fail "python3-grpcio missing (scripts/install-deps.sh brings it)"
+PORT=$(zt_free_port 1)
+zt_bg grpcsrv /usr/bin/python3 "$ZT_LIB_DIR/h2/grpc_server.py" "$PORT"
+SRV_PID=$ZT_LAST_PID
+zt_wait_port 127.0.0.1 "$PORT" 15
+zt_alive "$SRV_PID" || zt_fail "grpc server died: $(cat "$TMP/grpcsrv.err")"
+
+zt_agent_start --port "$PORT"
+/usr/bin/python3 "$ZT_LIB_DIR/h2/grpc_client.py" "$PORT" 200 20 20 20 "$TMP/client.json" \
+	2>"$TMP/client.err" || zt_fail "grpc client: $(tail -5 "$TMP/client.err")"
+log "$(cat "$TMP/client.err")"
+zt_settle 1
+zt_agent_stop
+export SRV_PID PORT FINAL="$ZT_FINAL"
+
+zt_py_check <<'PYEND'
+from ztcheck import *
+import collections, json
+spans = load()
+srv_pid = env("SRV_PID", int)
+want = {("zt.Echo/Say", "OK"): 200, ("zt.Echo/Say", "INTERNAL"): 20,
+        ("zt.Echo/Say", "NOT_FOUND"): 20, ("zt.Echo/Count", "OK"): 20}
+by = collections.Counter()
+for s in spans:
+    by[(s["kind"], s["name"], attr(s, "rpc.status_code"))] += 1
+note("spans by kind, name, status: %s" % dict(by))
+for (name, st), n in want.items():
+    for kind in ("CLIENT", "SERVER"):
+        eq(by[(kind, name, st)], n, "%s spans %s %s" % (kind, name, st))
+eq(len(spans), 2 * sum(want.values()), "spans in all")
+for s in spans:
+    where = "%s %s" % (s["kind"], s["span_id"])
+    eq(attr(s, "rpc.system.name"), "grpc", where + " rpc.system.name")
+    eq(attr(s, "rpc.method"), s["name"], where + " rpc.method")
+    eq(attr(s, "network.protocol.version"), "2", where + " network.protocol.version")
+    eq(attr(s, "http.request.method"), "POST", where + " http.request.method")
+    eq(attr(s, "http.response.status_code"), 200, where + " http.response.status_code")
+    check(attr(s, "http.request.body.size", 0) > 5, where + " request body (a 5-byte prefix and a message)")
+    if s["kind"] == "SERVER":
+        eq(attr(s, "process.pid"), srv_pid, where + " server pid")
+clients = {s["span_id"]: s for s in spans if s["kind"] == "CLIENT"}
+joined = [s for s in spans if s["kind"] == "SERVER" and s.get("parent_span_id") in clients]
+eq(len(joined), sum(want.values()), "SERVER spans whose parent is a CLIENT span")
+for s in joined:
+    c = clients[s["parent_span_id"]]
+    check(c["trace_id"] == s["trace_id"] and c["name"] == s["name"] and
+          attr(c, "rpc.status_code") == attr(s, "rpc.status_code") and
+          attr(c, "http.request.body.size") == attr(s, "http.request.body.size"),
+          "server span %s joined to a client span of another call: %s" % (s["span_id"], summarize(c)))
+fin = env("FINAL")
+for k in ("http2_misses", "frames_lost", "parse_misses", "ringbuf_drops"):
+    check(" %s=0 " % k in fin + " ", "final %s not 0: %s" % (k, fin))
+done()
+PYEND
+zt_pass

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: MIT
+/* HTTP/2 and gRPC spans; the contract is in http2.h. */
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "frames.h"
+#include "http2.h"
+#include "http2_wire.h"
+#include "redact.h"
+#include "route.h"
+
+#define H2_STREAMS PROTO_INFLIGHT_MAX
+/* the largest dynamic table an endpoint may ask for and still be followed */
+#define H2_TABLE_MAX 65536
+
+#define H2_FLAG_END_STREAM 0x1
+#define H2_FLAG_ACK 0x1
+#define H2_FLAG_END_HEADERS 0x4
+#define H2_FLAG_PADDED 0x8
+#define H2_FLAG_PRIORITY 0x20
+
+#define H2_SETTINGS_HEADER_TABLE_SIZE 0x1
+
+struct h2_stream {
+	uint32_t id;              /* 0: the slot is free */
+	uint32_t key;             /* slot + H2_STREAMS * generation: unique while in flight */
+	uint8_t blocks[2];        /* header blocks seen per side */
+	uint8_t ended[2];         /* END_STREAM per side */
+	uint8_t reset;            /* RST_STREAM */
+	uint8_t incomplete;       /* a block of it was dropped (table unknown) */
+	uint8_t grpc;             /* content-type application/grpc* */
+	uint8_t has_grpc_status;
+	uint16_t status;          /* :status of the final response; 0: none */
+	int32_t grpc_status;
+	uint32_t rst_code;
+	uint64_t start_tag, end_tag;
+	uint64_t body[2];         /* DATA payload bytes per side, padding excluded */
+	char method[16];
+	char scheme[8];
+	char path[192];
+	char authority[96];
+	char grpc_message[SPAN_STATUS_MSG_MAX];
+	struct proto_context wire;
+};
+
+struct h2_dir {
+	struct frame_reader rd;
+	nghttp2_hd_inflater *inf;
+	uint8_t lost;             /* its table is unknown: header fields dropped */
+	uint8_t in_block;         /* a block waits for CONTINUATION */
+	uint8_t block_end_stream; /* the block's HEADERS had END_STREAM */
+	uint32_t block_stream;    /* 0: a block of no stream we follow (PUSH_PROMISE, full table) */
+	uint32_t table_max;       /* the peer's SETTINGS_HEADER_TABLE_SIZE to apply between blocks */
+};
+
+struct h2_state {
+	uint8_t framing;          /* http2_frame_len's state (none) */
+	uint32_t gen;
+	struct h2_dir dir[2];     /* by enum proto_side */
+	struct h2_stream s[H2_STREAMS];
+};
+
+struct h2_run {
+	struct h2_state *st;
+	const struct proto_sink *k;
+	enum proto_side side;
+	unsigned int misses;
+};
+
+static uint32_t h2_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static struct h2_stream *h2_stream_find(struct h2_state *st, uint32_t id)
+{
+	for (uint32_t i = 0; i < H2_STREAMS; i++)
+		if (st->s[i].id == id)
+			return &st->s[i];
+	return NULL;
+}
+
+/* ---- gRPC status -------------------------------------------------------- */
+
+static const char *const grpc_names[] = {
+	"OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+	"ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+	"ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+	"UNAUTHENTICATED",
+};
+
+const char *grpc_status_name(int32_t code)
+{
+	return code >= 0 && code < (int32_t)(sizeof(grpc_names) / sizeof(grpc_names[0])) ?
+		       grpc_names[code] : NULL;
+}
+
+int grpc_status_is_error(int32_t code, uint8_t kind)
+{
+	if (code == 0)
+		return 0;
+	if (kind != SPAN_KIND_SERVER)
+		return 1;
+	switch (code) {
+	case 2:  /* UNKNOWN */
+	case 4:  /* DEADLINE_EXCEEDED */
+	case 12: /* UNIMPLEMENTED */
+	case 13: /* INTERNAL */
+	case 14: /* UNAVAILABLE */
+	case 15: /* DATA_LOSS */
+		return 1;
+	}
+	return code < 0 || code > 16;
+}
+
+/* ---- the exchange record ------------------------------------------------ */
+
+static void h2_copy(char *out, size_t cap, const uint8_t *p, size_t n)
+{
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(out, p, n);
+	out[n] = '\0';
+}
+
+static void h2_decimal(char *out, size_t cap, uint32_t v)
+{
+	snprintf(out, cap, "%u", v);
+}
+
+/* "a: b" (or "a" when b is empty) into out[cap], cut to fit. */
+static void h2_message(char *out, size_t cap, const char *a, const char *b)
+{
+	size_t n = strnlen(a, cap - 1), m;
+
+	memcpy(out, a, n);
+	if (b[0] && n + 2 < cap) {
+		out[n++] = ':';
+		out[n++] = ' ';
+		m = strnlen(b, cap - 1 - n);
+		memcpy(out + n, b, m);
+		n += m;
+	}
+	out[n] = '\0';
+}
+
+static void h2_record_status(struct proto_exchange *x, const struct h2_stream *s, uint8_t kind)
+{
+	if (s->grpc && s->has_grpc_status) {
+		const char *name = grpc_status_name(s->grpc_status);
+
+		if (!grpc_status_is_error(s->grpc_status, kind))
+			return;
+		x->status = SPAN_STATUS_ERROR;
+		h2_message(x->status_message, sizeof(x->status_message), name ? name : "gRPC status",
+			   s->grpc_message);
+		return;
+	}
+	if (s->reset) {
+		x->status = SPAN_STATUS_ERROR;
+		snprintf(x->status_message, sizeof(x->status_message), "stream reset (error %u)",
+			 s->rst_code);
+	} else if (!s->status) {
+		x->status = SPAN_STATUS_ERROR;
+		snprintf(x->status_message, sizeof(x->status_message), "%s",
+			 s->incomplete ? "response headers not decoded" : "stream ended before a response");
+	} else if (s->status >= 500 || (s->status >= 400 && kind == SPAN_KIND_CLIENT)) {
+		x->status = SPAN_STATUS_ERROR;
+		snprintf(x->status_message, sizeof(x->status_message), "HTTP %u", s->status);
+	} else if (s->grpc && !s->has_grpc_status && s->ended[PROTO_SIDE_RESPONSE]) {
+		x->status = SPAN_STATUS_ERROR;
+		snprintf(x->status_message, sizeof(x->status_message), "gRPC call without a status");
+	}
+}
+
+static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uint64_t end_tag,
+		      struct proto_exchange *x)
+{
+	const char *path, *q, *labels[3];
+	char route[160], query[160], status[8] = "";
+	size_t path_len, q_len, route_len = 0;
+
+	memset(x, 0, offsetof(struct proto_exchange, attrs));
+	x->attrs.n = x->attrs.text_len = x->attrs.overflow = 0;
+	x->key = s->key;
+	x->has_response = s->status != 0 || s->has_grpc_status;
+	x->start_tag = s->start_tag;
+	x->end_tag = end_tag < s->start_tag ? s->start_tag : end_tag;
+	x->wire = &s->wire;
+	x->req_size = s->body[PROTO_SIDE_REQUEST];
+	x->resp_size = s->body[PROTO_SIDE_RESPONSE];
+
+	path_len = route_split_target(s->path, strlen(s->path), &path, &q, &q_len);
+	if (s->grpc && path_len > 1 && path[0] == '/') {
+		/* "/pkg.Service/Method" names the span "pkg.Service/Method"; a
+		 * method is no identifier to template away */
+		h2_copy(x->name, sizeof(x->name), (const uint8_t *)path + 1, path_len - 1);
+		h2_copy(route, sizeof(route), (const uint8_t *)path, path_len);
+	} else {
+		route_len = route_template(path, path_len, route, sizeof(route));
+		snprintf(x->name, sizeof(x->name), "%s%s%.*s", s->method[0] ? s->method : "HTTP",
+			 route_len ? " " : "", (int)route_len, route);
+	}
+	if (s->method[0])
+		span_attrs_cstr(&x->attrs, "http.request.method", s->method);
+	if (path_len)
+		span_attrs_str(&x->attrs, "url.path", path, path_len);
+	if (q)
+		span_attrs_str(&x->attrs, "url.query", query,
+			       redact_query(q, q_len, query, sizeof(query)));
+	if (s->status) {
+		h2_decimal(status, sizeof(status), s->status);
+		span_attrs_int(&x->attrs, "http.response.status_code", s->status);
+	}
+	if (s->grpc) {
+		span_attrs_cstr(&x->attrs, "rpc.system.name", "grpc");
+		if (path_len > 1)
+			span_attrs_str(&x->attrs, "rpc.method", path + 1, path_len - 1);
+		if (s->has_grpc_status) {
+			const char *name = grpc_status_name(s->grpc_status);
+
+			if (name)
+				span_attrs_cstr(&x->attrs, "rpc.status_code", name);
+			else
+				span_attrs_int(&x->attrs, "rpc.status_code", s->grpc_status);
+			h2_decimal(x->code, sizeof(x->code), (uint32_t)s->grpc_status);
+		}
+	} else {
+		memcpy(x->code, status, sizeof(status));
+	}
+	x->endpoints_at = (uint8_t)x->attrs.n;
+	span_attrs_cstr(&x->attrs, "network.protocol.version", "2");
+	span_attrs_cstr(&x->attrs, "url.scheme",
+			s->scheme[0] ? s->scheme : (k->tls ? "https" : "http"));
+	span_attrs_int(&x->attrs, "http.request.body.size",
+		       x->req_size > INT64_MAX ? INT64_MAX : (int64_t)x->req_size);
+	span_attrs_int(&x->attrs, "http.response.body.size",
+		       x->resp_size > INT64_MAX ? INT64_MAX : (int64_t)x->resp_size);
+	if (s->incomplete)
+		span_attrs_int(&x->attrs, "zerotrace.hpack.incomplete", 1);
+	h2_record_status(x, s, k->kind);
+	labels[0] = s->method;
+	labels[1] = route;
+	labels[2] = s->grpc ? x->code : status;
+	span_metric_set(&x->metric,
+			k->kind == SPAN_KIND_SERVER ? METRIC_HTTP_SERVER : METRIC_HTTP_CLIENT, labels);
+}
+
+/* The stream is over: its exchange, if its request was announced. */
+static void h2_stream_finish(struct h2_run *r, struct h2_stream *s, uint64_t end_tag)
+{
+	struct proto_exchange x;
+
+	if (s->blocks[PROTO_SIDE_REQUEST]) {
+		h2_record(s, r->k, end_tag, &x);
+		r->k->exchange(r->k->ctx, &x);
+	}
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- header fields ------------------------------------------------------ */
+
+static int h2_is(const nghttp2_nv *nv, const char *name)
+{
+	return nv->namelen == strlen(name) && !memcmp(nv->name, name, nv->namelen);
+}
+
+static int32_t h2_number(const uint8_t *p, size_t n)
+{
+	int64_t v = 0;
+
+	if (!n || n > 9)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < '0' || p[i] > '9')
+			return -1;
+		v = v * 10 + (p[i] - '0');
+	}
+	return (int32_t)v;
+}
+
+static void h2_request_field(struct h2_stream *s, const nghttp2_nv *nv)
+{
+	if (h2_is(nv, ":method"))
+		h2_copy(s->method, sizeof(s->method), nv->value, nv->valuelen);
+	else if (h2_is(nv, ":path"))
+		h2_copy(s->path, sizeof(s->path), nv->value, nv->valuelen);
+	else if (h2_is(nv, ":authority"))
+		h2_copy(s->authority, sizeof(s->authority), nv->value, nv->valuelen);
+	else if (h2_is(nv, ":scheme"))
+		h2_copy(s->scheme, sizeof(s->scheme), nv->value, nv->valuelen);
+	else if (h2_is(nv, "content-type"))
+		s->grpc = nv->valuelen >= 16 && !memcmp(nv->value, "application/grpc", 16);
+	else
+		proto_context_header(&s->wire, (const char *)nv->name, nv->namelen,
+				     (const char *)nv->value, nv->valuelen, 0);
+}
+
+static void h2_response_field(struct h2_stream *s, const nghttp2_nv *nv)
+{
+	int32_t v;
+
+	if (h2_is(nv, ":status")) {
+		v = h2_number(nv->value, nv->valuelen);
+		/* an informational response (1xx) is not the final one */
+		if (v >= 200 && v <= 999)
+			s->status = (uint16_t)v;
+	} else if (h2_is(nv, "grpc-status")) {
+		v = h2_number(nv->value, nv->valuelen);
+		if (v >= 0) {
+			s->grpc_status = v;
+			s->has_grpc_status = 1;
+		}
+	} else if (h2_is(nv, "grpc-message")) {
+		h2_copy(s->grpc_message, sizeof(s->grpc_message), nv->value, nv->valuelen);
+	} else if (h2_is(nv, "content-type") && nv->valuelen >= 16 &&
+		   !memcmp(nv->value, "application/grpc", 16)) {
+		s->grpc = 1;
+	}
+}
+
+/* ---- header blocks ------------------------------------------------------ */
+
+/* The direction's table is unknown from now on. */
+static void h2_dir_lose(struct h2_run *r, struct h2_dir *d)
+{
+	if (!d->lost)
+		r->misses++;
+	d->lost = 1;
+	d->in_block = 0;
+}
+
+static void h2_block_end(struct h2_run *r, struct h2_dir *d, uint64_t tag)
+{
+	struct h2_stream *s = d->block_stream ? h2_stream_find(r->st, d->block_stream) : NULL;
+
+	d->in_block = 0;
+	if (!s)
+		return;
+	if (r->side == PROTO_SIDE_REQUEST && s->blocks[PROTO_SIDE_REQUEST] == 1) {
+		struct proto_request req = { .key = s->key, .stream = s->id,
+					     .start_tag = s->start_tag, .wire = &s->wire };
+
+		r->k->request(r->k->ctx, &req);
+	}
+	if (d->block_end_stream)
+		s->ended[r->side] = 1;
+	if (r->side == PROTO_SIDE_RESPONSE && s->ended[PROTO_SIDE_RESPONSE])
+		h2_stream_finish(r, s, tag);
+}
+
+/* Feeds a fragment of the open block to the direction's inflater. */
+static void h2_block_feed(struct h2_run *r, struct h2_dir *d, const uint8_t *p, size_t n,
+			  int final, uint64_t tag)
+{
+	struct h2_stream *s = d->block_stream ? h2_stream_find(r->st, d->block_stream) : NULL;
+
+	if (d->lost || !d->inf) {
+		if (s)
+			s->incomplete = 1;
+		if (final)
+			h2_block_end(r, d, tag);
+		return;
+	}
+	for (;;) {
+		nghttp2_nv nv;
+		int flags = 0;
+		ssize_t rv = nghttp2_hd_inflate_hd2(d->inf, &nv, &flags, p, n, final);
+
+		if (rv < 0) {
+			h2_dir_lose(r, d);
+			if (s)
+				s->incomplete = 1;
+			if (final)
+				h2_block_end(r, d, tag);
+			return;
+		}
+		p += rv;
+		n -= (size_t)rv;
+		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && s) {
+			if (r->side == PROTO_SIDE_REQUEST && s->blocks[PROTO_SIDE_REQUEST] == 1)
+				h2_request_field(s, &nv);
+			else if (r->side == PROTO_SIDE_RESPONSE)
+				h2_response_field(s, &nv);
+		}
+		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
+			nghttp2_hd_inflate_end_headers(d->inf);
+			h2_block_end(r, d, tag);
+			return;
+		}
+		if (!(flags & NGHTTP2_HD_INFLATE_EMIT) && !n)
+			return;
+	}
+}
+
+/* A new block begins: a SETTINGS table size seen since applies now. */
+static void h2_block_begin(struct h2_dir *d, uint32_t stream, int end_stream)
+{
+	d->in_block = 1;
+	d->block_stream = stream;
+	d->block_end_stream = (uint8_t)end_stream;
+	if (d->table_max && d->inf && !d->lost)
+		nghttp2_hd_inflate_change_table_size(d->inf, d->table_max);
+	d->table_max = 0;
+}
+
+/* The stream a client HEADERS frame opens or continues. */
+static struct h2_stream *h2_stream_for(struct h2_run *r, uint32_t id, uint64_t tag)
+{
+	struct h2_stream *s = h2_stream_find(r->st, id);
+
+	if (s || r->side != PROTO_SIDE_REQUEST || !(id & 1))
+		return s;
+	s = h2_stream_find(r->st, 0);
+	if (!s) {
+		r->k->note(r->k->ctx, PROTO_NOTE_CACHE_FULL);
+		return NULL;
+	}
+	memset(s, 0, sizeof(*s));
+	s->id = id;
+	/* never 0, and equal to no other in flight modulo H2_STREAMS */
+	s->key = (uint32_t)(s - r->st->s) +
+		 H2_STREAMS * (1 + r->st->gen++ % (UINT32_MAX / H2_STREAMS - 1));
+	s->start_tag = tag;
+	return s;
+}
+
+/* ---- frames ------------------------------------------------------------- */
+
+/* The frame's payload as copied, padding and priority fields taken off;
+ * 0 when what was copied cannot hold them. */
+static int h2_payload(const struct frame *f, uint8_t flags, int priority, const uint8_t **p,
+		      size_t *n)
+{
+	size_t len = f->len - H2_WIRE_HDR, pad = 0, skip = 0;
+
+	if (f->kept < f->len || f->cut)
+		return 0;
+	*p = f->data + H2_WIRE_HDR;
+	if (flags & H2_FLAG_PADDED) {
+		if (!len)
+			return 0;
+		pad = (*p)[0];
+		skip = 1;
+	}
+	if (priority)
+		skip += 5;
+	if (skip + pad > len)
+		return 0;
+	*p += skip;
+	*n = len - skip - pad;
+	return 1;
+}
+
+static void h2_on_headers(struct h2_run *r, struct h2_dir *d, const struct frame *f,
+			  uint32_t id, uint8_t flags)
+{
+	struct h2_stream *s = h2_stream_for(r, id, f->start_tag);
+	const uint8_t *p;
+	size_t n;
+
+	if (s && s->blocks[r->side] < 255)
+		s->blocks[r->side]++;
+	h2_block_begin(d, s ? id : 0, flags & H2_FLAG_END_STREAM);
+	if (!h2_payload(f, flags, flags & H2_FLAG_PRIORITY, &p, &n)) {
+		h2_dir_lose(r, d);
+		d->in_block = 1;
+		p = NULL;
+		n = 0;
+	}
+	if (flags & H2_FLAG_END_HEADERS)
+		h2_block_feed(r, d, p, n, 1, f->end_tag);
+	else
+		h2_block_feed(r, d, p, n, 0, f->end_tag);
+}
+
+static void h2_on_settings(struct h2_run *r, const struct frame *f, uint8_t flags)
+{
+	/* the size this endpoint's decoder allows: the other direction's blocks */
+	struct h2_dir *d = &r->st->dir[!r->side];
+	const uint8_t *p = f->data + H2_WIRE_HDR;
+
+	if ((flags & H2_FLAG_ACK) || f->kept < f->len || f->cut)
+		return;
+	for (uint64_t i = 0; i + 6 <= f->len - H2_WIRE_HDR; i += 6) {
+		uint32_t v = h2_be32(p + i + 2);
+
+		if (((uint32_t)p[i] << 8 | p[i + 1]) != H2_SETTINGS_HEADER_TABLE_SIZE)
+			continue;
+		/* a table this agent will not hold is a table it does not know */
+		if (v > H2_TABLE_MAX)
+			h2_dir_lose(r, d);
+		else if (v > 4096)
+			d->table_max = v;
+	}
+}
+
+static void h2_on_frame(void *ctx, const struct frame *f)
+{
+	struct h2_run *r = ctx;
+	struct h2_dir *d = &r->st->dir[r->side];
+	const uint8_t *h = f->data;
+	uint8_t type, flags;
+	uint32_t id;
+	struct h2_stream *s;
+
+	if (f->kept < H2_WIRE_HDR || f->len < H2_WIRE_HDR) {
+		if (d->in_block)
+			h2_dir_lose(r, d);
+		return;
+	}
+	/* the client's connection preface */
+	if (r->side == PROTO_SIDE_REQUEST && f->len == H2_WIRE_PREFACE_LEN &&
+	    h2_wire_preface(h, 8))
+		return;
+	type = h[3];
+	flags = h[4];
+	id = h2_be32(h + 5) & 0x7fffffffu;
+	/* a block is one HEADERS or PUSH_PROMISE and its CONTINUATIONs, nothing between */
+	if (d->in_block && type != H2_CONTINUATION) {
+		s = d->block_stream ? h2_stream_find(r->st, d->block_stream) : NULL;
+		if (s)
+			s->incomplete = 1;
+		h2_dir_lose(r, d);
+		h2_block_end(r, d, f->start_tag);
+	}
+	switch (type) {
+	case H2_HEADERS:
+		h2_on_headers(r, d, f, id, flags);
+		break;
+	case H2_CONTINUATION: {
+		const uint8_t *p = f->data + H2_WIRE_HDR;
+		size_t n = (size_t)(f->len - H2_WIRE_HDR);
+
+		if (!d->in_block)
+			break;
+		if (f->kept < f->len || f->cut) {
+			h2_dir_lose(r, d);
+			d->in_block = 1;
+			p = NULL;
+			n = 0;
+		}
+		h2_block_feed(r, d, p, n, flags & H2_FLAG_END_HEADERS, f->end_tag);
+		break;
+	}
+	case H2_PUSH_PROMISE: {
+		const uint8_t *p;
+		size_t n;
+
+		/* its fields belong to a stream nobody asked for: decoded for the table only */
+		h2_block_begin(d, 0, 0);
+		if (!h2_payload(f, flags, 0, &p, &n) || n < 4) {
+			h2_dir_lose(r, d);
+			d->in_block = 1;
+			p = NULL;
+			n = 4;
+		}
+		h2_block_feed(r, d, p ? p + 4 : NULL, n - 4, flags & H2_FLAG_END_HEADERS, f->end_tag);
+		break;
+	}
+	case H2_DATA:
+		s = h2_stream_find(r->st, id);
+		if (!s || !id)
+			break;
+		{
+			uint64_t len = f->len - H2_WIRE_HDR, pad = 0;
+
+			if ((flags & H2_FLAG_PADDED) && len && f->kept > H2_WIRE_HDR)
+				pad = (uint64_t)f->data[H2_WIRE_HDR] + 1;
+			s->body[r->side] += pad <= len ? len - pad : 0;
+		}
+		if (flags & H2_FLAG_END_STREAM) {
+			s->ended[r->side] = 1;
+			if (r->side == PROTO_SIDE_RESPONSE)
+				h2_stream_finish(r, s, f->end_tag);
+		}
+		break;
+	case H2_RST_STREAM:
+		s = h2_stream_find(r->st, id);
+		if (!s || !id)
+			break;
+		s->reset = 1;
+		s->rst_code = f->kept >= H2_WIRE_HDR + 4 ? h2_be32(f->data + H2_WIRE_HDR) : 0;
+		h2_stream_finish(r, s, f->end_tag);
+		break;
+	case H2_SETTINGS:
+		h2_on_settings(r, f, flags);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- the module --------------------------------------------------------- */
+
+static void h2_on_run(void *ctx, uint8_t cls, uint32_t frames, uint64_t bytes, uint64_t tag)
+{
+	(void)ctx, (void)cls, (void)frames, (void)bytes, (void)tag;
+}
+
+static void h2_init(void *state)
+{
+	struct h2_state *st = state;
+
+	memset(st, 0, sizeof(*st));
+	for (int side = 0; side < 2; side++) {
+		frame_reader_init(&st->dir[side].rd, http2_frame_len, side == PROTO_SIDE_REQUEST,
+				  &st->framing);
+		/* without an inflater (out of memory) the direction decodes nothing */
+		if (nghttp2_hd_inflate_new(&st->dir[side].inf))
+			st->dir[side].inf = NULL;
+	}
+}
+
+static unsigned int h2_feed(void *state, const struct proto_chunk *c, const struct proto_sink *k)
+{
+	struct h2_state *st = state;
+	struct h2_run r = { .st = st, .k = k, .side = c->side };
+	struct h2_dir *d = &st->dir[c->side & 1];
+	struct frame_sink fs = { .frame = h2_on_frame, .run = h2_on_run, .ctx = &r };
+
+	if (d->rd.lost)
+		return 0;
+	r.misses += frame_reader_feed(&d->rd, c, &fs);
+	/* frames lost: where the next one starts is unknown, and so is the table */
+	if (d->rd.lost)
+		h2_dir_lose(&r, d);
+	return r.misses;
+}
+
+static void h2_close(void *state, const struct proto_sink *k)
+{
+	struct h2_state *st = state;
+	struct h2_run r = { .st = st, .k = k, .side = PROTO_SIDE_RESPONSE };
+
+	for (uint32_t i = 0; i < H2_STREAMS; i++)
+		if (st->s[i].id)
+			h2_stream_finish(&r, &st->s[i], st->s[i].start_tag);
+	for (int side = 0; side < 2; side++)
+		if (st->dir[side].inf)
+			nghttp2_hd_inflate_del(st->dir[side].inf);
+	memset(st->dir, 0, sizeof(st->dir));
+}
+
+const struct proto proto_http2 = {
+	.name = "http2",
+	.id = ZT_PROTO_HTTP2,
+	.state_size = sizeof(struct h2_state),
+	.init = h2_init,
+	.feed = h2_feed,
+	.close = h2_close,
+};

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/* HTTP/2 (RFC 9113) on the wire: see wire.h for what each definition is for. */
+#ifndef ZT_HTTP2_WIRE_H
+#define ZT_HTTP2_WIRE_H
+
+#include "wire.h"
+
+/* No usual port: h2c is found by its preface, not guessed. */
+static const struct zt_wire_rule http2_rule = { .capture = ZT_CAPTURE_FRAMES };
+
+#define H2_WIRE_HDR 9         /* length(24) type(8) flags(8) R+stream(32) */
+#define H2_WIRE_PREFACE_LEN 24 /* "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" */
+
+enum h2_frame_type {
+	H2_DATA = 0x0,
+	H2_HEADERS = 0x1,
+	H2_PRIORITY = 0x2,
+	H2_RST_STREAM = 0x3,
+	H2_SETTINGS = 0x4,
+	H2_PUSH_PROMISE = 0x5,
+	H2_PING = 0x6,
+	H2_GOAWAY = 0x7,
+	H2_WINDOW_UPDATE = 0x8,
+	H2_CONTINUATION = 0x9,
+};
+
+/* 1 when p[0..n) (n <= 8) is a prefix of the client's connection preface. */
+static __always_inline int h2_wire_preface(const __u8 *p, __u32 n)
+{
+	const char lit[8] = { 'P', 'R', 'I', ' ', '*', ' ', 'H', 'T' };
+
+	for (__u32 i = 0; i < n && i < 8; i++)
+		if (p[i] != (__u8)lit[i])
+			return 0;
+	return 1;
+}
+
+/* The client's preface is a 24-byte "frame" of its own; then every frame
+ * is its 9-byte header plus the length it gives. The reserved bit of the
+ * stream id is never set by a sender: a header with it set is not one. */
+static __always_inline __s64 http2_frame_len(const __u8 *hdr, __u32 n, __u8 request, __u8 *state)
+{
+	(void)state;
+	if (request && n && h2_wire_preface(hdr, n))
+		return n >= 8 ? H2_WIRE_PREFACE_LEN : ZT_FRAME_SHORT;
+	if (n < 6)
+		return ZT_FRAME_SHORT;
+	if (hdr[5] & 0x80)
+		return ZT_FRAME_BAD;
+	return (__s64)((__u32)hdr[0] << 16 | (__u32)hdr[1] << 8 | hdr[2]) + H2_WIRE_HDR;
+}
+
+/* Header blocks whole (HPACK state: every block must reach the decoder,
+ * whatever --capture-bytes says), SETTINGS whole (the table size), the
+ * header of DATA frames plus a gRPC message prefix (the stream, END_STREAM,
+ * the body's size), RST_STREAM and GOAWAY with their error codes; flow
+ * control and pings only count. */
+static __always_inline __u32 http2_frame_copy(const __u8 *hdr, __u32 n, __u8 request,
+					      __u32 capture, __u8 *cls)
+{
+	__u32 len;
+
+	(void)capture;
+	if (n < 4)
+		return 0;
+	if (request && n >= 8 && h2_wire_preface(hdr, 8))
+		return H2_WIRE_PREFACE_LEN;
+	len = (__u32)hdr[0] << 16 | (__u32)hdr[1] << 8 | hdr[2];
+	switch (hdr[3]) {
+	case H2_HEADERS:
+	case H2_CONTINUATION:
+	case H2_PUSH_PROMISE:
+	case H2_SETTINGS:
+		return len + H2_WIRE_HDR;
+	case H2_DATA:
+		return H2_WIRE_HDR + 5;
+	case H2_RST_STREAM:
+		return H2_WIRE_HDR + 4;
+	case H2_GOAWAY:
+		return H2_WIRE_HDR + 8;
+	case H2_WINDOW_UPDATE:
+		*cls = 1;
+		return 0;
+	case H2_PING:
+		*cls = 2;
+		return 0;
+	}
+	*cls = 3;
+	return 0;
+}
+
+/* The client's preface; a server is only known from its client's. */
+static __always_inline int http2_sniff(const __u8 *p, __u32 n)
+{
+	const char lit[H2_WIRE_PREFACE_LEN] = { 'P', 'R', 'I', ' ', '*', ' ', 'H', 'T', 'T', 'P',
+						'/', '2', '.', '0', '\r', '\n', '\r', '\n', 'S', 'M',
+						'\r', '\n', '\r', '\n' };
+
+	if (!n)
+		return 0;
+	for (__u32 i = 0; i < n && i < H2_WIRE_PREFACE_LEN && i < ZT_SNIFF_LEN; i++)
+		if (p[i] != (__u8)lit[i])
+			return 0;
+	return ZT_SNIFF_REQUEST;
+}
+
+static __always_inline int http2_message_start(const __u8 *p)
+{
+	(void)p;
+	return 0; /* frames are walked, never guessed */
+}
+
+#endif /* ZT_HTTP2_WIRE_H */
