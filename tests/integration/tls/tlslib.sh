@@ -39,7 +39,8 @@ run_bounded() {
 }
 
 # zt_tls_nginx NAME TLS_PORT [PLAIN_PORT]: nginx (master and 1 worker) in
-# $TMP/NAME, a TLS server block (TLS 1.2 and 1.3, $CERT/$KEY) and optionally
+# $TMP/NAME, a TLS server block (TLS 1.2 and 1.3, $CERT/$KEY; HTTP/2 too,
+# by ALPN, with NGX_H2=1) and optionally
 # a plaintext one on the same root: www/file5k (5000 bytes) and
 # www/docs/note.txt (100 bytes); access log in $TMP/NAME/logs/access.log.
 # Waits until both answer; sets NGX_MASTER and NGX_WORKER.
@@ -66,7 +67,7 @@ http {
     scgi_temp_path $dir/tmp/scgi;
     keepalive_timeout 60s;
     server {
-        listen 127.0.0.1:$port ssl;
+        listen 127.0.0.1:$port ssl${NGX_H2:+ http2};
         ssl_protocols TLSv1.2 TLSv1.3;
         ssl_certificate $CERT;
         ssl_certificate_key $KEY;
