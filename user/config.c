@@ -239,6 +239,27 @@ static const struct {
 	{ OPT_OTLP_TIMEOUT, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT" },
 };
 
+int config_semconv_opt_in(const char *value, const char *want)
+{
+	size_t n = strlen(want);
+
+	while (value && *value) {
+		const char *end = strchr(value, ',');
+		size_t len = end ? (size_t)(end - value) : strlen(value);
+
+		while (len && *value == ' ') {
+			value++;
+			len--;
+		}
+		while (len && value[len - 1] == ' ')
+			len--;
+		if (len == n && !memcmp(value, want, n))
+			return 1;
+		value = end ? end + 1 : NULL;
+	}
+	return 0;
+}
+
 void config_yield_to_env(struct zt_config *cfg, const char *(*getenv_fn)(const char *))
 {
 	for (size_t i = 0; i < sizeof(config_otlp_env) / sizeof(config_otlp_env[0]); i++) {

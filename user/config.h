@@ -33,6 +33,7 @@ struct zt_config {
 	int inject_traceparent;    /* --inject-traceparent */
 	int go_handoffs;           /* --go-handoffs */
 	int node_helper;           /* --node-helper */
+	int rpc_dup;               /* OTEL_SEMCONV_STABILITY_OPT_IN holds rpc/dup */
 	char cgroup[256];          /* --cgroup, a cgroup v2 directory, "" = all */
 	uint32_t reorder_window_ms; /* --reorder-window-ms, 0..10000, default 50 */
 	/* OTLP export: each "" / 0 leaves the OTEL_EXPORTER_OTLP_* value in force */
@@ -107,6 +108,11 @@ enum config_source config_source(const struct zt_config *cfg, const char *name);
  * environment's configuration.
  */
 void config_yield_to_env(struct zt_config *cfg, const char *(*getenv_fn)(const char *));
+
+/* Whether OTEL_SEMCONV_STABILITY_OPT_IN's value (a comma-separated list,
+ * NULL when unset) holds `want` ("rpc/dup"), as OTel's instrumentations read
+ * it: entries trimmed of spaces, matched exactly. */
+int config_semconv_opt_in(const char *value, const char *want);
 
 /* For the config file reader (config_file.c): the option table by name. */
 struct config_option;

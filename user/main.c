@@ -634,5 +634,6 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	cfg.rpc_dup = config_semconv_opt_in(getenv("OTEL_SEMCONV_STABILITY_OPT_IN"), "rpc/dup");
 	return run(&cfg);
 }

@@ -24,6 +24,7 @@ _Static_assert(PROTO_INFLIGHT_MAX <= STITCH_CONN_QUEUE, "every pipelined request
 
 struct tracer {
 	struct conn_table *conns;
+	uint8_t rpc_dup;             /* proto_sink.rpc_dup */
 	struct port_set listening;
 	span_sink_fn sink;
 	void *sink_ctx;
@@ -58,6 +59,7 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 	t->stitch = stitch_new(cfg->max_conns, cfg->max_conns);
 	/* only --node-helper reports links: without it nothing is kept per fd */
 	t->helpers = cfg->node_helper ? helper_links_new() : NULL;
+	t->rpc_dup = (uint8_t)cfg->rpc_dup;
 	if (!t->conns || !t->stitch || (cfg->node_helper && !t->helpers)) {
 		tracer_free(t);
 		return NULL;
@@ -305,6 +307,7 @@ static struct proto_sink sink_for(struct exchange_ctx *x)
 		.ctx = x,
 		.kind = x->c->role == ZT_ROLE_SERVER ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
 		.tls = x->c->tls,
+		.rpc_dup = x->t->rpc_dup,
 		.request = on_request,
 		.exchange = on_exchange,
 		.abandon = on_abandon,

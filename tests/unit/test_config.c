@@ -1487,3 +1487,17 @@ Test(config_file, option_api_for_the_reader)
 	cr_expect_neq(config_option_bit(o), 0);
 	cr_expect_neq(config_option_bit(o), config_option_bit(config_option_find("pid", 3)));
 }
+
+/* OTEL_SEMCONV_STABILITY_OPT_IN as OTel's instrumentations read it: a
+ * comma-separated list, entries trimmed, matched whole. */
+Test(config, semconv_opt_in)
+{
+	cr_expect_eq(config_semconv_opt_in(NULL, "rpc/dup"), 0);
+	cr_expect_eq(config_semconv_opt_in("", "rpc/dup"), 0);
+	cr_expect_eq(config_semconv_opt_in("rpc/dup", "rpc/dup"), 1);
+	cr_expect_eq(config_semconv_opt_in("http, rpc/dup ,database", "rpc/dup"), 1);
+	cr_expect_eq(config_semconv_opt_in("http/dup,database/dup", "rpc/dup"), 0);
+	cr_expect_eq(config_semconv_opt_in("rpc", "rpc/dup"), 0);
+	cr_expect_eq(config_semconv_opt_in("rpc/dupx,xrpc/dup", "rpc/dup"), 0);
+	cr_expect_eq(config_semconv_opt_in(",,rpc/dup,", "rpc/dup"), 1);
+}

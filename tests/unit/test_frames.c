@@ -64,6 +64,7 @@ static void fr_run(void *ctx, uint8_t cls, uint32_t frames, uint64_t bytes, uint
 
 struct fr_fix {
 	struct frame_reader r;
+	uint8_t buf[FRAME_KEEP_MAX];
 	uint8_t state;
 	struct fr_out out;
 	struct frame_sink k;
@@ -75,7 +76,7 @@ static struct fr_fix *fr_new(void)
 	static struct fr_fix f;
 
 	memset(&f, 0, sizeof(f));
-	frame_reader_init(&f.r, toy_len, 1, &f.state);
+	frame_reader_init(&f.r, toy_len, 1, &f.state, f.buf, FRAME_KEEP_MAX);
 	f.k = (struct frame_sink){ .frame = fr_frame, .run = fr_run, .ctx = &f.out };
 	return &f;
 }

@@ -27,6 +27,8 @@ struct h2t_ex {
 	char name[SPAN_NAME_MAX], code[SPAN_CODE_MAX], msg[SPAN_STATUS_MSG_MAX];
 	char method[16], path[200], rpc_method[200], rpc_status[32], rpc_system[16], version[16];
 	char traceparent[64];
+	char old_system[16], old_service[64];
+	int64_t old_status;
 };
 
 struct h2t {
@@ -91,6 +93,10 @@ static void h2t_exchange(void *ctx, struct proto_exchange *x)
 	sa_int(&x->attrs, "http.response.status_code", &e->http_status);
 	e->incomplete = 0;
 	sa_int(&x->attrs, "zerotrace.hpack.incomplete", &e->incomplete);
+	sa_text(&x->attrs, "rpc.system", e->old_system, sizeof(e->old_system), NULL);
+	sa_text(&x->attrs, "rpc.service", e->old_service, sizeof(e->old_service), NULL);
+	e->old_status = -1;
+	sa_int(&x->attrs, "rpc.grpc.status_code", &e->old_status);
 }
 
 static void h2t_abandon(void *ctx, uint32_t key)
@@ -163,7 +169,7 @@ static void h2t_frame(struct h2t *f, int side, uint8_t type, uint8_t flags, uint
 static void h2t_headers(struct h2t *f, int side, uint32_t stream, const nghttp2_nv *nv,
 			size_t nvlen, int end_stream, size_t split)
 {
-	uint8_t block[2048];
+	uint8_t block[6144];
 	ssize_t n = nghttp2_hd_deflate_hd(f->enc[side], block, sizeof(block), nv, nvlen);
 	size_t off = 0;
 
@@ -521,4 +527,57 @@ Test(http2, streams_beyond_the_table)
 	cr_expect_eq(f->misses, 0);
 	h2t_done(f);
 	cr_expect_eq(f->n_ex, 1 + PROTO_INFLIGHT_MAX, "the streams still open are reported at close");
+}
+
+/* A header frame of 3 KiB (a bearer token): kept whole, decoded, and the
+ * table stays right for the next call. */
+Test(http2, big_header_block)
+{
+	static char token[3000];
+	nghttp2_nv req[8];
+	struct h2t *f = h2t_new(1, SPAN_KIND_SERVER);
+
+	memset(token, '~', sizeof(token) - 1); /* no shorter in Huffman: sent raw */
+	memcpy(req, grpc_req, sizeof(grpc_req));
+	req[7] = (nghttp2_nv){ (uint8_t *)"authorization", (uint8_t *)token, 13, sizeof(token) - 1,
+			       NGHTTP2_NV_FLAG_NO_INDEX };
+	h2t_preface(f);
+	h2t_headers(f, PROTO_SIDE_REQUEST, 1, req, 8, 0, 0);
+	cr_assert_gt(f->out_len[PROTO_SIDE_REQUEST], 3000);
+	h2t_data(f, PROTO_SIDE_REQUEST, 1, 9, 1);
+	h2t_flush(f, PROTO_SIDE_REQUEST, 0);
+	h2t_headers(f, PROTO_SIDE_RESPONSE, 1, grpc_resp, 2, 0, 0);
+	h2t_data(f, PROTO_SIDE_RESPONSE, 1, 14, 0);
+	h2t_headers(f, PROTO_SIDE_RESPONSE, 1, grpc_ok, 1, 1, 0);
+	h2t_flush(f, PROTO_SIDE_RESPONSE, 0);
+	h2t_unary(f, 3, 0);
+	cr_assert_eq(f->n_ex, 2);
+	h2t_expect_unary(&f->ex[0], 1);
+	h2t_expect_unary(&f->ex[1], 3);
+	cr_expect_eq(f->misses, 0);
+	h2t_done(f);
+}
+
+/* OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup: the older RPC names as well;
+ * without it, only the current ones. */
+static void rpc_names(int dup)
+{
+	struct h2t *f = h2t_new(1, SPAN_KIND_CLIENT);
+
+	f->sink.rpc_dup = (uint8_t)dup;
+	h2t_preface(f);
+	h2t_unary(f, 1, 0);
+	cr_assert_eq(f->n_ex, 1);
+	cr_expect_str_eq(f->ex[0].rpc_system, "grpc");
+	cr_expect_str_eq(f->ex[0].old_system, dup ? "grpc" : "<absent>");
+	cr_expect_str_eq(f->ex[0].old_service, dup ? "zt.Echo" : "<absent>");
+	cr_expect_eq(f->ex[0].old_status, dup ? 0 : -1);
+	cr_expect_str_eq(f->ex[0].rpc_method, "zt.Echo/Say", "one key, the current value");
+	h2t_done(f);
+}
+
+Test(http2, rpc_dup_names)
+{
+	rpc_names(0);
+	rpc_names(1);
 }

@@ -8,18 +8,21 @@
 
 #include "frames.h"
 
-void frame_reader_init(struct frame_reader *r, frame_len_fn fn, uint8_t request, uint8_t *state)
+void frame_reader_init(struct frame_reader *r, frame_len_fn fn, uint8_t request, uint8_t *state,
+		       uint8_t *buf, uint32_t keep_max)
 {
-	memset(r, 0, offsetof(struct frame_reader, buf));
+	memset(r, 0, sizeof(*r));
 	r->frame_len = fn;
 	r->request = request;
 	r->state = state;
+	r->buf = buf;
+	r->keep_max = keep_max;
 }
 
 void frame_reader_restart(struct frame_reader *r)
 {
 	if (!r->opaque)
-		frame_reader_init(r, r->frame_len, r->request, r->state);
+		frame_reader_init(r, r->frame_len, r->request, r->state, r->buf, r->keep_max);
 }
 
 struct frame_run {
@@ -64,7 +67,7 @@ static int frame_bytes(void *ctx, const uint8_t *p, size_t n)
 			int64_t len;
 
 			/* one header byte at a time: never a byte of the next frame */
-			if (r->kept < FRAME_KEEP_MAX)
+			if (r->kept < r->keep_max)
 				r->buf[r->kept++] = *p;
 			r->seen++;
 			p++;
@@ -82,9 +85,8 @@ static int frame_bytes(void *ctx, const uint8_t *p, size_t n)
 			r->have_len = 1;
 		} else {
 			take = n < r->len - r->seen ? n : (size_t)(r->len - r->seen);
-			if (r->kept < FRAME_KEEP_MAX) {
-				size_t keep = take < FRAME_KEEP_MAX - r->kept ? take :
-										FRAME_KEEP_MAX - r->kept;
+			if (r->kept < r->keep_max) {
+				size_t keep = take < r->keep_max - r->kept ? take : r->keep_max - r->kept;
 
 				memcpy(r->buf + r->kept, p, keep);
 				r->kept += (uint32_t)keep;

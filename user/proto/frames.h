@@ -19,7 +19,7 @@
 
 #include "proto.h"
 
-#define FRAME_KEEP_MAX 1024 /* bytes of a frame kept for its module */
+#define FRAME_KEEP_MAX 1024 /* bytes of a frame kept for its module, unless it gives more room */
 
 struct frame {
 	const uint8_t *data;  /* its first `kept` bytes, header included */
@@ -52,10 +52,14 @@ struct frame_reader {
 	uint64_t len;         /* the open frame's length (have_len) */
 	uint64_t seen;        /* its bytes gone by, copied or not */
 	uint64_t start_tag;
-	uint8_t buf[FRAME_KEEP_MAX];
+	uint32_t keep_max;    /* buf's size */
+	uint8_t *buf;         /* the module's: a frame's first keep_max bytes */
 };
 
-void frame_reader_init(struct frame_reader *r, frame_len_fn fn, uint8_t request, uint8_t *state);
+/* buf (keep_max bytes, FRAME_KEEP_MAX unless a module needs more) lives in
+ * the module's state with the reader. */
+void frame_reader_init(struct frame_reader *r, frame_len_fn fn, uint8_t request, uint8_t *state,
+		       uint8_t *buf, uint32_t keep_max);
 /* Reads one chunk. Returns the parse misses: 1 when framing was lost now. */
 unsigned int frame_reader_feed(struct frame_reader *r, const struct proto_chunk *c,
 			       const struct frame_sink *k);

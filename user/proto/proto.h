@@ -30,7 +30,7 @@
 
 /* The largest module state: allocated per connection once its protocol is
  * known, so a bound on what one connection can cost. */
-#define PROTO_STATE_MAX 32768
+#define PROTO_STATE_MAX 49152
 /* Requests a connection may have in flight (pipelining); a module keeps at
  * most this many, so keys modulo it never collide. */
 #define PROTO_INFLIGHT_MAX 32
@@ -125,6 +125,9 @@ struct proto_sink {
 	void *ctx;
 	uint8_t kind;           /* enum span_kind of this connection's spans */
 	uint8_t tls;            /* the bytes are a TLS connection's plaintext */
+	/* also the older RPC attribute names (rpc.system, rpc.service,
+	 * rpc.grpc.status_code): OTEL_SEMCONV_STABILITY_OPT_IN=rpc/dup */
+	uint8_t rpc_dup;
 	void (*request)(void *ctx, const struct proto_request *r);
 	void (*exchange)(void *ctx, struct proto_exchange *x);
 	/* the request of this key will never have an exchange (dropped to make

@@ -11,6 +11,9 @@
 #include "route.h"
 
 #define H2_STREAMS PROTO_INFLIGHT_MAX
+/* a header frame kept whole up to this (the kernel copies at most a record,
+ * 4 KiB, of one frame): a bearer token or a cookie fits */
+#define H2_FRAME_KEEP 4096
 /* the largest dynamic table an endpoint may ask for and still be followed */
 #define H2_TABLE_MAX 65536
 
@@ -46,6 +49,7 @@ struct h2_stream {
 
 struct h2_dir {
 	struct frame_reader rd;
+	uint8_t buf[H2_FRAME_KEEP];
 	nghttp2_hd_inflater *inf;
 	uint8_t lost;             /* its table is unknown: header fields dropped */
 	uint8_t in_block;         /* a block waits for CONTINUATION */
@@ -174,6 +178,21 @@ static void h2_record_status(struct proto_exchange *x, const struct h2_stream *s
 	}
 }
 
+/* The names before OTel's RPC conventions were reworked, for dashboards
+ * that still read them (rpc/dup). rpc.method keeps its current value
+ * ("Service/Method"): one key cannot hold both. */
+static void h2_record_rpc_dup(struct proto_exchange *x, const struct h2_stream *s,
+			      const char *path, size_t path_len)
+{
+	const char *slash = path_len > 1 ? memchr(path + 1, '/', path_len - 1) : NULL;
+
+	span_attrs_cstr(&x->attrs, "rpc.system", "grpc");
+	if (slash)
+		span_attrs_str(&x->attrs, "rpc.service", path + 1, (size_t)(slash - path - 1));
+	if (s->has_grpc_status)
+		span_attrs_int(&x->attrs, "rpc.grpc.status_code", s->grpc_status);
+}
+
 static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uint64_t end_tag,
 		      struct proto_exchange *x)
 {
@@ -226,6 +245,8 @@ static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uin
 				span_attrs_int(&x->attrs, "rpc.status_code", s->grpc_status);
 			h2_decimal(x->code, sizeof(x->code), (uint32_t)s->grpc_status);
 		}
+		if (k->rpc_dup)
+			h2_record_rpc_dup(x, s, path, path_len);
 	} else {
 		memcpy(x->code, status, sizeof(status));
 	}
@@ -606,7 +627,7 @@ static void h2_init(void *state)
 	memset(st, 0, sizeof(*st));
 	for (int side = 0; side < 2; side++) {
 		frame_reader_init(&st->dir[side].rd, http2_frame_len, side == PROTO_SIDE_REQUEST,
-				  &st->framing);
+				  &st->framing, st->dir[side].buf, H2_FRAME_KEEP);
 		/* without an inflater (out of memory) the direction decodes nothing */
 		if (nghttp2_hd_inflate_new(&st->dir[side].inf))
 			st->dir[side].inf = NULL;

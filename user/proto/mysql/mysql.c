@@ -86,6 +86,7 @@ struct my_req {
 struct my_state {
 	struct frame_reader fe;   /* the client's packets */
 	struct frame_reader be;   /* the server's */
+	uint8_t fe_buf[FRAME_KEEP_MAX], be_buf[FRAME_KEEP_MAX];
 	uint8_t wire;             /* framing state (mysql_wire.h), both directions */
 	uint8_t last_side;        /* of the previous chunk, + 1 (0: none yet) */
 	uint8_t phase;            /* enum my_phase */
@@ -120,7 +121,7 @@ struct my_run {
 /* Auth data the frame reader copied (its last frame): gone once read. */
 static void my_wipe(struct frame_reader *rd)
 {
-	memset(rd->buf, 0, sizeof(rd->buf));
+	memset(rd->buf, 0, rd->keep_max);
 }
 
 /* ---- the pending commands ---- */
@@ -698,8 +699,8 @@ static void my_init(void *state)
 
 	memset(s, 0, offsetof(struct my_state, stmts));
 	my_stmts_clear(&s->stmts);
-	frame_reader_init(&s->fe, mysql_frame_len, 1, &s->wire);
-	frame_reader_init(&s->be, mysql_frame_len, 0, &s->wire);
+	frame_reader_init(&s->fe, mysql_frame_len, 1, &s->wire, s->fe_buf, FRAME_KEEP_MAX);
+	frame_reader_init(&s->be, mysql_frame_len, 0, &s->wire, s->be_buf, FRAME_KEEP_MAX);
 }
 
 static void my_close(void *state, const struct proto_sink *k)

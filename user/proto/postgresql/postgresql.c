@@ -62,6 +62,7 @@ struct pg_req {
 struct pg_state {
 	struct frame_reader fe;   /* frontend: the client's frames */
 	struct frame_reader be;   /* backend */
+	uint8_t fe_buf[FRAME_KEEP_MAX], be_buf[FRAME_KEEP_MAX];
 	uint8_t wire;             /* framing state (postgresql_wire.h), both directions */
 	uint8_t last_side;        /* of the previous chunk, + 1 (0: none yet) */
 	uint8_t skipping;         /* an error: the server skips Executes until Sync */
@@ -542,8 +543,8 @@ static void pg_init(void *state)
 	memset(s, 0, offsetof(struct pg_state, stmts));
 	for (uint32_t i = 0; i < PG_STMTS; i++)
 		s->stmts[i].used = 0;
-	frame_reader_init(&s->fe, postgresql_frame_len, 1, &s->wire);
-	frame_reader_init(&s->be, postgresql_frame_len, 0, &s->wire);
+	frame_reader_init(&s->fe, postgresql_frame_len, 1, &s->wire, s->fe_buf, FRAME_KEEP_MAX);
+	frame_reader_init(&s->be, postgresql_frame_len, 0, &s->wire, s->be_buf, FRAME_KEEP_MAX);
 }
 
 static void pg_close(void *state, const struct proto_sink *k)
