@@ -6,7 +6,8 @@
 # server-streaming calls of 5 messages. Every call must be one CLIENT and
 # one SERVER span named "zt.Echo/Say" or "zt.Echo/Count" with
 # rpc.system.name=grpc, rpc.method, rpc.status_code as the client saw it,
-# network.protocol.version=2, the request's body size (which codes make a
+# network.protocol.version=2, the request's body size, the messages each way
+# (1 and 1, 1 and 0 for an error, 1 and 5 streamed) (which codes make a
 # span an error is pinned by test_http2.c); each SERVER span the child of
 # the CLIENT span of its stream (rule 2 pairs by stream id: a pairing by
 # order would be wrong as soon as streams interleave). Counters:
@@ -52,6 +53,10 @@ for s in spans:
     eq(attr(s, "http.request.method"), "POST", where + " http.request.method")
     eq(attr(s, "http.response.status_code"), 200, where + " http.response.status_code")
     check(attr(s, "http.request.body.size", 0) > 5, where + " request body (a 5-byte prefix and a message)")
+    eq(attr(s, "zerotrace.rpc.request.messages"), 1, where + " request messages")
+    eq(attr(s, "zerotrace.rpc.response.messages"),
+       5 if s["name"] == "zt.Echo/Count" else (1 if attr(s, "rpc.status_code") == "OK" else 0),
+       where + " response messages")
     if s["kind"] == "SERVER":
         eq(attr(s, "process.pid"), srv_pid, where + " server pid")
 clients = {s["span_id"]: s for s in spans if s["kind"] == "CLIENT"}

@@ -28,7 +28,7 @@ struct h2t_ex {
 	char method[16], path[200], rpc_method[200], rpc_status[32], rpc_system[16], version[16];
 	char traceparent[64];
 	char old_system[16], old_service[64];
-	int64_t old_status;
+	int64_t old_status, req_msgs, resp_msgs;
 };
 
 struct h2t {
@@ -97,6 +97,9 @@ static void h2t_exchange(void *ctx, struct proto_exchange *x)
 	sa_text(&x->attrs, "rpc.service", e->old_service, sizeof(e->old_service), NULL);
 	e->old_status = -1;
 	sa_int(&x->attrs, "rpc.grpc.status_code", &e->old_status);
+	e->req_msgs = e->resp_msgs = -1;
+	sa_int(&x->attrs, "zerotrace.rpc.request.messages", &e->req_msgs);
+	sa_int(&x->attrs, "zerotrace.rpc.response.messages", &e->resp_msgs);
 }
 
 static void h2t_abandon(void *ctx, uint32_t key)
@@ -198,6 +201,27 @@ static void h2t_data(struct h2t *f, int side, uint32_t stream, size_t n, int end
 	h2t_frame(f, side, 0x0, end_stream ? 0x1 : 0, stream, body, n);
 }
 
+/* gRPC messages of the given payload sizes, each behind its 5-byte prefix,
+ * in one DATA frame. */
+static void h2t_grpc_data(struct h2t *f, int side, uint32_t stream, const uint32_t *sizes, int n,
+			  int end_stream)
+{
+	uint8_t body[4096];
+	size_t len = 0;
+
+	for (int i = 0; i < n; i++) {
+		cr_assert_leq(len + 5 + sizes[i], sizeof(body));
+		body[len] = 0;
+		body[len + 1] = (uint8_t)(sizes[i] >> 24);
+		body[len + 2] = (uint8_t)(sizes[i] >> 16);
+		body[len + 3] = (uint8_t)(sizes[i] >> 8);
+		body[len + 4] = (uint8_t)sizes[i];
+		memset(body + len + 5, 'm', sizes[i]);
+		len += 5 + sizes[i];
+	}
+	h2t_frame(f, side, 0x0, end_stream ? 0x1 : 0, stream, body, len);
+}
+
 static void h2t_preface(struct h2t *f)
 {
 	static const uint8_t settings_c[] = { 0, 2, 0, 0, 0, 0 }; /* ENABLE_PUSH 0 */
@@ -253,11 +277,13 @@ static const nghttp2_nv grpc_ok[] = { NV("grpc-status", "0") };
 /* One unary call on stream id: request, answer, trailers. */
 static void h2t_unary(struct h2t *f, uint32_t id, size_t chunk)
 {
+	static const uint32_t four = 4, nine = 9;
+
 	h2t_headers(f, PROTO_SIDE_REQUEST, id, grpc_req, 7, 0, 0);
-	h2t_data(f, PROTO_SIDE_REQUEST, id, 9, 1);
+	h2t_grpc_data(f, PROTO_SIDE_REQUEST, id, &four, 1, 1);
 	h2t_flush(f, PROTO_SIDE_REQUEST, chunk);
 	h2t_headers(f, PROTO_SIDE_RESPONSE, id, grpc_resp, 2, 0, 0);
-	h2t_data(f, PROTO_SIDE_RESPONSE, id, 14, 0);
+	h2t_grpc_data(f, PROTO_SIDE_RESPONSE, id, &nine, 1, 0);
 	h2t_headers(f, PROTO_SIDE_RESPONSE, id, grpc_ok, 1, 1, 0);
 	h2t_flush(f, PROTO_SIDE_RESPONSE, chunk);
 }
@@ -279,6 +305,8 @@ static void h2t_expect_unary(const struct h2t_ex *e, uint32_t stream)
 	cr_expect_eq(e->req_size, 9);
 	cr_expect_eq(e->resp_size, 14);
 	cr_expect_eq(e->incomplete, 0);
+	cr_expect_eq(e->req_msgs, 1);
+	cr_expect_eq(e->resp_msgs, 1);
 	cr_expect_str_eq(e->traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 }
 
@@ -367,14 +395,15 @@ Test(http2, interleaved_streams_pair_by_id)
 /* A header block split over HEADERS and CONTINUATION frames. */
 Test(http2, continuation_frames)
 {
+	static const uint32_t four = 4, nine = 9;
 	struct h2t *f = h2t_new(1, SPAN_KIND_SERVER);
 
 	h2t_preface(f);
 	h2t_headers(f, PROTO_SIDE_REQUEST, 1, grpc_req, 7, 0, 10);
-	h2t_data(f, PROTO_SIDE_REQUEST, 1, 9, 1);
+	h2t_grpc_data(f, PROTO_SIDE_REQUEST, 1, &four, 1, 1);
 	h2t_flush(f, PROTO_SIDE_REQUEST, 0);
 	h2t_headers(f, PROTO_SIDE_RESPONSE, 1, grpc_resp, 2, 0, 3);
-	h2t_data(f, PROTO_SIDE_RESPONSE, 1, 14, 0);
+	h2t_grpc_data(f, PROTO_SIDE_RESPONSE, 1, &nine, 1, 0);
 	h2t_headers(f, PROTO_SIDE_RESPONSE, 1, grpc_ok, 1, 1, 2);
 	h2t_flush(f, PROTO_SIDE_RESPONSE, 0);
 	cr_assert_eq(f->n_ex, 1);
@@ -533,6 +562,7 @@ Test(http2, streams_beyond_the_table)
  * table stays right for the next call. */
 Test(http2, big_header_block)
 {
+	static const uint32_t four = 4, nine = 9;
 	static char token[3000];
 	nghttp2_nv req[8];
 	struct h2t *f = h2t_new(1, SPAN_KIND_SERVER);
@@ -544,10 +574,10 @@ Test(http2, big_header_block)
 	h2t_preface(f);
 	h2t_headers(f, PROTO_SIDE_REQUEST, 1, req, 8, 0, 0);
 	cr_assert_gt(f->out_len[PROTO_SIDE_REQUEST], 3000);
-	h2t_data(f, PROTO_SIDE_REQUEST, 1, 9, 1);
+	h2t_grpc_data(f, PROTO_SIDE_REQUEST, 1, &four, 1, 1);
 	h2t_flush(f, PROTO_SIDE_REQUEST, 0);
 	h2t_headers(f, PROTO_SIDE_RESPONSE, 1, grpc_resp, 2, 0, 0);
-	h2t_data(f, PROTO_SIDE_RESPONSE, 1, 14, 0);
+	h2t_grpc_data(f, PROTO_SIDE_RESPONSE, 1, &nine, 1, 0);
 	h2t_headers(f, PROTO_SIDE_RESPONSE, 1, grpc_ok, 1, 1, 0);
 	h2t_flush(f, PROTO_SIDE_RESPONSE, 0);
 	h2t_unary(f, 3, 0);
@@ -580,4 +610,47 @@ Test(http2, rpc_dup_names)
 {
 	rpc_names(0);
 	rpc_names(1);
+}
+
+/* A server-streaming answer: five small messages in one DATA frame, then
+ * one of 3000 bytes over two frames: 6 messages. A message whose prefix was
+ * not copied (past the kernel's DATA copy) leaves the count unknown: no
+ * attribute rather than a wrong number. */
+Test(http2, grpc_message_counts)
+{
+	static const uint32_t four = 4, small[5] = { 6, 6, 6, 6, 6 }, big = 3000;
+	static const uint32_t many[12] = { 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6, 6 };
+	uint8_t half[1600];
+	struct h2t *f = h2t_new(1, SPAN_KIND_SERVER);
+
+	h2t_preface(f);
+	h2t_headers(f, PROTO_SIDE_REQUEST, 1, grpc_req, 7, 0, 0);
+	h2t_grpc_data(f, PROTO_SIDE_REQUEST, 1, &four, 1, 1);
+	h2t_headers(f, PROTO_SIDE_REQUEST, 3, grpc_req, 7, 0, 0);
+	h2t_grpc_data(f, PROTO_SIDE_REQUEST, 3, &four, 1, 1);
+	h2t_flush(f, PROTO_SIDE_REQUEST, 0);
+	h2t_headers(f, PROTO_SIDE_RESPONSE, 1, grpc_resp, 2, 0, 0);
+	h2t_grpc_data(f, PROTO_SIDE_RESPONSE, 1, small, 5, 0);
+	/* the big one: its prefix and 1595 bytes, then the rest */
+	half[0] = 0;
+	half[1] = 0, half[2] = 0, half[3] = (uint8_t)(big >> 8), half[4] = (uint8_t)big;
+	memset(half + 5, 'b', sizeof(half) - 5);
+	h2t_frame(f, PROTO_SIDE_RESPONSE, 0x0, 0, 1, half, sizeof(half));
+	h2t_frame(f, PROTO_SIDE_RESPONSE, 0x0, 0, 1, half + 5, big + 5 - sizeof(half));
+	h2t_headers(f, PROTO_SIDE_RESPONSE, 1, grpc_ok, 1, 1, 0);
+	/* stream 3: twelve in one frame, the last ones past what is copied */
+	h2t_headers(f, PROTO_SIDE_RESPONSE, 3, grpc_resp, 2, 0, 0);
+	h2t_grpc_data(f, PROTO_SIDE_RESPONSE, 3, many, 12, 0);
+	h2t_headers(f, PROTO_SIDE_RESPONSE, 3, grpc_ok, 1, 1, 0);
+	h2t_flush(f, PROTO_SIDE_RESPONSE, 0);
+	cr_assert_eq(f->n_ex, 2);
+	cr_expect_eq(f->ex[0].stream, 1);
+	cr_expect_eq(f->ex[0].req_msgs, 1);
+	cr_expect_eq(f->ex[0].resp_msgs, 6);
+	cr_expect_eq(f->ex[0].resp_size, 5 * 11 + 5 + big);
+	cr_expect_eq(f->ex[1].stream, 3);
+	cr_expect_eq(f->ex[1].req_msgs, 1);
+	cr_expect_eq(f->ex[1].resp_msgs, -1, "not every prefix was seen");
+	cr_expect_eq(f->ex[1].resp_size, 12 * 11);
+	h2t_done(f);
 }

@@ -150,8 +150,8 @@ Test(sniff, http2_preface)
 
 /* http2_wire.h's frame rules, which the kernel's walk runs: the preface is
  * a 24-byte unit of its own, then 9 bytes of header plus the length; header
- * blocks and SETTINGS are copied whole, DATA only as far as its header and
- * a gRPC message prefix, flow control only counted. */
+ * blocks and SETTINGS are copied whole, DATA only its header and first
+ * bytes (gRPC message prefixes), flow control only counted. */
 Test(sniff, http2_frames)
 {
 	const __u8 preface[8] = { 'P', 'R', 'I', ' ', '*', ' ', 'H', 'T' };
@@ -170,7 +170,7 @@ Test(sniff, http2_frames)
 	cr_expect_eq(http2_frame_copy(preface, 8, 1, 64, &cls), 24);
 	cr_expect_eq(http2_frame_copy(headers, 8, 1, 64, &cls), 0x12c + 9, "whatever --capture-bytes says");
 	cr_expect_eq(cls, 0);
-	cr_expect_eq(http2_frame_copy(data, 8, 0, 64, &cls), 14);
+	cr_expect_eq(http2_frame_copy(data, 8, 0, 64, &cls), 9 + H2_WIRE_DATA_COPY);
 	cr_expect_eq(http2_frame_copy(window, 8, 0, 64, &cls), 0);
 	cr_expect_eq(cls, 1);
 }

@@ -39,6 +39,11 @@ struct h2_stream {
 	uint32_t rst_code;
 	uint64_t start_tag, end_tag;
 	uint64_t body[2];         /* DATA payload bytes per side, padding excluded */
+	/* gRPC messages per side, followed by their 5-byte prefixes: the bytes
+	 * of the current one still to come; a prefix not copied loses the count */
+	uint32_t msgs[2];
+	uint32_t msg_left[2];
+	uint8_t msgs_lost[2];
 	char method[16];
 	char scheme[8];
 	char path[192];
@@ -247,6 +252,13 @@ static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uin
 		}
 		if (k->rpc_dup)
 			h2_record_rpc_dup(x, s, path, path_len);
+		/* counts known only when every message's prefix was seen */
+		if (!s->msgs_lost[PROTO_SIDE_REQUEST] && !s->msg_left[PROTO_SIDE_REQUEST])
+			span_attrs_int(&x->attrs, "zerotrace.rpc.request.messages",
+				       s->msgs[PROTO_SIDE_REQUEST]);
+		if (!s->msgs_lost[PROTO_SIDE_RESPONSE] && !s->msg_left[PROTO_SIDE_RESPONSE])
+			span_attrs_int(&x->attrs, "zerotrace.rpc.response.messages",
+				       s->msgs[PROTO_SIDE_RESPONSE]);
 	} else {
 		memcpy(x->code, status, sizeof(status));
 	}
@@ -517,6 +529,32 @@ static void h2_on_settings(struct h2_run *r, const struct frame *f, uint8_t flag
 	}
 }
 
+/* The gRPC messages that start in a DATA payload of n bytes at offset at
+ * of the frame, from their prefixes (flag byte, big-endian length). */
+static void h2_count_messages(struct h2_stream *s, int side, const struct frame *f, uint64_t at,
+			      uint64_t n)
+{
+	uint64_t pos = 0;
+
+	while (pos < n && !s->msgs_lost[side]) {
+		uint64_t take;
+
+		if (!s->msg_left[side]) {
+			if (at + pos + 5 > f->kept) {
+				s->msgs_lost[side] = 1;
+				return;
+			}
+			s->msgs[side]++;
+			s->msg_left[side] = 5 + h2_be32(f->data + at + pos + 1);
+			if (s->msg_left[side] < 5) /* a length near 4 GiB wrapped */
+				s->msg_left[side] = UINT32_MAX;
+		}
+		take = n - pos < s->msg_left[side] ? n - pos : s->msg_left[side];
+		s->msg_left[side] -= (uint32_t)take;
+		pos += take;
+	}
+}
+
 static void h2_on_frame(void *ctx, const struct frame *f)
 {
 	struct h2_run *r = ctx;
@@ -585,11 +623,17 @@ static void h2_on_frame(void *ctx, const struct frame *f)
 		if (!s || !id)
 			break;
 		{
-			uint64_t len = f->len - H2_WIRE_HDR, pad = 0;
+			uint64_t len = f->len - H2_WIRE_HDR, pad = 0, skip = 0;
 
-			if ((flags & H2_FLAG_PADDED) && len && f->kept > H2_WIRE_HDR)
-				pad = (uint64_t)f->data[H2_WIRE_HDR] + 1;
-			s->body[r->side] += pad <= len ? len - pad : 0;
+			if ((flags & H2_FLAG_PADDED) && len && f->kept > H2_WIRE_HDR) {
+				pad = (uint64_t)f->data[H2_WIRE_HDR];
+				skip = 1;
+			}
+			if (skip + pad <= len) {
+				s->body[r->side] += len - skip - pad;
+				if (s->grpc)
+					h2_count_messages(s, r->side, f, H2_WIRE_HDR + skip, len - skip - pad);
+			}
 		}
 		if (flags & H2_FLAG_END_STREAM) {
 			s->ended[r->side] = 1;

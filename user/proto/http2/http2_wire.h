@@ -50,11 +50,15 @@ static __always_inline __s64 http2_frame_len(const __u8 *hdr, __u32 n, __u8 requ
 	return (__s64)((__u32)hdr[0] << 16 | (__u32)hdr[1] << 8 | hdr[2]) + H2_WIRE_HDR;
 }
 
+/* DATA frames: their header (the stream, END_STREAM, the body's size) and
+ * the first bytes of the payload, where gRPC's 5-byte message prefixes of
+ * small messages are (a stream of them shares a frame). */
+#define H2_WIRE_DATA_COPY 64
+
 /* Header blocks whole (HPACK state: every block must reach the decoder,
- * whatever --capture-bytes says), SETTINGS whole (the table size), the
- * header of DATA frames plus a gRPC message prefix (the stream, END_STREAM,
- * the body's size), RST_STREAM and GOAWAY with their error codes; flow
- * control and pings only count. */
+ * whatever --capture-bytes says), SETTINGS whole (the table size), DATA
+ * frames' heads, RST_STREAM and GOAWAY with their error codes; flow control
+ * and pings only count. */
 static __always_inline __u32 http2_frame_copy(const __u8 *hdr, __u32 n, __u8 request,
 					      __u32 capture, __u8 *cls)
 {
@@ -73,7 +77,7 @@ static __always_inline __u32 http2_frame_copy(const __u8 *hdr, __u32 n, __u8 req
 	case H2_SETTINGS:
 		return len + H2_WIRE_HDR;
 	case H2_DATA:
-		return H2_WIRE_HDR + 5;
+		return H2_WIRE_HDR + H2_WIRE_DATA_COPY;
 	case H2_RST_STREAM:
 		return H2_WIRE_HDR + 4;
 	case H2_GOAWAY:
