@@ -251,6 +251,22 @@ static long head_scan_at(__u32 i, void *ctx)
 	return 0;
 }
 
+/* The request line ends in "HTTP/1.x" (when its end was found). */
+static __always_inline bool line_is_http1(const struct head_scan *hs)
+{
+	const char v[7] = { 'H', 'T', 'T', 'P', '/', '1', '.' };
+	__s32 at = hs->line_end - 10;
+
+	if (hs->line_end < 0)
+		return true;
+	if (at < 0)
+		return false;
+	for (__u32 k = 0; k < 7; k++)
+		if (hs->mb->data[index_mask(at + k, MSG_SCAN_MAX - 1)] != (__u8)v[k])
+			return false;
+	return true;
+}
+
 static __always_inline bool is_method_char(__u8 c)
 {
 	return (c >= 'A' && c <= 'Z') || c == '-' || c == '_';
@@ -329,6 +345,9 @@ int inject_traceparent(struct sk_msg_md *msg)
 	if (bpf_probe_read_kernel(hs.mb->data, index_mask(len, 2 * MSG_SCAN_MAX - 1), data))
 		return inject_skip();
 	bpf_loop(len, head_scan_at, &hs, 0);
+	/* HTTP/2's preface ("PRI * HTTP/2.0", a blank line) is no request */
+	if (!line_is_http1(&hs))
+		return SK_PASS;
 	if (hs.bare_lf || hs.line_end < 0 || hs.head_end < 0 || hs.has_traceparent)
 		return inject_skip();
 	/* in a Go program the thread's request may be another goroutine's:

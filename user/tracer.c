@@ -25,6 +25,7 @@ _Static_assert(PROTO_INFLIGHT_MAX <= STITCH_CONN_QUEUE, "every pipelined request
 struct tracer {
 	struct conn_table *conns;
 	uint8_t rpc_dup;             /* proto_sink.rpc_dup */
+	uint8_t inject;              /* --inject-traceparent */
 	struct port_set listening;
 	span_sink_fn sink;
 	void *sink_ctx;
@@ -60,6 +61,7 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 	/* only --node-helper reports links: without it nothing is kept per fd */
 	t->helpers = cfg->node_helper ? helper_links_new() : NULL;
 	t->rpc_dup = (uint8_t)cfg->rpc_dup;
+	t->inject = cfg->inject_traceparent != 0;
 	if (!t->conns || !t->stitch || (cfg->node_helper && !t->helpers)) {
 		tracer_free(t);
 		return NULL;
@@ -241,6 +243,8 @@ static void on_request(void *ctx, const struct proto_request *req)
 	if (c->role == ZT_ROLE_SERVER && x->e)
 		run_task_set(&r->task, c, x->e);
 	r->stream = req->stream;
+	if (x->t->inject && c->role == ZT_ROLE_CLIENT && c->proto->uninjectable)
+		x->t->stats.inject_skipped++;
 	conn_key(c, r, &key);
 	if (c->role == ZT_ROLE_SERVER)
 		stitch_server_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel, &r->ids);

@@ -27,6 +27,7 @@ struct tracer_stats {
 	uint64_t state_alloc_failures; /* a protocol's state could not be allocated: not parsed */
 	uint64_t role_unknown;    /* data on a connection whose side stayed unknown */
 	uint64_t attr_overflows;  /* spans that lost attributes: the list or its text was full */
+	uint64_t inject_skipped;  /* client requests of a protocol --inject-traceparent cannot write into */
 	uint64_t record_gaps;     /* a syscall's records arrived with one missing: parsed as a gap */
 	uint64_t tls_conn_resets; /* connections that turned TLS after plaintext (an SSLRequest) */
 	uint64_t conns_opened;

@@ -140,6 +140,10 @@ struct proto {
 	const char *name;       /* as in --protocols and the counters */
 	uint8_t id;             /* enum zt_proto */
 	size_t state_size;      /* <= PROTO_STATE_MAX */
+	/* --inject-traceparent cannot add a header to its requests (HTTP/2:
+	 * a header block can't grow without the peer's HPACK state): each
+	 * client request is counted in inject_skipped */
+	uint8_t uninjectable;
 	void (*init)(void *state);
 	/* Returns the parse misses this chunk found (0 on clean input). */
 	unsigned int (*feed)(void *state, const struct proto_chunk *c, const struct proto_sink *k);

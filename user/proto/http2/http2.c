@@ -712,6 +712,7 @@ const struct proto proto_http2 = {
 	.name = "http2",
 	.id = ZT_PROTO_HTTP2,
 	.state_size = sizeof(struct h2_state),
+	.uninjectable = 1,
 	.init = h2_init,
 	.feed = h2_feed,
 	.close = h2_close,
