@@ -24,4 +24,13 @@ const struct metric_family_desc metric_families[METRIC_FAMILY_COUNT] = {
 		"Duration of database operations, as the database server saw them.", 2,
 		{ { "db_system_name", 16 }, { "db_operation_name", 32 } },
 	},
+	/* OTel's RPC conventions (release candidate): gRPC calls */
+	[METRIC_RPC_SERVER] = {
+		"rpc_server_call_duration_seconds", "Duration of RPCs, as their servers saw them.", 3,
+		{ { "rpc_system_name", 16 }, { "rpc_method", 160 }, { "rpc_status_code", 24 } },
+	},
+	[METRIC_RPC_CLIENT] = {
+		"rpc_client_call_duration_seconds", "Duration of RPCs, as their clients saw them.", 3,
+		{ { "rpc_system_name", 16 }, { "rpc_method", 160 }, { "rpc_status_code", 24 } },
+	},
 };

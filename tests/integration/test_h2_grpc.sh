@@ -12,7 +12,9 @@
 # the CLIENT span of its stream (rule 2 pairs by stream id: a pairing by
 # order would be wrong as soon as streams interleave). The agent runs with
 # --inject-traceparent, which cannot write into HTTP/2: nothing injected,
-# each of the 260 client requests counted in inject_skipped. Counters:
+# each of the 260 client requests counted in inject_skipped. /metrics:
+# rpc_server_call_duration_seconds and rpc_client_call_duration_seconds
+# count each call by method and status (promtool check metrics passes). Counters:
 # http2_misses=0, frames_lost=0, parse_misses=0.
 . "$(dirname "$0")/lib.sh"
 zt_init
@@ -24,17 +26,29 @@ SRV_PID=$ZT_LAST_PID
 zt_wait_port 127.0.0.1 "$PORT" 15
 zt_alive "$SRV_PID" || zt_fail "grpc server died: $(cat "$TMP/grpcsrv.err")"
 
-zt_agent_start --port "$PORT" --inject-traceparent
+MPORT=$(zt_free_port 1)
+zt_agent_start --port "$PORT" --inject-traceparent --metrics-addr "127.0.0.1:$MPORT"
+zt_wait_port 127.0.0.1 "$MPORT" 5
 /usr/bin/python3 "$ZT_LIB_DIR/h2/grpc_client.py" "$PORT" 200 20 20 20 "$TMP/client.json" \
 	2>"$TMP/client.err" || zt_fail "grpc client: $(tail -5 "$TMP/client.err")"
 log "$(cat "$TMP/client.err")"
 zt_settle 1
+# the last spans leave the reorder window within a second
+for ((i = 0; i < 50; i++)); do
+	curl -sS --max-time 5 -o "$TMP/metrics.txt" "http://127.0.0.1:$MPORT/metrics" ||
+		zt_fail "scrape of /metrics failed"
+	n=$(awk '/^rpc_server_call_duration_seconds_count/ { n += $NF } END { print n + 0 }' "$TMP/metrics.txt")
+	[ "$n" = 260 ] && break
+	sleep 0.2
+done
+promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1 ||
+	zt_fail "promtool check metrics: $(head -5 "$TMP/promtool.out")"
 zt_agent_stop
-export SRV_PID PORT FINAL="$ZT_FINAL"
+export SRV_PID PORT FINAL="$ZT_FINAL" METRICS=$TMP/metrics.txt
 
 zt_py_check <<'PYEND'
 from ztcheck import *
-import collections, json
+import collections, json, re
 spans = load()
 srv_pid = env("SRV_PID", int)
 want = {("zt.Echo/Say", "OK"): 200, ("zt.Echo/Say", "INTERNAL"): 20,
@@ -70,6 +84,15 @@ for s in joined:
           attr(c, "rpc.status_code") == attr(s, "rpc.status_code") and
           attr(c, "http.request.body.size") == attr(s, "http.request.body.size"),
           "server span %s joined to a client span of another call: %s" % (s["span_id"], summarize(c)))
+series = collections.Counter()
+for line in open(env("METRICS")):
+    m = re.match(r'^rpc_(server|client)_call_duration_seconds_count\{service_name="[^"]*",'
+                 r'rpc_system_name="grpc",rpc_method="([^"]+)",rpc_status_code="([^"]+)"\} (\d+)$', line)
+    if m:
+        series[(m.group(1), m.group(2), m.group(3))] += int(m.group(4))
+for (name, st), n in want.items():
+    for side in ("server", "client"):
+        eq(series[(side, name, st)], n, "rpc_%s_call_duration_seconds_count %s %s" % (side, name, st))
 fin = env("FINAL")
 for k, v in (("http2_misses", 0), ("frames_lost", 0), ("parse_misses", 0), ("ringbuf_drops", 0),
              ("injected", 0), ("inject_skipped", sum(want.values()))):

@@ -29,6 +29,8 @@ struct h2t_ex {
 	char traceparent[64];
 	char old_system[16], old_service[64];
 	int64_t old_status, req_msgs, resp_msgs;
+	uint8_t family;
+	char metric[3][160];
 };
 
 struct h2t {
@@ -97,6 +99,9 @@ static void h2t_exchange(void *ctx, struct proto_exchange *x)
 	sa_text(&x->attrs, "rpc.service", e->old_service, sizeof(e->old_service), NULL);
 	e->old_status = -1;
 	sa_int(&x->attrs, "rpc.grpc.status_code", &e->old_status);
+	e->family = x->metric.family;
+	for (int i = 0; i < 3; i++)
+		snprintf(e->metric[i], sizeof(e->metric[i]), "%s", span_metric_label(&x->metric, (uint32_t)i));
 	e->req_msgs = e->resp_msgs = -1;
 	sa_int(&x->attrs, "zerotrace.rpc.request.messages", &e->req_msgs);
 	sa_int(&x->attrs, "zerotrace.rpc.response.messages", &e->resp_msgs);
@@ -307,6 +312,10 @@ static void h2t_expect_unary(const struct h2t_ex *e, uint32_t stream)
 	cr_expect_eq(e->incomplete, 0);
 	cr_expect_eq(e->req_msgs, 1);
 	cr_expect_eq(e->resp_msgs, 1);
+	cr_expect(e->family == METRIC_RPC_SERVER || e->family == METRIC_RPC_CLIENT);
+	cr_expect_str_eq(e->metric[0], "grpc");
+	cr_expect_str_eq(e->metric[1], "zt.Echo/Say");
+	cr_expect_str_eq(e->metric[2], "OK");
 	cr_expect_str_eq(e->traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
 }
 
@@ -382,6 +391,10 @@ Test(http2, interleaved_streams_pair_by_id)
 	cr_expect_eq(f->ex[0].status, SPAN_STATUS_ERROR);
 	cr_expect_str_eq(f->ex[0].msg, "HTTP 503");
 	cr_expect_str_eq(f->ex[0].rpc_system, "<absent>", "not gRPC");
+	cr_expect_eq(f->ex[0].family, METRIC_HTTP_CLIENT);
+	cr_expect_str_eq(f->ex[0].metric[0], "DELETE");
+	cr_expect_str_eq(f->ex[0].metric[1], "/b");
+	cr_expect_str_eq(f->ex[0].metric[2], "503");
 	cr_expect_eq(f->ex[1].stream, 1);
 	cr_expect_str_eq(f->ex[1].name, "GET /a/{id}");
 	cr_expect_eq(f->ex[1].http_status, 404);

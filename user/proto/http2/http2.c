@@ -273,9 +273,19 @@ static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uin
 	if (s->incomplete)
 		span_attrs_int(&x->attrs, "zerotrace.hpack.incomplete", 1);
 	h2_record_status(x, s, k->kind);
+	if (s->grpc) {
+		const char *name = s->has_grpc_status ? grpc_status_name(s->grpc_status) : NULL;
+
+		labels[0] = "grpc";
+		labels[1] = x->name;
+		labels[2] = name ? name : (s->has_grpc_status ? x->code : "");
+		span_metric_set(&x->metric,
+				k->kind == SPAN_KIND_SERVER ? METRIC_RPC_SERVER : METRIC_RPC_CLIENT, labels);
+		return;
+	}
 	labels[0] = s->method;
 	labels[1] = route;
-	labels[2] = s->grpc ? x->code : status;
+	labels[2] = status;
 	span_metric_set(&x->metric,
 			k->kind == SPAN_KIND_SERVER ? METRIC_HTTP_SERVER : METRIC_HTTP_CLIENT, labels);
 }
