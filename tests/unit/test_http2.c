@@ -36,7 +36,7 @@ struct h2t_ex {
 struct h2t {
 	_Alignas(16) uint8_t state[PROTO_STATE_MAX];
 	struct h2t_ex ex[H2T_EX_MAX];
-	uint32_t n_ex, n_req, n_cache_full;
+	uint32_t n_ex, n_req, n_cache_full, n_push;
 	uint32_t req_stream[H2T_EX_MAX], req_key[H2T_EX_MAX];
 	char req_traceparent[H2T_EX_MAX][64];
 	struct proto_sink sink;
@@ -117,6 +117,8 @@ static void h2t_note(void *ctx, enum proto_note n)
 {
 	if (n == PROTO_NOTE_CACHE_FULL)
 		((struct h2t *)ctx)->n_cache_full++;
+	if (n == PROTO_NOTE_PUSH)
+		((struct h2t *)ctx)->n_push++;
 }
 
 static struct h2t *h2t_new(int framed, uint8_t kind)
@@ -665,5 +667,34 @@ Test(http2, grpc_message_counts)
 	cr_expect_eq(f->ex[1].req_msgs, 1);
 	cr_expect_eq(f->ex[1].resp_msgs, -1, "not every prefix was seen");
 	cr_expect_eq(f->ex[1].resp_size, 12 * 11);
+	h2t_done(f);
+}
+
+/* A server push: its PUSH_PROMISE block goes through the response
+ * direction's table (the next answer refers to it), counted, no span. */
+Test(http2, push_promise_keeps_the_table)
+{
+	static const nghttp2_nv pushed[] = { NV(":method", "GET"), NV(":scheme", "http"),
+					     NV(":path", "/style.css"), NV(":authority", "h") };
+	static const nghttp2_nv css[] = { NV(":status", "200"), NV("content-type", "text/css") };
+	uint8_t block[256], payload[260];
+	ssize_t n;
+	struct h2t *f = h2t_new(1, SPAN_KIND_CLIENT);
+
+	h2t_preface(f);
+	h2t_flush(f, PROTO_SIDE_REQUEST, 0);
+	h2t_flush(f, PROTO_SIDE_RESPONSE, 0);
+	n = nghttp2_hd_deflate_hd(f->enc[PROTO_SIDE_RESPONSE], block, sizeof(block), pushed, 4);
+	cr_assert_gt(n, 0);
+	payload[0] = 0, payload[1] = 0, payload[2] = 0, payload[3] = 2; /* promised stream 2 */
+	memcpy(payload + 4, block, (size_t)n);
+	h2t_frame(f, PROTO_SIDE_RESPONSE, 0x5, 0x4, 1, payload, (size_t)n + 4);
+	h2t_headers(f, PROTO_SIDE_RESPONSE, 2, css, 2, 1, 0);
+	h2t_flush(f, PROTO_SIDE_RESPONSE, 0);
+	h2t_unary(f, 3, 0);
+	cr_expect_eq(f->n_push, 1);
+	cr_assert_eq(f->n_ex, 1);
+	h2t_expect_unary(&f->ex[0], 3);
+	cr_expect_eq(f->misses, 0);
 	h2t_done(f);
 }

@@ -617,7 +617,9 @@ static void h2_on_frame(void *ctx, const struct frame *f)
 		const uint8_t *p;
 		size_t n;
 
-		/* its fields belong to a stream nobody asked for: decoded for the table only */
+		/* its fields belong to a stream nobody asked for: decoded for the
+		 * table only, the push counted */
+		r->k->note(r->k->ctx, PROTO_NOTE_PUSH);
 		h2_block_begin(d, 0, 0);
 		if (!h2_payload(f, flags, 0, &p, &n) || n < 4) {
 			h2_dir_lose(r, d);
