@@ -354,6 +354,37 @@ static int returns_find(const struct go_file *f, uint64_t off, uint64_t size,
 	return out->n ? 0 : -1;
 }
 
+/* The instruction after the prologue's stack check: "cmp rsp (or r12),
+ * [r14 + 0x10]" then a forward "jbe" to the morestack call. 0: none in
+ * the first instructions. */
+static uint64_t body_find(const struct go_file *f, uint64_t off, uint64_t size)
+{
+	uint8_t code[48];
+	uint64_t body = 0;
+	cs_insn *insn;
+	csh cs;
+	size_t n;
+
+	if (!size)
+		return 0;
+	if (size > sizeof(code))
+		size = sizeof(code);
+	if (read_at(f, code, size, off) || cs_open(CS_ARCH_X86, CS_MODE_64, &cs) != CS_ERR_OK)
+		return 0;
+	n = cs_disasm(cs, code, size, off, 6, &insn);
+	for (size_t i = 1; i < n && !body; i++) {
+		uint64_t target = strtoull(insn[i].op_str, NULL, 0);
+
+		if (insn[i].id == X86_INS_JBE && target > insn[i].address &&
+		    insn[i - 1].id == X86_INS_CMP && strstr(insn[i - 1].op_str, "[r14 + 0x10]"))
+			body = insn[i].address + insn[i].size;
+	}
+	if (n)
+		cs_free(insn, n);
+	cs_close(&cs);
+	return body;
+}
+
 int go_elf_inspect(int fd, struct go_elf_info *out)
 {
 	struct elf_sym_query q[GO_FUNCS];
@@ -398,6 +429,9 @@ int go_elf_inspect(int fd, struct go_elf_info *out)
 	for (int k = 0; k < GO_FUNCS_REQUIRED; k++)
 		if (!out->func_off[k])
 			rc = -ENOENT;
+	for (int k = 0; k < GO_FUNCS; k++)
+		if (out->func_off[k])
+			out->body_off[k] = body_find(&f, out->func_off[k], size[k]);
 	for (int k = 0; k < GO_FUNCS && !rc; k++) {
 		if (!returns_wanted[k] || !out->func_off[k] ||
 		    !returns_find(&f, out->func_off[k], size[k], &out->rets[k]))
@@ -406,6 +440,7 @@ int go_elf_inspect(int fd, struct go_elf_info *out)
 		if (k < GO_FUNCS_REQUIRED)
 			rc = -ENOENT;
 		out->func_off[k] = 0;
+		out->body_off[k] = 0;
 	}
 	/* newproc1(fn, argp, narg, callergp, callerpc) until 1.18 dropped
 	 * the argument frame: newproc1(fn, callergp, callerpc, ...) */

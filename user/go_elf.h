@@ -46,6 +46,12 @@ struct go_elf_info {
 	int minor;               /* 19 for go1.19.8; 0 when unknown */
 	int64_t tls_g_off;       /* g is at the thread pointer (fsbase) + this */
 	uint64_t func_off[GO_FUNCS]; /* file offsets; 0: not found (or not in the program) */
+	/* where each body begins, past the stack check (CMP of SP against
+	 * the g's stack guard, JBE to runtime.morestack): a call that grows
+	 * its stack runs the prologue twice (morestack restarts the function),
+	 * so a probe at the entry would fire twice, one here once. 0: no
+	 * stack check found (probe the entry). */
+	uint64_t body_off[GO_FUNCS];
 	/* for newproc1 and crypto/tls's Read; a Read whose returns were not
 	 * all found has func_off 0 */
 	struct go_rets rets[GO_FUNCS];

@@ -249,6 +249,13 @@ static int go_probe(struct tls_file *f, const char *path,
 	return 0;
 }
 
+/* Where a function's entry probe goes: past its stack check, so that it
+ * fires once per call (go_elf.h). */
+static uint64_t go_entry_off(const struct go_elf_info *gi, enum go_func k)
+{
+	return gi->body_off[k] ? gi->body_off[k] : gi->func_off[k];
+}
+
 /* A function's entry (prog_entry) and each of its return instructions
  * (prog_ret), with one cookie. */
 static int go_probe_call(struct tls_file *f, const char *path,
@@ -258,7 +265,7 @@ static int go_probe_call(struct tls_file *f, const char *path,
 {
 	char what[160];
 
-	if (go_probe(f, path, prog_entry, go_func_names[k], gi->func_off[k], entry_cookie,
+	if (go_probe(f, path, prog_entry, go_func_names[k], go_entry_off(gi, k), entry_cookie,
 		     lost))
 		return -1;
 	snprintf(what, sizeof(what), "%s return", go_func_names[k]);
@@ -281,9 +288,9 @@ static int file_attach_go(struct uprobe_attach *ta, struct tls_file *f, const ch
 		return -1;
 	if (gi->func_off[GO_FUNC_HTTP_ROUNDTRIP] && gi->func_off[GO_FUNC_HTTP_CONN_WRITE] &&
 	    (go_probe(f, path, p->go_http_roundtrip, go_func_names[GO_FUNC_HTTP_ROUNDTRIP],
-		      gi->func_off[GO_FUNC_HTTP_ROUNDTRIP], 0, lost) ||
+		      go_entry_off(gi, GO_FUNC_HTTP_ROUNDTRIP), 0, lost) ||
 	     go_probe(f, path, p->go_http_conn_write, go_func_names[GO_FUNC_HTTP_CONN_WRITE],
-		      gi->func_off[GO_FUNC_HTTP_CONN_WRITE], 0, lost)))
+		      go_entry_off(gi, GO_FUNC_HTTP_CONN_WRITE), 0, lost)))
 		return -1;
 	return 0;
 }

@@ -72,6 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct go_rets *r = &gi.rets[k];
 
 		CHECK(r->n <= GO_RETS_MAX);
+		CHECK(gi.body_off[k] == 0 ||
+		      (gi.body_off[k] > gi.func_off[k] && gi.body_off[k] <= gi.func_off[k] + 48));
 		CHECK(r->n == 0 || gi.func_off[k] != 0);
 		for (uint32_t i = 0; i < r->n; i++) {
 			CHECK(r->off[i] < size && r->off[i] >= gi.func_off[k]);

@@ -760,6 +760,32 @@ Test(go_elf, real_go_program_stripped_and_not)
 			     go_func_names[k], (unsigned long long)full.func_off[k],
 			     (unsigned long long)stripped.func_off[k]);
 	}
+	/* every function probed has Go's stack check: its body starts after
+	 * the JBE to morestack, within the first instructions */
+	for (int k = 0; k < GO_FUNCS; k++) {
+		uint8_t jbe[2] = { 0 };
+		int fd;
+
+		cr_expect_gt(full.body_off[k], full.func_off[k], "%s", go_func_names[k]);
+		cr_expect_leq(full.body_off[k], full.func_off[k] + 24, "%s", go_func_names[k]);
+		cr_expect_eq(full.body_off[k], stripped.body_off[k], "%s", go_func_names[k]);
+		/* the JBE just before: 0x76 rel8, or 0x0f 0x86 rel32 */
+		fd = open(dir, O_RDONLY | O_DIRECTORY);
+		cr_assert_geq(fd, 0);
+		{
+			int ffd = openat(fd, "hello", O_RDONLY);
+			int short_jbe, near_jbe;
+
+			cr_assert_geq(ffd, 0);
+			cr_assert_eq(pread(ffd, jbe, 2, (off_t)full.body_off[k] - 2), 2);
+			short_jbe = jbe[0] == 0x76;
+			cr_assert_eq(pread(ffd, jbe, 2, (off_t)full.body_off[k] - 6), 2);
+			near_jbe = jbe[0] == 0x0f && jbe[1] == 0x86;
+			cr_expect(short_jbe || near_jbe, "%s: no JBE before its body", go_func_names[k]);
+			close(ffd);
+		}
+		close(fd);
+	}
 	/* newproc1's and crypto/tls Read's (http.Get of an https URL links it) */
 	for (int k = 0; k < GO_FUNCS; k++) {
 		int wanted = k == GO_FUNC_NEWPROC1 || k == GO_FUNC_TLS_READ;
