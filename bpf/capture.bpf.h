@@ -83,6 +83,7 @@ struct frames_walk {
 	__u64 left;        /* bytes of the last frame past this buffer */
 	__u32 copy_left;   /* of those, still to copy */
 	__u32 capture;
+	__u32 frames_left; /* of the syscall's ZT_FRAMES_MAX, across its iovecs */
 	__u32 pos;         /* payload bytes in the record */
 	__u32 run_at;      /* payload offset of the open run segment + 1; 0: none */
 	__u8 proto;
@@ -189,6 +190,11 @@ __noinline int frames_one(struct frames_walk *w)
 		w->stop = FRAMES_END;
 		return 1;
 	}
+	if (!w->frames_left) {
+		w->stop = FRAMES_LOST;
+		return 1;
+	}
+	w->frames_left--;
 	eb = bpf_map_lookup_elem(&scratch, &zero);
 	if (!eb) {
 		w->stop = FRAMES_LOST;
@@ -342,9 +348,12 @@ __noinline int frames_iov_one(struct frames_iov_walk *x, __u32 i)
 	if (x->w.at >= x->bytes)
 		return 1;
 	if (x->vlen) {
-		if (i >= x->vlen ||
-		    bpf_probe_read_user(&iov, sizeof(iov), (void *)(x->iov + i * sizeof(iov))))
+		if (i >= x->vlen)
 			return 1;
+		if (bpf_probe_read_user(&iov, sizeof(iov), (void *)(x->iov + i * sizeof(iov)))) {
+			counter_add(ZT_CNT_READ_FAULTS, 1);
+			return 1;
+		}
 	} else if (i) {
 		return 1;
 	}
@@ -385,6 +394,7 @@ static __always_inline void emit_frames(struct event_buf *eb, struct conn_state 
 	w->request = (st->role == ZT_ROLE_CLIENT) == (args->dir == ZT_DIR_EGRESS);
 	w->state = st->pstate;
 	w->capture = capture_bytes;
+	w->frames_left = ZT_FRAMES_MAX;
 	if (fd->lost || io_where_of(args, &io))
 		goto send;
 	w->left = fd->left;

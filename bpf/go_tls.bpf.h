@@ -7,10 +7,13 @@
  *  - (*Conn).Read(b) needs its return for the count: its entry and each
  *    of its return instructions (a uretprobe would rewrite a return
  *    address on a stack Go may move);
- *  - (*Conn).handshakeContext binds the *Conn to its socket: its first
- *    socket syscall (a hello, at once) names it (io_enter.bpf.h).
- *    net/http's server and client shake hands before their first Read or
- *    Write; a Write that came first finds no binding (tls_unbound).
+ *  - (*Conn).clientHandshake and serverHandshake (not handshakeContext,
+ *    which every Read and Write calls) bind the *Conn to its socket: the
+ *    handshake's first socket syscall (a hello, at once) names it
+ *    (io_enter.bpf.h), and the binding the address had before is gone
+ *    (the GC reuses a *Conn's address). A Write that comes before any
+ *    handshake or Read of its *Conn (one that shakes hands itself, or a
+ *    *Conn older than the agent) finds no binding (tls_unbound).
  * Calls are keyed by goroutine (go_tls_calls): a Read parks while it waits
  * and resumes on any thread. The rest is OpenSSL's path (tls.bpf.h).
  */
@@ -19,9 +22,8 @@
 
 #include "tls.bpf.h"
 
-/* bpf cookie bits of an attachment (user/uprobe_attach.c) */
-#define ZT_GO_TLS_COOKIE_WRITE 0x1     /* (*Conn).Write: else Read */
-#define ZT_GO_TLS_COOKIE_HANDSHAKE 0x4 /* handshakeContext: moves no plaintext */
+/* Attachments carry tls.bpf.h's cookie bits: ZT_TLS_COOKIE_WRITE for
+ * Write, ZT_TLS_COOKIE_HANDSHAKE for the handshakes, none for Read. */
 
 /* Go's register ABI at a function's entry and at its returns: the
  * receiver and the slice (pointer, length) in rax, rbx, rcx; the result n
@@ -40,19 +42,23 @@ int go_tls_enter(struct pt_regs *ctx)
 	call.go = 1;
 	call.fd = -1;
 	call.ts_enter_ns = bpf_ktime_get_ns();
-	if (cookie & ZT_GO_TLS_COOKIE_WRITE) {
+	if (cookie & ZT_TLS_COOKIE_WRITE) {
 		call.dir = ZT_DIR_EGRESS;
 		if (len > (__s64)ZT_TLS_CALL_MAX)
 			len = 0;
 		return tls_call_finish(ctx, &call, pid_tgid, len, NULL, NULL);
 	}
+	call.handshake = (cookie & ZT_TLS_COOKIE_HANDSHAKE) != 0;
+	if (call.handshake) {
+		struct tls_ssl_key old = { .ssl = call.ssl, .tgid = k.tgid };
+
+		bpf_map_delete_elem(&tls_ssl, &old);
+	}
 	running = bpf_map_lookup_elem(&go_tls_calls, &k);
-	/* a Read shakes hands first, inside the call: the call is the Read */
-	if (running && (cookie & ZT_GO_TLS_COOKIE_HANDSHAKE) && running->ssl == call.ssl &&
-	    !running->handshake)
+	/* a Read that shakes hands first: its syscalls bind the Read's call */
+	if (running && call.handshake && running->ssl == call.ssl && !running->handshake)
 		return 0;
 	call.dir = ZT_DIR_INGRESS;
-	call.handshake = (cookie & ZT_GO_TLS_COOKIE_HANDSHAKE) != 0;
 	/* a call whose return was never seen (a handshake has none; a Read
 	 * whose goroutine panicked) is replaced */
 	if (bpf_map_update_elem(&go_tls_calls, &k, &call, BPF_ANY)) {

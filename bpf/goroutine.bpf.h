@@ -106,17 +106,17 @@ struct {
 	__type(value, struct tls_call);
 } go_tls_calls SEC(".maps");
 
-/* The crypto/tls call the running goroutine of a Go process is in; NULL
- * when none (or not a Go process). */
-static __always_inline struct tls_call *go_tls_call_running(__u32 tgid)
+/* The crypto/tls call the running goroutine of a Go process is in (its key
+ * in *k); NULL when none (or not a Go process). */
+static __always_inline struct tls_call *go_tls_call_running(__u32 tgid, struct go_task_key *k)
 {
-	struct go_task_key k = { .tgid = tgid };
-	const struct zt_go_proc *gp = bpf_map_lookup_elem(&go_procs, &k.tgid);
+	const struct zt_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
 
+	k->tgid = tgid;
 	if (!gp)
 		return NULL;
-	k.g = go_current_g(gp);
-	return k.g ? bpf_map_lookup_elem(&go_tls_calls, &k) : NULL;
+	k->g = go_current_g(gp);
+	return k->g ? bpf_map_lookup_elem(&go_tls_calls, k) : NULL;
 }
 
 /* Names the task of a DATA record (e->pid and e->tid set), and keeps the

@@ -108,25 +108,26 @@ static __always_inline void tls_call_saw_socket(struct syscall_args *args)
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)pid_tgid;
 	struct tls_call *call = bpf_map_lookup_elem(&tls_calls, &tid);
+	struct go_task_key gk = {};
 
 	if (!call)
-		call = go_tls_call_running(pid_tgid >> 32);
+		call = go_tls_call_running(pid_tgid >> 32, &gk);
 	if (!call)
 		return;
+	/* Go's handshake has no return probe: its first syscall binds the
+	 * *Conn and ends the entry; one that made none soon was left long ago */
+	if (call->go && call->handshake) {
+		if (bpf_ktime_get_ns() - call->ts_enter_ns <= ZT_GO_HANDSHAKE_BIND_NS) {
+			tls_ssl_bind(call->ssl, pid_tgid >> 32, args->sk, args->fd);
+			args->in_tls = 1;
+		}
+		bpf_map_delete_elem(&go_tls_calls, &gk);
+		__sync_fetch_and_add(&tls_calls_inflight, -1);
+		return;
+	}
 	if (!call->sk) {
-		/* Go's handshake has no return probe: a goroutine whose
-		 * handshake made no syscall soon has long left it */
-		if (call->handshake && call->go &&
-		    bpf_ktime_get_ns() - call->ts_enter_ns > ZT_GO_HANDSHAKE_BIND_NS)
-			return;
 		call->sk = args->sk;
 		call->fd = args->fd;
-		if (call->handshake && call->go) {
-			struct tls_ssl_key key = { .ssl = call->ssl, .tgid = pid_tgid >> 32 };
-			struct tls_ssl_val val = { .sk = args->sk, .fd = args->fd };
-
-			bpf_map_update_elem(&tls_ssl, &key, &val, BPF_ANY);
-		}
 	}
 	/* a call speaks on one socket: another one's bytes are not its */
 	if (call->sk == args->sk)

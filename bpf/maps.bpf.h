@@ -198,6 +198,14 @@ struct {
 	__type(value, struct tls_ssl_val);
 } tls_ssl SEC(".maps");
 
+static __always_inline void tls_ssl_bind(__u64 ssl, __u32 tgid, __u64 sk, __s32 fd)
+{
+	struct tls_ssl_key key = { .ssl = ssl, .tgid = tgid };
+	struct tls_ssl_val val = { .sk = sk, .fd = fd };
+
+	bpf_map_update_elem(&tls_ssl, &key, &val, BPF_ANY);
+}
+
 /* The last ciphertext a thread read outside any TLS call, until it uses
  * another socket: a program whose OpenSSL reads from memory (Node) hands
  * it to SSL_read next, on that thread, and that names the SSL's socket. */

@@ -117,25 +117,24 @@ static __always_inline __u64 tls_call_socket(const struct tls_call *call, __u64 
 {
 	struct tls_ssl_key key = { .ssl = call->ssl, .tgid = pid_tgid >> 32 };
 	struct tls_ssl_val *bound = bpf_map_lookup_elem(&tls_ssl, &key);
-	struct tls_ssl_val val = { .sk = call->sk, .fd = call->fd };
 	__u32 tid = (__u32)pid_tgid;
 	struct tls_read_seen *seen;
 
 	if (!call->sk && !bound && tls_memory_bio_seen && !call->go) {
 		seen = bpf_map_lookup_elem(&tls_last_read, &tid);
 		if (seen) {
-			val.sk = seen->sk;
-			val.fd = seen->fd;
+			__u64 sk = seen->sk;
+
+			*fd = seen->fd;
 			/* one SSL per read: another SSL's read cannot claim it */
 			bpf_map_delete_elem(&tls_last_read, &tid);
-			bpf_map_update_elem(&tls_ssl, &key, &val, BPF_ANY);
-			*fd = val.fd;
-			return val.sk;
+			tls_ssl_bind(call->ssl, key.tgid, sk, *fd);
+			return sk;
 		}
 	}
 	if (call->sk) {
 		if (!bound || bound->sk != call->sk || bound->fd != call->fd)
-			bpf_map_update_elem(&tls_ssl, &key, &val, BPF_ANY);
+			tls_ssl_bind(call->ssl, key.tgid, call->sk, call->fd);
 		*fd = call->fd;
 		return call->sk;
 	}

@@ -17,7 +17,8 @@ const char *const go_func_names[GO_FUNCS] = {
 	[GO_FUNC_HTTP_CONN_WRITE] = "net/http.persistConnWriter.Write",
 	[GO_FUNC_TLS_READ] = "crypto/tls.(*Conn).Read",
 	[GO_FUNC_TLS_WRITE] = "crypto/tls.(*Conn).Write",
-	[GO_FUNC_TLS_HANDSHAKE] = "crypto/tls.(*Conn).handshakeContext",
+	[GO_FUNC_TLS_CLIENT_HANDSHAKE] = "crypto/tls.(*Conn).clientHandshake",
+	[GO_FUNC_TLS_SERVER_HANDSHAKE] = "crypto/tls.(*Conn).serverHandshake",
 };
 
 /* The functions whose returns are probed too. */

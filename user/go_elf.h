@@ -25,7 +25,10 @@ enum go_func {
 	 * connection's socket */
 	GO_FUNC_TLS_READ,      /* crypto/tls.(*Conn).Read: entry and returns */
 	GO_FUNC_TLS_WRITE,     /* crypto/tls.(*Conn).Write: entry */
-	GO_FUNC_TLS_HANDSHAKE, /* crypto/tls.(*Conn).handshakeContext: entry */
+	/* the handshakes themselves (entry), not handshakeContext: every Read
+	 * and Write calls that, and it returns at once once shaken */
+	GO_FUNC_TLS_CLIENT_HANDSHAKE, /* crypto/tls.(*Conn).clientHandshake */
+	GO_FUNC_TLS_SERVER_HANDSHAKE, /* crypto/tls.(*Conn).serverHandshake */
 	GO_FUNCS,
 };
 #define GO_FUNCS_REQUIRED (GO_FUNC_NEWPROC1 + 1)

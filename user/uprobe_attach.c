@@ -44,17 +44,14 @@ static const struct tls_func {
 	{ "SSL_free", TLS_HOOK_FORGET, 0 },
 };
 #define TLS_FUNCS (sizeof(tls_funcs) / sizeof(tls_funcs[0]))
-/* bpf/go_tls.bpf.h's cookie bits */
-#define GO_TLS_COOKIE_WRITE 0x1
-#define GO_TLS_COOKIE_HANDSHAKE 0x4
-
 /* an entry and a return probe per call function, one per forget function;
  * for Go, newproc1's entry and returns, net/http's two, and crypto/tls's
- * three entries and their returns */
-#define LINKS_MAX (2 * TLS_FUNCS + 6 + 2 * GO_RETS_MAX)
+ * four entries and Read's returns */
+#define LINKS_MAX (2 * TLS_FUNCS + 7 + 2 * GO_RETS_MAX)
 
 #define FILES_MAX 256     /* probed files (or file and process pairs) */
 #define PROCS_MAX 4096    /* traced processes holding files (a power of two) */
+_Static_assert((PROCS_MAX & (PROCS_MAX - 1)) == 0, "proc_home masks with PROCS_MAX - 1");
 #define PROC_FILES 4      /* files one process holds */
 #define PENDING_MAX 1024  /* processes waiting for their maps to be read */
 #define NOT_PROBED_MAX 1024 /* executables known to hold nothing to probe */
@@ -295,8 +292,10 @@ static int file_attach_go(struct uprobe_attach *ta, struct tls_file *f, const ch
 	return 0;
 }
 
-/* crypto/tls, where the program has it (bpf/go_tls.bpf.h): on by default,
- * like OpenSSL's probes. A failure loses the plaintext only. */
+/* crypto/tls, where the program has Read and Write (bpf/go_tls.bpf.h; the
+ * cookies are OpenSSL's): on by default, like OpenSSL's probes. A program
+ * may link one handshake only (a client's). A failure loses the plaintext
+ * only. */
 static void file_attach_go_tls(struct uprobe_attach *ta, struct tls_file *f, const char *path,
 			       const struct go_elf_info *gi)
 {
@@ -306,16 +305,18 @@ static void file_attach_go_tls(struct uprobe_attach *ta, struct tls_file *f, con
 		uint64_t cookie;
 	} calls[] = {
 		{ GO_FUNC_TLS_READ, 0 },
-		{ GO_FUNC_TLS_WRITE, GO_TLS_COOKIE_WRITE },
-		{ GO_FUNC_TLS_HANDSHAKE, GO_TLS_COOKIE_HANDSHAKE },
+		{ GO_FUNC_TLS_WRITE, COOKIE_WRITE },
+		{ GO_FUNC_TLS_CLIENT_HANDSHAKE, COOKIE_HANDSHAKE },
+		{ GO_FUNC_TLS_SERVER_HANDSHAKE, COOKIE_HANDSHAKE },
 	};
 	const __typeof__(ta->skel->progs) *p = &ta->skel->progs;
 	uint32_t first = f->n_links;
 
-	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++)
-		if (!gi->func_off[calls[i].k])
-			return;
+	if (!gi->func_off[GO_FUNC_TLS_READ] || !gi->func_off[GO_FUNC_TLS_WRITE])
+		return;
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
+		if (!gi->func_off[calls[i].k])
+			continue;
 		if (go_probe_call(f, path, gi, calls[i].k, p->go_tls_enter, p->go_tls_read_ret,
 				  calls[i].cookie, calls[i].cookie, lost)) {
 			links_drop_from(ta, f, first);
@@ -328,8 +329,10 @@ static void file_attach_go_tls(struct uprobe_attach *ta, struct tls_file *f, con
 }
 
 /* A Go executable: its goroutines followed (go = 1; its runtime probed
- * with --go-handoffs), or known as one whose goroutines cannot be (go = 2,
- * said once). 0 when it is not Go at all. */
+ * with --go-handoffs, its crypto/tls always), or known as one whose
+ * goroutines cannot be (go = 2, said once). 0 when it is not Go at all.
+ * The goroutine is read from the thread at each syscall: a program whose
+ * handoff probes failed (said) is followed as without --go-handoffs. */
 static int file_go(struct uprobe_attach *ta, struct tls_file *f, int fd, const char *path)
 {
 	struct go_elf_info gi;
@@ -338,22 +341,21 @@ static int file_go(struct uprobe_attach *ta, struct tls_file *f, int fd, const c
 
 	if (rc == -ENOEXEC || rc == -EINVAL)
 		return 0;
-	if (rc == 0 && ta->cfg->go_handoffs && file_attach_go(ta, f, path, &gi))
-		links_drop_from(ta, f, first);
-	else if (rc == 0) {
-		file_attach_go_tls(ta, f, path, &gi);
-		f->go = 1;
-		f->go_tls_g_off = gi.tls_g_off;
-		ta->stats.go_programs++;
-		return 1;
-	}
-	if (rc)
+	if (rc) {
 		fprintf(stderr, "zerotrace: Go program %s (%s): %s; its goroutines are not followed and its client calls get no parent from it\n",
 			path, gi.version[0] ? gi.version : "version unknown",
 			rc == -ENOTSUP ? "needs Go 1.17 or later on amd64" :
 					 "runtime functions not found");
-	f->go = 2;
-	ta->stats.go_unsupported++;
+		f->go = 2;
+		ta->stats.go_unsupported++;
+		return 1;
+	}
+	if (ta->cfg->go_handoffs && file_attach_go(ta, f, path, &gi))
+		links_drop_from(ta, f, first);
+	file_attach_go_tls(ta, f, path, &gi);
+	f->go = 1;
+	f->go_tls_g_off = gi.tls_g_off;
+	ta->stats.go_programs++;
 	return 1;
 }
 

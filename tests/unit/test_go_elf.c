@@ -220,7 +220,8 @@ Test(go_elf, names_match_the_probe_order)
 	cr_expect_str_eq(go_func_names[GO_FUNC_HTTP_CONN_WRITE], "net/http.persistConnWriter.Write");
 	cr_expect_str_eq(go_func_names[GO_FUNC_TLS_READ], "crypto/tls.(*Conn).Read");
 	cr_expect_str_eq(go_func_names[GO_FUNC_TLS_WRITE], "crypto/tls.(*Conn).Write");
-	cr_expect_str_eq(go_func_names[GO_FUNC_TLS_HANDSHAKE], "crypto/tls.(*Conn).handshakeContext");
+	cr_expect_str_eq(go_func_names[GO_FUNC_TLS_CLIENT_HANDSHAKE], "crypto/tls.(*Conn).clientHandshake");
+	cr_expect_str_eq(go_func_names[GO_FUNC_TLS_SERVER_HANDSHAKE], "crypto/tls.(*Conn).serverHandshake");
 }
 
 /* ---- Go versions and pclntab layouts ---- */
@@ -646,9 +647,13 @@ Test(go_elf, cut_files)
 
 /* ---- a real Go program ---- */
 
+/* a client (http.Get of an https URL) and, never run, a TLS server: both
+ * crypto/tls handshakes are linked in */
 #define GE_GO_MAIN                                                                      \
-	"package main\n\nimport (\n\t\"fmt\"\n\t\"net/http\"\n\t\"os\"\n)\n\n"                 \
-	"func main() {\n\tif len(os.Args) > 1 {\n\t\tfmt.Println(http.Get(os.Args[1]))\n"     \
+	"package main\n\nimport (\n\t\"crypto/tls\"\n\t\"fmt\"\n\t\"net/http\"\n\t\"os\"\n)\n\n" \
+	"func main() {\n\tif len(os.Args) > 2 {\n\t\tfmt.Println(tls.Server(nil, nil).Handshake())\n" \
+	"\t\treturn\n\t}\n"                                                                   \
+	"\tif len(os.Args) > 1 {\n\t\tfmt.Println(http.Get(os.Args[1]))\n"                    \
 	"\t\treturn\n\t}\n\tdone := make(chan bool)\n\tgo func() { done <- true }()\n"        \
 	"\t<-done\n\tfmt.Println(\"hello\")\n}\n"
 
