@@ -44,4 +44,35 @@ static inline int text_is_tchar(char c)
 	return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
+/* p[0..n) equals the lowercase literal lit, ASCII case ignored. */
+static inline int text_ieq(const char *p, size_t n, const char *lit)
+{
+	if (strlen(lit) != n)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (ch >= 'A' && ch <= 'Z')
+			ch = (char)(ch - 'A' + 'a');
+		if (ch != lit[i])
+			return 0;
+	}
+	return 1;
+}
+
+/* v in decimal into out[11] (no snprintf: spans are built with it). */
+static inline void text_decimal(char out[11], unsigned int v)
+{
+	char tmp[10];
+	int n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < 10);
+	for (int i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	out[n] = '\0';
+}
+
 #endif /* ZT_TEXT_H */

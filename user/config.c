@@ -24,6 +24,7 @@
 #include "config_file.h"
 #include "config_internal.h"
 #include "proto.h"
+#include "text.h"
 
 /* The one list of flags: parsing and usage both read it. */
 const struct config_option config_options[] = {
@@ -244,16 +245,11 @@ int config_semconv_opt_in(const char *value, const char *want)
 	size_t n = strlen(want);
 
 	while (value && *value) {
-		const char *end = strchr(value, ',');
+		const char *end = strchr(value, ','), *entry = value;
 		size_t len = end ? (size_t)(end - value) : strlen(value);
 
-		while (len && *value == ' ') {
-			value++;
-			len--;
-		}
-		while (len && value[len - 1] == ' ')
-			len--;
-		if (len == n && !memcmp(value, want, n))
+		text_trim_ows(&entry, &len);
+		if (len == n && !memcmp(entry, want, n))
 			return 1;
 		value = end ? end + 1 : NULL;
 	}

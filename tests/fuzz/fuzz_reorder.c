@@ -18,19 +18,11 @@
 #include <string.h>
 
 #include "events.h"
+#include "fuzz_check.h"
 #include "reorder.h"
 
 #define FRO_MAX_SLOTS 64
 #define FRO_MAX_SLOT_SIZE 300
-
-#define FRO_CHECK(cond)                                                        \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 struct fro_entry {
 	uint64_t key;
@@ -109,13 +101,13 @@ static void fro_check_pop(struct reorder *r, struct fro_model *m, uint64_t bound
 	const uint8_t *p = reorder_pop(r, bound, &len);
 
 	if (!m->n || m->e[0].key >= bound) {
-		FRO_CHECK(p == NULL);
+		CHECK(p == NULL);
 		return;
 	}
-	FRO_CHECK(p != NULL);
-	FRO_CHECK(len == m->e[0].len);
+	CHECK(p != NULL);
+	CHECK(len == m->e[0].len);
 	for (size_t j = 0; j < len; j++)
-		FRO_CHECK(p[j] == fro_byte(m->e[0].arrival, j));
+		CHECK(p[j] == fro_byte(m->e[0].arrival, j));
 	memmove(&m->e[0], &m->e[1], (m->n - 1) * sizeof(m->e[0]));
 	m->n--;
 }
@@ -127,7 +119,7 @@ static void fro_check_event_key(const uint8_t *data, size_t size)
 	uint64_t want;
 
 	if (size < sizeof(e)) {
-		FRO_CHECK(key == 0);
+		CHECK(key == 0);
 		return;
 	}
 	memcpy(&e, data, sizeof(e));
@@ -137,7 +129,7 @@ static void fro_check_event_key(const uint8_t *data, size_t size)
 		want = e.ts_enter_ns;
 	else
 		want = e.ts_exit_ns;
-	FRO_CHECK(key == want);
+	CHECK(key == want);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -168,7 +160,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			fro_fill(buf, arrivals, len);
 			rc = reorder_push(r, key, buf, len);
 			want = len > slot_size || m.n == slots ? -1 : 0;
-			FRO_CHECK(rc == want);
+			CHECK(rc == want);
 			if (!rc)
 				fro_model_insert(&m, key, arrivals, (uint32_t)len);
 			/* the window copied the record: scribbling on ours is harmless */
@@ -182,12 +174,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the daemon's full-window recovery: release the oldest */
 			fro_check_pop(r, &m, UINT64_MAX);
 		}
-		FRO_CHECK(reorder_count(r) == m.n);
+		CHECK(reorder_count(r) == m.n);
 	}
 	/* drain: everything below UINT64_MAX comes out in model order */
 	while (m.n && m.e[0].key != UINT64_MAX)
 		fro_check_pop(r, &m, UINT64_MAX);
-	FRO_CHECK(reorder_count(r) == m.n);
+	CHECK(reorder_count(r) == m.n);
 	reorder_free(r);
 	return 0;
 }

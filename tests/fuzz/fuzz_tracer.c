@@ -29,6 +29,7 @@
 
 #include "config.h"
 #include "events.h"
+#include "fuzz_check.h"
 #include "json.h"
 #include "span_format.h"
 #include "tracer.h"
@@ -38,15 +39,6 @@
 #define FZT_CONN_IDS 80 /* more ids than slots: the table fills and evicts */
 #define FZT_PID 4194304u /* PID_MAX_LIMIT: no such process, no /proc hits */
 #define FZT_TS_MASK ((1ULL << 62) - 1)
-
-#define FZT_CHECK(cond)                                                        \
-	do {                                                                   \
-		if (!(cond)) {                                                 \
-			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, \
-				__LINE__, #cond);                              \
-			abort();                                               \
-		}                                                              \
-	} while (0)
 
 /* Messages and fragments the parser must handle; slices of them too. */
 static const char *const fzt_snippets[] = {
@@ -141,15 +133,15 @@ static int fzt_same_endpoint(const struct span_endpoint *a, const struct span_en
 /* The attribute list: within its bounds, every string inside the text. */
 static void fzt_check_attrs(const struct span_attrs *l)
 {
-	FZT_CHECK(l->n <= SPAN_ATTRS_MAX);
-	FZT_CHECK(l->text_len <= SPAN_TEXT_MAX);
+	CHECK(l->n <= SPAN_ATTRS_MAX);
+	CHECK(l->text_len <= SPAN_TEXT_MAX);
 	for (uint16_t i = 0; i < l->n; i++) {
 		const struct span_attr *a = &l->a[i];
 
-		FZT_CHECK(a->key && a->key[0]);
-		FZT_CHECK(a->type == SPAN_ATTR_STR || a->type == SPAN_ATTR_INT);
+		CHECK(a->key && a->key[0]);
+		CHECK(a->type == SPAN_ATTR_STR || a->type == SPAN_ATTR_INT);
 		if (a->type == SPAN_ATTR_STR)
-			FZT_CHECK((uint32_t)a->off + a->len <= l->text_len);
+			CHECK((uint32_t)a->off + a->len <= l->text_len);
 	}
 }
 
@@ -160,8 +152,8 @@ static void fzt_check_ep_attrs(const struct span_attrs *l, const char *addr_key,
 {
 	int64_t v;
 
-	FZT_CHECK(strcmp(sa_str(l, addr_key), ep->address) == 0);
-	FZT_CHECK(sa_int(l, port_key, &v) && v == ep->port);
+	CHECK(strcmp(sa_str(l, addr_key), ep->address) == 0);
+	CHECK(sa_int(l, port_key, &v) && v == ep->port);
 }
 
 /* The HTTP attributes, in the module's order, the endpoints' where the
@@ -188,25 +180,25 @@ static void fzt_check_http(const struct span *s)
 	 * be absent, nothing else */
 	for (uint16_t i = 0; i < l->n; i++) {
 		while (k < FZT_HTTP_KEYS && strcmp(l->a[i].key, fzt_http_keys[k]) != 0) {
-			FZT_CHECK(k == 2 || k == 3);
+			CHECK(k == 2 || k == 3);
 			k++;
 		}
-		FZT_CHECK(k < FZT_HTTP_KEYS);
+		CHECK(k < FZT_HTTP_KEYS);
 		k++;
 	}
 	/* tls.* only on a TLS connection (the version when known), then https */
-	FZT_CHECK(k >= FZT_HTTP_KEYS - 2);
-	FZT_CHECK(strcmp(sa_str(l, "url.scheme"), k >= FZT_HTTP_KEYS - 1 ? "https" : "http") == 0);
-	FZT_CHECK(sa_find(l, "http.request.method")->type == SPAN_ATTR_STR);
-	FZT_CHECK(sa_find(l, "url.path")->type == SPAN_ATTR_STR);
+	CHECK(k >= FZT_HTTP_KEYS - 2);
+	CHECK(strcmp(sa_str(l, "url.scheme"), k >= FZT_HTTP_KEYS - 1 ? "https" : "http") == 0);
+	CHECK(sa_find(l, "http.request.method")->type == SPAN_ATTR_STR);
+	CHECK(sa_find(l, "url.path")->type == SPAN_ATTR_STR);
 	/* the query is split off the path */
-	FZT_CHECK(!memchr(span_attr_str(l, sa_find(l, "url.path"), &n), '?', n));
-	FZT_CHECK(!sa_find(l, "url.query") || sa_find(l, "url.query")->type == SPAN_ATTR_STR);
-	FZT_CHECK(strcmp(sa_str(l, "network.protocol.version"), "1.1") == 0 ||
+	CHECK(!memchr(span_attr_str(l, sa_find(l, "url.path"), &n), '?', n));
+	CHECK(!sa_find(l, "url.query") || sa_find(l, "url.query")->type == SPAN_ATTR_STR);
+	CHECK(strcmp(sa_str(l, "network.protocol.version"), "1.1") == 0 ||
 		  strcmp(sa_str(l, "network.protocol.version"), "1.0") == 0);
-	FZT_CHECK(sa_int(l, "http.request.body.size", &v) && v >= 0 &&
+	CHECK(sa_int(l, "http.request.body.size", &v) && v >= 0 &&
 		  (uint64_t)v == (s->req_size > INT64_MAX ? INT64_MAX : s->req_size));
-	FZT_CHECK(sa_int(l, "http.response.body.size", &v) && v >= 0 &&
+	CHECK(sa_int(l, "http.response.body.size", &v) && v >= 0 &&
 		  (uint64_t)v == (s->resp_size > INT64_MAX ? INT64_MAX : s->resp_size));
 	fzt_check_ep_attrs(l, "server.address", "server.port", &s->server);
 	fzt_check_ep_attrs(l, "client.address", "client.port", &s->client);
@@ -214,28 +206,28 @@ static void fzt_check_http(const struct span *s)
 
 	/* a response whose status line was never captured has no status code */
 	if (sa_int(l, "http.response.status_code", &v)) {
-		FZT_CHECK(v >= 100 && v <= 999);
+		CHECK(v >= 100 && v <= 999);
 		snprintf(code, sizeof(code), "%u", (unsigned)v);
-		FZT_CHECK(s->status == (v >= 500 || (v >= 400 && s->kind == SPAN_KIND_CLIENT) ?
+		CHECK(s->status == (v >= 500 || (v >= 400 && s->kind == SPAN_KIND_CLIENT) ?
 					SPAN_STATUS_ERROR : SPAN_STATUS_UNSET));
 	} else {
-		FZT_CHECK(s->status == SPAN_STATUS_ERROR);
+		CHECK(s->status == SPAN_STATUS_ERROR);
 	}
-	FZT_CHECK(strcmp(s->code, code) == 0);
+	CHECK(strcmp(s->code, code) == 0);
 	if (s->status == SPAN_STATUS_ERROR)
-		FZT_CHECK(s->status_message[0]);
+		CHECK(s->status_message[0]);
 	else
-		FZT_CHECK(!s->status_message[0]);
+		CHECK(!s->status_message[0]);
 
 	/* the metric: the span's own family, its method, route and code */
-	FZT_CHECK(s->metric.family == (s->kind == SPAN_KIND_SERVER ? METRIC_HTTP_SERVER :
+	CHECK(s->metric.family == (s->kind == SPAN_KIND_SERVER ? METRIC_HTTP_SERVER :
 								      METRIC_HTTP_CLIENT));
 	method = span_metric_label(&s->metric, 0);
 	route = span_metric_label(&s->metric, 1);
-	FZT_CHECK(strcmp(method, sa_str(l, "http.request.method")) == 0);
-	FZT_CHECK(strcmp(span_metric_label(&s->metric, 2), code) == 0);
+	CHECK(strcmp(method, sa_str(l, "http.request.method")) == 0);
+	CHECK(strcmp(span_metric_label(&s->metric, 2), code) == 0);
 	snprintf(name, sizeof(name), "%s %s", method, route);
-	FZT_CHECK(strcmp(s->name, name) == 0);
+	CHECK(strcmp(s->name, name) == 0);
 }
 
 static void fzt_check_span(void *ctx, const struct span *s)
@@ -246,42 +238,42 @@ static void fzt_check_span(void *ctx, const struct span *s)
 	struct json_buf b;
 
 	st->spans_seen++;
-	FZT_CHECK(s->kind == SPAN_KIND_SERVER || s->kind == SPAN_KIND_CLIENT);
-	FZT_CHECK(s->end_unix_ns >= s->start_unix_ns);
-	FZT_CHECK(s->pid == FZT_PID || s->pid == FZT_PID + 1);
-	FZT_CHECK(fzt_nonzero(s->trace_id, sizeof(s->trace_id)));
-	FZT_CHECK(fzt_nonzero(s->span_id, sizeof(s->span_id)));
+	CHECK(s->kind == SPAN_KIND_SERVER || s->kind == SPAN_KIND_CLIENT);
+	CHECK(s->end_unix_ns >= s->start_unix_ns);
+	CHECK(s->pid == FZT_PID || s->pid == FZT_PID + 1);
+	CHECK(fzt_nonzero(s->trace_id, sizeof(s->trace_id)));
+	CHECK(fzt_nonzero(s->span_id, sizeof(s->span_id)));
 	/* stitching may give a parent; it is a real id, never the span's own */
-	FZT_CHECK(!s->has_parent || (fzt_nonzero(s->parent_span_id, sizeof(s->parent_span_id)) &&
+	CHECK(!s->has_parent || (fzt_nonzero(s->parent_span_id, sizeof(s->parent_span_id)) &&
 				     memcmp(s->parent_span_id, s->span_id, sizeof(s->span_id))));
-	FZT_CHECK(fzt_terminated(s->name, sizeof(s->name)));
-	FZT_CHECK(fzt_terminated(s->code, sizeof(s->code)));
-	FZT_CHECK(fzt_terminated(s->status_message, sizeof(s->status_message)));
-	FZT_CHECK(fzt_terminated(s->tracestate, sizeof(s->tracestate)));
-	FZT_CHECK(fzt_terminated(s->comm, sizeof(s->comm)));
-	FZT_CHECK(fzt_terminated(s->exe_name, sizeof(s->exe_name)));
-	FZT_CHECK(fzt_terminated(s->service_name, sizeof(s->service_name)));
-	FZT_CHECK(fzt_terminated(s->server.address, sizeof(s->server.address)));
-	FZT_CHECK(fzt_terminated(s->client.address, sizeof(s->client.address)));
-	FZT_CHECK(fzt_terminated(s->peer.address, sizeof(s->peer.address)));
+	CHECK(fzt_terminated(s->name, sizeof(s->name)));
+	CHECK(fzt_terminated(s->code, sizeof(s->code)));
+	CHECK(fzt_terminated(s->status_message, sizeof(s->status_message)));
+	CHECK(fzt_terminated(s->tracestate, sizeof(s->tracestate)));
+	CHECK(fzt_terminated(s->comm, sizeof(s->comm)));
+	CHECK(fzt_terminated(s->exe_name, sizeof(s->exe_name)));
+	CHECK(fzt_terminated(s->service_name, sizeof(s->service_name)));
+	CHECK(fzt_terminated(s->server.address, sizeof(s->server.address)));
+	CHECK(fzt_terminated(s->client.address, sizeof(s->client.address)));
+	CHECK(fzt_terminated(s->peer.address, sizeof(s->peer.address)));
 	fzt_check_attrs(&s->attrs);
-	FZT_CHECK(!s->attrs.overflow);
+	CHECK(!s->attrs.overflow);
 	if (s->metric.family == METRIC_HTTP_SERVER || s->metric.family == METRIC_HTTP_CLIENT)
 		fzt_check_http(s);
 	if (s->kind == SPAN_KIND_SERVER)
-		FZT_CHECK(fzt_same_endpoint(&s->peer, &s->client));
+		CHECK(fzt_same_endpoint(&s->peer, &s->client));
 	else
-		FZT_CHECK(fzt_same_endpoint(&s->peer, &s->server));
+		CHECK(fzt_same_endpoint(&s->peer, &s->server));
 
 	json_buf_init(&b, line, sizeof(line));
 	span_format_jsonl(&b, s, NULL, NULL);
-	FZT_CHECK(!b.overflow);
-	FZT_CHECK(b.len == strlen(line));
-	FZT_CHECK(line[0] == '{' && line[b.len - 1] == '}');
+	CHECK(!b.overflow);
+	CHECK(b.len == strlen(line));
+	CHECK(line[0] == '{' && line[b.len - 1] == '}');
 
 	span_format_pretty(pretty, sizeof(pretty), s);
 	for (const char *p = pretty; *p; p++)
-		FZT_CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
+		CHECK((unsigned char)*p >= 0x20 && *p != 0x7f);
 }
 
 /* Hands one record of exactly `size` bytes to the tracer, then checks the
@@ -291,7 +283,7 @@ static void fzt_deliver(struct fzt_state *st, const void *rec, size_t size)
 	void *copy = malloc(size ? size : 1);
 	struct tracer_stats ts;
 
-	FZT_CHECK(copy);
+	CHECK(copy);
 	memcpy(copy, rec, size);
 	if (size >= sizeof(struct zt_event)) {
 		const struct zt_event *e = rec;
@@ -299,14 +291,14 @@ static void fzt_deliver(struct fzt_state *st, const void *rec, size_t size)
 		if (e->ts_exit_ns > st->max_ts)
 			st->max_ts = e->ts_exit_ns;
 	}
-	FZT_CHECK(tracer_handle_event(st->t, copy, size) == 0);
+	CHECK(tracer_handle_event(st->t, copy, size) == 0);
 	free(copy);
 	st->events++;
 	tracer_get_stats(st->t, &ts);
-	FZT_CHECK(ts.events == st->events);
-	FZT_CHECK(ts.spans == st->spans_seen);
-	FZT_CHECK(ts.bad_events <= ts.events);
-	FZT_CHECK(tracer_conns_tracked(st->t) <= FZT_MAX_CONNS);
+	CHECK(ts.events == st->events);
+	CHECK(ts.spans == st->spans_seen);
+	CHECK(ts.bad_events <= ts.events);
+	CHECK(tracer_conns_tracked(st->t) <= FZT_MAX_CONNS);
 }
 
 union fzt_record {
@@ -487,7 +479,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_defaults(&cfg);
 	cfg.max_conns = FZT_MAX_CONNS;
 	st.t = tracer_new(&cfg, fzt_check_span, &st);
-	FZT_CHECK(st.t);
+	CHECK(st.t);
 	st.now = 1000000000;
 	tracer_tick(st.t, st.now, 1700000000000000000LL);
 
@@ -517,9 +509,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st.now > st.max_ts)
 		st.max_ts = st.now;
 	tracer_tick(st.t, st.max_ts + 400000000000ULL, 0);
-	FZT_CHECK(tracer_conns_tracked(st.t) == 0);
+	CHECK(tracer_conns_tracked(st.t) == 0);
 	tracer_get_stats(st.t, &ts);
-	FZT_CHECK(ts.spans == st.spans_seen);
+	CHECK(ts.spans == st.spans_seen);
 	tracer_free(st.t);
 	return 0;
 }

@@ -698,3 +698,31 @@ Test(http2, push_promise_keeps_the_table)
 	cr_expect_eq(f->misses, 0);
 	h2t_done(f);
 }
+
+/* A client's trailers after the server already ended the stream (a
+ * client-streaming call answered early) open no new stream, and a table
+ * size over what the agent holds leaves that direction's fields unknown. */
+Test(http2, late_trailers_and_a_table_too_big)
+{
+	static const nghttp2_nv trailers[] = { NV("x-checksum", "abc") };
+	static const uint8_t big_table[6] = { 0, 1, 0, 2, 0, 0 }; /* 131072 */
+	struct h2t *f = h2t_new(1, SPAN_KIND_SERVER);
+
+	h2t_preface(f);
+	h2t_unary(f, 1, 0);
+	h2t_headers(f, PROTO_SIDE_REQUEST, 1, trailers, 1, 1, 0);
+	h2t_flush(f, PROTO_SIDE_REQUEST, 0);
+	cr_expect_eq(f->n_req, 1, "the trailers opened nothing");
+	/* the client says its decoder holds 128 KiB: the server's blocks */
+	h2t_frame(f, PROTO_SIDE_REQUEST, 0x4, 0, 0, big_table, sizeof(big_table));
+	h2t_flush(f, PROTO_SIDE_REQUEST, 0);
+	h2t_unary(f, 3, 0);
+	h2t_done(f);
+	cr_assert_eq(f->n_ex, 2);
+	h2t_expect_unary(&f->ex[0], 1);
+	cr_expect_eq(f->ex[1].stream, 3);
+	cr_expect_str_eq(f->ex[1].path, "/zt.Echo/Say", "the request direction is still known");
+	cr_expect_eq(f->ex[1].incomplete, 1);
+	cr_expect_eq(f->ex[1].http_status, -1, "the response's fields are not guessed");
+	cr_expect_eq(f->misses, 1);
+}

@@ -5,6 +5,7 @@
 
 #include "proto.h"
 #include "sniff.h"
+#include "text.h"
 
 #define ZT_PROTOCOL(ID, name) extern const struct proto proto_##name;
 #include "protocols.def"
@@ -61,16 +62,6 @@ void proto_chunk_walk(const struct proto_chunk *c,
 		gap(ctx, c->total - pos);
 }
 
-static int proto_name_is(const char *p, size_t n, const char *lower)
-{
-	size_t i;
-
-	for (i = 0; i < n && lower[i]; i++)
-		if ((p[i] >= 'A' && p[i] <= 'Z' ? p[i] - 'A' + 'a' : p[i]) != lower[i])
-			return 0;
-	return i == n && !lower[i];
-}
-
 int proto_context_header(struct proto_context *w, const char *name, size_t name_len,
 			 const char *val, size_t val_len, int truncated)
 {
@@ -92,7 +83,7 @@ int proto_context_header(struct proto_context *w, const char *name, size_t name_
 	size_t cap = 0;
 
 	for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]) && !slot; i++) {
-		if (proto_name_is(name, name_len, slots[i].name)) {
+		if (text_ieq(name, name_len, slots[i].name)) {
 			slot = (char *)w + slots[i].off;
 			cap = slots[i].cap;
 		}

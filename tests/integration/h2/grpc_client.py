@@ -8,6 +8,8 @@ did as JSON.
 
 N_OK unary calls that succeed, N_FAIL that end INTERNAL, N_MISSING that end
 NOT_FOUND, N_STREAMS server-streaming calls of 5 messages each; 4 threads.
+Call j of the plan sends a request of 10 + j bytes (gRPC prefix apart), so
+the test can tell every call's spans apart by http.request.body.size.
 Exits 1 if any call ended otherwise than planned.
 """
 import json
@@ -27,13 +29,13 @@ def main():
     got = {"ok": 0, "fail": 0, "missing": 0, "stream": 0, "wrong": []}
     lock = threading.Lock()
 
-    def one(kind, i):
+    def one(j, kind, i):
         try:
             if kind == "stream":
-                items = list(count(b"5", timeout=10))
+                items = list(count(b"5".ljust(10 + j), timeout=10))
                 ok = len(items) == 5
             else:
-                body = {"ok": b"hello %d" % i, "fail": b"fail %d" % i, "missing": b"missing %d" % i}[kind]
+                body = {"ok": b"hello", "fail": b"fail", "missing": b"missing"}[kind].ljust(10 + j, b".")
                 ok = say(body, timeout=10) == b"echo:" + body and kind == "ok"
         except grpc.RpcError as e:
             ok = (kind, e.code()) in (("fail", grpc.StatusCode.INTERNAL),
@@ -47,7 +49,7 @@ def main():
     def worker(k):
         for j, (kind, i) in enumerate(plan):
             if j % 4 == k:
-                one(kind, i)
+                one(j, kind, i)
 
     ts = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
     for t in ts:

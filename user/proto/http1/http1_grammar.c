@@ -16,23 +16,6 @@ static int http1_is_digit(char ch)
 }
 
 /* ASCII-only, so the result never depends on the locale. */
-int http1_ieq(const char *p, size_t n, const char *lit)
-{
-	size_t i;
-
-	if (strlen(lit) != n)
-		return 0;
-	for (i = 0; i < n; i++) {
-		char ch = p[i];
-
-		if (ch >= 'A' && ch <= 'Z')
-			ch = (char)(ch - 'A' + 'a');
-		if (ch != lit[i])
-			return 0;
-	}
-	return 1;
-}
-
 /* ---- detection --------------------------------------------------------- */
 
 /* The kernel's sniffing rule (ZT_SNIFF_*), so both sides agree. */
@@ -224,7 +207,7 @@ int http1_last_coding_is_chunked(const char *p, size_t n)
 	p += start;
 	n = end - start;
 	text_trim_ows(&p, &n);
-	return http1_ieq(p, n, "chunked");
+	return text_ieq(p, n, "chunked");
 }
 
 /* Keeps what the exchange's record needs: Host and the trace context. */
@@ -232,7 +215,7 @@ void http1_keep_request_header(struct http1_request *req, const char *name,
 			       size_t name_len, const char *val, size_t val_len,
 			       int truncated)
 {
-	if (http1_ieq(name, name_len, "host")) {
+	if (text_ieq(name, name_len, "host")) {
 		if (req->host[0])
 			return; /* a second Host is invalid: keep the first */
 		if (val_len > HTTP1_HOST_MAX - 1)

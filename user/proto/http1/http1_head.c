@@ -65,8 +65,8 @@ static void http1_on_request_header(struct http1_run *r, const char *name,
 {
 	struct http1_stream *s = r->s;
 
-	if (http1_ieq(name, name_len, "expect")) {
-		if (http1_ieq(val, val_len, "100-continue"))
+	if (text_ieq(name, name_len, "expect")) {
+		if (text_ieq(val, val_len, "100-continue"))
 			s->flags |= HTTP1_MSG_EXPECT_CONTINUE;
 		return;
 	}
@@ -82,7 +82,7 @@ static void http1_on_header(struct http1_run *r, const char *name,
 {
 	struct http1_stream *s = r->s;
 
-	if (http1_ieq(name, name_len, "content-length")) {
+	if (text_ieq(name, name_len, "content-length")) {
 		uint64_t cl;
 
 		if (truncated || http1_parse_content_length(val, val_len, &cl) ||
@@ -92,7 +92,7 @@ static void http1_on_header(struct http1_run *r, const char *name,
 		}
 		s->has_content_length = 1;
 		s->content_length = cl;
-	} else if (http1_ieq(name, name_len, "transfer-encoding")) {
+	} else if (text_ieq(name, name_len, "transfer-encoding")) {
 		int chunked = http1_last_coding_is_chunked(val, val_len);
 
 		s->has_transfer_encoding = 1;

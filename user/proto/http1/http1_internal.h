@@ -75,8 +75,6 @@ size_t http1_line_feed(struct http1_stream *s, const uint8_t *buf, size_t n,
 		       int *ended);
 void http1_line_view(struct http1_stream *s, struct http1_line *l);
 
-/* http1_grammar.c */
-int http1_ieq(const char *p, size_t n, const char *lit);
 int http1_looks_like(enum http1_side side, const uint8_t *buf, size_t len);
 int http1_start_prefix_ok(enum http1_side side, const char *line, size_t len);
 int http1_split_request_line(const struct http1_line *l, int partial,

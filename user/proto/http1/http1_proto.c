@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "redact.h"
 #include "route.h"
+#include "text.h"
 
 #define HTTP1_ROUTE_MAX 256
 #define HTTP1_QUERY_MAX 512
@@ -56,21 +57,6 @@ static void http1_status(struct proto_exchange *x, int has_status, uint16_t st, 
 		x->status = SPAN_STATUS_UNSET;
 }
 
-/* v in decimal into out[6] (no snprintf: this runs per span). */
-static void http1_decimal(char out[6], uint16_t v)
-{
-	char tmp[6];
-	int n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (int i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	out[n] = '\0';
-}
-
 /* "a b" into out[cap], cut to fit (no snprintf: this runs per span). */
 static void http1_join(char *out, size_t cap, const char *a, size_t an, const char *b, size_t bn)
 {
@@ -91,7 +77,7 @@ void http1_exchange_record(const struct http1_exchange *ex, uint8_t kind,
 			   struct proto_exchange *x)
 {
 	const struct http1_request *req = &ex->req;
-	char route[HTTP1_ROUTE_MAX], query[HTTP1_QUERY_MAX], status[6] = "";
+	char route[HTTP1_ROUTE_MAX], query[HTTP1_QUERY_MAX], status[11] = "";
 	const char *path, *q, *labels[3];
 	size_t path_len, q_len, route_len, method_len = strnlen(req->method, sizeof(req->method));
 	uint16_t st = ex->resp.status;
@@ -119,7 +105,7 @@ void http1_exchange_record(const struct http1_exchange *ex, uint8_t kind,
 		span_attrs_str(&x->attrs, "url.query", query,
 			       redact_query(q, q_len, query, sizeof(query)));
 	if (has_status) {
-		http1_decimal(status, st);
+		text_decimal(status, st);
 		memcpy(x->code, status, sizeof(status));
 		span_attrs_int(&x->attrs, "http.response.status_code", st);
 	}

@@ -9,6 +9,7 @@
 #include "http2_wire.h"
 #include "redact.h"
 #include "route.h"
+#include "text.h"
 
 #define H2_STREAMS PROTO_INFLIGHT_MAX
 /* a header frame kept whole up to this (the kernel copies at most a record,
@@ -47,7 +48,6 @@ struct h2_stream {
 	char method[16];
 	char scheme[8];
 	char path[192];
-	char authority[96];
 	char grpc_message[SPAN_STATUS_MSG_MAX];
 	struct proto_context wire;
 };
@@ -66,9 +66,12 @@ struct h2_dir {
 struct h2_state {
 	uint8_t framing;          /* http2_frame_len's state (none) */
 	uint32_t gen;
+	uint32_t max_client_id;   /* the newest stream a client opened: ids only grow */
 	struct h2_dir dir[2];     /* by enum proto_side */
 	struct h2_stream s[H2_STREAMS];
 };
+
+_Static_assert(sizeof(struct h2_state) <= PROTO_STATE_MAX, "HTTP/2 state over the bound");
 
 struct h2_run {
 	struct h2_state *st;
@@ -131,11 +134,6 @@ static void h2_copy(char *out, size_t cap, const uint8_t *p, size_t n)
 		n = cap - 1;
 	memcpy(out, p, n);
 	out[n] = '\0';
-}
-
-static void h2_decimal(char *out, size_t cap, uint32_t v)
-{
-	snprintf(out, cap, "%u", v);
 }
 
 /* "a: b" (or "a" when b is empty) into out[cap], cut to fit. */
@@ -202,7 +200,7 @@ static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uin
 		      struct proto_exchange *x)
 {
 	const char *path, *q, *labels[3];
-	char route[160], query[160], status[8] = "";
+	char route[160], query[160], status[11] = "";
 	size_t path_len, q_len, route_len = 0;
 
 	memset(x, 0, offsetof(struct proto_exchange, attrs));
@@ -217,10 +215,8 @@ static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uin
 
 	path_len = route_split_target(s->path, strlen(s->path), &path, &q, &q_len);
 	if (s->grpc && path_len > 1 && path[0] == '/') {
-		/* "/pkg.Service/Method" names the span "pkg.Service/Method"; a
-		 * method is no identifier to template away */
+		/* "/pkg.Service/Method" names the span "pkg.Service/Method" */
 		h2_copy(x->name, sizeof(x->name), (const uint8_t *)path + 1, path_len - 1);
-		h2_copy(route, sizeof(route), (const uint8_t *)path, path_len);
 	} else {
 		route_len = route_template(path, path_len, route, sizeof(route));
 		snprintf(x->name, sizeof(x->name), "%s%s%.*s", s->method[0] ? s->method : "HTTP",
@@ -234,7 +230,7 @@ static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uin
 		span_attrs_str(&x->attrs, "url.query", query,
 			       redact_query(q, q_len, query, sizeof(query)));
 	if (s->status) {
-		h2_decimal(status, sizeof(status), s->status);
+		text_decimal(status, s->status);
 		span_attrs_int(&x->attrs, "http.response.status_code", s->status);
 	}
 	if (s->grpc) {
@@ -248,7 +244,7 @@ static void h2_record(const struct h2_stream *s, const struct proto_sink *k, uin
 				span_attrs_cstr(&x->attrs, "rpc.status_code", name);
 			else
 				span_attrs_int(&x->attrs, "rpc.status_code", s->grpc_status);
-			h2_decimal(x->code, sizeof(x->code), (uint32_t)s->grpc_status);
+			text_decimal(x->code, (unsigned int)s->grpc_status);
 		}
 		if (k->rpc_dup)
 			h2_record_rpc_dup(x, s, path, path_len);
@@ -329,8 +325,6 @@ static void h2_request_field(struct h2_stream *s, const nghttp2_nv *nv)
 		h2_copy(s->method, sizeof(s->method), nv->value, nv->valuelen);
 	else if (h2_is(nv, ":path"))
 		h2_copy(s->path, sizeof(s->path), nv->value, nv->valuelen);
-	else if (h2_is(nv, ":authority"))
-		h2_copy(s->authority, sizeof(s->authority), nv->value, nv->valuelen);
 	else if (h2_is(nv, ":scheme"))
 		h2_copy(s->scheme, sizeof(s->scheme), nv->value, nv->valuelen);
 	else if (h2_is(nv, "content-type"))
@@ -372,6 +366,11 @@ static void h2_dir_lose(struct h2_run *r, struct h2_dir *d)
 		r->misses++;
 	d->lost = 1;
 	d->in_block = 0;
+	/* never fed again: its table's memory goes now */
+	if (d->inf) {
+		nghttp2_hd_inflate_del(d->inf);
+		d->inf = NULL;
+	}
 }
 
 static void h2_block_end(struct h2_run *r, struct h2_dir *d, uint64_t tag)
@@ -437,6 +436,18 @@ static void h2_block_feed(struct h2_run *r, struct h2_dir *d, const uint8_t *p, 
 	}
 }
 
+/* The open block will not be seen whole: its stream is incomplete, the
+ * direction's table unknown, and the block ends here. */
+static void h2_block_abort(struct h2_run *r, struct h2_dir *d, uint64_t tag)
+{
+	struct h2_stream *s = d->block_stream ? h2_stream_find(r->st, d->block_stream) : NULL;
+
+	if (s)
+		s->incomplete = 1;
+	h2_dir_lose(r, d);
+	h2_block_end(r, d, tag);
+}
+
 /* A new block begins: a SETTINGS table size seen since applies now. */
 static void h2_block_begin(struct h2_dir *d, uint32_t stream, int end_stream)
 {
@@ -453,8 +464,12 @@ static struct h2_stream *h2_stream_for(struct h2_run *r, uint32_t id, uint64_t t
 {
 	struct h2_stream *s = h2_stream_find(r->st, id);
 
-	if (s || r->side != PROTO_SIDE_REQUEST || !(id & 1))
+	/* a closed stream's late block (a client's trailers after the answer)
+	 * opens nothing; nor does anything once answers can't be read */
+	if (s || r->side != PROTO_SIDE_REQUEST || !(id & 1) || id <= r->st->max_client_id ||
+	    r->st->dir[PROTO_SIDE_RESPONSE].rd.lost)
 		return s;
+	r->st->max_client_id = id;
 	s = h2_stream_find(r->st, 0);
 	if (!s) {
 		r->k->note(r->k->ctx, PROTO_NOTE_CACHE_FULL);
@@ -524,8 +539,13 @@ static void h2_on_settings(struct h2_run *r, const struct frame *f, uint8_t flag
 	struct h2_dir *d = &r->st->dir[!r->side];
 	const uint8_t *p = f->data + H2_WIRE_HDR;
 
-	if ((flags & H2_FLAG_ACK) || f->kept < f->len || f->cut)
+	if (flags & H2_FLAG_ACK)
 		return;
+	/* it may have changed the table's size */
+	if (f->kept < f->len || f->cut) {
+		h2_dir_lose(r, d);
+		return;
+	}
 	for (uint64_t i = 0; i + 6 <= f->len - H2_WIRE_HDR; i += 6) {
 		uint32_t v = h2_be32(p + i + 2);
 
@@ -576,7 +596,7 @@ static void h2_on_frame(void *ctx, const struct frame *f)
 
 	if (f->kept < H2_WIRE_HDR || f->len < H2_WIRE_HDR) {
 		if (d->in_block)
-			h2_dir_lose(r, d);
+			h2_block_abort(r, d, f->start_tag);
 		return;
 	}
 	/* the client's connection preface */
@@ -587,13 +607,8 @@ static void h2_on_frame(void *ctx, const struct frame *f)
 	flags = h[4];
 	id = h2_be32(h + 5) & 0x7fffffffu;
 	/* a block is one HEADERS or PUSH_PROMISE and its CONTINUATIONs, nothing between */
-	if (d->in_block && type != H2_CONTINUATION) {
-		s = d->block_stream ? h2_stream_find(r->st, d->block_stream) : NULL;
-		if (s)
-			s->incomplete = 1;
-		h2_dir_lose(r, d);
-		h2_block_end(r, d, f->start_tag);
-	}
+	if (d->in_block && type != H2_CONTINUATION)
+		h2_block_abort(r, d, f->start_tag);
 	switch (type) {
 	case H2_HEADERS:
 		h2_on_headers(r, d, f, id, flags);
@@ -637,8 +652,9 @@ static void h2_on_frame(void *ctx, const struct frame *f)
 		{
 			uint64_t len = f->len - H2_WIRE_HDR, pad = 0, skip = 0;
 
-			if ((flags & H2_FLAG_PADDED) && len && f->kept > H2_WIRE_HDR) {
-				pad = (uint64_t)f->data[H2_WIRE_HDR];
+			if ((flags & H2_FLAG_PADDED) && len) {
+				/* a pad length not copied: the body's size is unknown */
+				pad = f->kept > H2_WIRE_HDR ? (uint64_t)f->data[H2_WIRE_HDR] : len;
 				skip = 1;
 			}
 			if (skip + pad <= len) {
@@ -671,11 +687,6 @@ static void h2_on_frame(void *ctx, const struct frame *f)
 
 /* ---- the module --------------------------------------------------------- */
 
-static void h2_on_run(void *ctx, uint8_t cls, uint32_t frames, uint64_t bytes, uint64_t tag)
-{
-	(void)ctx, (void)cls, (void)frames, (void)bytes, (void)tag;
-}
-
 static void h2_init(void *state)
 {
 	struct h2_state *st = state;
@@ -695,14 +706,23 @@ static unsigned int h2_feed(void *state, const struct proto_chunk *c, const stru
 	struct h2_state *st = state;
 	struct h2_run r = { .st = st, .k = k, .side = c->side };
 	struct h2_dir *d = &st->dir[c->side & 1];
-	struct frame_sink fs = { .frame = h2_on_frame, .run = h2_on_run, .ctx = &r };
+	/* counted frames (flow control, pings) tell a span nothing */
+	struct frame_sink fs = { .frame = h2_on_frame, .ctx = &r };
 
 	if (d->rd.lost)
 		return 0;
 	r.misses += frame_reader_feed(&d->rd, c, &fs);
-	/* frames lost: where the next one starts is unknown, and so is the table */
-	if (d->rd.lost)
+	/* frames lost: where the next one starts is unknown, and so is the
+	 * table; without the answers no stream in flight can end but now */
+	if (d->rd.lost) {
 		h2_dir_lose(&r, d);
+		if (c->side == PROTO_SIDE_RESPONSE)
+			for (uint32_t i = 0; i < H2_STREAMS; i++)
+				if (st->s[i].id) {
+					st->s[i].incomplete = 1;
+					h2_stream_finish(&r, &st->s[i], c->tag);
+				}
+	}
 	return r.misses;
 }
 

@@ -57,8 +57,8 @@ static __always_inline __s64 http2_frame_len(const __u8 *hdr, __u32 n, __u8 requ
 
 /* Header blocks whole (HPACK state: every block must reach the decoder,
  * whatever --capture-bytes says), SETTINGS whole (the table size), DATA
- * frames' heads, RST_STREAM and GOAWAY with their error codes; flow control
- * and pings only count. */
+ * frames' heads, RST_STREAM with its error code; flow control, pings and
+ * GOAWAY (streams still open end with the connection) only count. */
 static __always_inline __u32 http2_frame_copy(const __u8 *hdr, __u32 n, __u8 request,
 					      __u32 capture, __u8 *cls)
 {
@@ -80,8 +80,6 @@ static __always_inline __u32 http2_frame_copy(const __u8 *hdr, __u32 n, __u8 req
 		return H2_WIRE_HDR + H2_WIRE_DATA_COPY;
 	case H2_RST_STREAM:
 		return H2_WIRE_HDR + 4;
-	case H2_GOAWAY:
-		return H2_WIRE_HDR + 8;
 	case H2_WINDOW_UPDATE:
 		*cls = 1;
 		return 0;
