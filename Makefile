@@ -149,7 +149,7 @@ integration: $(OUT)/zerotrace $(OUT)/zerotrace-asan
 	$(Q)tests/integration/run.sh
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
 		ZT_BIN=$(CURDIR)/$(OUT)/zerotrace-asan tests/integration/run.sh test_a test_d test_e test_k \
-		test_w test_x test_y_tls test_y5 test_z2 test_z4 test_z6 test_rt1 test_rt2 test_h2
+		test_w test_x test_y_tls test_y5 test_z2 test_z4 test_z6 test_rt1 test_rt2 test_h2 test_dns
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/zerotrace $(OUT)/zerotrace-asan $(OUT)/unit_tests \

@@ -13,6 +13,7 @@ static __always_inline void tuple_read(struct zt_conn_tuple *t, struct sock *sk)
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 
 	t->family = family;
+	t->transport = IPPROTO_TCP;
 	t->local_port = BPF_CORE_READ(sk, __sk_common.skc_num);
 	t->remote_port = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	/* explicit sizes: BPF_CORE_READ_INTO on an array copies one element */

@@ -32,7 +32,7 @@
 #define ZT_COMM_FILTER_LEN 16
 
 enum zt_event_type {
-	ZT_EV_DATA = 1,    /* bytes moved on a TCP socket */
+	ZT_EV_DATA = 1,    /* bytes moved on a TCP socket, or one datagram (DNS) */
 	ZT_EV_CLOSE = 2,   /* the process closed the fd, or the socket reached TCP_CLOSE */
 	ZT_EV_CONNECT = 3, /* connect() returned; bytes holds its (signed) return */
 	ZT_EV_ACCEPT = 4,  /* accept()/accept4() returned a connection */
@@ -100,7 +100,8 @@ struct zt_conn_tuple {
 	__u16 local_port;  /* host byte order */
 	__u16 remote_port; /* host byte order */
 	__u16 family;      /* AF_INET or AF_INET6 */
-	__u16 pad;
+	__u8 transport;    /* IPPROTO_TCP or IPPROTO_UDP (a DATA record of one datagram) */
+	__u8 pad;
 };
 
 struct zt_event {
@@ -202,6 +203,8 @@ enum zt_counter {
 	ZT_CNT_TLS_BYTES,         /* ciphertext bytes on TLS connections: counted, never copied */
 	ZT_CNT_TLS_CONNS,         /* connections found to carry TLS */
 	ZT_CNT_TLS_UNBOUND,       /* TLS calls that moved plaintext on no socket we know: dropped */
+	ZT_CNT_DGRAMS_UNREPORTED, /* DNS-port datagrams not reported: past an mmsg call's first
+				   * ZT_MMSG_MAX, or on an unconnected socket with no address given */
 	ZT_CNT_MAX,
 };
 

@@ -5,7 +5,7 @@
 #ifndef ZT_IO_ENTER_BPF_H
 #define ZT_IO_ENTER_BPF_H
 
-static __always_inline int io_enter(__u16 sys, __s32 fd, __u64 buf, __u32 vlen)
+static __always_inline int io_enter(__u16 sys, __s32 fd, __u64 buf, __u32 vlen, __u64 addr)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct syscall_args args = {};
@@ -15,6 +15,7 @@ static __always_inline int io_enter(__u16 sys, __s32 fd, __u64 buf, __u32 vlen)
 		return 0;
 	args.ts_enter_ns = bpf_ktime_get_ns();
 	args.buf = buf;
+	args.addr = addr;
 	args.fd = fd;
 	args.vlen = vlen;
 	args.syscall = sys;
@@ -23,28 +24,29 @@ static __always_inline int io_enter(__u16 sys, __s32 fd, __u64 buf, __u32 vlen)
 	return 0;
 }
 
-#define IO_ENTER(name, sys, fd_arg, buf_arg, vlen_arg)                          \
+#define IO_ENTER(name, sys, fd_arg, buf_arg, vlen_arg, addr_arg)                \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                             \
 	int sys_enter_##name(struct trace_event_raw_sys_enter *ctx)             \
 	{                                                                       \
 		return io_enter(sys, (__s32)ctx->args[fd_arg],                  \
-				(__u64)ctx->args[buf_arg], (__u32)vlen_arg);    \
+				(__u64)ctx->args[buf_arg], (__u32)vlen_arg,     \
+				(__u64)addr_arg);                               \
 	}
 
-IO_ENTER(read, ZT_SYS_READ, 0, 1, 0)
-IO_ENTER(write, ZT_SYS_WRITE, 0, 1, 0)
-IO_ENTER(readv, ZT_SYS_READV, 0, 1, ctx->args[2])
-IO_ENTER(writev, ZT_SYS_WRITEV, 0, 1, ctx->args[2])
-IO_ENTER(recvfrom, ZT_SYS_RECVFROM, 0, 1, 0)
-IO_ENTER(sendto, ZT_SYS_SENDTO, 0, 1, 0)
-IO_ENTER(recvmsg, ZT_SYS_RECVMSG, 0, 1, 0)
-IO_ENTER(sendmsg, ZT_SYS_SENDMSG, 0, 1, 0)
-IO_ENTER(recvmmsg, ZT_SYS_RECVMMSG, 0, 1, ctx->args[2])
-IO_ENTER(sendmmsg, ZT_SYS_SENDMMSG, 0, 1, ctx->args[2])
+IO_ENTER(read, ZT_SYS_READ, 0, 1, 0, 0)
+IO_ENTER(write, ZT_SYS_WRITE, 0, 1, 0, 0)
+IO_ENTER(readv, ZT_SYS_READV, 0, 1, ctx->args[2], 0)
+IO_ENTER(writev, ZT_SYS_WRITEV, 0, 1, ctx->args[2], 0)
+IO_ENTER(recvfrom, ZT_SYS_RECVFROM, 0, 1, 0, ctx->args[4])
+IO_ENTER(sendto, ZT_SYS_SENDTO, 0, 1, 0, ctx->args[4])
+IO_ENTER(recvmsg, ZT_SYS_RECVMSG, 0, 1, 0, 0)
+IO_ENTER(sendmsg, ZT_SYS_SENDMSG, 0, 1, 0, 0)
+IO_ENTER(recvmmsg, ZT_SYS_RECVMMSG, 0, 1, ctx->args[2], 0)
+IO_ENTER(sendmmsg, ZT_SYS_SENDMMSG, 0, 1, ctx->args[2], 0)
 /* sendfile(out_fd, in_fd, ...) and splice(fd_in, .., fd_out, ..): no user
  * buffer to copy; the sock tracepoint tells which end is the socket. */
-IO_ENTER(sendfile64, ZT_SYS_SENDFILE, 0, 1, 0)
-IO_ENTER(splice, ZT_SYS_SPLICE, 2, 1, 0)
+IO_ENTER(sendfile64, ZT_SYS_SENDFILE, 0, 1, 0, 0)
+IO_ENTER(splice, ZT_SYS_SPLICE, 2, 1, 0, 0)
 
 /* x86_64 syscall numbers of the data syscalls, for recover_args(). */
 static __always_inline __u16 syscall_from_nr(long nr)
@@ -85,6 +87,8 @@ static __always_inline struct syscall_args *recover_args(__u32 tid)
 	args.fd = (__s32)BPF_CORE_READ(regs, di);
 	args.buf = BPF_CORE_READ(regs, si);
 	args.vlen = (__u32)BPF_CORE_READ(regs, dx);
+	/* the fifth argument (r10 is the fourth in a syscall) */
+	args.addr = BPF_CORE_READ(regs, r8);
 	if (args.syscall == ZT_SYS_SPLICE)
 		args.fd = (__s32)BPF_CORE_READ(regs, dx);
 	if (bpf_map_update_elem(&active_io, &tid, &args, BPF_NOEXIST))
@@ -134,13 +138,45 @@ static __always_inline void tls_call_saw_socket(struct syscall_args *args)
 		args->in_tls = 1;
 }
 
+/* A datagram on a socket that may carry DNS (port 53 at one end, or not
+ * connected: a sendto or recvfrom names the peer per datagram); the exit
+ * reports each one whole (datagram.bpf.h). Other UDP costs this test. */
+static __always_inline int dgram_length(struct trace_event_raw_sock_msg_length *ctx, __u8 dir)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid();
+	struct sock *sk = (struct sock *)ctx->sk;
+	struct syscall_args *args;
+	__u16 lport, rport;
+
+	if (!(protocols_enabled & (1u << ZT_PROTO_DNS)))
+		return 0;
+	if (dir == ZT_DIR_INGRESS && (ctx->flags & MSG_PEEK))
+		return 0;
+	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (lport != DNS_WIRE_PORT && rport != DNS_WIRE_PORT && rport)
+		return 0;
+	args = bpf_map_lookup_elem(&active_io, &tid);
+	if (!args)
+		args = recover_args(tid);
+	if (!args || (args->sk && args->sk != (__u64)sk))
+		return 0;
+	args->sk = (__u64)sk;
+	args->dir = dir;
+	args->dgram = 1;
+	return 0;
+}
+
 static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, __u8 dir)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct syscall_args *args;
 
-	if (ctx->protocol != IPPROTO_TCP ||
-	    (ctx->family != AF_INET && ctx->family != AF_INET6))
+	if (ctx->family != AF_INET && ctx->family != AF_INET6)
+		return 0;
+	if (ctx->protocol == IPPROTO_UDP)
+		return dgram_length(ctx, dir);
+	if (ctx->protocol != IPPROTO_TCP)
 		return 0;
 	args = bpf_map_lookup_elem(&active_io, &tid);
 	if (!args)

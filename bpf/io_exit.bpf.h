@@ -300,7 +300,9 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!args)
 		return 0;
 	/* a file, not a socket: no sock tracepoint fired during the call */
-	if (args->sk)
+	if (args->sk && args->dgram)
+		bpf_tail_call(ctx, &exit_dgram, 0);
+	else if (args->sk)
 		bpf_tail_call(ctx, &exit_capture, 0);
 	bpf_map_delete_elem(&active_io, &tid);
 	return 0;

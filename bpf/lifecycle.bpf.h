@@ -138,7 +138,8 @@ int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
 	st = bpf_map_lookup_elem(&conn_state, &sk);
 	if (st && st->conn_id == val->conn_id) {
 		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, fd, 0, bpf_ktime_get_ns());
-		if (st->closed)
+		/* a datagram socket has no TCP_CLOSE to wait for */
+		if (st->closed || st->dgram)
 			conn_forget(st, sk);
 		else
 			st->fd_key = 0;

@@ -15,6 +15,7 @@
 struct syscall_args {
 	__u64 ts_enter_ns;
 	__u64 buf;         /* user buffer, iovec array, msghdr or mmsghdr */
+	__u64 addr;        /* sendto's destination, recvfrom's source (a sockaddr) */
 	__u64 sk;          /* struct sock *, set by sock_{send,recv}_length */
 	__s64 sock_bytes;  /* bytes summed from sock_{send,recv}_length */
 	__s32 fd;
@@ -23,7 +24,8 @@ struct syscall_args {
 	__u8 dir;          /* enum zt_direction, from the sock tracepoint */
 	__u8 in_tls;       /* the thread is inside a TLS library call: these are its ciphertext */
 	__u8 tls_minor;    /* a TLS call's bytes: zt_event.tls_minor */
-	__u8 pad[3];
+	__u8 dgram;        /* a datagram socket's (bpf/datagram.bpf.h) */
+	__u8 pad[2];
 };
 
 /* ZT_CAPTURE_FRAMES: where one direction's frame walk stands between
@@ -54,7 +56,8 @@ struct conn_state {
 	__u8 sniffs;       /* message starts sniffed without a match */
 	__u8 pstate;       /* the protocol's framing state (its frame_len's) */
 	__u8 tls;          /* the socket carries TLS: the stream below is the plaintext */
-	__u8 pad2[5];
+	__u8 dgram;        /* a datagram socket: no state change reports its end, close() does */
+	__u8 pad2[4];
 	__u32 stream_pos[2]; /* bytes moved, by enum zt_direction (zt_event.stream_pos) */
 	struct frame_dir fr[2]; /* by enum zt_direction */
 	__u8 inj_trace_id[16];

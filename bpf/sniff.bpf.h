@@ -51,7 +51,8 @@ struct sniff_view {
 	__u16 lport;
 	__u16 rport;
 	__u8 proto;
-	__u8 pad[3];
+	__u8 midstream;
+	__u8 pad[2];
 };
 
 /* Global: the verifier checks every protocol's sniff once, on its own,
@@ -63,7 +64,7 @@ __noinline int sniff_message(struct sniff_view *v)
 	if (!v)
 		return 0;
 	v->proto = zt_sniff(v->head, v->n < ZT_SNIFF_LEN ? v->n : ZT_SNIFF_LEN, v->lport, v->rport,
-			    v->enabled, &side);
+			    v->enabled, v->midstream, &side);
 	return 0;
 }
 
@@ -84,6 +85,7 @@ static __always_inline void conn_sniff(struct conn_state *st, const struct sysca
 	v.lport = st->tuple.local_port;
 	v.rport = st->tuple.remote_port;
 	v.enabled = protocols_enabled;
+	v.midstream = st->role == ZT_ROLE_UNKNOWN;
 	sniff_message(&v);
 	st->proto = v.proto;
 	if (st->proto || ++st->sniffs < ZT_SNIFF_TRIES)

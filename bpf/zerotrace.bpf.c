@@ -23,6 +23,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define IPPROTO_UDP 17
 #define EINPROGRESS 115
 #define MSG_PEEK 2
 #define PROT_EXEC 4
@@ -50,6 +51,7 @@ const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};
 #include "goroutine.bpf.h"
 #include "io_enter.bpf.h"
 #include "context.bpf.h"
+#include "datagram.bpf.h"
 #include "io_exit.bpf.h"
 #include "tls.bpf.h"
 #include "go_tls.bpf.h"

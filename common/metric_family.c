@@ -33,4 +33,16 @@ const struct metric_family_desc metric_families[METRIC_FAMILY_COUNT] = {
 		"rpc_client_call_duration_seconds", "Duration of RPCs, as their clients saw them.", 3,
 		{ { "rpc_system_name", 16 }, { "rpc_method", 160 }, { "rpc_status_code", 24 } },
 	},
+	/* OTel's dns.lookup.duration (development) labels by the name asked
+	 * and error.type: the name is unbounded, so the type asked and the
+	 * answer's code stand in for them (NXDOMAIN counts by rcode) */
+	[METRIC_DNS_CLIENT] = {
+		"dns_lookup_duration_seconds", "Duration of DNS queries, as their clients saw them.", 2,
+		{ { "dns_question_type", 12 }, { "dns_response_code", 12 } },
+	},
+	[METRIC_DNS_SERVER] = {
+		"zerotrace_dns_server_duration_seconds",
+		"Duration of DNS queries, as the DNS server saw them.", 2,
+		{ { "dns_question_type", 12 }, { "dns_response_code", 12 } },
+	},
 };

@@ -23,6 +23,14 @@ int span_attrs_str(struct span_attrs *l, const char *key, const char *s, size_t 
 	return 0;
 }
 
+int span_attrs_list(struct span_attrs *l, const char *key, const char *s, size_t n)
+{
+	if (span_attrs_str(l, key, s, n))
+		return -1;
+	l->a[l->n - 1].type = SPAN_ATTR_STRS;
+	return 0;
+}
+
 int span_attrs_cstr(struct span_attrs *l, const char *key, const char *s)
 {
 	return span_attrs_str(l, key, s, s ? strlen(s) : 0);

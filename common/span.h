@@ -38,6 +38,7 @@ enum span_status {
 enum span_attr_type {
 	SPAN_ATTR_STR = 1,
 	SPAN_ATTR_INT = 2,
+	SPAN_ATTR_STRS = 3, /* a list of strings: in text, each followed by a NUL */
 };
 
 /* A value lives in the list's text (strings) or in the attribute (ints);
@@ -105,7 +106,10 @@ struct span {
 int span_attrs_str(struct span_attrs *l, const char *key, const char *s, size_t n);
 int span_attrs_cstr(struct span_attrs *l, const char *key, const char *s);
 int span_attrs_int(struct span_attrs *l, const char *key, int64_t v);
-/* The value of a string attribute (not NUL-terminated), len in *n. */
+/* A list of strings, s[0..n) holding each followed by a NUL ("a\0b\0"). */
+int span_attrs_list(struct span_attrs *l, const char *key, const char *s, size_t n);
+/* The value of a string attribute (not NUL-terminated), len in *n; of a
+ * list, its NUL-separated items. */
 const char *span_attr_str(const struct span_attrs *l, const struct span_attr *a, size_t *n);
 
 /* Sets the family and its label values (the family's label count of

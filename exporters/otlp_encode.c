@@ -98,6 +98,7 @@ static size_t otlp_span_attrs(const struct span *s, struct otlp_attr *a)
 		} else {
 			v = span_attr_str(l, sa, &len);
 			otlp_attr_str(a, &n, sa->key, v, len);
+			a[n - 1].list = sa->type == SPAN_ATTR_STRS;
 		}
 	}
 	otlp_attr_int(a, &n, "thread.id", s->tid);

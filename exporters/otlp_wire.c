@@ -193,13 +193,31 @@ void otlp_pb_string(struct otlp_buf *b, uint32_t field, const char *str, size_t 
 	otlp_pb_close(b, at);
 }
 
+/* AnyValue.array_value (5): an ArrayValue whose values (1) are each an
+ * AnyValue.string_value (1). */
+static void pb_string_list(struct otlp_buf *b, const char *s, size_t n)
+{
+	size_t arr = otlp_pb_open(b, 5), item, at = 0, len;
+
+	while (at < n) {
+		len = strnlen(s + at, n - at);
+		item = otlp_pb_open(b, 1);
+		otlp_pb_string(b, 1, s + at, len);
+		otlp_pb_close(b, item);
+		at += len + 1;
+	}
+	otlp_pb_close(b, arr);
+}
+
 void otlp_pb_keyvalue(struct otlp_buf *b, uint32_t field, const struct otlp_attr *a)
 {
 	size_t kv = otlp_pb_open(b, field), val;
 
 	otlp_pb_string(b, 1, a->key, a->key_len);
 	val = otlp_pb_open(b, 2);
-	if (a->str)
+	if (a->list)
+		pb_string_list(b, a->str, a->str_len);
+	else if (a->str)
 		otlp_pb_string(b, 1, a->str, a->str_len);
 	else
 		otlp_pb_uint(b, 3, (uint64_t)a->num); /* int64: two's complement varint */
@@ -275,13 +293,30 @@ void otlp_js_hex(struct otlp_buf *b, const char *key, const uint8_t *id, size_t 
 	otlp_buf_put(b, "\"", 1);
 }
 
+static void js_string_list(struct otlp_buf *b, const char *s, size_t n)
+{
+	size_t at = 0, len;
+
+	otlp_js_raw(b, ",\"value\":{\"arrayValue\":{\"values\":[");
+	while (at < n) {
+		len = strnlen(s + at, n - at);
+		otlp_js_raw(b, at ? ",{\"stringValue\":" : "{\"stringValue\":");
+		otlp_js_str(b, s + at, len);
+		otlp_js_raw(b, "}");
+		at += len + 1;
+	}
+	otlp_js_raw(b, "]}");
+}
+
 void otlp_js_attrs(struct otlp_buf *b, const struct otlp_attr *a, size_t n)
 {
 	otlp_js_raw(b, "\"attributes\":[");
 	for (size_t i = 0; i < n; i++) {
 		otlp_js_raw(b, i ? ",{\"key\":" : "{\"key\":");
 		otlp_js_str(b, a[i].key, a[i].key_len);
-		if (a[i].str) {
+		if (a[i].list) {
+			js_string_list(b, a[i].str, a[i].str_len);
+		} else if (a[i].str) {
 			otlp_js_raw(b, ",\"value\":{\"stringValue\":");
 			otlp_js_str(b, a[i].str, a[i].str_len);
 		} else {

@@ -36,6 +36,7 @@ struct otlp_attr {
 	const char *str; /* NULL for an int_value */
 	size_t str_len;
 	int64_t num;
+	uint8_t list;    /* str holds strings, each followed by a NUL: an array_value */
 };
 
 /* Length of a string in a fixed array, even one with no NUL. */

@@ -58,6 +58,22 @@ static void resource_format(struct json_buf *b, const struct procinfo *res, cons
 	json_put_rawz(b, "}");
 }
 
+/* A list attribute's items (each followed by a NUL) as a JSON array. */
+static void list_format(struct json_buf *b, const char *v, size_t n)
+{
+	size_t at = 0, len;
+
+	json_put_raw(b, "[", 1);
+	while (at < n) {
+		len = strnlen(v + at, n - at);
+		if (at)
+			json_put_raw(b, ",", 1);
+		json_put_string(b, (const uint8_t *)v + at, len);
+		at += len + 1;
+	}
+	json_put_raw(b, "]", 1);
+}
+
 /* The span's own attribute list, as the protocol built it. */
 static void attrs_format(struct json_buf *b, const struct span_attrs *l)
 {
@@ -69,12 +85,13 @@ static void attrs_format(struct json_buf *b, const struct span_attrs *l)
 		if (i)
 			json_put_raw(b, ",", 1);
 		put_key(b, a->key);
-		if (a->type == SPAN_ATTR_INT) {
+		v = span_attr_str(l, a, &n);
+		if (a->type == SPAN_ATTR_INT)
 			json_put_i64(b, a->num);
-		} else {
-			v = span_attr_str(l, a, &n);
+		else if (a->type == SPAN_ATTR_STRS)
+			list_format(b, v, n);
+		else
 			json_put_string(b, (const uint8_t *)v, n);
-		}
 	}
 }
 
@@ -97,6 +114,12 @@ void span_format_jsonl(struct json_buf *b, const struct span *s, const struct pr
 	json_put_rawz(b, "\",\"name\":");
 	json_put_string(b, (const uint8_t *)s->name, strnlen(s->name, sizeof(s->name)));
 	json_put_rawz(b, s->kind == SPAN_KIND_SERVER ? ",\"kind\":\"SERVER\"" : ",\"kind\":\"CLIENT\"");
+	if (s->status == SPAN_STATUS_ERROR) {
+		json_put_rawz(b, ",\"status\":{\"code\":\"ERROR\",\"message\":");
+		json_put_string(b, (const uint8_t *)s->status_message,
+				strnlen(s->status_message, sizeof(s->status_message)));
+		json_put_rawz(b, "}");
+	}
 	json_put_rawz(b, ",\"start_time_unix_nano\":");
 	json_put_u64(b, s->start_unix_ns);
 	json_put_rawz(b, ",\"end_time_unix_nano\":");

@@ -9,7 +9,8 @@
 #include "otlp_exporter.h"
 #include "proto.h"
 
-/* "http1,redis": each a registered module's name, at least one. */
+/* "http1,redis": each a registered module's name, at least one; "grpc"
+ * is the http2 module's (gRPC is read from HTTP/2 streams). */
 static enum config_result config_parse_protocols(struct zt_config *cfg, const char *val, char *why,
 						 size_t why_len)
 {
@@ -19,7 +20,8 @@ static enum config_result config_parse_protocols(struct zt_config *cfg, const ch
 
 	for (;;) {
 		size_t n = strcspn(p, ",");
-		const struct proto *pr = proto_by_name(p, n);
+		const struct proto *pr = n == 4 && !memcmp(p, "grpc", 4) ? proto_by_id(ZT_PROTO_HTTP2) :
+									  proto_by_name(p, n);
 
 		if (!pr)
 			break;
@@ -33,8 +35,8 @@ static enum config_result config_parse_protocols(struct zt_config *cfg, const ch
 	for (uint8_t id = 1; id < ZT_PROTO_COUNT; id++)
 		snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s",
 			 id > 1 ? ", " : "", proto_by_id(id)->name);
-	return config_fail(why, why_len, "must be a comma-separated list of: %s (got '%s')", known,
-			   val);
+	return config_fail(why, why_len, "must be a comma-separated list of: %s, grpc (got '%s')",
+			   known, val);
 }
 
 static enum config_result config_disable_rule(struct zt_config *cfg, const char *val, char *why,

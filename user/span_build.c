@@ -39,11 +39,15 @@ static void endpoint_set(struct span_endpoint *ep, const char *address, uint16_t
 	ep->port = port;
 }
 
-/* The connection's part of a span: kind, process, endpoints. */
-static void span_from_conn(struct span *s, const struct conn *c, uint32_t pid, uint32_t tid)
+/* The connection's part of a span: kind, process, endpoints (a
+ * datagram's own, peer, where it has them). */
+static void span_from_conn(struct span *s, const struct conn *c, uint32_t pid, uint32_t tid,
+			   const struct zt_conn_tuple *peer)
 {
-	const struct zt_conn_tuple *tp = &c->tuple;
+	const struct zt_conn_tuple *tp = peer ? peer : &c->tuple;
 	const struct procinfo *pi = procinfo_get(c->pid, c->comm);
+	char local[SPAN_ADDR_MAX], remote[SPAN_ADDR_MAX];
+	const char *local_addr = c->local_addr, *remote_addr = c->remote_addr;
 
 	s->kind = c->role == ZT_ROLE_SERVER ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT;
 	s->pid = pid;
@@ -52,13 +56,19 @@ static void span_from_conn(struct span *s, const struct conn *c, uint32_t pid, u
 	copy_cstr(s->exe_name, sizeof(s->exe_name), pi->exe_name);
 	copy_cstr(s->comm, sizeof(s->comm), c->comm);
 	copy_cstr(s->service_name, sizeof(s->service_name), pi->service_name);
-	endpoint_set(&s->peer, c->remote_addr, tp->remote_port);
+	if (peer) {
+		span_format_addr(local, sizeof(local), tp->family, tp->local_addr);
+		span_format_addr(remote, sizeof(remote), tp->family, tp->remote_addr);
+		local_addr = local;
+		remote_addr = remote;
+	}
+	endpoint_set(&s->peer, remote_addr, tp->remote_port);
 	if (c->role == ZT_ROLE_SERVER) {
-		endpoint_set(&s->server, c->local_addr, tp->local_port);
-		endpoint_set(&s->client, c->remote_addr, tp->remote_port);
+		endpoint_set(&s->server, local_addr, tp->local_port);
+		endpoint_set(&s->client, remote_addr, tp->remote_port);
 	} else {
-		endpoint_set(&s->server, c->remote_addr, tp->remote_port);
-		endpoint_set(&s->client, c->local_addr, tp->local_port);
+		endpoint_set(&s->server, remote_addr, tp->remote_port);
+		endpoint_set(&s->client, local_addr, tp->local_port);
 	}
 }
 
@@ -103,7 +113,7 @@ void span_build(struct span *s, const struct conn *c, const struct conn_request 
 		const struct proto_exchange *ex, int64_t mono_to_unix_ns)
 {
 	memset(s, 0, offsetof(struct span, attrs));
-	span_from_conn(s, c, r ? r->pid : c->pid, r ? r->tid : c->first_tid);
+	span_from_conn(s, c, r ? r->pid : c->pid, r ? r->tid : c->first_tid, ex->peer);
 	span_from_exchange(s, ex, mono_to_unix_ns);
 	if (c->tls) {
 		span_attrs_cstr(&s->attrs, "tls.protocol.name", "tls");

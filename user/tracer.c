@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "conn_table.h"
@@ -21,6 +22,9 @@
 _Static_assert(PROTO_INFLIGHT_MAX <= STITCH_CONN_QUEUE, "every pipelined request can be joined");
 /* How long a request whose client gave up waits for its server to read it. */
 #define TRACER_UNANSWERED_KEEP_NS (10ULL * 1000000000ULL)
+/* Connections whose protocol times its requests out (proto.expire) that
+ * the tick visits: a resolver's socket, a client's few in-flight lookups. */
+#define TRACER_TIMED_MAX 256
 
 struct tracer {
 	struct conn_table *conns;
@@ -36,6 +40,8 @@ struct tracer {
 	tracer_runs_goroutines_fn runs_goroutines;
 	void *runs_goroutines_ctx;
 	struct helper_links *helpers;
+	uint64_t timed[TRACER_TIMED_MAX]; /* conn_ids, for proto.expire */
+	uint32_t n_timed;
 	struct span span; /* reused: no allocation per span */
 };
 
@@ -156,10 +162,12 @@ static const struct stitch_ids *kernel_ids_take(struct conn *c)
 /* The stitcher's key of a request: its connection, and its stream where
  * the protocol multiplexes them. */
 static void conn_key(const struct conn *c, const struct conn_request *r,
-		     struct stitch_conn_key *key)
+		     const struct zt_conn_tuple *peer, struct stitch_conn_key *key)
 {
-	stitch_conn_key_from_tuple(key, c->role, c->tuple.family, c->tuple.local_addr,
-				   c->tuple.local_port, c->tuple.remote_addr, c->tuple.remote_port);
+	const struct zt_conn_tuple *tp = peer ? peer : &c->tuple;
+
+	stitch_conn_key_from_tuple(key, c->role, tp->family, tp->local_addr, tp->local_port,
+				   tp->remote_addr, tp->remote_port);
 	key->stream = r ? r->stream : 0;
 }
 
@@ -172,7 +180,7 @@ static void request_abandon(struct tracer *t, struct conn *c, const struct conn_
 	if (c->role == ZT_ROLE_SERVER) {
 		stitch_server_end(t->stitch, r->pid, &r->task, r->ids.span_id);
 	} else {
-		conn_key(c, r, &key);
+		conn_key(c, r, NULL, &key);
 		stitch_client_end(t->stitch, &key, r->ids.span_id);
 	}
 	conn_request_done(c, r->key);
@@ -245,7 +253,7 @@ static void on_request(void *ctx, const struct proto_request *req)
 	r->stream = req->stream;
 	if (x->t->inject && c->role == ZT_ROLE_CLIENT && c->proto->uninjectable)
 		x->t->stats.inject_skipped++;
-	conn_key(c, r, &key);
+	conn_key(c, r, req->peer, &key);
 	if (c->role == ZT_ROLE_SERVER)
 		stitch_server_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel, &r->ids);
 	else
@@ -283,7 +291,7 @@ static void on_exchange(void *ctx, struct proto_exchange *ex)
 	if (!r) {
 		/* the head was never wholly seen: decide the ids now */
 		struct proto_request req = { .key = ex->key, .start_tag = ex->start_tag,
-					     .wire = ex->wire };
+					     .wire = ex->wire, .peer = ex->peer };
 
 		on_request(ctx, &req);
 		r = conn_request_find(c, ex->key);
@@ -294,7 +302,7 @@ static void on_exchange(void *ctx, struct proto_exchange *ex)
 	if (c->role == ZT_ROLE_SERVER) {
 		stitch_server_end(t->stitch, s->pid, r ? &r->task : &c->run_task, s->span_id);
 	} else {
-		conn_key(c, r, &key);
+		conn_key(c, r, ex->peer, &key);
 		if (ex->has_response)
 			stitch_client_end(t->stitch, &key, s->span_id);
 		else
@@ -330,11 +338,33 @@ static void conn_finish(struct tracer *t, struct conn *c)
 	c->proto->close(c->state, &k);
 }
 
+static void timed_add(struct tracer *t, const struct conn *c)
+{
+	if (t->n_timed == TRACER_TIMED_MAX) {
+		t->stats.timed_full++;
+		return;
+	}
+	t->timed[t->n_timed++] = c->conn_id;
+}
+
+static void timed_remove(struct tracer *t, const struct conn *c)
+{
+	if (!c->proto || !c->proto->expire)
+		return;
+	for (uint32_t i = 0; i < t->n_timed; i++) {
+		if (t->timed[i] == c->conn_id) {
+			t->timed[i] = t->timed[--t->n_timed];
+			return;
+		}
+	}
+}
+
 static void on_evict(void *ctx, struct conn *c)
 {
 	struct tracer *t = ctx;
 
 	conn_finish(t, c);
+	timed_remove(t, c);
 	t->stats.conns_evicted++;
 }
 
@@ -417,7 +447,7 @@ static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *
 	if (c->role == ZT_ROLE_UNKNOWN) {
 		if (e->cap_len && !(e->flags & ZT_F_SEGS))
 			proto_sniff(payload, e->cap_len, e->tuple.local_port, e->tuple.remote_port,
-				    1u << p->id, &side);
+				    1u << p->id, 1, &side);
 		c->role = role_resolve(t, e, side);
 		if (c->role == ZT_ROLE_UNKNOWN) {
 			t->stats.role_unknown++;
@@ -433,6 +463,8 @@ static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *
 		}
 		c->proto = p;
 		p->init(c->state);
+		if (p->expire)
+			timed_add(t, c);
 	}
 	return 0;
 }
@@ -541,6 +573,7 @@ static void conn_tls_begin(struct tracer *t, struct conn *c)
 {
 	if (c->proto) {
 		conn_finish(t, c);
+		timed_remove(t, c);
 		free(c->state);
 		c->state = NULL;
 		c->proto = NULL;
@@ -599,6 +632,11 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		ch.tail_len = e->tail_len;
 	}
 	k = sink_for(&x);
+	if (e->tuple.transport == IPPROTO_UDP) {
+		ch.peer = &e->tuple;
+		t->stats.proto_misses[c->proto->id] += c->proto->feed(c->state, &ch, &k);
+		return;
+	}
 	missing = conn_stream_advance(c, e, ch.total);
 	if (missing) {
 		struct proto_chunk gap = { .side = ch.side, .cont = 1, .tag = ch.tag,
@@ -613,6 +651,20 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 	t->stats.proto_misses[c->proto->id] += misses;
 }
 
+/* The connection is over: what is open is reported, its slot freed. */
+static void conn_end(struct tracer *t, struct conn *c)
+{
+	conn_finish(t, c);
+	if (c->role == ZT_ROLE_SERVER) {
+		struct stitch_conn_key key;
+
+		conn_key(c, NULL, NULL, &key);
+		stitch_server_closed(t->stitch, &key);
+	}
+	timed_remove(t, c);
+	conn_table_remove(t->conns, c);
+}
+
 static void handle_close(struct tracer *t, const struct zt_event *e)
 {
 	struct conn *c = conn_table_lookup(t->conns, e->conn_id);
@@ -622,14 +674,22 @@ static void handle_close(struct tracer *t, const struct zt_event *e)
 	/* a process closing its copy of a shared socket does not end it */
 	if (e->syscall == ZT_SYS_CLOSE && e->pid != c->pid)
 		return;
-	conn_finish(t, c);
-	if (c->role == ZT_ROLE_SERVER) {
-		struct stitch_conn_key key;
+	conn_end(t, c);
+}
 
-		conn_key(c, NULL, &key);
-		stitch_server_closed(t->stitch, &key);
+/* A datagram socket has no end of its own in the kernel (no state change,
+ * and an exit closes it without close()): its process's exit ends it. */
+static void timed_process_exit(struct tracer *t, uint32_t pid)
+{
+	for (uint32_t i = 0; i < t->n_timed;) {
+		struct conn *c = conn_table_lookup(t->conns, t->timed[i]);
+
+		if (!c || !c->proto || c->pid != pid || c->tuple.transport != IPPROTO_UDP) {
+			i++;
+			continue;
+		}
+		conn_end(t, c);
 	}
-	conn_table_remove(t->conns, c);
 }
 
 int tracer_handle_event(struct tracer *t, const void *data, size_t size)
@@ -680,6 +740,7 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 		break;
 	case ZT_EV_EXIT:
 		procinfo_evict(e->pid);
+		timed_process_exit(t, e->pid);
 		break;
 	case ZT_EV_HELPER_LINK:
 		if (!t->helpers || e->cap_len > ZT_HELPER_PATH_MAX || size < sizeof(*e) + e->cap_len)
@@ -697,6 +758,20 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns)
 {
 	t->mono_to_unix_ns = mono_to_unix_ns;
+	for (uint32_t i = 0; i < t->n_timed;) {
+		struct conn *c = conn_table_lookup(t->conns, t->timed[i]);
+		struct exchange_ctx x = { .t = t, .c = c };
+		struct proto_sink k;
+
+		/* gone, or its protocol changed (a TLS connection starts over) */
+		if (!c || !c->proto || !c->proto->expire) {
+			t->timed[i] = t->timed[--t->n_timed];
+			continue;
+		}
+		k = sink_for(&x);
+		c->proto->expire(c->state, now_mono_ns, &k);
+		i++;
+	}
 	if (now_mono_ns > t->idle_timeout_ns)
 		conn_table_sweep_idle(t->conns, now_mono_ns - t->idle_timeout_ns, on_evict, t);
 	if (now_mono_ns > TRACER_UNANSWERED_KEEP_NS)

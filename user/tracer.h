@@ -32,6 +32,9 @@ struct tracer_stats {
 	uint64_t tls_conn_resets; /* connections that turned TLS after plaintext (an SSLRequest) */
 	uint64_t conns_opened;
 	uint64_t conns_evicted;   /* full table or idle */
+	/* connections whose unanswered requests could not be timed (the list
+	 * of them was full): they end with the connection instead */
+	uint64_t timed_full;
 	uint64_t connect_failures;
 	uint64_t continuations;   /* data records that carried no payload */
 	uint64_t payload_bytes;   /* payload bytes received from the kernel */
@@ -55,7 +58,8 @@ void tracer_set_goroutine_lookup(struct tracer *t, tracer_runs_goroutines_fn fn,
 void tracer_add_listen_port(struct tracer *t, uint16_t port);
 /* One ring-buffer record. Returns 0 (malformed input is counted, not fatal). */
 int tracer_handle_event(struct tracer *t, const void *data, size_t size);
-/* Periodic work: idle eviction and the wall-clock offset. */
+/* Periodic work: idle eviction, unanswered requests' timeouts, and the
+ * wall-clock offset. */
 void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns);
 void tracer_get_stats(const struct tracer *t, struct tracer_stats *out);
 uint64_t tracer_conns_tracked(const struct tracer *t);

@@ -86,9 +86,12 @@ static void pf_exchange(void *ctx, struct proto_exchange *e)
 	for (uint16_t i = 0; i < e->attrs.n; i++) {
 		const struct span_attr *a = &e->attrs.a[i];
 
-		if (!a->key || (a->type != SPAN_ATTR_STR && a->type != SPAN_ATTR_INT))
+		if (!a->key || (a->type != SPAN_ATTR_STR && a->type != SPAN_ATTR_INT &&
+				a->type != SPAN_ATTR_STRS))
 			pf_die("attribute");
-		if (a->type == SPAN_ATTR_STR && a->off + a->len > e->attrs.text_len)
+		if (a->type == SPAN_ATTR_STRS && (!a->len || e->attrs.text[a->off + a->len - 1]))
+			pf_die("a list whose last item is not terminated");
+		if (a->type != SPAN_ATTR_INT && a->off + a->len > e->attrs.text_len)
 			pf_die("attribute text");
 	}
 	for (uint32_t i = 0; i < METRIC_LABELS_MAX; i++)
@@ -112,8 +115,9 @@ static void pf_note(void *ctx, enum proto_note n)
 /*
  * Script: each step is 4 bytes then data. b0: bit0 side, bits1-2 mode
  * (0 plain, 1 copied then a gap, 2 a gap alone, 3 the kernel's walk),
- * bit3 a write's continuation; b1..b2: the step's length; b3: how much of
- * it is copied in mode 1 (in 1/256ths).
+ * bit3 a write's continuation, bit4 a datagram (from peer 0 or 1 by bit5),
+ * bit6 first 6 s pass (the module's expire runs); b1..b2: the step's
+ * length; b3: how much of it is copied in mode 1 (in 1/256ths).
  */
 static inline void pf_run(const struct proto *p, uint8_t kind, const uint8_t *data, size_t size)
 {
@@ -122,6 +126,12 @@ static inline void pf_run(const struct proto *p, uint8_t kind, const uint8_t *da
 	struct pf_ctx x = { .p = p };
 	struct proto_sink k = { .ctx = &x, .kind = kind, .request = pf_request,
 				.exchange = pf_exchange, .abandon = pf_abandon, .note = pf_note };
+	static const struct zt_conn_tuple peers[2] = {
+		{ .remote_addr = { 127, 0, 0, 1 }, .remote_port = 53, .local_port = 40000,
+		  .family = 2, .transport = 17 },
+		{ .remote_addr = { 127, 0, 0, 2 }, .remote_port = 53, .local_port = 40000,
+		  .family = 2, .transport = 17 },
+	};
 	size_t at = 0;
 
 	if (p->state_size > PROTO_STATE_MAX)
@@ -138,6 +148,14 @@ static inline void pf_run(const struct proto *p, uint8_t kind, const uint8_t *da
 		int mode = (b0 >> 1) & 3, ns;
 
 		at += 4;
+		if (b0 & 0x10)
+			c.peer = &peers[(b0 >> 5) & 1];
+		if (b0 & 0x40) {
+			x.tag += 6000000000ULL;
+			c.tag = x.tag;
+			if (p->expire)
+				p->expire(state, x.tag, &k);
+		}
 		if (len > size - at && mode != 2)
 			len = size - at;
 		c.total = len;

@@ -631,6 +631,8 @@ Test(config, protocols_values)
 	c = EXPECT_OK("--protocols=http1,postgresql,mysql");
 	cr_expect_eq(c.protocols,
 		     (1u << ZT_PROTO_HTTP1) | (1u << ZT_PROTO_POSTGRESQL) | (1u << ZT_PROTO_MYSQL));
+	c = EXPECT_OK("--protocols", "grpc,dns");
+	cr_expect_eq(c.protocols, 1u << ZT_PROTO_HTTP2 | 1u << ZT_PROTO_DNS);
 	c = EXPECT_OK("--protocols", "http1,http1");
 	cr_expect_eq(c.protocols, 1u << ZT_PROTO_HTTP1);
 	/* the last one given wins, as for every flag with one value */
@@ -642,16 +644,16 @@ Test(config, protocols_values)
 
 Test(config, protocols_errors)
 {
-	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2 "
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2, dns, grpc "
 		   "(got 'http')",
 		   "--protocols", "http");
-	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2 "
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2, dns, grpc "
 		   "(got 'redis,')",
 		   "--protocols", "redis,");
-	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2 "
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2, dns, grpc "
 		   "(got '')",
 		   "--protocols=");
-	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2 "
+	EXPECT_ERR("--protocols: must be a comma-separated list of: http1, redis, postgresql, mysql, http2, dns, grpc "
 		   "(got 'Redis')",
 		   "--protocols", "Redis");
 	EXPECT_ERR("--protocols: missing value", "--protocols");

@@ -29,7 +29,8 @@ Test(events_layout, conn_tuple_size_and_offsets)
 	EXPECT_FIELD(struct zt_conn_tuple, local_port, 32, 2);
 	EXPECT_FIELD(struct zt_conn_tuple, remote_port, 34, 2);
 	EXPECT_FIELD(struct zt_conn_tuple, family, 36, 2);
-	EXPECT_FIELD(struct zt_conn_tuple, pad, 38, 2);
+	EXPECT_FIELD(struct zt_conn_tuple, transport, 38, 1);
+	EXPECT_FIELD(struct zt_conn_tuple, pad, 39, 1);
 }
 
 Test(events_layout, event_size_and_offsets)
@@ -172,7 +173,8 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_CNT_TLS_BYTES, 13);
 	cr_expect_eq(ZT_CNT_TLS_CONNS, 14);
 	cr_expect_eq(ZT_CNT_TLS_UNBOUND, 15);
-	cr_expect_eq(ZT_CNT_MAX, 16);
+	cr_expect_eq(ZT_CNT_DGRAMS_UNREPORTED, 16);
+	cr_expect_eq(ZT_CNT_MAX, 17);
 }
 
 Test(events_layout, tuple_families_fit_u16)

@@ -599,7 +599,7 @@ Test(mysql_wire, sniff)
 
 	greeting(&b, MARIADB_CAPS, MARIADB);
 	cr_expect_eq(mysql_sniff(b.b, ZT_SNIFF_LEN), ZT_SNIFF_RESPONSE);
-	cr_expect_eq(zt_sniff(b.b, ZT_SNIFF_LEN, 40000, 1234, ZT_PROTO_ALL, &side), ZT_PROTO_MYSQL);
+	cr_expect_eq(zt_sniff(b.b, ZT_SNIFF_LEN, 40000, 1234, ZT_PROTO_ALL, 0, &side), ZT_PROTO_MYSQL);
 	cr_expect_eq(side, ZT_SNIFF_RESPONSE);
 	b.n = 0;
 	greeting(&b, 0xffffffff, "8.0.36");
@@ -609,8 +609,8 @@ Test(mysql_wire, sniff)
 	cr_expect_eq(mysql_sniff(b.b, ZT_SNIFF_LEN), 0);
 	query(&q, "SELECT 1");
 	cr_expect_eq(mysql_sniff(q.b, q.n), ZT_SNIFF_REQUEST | ZT_SNIFF_WEAK);
-	cr_expect_eq(zt_sniff(q.b, (uint32_t)q.n, 40000, 3306, ZT_PROTO_ALL, &side), ZT_PROTO_MYSQL);
-	cr_expect_eq(zt_sniff(q.b, (uint32_t)q.n, 40000, 1234, ZT_PROTO_ALL, &side), ZT_PROTO_UNKNOWN);
+	cr_expect_eq(zt_sniff(q.b, (uint32_t)q.n, 40000, 3306, ZT_PROTO_ALL, 0, &side), ZT_PROTO_MYSQL);
+	cr_expect_eq(zt_sniff(q.b, (uint32_t)q.n, 40000, 1234, ZT_PROTO_ALL, 0, &side), ZT_PROTO_UNKNOWN);
 	put8(&p, 0);
 	put8(&p, 1);
 	put(&p, "SELECT 1", 8);

@@ -170,7 +170,8 @@ static int oe_next(struct oe_slice *m, uint32_t *field, int *wt, uint64_t *num,
 }
 
 /* The OTLP messages the walker knows, and what a field holds. */
-enum oe_msg { OE_REQ, OE_RS, OE_RES, OE_SS, OE_SCOPE, OE_SPAN, OE_KV, OE_ANY, OE_STATUS };
+enum oe_msg { OE_REQ, OE_RS, OE_RES, OE_SS, OE_SCOPE, OE_SPAN, OE_KV, OE_ANY, OE_STATUS,
+	      OE_ARR };
 enum oe_val { OE_MSG, OE_STRING, OE_BYTES, OE_ID16, OE_ID8, OE_VARINT, OE_I64, OE_I32 };
 
 struct oe_rule {
@@ -213,9 +214,11 @@ static const struct oe_rule oe_schema[] = {
 	{ OE_ANY, 2, OE_VARINT, 0, 0 },           /* bool_value */
 	{ OE_ANY, 3, OE_VARINT, 0, 0 },           /* int_value */
 	{ OE_ANY, 4, OE_I64, 0, 0 },              /* double_value */
+	{ OE_ANY, 5, OE_MSG, OE_ARR, 0 },         /* array_value */
 	{ OE_ANY, 7, OE_BYTES, 0, 0 },            /* bytes_value */
 	{ OE_STATUS, 2, OE_STRING, 0, 0 },        /* message */
 	{ OE_STATUS, 3, OE_VARINT, 0, 0 },        /* code */
+	{ OE_ARR, 1, OE_MSG, OE_ANY, 1 },         /* ArrayValue.values */
 };
 
 static char oe_why[160];
@@ -909,6 +912,74 @@ Test(otlp_encode, attribute_list_as_built)
 	sp = oe_encode_one(&b, &it);
 	cr_assert_eq(oe_count(sp, 9), SPAN_ATTRS_MAX + 1);
 	cr_assert(oe_attr(sp, 9, "k23", &any));
+	otlp_buf_free(&b);
+}
+
+/* A list of strings (dns.answers): AnyValue.array_value (5), an ArrayValue
+ * whose values (1) are each AnyValue{string_value (1)}; in OTLP/JSON an
+ * arrayValue of stringValues. */
+Test(otlp_encode, list_attribute_as_array_value)
+{
+	/* the KeyValue's body, by hand */
+	static const uint8_t kv_want[] = {
+		0x0a, 0x0b,  /* key (1), 11 bytes */
+		'd', 'n', 's', '.', 'a', 'n', 's', 'w', 'e', 'r', 's',
+		0x12, 0x15,  /* value (2): AnyValue, LEN 21 */
+			0x2a, 0x13,  /* array_value (5): ArrayValue, LEN 19 */
+				0x0a, 0x0a,  /* values (1): AnyValue, LEN 10 */
+					0x0a, 0x08, '1', '0', '.', '1', '.', '2', '.', '3',
+				0x0a, 0x05,  /* values (1): AnyValue, LEN 5 */
+					0x0a, 0x03, ':', ':', '1',
+	};
+	static const uint8_t empty_want[] = { 0x2a, 0x00 };
+	/* an invalid byte repaired as in any string */
+	static const uint8_t bad_want[] = { 0x2a, 0x0e, 0x0a, 0x05, 0x0a, 0x03, 0xef, 0xbf, 0xbd,
+					    0x0a, 0x05, 0x0a, 0x03, 'a', 'b', 'c' };
+	struct otlp_item it = oe_min_item();
+	struct otlp_buf b = { 0 };
+	struct oe_slice sp, kv, any;
+	uint8_t field[2 + sizeof(kv_want)];
+	char *js;
+
+	cr_assert_eq(sizeof(kv_want), 36);
+	it.span.attrs.n = it.span.attrs.text_len = 0;
+	cr_assert_eq(span_attrs_list(&it.span.attrs, "dns.answers", "10.1.2.3\0::1\0", 13), 0);
+	it.span.tid = 9;
+	sp = oe_encode_one(&b, &it);
+	cr_assert_eq(oe_count(sp, 9), 2);
+	cr_assert(oe_find(sp, 9, 0, &kv, NULL));
+	cr_assert_eq(kv.n, sizeof(kv_want), "len %zu", kv.n);
+	for (size_t i = 0; i < kv.n; i++)
+		cr_assert_eq(kv.p[i], kv_want[i], "byte %zu: %02x, want %02x", i, kv.p[i],
+			     kv_want[i]);
+	/* with its tag: attributes (9), LEN 36 */
+	field[0] = 0x4a;
+	field[1] = 0x24;
+	memcpy(field + 2, kv_want, sizeof(kv_want));
+	cr_assert_not_null(memmem(b.data, b.len, field, sizeof(field)));
+	js = oe_json(&it, 1);
+	cr_assert_not_null(strstr(js, "\"attributes\":["
+				  "{\"key\":\"dns.answers\",\"value\":{\"arrayValue\":{\"values\":["
+				  "{\"stringValue\":\"10.1.2.3\"},{\"stringValue\":\"::1\"}]}}},"
+				  OE_KV_I("thread.id", "9") "]"), "%s", js);
+	free(js);
+
+	/* an empty list; an item that is not UTF-8 */
+	it.span.attrs.n = it.span.attrs.text_len = 0;
+	cr_assert_eq(span_attrs_list(&it.span.attrs, "empty", "", 0), 0);
+	cr_assert_eq(span_attrs_list(&it.span.attrs, "bad", "\xff\0abc\0", 6), 0);
+	sp = oe_encode_one(&b, &it);
+	cr_assert(oe_attr(sp, 9, "empty", &any));
+	cr_assert(oe_eq(any, empty_want, sizeof(empty_want)));
+	cr_assert(oe_attr(sp, 9, "bad", &any));
+	cr_assert(oe_eq(any, bad_want, sizeof(bad_want)));
+	js = oe_json(&it, 1);
+	cr_assert_not_null(strstr(js, "\"attributes\":["
+				  "{\"key\":\"empty\",\"value\":{\"arrayValue\":{\"values\":[]}}},"
+				  "{\"key\":\"bad\",\"value\":{\"arrayValue\":{\"values\":["
+				  "{\"stringValue\":\"\\ufffd\"},{\"stringValue\":\"abc\"}]}}},"
+				  OE_KV_I("thread.id", "9") "]"), "%s", js);
+	free(js);
 	otlp_buf_free(&b);
 }
 

@@ -13,10 +13,16 @@
 
 #define SN_ALL ZT_PROTO_ALL
 
-static __u8 sn(const char *s, size_t n, __u16 lport, __u16 rport, __u32 enabled, int *side)
+static __u8 sn_at(const char *s, size_t n, __u16 lport, __u16 rport, __u32 enabled,
+		  __u8 midstream, int *side)
 {
 	return zt_sniff((const __u8 *)s, n < ZT_SNIFF_LEN ? (__u32)n : ZT_SNIFF_LEN, lport, rport,
-			enabled, side);
+			enabled, midstream, side);
+}
+
+static __u8 sn(const char *s, size_t n, __u16 lport, __u16 rport, __u32 enabled, int *side)
+{
+	return sn_at(s, n, lport, rport, enabled, 0, side);
 }
 
 #define SN(lit, lp, rp, side) sn((lit), sizeof(lit) - 1, (lp), (rp), SN_ALL, (side))

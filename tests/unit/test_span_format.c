@@ -135,6 +135,8 @@ Test(span_format, jsonl_without_query_and_status)
 	cr_expect_str_eq(sf_jsonl(&s),
 			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"GET /items/{id}\","
 			 "\"kind\":\"SERVER\","
+			 "\"status\":{\"code\":\"ERROR\","
+			 "\"message\":\"connection closed before a response\"},"
 			 "\"start_time_unix_nano\":1700000000123456789,"
 			 "\"end_time_unix_nano\":1700000000124691356,"
 			 "\"service.name\":\"shop\",\"attributes\":{"
@@ -153,6 +155,8 @@ Test(span_format, jsonl_empty_query_is_kept)
 	cr_expect_str_eq(sf_jsonl(&s),
 			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"GET /items/{id}\","
 			 "\"kind\":\"SERVER\","
+			 "\"status\":{\"code\":\"ERROR\","
+			 "\"message\":\"connection closed before a response\"},"
 			 "\"start_time_unix_nano\":1700000000123456789,"
 			 "\"end_time_unix_nano\":1700000000124691356,"
 			 "\"service.name\":\"shop\",\"attributes\":{"
@@ -184,6 +188,7 @@ Test(span_format, jsonl_client_http10_zero_values)
 	cr_expect_str_eq(sf_jsonl(&s),
 			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"GET /items/{id}\","
 			 "\"kind\":\"CLIENT\","
+			 "\"status\":{\"code\":\"ERROR\",\"message\":\"HTTP 503\"},"
 			 "\"start_time_unix_nano\":0,\"end_time_unix_nano\":0,"
 			 "\"service.name\":\"\",\"attributes\":{"
 			 "\"http.request.method\":\"GET\",\"url.path\":\"/items/42\","
@@ -321,6 +326,62 @@ Test(span_format, jsonl_prints_the_attribute_list_as_built)
 			 "\"start_time_unix_nano\":1700000000123456789,"
 			 "\"end_time_unix_nano\":1700000000124691356,"
 			 "\"service.name\":\"shop\",\"attributes\":{"
+			 "\"process.pid\":4242,\"process.executable.name\":\"python3\","
+			 "\"thread.id\":4243}}");
+}
+
+/* A list attribute (dns.answers) is a JSON array of its strings; an error
+ * span's status object comes right after "kind". */
+Test(span_format, jsonl_list_attribute_and_error_status)
+{
+	struct span s = sf_base();
+
+	s.kind = SPAN_KIND_CLIENT;
+	s.status = SPAN_STATUS_ERROR;
+	strcpy(s.status_message, "NXDOMAIN");
+	strcpy(s.name, "DNS A");
+	span_attrs_cstr(&s.attrs, "network.protocol.name", "dns");
+	span_attrs_list(&s.attrs, "dns.answers", "10.1.2.3\0002001:db8::1\0", 21);
+	span_attrs_int(&s.attrs, "zerotrace.dns.answers.count", 2);
+	cr_assert_eq(s.attrs.a[1].type, SPAN_ATTR_STRS);
+	cr_expect_str_eq(sf_jsonl(&s),
+			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"DNS A\","
+			 "\"kind\":\"CLIENT\","
+			 "\"status\":{\"code\":\"ERROR\",\"message\":\"NXDOMAIN\"},"
+			 "\"start_time_unix_nano\":1700000000123456789,"
+			 "\"end_time_unix_nano\":1700000000124691356,"
+			 "\"service.name\":\"shop\",\"attributes\":{"
+			 "\"network.protocol.name\":\"dns\","
+			 "\"dns.answers\":[\"10.1.2.3\",\"2001:db8::1\"],"
+			 "\"zerotrace.dns.answers.count\":2,"
+			 "\"process.pid\":4242,\"process.executable.name\":\"python3\","
+			 "\"thread.id\":4243}}");
+
+	/* UNSET: no status object, whatever message is left in the span */
+	s.status = SPAN_STATUS_UNSET;
+	cr_expect_null(strstr(sf_jsonl(&s), "\"status\""));
+}
+
+/* Items are escaped one by one; an empty item and an empty list stay. */
+Test(span_format, jsonl_list_edges)
+{
+	struct span s = sf_base();
+
+	strcpy(s.name, "L");
+	s.status = SPAN_STATUS_ERROR;
+	strcpy(s.status_message, "a\"b\n\x01");
+	span_attrs_list(&s.attrs, "empty", "", 0);
+	span_attrs_list(&s.attrs, "one_empty", "\0", 1);
+	span_attrs_list(&s.attrs, "odd", "q\"\\\0\0\xff\t\0", 8);
+	cr_expect_str_eq(sf_jsonl(&s),
+			 SF_HEAD "\"parent_span_id\":\"\",\"name\":\"L\","
+			 "\"kind\":\"SERVER\","
+			 "\"status\":{\"code\":\"ERROR\",\"message\":\"a\\\"b\\n\\u0001\"},"
+			 "\"start_time_unix_nano\":1700000000123456789,"
+			 "\"end_time_unix_nano\":1700000000124691356,"
+			 "\"service.name\":\"shop\",\"attributes\":{"
+			 "\"empty\":[],\"one_empty\":[\"\"],"
+			 "\"odd\":[\"q\\\"\\\\\",\"\",\"\\ufffd\\t\"],"
 			 "\"process.pid\":4242,\"process.executable.name\":\"python3\","
 			 "\"thread.id\":4243}}");
 }

@@ -20,6 +20,8 @@ static const struct proto *const proto_table[ZT_PROTO_COUNT] = {
 const char *const proto_note_names[PROTO_NOTE_COUNT] = {
 	[PROTO_NOTE_PUSH] = "pushes",
 	[PROTO_NOTE_CACHE_FULL] = "cache_full",
+	[PROTO_NOTE_UNANSWERED] = "unanswered",
+	[PROTO_NOTE_INCOMPLETE] = "incomplete",
 };
 
 const struct proto *proto_by_id(uint8_t id)
@@ -36,9 +38,10 @@ const struct proto *proto_by_name(const char *name, size_t len)
 }
 
 uint8_t proto_sniff(const uint8_t *p, size_t n, uint16_t lport, uint16_t rport,
-		    uint32_t enabled, int *side)
+		    uint32_t enabled, uint8_t midstream, int *side)
 {
-	return zt_sniff(p, n < ZT_SNIFF_LEN ? (__u32)n : ZT_SNIFF_LEN, lport, rport, enabled, side);
+	return zt_sniff(p, n < ZT_SNIFF_LEN ? (__u32)n : ZT_SNIFF_LEN, lport, rport, enabled,
+			midstream, side);
 }
 
 void proto_chunk_walk(const struct proto_chunk *c,

@@ -24,6 +24,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "events.h"
 #include "protocols.h"
 #include "span.h"
 #include "wire.h"
@@ -79,6 +80,10 @@ struct proto_chunk {
 	uint32_t nsegs;
 	uint32_t tail_len;
 	const uint8_t *tail;
+	/* a datagram protocol's chunk is one whole datagram (what was copied
+	 * of it), and this its address pair: an unconnected socket's peer
+	 * changes from one datagram to the next */
+	const struct zt_conn_tuple *peer;
 };
 
 /* A request whose head is complete: its span's ids are decided now. */
@@ -90,6 +95,8 @@ struct proto_request {
 	uint32_t stream;
 	uint64_t start_tag;
 	const struct proto_context *wire; /* NULL: none */
+	/* a datagram's address pair (proto_chunk.peer); NULL: the connection's */
+	const struct zt_conn_tuple *peer;
 };
 
 /* One finished exchange (or a request the connection ended before any
@@ -107,6 +114,7 @@ struct proto_exchange {
 	char code[SPAN_CODE_MAX];
 	char status_message[SPAN_STATUS_MSG_MAX];
 	const struct proto_context *wire; /* as in proto_request */
+	const struct zt_conn_tuple *peer; /* as in proto_request */
 	struct span_metric metric;
 	struct span_attrs attrs;
 };
@@ -115,6 +123,8 @@ struct proto_exchange {
 enum proto_note {
 	PROTO_NOTE_PUSH = 0,      /* a server message that answers no request (pub/sub, MONITOR) */
 	PROTO_NOTE_CACHE_FULL,    /* a bounded per-connection cache had to forget an entry */
+	PROTO_NOTE_UNANSWERED,    /* a request that got no answer in the protocol's time (DNS) */
+	PROTO_NOTE_INCOMPLETE,    /* a span whose header fields could not all be read (HPACK) */
 	PROTO_NOTE_COUNT,
 };
 
@@ -149,6 +159,10 @@ struct proto {
 	unsigned int (*feed)(void *state, const struct proto_chunk *c, const struct proto_sink *k);
 	/* The connection ended: report what is still open. The state is dead after. */
 	void (*close)(void *state, const struct proto_sink *k);
+	/* Optional, for a protocol whose requests may never be answered
+	 * (datagrams): end those that have waited too long at `now`
+	 * (CLOCK_MONOTONIC); called about once a second. */
+	void (*expire)(void *state, uint64_t now, const struct proto_sink *k);
 };
 
 /* The module registered under id, or NULL. */
@@ -158,7 +172,7 @@ const struct proto *proto_by_name(const char *name, size_t len);
 /* Which registered protocol p[0..n) starts, among `enabled` (a bit per
  * id); *side gets ZT_SNIFF_REQUEST/RESPONSE. ZT_PROTO_UNKNOWN when none. */
 uint8_t proto_sniff(const uint8_t *p, size_t n, uint16_t lport, uint16_t rport,
-		    uint32_t enabled, int *side);
+		    uint32_t enabled, uint8_t midstream, int *side);
 
 /* Helpers for modules. */
 

@@ -20,9 +20,10 @@
 
 /* The protocol of p[0..n) (n <= ZT_SNIFF_LEN are looked at) among those
  * whose bit is set in `enabled`, or ZT_PROTO_UNKNOWN; *side gets the
- * ZT_SNIFF_REQUEST/RESPONSE bits of the match. */
+ * ZT_SNIFF_REQUEST/RESPONSE bits of the match. midstream: the connection's
+ * start was not seen. */
 static __always_inline __u8 zt_sniff(const __u8 *p, __u32 n, __u16 lport, __u16 rport,
-				     __u32 enabled, int *side)
+				     __u32 enabled, __u8 midstream, int *side)
 {
 	int r;
 
@@ -30,7 +31,8 @@ static __always_inline __u8 zt_sniff(const __u8 *p, __u32 n, __u16 lport, __u16 
 #define ZT_PROTOCOL(ID, name)                                                            \
 	if (enabled & (1u << ZT_PROTO_##ID)) {                                           \
 		r = ZT_SNIFF_ONE(name, p, n);                                            \
-		if (r && (!(r & ZT_SNIFF_WEAK) ||                                        \
+		if (r && (!(r & ZT_SNIFF_MIDSTREAM) || midstream) &&                    \
+		    (!(r & ZT_SNIFF_WEAK) ||                                             \
 			  (name##_rule.port &&                                           \
 			   (lport == name##_rule.port || rport == name##_rule.port)))) { \
 			*side = r & (ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE);              \

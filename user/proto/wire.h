@@ -46,6 +46,10 @@ _Static_assert(ZT_SNIFF_LEN <= 63, "the kernel masks the sniff length with 63");
 #define ZT_SNIFF_REQUEST 0x1  /* a client could have sent these bytes */
 #define ZT_SNIFF_RESPONSE 0x2 /* a server could have sent these bytes */
 #define ZT_SNIFF_WEAK 0x4     /* plausible, but only with the module's port at one end */
+/* plausible only inside a connection: taken only for one whose start was
+ * not seen (it was open before the agent), where a message's first bytes
+ * cannot be the connection's first */
+#define ZT_SNIFF_MIDSTREAM 0x8
 
 enum zt_capture {
 	/* the first --capture-bytes of each write; a run in one direction

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "frames.h"
+#include "hpack_tolerant.h"
 #include "http2.h"
 #include "http2_wire.h"
 #include "redact.h"
@@ -56,7 +57,10 @@ struct h2_dir {
 	struct frame_reader rd;
 	uint8_t buf[H2_FRAME_KEEP];
 	nghttp2_hd_inflater *inf;
-	uint8_t lost;             /* its table is unknown: header fields dropped */
+	/* once its table is (partly) unknown: what can be read of the blocks */
+	struct hpack_tolerant *tol;
+	uint8_t lost;             /* its table is unknown: inf is gone, tol reads */
+	uint8_t block_cut;        /* the open block lost bytes: it is not decoded */
 	uint8_t in_block;         /* a block waits for CONTINUATION */
 	uint8_t block_end_stream; /* the block's HEADERS had END_STREAM */
 	uint32_t block_stream;    /* 0: a block of no stream we follow (PUSH_PROMISE, full table) */
@@ -65,6 +69,7 @@ struct h2_dir {
 
 struct h2_state {
 	uint8_t framing;          /* http2_frame_len's state (none) */
+	uint8_t started;          /* a frame was seen */
 	uint32_t gen;
 	uint32_t max_client_id;   /* the newest stream a client opened: ids only grow */
 	struct h2_dir dir[2];     /* by enum proto_side */
@@ -292,6 +297,8 @@ static void h2_stream_finish(struct h2_run *r, struct h2_stream *s, uint64_t end
 	struct proto_exchange x;
 
 	if (s->blocks[PROTO_SIDE_REQUEST]) {
+		if (s->incomplete)
+			r->k->note(r->k->ctx, PROTO_NOTE_INCOMPLETE);
 		h2_record(s, r->k, end_tag, &x);
 		r->k->exchange(r->k->ctx, &x);
 	}
@@ -359,18 +366,30 @@ static void h2_response_field(struct h2_stream *s, const nghttp2_nv *nv)
 
 /* ---- header blocks ------------------------------------------------------ */
 
-/* The direction's table is unknown from now on. */
-static void h2_dir_lose(struct h2_run *r, struct h2_dir *d)
+/* The direction's table is unknown from now on (insertions will rebuild
+ * what the tolerant decoder knows of it); the open block is cut. */
+static void h2_dir_tolerant(struct h2_dir *d)
 {
-	if (!d->lost)
-		r->misses++;
 	d->lost = 1;
+	d->block_cut = 1;
 	d->in_block = 0;
 	/* never fed again: its table's memory goes now */
 	if (d->inf) {
 		nghttp2_hd_inflate_del(d->inf);
 		d->inf = NULL;
 	}
+	/* out of memory: nothing of its blocks is read */
+	if (d->tol)
+		hpack_tolerant_forget(d->tol);
+	else
+		d->tol = hpack_tolerant_new();
+}
+
+static void h2_dir_lose(struct h2_run *r, struct h2_dir *d)
+{
+	if (!d->lost)
+		r->misses++;
+	h2_dir_tolerant(d);
 }
 
 static void h2_block_end(struct h2_run *r, struct h2_dir *d, uint64_t tag)
@@ -392,6 +411,55 @@ static void h2_block_end(struct h2_run *r, struct h2_dir *d, uint64_t tag)
 		h2_stream_finish(r, s, tag);
 }
 
+/* A field the block gave, to its stream's request or response. */
+static void h2_field(struct h2_run *r, struct h2_stream *s, const nghttp2_nv *nv)
+{
+	if (r->side == PROTO_SIDE_REQUEST && s->blocks[PROTO_SIDE_REQUEST] == 1)
+		h2_request_field(s, nv);
+	else if (r->side == PROTO_SIDE_RESPONSE)
+		h2_response_field(s, nv);
+}
+
+struct h2_tol_ctx {
+	struct h2_run *r;
+	struct h2_stream *s;
+};
+
+static void h2_tol_field(void *ctx, const uint8_t *name, size_t name_len, const uint8_t *value,
+			 size_t value_len)
+{
+	struct h2_tol_ctx *x = ctx;
+	nghttp2_nv nv = { .name = (uint8_t *)name, .value = (uint8_t *)value,
+			  .namelen = name_len, .valuelen = value_len };
+
+	if (x->s)
+		h2_field(x->r, x->s, &nv);
+}
+
+/* A fragment of the open block of a direction whose table is partly
+ * unknown: gathered, and read whole at its end; a field that cannot be
+ * read leaves its stream incomplete, never guessed. */
+static void h2_block_tolerant(struct h2_run *r, struct h2_dir *d, struct h2_stream *s,
+			      const uint8_t *p, size_t n, int final, uint64_t tag)
+{
+	struct h2_tol_ctx x = { .r = r, .s = s };
+
+	if (!d->tol || (!d->block_cut && p && hpack_tolerant_append(d->tol, p, n))) {
+		/* a block too long to gather may have inserted entries */
+		if (d->tol)
+			hpack_tolerant_forget(d->tol);
+		d->block_cut = 1;
+	}
+	if (!final)
+		return;
+	if (d->block_cut || hpack_tolerant_decode(d->tol, h2_tol_field, &x))
+		if (s)
+			s->incomplete = 1;
+	if (d->block_cut && d->tol)
+		hpack_tolerant_forget(d->tol);
+	h2_block_end(r, d, tag);
+}
+
 /* Feeds a fragment of the open block to the direction's inflater. */
 static void h2_block_feed(struct h2_run *r, struct h2_dir *d, const uint8_t *p, size_t n,
 			  int final, uint64_t tag)
@@ -399,10 +467,7 @@ static void h2_block_feed(struct h2_run *r, struct h2_dir *d, const uint8_t *p, 
 	struct h2_stream *s = d->block_stream ? h2_stream_find(r->st, d->block_stream) : NULL;
 
 	if (d->lost || !d->inf) {
-		if (s)
-			s->incomplete = 1;
-		if (final)
-			h2_block_end(r, d, tag);
+		h2_block_tolerant(r, d, s, p, n, final, tag);
 		return;
 	}
 	for (;;) {
@@ -411,7 +476,9 @@ static void h2_block_feed(struct h2_run *r, struct h2_dir *d, const uint8_t *p, 
 		ssize_t rv = nghttp2_hd_inflate_hd2(d->inf, &nv, &flags, p, n, final);
 
 		if (rv < 0) {
+			/* the rest of this block is lost with the inflater */
 			h2_dir_lose(r, d);
+			d->in_block = 1;
 			if (s)
 				s->incomplete = 1;
 			if (final)
@@ -420,12 +487,8 @@ static void h2_block_feed(struct h2_run *r, struct h2_dir *d, const uint8_t *p, 
 		}
 		p += rv;
 		n -= (size_t)rv;
-		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && s) {
-			if (r->side == PROTO_SIDE_REQUEST && s->blocks[PROTO_SIDE_REQUEST] == 1)
-				h2_request_field(s, &nv);
-			else if (r->side == PROTO_SIDE_RESPONSE)
-				h2_response_field(s, &nv);
-		}
+		if ((flags & NGHTTP2_HD_INFLATE_EMIT) && s)
+			h2_field(r, s, &nv);
 		if (flags & NGHTTP2_HD_INFLATE_FINAL) {
 			nghttp2_hd_inflate_end_headers(d->inf);
 			h2_block_end(r, d, tag);
@@ -452,6 +515,7 @@ static void h2_block_abort(struct h2_run *r, struct h2_dir *d, uint64_t tag)
 static void h2_block_begin(struct h2_dir *d, uint32_t stream, int end_stream)
 {
 	d->in_block = 1;
+	d->block_cut = 0;
 	d->block_stream = stream;
 	d->block_end_stream = (uint8_t)end_stream;
 	if (d->table_max && d->inf && !d->lost)
@@ -601,8 +665,17 @@ static void h2_on_frame(void *ctx, const struct frame *f)
 	}
 	/* the client's connection preface */
 	if (r->side == PROTO_SIDE_REQUEST && f->len == H2_WIRE_PREFACE_LEN &&
-	    h2_wire_preface(h, 8))
+	    h2_wire_preface(h, 8)) {
+		r->st->started = 1;
 		return;
+	}
+	/* joined after the preface: neither table is known (their blocks are
+	 * read as far as they can be) */
+	if (!r->st->started) {
+		r->st->started = 1;
+		h2_dir_tolerant(&r->st->dir[PROTO_SIDE_REQUEST]);
+		h2_dir_tolerant(&r->st->dir[PROTO_SIDE_RESPONSE]);
+	}
 	type = h[3];
 	flags = h[4];
 	id = h2_be32(h + 5) & 0x7fffffffu;
@@ -734,9 +807,11 @@ static void h2_close(void *state, const struct proto_sink *k)
 	for (uint32_t i = 0; i < H2_STREAMS; i++)
 		if (st->s[i].id)
 			h2_stream_finish(&r, &st->s[i], st->s[i].start_tag);
-	for (int side = 0; side < 2; side++)
+	for (int side = 0; side < 2; side++) {
 		if (st->dir[side].inf)
 			nghttp2_hd_inflate_del(st->dir[side].inf);
+		hpack_tolerant_free(st->dir[side].tol);
+	}
 	memset(st->dir, 0, sizeof(st->dir));
 }
 

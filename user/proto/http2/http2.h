@@ -7,10 +7,11 @@
  * endpoint). Streams pair by id, never by order.
  *
  * A header block the agent could not see whole (the kernel's copy was cut,
- * or a frame was lost) leaves that direction's table unknown: from then on
- * its header fields are dropped, never guessed, and the spans say so
- * (zerotrace.hpack.incomplete=true). A connection joined after its start
- * is not detected (its preface was never seen).
+ * or a frame was lost), or a connection joined after its preface, leaves
+ * that direction's table unknown: from then on its blocks go through
+ * hpack_tolerant.h, which reads what needs no entry from before and never
+ * guesses the rest, and the spans missing fields say so
+ * (zerotrace.hpack.incomplete=1, counted as PROTO_NOTE_INCOMPLETE).
  */
 #ifndef ZT_HTTP2_H
 #define ZT_HTTP2_H

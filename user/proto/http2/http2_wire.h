@@ -91,19 +91,73 @@ static __always_inline __u32 http2_frame_copy(const __u8 *hdr, __u32 n, __u8 req
 	return 0;
 }
 
-/* The client's preface; a server is only known from its client's. */
+/* Frames an endpoint sends before raising SETTINGS_MAX_FRAME_SIZE: the
+ * most a joined connection's frames are believed to hold. */
+#define H2_WIRE_FRAME_DEFAULT_MAX 16384
+
+/* A frame header at p[0..9) as RFC 9113 §6 allows it: a known type, its
+ * flags, its stream (0 or not) and, where fixed, its length; 0 when not. */
+static __always_inline int h2_wire_frame_ok(const __u8 *p)
+{
+	__u32 len = (__u32)p[0] << 16 | (__u32)p[1] << 8 | p[2];
+	__u32 id = ((__u32)p[5] & 0x7f) << 24 | (__u32)p[6] << 16 | (__u32)p[7] << 8 | p[8];
+	__u8 type = p[3], flags = p[4];
+
+	if (len > H2_WIRE_FRAME_DEFAULT_MAX || (p[5] & 0x80))
+		return 0;
+	switch (type) {
+	case H2_DATA:
+		return id && !(flags & ~0x09);
+	case H2_HEADERS:
+		return id && !(flags & ~0x2d);
+	case H2_PRIORITY:
+		return id && len == 5 && !flags;
+	case H2_RST_STREAM:
+		return id && len == 4 && !flags;
+	case H2_SETTINGS:
+		return !id && !(flags & ~0x01) && len % 6 == 0 && (!(flags & 1) || !len);
+	case H2_PUSH_PROMISE:
+		return id && !(flags & ~0x0c) && len >= 4;
+	case H2_PING:
+		return !id && len == 8 && !(flags & ~0x01);
+	case H2_GOAWAY:
+		return !id && len >= 8 && !flags;
+	case H2_WINDOW_UPDATE:
+		return len == 4 && !flags;
+	case H2_CONTINUATION:
+		return id && !(flags & ~0x04);
+	}
+	return 0;
+}
+
+/*
+ * The client's preface: a new connection. Inside a connection opened
+ * before the agent, a write starting with a frame header as RFC 9113
+ * allows it (and a second one, where the first frame ends within the bytes
+ * seen) is HTTP/2 from either side: nine bytes prove little on their own,
+ * so only there (ZT_SNIFF_MIDSTREAM).
+ */
 static __always_inline int http2_sniff(const __u8 *p, __u32 n)
 {
 	const char lit[H2_WIRE_PREFACE_LEN] = { 'P', 'R', 'I', ' ', '*', ' ', 'H', 'T', 'T', 'P',
 						'/', '2', '.', '0', '\r', '\n', '\r', '\n', 'S', 'M',
 						'\r', '\n', '\r', '\n' };
+	__u32 next;
 
 	if (!n)
 		return 0;
-	for (__u32 i = 0; i < n && i < H2_WIRE_PREFACE_LEN && i < ZT_SNIFF_LEN; i++)
-		if (p[i] != (__u8)lit[i])
-			return 0;
-	return ZT_SNIFF_REQUEST;
+	if (h2_wire_preface(p, n)) {
+		for (__u32 i = 0; i < n && i < H2_WIRE_PREFACE_LEN && i < ZT_SNIFF_LEN; i++)
+			if (p[i] != (__u8)lit[i])
+				return 0;
+		return ZT_SNIFF_REQUEST;
+	}
+	if (n < H2_WIRE_HDR || !h2_wire_frame_ok(p))
+		return 0;
+	next = H2_WIRE_HDR + ((__u32)p[1] << 8 | p[2]);
+	if (next + H2_WIRE_HDR <= n && next + H2_WIRE_HDR <= ZT_SNIFF_LEN && !h2_wire_frame_ok(p + next))
+		return 0;
+	return ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE | ZT_SNIFF_MIDSTREAM;
 }
 
 static __always_inline int http2_message_start(const __u8 *p)

@@ -1,0 +1,220 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/* Datagrams (UDP, for DNS): every datagram is a message of its own, so
+ * each is one DATA record with the datagram's own address pair (an
+ * unconnected socket's peer changes from one to the next) and its bytes
+ * whole, up to ZT_CAPTURE_MAX; sendmmsg and recvmmsg move several at once
+ * (glibc's resolver sends A and AAAA in one sendmmsg). No stream runs
+ * through them: stream_pos stays 0. */
+#ifndef ZT_DATAGRAM_BPF_H
+#define ZT_DATAGRAM_BPF_H
+
+/* Datagrams reported of one mmsg call; the rest are counted. */
+#define ZT_MMSG_MAX 8
+
+struct dgram_walk {
+	struct zt_conn_tuple tuple; /* the socket's: its peer when connected */
+	__u64 buf;
+	__u64 addr;
+	__s64 ret;
+	__u32 vlen;
+	__u32 n;        /* datagrams the call moved, at most ZT_MMSG_MAX */
+	__u16 syscall;
+	__u16 pad[3];
+};
+
+/* The peer a sockaddr names, into t; -1 when it names none we follow. */
+static __always_inline int dgram_peer(struct zt_conn_tuple *t, __u64 name)
+{
+	struct {
+		__u16 family;
+		__u16 port;  /* network order */
+		__u32 v4;    /* sockaddr_in's address, sockaddr_in6's flow info */
+		__u8 v6[16];
+	} sa;
+
+	if (bpf_probe_read_user(&sa, sizeof(sa.family) + sizeof(sa.port) + sizeof(sa.v4),
+				(void *)name))
+		return -1;
+	if (sa.family == AF_INET) {
+		__builtin_memset(t->remote_addr, 0, sizeof(t->remote_addr));
+		__builtin_memcpy(t->remote_addr, &sa.v4, 4);
+	} else if (sa.family == AF_INET6) {
+		if (bpf_probe_read_user(sa.v6, sizeof(sa.v6), (void *)(name + 8)))
+			return -1;
+		__builtin_memcpy(t->remote_addr, sa.v6, 16);
+	} else {
+		return -1;
+	}
+	t->remote_port = bpf_ntohs(sa.port);
+	return 0;
+}
+
+/* Datagram i of the call: where its bytes are, how many, and its peer;
+ * sends its record (the header waits filled in the per-CPU scratch).
+ * Global, so verified once. */
+__noinline int dgram_one(struct dgram_walk *w, __u32 i)
+{
+	struct user_msghdr mh = {};
+	struct io_where io = {};
+	struct zt_conn_tuple t;
+	struct event_buf *eb;
+	__u32 zero = 0, mlen, cap, n;
+	__u64 name = 0, len, at;
+
+	if (!w || i >= w->n || i >= ZT_MMSG_MAX)
+		return 1;
+	eb = bpf_map_lookup_elem(&scratch, &zero);
+	if (!eb)
+		return 1;
+	t = w->tuple;
+	len = w->ret;
+	switch (w->syscall) {
+	case ZT_SYS_SENDMMSG:
+	case ZT_SYS_RECVMMSG:
+		at = w->buf + (__u64)i * sizeof(struct mmsghdr);
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)at) ||
+		    bpf_probe_read_user(&mlen, sizeof(mlen),
+					(void *)(at + __builtin_offsetof(struct mmsghdr, msg_len))))
+			goto fault;
+		len = mlen;
+		name = (__u64)mh.msg_name;
+		io.base = (__u64)mh.msg_iov;
+		io.vlen = (__u32)mh.msg_iovlen;
+		break;
+	case ZT_SYS_SENDMSG:
+	case ZT_SYS_RECVMSG:
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)w->buf))
+			goto fault;
+		name = (__u64)mh.msg_name;
+		io.base = (__u64)mh.msg_iov;
+		io.vlen = (__u32)mh.msg_iovlen;
+		break;
+	case ZT_SYS_READV:
+	case ZT_SYS_WRITEV:
+		io.base = w->buf;
+		io.vlen = w->vlen;
+		break;
+	default:
+		io.base = w->buf;
+		name = w->addr;
+		break;
+	}
+	/* a connected socket's peer is its own (msg_name, if any, is ignored) */
+	if (!t.remote_port && (!name || dgram_peer(&t, name))) {
+		counter_add(ZT_CNT_DGRAMS_UNREPORTED, 1);
+		return 0;
+	}
+	if ((t.local_port != DNS_WIRE_PORT && t.remote_port != DNS_WIRE_PORT) || !port_is_traced(&t))
+		return 0;
+	cap = len < ZT_CAPTURE_MAX ? len : ZT_CAPTURE_MAX;
+	n = copy_range(eb->data, &io, 0, cap);
+	if (n < cap)
+		counter_add(ZT_CNT_READ_FAULTS, 1);
+	eb->ev.tuple = t;
+	eb->ev.bytes = len;
+	eb->ev.flags = n < len ? ZT_F_TRUNCATED : 0;
+	eb->ev.cap_len = n;
+	event_submit(eb, n);
+	return 0;
+fault:
+	counter_add(ZT_CNT_READ_FAULTS, 1);
+	return 1;
+}
+
+static long dgram_step(__u32 i, void *ctx)
+{
+	return dgram_one(ctx, i) ? 1 : 0;
+}
+
+/* A socket's first datagram: its state. Global, so that the state built
+ * on its stack is not on the stack beside dgram_one's. */
+__noinline int dgram_conn_open(__u64 sk)
+{
+	__u16 lport = BPF_CORE_READ((struct sock *)sk, __sk_common.skc_num);
+	struct conn_state *st;
+
+	st = conn_state_create(sk, lport == DNS_WIRE_PORT ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT);
+	if (!st)
+		return -1;
+	st->dgram = 1;
+	st->proto = ZT_PROTO_DNS;
+	return 0;
+}
+
+static __always_inline void dgram_emit(struct syscall_args *args, __u64 pid_tgid, __s64 ret)
+{
+	struct dgram_walk w = {};
+	struct conn_state *st;
+	struct event_buf *eb;
+	__u64 sk = args->sk;
+	__u32 zero = 0;
+
+	st = bpf_map_lookup_elem(&conn_state, &sk);
+	if (!st) {
+		if (dgram_conn_open(sk))
+			return;
+		st = bpf_map_lookup_elem(&conn_state, &sk);
+		if (!st)
+			return;
+	}
+	/* read each time: a socket may connect() after its first datagram */
+	tuple_read(&st->tuple, (struct sock *)sk);
+	st->tuple.transport = IPPROTO_UDP;
+	st->tuple_ok = 1;
+	fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
+	st->announced = 1;
+	eb = bpf_map_lookup_elem(&scratch, &zero);
+	if (!eb)
+		return;
+	__builtin_memset(&eb->ev, 0, sizeof(eb->ev));
+	event_fill_task(&eb->ev, pid_tgid);
+	task_note(&eb->ev, st->role, args->dir);
+	eb->ev.type = ZT_EV_DATA;
+	eb->ev.syscall = args->syscall;
+	eb->ev.ts_enter_ns = args->ts_enter_ns;
+	eb->ev.ts_exit_ns = bpf_ktime_get_ns();
+	eb->ev.conn_id = st->conn_id;
+	eb->ev.fd = args->fd;
+	eb->ev.role = st->role;
+	eb->ev.dir = args->dir;
+	eb->ev.proto = ZT_PROTO_DNS;
+	w.tuple = st->tuple;
+	w.buf = args->buf;
+	w.addr = args->addr;
+	w.ret = ret;
+	w.vlen = args->vlen;
+	w.syscall = args->syscall;
+	w.n = 1;
+	if (args->syscall == ZT_SYS_SENDMMSG || args->syscall == ZT_SYS_RECVMMSG) {
+		w.n = ret < ZT_MMSG_MAX ? (__u32)ret : ZT_MMSG_MAX;
+		if (ret > ZT_MMSG_MAX)
+			counter_add(ZT_CNT_DGRAMS_UNREPORTED, ret - ZT_MMSG_MAX);
+	}
+	bpf_loop(ZT_MMSG_MAX, dgram_step, &w, 0);
+}
+
+SEC("tracepoint")
+int sys_exit_dgram(struct trace_event_raw_sys_exit *ctx)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)pid_tgid;
+	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+
+	if (!args)
+		return 0;
+	if (ctx->ret > 0)
+		dgram_emit(args, pid_tgid, ctx->ret);
+	bpf_map_delete_elem(&active_io, &tid);
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, int(void *));
+} exit_dgram SEC(".maps") = {
+	.values = { [0] = (void *)&sys_exit_dgram },
+};
+
+#endif
