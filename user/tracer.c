@@ -246,10 +246,15 @@ static void on_request(void *ctx, const struct proto_request *req)
 	r->tid = x->e ? x->e->tid : c->first_tid;
 	/* a client's request: the run's first record, as a later one may have
 	 * used up a handoff; a server's: the record that completed the head
-	 * (Go's connection reader may read its first byte for the server) */
+	 * (Go's connection reader may read its first byte for the server). A
+	 * multiplexed connection's run is many streams' writes, from whichever
+	 * thread made each (grpc's own threads write flow control between a
+	 * handler's calls): a stream's request is the record that carried it. */
 	r->task = c->run_task;
-	if (c->role == ZT_ROLE_SERVER && x->e)
+	if ((c->role == ZT_ROLE_SERVER || req->stream) && x->e)
 		run_task_set(&r->task, c, x->e);
+	if (c->role == ZT_ROLE_CLIENT && req->stream && x->e)
+		r->task.start_ns = req->start_tag;
 	r->stream = req->stream;
 	if (x->t->inject && c->role == ZT_ROLE_CLIENT && c->proto->uninjectable)
 		x->t->stats.inject_skipped++;

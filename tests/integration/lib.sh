@@ -434,23 +434,29 @@ zt_stop_untrack() {
 ZT_OTLP_DIR=$ZT_ROOT/tests/otlp
 export PYTHONPATH="$ZT_OTLP_DIR:$PYTHONPATH"
 
-# zt_otlp_setup: installs tests/otlp/node_modules (npm ci, from the committed
-# package-lock.json) when it is missing; quiet, idempotent, safe to race.
-zt_otlp_setup() {
-	local nm=$ZT_OTLP_DIR/node_modules out
+# zt_npm_ci DIR MODULE...: installs DIR/node_modules (npm ci, from the
+# committed package-lock.json) unless node can already require every
+# MODULE from DIR; quiet, idempotent, safe to race.
+zt_npm_ci() {
+	local dir=$1 out js=""
+	shift
 	command -v node >/dev/null && command -v npm >/dev/null ||
-		zt_fail "node and npm are needed for the OTLP receiver (scripts/install-deps.sh installs them)"
-	if [ -f "$nm/otlp-proto/build/src/generated/root.js" ] && [ -f "$nm/protobufjs/minimal.js" ]; then
-		return 0
-	fi
+		zt_fail "node and npm are needed in $dir (scripts/install-deps.sh installs them)"
+	for m in "$@"; do js+="require('$m');"; done
+	(cd "$dir" && node -e "$js") >/dev/null 2>&1 && return 0
 	out=$TMP/npm-ci.log
 	(
 		flock -w 300 9 || exit 1
-		[ -f "$nm/otlp-proto/build/src/generated/root.js" ] && [ -f "$nm/protobufjs/minimal.js" ] && exit 0
-		cd "$ZT_OTLP_DIR" && npm ci --no-audit --no-fund --loglevel=error &&
-			node -e 'require("otlp-proto/build/src/generated/root.js")'
-	) 9>/tmp/zt-otlp-npm-ci.lock >"$out" 2>&1 ||
-		zt_fail "npm ci in $ZT_OTLP_DIR failed: $(tail -n 20 "$out")"
+		cd "$dir" || exit 1
+		node -e "$js" 2>/dev/null && exit 0
+		npm ci --no-audit --no-fund --loglevel=error && node -e "$js"
+	) 9>/tmp/zt-npm-ci.lock >"$out" 2>&1 ||
+		zt_fail "npm ci in $dir failed: $(tail -n 20 "$out")"
+}
+
+# zt_otlp_setup: the OTLP receiver's node_modules.
+zt_otlp_setup() {
+	zt_npm_ci "$ZT_OTLP_DIR" otlp-proto/build/src/generated/root.js protobufjs/minimal.js
 }
 
 # zt_otlp_require_agent: fails unless the agent binary has the OTLP flags.

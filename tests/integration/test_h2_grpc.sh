@@ -1,18 +1,26 @@
 #!/usr/bin/env bash
 # (h2) HTTP/2 and gRPC: grpcio's server and client (Debian's python3-grpcio,
 # cleartext with prior knowledge, no generated code), one channel = one
-# HTTP/2 connection, four client threads so that streams interleave on it.
-# 200 unary calls that succeed, 20 that end INTERNAL, 20 NOT_FOUND and 20
-# server-streaming calls of 5 messages. Every call must be one CLIENT and
-# one SERVER span named "zt.Echo/Say" or "zt.Echo/Count" with
+# HTTP/2 connection, eight client threads so that streams interleave on it.
+# 420 unary calls that succeed, 20 that end INTERNAL, 20 NOT_FOUND and 40
+# server-streaming calls of 5 messages: 500 calls. Every call must be one
+# CLIENT and one SERVER span named "zt.Echo/Say" or "zt.Echo/Count" with
 # rpc.system.name=grpc, rpc.method, rpc.status_code as the client saw it,
 # network.protocol.version=2, the request's body size, the messages each way
 # (1 and 1, 1 and 0 for an error, 1 and 5 streamed) (which codes make a
 # span an error is pinned by test_http2.c); each SERVER span the child of
 # the CLIENT span of its stream (rule 2 pairs by stream id: a pairing by
-# order would be wrong as soon as streams interleave). The agent runs with
-# --inject-traceparent, which cannot write into HTTP/2: nothing injected,
-# each of the 260 client requests counted in inject_skipped. /metrics:
+# order would be wrong as soon as streams interleave). Then an HTTP server
+# whose handler calls Say on a channel all its handlers share (gRPC's own
+# threads write on it too) serves 10 requests: each of its gRPC CLIENT
+# spans is the child of its handler's SERVER span (rule 3, by the thread
+# that wrote the stream's HEADERS). Then Node (@grpc/grpc-js from the npm
+# registry, one channel, 8 calls in flight) calls the Python server 100
+# times (80 OK, 10 INTERNAL, 10 NOT_FOUND): the same checks across
+# languages. The agent runs with
+# --inject-traceparent, which cannot write into HTTP/2: only curl's 10
+# HTTP/1 requests are injected, each of the 610 gRPC client requests is
+# counted in inject_skipped. /metrics:
 # rpc_server_call_duration_seconds and rpc_client_call_duration_seconds
 # count each call by method and status (promtool check metrics passes). Counters:
 # http2_misses=0, frames_lost=0, parse_misses=0.
@@ -20,39 +28,68 @@
 zt_init
 
 /usr/bin/python3 -c "import grpc" 2>/dev/null || zt_fail "python3-grpcio missing (scripts/install-deps.sh brings it)"
+zt_npm_ci "$ZT_LIB_DIR/h2/node" @grpc/grpc-js
 PORT=$(zt_free_port 1)
 zt_bg grpcsrv /usr/bin/python3 "$ZT_LIB_DIR/h2/grpc_server.py" "$PORT"
 SRV_PID=$ZT_LAST_PID
 zt_wait_port 127.0.0.1 "$PORT" 15
 zt_alive "$SRV_PID" || zt_fail "grpc server died: $(cat "$TMP/grpcsrv.err")"
 
+GWPORT=$(zt_free_port 1)
+zt_bg gateway /usr/bin/python3 "$ZT_LIB_DIR/h2/grpc_gateway.py" "$GWPORT" "$PORT"
+GW_PID=$ZT_LAST_PID
+zt_wait_port 127.0.0.1 "$GWPORT" 15
+
 MPORT=$(zt_free_port 1)
-zt_agent_start --port "$PORT" --inject-traceparent --metrics-addr "127.0.0.1:$MPORT"
+zt_agent_start --port "$PORT" --port "$GWPORT" --inject-traceparent --metrics-addr "127.0.0.1:$MPORT"
 zt_wait_port 127.0.0.1 "$MPORT" 5
-/usr/bin/python3 "$ZT_LIB_DIR/h2/grpc_client.py" "$PORT" 200 20 20 20 "$TMP/client.json" \
+/usr/bin/python3 "$ZT_LIB_DIR/h2/grpc_client.py" "$PORT" 420 20 20 40 "$TMP/client.json" \
 	2>"$TMP/client.err" || zt_fail "grpc client: $(tail -5 "$TMP/client.err")"
 log "$(cat "$TMP/client.err")"
+for i in $(seq 1 10); do
+	curl -sf -o /dev/null "http://127.0.0.1:$GWPORT/say/$i" || zt_fail "gateway request $i failed"
+done
+node "$ZT_LIB_DIR/h2/node/grpc_node_client.js" "$PORT" 80 10 10 "$TMP/node.json" >"$TMP/node.out" 2>&1 &
+NODE_PID=$!
+zt_track "$NODE_PID"
+wait "$NODE_PID" || zt_fail "node grpc client: $(tail -5 "$TMP/node.out") $(cat "$TMP/node.json" 2>/dev/null)"
 zt_settle 1
 # the last spans leave the reorder window within a second
 for ((i = 0; i < 50; i++)); do
 	curl -sS --max-time 5 -o "$TMP/metrics.txt" "http://127.0.0.1:$MPORT/metrics" ||
 		zt_fail "scrape of /metrics failed"
 	n=$(awk '/^rpc_server_call_duration_seconds_count/ { n += $NF } END { print n + 0 }' "$TMP/metrics.txt")
-	[ "$n" = 260 ] && break
+	[ "$n" = 610 ] && break
 	sleep 0.2
 done
 promtool check metrics <"$TMP/metrics.txt" >"$TMP/promtool.out" 2>&1 ||
 	zt_fail "promtool check metrics: $(head -5 "$TMP/promtool.out")"
 zt_agent_stop
-export SRV_PID PORT FINAL="$ZT_FINAL" METRICS=$TMP/metrics.txt
+export SRV_PID GW_PID NODE_PID PORT FINAL="$ZT_FINAL" METRICS=$TMP/metrics.txt
 
 zt_py_check <<'PYEND'
 from ztcheck import *
 import collections, json, re
 spans = load()
-srv_pid = env("SRV_PID", int)
-want = {("zt.Echo/Say", "OK"): 200, ("zt.Echo/Say", "INTERNAL"): 20,
-        ("zt.Echo/Say", "NOT_FOUND"): 20, ("zt.Echo/Count", "OK"): 20}
+srv_pid, gw_pid = env("SRV_PID", int), env("GW_PID", int)
+# the gateway's HTTP spans, and its gRPC calls' parents, apart
+http = [s for s in spans if "rpc.system.name" not in s["attributes"]]
+spans = [s for s in spans if "rpc.system.name" in s["attributes"]]
+handlers = {s["span_id"]: s for s in http if s["kind"] == "SERVER"}
+eq(len(handlers), 10, "the gateway's HTTP SERVER spans")
+gw_calls = [s for s in spans if s["kind"] == "CLIENT" and attr(s, "process.pid") == gw_pid]
+eq(len(gw_calls), 10, "the gateway's gRPC CLIENT spans")
+for s in gw_calls:
+    h = handlers.get(s["parent_span_id"])
+    check(h is not None and h["trace_id"] == s["trace_id"] and
+          attr(h, "url.path") == "/say/%d" % (attr(s, "http.request.body.size") - 5 - 600),
+          "gateway call %s (%d bytes) is not the child of its handler" %
+          (s["span_id"], attr(s, "http.request.body.size")))
+node = collections.Counter(attr(s, "rpc.status_code") for s in spans
+                           if s["kind"] == "CLIENT" and attr(s, "process.pid") == env("NODE_PID", int))
+eq(node, {"OK": 80, "INTERNAL": 10, "NOT_FOUND": 10}, "Node's gRPC CLIENT spans by status")
+want = {("zt.Echo/Say", "OK"): 510, ("zt.Echo/Say", "INTERNAL"): 30,
+        ("zt.Echo/Say", "NOT_FOUND"): 30, ("zt.Echo/Count", "OK"): 40}
 by = collections.Counter()
 for s in spans:
     by[(s["kind"], s["name"], attr(s, "rpc.status_code"))] += 1
@@ -99,7 +136,7 @@ for (name, st), n in want.items():
         eq(series[(side, name, st)], n, "rpc_%s_call_duration_seconds_count %s %s" % (side, name, st))
 fin = env("FINAL")
 for k, v in (("http2_misses", 0), ("frames_lost", 0), ("parse_misses", 0), ("ringbuf_drops", 0),
-             ("injected", 0), ("inject_skipped", sum(want.values()))):
+             ("injected", 10), ("inject_skipped", sum(want.values()))):
     check(" %s=%d " % (k, v) in fin + " ", "final %s not %d: %s" % (k, v, fin))
 done()
 PYEND

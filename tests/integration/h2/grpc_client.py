@@ -7,7 +7,7 @@ did as JSON.
     grpc_client.py PORT N_OK N_FAIL N_MISSING N_STREAMS OUT.json
 
 N_OK unary calls that succeed, N_FAIL that end INTERNAL, N_MISSING that end
-NOT_FOUND, N_STREAMS server-streaming calls of 5 messages each; 4 threads.
+NOT_FOUND, N_STREAMS server-streaming calls of 5 messages each; 8 threads.
 Call j of the plan sends a request of 10 + j bytes (gRPC prefix apart), so
 the test can tell every call's spans apart by http.request.body.size.
 Exits 1 if any call ended otherwise than planned.
@@ -48,10 +48,10 @@ def main():
 
     def worker(k):
         for j, (kind, i) in enumerate(plan):
-            if j % 4 == k:
+            if j % 8 == k:
                 one(j, kind, i)
 
-    ts = [threading.Thread(target=worker, args=(k,)) for k in range(4)]
+    ts = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
     for t in ts:
         t.start()
     for t in ts:
