@@ -16,11 +16,62 @@ struct dgram_walk {
 	__u64 buf;
 	__u64 addr;
 	__s64 ret;
-	__u32 vlen;
+	__u32 vlen;     /* readv/writev: iovecs; read/write/sendto/recvfrom: the buffer's size */
 	__u32 n;        /* datagrams the call moved, at most ZT_MMSG_MAX */
 	__u16 syscall;
 	__u16 pad[3];
 };
+
+/* Where one datagram of the call is. */
+struct dgram_at {
+	struct io_where io;
+	__u64 len;      /* its length, as the call reports it */
+	__u64 copy_max; /* what its buffers hold: recvfrom with MSG_TRUNC reports more */
+	__u64 name;     /* the sockaddr naming its peer; 0: none given */
+};
+
+/* Datagram i of the call: 0, or -1 when its (m)msghdr cannot be read. */
+static __always_inline int dgram_locate(const struct dgram_walk *w, __u32 i, struct dgram_at *d)
+{
+	struct user_msghdr mh = {};
+	__u64 at = w->buf;
+	__u32 mlen;
+
+	d->len = d->copy_max = w->ret;
+	d->name = 0;
+	d->io.base = w->buf;
+	d->io.vlen = 0;
+	switch (w->syscall) {
+	case ZT_SYS_SENDMMSG:
+	case ZT_SYS_RECVMMSG:
+		at += (__u64)i * sizeof(struct mmsghdr);
+		if (bpf_probe_read_user(&mlen, sizeof(mlen),
+					(void *)(at + __builtin_offsetof(struct mmsghdr, msg_len))))
+			return -1;
+		d->len = d->copy_max = mlen;
+		/* fall through: an mmsghdr starts with its msghdr */
+	case ZT_SYS_SENDMSG:
+	case ZT_SYS_RECVMSG:
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)at))
+			return -1;
+		d->name = (__u64)mh.msg_name;
+		d->io.base = (__u64)mh.msg_iov;
+		d->io.vlen = (__u32)mh.msg_iovlen;
+		/* no iovec: no bytes (copy_range would take msg_iov for a buffer) */
+		if (!d->io.vlen)
+			d->copy_max = 0;
+		return 0;
+	case ZT_SYS_READV:
+	case ZT_SYS_WRITEV:
+		d->io.vlen = w->vlen;
+		return 0;
+	default:
+		d->name = w->addr;
+		if (d->copy_max > w->vlen)
+			d->copy_max = w->vlen;
+		return 0;
+	}
+}
 
 /* The peer a sockaddr names, into t; -1 when it names none we follow. */
 static __always_inline int dgram_peer(struct zt_conn_tuple *t, __u64 name)
@@ -32,8 +83,8 @@ static __always_inline int dgram_peer(struct zt_conn_tuple *t, __u64 name)
 		__u8 v6[16];
 	} sa;
 
-	if (bpf_probe_read_user(&sa, sizeof(sa.family) + sizeof(sa.port) + sizeof(sa.v4),
-				(void *)name))
+	if (!name || bpf_probe_read_user(&sa, sizeof(sa.family) + sizeof(sa.port) + sizeof(sa.v4),
+					 (void *)name))
 		return -1;
 	if (sa.family == AF_INET) {
 		__builtin_memset(t->remote_addr, 0, sizeof(t->remote_addr));
@@ -49,76 +100,47 @@ static __always_inline int dgram_peer(struct zt_conn_tuple *t, __u64 name)
 	return 0;
 }
 
-/* Datagram i of the call: where its bytes are, how many, and its peer;
- * sends its record (the header waits filled in the per-CPU scratch).
- * Global, so verified once. */
+static __always_inline int dgram_is_dns(const struct zt_conn_tuple *t)
+{
+	return t->local_port == DNS_WIRE_PORT || t->remote_port == DNS_WIRE_PORT;
+}
+
+/* Datagram i: its record (the header waits filled in the per-CPU
+ * scratch), when port 53 is at one end. Global, so verified once. */
 __noinline int dgram_one(struct dgram_walk *w, __u32 i)
 {
-	struct user_msghdr mh = {};
-	struct io_where io = {};
-	struct zt_conn_tuple t;
+	struct dgram_at d = {};
 	struct event_buf *eb;
-	__u32 zero = 0, mlen, cap, n;
-	__u64 name = 0, len, at;
+	__u32 zero = 0, cap, n;
 
 	if (!w || i >= w->n || i >= ZT_MMSG_MAX)
 		return 1;
 	eb = bpf_map_lookup_elem(&scratch, &zero);
 	if (!eb)
 		return 1;
-	t = w->tuple;
-	len = w->ret;
-	switch (w->syscall) {
-	case ZT_SYS_SENDMMSG:
-	case ZT_SYS_RECVMMSG:
-		at = w->buf + (__u64)i * sizeof(struct mmsghdr);
-		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)at) ||
-		    bpf_probe_read_user(&mlen, sizeof(mlen),
-					(void *)(at + __builtin_offsetof(struct mmsghdr, msg_len))))
-			goto fault;
-		len = mlen;
-		name = (__u64)mh.msg_name;
-		io.base = (__u64)mh.msg_iov;
-		io.vlen = (__u32)mh.msg_iovlen;
-		break;
-	case ZT_SYS_SENDMSG:
-	case ZT_SYS_RECVMSG:
-		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)w->buf))
-			goto fault;
-		name = (__u64)mh.msg_name;
-		io.base = (__u64)mh.msg_iov;
-		io.vlen = (__u32)mh.msg_iovlen;
-		break;
-	case ZT_SYS_READV:
-	case ZT_SYS_WRITEV:
-		io.base = w->buf;
-		io.vlen = w->vlen;
-		break;
-	default:
-		io.base = w->buf;
-		name = w->addr;
-		break;
+	if (dgram_locate(w, i, &d)) {
+		counter_add(ZT_CNT_READ_FAULTS, 1);
+		counter_add(ZT_CNT_DGRAMS_UNREPORTED, w->n - i);
+		return 1;
 	}
-	/* a connected socket's peer is its own (msg_name, if any, is ignored) */
-	if (!t.remote_port && (!name || dgram_peer(&t, name))) {
+	eb->ev.tuple = w->tuple;
+	/* a connected socket's peer is its own; an unconnected one's, the
+	 * datagram's (none given: not known, counted) */
+	if (!eb->ev.tuple.remote_port && dgram_peer(&eb->ev.tuple, d.name)) {
 		counter_add(ZT_CNT_DGRAMS_UNREPORTED, 1);
 		return 0;
 	}
-	if ((t.local_port != DNS_WIRE_PORT && t.remote_port != DNS_WIRE_PORT) || !port_is_traced(&t))
+	if (!dgram_is_dns(&eb->ev.tuple) || !port_is_traced(&eb->ev.tuple))
 		return 0;
-	cap = len < ZT_CAPTURE_MAX ? len : ZT_CAPTURE_MAX;
-	n = copy_range(eb->data, &io, 0, cap);
+	cap = d.copy_max < ZT_CAPTURE_MAX ? d.copy_max : ZT_CAPTURE_MAX;
+	n = copy_range(eb->data, &d.io, 0, cap);
 	if (n < cap)
 		counter_add(ZT_CNT_READ_FAULTS, 1);
-	eb->ev.tuple = t;
-	eb->ev.bytes = len;
-	eb->ev.flags = n < len ? ZT_F_TRUNCATED : 0;
+	eb->ev.bytes = d.len;
+	eb->ev.flags = n < d.len ? ZT_F_TRUNCATED : 0;
 	eb->ev.cap_len = n;
 	event_submit(eb, n);
 	return 0;
-fault:
-	counter_add(ZT_CNT_READ_FAULTS, 1);
-	return 1;
 }
 
 static long dgram_step(__u32 i, void *ctx)
@@ -126,43 +148,75 @@ static long dgram_step(__u32 i, void *ctx)
 	return dgram_one(ctx, i) ? 1 : 0;
 }
 
-/* A socket's first datagram: its state. Global, so that the state built
- * on its stack is not on the stack beside dgram_one's. */
-__noinline int dgram_conn_open(__u64 sk)
+/* An unconnected socket away from port 53: its first datagram's peer says
+ * whether any of the call can be DNS (other UDP stops here, with no state). */
+static __always_inline int dgram_worth_it(const struct dgram_walk *w)
+{
+	struct zt_conn_tuple t = w->tuple;
+	struct dgram_at d = {};
+
+	if (dgram_is_dns(&t))
+		return 1;
+	return !dgram_locate(w, 0, &d) && !dgram_peer(&t, d.name) && dgram_is_dns(&t);
+}
+
+/* A socket's state, created at its first DNS datagram. The sock's memory
+ * outlives a socket no close() ended (its process exited): a socket of
+ * another inode there is a new one, and the old one's end is reported.
+ * Global, so that the state built on its stack is not beside dgram_one's. */
+__noinline int dgram_conn_open(__u64 sk, __u64 ino)
 {
 	__u16 lport = BPF_CORE_READ((struct sock *)sk, __sk_common.skc_num);
-	struct conn_state *st;
+	struct conn_state *st = bpf_map_lookup_elem(&conn_state, &sk);
 
+	if (st && st->sock_ino == ino)
+		return 0;
+	if (st) {
+		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_STATE, st, 0, -1, 0, bpf_ktime_get_ns());
+		conn_forget(st, sk);
+	}
 	st = conn_state_create(sk, lport == DNS_WIRE_PORT ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT);
 	if (!st)
 		return -1;
 	st->dgram = 1;
 	st->proto = ZT_PROTO_DNS;
+	st->sock_ino = ino;
 	return 0;
 }
 
 static __always_inline void dgram_emit(struct syscall_args *args, __u64 pid_tgid, __s64 ret)
 {
+	struct sock *sock = (struct sock *)args->sk;
 	struct dgram_walk w = {};
 	struct conn_state *st;
 	struct event_buf *eb;
 	__u64 sk = args->sk;
 	__u32 zero = 0;
 
-	st = bpf_map_lookup_elem(&conn_state, &sk);
-	if (!st) {
-		if (dgram_conn_open(sk))
-			return;
-		st = bpf_map_lookup_elem(&conn_state, &sk);
-		if (!st)
-			return;
-	}
 	/* read each time: a socket may connect() after its first datagram */
-	tuple_read(&st->tuple, (struct sock *)sk);
-	st->tuple.transport = IPPROTO_UDP;
+	tuple_read(&w.tuple, sock);
+	w.tuple.transport = IPPROTO_UDP;
+	w.buf = args->buf;
+	w.addr = args->addr;
+	w.ret = ret;
+	w.vlen = args->vlen;
+	w.syscall = args->syscall;
+	w.n = 1;
+	if (args->syscall == ZT_SYS_SENDMMSG || args->syscall == ZT_SYS_RECVMMSG)
+		w.n = ret < ZT_MMSG_MAX ? (__u32)ret : ZT_MMSG_MAX;
+	if (!dgram_worth_it(&w))
+		return;
+	if (args->syscall == ZT_SYS_SENDMMSG || args->syscall == ZT_SYS_RECVMMSG)
+		if (ret > ZT_MMSG_MAX)
+			counter_add(ZT_CNT_DGRAMS_UNREPORTED, ret - ZT_MMSG_MAX);
+	if (dgram_conn_open(sk, BPF_CORE_READ(sock, sk_socket, file, f_inode, i_ino)))
+		return;
+	st = bpf_map_lookup_elem(&conn_state, &sk);
+	if (!st)
+		return;
+	st->tuple = w.tuple;
 	st->tuple_ok = 1;
 	fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
-	st->announced = 1;
 	eb = bpf_map_lookup_elem(&scratch, &zero);
 	if (!eb)
 		return;
@@ -178,18 +232,6 @@ static __always_inline void dgram_emit(struct syscall_args *args, __u64 pid_tgid
 	eb->ev.role = st->role;
 	eb->ev.dir = args->dir;
 	eb->ev.proto = ZT_PROTO_DNS;
-	w.tuple = st->tuple;
-	w.buf = args->buf;
-	w.addr = args->addr;
-	w.ret = ret;
-	w.vlen = args->vlen;
-	w.syscall = args->syscall;
-	w.n = 1;
-	if (args->syscall == ZT_SYS_SENDMMSG || args->syscall == ZT_SYS_RECVMMSG) {
-		w.n = ret < ZT_MMSG_MAX ? (__u32)ret : ZT_MMSG_MAX;
-		if (ret > ZT_MMSG_MAX)
-			counter_add(ZT_CNT_DGRAMS_UNREPORTED, ret - ZT_MMSG_MAX);
-	}
 	bpf_loop(ZT_MMSG_MAX, dgram_step, &w, 0);
 }
 

@@ -33,12 +33,13 @@ static __always_inline int io_enter(__u16 sys, __s32 fd, __u64 buf, __u32 vlen, 
 				(__u64)addr_arg);                               \
 	}
 
-IO_ENTER(read, ZT_SYS_READ, 0, 1, 0, 0)
-IO_ENTER(write, ZT_SYS_WRITE, 0, 1, 0, 0)
+/* a flat buffer's vlen is its size (a datagram's copy stays inside it) */
+IO_ENTER(read, ZT_SYS_READ, 0, 1, ctx->args[2], 0)
+IO_ENTER(write, ZT_SYS_WRITE, 0, 1, ctx->args[2], 0)
 IO_ENTER(readv, ZT_SYS_READV, 0, 1, ctx->args[2], 0)
 IO_ENTER(writev, ZT_SYS_WRITEV, 0, 1, ctx->args[2], 0)
-IO_ENTER(recvfrom, ZT_SYS_RECVFROM, 0, 1, 0, ctx->args[4])
-IO_ENTER(sendto, ZT_SYS_SENDTO, 0, 1, 0, ctx->args[4])
+IO_ENTER(recvfrom, ZT_SYS_RECVFROM, 0, 1, ctx->args[2], ctx->args[4])
+IO_ENTER(sendto, ZT_SYS_SENDTO, 0, 1, ctx->args[2], ctx->args[4])
 IO_ENTER(recvmsg, ZT_SYS_RECVMSG, 0, 1, 0, 0)
 IO_ENTER(sendmsg, ZT_SYS_SENDMSG, 0, 1, 0, 0)
 IO_ENTER(recvmmsg, ZT_SYS_RECVMMSG, 0, 1, ctx->args[2], 0)
@@ -140,7 +141,9 @@ static __always_inline void tls_call_saw_socket(struct syscall_args *args)
 
 /* A datagram on a socket that may carry DNS (port 53 at one end, or not
  * connected: a sendto or recvfrom names the peer per datagram); the exit
- * reports each one whole (datagram.bpf.h). Other UDP costs this test. */
+ * reports each one whole (datagram.bpf.h). A connected socket away from
+ * port 53 costs this test; an unconnected one, also a read of its first
+ * peer's port at the exit. */
 static __always_inline int dgram_length(struct trace_event_raw_sock_msg_length *ctx, __u8 dir)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
@@ -159,7 +162,9 @@ static __always_inline int dgram_length(struct trace_event_raw_sock_msg_length *
 	args = bpf_map_lookup_elem(&active_io, &tid);
 	if (!args)
 		args = recover_args(tid);
-	if (!args || (args->sk && args->sk != (__u64)sk))
+	/* sendfile and splice name no user buffer to copy */
+	if (!args || (args->sk && args->sk != (__u64)sk) || args->syscall == ZT_SYS_SENDFILE ||
+	    args->syscall == ZT_SYS_SPLICE)
 		return 0;
 	args->sk = (__u64)sk;
 	args->dir = dir;

@@ -44,6 +44,7 @@ struct conn_state {
 	__u64 conn_id;
 	__u64 run_bytes;   /* bytes moved in last_dir since the direction changed */
 	__u64 fd_key;      /* last (tgid << 32 | fd) recorded in fd_conn */
+	__u64 sock_ino;    /* a datagram socket's inode: a new one at the same sock is another socket */
 	struct zt_conn_tuple tuple;
 	__u8 role;
 	__u8 last_dir;     /* 0xff before the first data */
@@ -57,7 +58,8 @@ struct conn_state {
 	__u8 pstate;       /* the protocol's framing state (its frame_len's) */
 	__u8 tls;          /* the socket carries TLS: the stream below is the plaintext */
 	__u8 dgram;        /* a datagram socket: no state change reports its end, close() does */
-	__u8 pad2[4];
+	__u8 mid_seen;     /* the last message start matched only as one inside a connection */
+	__u8 pad2[3];
 	__u32 stream_pos[2]; /* bytes moved, by enum zt_direction (zt_event.stream_pos) */
 	struct frame_dir fr[2]; /* by enum zt_direction */
 	__u8 inj_trace_id[16];

@@ -52,7 +52,8 @@ struct sniff_view {
 	__u16 rport;
 	__u8 proto;
 	__u8 midstream;
-	__u8 pad[2];
+	__u8 mid_match;    /* out: only a match inside a connection */
+	__u8 pad;
 };
 
 /* Global: the verifier checks every protocol's sniff once, on its own,
@@ -65,6 +66,7 @@ __noinline int sniff_message(struct sniff_view *v)
 		return 0;
 	v->proto = zt_sniff(v->head, v->n < ZT_SNIFF_LEN ? v->n : ZT_SNIFF_LEN, v->lport, v->rport,
 			    v->enabled, v->midstream, &side);
+	v->mid_match = !!(side & ZT_SNIFF_MIDSTREAM);
 	return 0;
 }
 
@@ -87,6 +89,14 @@ static __always_inline void conn_sniff(struct conn_state *st, const struct sysca
 	v.enabled = protocols_enabled;
 	v.midstream = st->role == ZT_ROLE_UNKNOWN;
 	sniff_message(&v);
+	/* bytes that only look like a message inside a connection prove
+	 * little once: two message starts in a row must */
+	if (v.mid_match && !st->mid_seen) {
+		st->mid_seen = 1;
+		v.proto = 0;
+	} else if (!v.proto) {
+		st->mid_seen = 0;
+	}
 	st->proto = v.proto;
 	if (st->proto || ++st->sniffs < ZT_SNIFF_TRIES)
 		return;

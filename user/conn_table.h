@@ -12,6 +12,15 @@
 #include "proto.h"
 #include "stitch.h"
 
+/* How a connection knows where a direction's stream stands. */
+enum conn_stream {
+	CONN_STREAM_UNKNOWN = 0,
+	/* from the other direction's record: a record of this one that ended
+	 * before it may still come (the ring buffer orders CPUs loosely) */
+	CONN_STREAM_PEER,
+	CONN_STREAM_FED,          /* from this direction's own last record */
+};
+
 /* What the tracer decided when a request's head arrived, kept until its
  * exchange completes: the thread that moved it and the span's ids. */
 struct conn_request {

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "conn_table.h"
+#include "record_chunk.h"
 #include "events.h"
 #include "listen_ports.h"
 #include "procinfo.h"
@@ -25,6 +26,9 @@ _Static_assert(PROTO_INFLIGHT_MAX <= STITCH_CONN_QUEUE, "every pipelined request
 /* Connections whose protocol times its requests out (proto.expire) that
  * the tick visits: a resolver's socket, a client's few in-flight lookups. */
 #define TRACER_TIMED_MAX 256
+/* A request expires this long after its wait ends by the clock: the answer
+ * may still be in the reorder window, not yet fed. */
+#define TRACER_EXPIRE_SLACK_NS 1000000000ULL
 
 struct tracer {
 	struct conn_table *conns;
@@ -78,10 +82,44 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 	return t;
 }
 
+static void quiet_request(void *ctx, const struct proto_request *r)
+{
+	(void)ctx, (void)r;
+}
+
+static void quiet_exchange(void *ctx, struct proto_exchange *x)
+{
+	(void)ctx, (void)x;
+}
+
+static void quiet_abandon(void *ctx, uint32_t key)
+{
+	(void)ctx, (void)key;
+}
+
+static void quiet_note(void *ctx, enum proto_note n)
+{
+	(void)ctx, (void)n;
+}
+
+/* At the agent's end a module's open state (HTTP/2's inflaters) is freed
+ * through its close, whose spans go nowhere: the outputs are gone. */
+static void conn_discard(void *ctx, struct conn *c)
+{
+	const struct proto_sink quiet = { .request = quiet_request, .exchange = quiet_exchange,
+					  .abandon = quiet_abandon, .note = quiet_note };
+
+	(void)ctx;
+	if (c->proto)
+		c->proto->close(c->state, &quiet);
+}
+
 void tracer_free(struct tracer *t)
 {
 	if (!t)
 		return;
+	if (t->conns)
+		conn_table_sweep_idle(t->conns, UINT64_MAX, conn_discard, NULL);
 	conn_table_free(t->conns);
 	stitch_free(t->stitch);
 	helper_links_free(t->helpers);
@@ -376,6 +414,7 @@ static void on_evict(void *ctx, struct conn *c)
 /* Which side sent the first bytes seen: ZT_SNIFF_* bits, or 0. */
 static uint8_t role_from_sniff(uint8_t dir, int side)
 {
+	side &= ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE;
 	if (side == ZT_SNIFF_REQUEST)
 		return dir == ZT_DIR_INGRESS ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT;
 	if (side == ZT_SNIFF_RESPONSE)
@@ -475,101 +514,6 @@ static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *
 }
 
 /*
- * A record's bytes as the protocol's chunk: the window of the syscall it
- * covers and what of it was copied. segs has room for every segment a
- * record can hold. Returns -1 for a record that contradicts itself.
- */
-static int chunk_of_record(const struct zt_event *e, const uint8_t *payload,
-			   struct proto_chunk *ch, struct proto_seg *segs)
-{
-	uint64_t bytes = (uint64_t)e->bytes, end = bytes;
-	uint32_t at = 0;
-
-	ch->cont = e->win_off > 0;
-	if (e->win_off > bytes)
-		return -1;
-	if (!(e->flags & ZT_F_SEGS)) {
-		if (e->cap_len > bytes - e->win_off)
-			return -1;
-		if (e->flags & ZT_F_MORE)
-			end = (uint64_t)e->win_off + e->cap_len;
-		if (e->cap_len) {
-			segs[0] = (struct proto_seg){ .len = e->cap_len, .data = payload, .cap = e->cap_len };
-			ch->segs = segs;
-			ch->nsegs = 1;
-		}
-		ch->total = end - e->win_off;
-		return 0;
-	}
-	/* a frame walk: nsegs records, each followed by its copied bytes */
-	for (uint32_t i = 0; i < e->nsegs; i++) {
-		struct zt_seg z;
-
-		if (e->cap_len - at < sizeof(z))
-			return -1;
-		memcpy(&z, payload + at, sizeof(z));
-		at += sizeof(z);
-		if (z.cap > z.len || z.cap > e->cap_len - at || z.off < e->win_off ||
-		    (uint64_t)z.off + z.len > bytes ||
-		    (i && z.off < segs[i - 1].off + e->win_off + segs[i - 1].len))
-			return -1;
-		segs[i] = (struct proto_seg){ .off = z.off - e->win_off, .len = z.len,
-					      .data = payload + at, .cap = z.cap, .frames = z.frames,
-					      .cls = z.cls };
-		at += z.cap;
-	}
-	if (at != e->cap_len)
-		return -1;
-	if (e->flags & ZT_F_MORE)
-		end = e->nsegs ? (uint64_t)e->win_off + segs[e->nsegs - 1].off + segs[e->nsegs - 1].len :
-				 e->win_off;
-	ch->segs = segs;
-	ch->nsegs = e->nsegs;
-	ch->framed = 1;
-	ch->total = end - e->win_off;
-	return 0;
-}
-
-/* How a connection knows where a direction's stream stands. */
-enum conn_stream {
-	CONN_STREAM_UNKNOWN = 0,
-	/* from the other direction's record: a record of this one that ended
-	 * before it may still come (the ring buffer orders CPUs loosely) */
-	CONN_STREAM_PEER,
-	CONN_STREAM_FED,          /* from this direction's own last record */
-};
-
-/*
- * Where this record's window starts in its direction's stream, against
- * where the last one fed ended: the bytes between were in records the ring
- * buffer (or a forced reorder release) lost, and the parser must see them
- * as a gap, never join what came before them to what came after. Returns
- * how many are missing, or -1 for a record from before what was fed (its
- * bytes went by as a gap when a later record came first).
- */
-static int64_t conn_stream_advance(struct conn *c, const struct zt_event *e, uint64_t total)
-{
-	uint8_t d = e->dir & 1;
-	uint32_t at = e->stream_pos + e->win_off;
-	uint32_t missing = at - c->stream_next[d];
-
-	if (c->stream_known[!d] == CONN_STREAM_UNKNOWN) {
-		c->stream_known[!d] = CONN_STREAM_PEER;
-		c->stream_next[!d] = e->peer_stream_pos;
-	}
-	if (missing >= UINT32_C(1) << 31) {
-		if (c->stream_known[d] == CONN_STREAM_FED)
-			return -1;
-		missing = 0;
-	}
-	if (c->stream_known[d] == CONN_STREAM_UNKNOWN)
-		missing = 0;
-	c->stream_known[d] = CONN_STREAM_FED;
-	c->stream_next[d] = at + (uint32_t)total;
-	return missing;
-}
-
-/*
  * The first plaintext record of a TLS connection. One that spoke in the
  * clear first (PostgreSQL's SSLRequest) starts over: the kernel restarted
  * its stream positions and sniffs its protocol again from the plaintext.
@@ -642,7 +586,7 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		t->stats.proto_misses[c->proto->id] += c->proto->feed(c->state, &ch, &k);
 		return;
 	}
-	missing = conn_stream_advance(c, e, ch.total);
+	missing = record_stream_advance(c, e, ch.total);
 	if (missing) {
 		struct proto_chunk gap = { .side = ch.side, .cont = 1, .tag = ch.tag,
 					   .total = (uint64_t)missing };
@@ -711,7 +655,7 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 	if (e->type == ZT_EV_DATA &&
 	    (e->cap_len > ZT_CAPTURE_MAX || size < sizeof(*e) + e->cap_len || e->bytes < 0 ||
 	     e->tail_len > ZT_TAIL_LEN ||
-	     chunk_of_record(e, (const uint8_t *)data + sizeof(*e), &ch, segs))) {
+	     record_chunk(e, (const uint8_t *)data + sizeof(*e), &ch, segs))) {
 		t->stats.bad_events++;
 		return 0;
 	}
@@ -774,7 +718,8 @@ void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns
 			continue;
 		}
 		k = sink_for(&x);
-		c->proto->expire(c->state, now_mono_ns, &k);
+		if (now_mono_ns > TRACER_EXPIRE_SLACK_NS)
+			c->proto->expire(c->state, now_mono_ns - TRACER_EXPIRE_SLACK_NS, &k);
 		i++;
 	}
 	if (now_mono_ns > t->idle_timeout_ns)

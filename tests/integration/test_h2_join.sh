@@ -7,7 +7,8 @@
 # allows (hpack_tolerant.h): static entries, literals, and the entries
 # inserted since the agent came. 25 calls after the join, one at a time
 # (Say, then Count, a method first called after the join, then Say again):
-# one CLIENT and one SERVER span each, SERVER the child of CLIENT; a span's
+# one CLIENT and one SERVER span each (the first may go unseen: one write
+# that looks like HTTP/2 is only a candidate), SERVER the child of CLIENT; a span's
 # url.path and rpc.method are the call's own or absent, never another's,
 # and a span with fields it could not read says zerotrace.hpack.incomplete;
 # every Count span has its path (a literal, then an entry inserted after
@@ -45,9 +46,11 @@ calls = json.load(open(env("CALLS")))
 eq(len(calls), 25, "calls after the join")
 for kind, pid in (("CLIENT", env("CLIENT_PID", int)), ("SERVER", env("SRV_PID", int))):
     mine = sorted((s for s in spans if s["kind"] == kind), key=lambda s: s["start_time_unix_nano"])
-    eq(len(mine), 25, kind + " spans")
+    # the first write that looks like HTTP/2 is only a candidate: the
+    # second names the protocol, so the first call may go unseen
+    check(24 <= len(mine) <= 25, "%s spans: %d, not 24 or 25" % (kind, len(mine)))
     incomplete = 0
-    for s, path in zip(mine, calls):
+    for s, path in zip(mine, calls[len(calls) - len(mine):]):
         where = "%s call %d (%s)" % (kind, calls.index(path), path)
         eq(attr(s, "process.pid"), pid, where + " pid")
         got = attr(s, "url.path")

@@ -481,6 +481,199 @@ Test(dns, same_id_from_two_peers_pairs_by_peer)
 	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 0);
 }
 
+/* ---- a response answers a query only if it repeats its question ---- */
+
+/* Names compare without ASCII case (RFC 4343): a server may echo the
+ * question in another case (0x20 randomisation), and it still pairs; the
+ * span names the question as the response gives it. */
+Test(dns, question_name_pairs_without_case)
+{
+	struct dn_fix *f = dn_new(SPAN_KIND_CLIENT);
+	struct zt_conn_tuple srv = dn_peer(53, 43100, 53);
+	static const char *const v4[] = { "10.20.0.1" };
+	static const char *const v6[] = { "2001:db8::20" };
+	struct dn_msg q1 = dn_query(0x1a1a, "SVC.Example", DN_TYPE_A);
+	struct dn_msg r1 = dn_response(0x1a1a, "svc.example", DN_TYPE_A, 0, v4, 1);
+	struct dn_msg q2 = dn_query(0x1b1b, "mixed.example", DN_TYPE_AAAA);
+	struct dn_msg r2 = dn_response(0x1b1b, "MIXED.eXample", DN_TYPE_AAAA, 0, v6, 1);
+
+	cr_assert_eq(dn_udp(f, REQ, &srv, &q1), 0);
+	cr_assert_eq(dn_udp(f, RESP, &srv, &r1), 0);
+	cr_assert_eq(f->n_ex, 1);
+	cr_expect_eq(f->ex[0].key, f->req[0].key);
+	cr_expect_eq(f->ex[0].has_response, 1);
+	cr_expect_str_eq(f->ex[0].code, "NOERROR");
+	cr_expect_str_eq(dn_str(&f->ex[0], "dns.question.name"), "svc.example");
+	cr_expect(dn_list_eq(&f->ex[0], "dns.answers", "10.20.0.1\0", 10));
+
+	cr_assert_eq(dn_udp(f, REQ, &srv, &q2), 0);
+	cr_assert_eq(dn_udp(f, RESP, &srv, &r2), 0);
+	cr_assert_eq(f->n_ex, 2);
+	cr_expect_eq(f->ex[1].key, f->req[1].key);
+	cr_expect_eq(f->ex[1].has_response, 1);
+	cr_expect_str_eq(dn_str(&f->ex[1], "dns.question.name"), "MIXED.eXample");
+	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 0);
+}
+
+/* The same id from the same peer with another name is no answer to the
+ * query (a late answer to an id reused since, or a spoofed one): a miss,
+ * and the query still waits for its own answer. */
+Test(dns, other_name_same_id_and_peer_is_a_miss)
+{
+	struct dn_fix *f = dn_new(SPAN_KIND_CLIENT);
+	struct zt_conn_tuple srv = dn_peer(53, 43200, 53);
+	static const char *const bad[] = { "10.66.6.6" };
+	static const char *const good[] = { "10.21.0.1" };
+	struct dn_msg q = dn_query(0x2b2b, "right.example", DN_TYPE_A);
+	struct dn_msg wrong = dn_response(0x2b2b, "wrong.example", DN_TYPE_A, 0, bad, 1);
+	struct dn_msg longer = dn_response(0x2b2b, "right.example.evil", DN_TYPE_A, 0, bad, 1);
+	struct dn_msg shorter = dn_response(0x2b2b, "right.exampl", DN_TYPE_A, 0, bad, 1);
+	struct dn_msg right = dn_response(0x2b2b, "right.example", DN_TYPE_A, 0, good, 1);
+
+	cr_assert_eq(dn_udp(f, REQ, &srv, &q), 0);
+	cr_expect_eq(dn_udp(f, RESP, &srv, &wrong), 1);
+	cr_expect_eq(dn_udp(f, RESP, &srv, &longer), 1, "a name the query's is a prefix of");
+	cr_expect_eq(dn_udp(f, RESP, &srv, &shorter), 1, "a prefix of the query's name");
+	cr_assert_eq(f->n_ex, 0);
+	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 0);
+
+	cr_assert_eq(dn_udp(f, RESP, &srv, &right), 0);
+	cr_assert_eq(f->n_ex, 1);
+	cr_expect_eq(f->ex[0].key, f->req[0].key);
+	cr_expect_eq(f->ex[0].has_response, 1);
+	cr_expect_eq(f->ex[0].start, f->req[0].start);
+	cr_expect_eq(f->ex[0].end, f->tag);
+	cr_expect_str_eq(dn_str(&f->ex[0], "dns.question.name"), "right.example");
+	cr_expect(dn_list_eq(&f->ex[0], "dns.answers", "10.21.0.1\0", 10));
+	/* answered once: the same answer again pairs nothing */
+	cr_expect_eq(dn_udp(f, RESP, &srv, &right), 1);
+	cr_expect_eq(f->n_ex, 1);
+	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 0);
+}
+
+/* The question's type and class must be the query's too. */
+Test(dns, other_type_or_class_is_a_miss)
+{
+	struct dn_fix *f = dn_new(SPAN_KIND_CLIENT);
+	struct zt_conn_tuple srv = dn_peer(53, 43300, 53);
+	static const char *const v4[] = { "10.22.0.1" };
+	static const char *const v6[] = { "2001:db8::22" };
+	struct dn_msg q = dn_query(0x2c2c, "typed.example", DN_TYPE_A);
+	struct dn_msg r6 = dn_response(0x2c2c, "typed.example", DN_TYPE_AAAA, 0, v6, 1);
+	struct dn_msg rmx = dn_response(0x2c2c, "typed.example", DN_TYPE_MX, 0, NULL, 0);
+	struct dn_msg rch = dn_response(0x2c2c, "typed.example", DN_TYPE_A, 0, NULL, 0);
+	struct dn_msg r = dn_response(0x2c2c, "typed.example", DN_TYPE_A, 0, v4, 1);
+
+	/* no answers: the question's class is the message's last two bytes */
+	cr_assert_eq(rch.b[rch.n - 1], 1);
+	rch.b[rch.n - 1] = 3; /* CH */
+	cr_assert_eq(dn_udp(f, REQ, &srv, &q), 0);
+	cr_expect_eq(dn_udp(f, RESP, &srv, &r6), 1, "AAAA answers no A query");
+	cr_expect_eq(dn_udp(f, RESP, &srv, &rmx), 1, "nor MX");
+	cr_expect_eq(dn_udp(f, RESP, &srv, &rch), 1, "nor class CH");
+	cr_assert_eq(f->n_ex, 0);
+	cr_assert_eq(dn_udp(f, RESP, &srv, &r), 0);
+	cr_assert_eq(f->n_ex, 1);
+	cr_expect_eq(f->ex[0].key, f->req[0].key);
+	cr_expect_str_eq(f->ex[0].name, "DNS A");
+	cr_expect(dn_list_eq(&f->ex[0], "dns.answers", "10.22.0.1\0", 10));
+	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 0);
+}
+
+/* A FORMERR may carry no question (qdcount 0): it pairs by id and peer
+ * alone, and the span names the query's question. */
+Test(dns, formerr_without_question_pairs_by_id_and_peer)
+{
+	struct dn_fix *f = dn_new(SPAN_KIND_CLIENT);
+	struct zt_conn_tuple srv = dn_peer(53, 43400, 53), other = dn_peer(54, 43400, 53);
+	struct dn_msg q = dn_query(0x3c3c, "bad.example", DN_TYPE_MX);
+	struct dn_msg fe = { .n = 0 }, fe_other_id = { .n = 0 };
+	const struct dn_ex *e;
+
+	dn_header(&fe, 0x3c3c, DN_RESP_FLAGS | 1 /* FORMERR */, 0, 0);
+	dn_header(&fe_other_id, 0x3c3d, DN_RESP_FLAGS | 1, 0, 0);
+	cr_assert_eq(dn_udp(f, REQ, &srv, &q), 0);
+	cr_expect_eq(dn_udp(f, RESP, &other, &fe), 1, "another peer");
+	cr_expect_eq(dn_udp(f, RESP, &srv, &fe_other_id), 1, "another id");
+	cr_assert_eq(f->n_ex, 0);
+	cr_assert_eq(dn_udp(f, RESP, &srv, &fe), 0);
+	cr_assert_eq(f->n_ex, 1);
+	e = &f->ex[0];
+	cr_expect_eq(e->key, f->req[0].key);
+	cr_expect_eq(e->has_response, 1);
+	cr_expect_str_eq(e->name, "DNS MX");
+	cr_expect_str_eq(e->code, "FORMERR");
+	cr_expect_eq(e->status, SPAN_STATUS_ERROR);
+	cr_expect_str_eq(e->msg, "FORMERR");
+	cr_expect_str_eq(dn_str(e, "error.type"), "FORMERR");
+	cr_expect_str_eq(dn_str(e, "dns.question.name"), "bad.example");
+	cr_expect_eq(dn_int(e, "zerotrace.dns.answers.count"), 0);
+	cr_expect_eq(e->resp_size, 12);
+	cr_expect_str_eq(e->label0, "MX");
+	cr_expect_str_eq(e->label1, "FORMERR");
+	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 0);
+}
+
+/* A name longer than the 255 characters a query keeps (escapes make one:
+ * each byte outside printable ASCII is four, \DDD): the response's name
+ * must start with the kept part; past it, it is not compared. An answered
+ * span names the response's whole name. */
+Test(dns, long_name_pairs_by_the_part_kept)
+{
+	struct dn_fix *f = dn_new(SPAN_KIND_CLIENT);
+	struct zt_conn_tuple srv = dn_peer(53, 43500, 53);
+	char name[128], late[128], early[128], want[600];
+	struct dn_msg q, r_late, r_early, r;
+	size_t at = 0;
+
+	/* two labels of 63 bytes: 0x01s, then 0x02s; 505 characters */
+	memset(name, 1, 63);
+	name[63] = '.';
+	memset(name + 64, 2, 63);
+	name[127] = '\0';
+	memcpy(late, name, sizeof(name));
+	late[126] = 3;  /* the last byte: character 504, past the kept 255 */
+	memcpy(early, name, sizeof(name));
+	early[0] = 3;   /* the first byte: characters 0..3 */
+	for (int i = 0; i < 63; i++, at += 4)
+		memcpy(want + at, "\\001", 4);
+	want[at++] = '.';
+	for (int i = 0; i < 63; i++, at += 4)
+		memcpy(want + at, "\\002", 4);
+	want[at] = '\0';
+	cr_assert_eq(at, 505);
+
+	q = dn_query(0x4d4d, name, DN_TYPE_A);
+	r_early = dn_response(0x4d4d, early, DN_TYPE_A, 0, NULL, 0);
+	r_late = dn_response(0x4d4d, late, DN_TYPE_A, 0, NULL, 0);
+	r = dn_response(0x4d4d, name, DN_TYPE_A, 0, NULL, 0);
+	cr_assert_eq(dn_udp(f, REQ, &srv, &q), 0);
+	cr_expect_eq(dn_udp(f, RESP, &srv, &r_early), 1, "differs inside the kept part");
+	cr_assert_eq(f->n_ex, 0);
+	cr_assert_eq(dn_udp(f, RESP, &srv, &r_late), 0, "differs only past the kept part");
+	cr_assert_eq(f->n_ex, 1);
+	cr_expect_eq(f->ex[0].key, f->req[0].key);
+	cr_expect_eq(f->ex[0].has_response, 1);
+	want[504] = '3';
+	cr_expect_str_eq(dn_str(&f->ex[0], "dns.question.name"), want, "the response's, whole");
+
+	/* the same name, whole */
+	cr_assert_eq(dn_udp(f, REQ, &srv, &q), 0);
+	cr_assert_eq(dn_udp(f, RESP, &srv, &r), 0);
+	cr_assert_eq(f->n_ex, 2);
+	cr_expect_eq(f->ex[1].key, f->req[1].key);
+	want[504] = '2';
+	cr_expect_str_eq(dn_str(&f->ex[1], "dns.question.name"), want);
+
+	/* unanswered, the span names the kept part */
+	cr_assert_eq(dn_udp(f, REQ, &srv, &q), 0);
+	proto_dns.close(f->state, &f->sink);
+	cr_assert_eq(f->n_ex, 3);
+	cr_expect_eq(f->ex[2].has_response, 0);
+	want[255] = '\0';
+	cr_expect_str_eq(dn_str(&f->ex[2], "dns.question.name"), want);
+}
+
 /* The client asked for a name it did not get. */
 Test(dns, nxdomain_is_a_client_error)
 {
@@ -566,7 +759,7 @@ Test(dns, unanswered_after_five_seconds)
 	cr_expect_eq(e->key, f->req[0].key);
 	cr_expect_eq(e->has_response, 0);
 	cr_expect_eq(e->status, SPAN_STATUS_ERROR);
-	cr_expect_str_eq(e->msg, "no response");
+	cr_expect_str_eq(e->msg, "no response in time");
 	cr_expect_str_eq(e->code, "");
 	cr_expect_str_eq(e->name, "DNS A");
 	cr_expect_str_eq(dn_str(e, "error.type"), "timeout");
@@ -610,6 +803,11 @@ Test(dns, a_later_datagram_expires_old_queries)
 	cr_expect_eq(f->ex[0].has_response, 0);
 	cr_expect_eq(f->ex[0].end, 15 * DN_SEC);
 	cr_expect_str_eq(dn_str(&f->ex[0], "dns.question.name"), "old.example");
+	cr_expect_eq(f->ex[0].status, SPAN_STATUS_ERROR);
+	cr_expect_str_eq(f->ex[0].msg, "no response in time");
+	cr_expect_str_eq(dn_str(&f->ex[0], "error.type"), "timeout");
+	cr_expect_str_eq(f->ex[0].label1, "TIMEOUT");
+	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 1);
 }
 
 /* The resolver asks the same id of the same server again: the first went
@@ -630,8 +828,11 @@ Test(dns, retry_ends_the_first_unanswered)
 	cr_expect_eq(f->ex[0].key, f->req[0].key);
 	cr_expect_eq(f->ex[0].has_response, 0);
 	cr_expect_eq(f->ex[0].status, SPAN_STATUS_ERROR);
-	cr_expect_str_eq(f->ex[0].msg, "no response");
+	cr_expect_str_eq(f->ex[0].msg, "no response in time");
 	cr_expect_str_eq(dn_str(&f->ex[0], "error.type"), "timeout");
+	cr_expect_eq(f->ex[0].family, METRIC_DNS_CLIENT);
+	cr_expect_str_eq(f->ex[0].label0, "A");
+	cr_expect_str_eq(f->ex[0].label1, "TIMEOUT");
 	cr_expect_eq(f->ex[0].start, 20 * DN_SEC);
 	cr_expect_eq(f->ex[0].end, 21 * DN_SEC);
 	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 1);
@@ -664,9 +865,20 @@ Test(dns, thirty_three_in_flight_evict_the_oldest)
 	cr_assert_eq(f->n_ex, 1);
 	cr_expect_eq(f->ex[0].key, f->req[0].key);
 	cr_expect_eq(f->ex[0].has_response, 0);
-	cr_expect_eq(f->ex[0].status, SPAN_STATUS_ERROR);
-	cr_expect_str_eq(f->ex[0].msg, "no response");
+	/* its outcome is not known: no error, no metric, but counted */
+	cr_expect_eq(f->ex[0].status, SPAN_STATUS_UNSET);
+	cr_expect_str_eq(f->ex[0].msg, "");
+	cr_expect_str_eq(f->ex[0].code, "");
+	cr_expect_str_eq(dn_str(&f->ex[0], "error.type"), SA_ABSENT);
+	cr_expect_str_eq(sa_keys(&f->ex[0].attrs),
+			 "network.protocol.name,network.transport,dns.question.name,"
+			 "zerotrace.dns.question.type");
+	cr_expect_eq(f->ex[0].family, METRIC_NONE);
+	cr_expect_str_eq(f->ex[0].label0, "");
+	cr_expect_str_eq(f->ex[0].label1, "");
 	cr_expect_eq(f->ex[0].start, f->req[0].start);
+	cr_expect_eq(f->ex[0].end, f->req[0].start, "no duration measured");
+	cr_expect_eq(f->ex[0].resp_size, 0);
 	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 1);
 	cr_expect_eq(f->n_abandon, 0, "the evicted query had its exchange");
 	/* the live ones: 2..33, one per slot */
@@ -706,9 +918,14 @@ Test(dns, close_ends_pending_unanswered)
 	for (uint32_t i = 0; i < 2; i++) {
 		cr_expect_eq(f->ex[i].has_response, 0);
 		cr_expect_eq(f->ex[i].status, SPAN_STATUS_ERROR);
-		cr_expect_str_eq(f->ex[i].msg, "no response");
-		cr_expect_str_eq(dn_str(&f->ex[i], "error.type"), "timeout");
-		cr_expect_str_eq(f->ex[i].label1, "TIMEOUT");
+		cr_expect_str_eq(f->ex[i].msg, "no response before the socket closed");
+		cr_expect_str_eq(f->ex[i].code, "");
+		cr_expect_str_eq(dn_str(&f->ex[i], "error.type"), "closed");
+		cr_expect_str_eq(sa_keys(&f->ex[i].attrs),
+				 "network.protocol.name,network.transport,dns.question.name,"
+				 "zerotrace.dns.question.type,error.type");
+		cr_expect_eq(f->ex[i].family, METRIC_DNS_CLIENT);
+		cr_expect_str_eq(f->ex[i].label1, "CLOSED");
 	}
 	/* in slot order: the first query took the first slot */
 	cr_expect_eq(f->ex[0].key, f->req[0].key);
@@ -717,7 +934,14 @@ Test(dns, close_ends_pending_unanswered)
 	cr_expect_eq(f->ex[1].key, f->req[1].key);
 	cr_expect_str_eq(f->ex[1].name, "DNS AAAA");
 	cr_expect_eq(f->ex[1].end, 30 * DN_SEC + 10);
+	cr_expect_str_eq(f->ex[0].label0, "A");
+	cr_expect_str_eq(f->ex[1].label0, "AAAA");
 	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 2);
+	cr_expect_eq(f->notes[PROTO_NOTE_CACHE_FULL], 0);
+
+	/* ended once: closing again ends nothing */
+	proto_dns.close(f->state, &f->sink);
+	cr_expect_eq(f->n_ex, 2);
 }
 
 /* What can't be a query or its answer on that side is a miss. */
@@ -748,8 +972,13 @@ Test(dns, misplaced_and_broken_datagrams_are_misses)
 	c.segs = NULL;
 	cr_expect_eq(proto_dns.feed(f->state, &c, &f->sink), 1, "no segment");
 	cr_expect_eq(dn_udp(f, REQ, &srv, &noq), 1, "no question");
+	/* nor is one with the pending query's id a retry of it */
+	noq.n = 0;
+	dn_header(&noq, 0x0d0d, 0x0100, 0, 0);
+	cr_expect_eq(dn_udp(f, REQ, &srv, &noq), 1, "no question, the pending id");
 	cr_expect_eq(f->n_req, 1);
 	cr_expect_eq(f->n_ex, 0);
+	cr_expect_eq(f->notes[PROTO_NOTE_UNANSWERED], 0);
 
 	/* the pending query is untouched */
 	cr_assert_eq(dn_udp(f, RESP, &srv, &r), 0);

@@ -180,3 +180,46 @@ Test(sniff, http2_frames)
 	cr_expect_eq(http2_frame_copy(window, 8, 0, 64, &cls), 0);
 	cr_expect_eq(cls, 1);
 }
+
+/* Inside a connection opened before the agent, a write that starts with a
+ * frame header as RFC 9113 allows it is HTTP/2, from either side; never on
+ * a connection whose start was seen, and never ahead of another protocol. */
+Test(sniff, http2_frames_midstream)
+{
+	/* HEADERS (END_HEADERS) on stream 3, 0x2c bytes */
+	static const char headers[] = "\x00\x00\x2c\x01\x04\x00\x00\x00\x03";
+	/* WINDOW_UPDATE on 0, then PING: both headers in view */
+	static const char wu_ping[] = "\x00\x00\x04\x08\x00\x00\x00\x00\x00"
+				      "\x00\x00\x10\x00"
+				      "\x00\x00\x08\x06\x00\x00\x00\x00\x00";
+	/* WINDOW_UPDATE, then a header with the reserved bit set */
+	static const char wu_bad[] = "\x00\x00\x04\x08\x00\x00\x00\x00\x00"
+				     "\x00\x00\x10\x00"
+				     "\x00\x00\x08\x06\x00\x80\x00\x00\x00";
+	static const struct { const char *p; size_t n; } no[] = {
+		{ "\x00\x40\x01\x00\x00\x00\x00\x00\x01", 9 }, /* DATA of 16385 bytes */
+		{ "\x00\x00\x05\x00\x00\x00\x00\x00\x00", 9 }, /* DATA on stream 0 */
+		{ "\x00\x00\x04\x0a\x00\x00\x00\x00\x01", 9 }, /* type 10 */
+		{ "\x00\x00\x07\x06\x00\x00\x00\x00\x00", 9 }, /* PING of 7 bytes */
+		{ "\x00\x00\x06\x04\x01\x00\x00\x00\x00", 9 }, /* SETTINGS ack with a payload */
+		{ "\x00\x00\x04\x03\x00\x00\x00\x00\x00", 9 }, /* RST_STREAM on stream 0 */
+		{ "\x00\x00\x2c\x01\x04\x00\x00\x00", 8 },     /* a header cut */
+	};
+	int side;
+
+	cr_expect_eq(sn_at(headers, 9, 40000, 50051, SN_ALL, 1, &side), ZT_PROTO_HTTP2);
+	cr_expect_eq(side, ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE | ZT_SNIFF_MIDSTREAM);
+	cr_expect_eq(sn_at(headers, 9, 40000, 50051, SN_ALL, 0, &side), ZT_PROTO_UNKNOWN,
+		     "a connection seen from its start must show the preface");
+	cr_expect_eq(sn_at(wu_ping, 22, 1, 2, SN_ALL, 1, &side), ZT_PROTO_HTTP2);
+	cr_expect_eq(sn_at(wu_bad, 22, 1, 2, SN_ALL, 1, &side), ZT_PROTO_UNKNOWN,
+		     "the second header in view decides too");
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		cr_expect_eq(sn_at(no[i].p, no[i].n, 1, 2, SN_ALL, 1, &side), ZT_PROTO_UNKNOWN,
+			     "case %zu", i);
+	/* a message of another protocol wins: a Redis reply "*1\r\n$..." is not
+	 * a frame, and a DNS query over TCP on port 53 stays DNS */
+	cr_expect_eq(sn_at("\x00\x1d\x00\x01\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x03www",
+			   17, 40000, 53, SN_ALL, 1, &side), ZT_PROTO_DNS);
+	cr_expect_eq(side, ZT_SNIFF_REQUEST);
+}

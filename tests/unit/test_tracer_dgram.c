@@ -6,7 +6,8 @@
  * bpf/datagram.bpf.h sends them, and the spans that come out. Pinned:
  * endpoints from each datagram's tuple, no stream-position accounting,
  * rule 2 across the two ends, and the ways a pending query ends (the
- * 5 s wait in tracer_tick, the process's exit, the socket's close).
+ * 5 s wait in tracer_tick, 1 s late for the reorder window: a timeout; the
+ * process's exit, the socket's close: closed).
  * The DNS parser's own cases are test_dns.c's and test_dns_msg.c's.
  */
 #include <arpa/inet.h>
@@ -31,6 +32,7 @@
 /* CLOCK_MONOTONIC of the first query: past nothing the tick sweeps */
 #define TD_T0 (100 * TD_SEC)
 #define TD_WAIT (5 * TD_SEC)        /* dns.c's DNS_ANSWER_WAIT_NS */
+#define TD_SLACK (1 * TD_SEC)       /* tracer.c's TRACER_EXPIRE_SLACK_NS */
 #define TD_MONO_TO_UNIX (1000 * TD_SEC)
 #define TD_TYPE_A 1
 #define TD_TYPE_AAAA 28
@@ -299,26 +301,44 @@ static void td_expect_endpoints(const struct span *s, const char *server, uint16
 	cr_expect_eq(s->client.port, cport);
 }
 
-/* An unanswered query's span: what dns.c's timeout and close both give. */
+/* Why a query went unanswered, as dns.c's span says it. */
+enum td_why {
+	TD_TIMED_OUT, /* the wait passed (or the client asked again) */
+	TD_CLOSED,    /* the socket closed, or its process exited, first */
+};
+
+static const struct {
+	const char *message, *error_type, *label;
+} td_why_says[] = {
+	[TD_TIMED_OUT] = { "no response in time", "timeout", "TIMEOUT" },
+	[TD_CLOSED] = { "no response before the socket closed", "closed", "CLOSED" },
+};
+
+/* An unanswered query's span: an error, and its metric says why. */
 static void td_expect_unanswered_on(const struct span *s, uint8_t kind, const char *qname,
-				    const char *transport)
+				    const char *transport, enum td_why why)
 {
 	cr_expect_eq(s->kind, kind);
 	cr_expect_str_eq(s->name, "DNS A");
 	cr_expect_eq(s->status, SPAN_STATUS_ERROR);
-	cr_expect_str_eq(s->status_message, "no response");
+	cr_expect_str_eq(s->status_message, td_why_says[why].message);
 	cr_expect_str_eq(s->code, "");
 	cr_expect_eq(s->resp_size, 0);
 	cr_expect_str_eq(sa_keys(&s->attrs), TD_KEYS_UNANSWERED);
 	cr_expect_str_eq(sa_str(&s->attrs, "network.transport"), transport);
 	cr_expect_str_eq(sa_str(&s->attrs, "dns.question.name"), qname);
 	cr_expect_str_eq(sa_str(&s->attrs, "zerotrace.dns.question.type"), "A");
-	cr_expect_str_eq(sa_str(&s->attrs, "error.type"), "timeout");
+	cr_expect_str_eq(sa_str(&s->attrs, "error.type"), td_why_says[why].error_type);
+	cr_expect_eq(s->metric.family,
+		     kind == SPAN_KIND_SERVER ? METRIC_DNS_SERVER : METRIC_DNS_CLIENT);
+	cr_expect_str_eq(span_metric_label(&s->metric, 0), "A");
+	cr_expect_str_eq(span_metric_label(&s->metric, 1), td_why_says[why].label);
 }
 
-static void td_expect_unanswered(const struct span *s, uint8_t kind, const char *qname)
+static void td_expect_unanswered(const struct span *s, uint8_t kind, const char *qname,
+				 enum td_why why)
 {
-	td_expect_unanswered_on(s, kind, qname, "udp");
+	td_expect_unanswered_on(s, kind, qname, "udp", why);
 }
 
 static const struct td_sock td_cli = { .conn_id = 1, .pid = TD_PID_CLI, .tid = 11,
@@ -609,8 +629,10 @@ Test(tracer_dgram, server_socket_met_another_client_first_still_joins)
 
 /* ---- how a pending query ends ---- */
 
-/* The wait is CLOCK_MONOTONIC, the events' clock: nothing at 5 s, the
- * unanswered span just past it, and nothing more after. */
+/* The wait is CLOCK_MONOTONIC, the events' clock, and the tick gives it 1 s
+ * more (the answer may still be in the reorder window): nothing at 5 s nor
+ * at 6 s, the unanswered span just past 6 s, ending at 5 s, and nothing
+ * more after. */
 Test(tracer_dgram, unanswered_after_five_seconds)
 {
 	static struct td_sink sink;
@@ -626,11 +648,15 @@ Test(tracer_dgram, unanswered_after_five_seconds)
 	cr_expect_eq(sink.n, 0);
 	tracer_tick(t, TD_T0 + TD_WAIT, TD_MONO_TO_UNIX);
 	cr_expect_eq(sink.n, 0, "unanswered at exactly 5 s");
-	cr_expect_eq(td_stats(t).proto_notes[ZT_PROTO_DNS][PROTO_NOTE_UNANSWERED], 0);
 	tracer_tick(t, TD_T0 + TD_WAIT + 1, TD_MONO_TO_UNIX);
+	cr_expect_eq(sink.n, 0, "unanswered just past 5 s: the slack");
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK, TD_MONO_TO_UNIX);
+	cr_expect_eq(sink.n, 0, "unanswered at exactly 6 s");
+	cr_expect_eq(td_stats(t).proto_notes[ZT_PROTO_DNS][PROTO_NOTE_UNANSWERED], 0);
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK + 1, TD_MONO_TO_UNIX);
 	cr_assert_eq(sink.n, 1);
 	s = &sink.spans[0];
-	td_expect_unanswered(s, SPAN_KIND_CLIENT, "slow.example");
+	td_expect_unanswered(s, SPAN_KIND_CLIENT, "slow.example", TD_TIMED_OUT);
 	td_expect_endpoints(s, "10.0.0.53", 53, "10.0.0.7", 40000);
 	cr_expect_eq(s->pid, TD_PID_CLI);
 	cr_expect_eq(s->req_size, 30); /* 12 + 14 (name) + 4 */
@@ -655,6 +681,41 @@ Test(tracer_dgram, unanswered_after_five_seconds)
 	tracer_free(t);
 }
 
+/* The slack's reason: a tick past 5 s by the clock, and then the answer
+ * that came in time (read at exactly 5 s), fed late from the reorder
+ * window, still pairs. */
+Test(tracer_dgram, answer_in_the_reorder_window_still_pairs)
+{
+	static struct td_sink sink;
+	struct tracer *t = td_new(&sink);
+	struct zt_conn_tuple tp = td_tuple("10.0.0.7", 40000, "10.0.0.53", 53);
+	struct td_msg q = td_query(0x0778, "late.example", TD_TYPE_A);
+	struct td_msg a = td_answer(0x0778, "late.example", "10.7.7.8");
+	const struct span *s;
+	struct tracer_stats st;
+
+	td_dgram(t, &td_cli, ZT_DIR_EGRESS, &tp, TD_T0, TD_T0 + 1000, &q);
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK / 2, TD_MONO_TO_UNIX);
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK, TD_MONO_TO_UNIX);
+	cr_expect_eq(sink.n, 0);
+	td_dgram(t, &td_cli, ZT_DIR_INGRESS, &tp, TD_T0 + 500, TD_T0 + TD_WAIT, &a);
+	cr_assert_eq(sink.n, 1);
+	s = &sink.spans[0];
+	cr_expect_eq(s->status, SPAN_STATUS_UNSET);
+	cr_expect_str_eq(s->code, "NOERROR");
+	cr_expect_str_eq(sa_keys(&s->attrs), TD_KEYS_ANSWERED);
+	cr_expect(td_list_eq(s, "dns.answers", "10.7.7.8\0", 9));
+	cr_expect_eq(s->start_unix_ns, TD_T0 + TD_MONO_TO_UNIX);
+	cr_expect_eq(s->end_unix_ns, TD_T0 + TD_WAIT + TD_MONO_TO_UNIX);
+	st = td_stats(t);
+	cr_expect_eq(st.proto_notes[ZT_PROTO_DNS][PROTO_NOTE_UNANSWERED], 0);
+	cr_expect_eq(st.parse_misses, 0);
+	/* answered: no tick ends it again */
+	tracer_tick(t, TD_T0 + 3 * TD_WAIT, TD_MONO_TO_UNIX);
+	cr_expect_eq(sink.n, 1);
+	tracer_free(t);
+}
+
 /* A datagram socket's end is its process's exit: the pending query's span
  * at once, the connection gone. */
 Test(tracer_dgram, process_exit_ends_the_socket)
@@ -671,7 +732,7 @@ Test(tracer_dgram, process_exit_ends_the_socket)
 	td_exit(t, TD_PID_CLI, TD_T0 + TD_SEC);
 	cr_assert_eq(sink.n, 1);
 	s = &sink.spans[0];
-	td_expect_unanswered(s, SPAN_KIND_CLIENT, "gone.example");
+	td_expect_unanswered(s, SPAN_KIND_CLIENT, "gone.example", TD_CLOSED);
 	td_expect_endpoints(s, "10.0.0.53", 53, "10.0.0.7", 40000);
 	cr_expect_eq(s->pid, TD_PID_CLI);
 	/* ended with the socket: no wait to count, the span has no length */
@@ -682,7 +743,7 @@ Test(tracer_dgram, process_exit_ends_the_socket)
 	cr_expect_eq(st.spans, 1);
 	cr_expect_eq(tracer_conns_tracked(t), 0);
 
-	tracer_tick(t, TD_T0 + TD_WAIT + 1, TD_MONO_TO_UNIX);
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK + 1, TD_MONO_TO_UNIX);
 	tracer_tick(t, TD_T0 + 3 * TD_WAIT, TD_MONO_TO_UNIX);
 	cr_expect_eq(sink.n, 1);
 	cr_expect_eq(td_stats(t).proto_notes[ZT_PROTO_DNS][PROTO_NOTE_UNANSWERED], 1);
@@ -705,7 +766,7 @@ Test(tracer_dgram, process_exit_ends_a_server_socket)
 	td_exit(t, TD_PID_SRV, TD_T0 + TD_SEC);
 	cr_assert_eq(sink.n, 1);
 	s = &sink.spans[0];
-	td_expect_unanswered(s, SPAN_KIND_SERVER, "srv.example");
+	td_expect_unanswered(s, SPAN_KIND_SERVER, "srv.example", TD_CLOSED);
 	td_expect_endpoints(s, "10.0.0.53", 53, "10.0.0.8", 41000);
 	cr_expect_eq(s->start_unix_ns, TD_T0 + 1000 + TD_MONO_TO_UNIX);
 	cr_expect_eq(tracer_conns_tracked(t), 0);
@@ -728,11 +789,11 @@ Test(tracer_dgram, exit_of_another_pid_keeps_the_socket)
 	cr_expect_eq(sink.n, 0);
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	cr_expect_eq(td_stats(t).proto_notes[ZT_PROTO_DNS][PROTO_NOTE_UNANSWERED], 0);
-	tracer_tick(t, TD_T0 + TD_WAIT, TD_MONO_TO_UNIX);
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK, TD_MONO_TO_UNIX);
 	cr_expect_eq(sink.n, 0);
-	tracer_tick(t, TD_T0 + TD_WAIT + 1, TD_MONO_TO_UNIX);
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK + 1, TD_MONO_TO_UNIX);
 	cr_assert_eq(sink.n, 1);
-	td_expect_unanswered(&sink.spans[0], SPAN_KIND_CLIENT, "kept.example");
+	td_expect_unanswered(&sink.spans[0], SPAN_KIND_CLIENT, "kept.example", TD_TIMED_OUT);
 	cr_expect_eq(sink.spans[0].end_unix_ns, TD_T0 + TD_WAIT + TD_MONO_TO_UNIX);
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	tracer_free(t);
@@ -755,12 +816,12 @@ Test(tracer_dgram, exit_ends_only_its_own_sockets)
 	cr_assert_eq(tracer_conns_tracked(t), 2);
 	td_exit(t, TD_PID_OTHER, TD_T0 + TD_SEC);
 	cr_assert_eq(sink.n, 1);
-	td_expect_unanswered(&sink.spans[0], SPAN_KIND_CLIENT, "theirs.example");
+	td_expect_unanswered(&sink.spans[0], SPAN_KIND_CLIENT, "theirs.example", TD_CLOSED);
 	cr_expect_eq(sink.spans[0].pid, TD_PID_OTHER);
 	cr_expect_eq(tracer_conns_tracked(t), 1);
-	tracer_tick(t, TD_T0 + TD_WAIT + 1, TD_MONO_TO_UNIX);
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK + 1, TD_MONO_TO_UNIX);
 	cr_assert_eq(sink.n, 2);
-	td_expect_unanswered(&sink.spans[1], SPAN_KIND_CLIENT, "mine.example");
+	td_expect_unanswered(&sink.spans[1], SPAN_KIND_CLIENT, "mine.example", TD_TIMED_OUT);
 	cr_expect_eq(sink.spans[1].pid, TD_PID_CLI);
 	cr_expect_eq(td_stats(t).proto_notes[ZT_PROTO_DNS][PROTO_NOTE_UNANSWERED], 2);
 	tracer_free(t);
@@ -783,13 +844,13 @@ Test(tracer_dgram, close_ends_the_socket)
 	td_close(t, &td_cli, TD_PID_CLI, TD_T0 + TD_SEC);
 	cr_assert_eq(sink.n, 1);
 	s = &sink.spans[0];
-	td_expect_unanswered(s, SPAN_KIND_CLIENT, "closed.example");
+	td_expect_unanswered(s, SPAN_KIND_CLIENT, "closed.example", TD_CLOSED);
 	td_expect_endpoints(s, "10.0.0.53", 53, "10.0.0.7", 40000);
 	cr_expect_eq(s->start_unix_ns, TD_T0 + TD_MONO_TO_UNIX);
 	cr_expect_eq(s->end_unix_ns, TD_T0 + TD_MONO_TO_UNIX);
 	cr_expect_eq(td_stats(t).proto_notes[ZT_PROTO_DNS][PROTO_NOTE_UNANSWERED], 1);
 	cr_expect_eq(tracer_conns_tracked(t), 0);
-	tracer_tick(t, TD_T0 + TD_WAIT + 1, TD_MONO_TO_UNIX);
+	tracer_tick(t, TD_T0 + TD_WAIT + TD_SLACK + 1, TD_MONO_TO_UNIX);
 	td_exit(t, TD_PID_CLI, TD_T0 + 2 * TD_WAIT);
 	cr_expect_eq(sink.n, 1);
 	cr_expect_eq(td_stats(t).spans, 1);
@@ -834,7 +895,7 @@ Test(tracer_dgram, exit_leaves_dns_over_tcp_to_its_close)
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	td_close(t, &td_cli, TD_PID_CLI, TD_T0 + 2 * TD_SEC);
 	cr_assert_eq(sink.n, 1);
-	td_expect_unanswered_on(&sink.spans[0], SPAN_KIND_CLIENT, "tcp.example", "tcp");
+	td_expect_unanswered_on(&sink.spans[0], SPAN_KIND_CLIENT, "tcp.example", "tcp", TD_CLOSED);
 	cr_expect_eq(tracer_conns_tracked(t), 0);
 	tracer_free(t);
 }

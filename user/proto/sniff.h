@@ -20,28 +20,37 @@
 
 /* The protocol of p[0..n) (n <= ZT_SNIFF_LEN are looked at) among those
  * whose bit is set in `enabled`, or ZT_PROTO_UNKNOWN; *side gets the
- * ZT_SNIFF_REQUEST/RESPONSE bits of the match. midstream: the connection's
+ * ZT_SNIFF_REQUEST/RESPONSE bits of the match, and ZT_SNIFF_MIDSTREAM when
+ * only a match inside a connection was found. midstream: the connection's
  * start was not seen. */
 static __always_inline __u8 zt_sniff(const __u8 *p, __u32 n, __u16 lport, __u16 rport,
 				     __u32 enabled, __u8 midstream, int *side)
 {
-	int r;
+	__u8 mid = ZT_PROTO_UNKNOWN;
+	int r, mid_side = 0;
 
 	*side = 0;
+	/* a match only plausible inside a connection yields to any other */
 #define ZT_PROTOCOL(ID, name)                                                            \
 	if (enabled & (1u << ZT_PROTO_##ID)) {                                           \
 		r = ZT_SNIFF_ONE(name, p, n);                                            \
-		if (r && (!(r & ZT_SNIFF_MIDSTREAM) || midstream) &&                    \
-		    (!(r & ZT_SNIFF_WEAK) ||                                             \
+		if (r && (!(r & ZT_SNIFF_WEAK) ||                                        \
 			  (name##_rule.port &&                                           \
 			   (lport == name##_rule.port || rport == name##_rule.port)))) { \
-			*side = r & (ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE);              \
-			return ZT_PROTO_##ID;                                            \
+			if (!(r & ZT_SNIFF_MIDSTREAM)) {                                 \
+				*side = r & (ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE);      \
+				return ZT_PROTO_##ID;                                    \
+			}                                                                \
+			if (midstream && mid == ZT_PROTO_UNKNOWN) {                      \
+				mid = ZT_PROTO_##ID;                                     \
+				mid_side = r & (ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE);   \
+			}                                                                \
 		}                                                                        \
 	}
 #include "protocols.def"
 #undef ZT_PROTOCOL
-	return ZT_PROTO_UNKNOWN;
+	*side = mid ? mid_side | ZT_SNIFF_MIDSTREAM : 0;
+	return mid;
 }
 
 /* The capture policy of a protocol (HEAD for none yet). */

@@ -30,6 +30,8 @@ struct dns_query {
 	uint32_t key;            /* 0: a free slot; else its slot in the low 5 bits */
 	uint16_t id;
 	uint16_t qtype;
+	uint16_t qclass;
+	uint8_t qname_cut;       /* the name is longer than what qname keeps */
 	uint64_t start_tag;
 	uint64_t size;
 	struct zt_conn_tuple peer;
@@ -101,16 +103,32 @@ static size_t dns_answer_list(const struct dns_message *m, char *out, size_t cap
 	return at;
 }
 
-/* One span: q's query, and m its response (NULL: none came in time). */
+/* How a query without an answer ended: what its span can say of it. */
+enum dns_unanswered {
+	DNS_TIMED_OUT,  /* the wait passed, or the client asked again */
+	DNS_CLOSED,     /* its socket was closed (or its process ended) first */
+	DNS_EVICTED,    /* too many in flight: it left before it could end (counted) */
+};
+
+static const struct {
+	const char *error_type, *message, *label;
+} dns_unanswered_says[] = {
+	[DNS_TIMED_OUT] = { "timeout", "no response in time", "TIMEOUT" },
+	[DNS_CLOSED] = { "closed", "no response before the socket closed", "CLOSED" },
+	[DNS_EVICTED] = { NULL, NULL, NULL },
+};
+
+/* One span: q's query, and m its response (NULL: none came, for why). */
 static void dns_emit(struct dns_run *r, const struct dns_query *q, const struct dns_message *m,
-		     uint64_t end_tag, uint64_t resp_size)
+		     uint64_t end_tag, uint64_t resp_size, enum dns_unanswered why)
 {
 	const struct proto_sink *k = r->k;
 	struct proto_exchange x;
 	char tbuf[12], rbuf[12], list[DNS_ADDRS_MAX * DNS_ADDR_TEXT];
 	const char *type = dns_type_name(q->qtype, tbuf);
 	const char *rcode = m ? dns_rcode_name(m->rcode, rbuf) : "";
-	const char *labels[2] = { type, m ? rcode : "TIMEOUT" };
+	const char *labels[2] = { type, m ? rcode : dns_unanswered_says[why].label };
+	uint8_t family = k->kind == SPAN_KIND_SERVER ? METRIC_DNS_SERVER : METRIC_DNS_CLIENT;
 	int error;
 	size_t n;
 
@@ -127,16 +145,18 @@ static void dns_emit(struct dns_run *r, const struct dns_query *q, const struct 
 	snprintf(x.name, sizeof(x.name), "DNS %s", type);
 	span_attrs_cstr(&x.attrs, "network.protocol.name", "dns");
 	span_attrs_cstr(&x.attrs, "network.transport", x.peer ? "udp" : "tcp");
-	span_attrs_cstr(&x.attrs, "dns.question.name",
-			m && m->has_question && m->qtype == q->qtype ? m->qname : q->qname);
+	/* the response's copy of the question is whole (the query's is cut) */
+	span_attrs_cstr(&x.attrs, "dns.question.name", m && m->has_question ? m->qname : q->qname);
 	span_attrs_cstr(&x.attrs, "zerotrace.dns.question.type", type);
 	x.endpoints_at = (uint8_t)x.attrs.n;
 	if (!m) {
-		x.status = SPAN_STATUS_ERROR;
-		snprintf(x.status_message, sizeof(x.status_message), "no response");
-		span_attrs_cstr(&x.attrs, "error.type", "timeout");
-		span_metric_set(&x.metric, k->kind == SPAN_KIND_SERVER ? METRIC_DNS_SERVER :
-									 METRIC_DNS_CLIENT, labels);
+		if (dns_unanswered_says[why].error_type) {
+			x.status = SPAN_STATUS_ERROR;
+			snprintf(x.status_message, sizeof(x.status_message), "%s",
+				 dns_unanswered_says[why].message);
+			span_attrs_cstr(&x.attrs, "error.type", dns_unanswered_says[why].error_type);
+			span_metric_set(&x.metric, family, labels);
+		}
 		k->note(k->ctx, PROTO_NOTE_UNANSWERED);
 		k->exchange(k->ctx, &x);
 		return;
@@ -161,9 +181,16 @@ static void dns_emit(struct dns_run *r, const struct dns_query *q, const struct 
 		snprintf(x.status_message, sizeof(x.status_message), "%s", rcode);
 		span_attrs_cstr(&x.attrs, "error.type", rcode);
 	}
-	span_metric_set(&x.metric, k->kind == SPAN_KIND_SERVER ? METRIC_DNS_SERVER : METRIC_DNS_CLIENT,
-			labels);
+	span_metric_set(&x.metric, family, labels);
 	k->exchange(k->ctx, &x);
+}
+
+/* A query that got no answer: its span says why, and it is counted. An
+ * evicted one's outcome is not known: no error, no duration measured. */
+static void dns_emit_unanswered(struct dns_run *r, const struct dns_query *q, uint64_t end_tag,
+				enum dns_unanswered why)
+{
+	dns_emit(r, q, NULL, end_tag, 0, why);
 }
 
 /* Queries older than the wait end unanswered. */
@@ -173,7 +200,7 @@ static void dns_expire(struct dns_run *r, uint64_t now)
 		struct dns_query *q = &r->s->q[i];
 
 		if (q->key && now > q->start_tag + DNS_ANSWER_WAIT_NS) {
-			dns_emit(r, q, NULL, q->start_tag + DNS_ANSWER_WAIT_NS, 0);
+			dns_emit_unanswered(r, q, q->start_tag + DNS_ANSWER_WAIT_NS, DNS_TIMED_OUT);
 			q->key = 0;
 		}
 	}
@@ -185,6 +212,36 @@ static struct dns_query *dns_find(struct dns_state *s, uint16_t id, const struct
 		if (s->q[i].key && s->q[i].id == id && dns_peer_eq(&s->q[i].peer, peer))
 			return &s->q[i];
 	return NULL;
+}
+
+static int dns_name_ieq(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char x = a[i], y = b[i];
+
+		if (x >= 'A' && x <= 'Z')
+			x = (char)(x - 'A' + 'a');
+		if (y >= 'A' && y <= 'Z')
+			y = (char)(y - 'A' + 'a');
+		if (x != y)
+			return 0;
+	}
+	return 1;
+}
+
+/* A response answers q only if it repeats q's question (names compare
+ * without case, RFC 4343), as resolvers check: a late answer to an id
+ * reused since, or a spoofed one, pairs nothing. One with no question
+ * (FORMERR may drop it) pairs by id and peer alone. */
+static int dns_answers_query(const struct dns_message *m, const struct dns_query *q)
+{
+	size_t n = strnlen(q->qname, sizeof(q->qname));
+
+	if (!m->has_question)
+		return !m->qdcount;
+	return m->qtype == q->qtype && m->qclass == q->qclass &&
+	       (q->qname_cut ? strlen(m->qname) > n : strlen(m->qname) == n) &&
+	       dns_name_ieq(m->qname, q->qname, n);
 }
 
 /* A free slot, or the oldest query's (it ends unanswered, counted). */
@@ -201,7 +258,7 @@ static struct dns_query *dns_slot(struct dns_run *r)
 			oldest = q;
 	}
 	r->k->note(r->k->ctx, PROTO_NOTE_CACHE_FULL);
-	dns_emit(r, oldest, NULL, oldest->start_tag, 0);
+	dns_emit_unanswered(r, oldest, oldest->start_tag, DNS_EVICTED);
 	oldest->key = 0;
 	return oldest;
 }
@@ -215,7 +272,7 @@ static void dns_on_query(struct dns_run *r, const struct dns_message *m, uint64_
 
 	/* the same question again before an answer: the first went unanswered */
 	if (q) {
-		dns_emit(r, q, NULL, tag, 0);
+		dns_emit_unanswered(r, q, tag, DNS_TIMED_OUT);
 		q->key = 0;
 	} else {
 		q = dns_slot(r);
@@ -228,6 +285,7 @@ static void dns_on_query(struct dns_run *r, const struct dns_message *m, uint64_
 	q->key = r->s->gen << 5 | slot;
 	q->id = m->id;
 	q->qtype = m->qtype;
+	q->qclass = m->qclass;
 	q->start_tag = tag;
 	q->size = size;
 	if (peer)
@@ -235,6 +293,7 @@ static void dns_on_query(struct dns_run *r, const struct dns_message *m, uint64_
 	else
 		memset(&q->peer, 0, sizeof(q->peer));
 	dns_name_cut(q->qname, sizeof(q->qname), m->qname);
+	q->qname_cut = strlen(m->qname) >= sizeof(q->qname);
 	pr = (struct proto_request){ .key = q->key, .stream = 0x10000u | m->id, .start_tag = tag,
 				     .peer = peer ? &q->peer : NULL };
 	r->k->request(r->k->ctx, &pr);
@@ -248,21 +307,24 @@ static void dns_on_message(struct dns_run *r, const uint8_t *p, size_t n, uint64
 	struct dns_query *q;
 
 	dns_expire(r, tag);
-	if (dns_parse_message(p, n, &m) != DNS_PARSE_OK || !m.has_question ||
-	    m.qr != (r->side == PROTO_SIDE_RESPONSE)) {
+	if (dns_parse_message(p, n, &m) != DNS_PARSE_OK || m.qr != (r->side == PROTO_SIDE_RESPONSE)) {
 		r->misses++;
 		return;
 	}
 	if (!m.qr) {
-		dns_on_query(r, &m, tag, size, peer);
+		if (m.has_question)
+			dns_on_query(r, &m, tag, size, peer);
+		else
+			r->misses++;
 		return;
 	}
 	q = dns_find(r->s, m.id, peer);
-	if (!q) {
-		r->misses++; /* asked before the agent looked, or after its wait */
+	/* asked before the agent looked, after its wait, or not this question */
+	if (!q || !dns_answers_query(&m, q)) {
+		r->misses++;
 		return;
 	}
-	dns_emit(r, q, &m, tag, size);
+	dns_emit(r, q, &m, tag, size, 0);
 	q->key = 0;
 }
 
@@ -366,7 +428,7 @@ static void dns_close(void *state, const struct proto_sink *k)
 		struct dns_query *q = &r.s->q[i];
 
 		if (q->key) {
-			dns_emit(&r, q, NULL, q->start_tag, 0);
+			dns_emit_unanswered(&r, q, q->start_tag, DNS_CLOSED);
 			q->key = 0;
 		}
 	}

@@ -230,8 +230,9 @@ static void tol_insert(struct hpack_tolerant *t, const struct tol_field *f)
 		   f->value_len <= TOL_VALUE_MAX;
 	if (!e->known)
 		return;
-	memcpy(e->name, f->name, f->name_len);
-	memcpy(e->value, f->value, f->value_len);
+	/* a literal may name the very entry this one replaces */
+	memmove(e->name, f->name, f->name_len);
+	memmove(e->value, f->value, f->value_len);
 	e->name_len = (uint16_t)f->name_len;
 	e->value_len = (uint16_t)f->value_len;
 }
@@ -258,6 +259,45 @@ static int tol_literal(struct hpack_tolerant *t, const uint8_t *p, size_t n, siz
 	return 0;
 }
 
+/* The string literal at p[*i] skipped; -1 when it runs past the block. */
+static int tol_skip_string(const uint8_t *p, size_t n, size_t *i)
+{
+	int64_t l = tol_int(p, n, i, 7);
+
+	if (l < 0 || (uint64_t)l > n - *i)
+		return -1;
+	*i += (size_t)l;
+	return 0;
+}
+
+/* Whether the block is made of whole representations (§6): checked before
+ * any field of it is given out, so a block that turns out malformed (a
+ * connection taken for HTTP/2 that is not) gives none. */
+static int tol_well_formed(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		uint8_t b = p[i];
+		int64_t v;
+
+		if (b & 0x80) {
+			if (tol_int(p, n, &i, 7) <= 0)
+				return 0;
+			continue;
+		}
+		if ((b & 0xe0) == 0x20) {
+			if (tol_int(p, n, &i, 5) < 0)
+				return 0;
+			continue;
+		}
+		v = tol_int(p, n, &i, (b & 0xc0) == 0x40 ? 6 : 4);
+		if (v < 0 || (v == 0 && tol_skip_string(p, n, &i)) || tol_skip_string(p, n, &i))
+			return 0;
+	}
+	return 1;
+}
+
 int hpack_tolerant_decode(struct hpack_tolerant *t, hpack_field_fn fn, void *ctx)
 {
 	const uint8_t *p = t->block;
@@ -265,6 +305,8 @@ int hpack_tolerant_decode(struct hpack_tolerant *t, hpack_field_fn fn, void *ctx
 	int unknown = 0;
 
 	t->block_len = 0;
+	if (!tol_well_formed(p, n))
+		goto malformed;
 	while (i < n) {
 		struct tol_field f = { 0 };
 		int64_t v;

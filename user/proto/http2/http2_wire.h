@@ -155,7 +155,8 @@ static __always_inline int http2_sniff(const __u8 *p, __u32 n)
 	if (n < H2_WIRE_HDR || !h2_wire_frame_ok(p))
 		return 0;
 	next = H2_WIRE_HDR + ((__u32)p[1] << 8 | p[2]);
-	if (next + H2_WIRE_HDR <= n && next + H2_WIRE_HDR <= ZT_SNIFF_LEN && !h2_wire_frame_ok(p + next))
+	if (next <= ZT_SNIFF_LEN - H2_WIRE_HDR && next + H2_WIRE_HDR <= n &&
+	    !h2_wire_frame_ok(p + next))
 		return 0;
 	return ZT_SNIFF_REQUEST | ZT_SNIFF_RESPONSE | ZT_SNIFF_MIDSTREAM;
 }
