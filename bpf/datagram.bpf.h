@@ -250,13 +250,4 @@ int sys_exit_dgram(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__array(values, int(void *));
-} exit_dgram SEC(".maps") = {
-	.values = { [0] = (void *)&sys_exit_dgram },
-};
-
 #endif

@@ -283,13 +283,14 @@ int sys_exit_capture(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* A socket's exit, by args->dgram: a stream's capture, or datagrams'. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__array(values, int(void *));
 } exit_capture SEC(".maps") = {
-	.values = { [0] = (void *)&sys_exit_capture },
+	.values = { [0] = (void *)&sys_exit_capture, [1] = (void *)&sys_exit_dgram },
 };
 
 static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
@@ -300,10 +301,8 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 	if (!args)
 		return 0;
 	/* a file, not a socket: no sock tracepoint fired during the call */
-	if (args->sk && args->dgram)
-		bpf_tail_call(ctx, &exit_dgram, 0);
-	else if (args->sk)
-		bpf_tail_call(ctx, &exit_capture, 0);
+	if (args->sk)
+		bpf_tail_call(ctx, &exit_capture, args->dgram & 1);
 	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
 }
