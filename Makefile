@@ -9,6 +9,8 @@ CC       ?= gcc
 BPFTOOL  ?= bpftool
 LLVM_STRIP ?= llvm-strip
 ARCH     := x86
+# builds and fuzzers run one job per core; the integration tests run in order
+NPROC    := $(shell nproc 2>/dev/null || echo 1)
 
 # -flto: the parsers are split into files by concern; LTO inlines across them again
 CFLAGS   ?= -O2 -g -flto=auto
@@ -47,6 +49,8 @@ ASAN_LIB_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(LIB_SRCS))
 ASAN_APP_OBJS := $(patsubst %.c,$(OUT)/asan/%.o,$(APP_SRCS))
 
 UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/unit/%.o,$(UNIT_SRCS))
+ASAN_UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUT)/unit-asan/%.o,$(UNIT_SRCS))
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZERS   := $(patsubst tests/fuzz/%.c,$(OUT)/fuzz/%,$(FUZZ_SRCS))
 
@@ -97,15 +101,24 @@ $(OUT)/zerotrace-asan: $(ASAN_APP_OBJS) $(ASAN_LIB_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) -O1 -g $(SAN) $^ $(LIBS) -o $@
 
-$(OUT)/unit_tests: $(UNIT_SRCS) $(LIB_OBJS) $(wildcard tests/include/*.h)
-	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/include $(filter %.c %.o,$^) -lcriterion \
-		$(LIBS) -o $@
+# One object per test file, so that `make -j` compiles them side by side.
+$(OUT)/unit/%.o: tests/unit/%.c $(SKELS) $(HDRS) $(wildcard tests/include/*.h)
+	$(call msg,CC-UNIT,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(WARN) $(INCLUDES) -Itests/include -c $< -o $@
 
-$(OUT)/unit_tests_asan: $(UNIT_SRCS) $(ASAN_LIB_OBJS) $(wildcard tests/include/*.h)
+$(OUT)/unit-asan/%.o: tests/unit/%.c $(SKELS) $(HDRS) $(wildcard tests/include/*.h)
+	$(call msg,CC-UNIT,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) -Itests/include -c $< -o $@
+
+$(OUT)/unit_tests: $(UNIT_OBJS) $(LIB_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) -O1 -g $(SAN) $(WARN) $(INCLUDES) -Itests/include $(filter %.c %.o,$^) -lcriterion \
-		$(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ -lcriterion $(LIBS) -o $@
+
+$(OUT)/unit_tests_asan: $(ASAN_UNIT_OBJS) $(ASAN_LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) -O1 -g $(SAN) $^ -lcriterion $(LIBS) -o $@
 
 # The library is instrumented once for every fuzzer.
 FUZZ_SAN := -fsanitize=address,undefined
@@ -129,18 +142,21 @@ unit-asan: $(OUT)/unit_tests_asan
 	$(Q)ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 $(OUT)/unit_tests_asan --jobs 2
 
 # The fuzzers share one time budget on every `make test` (FUZZ_BUDGET
-# seconds in all, at least 5 each).
+# CPU-seconds in all, at least 5 each), one fuzzer per core at a time.
 FUZZ_BUDGET ?= 150
 FUZZ_SECONDS = $(shell n=$(words $(FUZZERS)); s=$$(( $(FUZZ_BUDGET) / (n ? n : 1) )); \
 		 echo $$(( s < 5 ? 5 : s )))
+FUZZ_RUNS := $(patsubst $(OUT)/fuzz/%,fuzz-run-%,$(FUZZERS))
+.PHONY: $(FUZZ_RUNS)
 fuzz: $(FUZZERS)
-	$(Q)for f in $(FUZZERS); do \
-		mkdir -p $(OUT)/corpus/$$(basename $$f); \
-		echo "  FUZZ-RUN $$f ($(FUZZ_SECONDS)s)"; \
-		$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=$(OUT)/ \
-		    $(OUT)/corpus/$$(basename $$f) tests/fuzz/corpus >/dev/null 2>$(OUT)/$$(basename $$f).log \
-		  || { tail -40 $(OUT)/$$(basename $$f).log; exit 1; }; \
-	done
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) $(FUZZ_RUNS)
+
+$(FUZZ_RUNS): fuzz-run-%: $(OUT)/fuzz/%
+	$(Q)mkdir -p $(OUT)/corpus/$*
+	@echo "  FUZZ-RUN $< ($(FUZZ_SECONDS)s)"
+	$(Q)$< -max_total_time=$(FUZZ_SECONDS) -print_final_stats=0 -artifact_prefix=$(OUT)/$*- \
+		$(OUT)/corpus/$* tests/fuzz/corpus >/dev/null 2>$(OUT)/$*.log \
+		|| { tail -40 $(OUT)/$*.log; exit 1; }
 
 # Every integration test with the release build, then the protocol-heavy ones,
 # the TLS ones and the security outputs again with the agent under ASan/UBSan
@@ -152,7 +168,7 @@ integration: $(OUT)/zerotrace $(OUT)/zerotrace-asan
 		test_w test_x test_y_tls test_y5 test_z2 test_z4 test_z6 test_rt1 test_rt2 test_h2 test_dns
 
 test: deps
-	$(Q)$(MAKE) --no-print-directory $(OUT)/zerotrace $(OUT)/zerotrace-asan $(OUT)/unit_tests \
+	$(Q)$(MAKE) --no-print-directory -j$(NPROC) $(OUT)/zerotrace $(OUT)/zerotrace-asan $(OUT)/unit_tests \
 		$(OUT)/unit_tests_asan $(FUZZERS)
 	$(Q)$(MAKE) --no-print-directory unit
 	$(Q)$(MAKE) --no-print-directory unit-asan

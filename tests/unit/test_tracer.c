@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * user/tracer.c: synthetic ring-buffer records (header + payload in one
- * buffer, as libbpf hands them over) in, spans out through a recording sink.
+ * buffer, as libbpf hands them over) in, spans out through a recording sink->
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -26,6 +27,23 @@ struct trc_sink {
 	struct span spans[TRC_SPANS_MAX];
 	uint32_t n;
 };
+
+/* On the heap, not in .bss: every test process's leak check scans .bss.
+ * Held here so that the check finds them reachable. */
+static struct trc_sink *trc_sinks[4];
+
+static struct trc_sink *trc_sink_new(void)
+{
+	for (size_t i = 0; i < sizeof(trc_sinks) / sizeof(trc_sinks[0]); i++) {
+		if (!trc_sinks[i]) {
+			trc_sinks[i] = calloc(1, sizeof(*trc_sinks[i]));
+			cr_assert_not_null(trc_sinks[i]);
+			return trc_sinks[i];
+		}
+	}
+	cr_assert_fail("more than 4 sinks in one test");
+	return NULL;
+}
 
 static void trc_record_span(void *ctx, const struct span *s)
 {
@@ -189,18 +207,18 @@ static int trc_all_zero(const uint8_t *p, size_t n)
 
 Test(tracer, server_exchange_gives_one_span)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	struct tracer_stats st;
 	const struct span *s;
 
 	/* accepted by thread 100; request read by 201, response written by 202 */
 	trc_conn_event(t, ZT_EV_ACCEPT, 7, ZT_ROLE_SERVER, 5, 100, 500);
 	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1500, 201, TRC_GET);
-	cr_expect_eq(sink.n, 0, "no span before the response");
+	cr_expect_eq(sink->n, 0, "no span before the response");
 	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3200, 202, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	s = &sink.spans[0];
+	cr_assert_eq(sink->n, 1);
+	s = &sink->spans[0];
 	cr_expect_eq(s->kind, SPAN_KIND_SERVER);
 	cr_expect_str_eq(TRC_STR(s, "http.request.method"), "GET");
 	cr_expect_str_eq(TRC_STR(s, "url.path"), "/a");
@@ -261,15 +279,15 @@ Test(tracer, server_exchange_gives_one_span)
 
 Test(tracer, client_exchange_mirrors_server)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	const struct span *s;
 
 	trc_conn_event(t, ZT_EV_CONNECT, 9, ZT_ROLE_CLIENT, 0, 300, 500);
 	trc_data(t, 9, ZT_ROLE_CLIENT, ZT_DIR_EGRESS, 1000, 1100, 301, TRC_GET);
 	trc_data(t, 9, ZT_ROLE_CLIENT, ZT_DIR_INGRESS, 2000, 2600, 302, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	s = &sink.spans[0];
+	cr_assert_eq(sink->n, 1);
+	s = &sink->spans[0];
 	cr_expect_eq(s->kind, SPAN_KIND_CLIENT);
 	cr_expect_str_eq(TRC_STR(s, "http.request.method"), "GET");
 	cr_expect_str_eq(TRC_STR(s, "url.path"), "/a");
@@ -302,31 +320,31 @@ Test(tracer, client_exchange_mirrors_server)
 
 Test(tracer, keepalive_exchanges_each_get_their_reader_thread)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 11, "GET /items/1 HTTP/1.1\r\n\r\n");
 	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 11, TRC_OK);
 	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 300, 310, 12, "GET /items/2 HTTP/1.1\r\n\r\n");
 	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 400, 410, 12,
 		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
-	cr_assert_eq(sink.n, 2);
-	cr_expect_eq(sink.spans[0].tid, 11);
-	cr_expect_eq(sink.spans[1].tid, 12);
-	cr_expect_str_eq(sink.spans[1].name, "GET /items/{id}");
-	cr_expect_str_eq(span_metric_label(&sink.spans[1].metric, 1), "/items/{id}");
-	cr_expect_eq(trc_int(&sink.spans[1], "http.response.status_code"), 404);
-	cr_expect_str_eq(sink.spans[1].code, "404");
-	cr_expect_eq(sink.spans[1].start_unix_ns, TRC_OFFSET + 310);
-	cr_expect_eq(sink.spans[1].end_unix_ns, TRC_OFFSET + 400);
+	cr_assert_eq(sink->n, 2);
+	cr_expect_eq(sink->spans[0].tid, 11);
+	cr_expect_eq(sink->spans[1].tid, 12);
+	cr_expect_str_eq(sink->spans[1].name, "GET /items/{id}");
+	cr_expect_str_eq(span_metric_label(&sink->spans[1].metric, 1), "/items/{id}");
+	cr_expect_eq(trc_int(&sink->spans[1], "http.response.status_code"), 404);
+	cr_expect_str_eq(sink->spans[1].code, "404");
+	cr_expect_eq(sink->spans[1].start_unix_ns, TRC_OFFSET + 310);
+	cr_expect_eq(sink->spans[1].end_unix_ns, TRC_OFFSET + 400);
 	cr_expect_eq(trc_stats(t).conns_opened, 1);
 	tracer_free(t);
 }
 
 Test(tracer, continuation_counts_in_body_size)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	const char head[] = "POST /up HTTP/1.1\r\nContent-Length: 100000\r\n\r\n";
 	union trc_record r;
 	struct tracer_stats st;
@@ -343,17 +361,17 @@ Test(tracer, continuation_counts_in_body_size)
 	trc_feed(t, &r);
 	/* the rest arrives without payload */
 	trc_continuation(t, 4, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 2000, 2100, 21, 40000);
-	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(sink->n, 0);
 	trc_data(t, 4, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 21,
 		 "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
-	cr_assert_eq(sink.n, 1);
-	cr_expect_str_eq(TRC_STR(&sink.spans[0], "http.request.method"), "POST");
-	cr_expect_eq(sink.spans[0].req_size, 100000);
-	cr_expect_eq(trc_int(&sink.spans[0], "http.request.body.size"), 100000);
-	cr_expect_eq(trc_int(&sink.spans[0], "http.response.status_code"), 201);
-	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 1100);
-	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 3000);
-	cr_expect_eq(sink.spans[0].tid, 21);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_str_eq(TRC_STR(&sink->spans[0], "http.request.method"), "POST");
+	cr_expect_eq(sink->spans[0].req_size, 100000);
+	cr_expect_eq(trc_int(&sink->spans[0], "http.request.body.size"), 100000);
+	cr_expect_eq(trc_int(&sink->spans[0], "http.response.status_code"), 201);
+	cr_expect_eq(sink->spans[0].start_unix_ns, TRC_OFFSET + 1100);
+	cr_expect_eq(sink->spans[0].end_unix_ns, TRC_OFFSET + 3000);
+	cr_expect_eq(sink->spans[0].tid, 21);
 	st = trc_stats(t);
 	cr_expect_eq(st.continuations, 1);
 	cr_expect_eq(st.payload_bytes, hl + 50 + strlen("HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n"));
@@ -363,8 +381,8 @@ Test(tracer, continuation_counts_in_body_size)
 
 Test(tracer, response_continuation_ends_the_span)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	const char head[] = "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n";
 	union trc_record r;
 	size_t hl = strlen(head);
@@ -377,21 +395,21 @@ Test(tracer, response_continuation_ends_the_span)
 	r.e.flags = ZT_F_TRUNCATED;
 	trc_feed(t, &r);
 	trc_continuation(t, 5, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 2000, 2100, 31, 65536);
-	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(sink->n, 0);
 	trc_continuation(t, 5, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 31, 200000 - 131072);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].resp_size, 200000);
-	cr_expect_eq(trc_int(&sink.spans[0], "http.response.body.size"), 200000);
-	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 150);
-	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 3000);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_eq(sink->spans[0].resp_size, 200000);
+	cr_expect_eq(trc_int(&sink->spans[0], "http.response.body.size"), 200000);
+	cr_expect_eq(sink->spans[0].start_unix_ns, TRC_OFFSET + 150);
+	cr_expect_eq(sink->spans[0].end_unix_ns, TRC_OFFSET + 3000);
 	cr_expect_eq(trc_stats(t).continuations, 2);
 	tracer_free(t);
 }
 
 Test(tracer, malformed_records_are_counted)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	union trc_record r;
 	struct tracer_stats st;
 
@@ -439,7 +457,7 @@ Test(tracer, malformed_records_are_counted)
 	cr_expect_eq(st.conns_opened, 0);
 	cr_expect_eq(st.payload_bytes, 0);
 	cr_expect_eq(tracer_conns_tracked(t), 0);
-	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(sink->n, 0);
 
 	/* the same record, well formed, is taken */
 	r.e.type = ZT_EV_DATA;
@@ -457,55 +475,55 @@ Test(tracer, malformed_records_are_counted)
 
 Test(tracer, close_reports_pending_request_without_status)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1500, 41, TRC_GET);
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	trc_close(t, 8, ZT_SYS_CLOSE, TRC_PID, 9000);
-	cr_assert_eq(sink.n, 1);
-	trc_expect_no_status_code(&sink.spans[0]);
-	cr_expect_eq(sink.spans[0].status, SPAN_STATUS_ERROR);
-	cr_expect_str_eq(sink.spans[0].status_message, "connection closed before a response");
-	cr_expect_str_eq(TRC_STR(&sink.spans[0], "url.path"), "/a");
-	cr_expect_eq(sink.spans[0].tid, 41);
-	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 1500);
-	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 1500,
+	cr_assert_eq(sink->n, 1);
+	trc_expect_no_status_code(&sink->spans[0]);
+	cr_expect_eq(sink->spans[0].status, SPAN_STATUS_ERROR);
+	cr_expect_str_eq(sink->spans[0].status_message, "connection closed before a response");
+	cr_expect_str_eq(TRC_STR(&sink->spans[0], "url.path"), "/a");
+	cr_expect_eq(sink->spans[0].tid, 41);
+	cr_expect_eq(sink->spans[0].start_unix_ns, TRC_OFFSET + 1500);
+	cr_expect_eq(sink->spans[0].end_unix_ns, TRC_OFFSET + 1500,
 		     "ends with the request's last byte, not the close");
 	cr_expect_eq(tracer_conns_tracked(t), 0);
 	/* a second close and data after it: a new conn, nothing reported */
 	trc_close(t, 8, ZT_SYS_CLOSE, TRC_PID, 9100);
-	cr_expect_eq(sink.n, 1);
+	cr_expect_eq(sink->n, 1);
 	cr_expect_eq(trc_stats(t).bad_events, 0);
 	tracer_free(t);
 }
 
 Test(tracer, close_after_complete_exchange_reports_nothing_more)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1500, 41, TRC_GET);
 	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 2000, 2100, 41, TRC_OK);
 	trc_close(t, 8, ZT_SYS_STATE, 0, 3000);
-	cr_expect_eq(sink.n, 1);
+	cr_expect_eq(sink->n, 1);
 	cr_expect_eq(tracer_conns_tracked(t), 0);
 	tracer_free(t);
 }
 
 Test(tracer, close_by_another_process_keeps_the_conn)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1500, 41, TRC_GET);
 	/* a forked child closing its copy of the fd */
 	trc_close(t, 8, ZT_SYS_CLOSE, TRC_PID + 1, 2000);
-	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(sink->n, 0);
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	trc_data(t, 8, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 3000, 3100, 42, TRC_OK);
-	cr_expect_eq(sink.n, 1);
-	cr_expect_eq(trc_int(&sink.spans[0], "http.response.status_code"), 200);
+	cr_expect_eq(sink->n, 1);
+	cr_expect_eq(trc_int(&sink->spans[0], "http.response.status_code"), 200);
 	/* the socket reaching TCP_CLOSE ends it whoever is current */
 	trc_close(t, 8, ZT_SYS_STATE, TRC_PID + 1, 4000);
 	cr_expect_eq(tracer_conns_tracked(t), 0);
@@ -514,8 +532,8 @@ Test(tracer, close_by_another_process_keeps_the_conn)
 
 Test(tracer, close_of_unknown_conn_is_ignored)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_close(t, 77, ZT_SYS_CLOSE, TRC_PID, 1);
 	cr_expect_eq(trc_stats(t).events, 1);
@@ -527,8 +545,8 @@ Test(tracer, close_of_unknown_conn_is_ignored)
 
 Test(tracer, unknown_role_from_local_listen_port)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	tracer_add_listen_port(t, 8080);
 	/* the first record carries no payload: only the port can decide */
@@ -536,19 +554,19 @@ Test(tracer, unknown_role_from_local_listen_port)
 	cr_expect_eq(trc_stats(t).role_unknown, 0);
 	trc_data(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 100, 150, 51, TRC_GET);
 	trc_data(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 200, 250, 51, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_SERVER);
-	cr_expect_str_eq(sink.spans[0].server.address, "10.0.0.1");
-	cr_expect_eq(sink.spans[0].server.port, 8080);
-	cr_expect_eq(sink.spans[0].client.port, 50000);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_eq(sink->spans[0].kind, SPAN_KIND_SERVER);
+	cr_expect_str_eq(sink->spans[0].server.address, "10.0.0.1");
+	cr_expect_eq(sink->spans[0].server.port, 8080);
+	cr_expect_eq(sink->spans[0].client.port, 50000);
 	cr_expect_eq(trc_stats(t).role_unknown, 0);
 	tracer_free(t);
 }
 
 Test(tracer, unknown_role_from_remote_listen_port)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	union trc_record r;
 
 	/* 10.0.0.2:50000 -> 10.0.0.1:8080, and 8080 listens here */
@@ -561,22 +579,22 @@ Test(tracer, unknown_role_from_remote_listen_port)
 	cr_expect_eq(trc_stats(t).role_unknown, 0);
 	trc_data(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 100, 150, 61, TRC_GET);
 	trc_data(t, 6, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 200, 250, 62, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_CLIENT);
-	cr_expect_str_eq(sink.spans[0].server.address, "10.0.0.1");
-	cr_expect_eq(sink.spans[0].server.port, 8080);
-	cr_expect_str_eq(sink.spans[0].client.address, "10.0.0.2");
-	cr_expect_eq(sink.spans[0].client.port, 50000);
-	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 100);
-	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 250);
-	cr_expect_eq(sink.spans[0].tid, 61);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_eq(sink->spans[0].kind, SPAN_KIND_CLIENT);
+	cr_expect_str_eq(sink->spans[0].server.address, "10.0.0.1");
+	cr_expect_eq(sink->spans[0].server.port, 8080);
+	cr_expect_str_eq(sink->spans[0].client.address, "10.0.0.2");
+	cr_expect_eq(sink->spans[0].client.port, 50000);
+	cr_expect_eq(sink->spans[0].start_unix_ns, TRC_OFFSET + 100);
+	cr_expect_eq(sink->spans[0].end_unix_ns, TRC_OFFSET + 250);
+	cr_expect_eq(sink->spans[0].tid, 61);
 	tracer_free(t);
 }
 
 Test(tracer, accept_adds_a_listen_port)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_conn_event(t, ZT_EV_ACCEPT, 1, ZT_ROLE_SERVER, 4, 70, 5);
 	cr_expect_eq(trc_stats(t).conns_opened, 1);
@@ -588,8 +606,8 @@ Test(tracer, accept_adds_a_listen_port)
 
 Test(tracer, unknown_role_from_payload_direction)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	/* a request going out: client */
 	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 100, 110, 81, TRC_GET);
@@ -597,13 +615,13 @@ Test(tracer, unknown_role_from_payload_direction)
 	/* a request coming in: server */
 	trc_data(t, 2, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 300, 310, 82, TRC_GET);
 	trc_data(t, 2, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 400, 410, 82, TRC_OK);
-	cr_assert_eq(sink.n, 2);
-	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_CLIENT);
-	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 100);
-	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 210);
-	cr_expect_eq(sink.spans[1].kind, SPAN_KIND_SERVER);
-	cr_expect_eq(sink.spans[1].start_unix_ns, TRC_OFFSET + 310);
-	cr_expect_eq(sink.spans[1].end_unix_ns, TRC_OFFSET + 400);
+	cr_assert_eq(sink->n, 2);
+	cr_expect_eq(sink->spans[0].kind, SPAN_KIND_CLIENT);
+	cr_expect_eq(sink->spans[0].start_unix_ns, TRC_OFFSET + 100);
+	cr_expect_eq(sink->spans[0].end_unix_ns, TRC_OFFSET + 210);
+	cr_expect_eq(sink->spans[1].kind, SPAN_KIND_SERVER);
+	cr_expect_eq(sink->spans[1].start_unix_ns, TRC_OFFSET + 310);
+	cr_expect_eq(sink->spans[1].end_unix_ns, TRC_OFFSET + 400);
 
 	/* a response going out (its request was missed): server, so the next
 	 * exchange is reported as one */
@@ -614,17 +632,17 @@ Test(tracer, unknown_role_from_payload_direction)
 	trc_data(t, 4, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 800, 810, 84, TRC_OK);
 	trc_data(t, 4, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 900, 910, 84, TRC_GET);
 	trc_data(t, 4, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 1000, 1010, 84, TRC_OK);
-	cr_assert_eq(sink.n, 4);
-	cr_expect_eq(sink.spans[2].kind, SPAN_KIND_SERVER);
-	cr_expect_eq(sink.spans[3].kind, SPAN_KIND_CLIENT);
+	cr_assert_eq(sink->n, 4);
+	cr_expect_eq(sink->spans[2].kind, SPAN_KIND_SERVER);
+	cr_expect_eq(sink->spans[3].kind, SPAN_KIND_CLIENT);
 	cr_expect_eq(trc_stats(t).role_unknown, 0);
 	tracer_free(t);
 }
 
 Test(tracer, role_stays_unknown_without_evidence)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 100, 110, 91, "\x16\x03\x01 tls hello");
 	trc_continuation(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 200, 210, 91, 4000);
@@ -633,16 +651,16 @@ Test(tracer, role_stays_unknown_without_evidence)
 	/* later evidence still resolves it */
 	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_INGRESS, 300, 310, 91, TRC_GET);
 	trc_data(t, 1, ZT_ROLE_UNKNOWN, ZT_DIR_EGRESS, 400, 410, 91, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_SERVER);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_eq(sink->spans[0].kind, SPAN_KIND_SERVER);
 	cr_expect_eq(trc_stats(t).role_unknown, 2);
 	tracer_free(t);
 }
 
 Test(tracer, connect_results)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	struct tracer_stats st;
 
 	trc_conn_event(t, ZT_EV_CONNECT, 1, ZT_ROLE_CLIENT, -111, 1, 10); /* ECONNREFUSED */
@@ -662,8 +680,8 @@ Test(tracer, connect_results)
 
 Test(tracer, tuple_filled_in_by_a_later_event)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	union trc_record r;
 
 	/* accept reported without addresses */
@@ -673,26 +691,26 @@ Test(tracer, tuple_filled_in_by_a_later_event)
 	trc_feed(t, &r);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 5, TRC_GET);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 5, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_str_eq(sink.spans[0].server.address, "10.0.0.1");
-	cr_expect_eq(sink.spans[0].server.port, 8080);
-	cr_expect_str_eq(sink.spans[0].client.address, "10.0.0.2");
+	cr_assert_eq(sink->n, 1);
+	cr_expect_str_eq(sink->spans[0].server.address, "10.0.0.1");
+	cr_expect_eq(sink->spans[0].server.port, 8080);
+	cr_expect_str_eq(sink->spans[0].client.address, "10.0.0.2");
 	tracer_free(t);
 }
 
 Test(tracer, full_table_evicts_and_reports)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 16);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 16);
 	struct tracer_stats st;
 
 	for (uint64_t id = 1; id <= 17; id++)
 		trc_data(t, id, ZT_ROLE_SERVER, ZT_DIR_INGRESS, id * 100, id * 100 + 10,
 			 (uint32_t)id, TRC_GET);
-	cr_assert_eq(sink.n, 1, "the evicted conn's pending request is reported");
-	trc_expect_no_status_code(&sink.spans[0]);
-	cr_expect_eq(sink.spans[0].tid, 1);
-	cr_expect_eq(sink.spans[0].start_unix_ns, TRC_OFFSET + 110);
+	cr_assert_eq(sink->n, 1, "the evicted conn's pending request is reported");
+	trc_expect_no_status_code(&sink->spans[0]);
+	cr_expect_eq(sink->spans[0].tid, 1);
+	cr_expect_eq(sink->spans[0].start_unix_ns, TRC_OFFSET + 110);
 	st = trc_stats(t);
 	cr_expect_eq(st.conns_evicted, 1);
 	cr_expect_eq(st.conns_opened, 17);
@@ -702,19 +720,19 @@ Test(tracer, full_table_evicts_and_reports)
 
 Test(tracer, idle_conns_swept_on_tick)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	const uint64_t idle = 300ULL * 1000000000ULL; /* config default */
 
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000000000, 1000000000, 7, TRC_GET);
 	trc_data(t, 2, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 2000000000, 2000000000, 8, TRC_GET);
 	tracer_tick(t, 1000000000 + idle, TRC_OFFSET);
-	cr_expect_eq(sink.n, 0, "seen exactly idle_timeout ago: not yet idle");
+	cr_expect_eq(sink->n, 0, "seen exactly idle_timeout ago: not yet idle");
 	cr_expect_eq(tracer_conns_tracked(t), 2);
 	tracer_tick(t, 1000000001 + idle, TRC_OFFSET);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].tid, 7);
-	trc_expect_no_status_code(&sink.spans[0]);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_eq(sink->spans[0].tid, 7);
+	trc_expect_no_status_code(&sink->spans[0]);
 	cr_expect_eq(tracer_conns_tracked(t), 1);
 	cr_expect_eq(trc_stats(t).conns_evicted, 1);
 	/* a tick before the timeout has passed since boot sweeps nothing */
@@ -725,17 +743,17 @@ Test(tracer, idle_conns_swept_on_tick)
 
 Test(tracer, tick_sets_the_wall_clock_offset)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	tracer_tick(t, 0, 1000000);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 150, 7, TRC_GET);
 	tracer_tick(t, 0, 2000000);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 300, 350, 7, TRC_OK);
-	cr_assert_eq(sink.n, 1);
+	cr_assert_eq(sink->n, 1);
 	/* the offset in force when the span is built applies to both ends */
-	cr_expect_eq(sink.spans[0].start_unix_ns, 2000150);
-	cr_expect_eq(sink.spans[0].end_unix_ns, 2000300);
+	cr_expect_eq(sink->spans[0].start_unix_ns, 2000150);
+	cr_expect_eq(sink->spans[0].end_unix_ns, 2000300);
 	tracer_free(t);
 }
 
@@ -743,8 +761,8 @@ Test(tracer, tick_sets_the_wall_clock_offset)
  * never names) are counted, not parsed. */
 Test(tracer, unsniffed_records_are_counted_not_parsed)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	union trc_record r;
 	const char *tls = "\x16\x03\x01\x02\x00 tls";
 
@@ -758,13 +776,13 @@ Test(tracer, unsniffed_records_are_counted_not_parsed)
 	r.e.cap_len = r.e.bytes = (uint32_t)strlen(TRC_GET);
 	memcpy(r.bytes + sizeof(r.e), TRC_GET, strlen(TRC_GET));
 	trc_feed(t, &r);
-	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(sink->n, 0);
 	cr_expect_eq(trc_stats(t).parse_misses, 0);
 	cr_expect_eq(trc_stats(t).unsniffed, 2);
 	/* the kernel names it at a later message start: parsed from there */
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 300, 310, 7, TRC_GET);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 400, 410, 7, TRC_OK);
-	cr_expect_eq(sink.n, 1);
+	cr_expect_eq(sink->n, 1);
 	trc_close(t, 1, ZT_SYS_CLOSE, TRC_PID, 500);
 	tracer_free(t);
 }
@@ -776,16 +794,16 @@ Test(tracer, unsniffed_records_are_counted_not_parsed)
  */
 Test(tracer, pipeline_drops_are_counted)
 {
-	static struct trc_sink sink;
+	struct trc_sink *sink = trc_sink_new();
 	static char reqs[33 * 32];
-	struct tracer *t = trc_new(&sink, 64);
+	struct tracer *t = trc_new(sink, 64);
 
 	reqs[0] = '\0';
 	for (int i = 0; i < HTTP1_PIPELINE_MAX + 1; i++)
 		strcat(reqs, "GET /p HTTP/1.1\r\n\r\n");
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 7, reqs);
 	trc_close(t, 1, ZT_SYS_CLOSE, TRC_PID, 200);
-	cr_expect_eq(sink.n, HTTP1_PIPELINE_MAX, "the kept requests are reported");
+	cr_expect_eq(sink->n, HTTP1_PIPELINE_MAX, "the kept requests are reported");
 	cr_expect_eq(trc_stats(t).pipeline_drops, 1);
 	tracer_free(t);
 }
@@ -798,8 +816,8 @@ Test(tracer, pipeline_drops_are_counted)
  */
 Test(tracer, thread_id_survives_a_long_request_body)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_conn_event(t, ZT_EV_ACCEPT, 1, ZT_ROLE_SERVER, 4, 100, 10); /* acceptor */
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1010, 201,
@@ -809,10 +827,10 @@ Test(tracer, thread_id_survives_a_long_request_body)
 				 201, 65536);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 5000, 5010, 201,
 		 "HTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n");
-	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].req_size, 1048576);
-	cr_expect_eq(trc_int(&sink.spans[0], "http.request.body.size"), 1048576);
-	cr_expect_eq(sink.spans[0].tid, 201, "tid %u: fell back to the acceptor", sink.spans[0].tid);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_eq(sink->spans[0].req_size, 1048576);
+	cr_expect_eq(trc_int(&sink->spans[0], "http.request.body.size"), 1048576);
+	cr_expect_eq(sink->spans[0].tid, 201, "tid %u: fell back to the acceptor", sink->spans[0].tid);
 	tracer_free(t);
 }
 
@@ -823,8 +841,8 @@ Test(tracer, thread_id_survives_a_long_request_body)
  */
 Test(tracer, response_with_unseen_status_code_has_no_status)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	union trc_record r;
 
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 7, TRC_GET);
@@ -836,8 +854,8 @@ Test(tracer, response_with_unseen_status_code_has_no_status)
 	r.e.flags = ZT_F_TRUNCATED;
 	trc_feed(t, &r);
 	trc_close(t, 1, ZT_SYS_STATE, TRC_PID, 300);
-	cr_assert_eq(sink.n, 1);
-	trc_expect_no_status_code(&sink.spans[0]);
+	cr_assert_eq(sink->n, 1);
+	trc_expect_no_status_code(&sink->spans[0]);
 	tracer_free(t);
 }
 
@@ -852,8 +870,8 @@ Test(tracer, response_with_unseen_status_code_has_no_status)
  */
 Test(tracer, thread_id_when_a_request_ends_a_skipped_response)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	union trc_record r;
 
 	trc_conn_event(t, ZT_EV_ACCEPT, 1, ZT_ROLE_SERVER, 4, 100, 10); /* acceptor */
@@ -865,18 +883,18 @@ Test(tracer, thread_id_when_a_request_ends_a_skipped_response)
 	r.e.bytes = 40;
 	r.e.flags = ZT_F_TRUNCATED;
 	trc_feed(t, &r);
-	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(sink->n, 0);
 	/* the next request, read by another worker, ends that response */
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 3000, 3010, 202,
 		 "GET /b HTTP/1.1\r\n\r\n");
-	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].tid, 201);
-	cr_expect_eq(sink.spans[0].end_unix_ns, TRC_OFFSET + 2000);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_eq(sink->spans[0].tid, 201);
+	cr_expect_eq(sink->spans[0].end_unix_ns, TRC_OFFSET + 2000);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 4000, 4010, 202, TRC_OK);
-	cr_assert_eq(sink.n, 2);
-	cr_expect_str_eq(TRC_STR(&sink.spans[1], "url.path"), "/b");
-	cr_expect_eq(trc_int(&sink.spans[1], "http.response.status_code"), 200);
-	cr_expect_eq(sink.spans[1].tid, 202, "tid %u", sink.spans[1].tid);
+	cr_assert_eq(sink->n, 2);
+	cr_expect_str_eq(TRC_STR(&sink->spans[1], "url.path"), "/b");
+	cr_expect_eq(trc_int(&sink->spans[1], "http.response.status_code"), 200);
+	cr_expect_eq(sink->spans[1].tid, 202, "tid %u", sink->spans[1].tid);
 	tracer_free(t);
 }
 
@@ -947,12 +965,12 @@ static void trc_expect_ep_attrs(const struct span *s)
 
 Test(tracer, server_and_client_ipv6_endpoints)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	struct zt_conn_tuple tp = trc_tuple6("2001:db8::1", 443, "2001:db8:0:0:0:0:0:2", 40000);
 	const struct span *s;
 
-	s = trc_exchange_on(t, &sink, &tp, 1, ZT_ROLE_SERVER);
+	s = trc_exchange_on(t, sink, &tp, 1, ZT_ROLE_SERVER);
 	cr_expect_eq(s->kind, SPAN_KIND_SERVER);
 	trc_expect_ep(&s->server, "2001:db8::1", 443);
 	trc_expect_ep(&s->client, "2001:db8::2", 40000);
@@ -960,7 +978,7 @@ Test(tracer, server_and_client_ipv6_endpoints)
 	trc_expect_ep_attrs(s);
 
 	/* the same tuple seen by a client: its remote end is the server */
-	s = trc_exchange_on(t, &sink, &tp, 2, ZT_ROLE_CLIENT);
+	s = trc_exchange_on(t, sink, &tp, 2, ZT_ROLE_CLIENT);
 	cr_expect_eq(s->kind, SPAN_KIND_CLIENT);
 	trc_expect_ep(&s->server, "2001:db8::2", 40000);
 	trc_expect_ep(&s->client, "2001:db8::1", 443);
@@ -971,18 +989,18 @@ Test(tracer, server_and_client_ipv6_endpoints)
 
 Test(tracer, v4_mapped_ipv6_shown_as_ipv4)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	struct zt_conn_tuple tp = trc_tuple6("::ffff:192.0.2.1", 443, "::ffff:198.51.100.7", 40000);
 	const struct span *s;
 
-	s = trc_exchange_on(t, &sink, &tp, 1, ZT_ROLE_SERVER);
+	s = trc_exchange_on(t, sink, &tp, 1, ZT_ROLE_SERVER);
 	trc_expect_ep(&s->server, "192.0.2.1", 443);
 	trc_expect_ep(&s->client, "198.51.100.7", 40000);
 	trc_expect_ep(&s->peer, "198.51.100.7", 40000);
 	trc_expect_ep_attrs(s);
 
-	s = trc_exchange_on(t, &sink, &tp, 2, ZT_ROLE_CLIENT);
+	s = trc_exchange_on(t, sink, &tp, 2, ZT_ROLE_CLIENT);
 	trc_expect_ep(&s->server, "198.51.100.7", 40000);
 	trc_expect_ep(&s->client, "192.0.2.1", 443);
 	trc_expect_ep(&s->peer, "198.51.100.7", 40000);
@@ -992,40 +1010,40 @@ Test(tracer, v4_mapped_ipv6_shown_as_ipv4)
 
 Test(tracer, times_are_tags_plus_offset)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	struct zt_conn_tuple tp = trc_tuple(TRC_SERVER_SIDE);
 
 	tracer_tick(t, 0, 0);
 	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 900, 1000, TRC_GET);
 	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 5000, 5100, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_eq(sink.spans[0].start_unix_ns, 1000);
-	cr_expect_eq(sink.spans[0].end_unix_ns, 5000);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_eq(sink->spans[0].start_unix_ns, 1000);
+	cr_expect_eq(sink->spans[0].end_unix_ns, 5000);
 
 	/* a response tag before the request start is clamped: no negative span */
 	tracer_tick(t, 0, 5);
 	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 900, 1000, TRC_GET);
 	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 10, 20, TRC_OK);
-	cr_assert_eq(sink.n, 2);
-	cr_expect_eq(sink.spans[1].start_unix_ns, 1005);
-	cr_expect_eq(sink.spans[1].end_unix_ns, 1005);
+	cr_assert_eq(sink->n, 2);
+	cr_expect_eq(sink->spans[1].start_unix_ns, 1005);
+	cr_expect_eq(sink->spans[1].end_unix_ns, 1005);
 
 	/* a negative offset is applied as such */
 	tracer_tick(t, 0, -500);
 	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 900, 1000, TRC_GET);
 	trc_data_on(t, &tp, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 5000, 5100, TRC_OK);
-	cr_assert_eq(sink.n, 3);
-	cr_expect_eq(sink.spans[2].start_unix_ns, 500);
-	cr_expect_eq(sink.spans[2].end_unix_ns, 4500);
+	cr_assert_eq(sink->n, 3);
+	cr_expect_eq(sink->spans[2].start_unix_ns, 500);
+	cr_expect_eq(sink->spans[2].end_unix_ns, 4500);
 	tracer_free(t);
 }
 
 /* A comm that fills its field (no NUL): the names are cut, terminated. */
 Test(tracer, names_bounded)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	union trc_record r;
 	char want[ZT_COMM_LEN];
 	const struct span *s;
@@ -1039,8 +1057,8 @@ Test(tracer, names_bounded)
 	memcpy(r.bytes + sizeof(r.e), TRC_GET, r.e.cap_len);
 	trc_feed(t, &r);
 	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 7, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	s = &sink.spans[0];
+	cr_assert_eq(sink->n, 1);
+	s = &sink->spans[0];
 	cr_expect_str_eq(s->exe_name, want);
 	cr_expect_str_eq(s->service_name, want);
 	cr_expect_str_eq(s->comm, want);
@@ -1053,9 +1071,9 @@ Test(tracer, names_bounded)
  * Redis reply of a 6000-byte value, read back to one span. */
 Test(tracer, whole_write_windows_make_one_chunk_stream)
 {
-	static struct trc_sink sink;
+	struct trc_sink *sink = trc_sink_new();
 	static char reply[6100];
-	struct tracer *t = trc_new(&sink, 64);
+	struct tracer *t = trc_new(sink, 64);
 	const char *cmd = "*2\r\n$3\r\nGET\r\n$6\r\nuser:7\r\n";
 	union trc_record r;
 	size_t n;
@@ -1077,18 +1095,18 @@ Test(tracer, whole_write_windows_make_one_chunk_stream)
 	r.e.flags = ZT_F_MORE;
 	memcpy(r.bytes + sizeof(r.e), reply, ZT_CAPTURE_MAX);
 	trc_feed(t, &r);
-	cr_expect_eq(sink.n, 0);
+	cr_expect_eq(sink->n, 0);
 	/* ... and the rest of the same read */
 	r.e.win_off = ZT_CAPTURE_MAX;
 	r.e.cap_len = (uint32_t)(n - ZT_CAPTURE_MAX);
 	r.e.flags = 0;
 	memcpy(r.bytes + sizeof(r.e), reply + ZT_CAPTURE_MAX, n - ZT_CAPTURE_MAX);
 	trc_feed(t, &r);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_str_eq(sink.spans[0].name, "GET user:{id}");
-	cr_expect_str_eq(sa_str(&sink.spans[0].attrs, "db.query.text"), "GET user:7");
-	cr_expect_eq(sink.spans[0].resp_size, n);
-	cr_expect_eq(sink.spans[0].kind, SPAN_KIND_CLIENT);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_str_eq(sink->spans[0].name, "GET user:{id}");
+	cr_expect_str_eq(sa_str(&sink->spans[0].attrs, "db.query.text"), "GET user:7");
+	cr_expect_eq(sink->spans[0].resp_size, n);
+	cr_expect_eq(sink->spans[0].kind, SPAN_KIND_CLIENT);
 	cr_expect_eq(trc_stats(t).parse_misses, 0);
 	cr_expect_eq(trc_stats(t).bad_events, 0);
 	tracer_free(t);
@@ -1098,8 +1116,8 @@ Test(tracer, whole_write_windows_make_one_chunk_stream)
  * segment table that does not add up: malformed, counted, no connection. */
 Test(tracer, records_that_contradict_themselves_are_refused)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	struct zt_seg seg = { .off = 0, .len = 5, .frames = 1, .cap = 5 };
 	union trc_record r;
 
@@ -1152,8 +1170,8 @@ static void trc_lost(uint64_t conn_id, uint8_t role, uint8_t dir, const char *pa
 
 Test(tracer, a_lost_response_is_a_gap_not_the_next_answer)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1100, 201, "GET /a HTTP/1.1\r\n\r\n");
 	trc_lost(7, ZT_ROLE_SERVER, ZT_DIR_EGRESS, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
@@ -1162,19 +1180,19 @@ Test(tracer, a_lost_response_is_a_gap_not_the_next_answer)
 		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
 	trc_close(t, 7, ZT_SYS_CLOSE, TRC_PID, 5000);
 	/* the 404 answers /b, not /a; /a's answer is unknown, never made up */
-	cr_assert_eq(sink.n, 2);
-	cr_expect_str_eq(TRC_STR(&sink.spans[0], "url.path"), "/a");
-	trc_expect_no_status_code(&sink.spans[0]);
-	cr_expect_str_eq(TRC_STR(&sink.spans[1], "url.path"), "/b");
-	cr_expect_eq(trc_int(&sink.spans[1], "http.response.status_code"), 404);
+	cr_assert_eq(sink->n, 2);
+	cr_expect_str_eq(TRC_STR(&sink->spans[0], "url.path"), "/a");
+	trc_expect_no_status_code(&sink->spans[0]);
+	cr_expect_str_eq(TRC_STR(&sink->spans[1], "url.path"), "/b");
+	cr_expect_eq(trc_int(&sink->spans[1], "http.response.status_code"), 404);
 	cr_expect_eq(trc_stats(t).record_gaps, 1);
 	tracer_free(t);
 }
 
 Test(tracer, a_lost_first_response_is_seen_from_the_request_side)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 
 	/* the connection's first egress record is the one lost: the ingress
 	 * record before it said where egress stood */
@@ -1182,18 +1200,18 @@ Test(tracer, a_lost_first_response_is_seen_from_the_request_side)
 	trc_lost(7, ZT_ROLE_SERVER, ZT_DIR_EGRESS, TRC_OK);
 	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 3000, 3100, 201, "GET /b HTTP/1.1\r\n\r\n");
 	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 4000, 4100, 201, TRC_OK);
-	cr_assert_eq(sink.n, 2);
-	cr_expect_str_eq(TRC_STR(&sink.spans[0], "url.path"), "/a");
-	trc_expect_no_status_code(&sink.spans[0]);
-	cr_expect_eq(trc_int(&sink.spans[1], "http.response.status_code"), 200);
+	cr_assert_eq(sink->n, 2);
+	cr_expect_str_eq(TRC_STR(&sink->spans[0], "url.path"), "/a");
+	trc_expect_no_status_code(&sink->spans[0]);
+	cr_expect_eq(trc_int(&sink->spans[1], "http.response.status_code"), 200);
 	cr_expect_eq(trc_stats(t).record_gaps, 1);
 	tracer_free(t);
 }
 
 Test(tracer, a_record_from_before_what_was_fed_is_counted_not_parsed)
 {
-	static struct trc_sink sink;
-	struct tracer *t = trc_new(&sink, 64);
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
 	union trc_record r;
 
 	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 1000, 1100, 201, "GET /a HTTP/1.1\r\n\r\n");
@@ -1204,9 +1222,9 @@ Test(tracer, a_record_from_before_what_was_fed_is_counted_not_parsed)
 	memcpy(r.bytes + sizeof(r.e), "GET /x HTTP/1.1\r\n\r\n", 19);
 	trc_feed(t, &r);
 	trc_data(t, 7, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 4000, 4100, 201, TRC_OK);
-	cr_assert_eq(sink.n, 1);
-	cr_expect_str_eq(TRC_STR(&sink.spans[0], "url.path"), "/a");
-	cr_expect_eq(trc_int(&sink.spans[0], "http.response.status_code"), 200);
+	cr_assert_eq(sink->n, 1);
+	cr_expect_str_eq(TRC_STR(&sink->spans[0], "url.path"), "/a");
+	cr_expect_eq(trc_int(&sink->spans[0], "http.response.status_code"), 200);
 	cr_expect_eq(trc_stats(t).record_gaps, 1);
 	cr_expect_eq(trc_stats(t).parse_misses, 0);
 	tracer_free(t);
