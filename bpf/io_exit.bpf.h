@@ -7,9 +7,72 @@
 
 #include "capture.bpf.h"
 
+struct h2c_scan {
+	__u32 n;
+	__u32 end;
+	__u8 h2c;
+};
+
+static long h2c_scan_step(__u32 i, void *ctx)
+{
+	struct h2c_scan *x = ctx;
+	struct event_buf *eb;
+	__u32 zero = 0;
+
+	eb = bpf_map_lookup_elem(&scratch, &zero);
+	i += 13;
+	if (!eb || i >= HTTP1_H2C_HEAD_MAX || x->n > HTTP1_H2C_HEAD_MAX)
+		return 1;
+	/* in bounds for the verifier, whatever the compiler made of the test */
+	barrier_var(i);
+	i &= HTTP1_H2C_HEAD_MAX - 1;
+	if (!http1_h2c_step(eb->data, x->n, i, &x->h2c))
+		return 0;
+	x->end = i;
+	return 1;
+}
+
+/* The length of the 101 head in eb->data[0..n) when it switches to h2c
+ * (http1_h2c_head_len, a step per byte under bpf_loop), or 0. */
+static __always_inline __u32 h2c_head_at(struct event_buf *eb, __u32 n)
+{
+	struct h2c_scan x = { .n = n < HTTP1_H2C_HEAD_MAX ? n : HTTP1_H2C_HEAD_MAX };
+
+	if (!http1_h2c_maybe(eb->data, x.n))
+		return 0;
+	bpf_loop(HTTP1_H2C_HEAD_MAX - 13, h2c_scan_step, &x, 0);
+	return x.h2c && x.end && x.end + 4 <= x.n ? x.end + 4 : 0;
+}
+
+/* HTTP/1.1 switched to h2c at this write's 101 head: HTTP/2 frames from
+ * the end of the head on, walked in both directions (the client's next
+ * bytes are its preface). The head is skipped, not copied. */
+static __always_inline bool h2c_upgrade(struct event_buf *eb, struct conn_state *st,
+					const struct syscall_args *args, __u32 cap_len)
+{
+	__u32 head;
+
+	if (st->proto != ZT_PROTO_HTTP1 || cap_len < 16 || eb->data[9] != '1' ||
+	    eb->data[10] != '0' || eb->data[11] != '1' ||
+	    !(protocols_enabled & (1u << ZT_PROTO_HTTP2)))
+		return false;
+	head = h2c_head_at(eb, cap_len);
+	if (!head)
+		return false;
+	st->proto = ZT_PROTO_HTTP2;
+	st->pstate = 0;
+	__builtin_memset(st->fr, 0, sizeof(st->fr));
+	st->fr[args->dir & 1].left = head;
+	eb->ev.proto = ZT_PROTO_HTTP2;
+	eb->ev.flags &= ~ZT_F_TRUNCATED;
+	return true;
+}
+
 /* HEAD: the first --capture-bytes of the write, or (deep in a long run,
- * or for sendfile and splice) only its byte count and last bytes. */
-static __always_inline void emit_head(struct event_buf *eb, struct conn_state *st,
+ * or for sendfile and splice) only its byte count and last bytes. Returns
+ * true, sending nothing, when the write turned the connection to HTTP/2:
+ * its frames are to be walked. */
+static __always_inline bool emit_head(struct event_buf *eb, struct conn_state *st,
 				      struct syscall_args *args, __u64 bytes, bool capture,
 				      bool new_run, __u32 tid)
 {
@@ -19,6 +82,8 @@ static __always_inline void emit_head(struct event_buf *eb, struct conn_state *s
 		cap_len = capture_payload(eb, args, bytes);
 		if (cap_len == 0 && bytes > 0)
 			counter_add(ZT_CNT_READ_FAULTS, 1);
+		if (new_run && h2c_upgrade(eb, st, args, cap_len))
+			return true;
 		if (cap_len < bytes)
 			eb->ev.flags |= ZT_F_TRUNCATED;
 		if (inject_enabled)
@@ -33,6 +98,7 @@ static __always_inline void emit_head(struct event_buf *eb, struct conn_state *s
 	}
 	eb->ev.cap_len = cap_len;
 	event_submit(eb, cap_len);
+	return false;
 }
 
 /* WHOLE and FRAMES each run in a program of their own, tail-called once
@@ -263,7 +329,8 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 		bpf_tail_call(ctx, policy_progs, policy);
 	capture = copyable &&
 		  (run_bytes < ZT_RUN_CAPTURE_LIMIT || run_message_start(st, args, bytes));
-	emit_head(eb, st, args, bytes, capture, new_run, (__u32)pid_tgid);
+	if (emit_head(eb, st, args, bytes, capture, new_run, (__u32)pid_tgid))
+		bpf_tail_call(ctx, policy_progs, ZT_CAPTURE_FRAMES);
 }
 
 /* The capture itself, in one program that every sys_exit_* tail-calls:

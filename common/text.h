@@ -61,6 +61,15 @@ static inline int text_ieq(const char *p, size_t n, const char *lit)
 }
 
 /* v in decimal into out[11] (no snprintf: spans are built with it). */
+/* The C string s into out[cap], cut to fit. */
+static inline void text_copy_cut(char *out, size_t cap, const char *s)
+{
+	size_t n = strnlen(s, cap - 1);
+
+	memcpy(out, s, n);
+	out[n] = '\0';
+}
+
 static inline void text_decimal(char out[11], unsigned int v)
 {
 	char tmp[10];

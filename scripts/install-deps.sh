@@ -29,8 +29,9 @@ PKGS=(
 	libcapstone-dev golang-go
 	# HTTP/2: HPACK with libnghttp2's inflater; the gRPC tests run python3-grpcio
 	libnghttp2-dev python3-grpcio
-	# HTTP/2 in the clear: nghttpd serving files, nghttp and h2load asking
-	nghttp2-server nghttp2-client
+	# HTTP/2 in the clear: nghttpd serving files, nghttp and h2load asking;
+	# nghttpx upgrading HTTP/1.1 to h2c
+	nghttp2-server nghttp2-client nghttp2-proxy
 	# DNS: a resolver the test runs in its own network namespace, and dig
 	dnsmasq-base bind9-dnsutils
 	# the Java chain test runs its services with the JDK's source launcher

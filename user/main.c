@@ -268,7 +268,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"otlp_failures=%llu otlp_retries=%llu unanswered_unjoined=%llu unknown_protocol=%llu unsniffed=%llu "
 		"frames_lost=%llu state_alloc_failures=%llu record_gaps=%llu attr_overflows=%llu "
 		"tls_libs=%llu tls_attach_failures=%llu tls_table_full=%llu tls_conns=%llu "
-		"tls_bytes=%llu tls_unbound=%llu tls_conn_resets=%llu dgrams_unreported=%llu "
+		"tls_bytes=%llu tls_unbound=%llu tls_conn_resets=%llu proto_upgrades=%llu dgrams_unreported=%llu "
 		"timed_full=%llu",
 		(unsigned long long)ts.events, (unsigned long long)ts.spans,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
@@ -302,7 +302,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)tls->files, (unsigned long long)tls->attach_failures,
 		(unsigned long long)tls->table_full, (unsigned long long)kc[ZT_CNT_TLS_CONNS],
 		(unsigned long long)kc[ZT_CNT_TLS_BYTES], (unsigned long long)kc[ZT_CNT_TLS_UNBOUND],
-		(unsigned long long)ts.tls_conn_resets,
+		(unsigned long long)ts.tls_conn_resets, (unsigned long long)ts.proto_upgrades,
 		(unsigned long long)kc[ZT_CNT_DGRAMS_UNREPORTED],
 		(unsigned long long)ts.timed_full);
 	for (uint32_t r = 0; r < ALERT_RULE_COUNT; r++)

@@ -532,10 +532,52 @@ static void conn_tls_begin(struct tracer *t, struct conn *c)
 	c->tls = 1;
 }
 
+/*
+ * The kernel switched the connection to another protocol at this record
+ * (HTTP/1.1's 101 to h2c; the kernel skipped the head that said so: the
+ * record's first segments, one per iovec it spans, each the rest of no
+ * frame): the request being answered moves to the new
+ * module, which reads what follows. A record of another protocol that is
+ * no such switch is read as the connection's own protocol.
+ */
+static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event *e,
+			const struct proto_sink *k, struct proto_chunk *ch, struct proto_seg *segs)
+{
+	const struct proto *to = proto_by_id(e->proto);
+	struct proto_handoff h;
+	uint64_t head = 0;
+	void *state;
+	int has;
 
-/* ch: the record's bytes, already checked (chunk_of_record). */
+	if (!to || !c->proto->hand_off || !to->adopt || ch->cont || !ch->framed)
+		return;
+	for (uint32_t i = 0; i < ch->nsegs && !ch->segs[i].frames && ch->segs[i].off == head; i++)
+		head += ch->segs[i].len;
+	if (!head)
+		return;
+	state = malloc(to->state_size);
+	if (!state) {
+		t->stats.state_alloc_failures++;
+		return;
+	}
+	has = c->proto->hand_off(c->state, &h, k);
+	timed_remove(t, c);
+	free(c->state);
+	c->state = state;
+	c->proto = to;
+	to->init(state);
+	if (has)
+		to->adopt(state, &h);
+	if (to->expire)
+		timed_add(t, c);
+	t->stats.proto_upgrades++;
+	record_chunk_skip(ch, segs, head);
+}
+
+/* ch: the record's bytes, already checked (record_chunk), its segments
+ * in segs. */
 static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_t *payload,
-			struct proto_chunk *ch_in)
+			struct proto_chunk *ch_in, struct proto_seg *segs)
 {
 	struct conn *c = conn_for_event(t, e);
 	struct exchange_ctx x = { .t = t, .c = c, .e = e };
@@ -596,6 +638,8 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 			return;
 		misses = c->proto->feed(c->state, &gap, &k);
 	}
+	if (e->proto != c->proto->id)
+		conn_upgrade(t, c, e, &k, &ch, segs);
 	misses += c->proto->feed(c->state, &ch, &k);
 	t->stats.proto_misses[c->proto->id] += misses;
 }
@@ -666,7 +710,7 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 	switch (e->type) {
 	case ZT_EV_DATA:
 		t->stats.payload_bytes += e->cap_len;
-		handle_data(t, e, (const uint8_t *)data + sizeof(*e), &ch);
+		handle_data(t, e, (const uint8_t *)data + sizeof(*e), &ch, segs);
 		break;
 	case ZT_EV_CLOSE:
 		handle_close(t, e);

@@ -30,6 +30,7 @@ struct tracer_stats {
 	uint64_t inject_skipped;  /* client requests of a protocol --inject-traceparent cannot write into */
 	uint64_t record_gaps;     /* a syscall's records arrived with one missing: parsed as a gap */
 	uint64_t tls_conn_resets; /* connections that turned TLS after plaintext (an SSLRequest) */
+	uint64_t proto_upgrades;  /* connections that changed protocol (HTTP/1.1 to h2c) */
 	uint64_t conns_opened;
 	uint64_t conns_evicted;   /* full table or idle */
 	/* connections whose unanswered requests could not be timed (the list

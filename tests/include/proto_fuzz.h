@@ -12,6 +12,7 @@
 #define ZT_PROTO_FUZZ_H
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,7 +31,7 @@ struct pf_ctx {
 
 static inline void pf_die(const char *why)
 {
-	(void)why;
+	fprintf(stderr, "proto_fuzz: %s\n", why);
 	__builtin_trap();
 }
 
@@ -116,10 +117,13 @@ static void pf_note(void *ctx, enum proto_note n)
  * Script: each step is 4 bytes then data. b0: bit0 side, bits1-2 mode
  * (0 plain, 1 copied then a gap, 2 a gap alone, 3 the kernel's walk),
  * bit3 a write's continuation, bit4 a datagram (from peer 0 or 1 by bit5),
- * bit6 first 6 s pass (the module's expire runs); b1..b2: the step's
- * length; b3: how much of it is copied in mode 1 (in 1/256ths).
+ * bit6 first 6 s pass (the module's expire runs), bit7 the connection
+ * turns to protocol `next` first (once; p's hand_off, next's adopt, as
+ * the tracer does it); b1..b2: the step's length; b3: how much of it is
+ * copied in mode 1 (in 1/256ths).
  */
-static inline void pf_run(const struct proto *p, uint8_t kind, const uint8_t *data, size_t size)
+static inline void pf_run_upgrade(const struct proto *p, const struct proto *next, uint8_t kind,
+				  const uint8_t *data, size_t size)
 {
 	static _Alignas(16) uint8_t state[PROTO_STATE_MAX];
 	static struct walk_sim sim;
@@ -148,6 +152,26 @@ static inline void pf_run(const struct proto *p, uint8_t kind, const uint8_t *da
 		int mode = (b0 >> 1) & 3, ns;
 
 		at += 4;
+		if ((b0 & 0x80) && next && p->hand_off && next->adopt) {
+			struct proto_handoff h;
+			int has = p->hand_off(state, &h, &k);
+
+			/* a request handed on (announced or not) is the next
+			 * module's to end: live keys stay live */
+			if (has && !h.key)
+				pf_die("handed off key 0");
+			if (has && (!pf_terminated(h.method, sizeof(h.method)) ||
+				    !pf_terminated(h.target, sizeof(h.target))))
+				pf_die("unterminated handoff string");
+			p = next;
+			next = NULL;
+			x.p = p;
+			p->init(state);
+			if (has)
+				p->adopt(state, &h);
+			memset(&sim, 0, sizeof(sim));
+			sim.proto = p->id;
+		}
 		if (b0 & 0x10)
 			c.peer = &peers[(b0 >> 5) & 1];
 		if (b0 & 0x40) {
@@ -192,6 +216,11 @@ static inline void pf_run(const struct proto *p, uint8_t kind, const uint8_t *da
 	for (uint32_t i = 0; i < PF_KEYS; i++)
 		if (x.live[i])
 			pf_die("a request neither answered nor abandoned at close");
+}
+
+static inline void pf_run(const struct proto *p, uint8_t kind, const uint8_t *data, size_t size)
+{
+	pf_run_upgrade(p, NULL, kind, data, size);
 }
 
 #endif /* ZT_PROTO_FUZZ_H */

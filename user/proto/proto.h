@@ -119,6 +119,19 @@ struct proto_exchange {
 	struct span_attrs attrs;
 };
 
+/* The request a connection was answering when it changed protocol under
+ * it (HTTP/1.1's Upgrade: h2c, whose request RFC 9113 §3.2 answers on
+ * stream 1): the next protocol's module answers it. Its span's ids were
+ * decided when the first module announced it under `key`. */
+struct proto_handoff {
+	uint32_t key;
+	uint64_t start_tag;
+	uint64_t req_size;
+	char method[16];
+	char target[192];
+	struct proto_context wire;
+};
+
 /* What a module counts besides parse misses (names in proto_note_names). */
 enum proto_note {
 	PROTO_NOTE_PUSH = 0,      /* a server message that answers no request (pub/sub, MONITOR) */
@@ -163,6 +176,14 @@ struct proto {
 	 * (datagrams): end those that have waited too long at `now`
 	 * (CLOCK_MONOTONIC); called about once a second. */
 	void (*expire)(void *state, uint64_t now, const struct proto_sink *k);
+	/* Optional, for a protocol a connection may leave for another (the
+	 * kernel saw the switch and names the new one in its records): like
+	 * close, except that the request the new protocol answers goes into
+	 * *h instead of being reported; 1 when there is one. */
+	int (*hand_off)(void *state, struct proto_handoff *h, const struct proto_sink *k);
+	/* Optional, for a protocol a connection may turn into: its first
+	 * request came before, in the old protocol (state fresh from init). */
+	void (*adopt)(void *state, const struct proto_handoff *h);
 };
 
 /* The module registered under id, or NULL. */

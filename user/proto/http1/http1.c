@@ -373,3 +373,23 @@ void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 	c->on_request = on_request;
 	c->on_drop = on_drop;
 }
+
+int http1_conn_hand_off(struct http1_conn *c, struct http1_request *out, http1_exchange_cb cb,
+			void *ctx)
+{
+	struct http1_run r;
+	int has;
+
+	/* a response still open answers its own request, before the switch */
+	if (c->proto == HTTP1_PROTO_HTTP) {
+		http1_run_init(&r, c, HTTP1_SIDE_REQUEST, 0, cb, ctx);
+		http1_close_stream(&r);
+		http1_run_init(&r, c, HTTP1_SIDE_RESPONSE, 0, cb, ctx);
+		http1_close_stream(&r);
+	}
+	has = c->pending_count > 0;
+	if (has)
+		http1_pop_request(c, out);
+	http1_conn_close(c, 0, cb, ctx);
+	return has;
+}

@@ -161,6 +161,12 @@ unsigned int http1_conn_feed_gap(struct http1_conn *c, enum http1_side side,
 void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 		      void *ctx);
 
+/* The connection switched protocol (101 to h2c): its oldest request,
+ * which the new protocol answers, goes to *out (1) instead of being
+ * reported; then as http1_conn_close. 0 when no request was waiting. */
+int http1_conn_hand_off(struct http1_conn *c, struct http1_request *out, http1_exchange_cb cb,
+			void *ctx);
+
 /* Cheap test on the first bytes of a stream: 1 if they can start an
  * HTTP/1.x request (method token + space) or response ("HTTP/1."). Bytes
  * too few to decide give 1 when they are a valid prefix; len 0 gives 0. */

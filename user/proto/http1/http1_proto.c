@@ -162,6 +162,22 @@ static void http1_proto_close(void *state, const struct proto_sink *k)
 	http1_conn_close(state, 0, http1_proto_on_exchange, (void *)k);
 }
 
+static int http1_proto_hand_off(void *state, struct proto_handoff *h, const struct proto_sink *k)
+{
+	struct http1_request req;
+
+	if (!http1_conn_hand_off(state, &req, http1_proto_on_exchange, (void *)k))
+		return 0;
+	memset(h, 0, sizeof(*h));
+	h->key = req.seq;
+	h->start_tag = req.start_tag;
+	h->req_size = req.body_size;
+	text_copy_cut(h->method, sizeof(h->method), req.method);
+	text_copy_cut(h->target, sizeof(h->target), req.target);
+	h->wire = req.wire;
+	return 1;
+}
+
 const struct proto proto_http1 = {
 	.name = "http1",
 	.id = ZT_PROTO_HTTP1,
@@ -169,4 +185,5 @@ const struct proto proto_http1 = {
 	.init = http1_proto_init,
 	.feed = http1_proto_feed,
 	.close = http1_proto_close,
+	.hand_off = http1_proto_hand_off,
 };

@@ -85,4 +85,51 @@ static __always_inline int http1_message_start(const __u8 *p)
 	return 0;
 }
 
+/* The longest 101 head an h2c upgrade is looked for in. */
+#define HTTP1_H2C_HEAD_MAX 256
+
+/* The first bytes of a 101 that may switch to h2c. */
+static __always_inline int http1_h2c_maybe(const __u8 *p, __u32 n)
+{
+	return n >= 16 && http1_wire_prefix(p, n, "HTTP/1.1 101 ", 13);
+}
+
+/* Byte i (13 <= i < n <= HTTP1_H2C_HEAD_MAX) of such a head: returns 1
+ * at its end ("\r\n\r\n" from i), 0 to go on; *h2c is set where an
+ * Upgrade value ends in the h2c token (a field value ending in "h2c" must
+ * be the token: a WebSocket's Sec-WebSocket-Accept value ends in '='). */
+static __always_inline int http1_h2c_step(const __u8 *p, __u32 n, __u32 i, __u8 *h2c)
+{
+	if (i + 4 > n)
+		return 1;
+	if (p[i] == '\r' && p[i + 1] == '\n' && p[i + 2] == '\r' && p[i + 3] == '\n')
+		return 1;
+	if ((p[i] == ' ' || p[i] == ':' || p[i] == ',') && i + 5 <= n &&
+	    (p[i + 1] | 0x20) == 'h' && p[i + 2] == '2' && (p[i + 3] | 0x20) == 'c' &&
+	    p[i + 4] == '\r')
+		*h2c = 1;
+	return 0;
+}
+
+/*
+ * A response head "HTTP/1.1 101 ..." that switches to h2c (RFC 7540 §3.2):
+ * its length, "\r\n\r\n" included, when p[0..n) holds it whole within
+ * HTTP1_H2C_HEAD_MAX bytes; the bytes after it are HTTP/2 frames. 0 for
+ * any other head. (The kernel runs the same steps under bpf_loop.)
+ */
+static __always_inline __u32 http1_h2c_head_len(const __u8 *p, __u32 n)
+{
+	__u8 h2c = 0;
+	__u32 i;
+
+	if (n > HTTP1_H2C_HEAD_MAX)
+		n = HTTP1_H2C_HEAD_MAX;
+	if (!http1_h2c_maybe(p, n))
+		return 0;
+	for (i = 13; i < n; i++)
+		if (http1_h2c_step(p, n, i, &h2c))
+			break;
+	return h2c && i + 4 <= n ? i + 4 : 0;
+}
+
 #endif /* ZT_HTTP1_WIRE_H */

@@ -8,6 +8,7 @@
 #include "http2.h"
 #include "http2_stream.h"
 #include "http2_wire.h"
+#include "text.h"
 
 #define H2_STREAMS PROTO_INFLIGHT_MAX
 /* a header frame kept whole up to this (the kernel copies at most a record,
@@ -594,6 +595,28 @@ static void h2_close(void *state, const struct proto_sink *k)
 	memset(st->dir, 0, sizeof(st->dir));
 }
 
+/* h2c: the HTTP/1.1 request that asked for the upgrade is stream 1,
+ * half-closed by the client (RFC 9113 §3.2), in the slot its key gives
+ * so that no later stream's key meets it. Both tables start empty. */
+static void h2_adopt(void *state, const struct proto_handoff *h)
+{
+	struct h2_state *st = state;
+	struct h2_stream *s = &st->s[h->key % H2_STREAMS];
+
+	st->started = 1;
+	st->max_client_id = 1;
+	s->id = 1;
+	s->key = h->key;
+	s->blocks[PROTO_SIDE_REQUEST] = 1;
+	s->ended[PROTO_SIDE_REQUEST] = 1;
+	s->upgraded = 1;
+	s->start_tag = h->start_tag;
+	s->body[PROTO_SIDE_REQUEST] = h->req_size;
+	text_copy_cut(s->method, sizeof(s->method), h->method);
+	text_copy_cut(s->path, sizeof(s->path), h->target);
+	s->wire = h->wire;
+}
+
 const struct proto proto_http2 = {
 	.name = "http2",
 	.id = ZT_PROTO_HTTP2,
@@ -602,4 +625,5 @@ const struct proto proto_http2 = {
 	.init = h2_init,
 	.feed = h2_feed,
 	.close = h2_close,
+	.adopt = h2_adopt,
 };

@@ -177,6 +177,8 @@ void h2_stream_record(const struct h2_stream *s, const struct proto_sink *k, uin
 		       x->resp_size > INT64_MAX ? INT64_MAX : (int64_t)x->resp_size);
 	if (s->incomplete)
 		span_attrs_int(&x->attrs, "zerotrace.hpack.incomplete", 1);
+	if (s->upgraded)
+		span_attrs_cstr(&x->attrs, "zerotrace.http.upgrade", "h2c");
 	h2_record_status(x, s, k->kind);
 	if (s->grpc) {
 		const char *name = s->has_grpc_status ? grpc_status_name(s->grpc_status) : NULL;

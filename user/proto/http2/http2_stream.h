@@ -18,6 +18,7 @@ struct h2_stream {
 	uint8_t incomplete;       /* a block of it was dropped (table unknown) */
 	uint8_t grpc;             /* content-type application/grpc* */
 	uint8_t has_grpc_status;
+	uint8_t upgraded;         /* stream 1 of h2c: its request was HTTP/1.1 */
 	uint16_t status;          /* :status of the final response; 0: none */
 	int32_t grpc_status;
 	uint32_t rst_code;
