@@ -44,27 +44,34 @@ static __always_inline __u32 h2c_head_at(struct event_buf *eb, __u32 n)
 	return x.h2c && x.end && x.end + 4 <= x.n ? x.end + 4 : 0;
 }
 
-/* HTTP/1.1 switched to h2c at this write's 101 head: HTTP/2 frames from
- * the end of the head on, walked in both directions (the client's next
- * bytes are its preface). The head is skipped, not copied. */
+/*
+ * An HTTP/1 connection turns HTTP/2 at this write: at the server's 101 to
+ * h2c (the frames start after its head, which is skipped, not copied), or,
+ * where that 101 went unseen (a read that got part of it, a head longer
+ * than the copy), at the client's preface. Both directions are walked from
+ * here; the records name HTTP/2 and user space follows (tracer.c).
+ */
 static __always_inline bool h2c_upgrade(struct event_buf *eb, struct conn_state *st,
 					const struct syscall_args *args, __u32 cap_len)
 {
-	__u32 head;
+	__u32 head = 0;
 
-	if (st->proto != ZT_PROTO_HTTP1 || cap_len < 16 || eb->data[9] != '1' ||
-	    eb->data[10] != '0' || eb->data[11] != '1' ||
+	if (st->proto != ZT_PROTO_HTTP1 || cap_len < 16 ||
 	    !(protocols_enabled & (1u << ZT_PROTO_HTTP2)))
 		return false;
-	head = h2c_head_at(eb, cap_len);
-	if (!head)
+	/* three bytes first: this runs on every HTTP/1 message start */
+	if (eb->data[9] == '1' && eb->data[10] == '0' && eb->data[11] == '1') {
+		head = h2c_head_at(eb, cap_len);
+		if (!head)
+			return false;
+	} else if (cap_len < H2_WIRE_PREFACE_LEN || !h2_wire_preface(eb->data, 8)) {
 		return false;
+	}
 	st->proto = ZT_PROTO_HTTP2;
 	st->pstate = 0;
 	__builtin_memset(st->fr, 0, sizeof(st->fr));
 	st->fr[args->dir & 1].left = head;
 	eb->ev.proto = ZT_PROTO_HTTP2;
-	eb->ev.flags &= ~ZT_F_TRUNCATED;
 	return true;
 }
 
@@ -82,12 +89,13 @@ static __always_inline bool emit_head(struct event_buf *eb, struct conn_state *s
 		cap_len = capture_payload(eb, args, bytes);
 		if (cap_len == 0 && bytes > 0)
 			counter_add(ZT_CNT_READ_FAULTS, 1);
+		/* before any switch: a 101 ends its request's span on this thread */
+		if (inject_enabled)
+			context_on_data(eb, st, args->dir, new_run, cap_len, tid);
 		if (new_run && h2c_upgrade(eb, st, args, cap_len))
 			return true;
 		if (cap_len < bytes)
 			eb->ev.flags |= ZT_F_TRUNCATED;
-		if (inject_enabled)
-			context_on_data(eb, st, args->dir, new_run, cap_len, tid);
 	} else {
 		eb->ev.flags |= ZT_F_CONTINUATION;
 		if (args->syscall != ZT_SYS_SENDFILE && args->syscall != ZT_SYS_SPLICE)
@@ -319,7 +327,8 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 	eb->ev.peer_stream_pos = st->stream_pos[!(args->dir & 1)];
 	/* a frame walk must see every byte to keep its place; a whole write
 	 * is copied however long the run. With no program for the policy
-	 * (never, once loaded), the head below is what is copied. */
+	 * (never, once loaded), the head below is what is copied (and a
+	 * write that turns the connection HTTP/2 sends nothing). */
 	/* sk_msg sees only ciphertext: no traceparent goes into a TLS request */
 	if (inject_enabled && plain && new_run && st->role == ZT_ROLE_CLIENT &&
 	    args->dir == ZT_DIR_EGRESS && st->proto == ZT_PROTO_HTTP1)

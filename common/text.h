@@ -60,7 +60,6 @@ static inline int text_ieq(const char *p, size_t n, const char *lit)
 	return 1;
 }
 
-/* v in decimal into out[11] (no snprintf: spans are built with it). */
 /* The C string s into out[cap], cut to fit. */
 static inline void text_copy_cut(char *out, size_t cap, const char *s)
 {
@@ -70,6 +69,7 @@ static inline void text_copy_cut(char *out, size_t cap, const char *s)
 	out[n] = '\0';
 }
 
+/* v in decimal into out[11] (no snprintf: spans are built with it). */
 static inline void text_decimal(char out[11], unsigned int v)
 {
 	char tmp[10];

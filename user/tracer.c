@@ -534,11 +534,12 @@ static void conn_tls_begin(struct tracer *t, struct conn *c)
 
 /*
  * The kernel switched the connection to another protocol at this record
- * (HTTP/1.1's 101 to h2c; the kernel skipped the head that said so: the
- * record's first segments, one per iovec it spans, each the rest of no
- * frame): the request being answered moves to the new
- * module, which reads what follows. A record of another protocol that is
- * no such switch is read as the connection's own protocol.
+ * (HTTP/1.1's 101 to h2c, whose head it skipped: the record's first
+ * segments, one per iovec it spans, each the rest of no frame; or the
+ * client's preface, after a 101 it did not see whole): the request being
+ * answered moves to the new module, which reads what follows. The kernel
+ * changes a connection's protocol nowhere else, so a record whose 101 was
+ * lost switches too, with nothing to skip.
  */
 static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event *e,
 			const struct proto_sink *k, struct proto_chunk *ch, struct proto_seg *segs)
@@ -547,27 +548,26 @@ static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event
 	struct proto_handoff h;
 	uint64_t head = 0;
 	void *state;
-	int has;
 
-	if (!to || !c->proto->hand_off || !to->adopt || ch->cont || !ch->framed)
+	if (!to || !c->proto->hand_off || !to->adopt)
 		return;
-	for (uint32_t i = 0; i < ch->nsegs && !ch->segs[i].frames && ch->segs[i].off == head; i++)
+	for (uint32_t i = 0; !ch->cont && ch->framed && i < ch->nsegs && !ch->segs[i].frames &&
+			     ch->segs[i].off == head; i++)
 		head += ch->segs[i].len;
-	if (!head)
-		return;
 	state = malloc(to->state_size);
 	if (!state) {
 		t->stats.state_alloc_failures++;
 		return;
 	}
-	has = c->proto->hand_off(c->state, &h, k);
+	if (!c->proto->hand_off(c->state, &h, k))
+		memset(&h, 0, sizeof(h));
+	h.answers_unseen = !head;
 	timed_remove(t, c);
 	free(c->state);
 	c->state = state;
 	c->proto = to;
 	to->init(state);
-	if (has)
-		to->adopt(state, &h);
+	to->adopt(state, &h);
 	if (to->expire)
 		timed_add(t, c);
 	t->stats.proto_upgrades++;
@@ -583,7 +583,6 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 	struct exchange_ctx x = { .t = t, .c = c, .e = e };
 	struct proto_chunk ch = *ch_in;
 	struct proto_sink k;
-	unsigned int misses = 0;
 	int64_t missing;
 
 	if ((e->flags & ZT_F_TLS) && !c->tls)
@@ -636,12 +635,11 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		t->stats.record_gaps++;
 		if (missing < 0)
 			return;
-		misses = c->proto->feed(c->state, &gap, &k);
+		t->stats.proto_misses[c->proto->id] += c->proto->feed(c->state, &gap, &k);
 	}
 	if (e->proto != c->proto->id)
 		conn_upgrade(t, c, e, &k, &ch, segs);
-	misses += c->proto->feed(c->state, &ch, &k);
-	t->stats.proto_misses[c->proto->id] += misses;
+	t->stats.proto_misses[c->proto->id] += c->proto->feed(c->state, &ch, &k);
 }
 
 /* The connection is over: what is open is reported, its slot freed. */

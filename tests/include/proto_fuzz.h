@@ -119,8 +119,9 @@ static void pf_note(void *ctx, enum proto_note n)
  * bit3 a write's continuation, bit4 a datagram (from peer 0 or 1 by bit5),
  * bit6 first 6 s pass (the module's expire runs), bit7 the connection
  * turns to protocol `next` first (once; p's hand_off, next's adopt, as
- * the tracer does it); b1..b2: the step's length; b3: how much of it is
- * copied in mode 1 (in 1/256ths).
+ * the tracer does it; bit6 then also says the switch was seen late);
+ * b1..b2: the step's length; b3: how much of it is copied in mode 1 (in
+ * 1/256ths).
  */
 static inline void pf_run_upgrade(const struct proto *p, const struct proto *next, uint8_t kind,
 				  const uint8_t *data, size_t size)
@@ -160,6 +161,9 @@ static inline void pf_run_upgrade(const struct proto *p, const struct proto *nex
 			 * module's to end: live keys stay live */
 			if (has && !h.key)
 				pf_die("handed off key 0");
+			if (!has)
+				memset(&h, 0, sizeof(h));
+			h.answers_unseen = (b0 >> 6) & 1;
 			if (has && (!pf_terminated(h.method, sizeof(h.method)) ||
 				    !pf_terminated(h.target, sizeof(h.target))))
 				pf_die("unterminated handoff string");
@@ -167,8 +171,7 @@ static inline void pf_run_upgrade(const struct proto *p, const struct proto *nex
 			next = NULL;
 			x.p = p;
 			p->init(state);
-			if (has)
-				p->adopt(state, &h);
+			p->adopt(state, &h);
 			memset(&sim, 0, sizeof(sim));
 			sim.proto = p->id;
 		}

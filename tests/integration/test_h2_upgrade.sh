@@ -9,7 +9,9 @@
 # version "2", the upgraded ones marked zerotrace.http.upgrade=h2c; the
 # traceparent request's spans are in that trace. A WebSocket's 101 on the same
 # agent stays HTTP/1.1 (its span has status 101) and switches nothing:
-# proto_upgrades counts the four h2c connections on both ends, 8.
+# proto_upgrades counts the four h2c connections on both ends, 8. Then,
+# with --capture-bytes shorter than the 101's head, the client's preface
+# switches the connection: /f1 ends as its 101, /f2 is HTTP/2.
 . "$(dirname "$0")/lib.sh"
 zt_init
 
@@ -82,11 +84,22 @@ c.sendall(b"x")
 c.close()' "$WS" || zt_fail "websocket client failed"
 zt_settle 1
 zt_agent_stop
-export FRONT_PID BACK_PID WS_PID TP FINAL="$ZT_FINAL"
+export FRONT_PID BACK_PID WS_PID TP FINAL="$ZT_FINAL" SPANS1="$ZT_SPANS"
+
+# The 101's head (71 bytes) longer than the copy: the client's preface
+# switches the connection instead, on both ends. /f1 ends as the 101 seen
+# (HTTP/1.1), /f2 on the same connection is an HTTP/2 span.
+zt_agent_start --tag short --capture-bytes 48 --port "$FRONT"
+out=$(curl -s --http2 -o /dev/null -w '%{http_version} %{http_code}\n' "$U/f1" -o /dev/null "$U/f2") ||
+	zt_fail "curl --http2 /f1 /f2 (short capture) failed"
+[ "$out" = $'2 200\n2 200' ] || zt_fail "curl /f1 /f2 (short capture): $out"
+zt_settle 1
+zt_agent_stop
+export SPANS2="$ZT_SPANS" FINAL2="$ZT_FINAL"
 
 zt_py_check <<'PYEND'
 from ztcheck import *
-spans = load()
+spans = load(env("SPANS1"))
 front, back, ws = env("FRONT_PID", int), env("BACK_PID", int), env("WS_PID", int)
 tp_trace, tp_parent = env("TP").split("-")[1:3]
 # (path, method, status, request body, upgraded) per request
@@ -139,6 +152,16 @@ fin = env("FINAL") + " "
 for k, v in (("proto_upgrades", 8), ("http2_misses", 0), ("http1_misses", 0), ("frames_lost", 0),
              ("parse_misses", 0), ("ringbuf_drops", 0), ("http2_incomplete", 0)):
     check(" %s=%d " % (k, v) in fin, "final %s not %d: %s" % (k, v, fin))
+
+short = load(env("SPANS2"))
+got = sorted((s["kind"], attr(s, "url.path"), attr(s, "network.protocol.version"),
+              attr(s, "http.response.status_code"), attr(s, "zerotrace.http.upgrade")) for s in short)
+eq(got, [("CLIENT", "/f1", "1.1", 101, None), ("CLIENT", "/f2", "2", 200, None),
+         ("SERVER", "/f1", "1.1", 101, None), ("SERVER", "/f2", "2", 200, None)],
+   "short capture: (kind, path, version, status, upgrade) of each span")
+fin = env("FINAL2") + " "
+for k, v in (("proto_upgrades", 2), ("http2_misses", 0), ("frames_lost", 0), ("ringbuf_drops", 0)):
+    check(" %s=%d " % (k, v) in fin, "short capture: final %s not %d: %s" % (k, v, fin))
 done()
 PYEND
 zt_pass

@@ -554,7 +554,7 @@ static struct tracer *tr_new(struct tr_sink *sink)
 
 /* nghttpx behind zerotrace: GET /f3 asks for h2c; the 101 and the server's
  * SETTINGS in one write, the preface, then the answer on stream 1. */
-static void tr_upgrade(uint32_t split)
+static void tr_upgrade(uint32_t split, int head_alone)
 {
 	static struct walk_sim sim;
 	static struct wb w;
@@ -567,8 +567,10 @@ static void tr_upgrade(uint32_t split)
 	memset(&sim, 0, sizeof(sim));
 	sim.proto = ZT_PROTO_HTTP2;
 	tr_plain(t, ZT_DIR_INGRESS, 1000, ZT_PROTO_HTTP1, H2C_GET);
+	if (head_alone)
+		tr_framed(t, &sim, ZT_DIR_EGRESS, 1900, H2C_HEAD_LEN, split, &w);
 	wb_frame(&w, 0x4, 0, 0, hx_settings, sizeof(hx_settings));
-	tr_framed(t, &sim, ZT_DIR_EGRESS, 2000, H2C_HEAD_LEN, split, &w);
+	tr_framed(t, &sim, ZT_DIR_EGRESS, 2000, head_alone ? 0 : H2C_HEAD_LEN, split, &w);
 	cr_expect_eq(tr_stats(t).proto_upgrades, 1, "at the 101's write");
 	wb_put(&w, H2C_PREFACE, 24);
 	wb_frame(&w, 0x4, 0, 0, NULL, 0);
@@ -608,32 +610,59 @@ static void tr_upgrade(uint32_t split)
 
 Test(h2c_tracer, upgraded_request_is_one_server_span)
 {
-	tr_upgrade(0);
+	tr_upgrade(0, 0);
 }
 
 /* a writev of the 101 in two iovecs: the kernel skips it as two segments */
 Test(h2c_tracer, a_head_in_two_iovecs_is_skipped_whole)
 {
-	tr_upgrade(40);
+	tr_upgrade(40, 0);
+}
+
+/* the 101 in a write of its own: nothing is left of it to read */
+Test(h2c_tracer, a_head_alone_in_its_write)
+{
+	tr_upgrade(0, 1);
 }
 
 /* A record the kernel names HTTP/2 that is no switch (not framed: no head
  * was skipped) is read as the connection's HTTP/1.1. */
-Test(h2c_tracer, a_record_that_is_no_switch_stays_http1)
+/* A 101 the kernel did not see whole (a head longer than its copy) went
+ * by as HTTP/1.1; the client's preface switches the connection. The
+ * upgraded request ends as what was seen, a 101; later streams are HTTP/2. */
+Test(h2c_tracer, the_preface_switches_after_an_unseen_101)
 {
+	static const uint8_t get_s3[] = { 0x82, 0x86, 0x04, 3, '/', 's', '3' };
+	static struct walk_sim sim = { .proto = ZT_PROTO_HTTP2 };
+	static struct wb w;
 	struct tr_sink *sink = calloc(1, sizeof(*sink));
 	struct tracer *t = tr_new(sink);
+	struct tracer_stats st;
+	int64_t code = 0;
 
 	tr_plain(t, ZT_DIR_INGRESS, 1000, ZT_PROTO_HTTP1, H2C_GET);
-	tr_plain(t, ZT_DIR_EGRESS, 2000, ZT_PROTO_HTTP2,
-		 "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi");
+	tr_plain(t, ZT_DIR_EGRESS, 2000, ZT_PROTO_HTTP1, H2C_HEAD);
 	cr_assert_eq(sink->n, 1);
 	cr_expect_str_eq(sink->spans[0].name, "GET /f3");
-	cr_expect_str_eq(sink->spans[0].code, "200");
+	cr_expect(sa_int(&sink->spans[0].attrs, "http.response.status_code", &code) && code == 101);
 	cr_expect_str_eq(sa_str(&sink->spans[0].attrs, "network.protocol.version"), "1.1");
-	cr_expect_null(sa_find(&sink->spans[0].attrs, "zerotrace.http.upgrade"));
-	cr_expect_eq(tr_stats(t).proto_upgrades, 0);
-	cr_expect_eq(tr_stats(t).parse_misses, 0);
+	wb_put(&w, H2C_PREFACE, 24);
+	wb_frame(&w, 0x4, 0, 0, NULL, 0);
+	wb_frame(&w, 0x1, 0x5, 3, get_s3, sizeof(get_s3));
+	tr_framed(t, &sim, ZT_DIR_INGRESS, 3000, 0, 0, &w);
+	cr_expect_eq(tr_stats(t).proto_upgrades, 1, "at the preface");
+	wb_frame(&w, 0x1, 0x5, 3, &st404, 1);
+	tr_framed(t, &sim, ZT_DIR_EGRESS, 4000, 0, 0, &w);
+	cr_assert_eq(sink->n, 2);
+	cr_expect_str_eq(sink->spans[1].name, "GET /s3");
+	cr_expect_str_eq(sink->spans[1].code, "404");
+	cr_expect_str_eq(sa_str(&sink->spans[1].attrs, "network.protocol.version"), "2");
+	cr_expect_null(sa_find(&sink->spans[1].attrs, "zerotrace.http.upgrade"));
+	cr_expect_null(sa_find(&sink->spans[1].attrs, "zerotrace.hpack.incomplete"));
+	st = tr_stats(t);
+	cr_expect_eq(st.parse_misses, 0);
+	cr_expect_eq(st.record_gaps, 0);
 	tracer_free(t);
+	cr_expect_eq(sink->n, 2, "nothing left open");
 	free(sink);
 }

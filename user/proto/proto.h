@@ -122,14 +122,21 @@ struct proto_exchange {
 /* The request a connection was answering when it changed protocol under
  * it (HTTP/1.1's Upgrade: h2c, whose request RFC 9113 §3.2 answers on
  * stream 1): the next protocol's module answers it. Its span's ids were
- * decided when the first module announced it under `key`. */
+ * decided when the first module announced it under `key`; 0: no request
+ * is handed on. */
+#define PROTO_HANDOFF_METHOD_MAX 16
+#define PROTO_HANDOFF_TARGET_MAX 192 /* longer ones are cut */
+
 struct proto_handoff {
 	uint32_t key;
 	uint64_t start_tag;
 	uint64_t req_size;
-	char method[16];
-	char target[192];
+	char method[PROTO_HANDOFF_METHOD_MAX];
+	char target[PROTO_HANDOFF_TARGET_MAX];
 	struct proto_context wire;
+	/* the switch was seen late (at the client's first bytes in the new
+	 * protocol): the server's answers in it began unseen */
+	uint8_t answers_unseen;
 };
 
 /* What a module counts besides parse misses (names in proto_note_names). */
@@ -181,8 +188,9 @@ struct proto {
 	 * close, except that the request the new protocol answers goes into
 	 * *h instead of being reported; 1 when there is one. */
 	int (*hand_off)(void *state, struct proto_handoff *h, const struct proto_sink *k);
-	/* Optional, for a protocol a connection may turn into: its first
-	 * request came before, in the old protocol (state fresh from init). */
+	/* Optional, for a protocol a connection may turn into (state fresh
+	 * from init): how it began, and its first request if that came
+	 * before, in the old protocol. */
 	void (*adopt)(void *state, const struct proto_handoff *h);
 };
 

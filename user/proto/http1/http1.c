@@ -345,20 +345,27 @@ static void http1_close_stream(struct http1_run *r)
 	}
 }
 
+/* Both sides' open messages end (a response answers its request). */
+static void http1_close_streams(struct http1_conn *c, http1_exchange_cb cb, void *ctx)
+{
+	struct http1_run r;
+
+	if (c->proto != HTTP1_PROTO_HTTP)
+		return;
+	http1_run_init(&r, c, HTTP1_SIDE_REQUEST, 0, cb, ctx);
+	http1_close_stream(&r);
+	http1_run_init(&r, c, HTTP1_SIDE_RESPONSE, 0, cb, ctx);
+	http1_close_stream(&r);
+}
+
 void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 		      void *ctx)
 {
 	http1_request_cb on_request, on_drop;
-	struct http1_run r;
 
 	/* End tags come from the last feed of each side (see above). */
 	(void)tag;
-	if (c->proto == HTTP1_PROTO_HTTP) {
-		http1_run_init(&r, c, HTTP1_SIDE_REQUEST, 0, cb, ctx);
-		http1_close_stream(&r);
-		http1_run_init(&r, c, HTTP1_SIDE_RESPONSE, 0, cb, ctx);
-		http1_close_stream(&r);
-	}
+	http1_close_streams(c, cb, ctx);
 	while (c->pending_count) {
 		struct http1_exchange ex;
 
@@ -377,16 +384,10 @@ void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 int http1_conn_hand_off(struct http1_conn *c, struct http1_request *out, http1_exchange_cb cb,
 			void *ctx)
 {
-	struct http1_run r;
 	int has;
 
 	/* a response still open answers its own request, before the switch */
-	if (c->proto == HTTP1_PROTO_HTTP) {
-		http1_run_init(&r, c, HTTP1_SIDE_REQUEST, 0, cb, ctx);
-		http1_close_stream(&r);
-		http1_run_init(&r, c, HTTP1_SIDE_RESPONSE, 0, cb, ctx);
-		http1_close_stream(&r);
-	}
+	http1_close_streams(c, cb, ctx);
 	has = c->pending_count > 0;
 	if (has)
 		http1_pop_request(c, out);

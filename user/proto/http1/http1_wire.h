@@ -95,9 +95,10 @@ static __always_inline int http1_h2c_maybe(const __u8 *p, __u32 n)
 }
 
 /* Byte i (13 <= i < n <= HTTP1_H2C_HEAD_MAX) of such a head: returns 1
- * at its end ("\r\n\r\n" from i), 0 to go on; *h2c is set where an
- * Upgrade value ends in the h2c token (a field value ending in "h2c" must
- * be the token: a WebSocket's Sec-WebSocket-Accept value ends in '='). */
+ * at its end ("\r\n\r\n" from i), 0 to go on; *h2c is set where a line
+ * of it ends in the h2c token, which in a 101 can only be Upgrade's (a
+ * reason phrase "Switching to h2c" counts too, and means it). A WebSocket's
+ * Sec-WebSocket-Accept value ends in '=', never in the token. */
 static __always_inline int http1_h2c_step(const __u8 *p, __u32 n, __u32 i, __u8 *h2c)
 {
 	if (i + 4 > n)

@@ -597,13 +597,19 @@ static void h2_close(void *state, const struct proto_sink *k)
 
 /* h2c: the HTTP/1.1 request that asked for the upgrade is stream 1,
  * half-closed by the client (RFC 9113 §3.2), in the slot its key gives
- * so that no later stream's key meets it. Both tables start empty. */
+ * so that no later stream's key meets it. Both tables start empty, unless
+ * the server's frames began before the switch was seen: then what its
+ * blocks inserted is unknown, and read as a joined connection's. */
 static void h2_adopt(void *state, const struct proto_handoff *h)
 {
 	struct h2_state *st = state;
 	struct h2_stream *s = &st->s[h->key % H2_STREAMS];
 
 	st->started = 1;
+	if (h->answers_unseen)
+		h2_dir_tolerant(&st->dir[PROTO_SIDE_RESPONSE]);
+	if (!h->key)
+		return;
 	st->max_client_id = 1;
 	s->id = 1;
 	s->key = h->key;

@@ -29,9 +29,9 @@ struct h2_stream {
 	uint32_t msgs[2];
 	uint32_t msg_left[2];
 	uint8_t msgs_lost[2];
-	char method[16];
+	char method[PROTO_HANDOFF_METHOD_MAX];
 	char scheme[8];
-	char path[192];
+	char path[PROTO_HANDOFF_TARGET_MAX];
 	char grpc_message[SPAN_STATUS_MSG_MAX];
 	struct proto_context wire;
 };
