@@ -61,36 +61,25 @@ int record_chunk(const struct zt_event *e, const uint8_t *payload, struct proto_
 	return 0;
 }
 
-void record_chunk_skip(struct proto_chunk *ch, struct proto_seg *segs, uint64_t n)
+uint64_t record_chunk_skip_head(struct proto_chunk *ch, struct proto_seg *segs)
 {
-	uint32_t kept = 0;
+	uint64_t head = 0;
+	uint32_t k = 0, kept = 0;
 
-	if (n > ch->total)
-		n = ch->total;
-	for (uint32_t i = 0; i < ch->nsegs; i++) {
-		struct proto_seg s = ch->segs[i];
-
-		if (s.off + s.len <= n)
-			continue;
-		if (s.off < n) {
-			uint64_t cut = n - s.off;
-
-			if (s.data)
-				s.data += cut < s.cap ? cut : s.cap;
-			s.cap = cut < s.cap ? s.cap - (uint32_t)cut : 0;
-			s.len -= cut;
-			s.off = n;
-			/* what is left of it begins no frame */
-			s.frames = 0;
-		}
-		s.off -= n;
-		segs[kept++] = s;
+	if (ch->cont || !ch->framed)
+		return 0;
+	while (k < ch->nsegs && !ch->segs[k].frames && ch->segs[k].off == head)
+		head += ch->segs[k++].len;
+	if (!head)
+		return 0;
+	for (uint32_t i = k; i < ch->nsegs; i++) {
+		segs[kept] = ch->segs[i];
+		segs[kept++].off -= head;
 	}
 	ch->segs = segs;
 	ch->nsegs = kept;
-	ch->total -= n;
-	if (ch->tail_len > ch->total)
-		ch->tail_len = (uint32_t)ch->total;
+	ch->total -= head;
+	return head;
 }
 
 /*

@@ -15,11 +15,11 @@
 int record_chunk(const struct zt_event *e, const uint8_t *payload, struct proto_chunk *ch,
 		 struct proto_seg *segs);
 
-/* Drops the chunk's first n bytes; what is left starts at offset 0, a
- * segment cut in two as the rest of a frame. segs is the array the chunk's
- * segments are in (record_chunk's). n is never inside a run of counted
- * frames. */
-void record_chunk_skip(struct proto_chunk *ch, struct proto_seg *segs, uint64_t n);
+/* Drops a framed chunk's leading segments that continue no frame (the
+ * head of a protocol switch the kernel skipped, a segment per iovec);
+ * what is left starts at offset 0. segs is the array the chunk's segments
+ * are in (record_chunk's). Returns the bytes dropped. */
+uint64_t record_chunk_skip_head(struct proto_chunk *ch, struct proto_seg *segs);
 
 /* How many bytes of the record's direction went by in records that were
  * lost before it (a gap to feed first), or -1 for a record from before

@@ -546,14 +546,10 @@ static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event
 {
 	const struct proto *to = proto_by_id(e->proto);
 	struct proto_handoff h;
-	uint64_t head = 0;
 	void *state;
 
 	if (!to || !c->proto->hand_off || !to->adopt)
 		return;
-	for (uint32_t i = 0; !ch->cont && ch->framed && i < ch->nsegs && !ch->segs[i].frames &&
-			     ch->segs[i].off == head; i++)
-		head += ch->segs[i].len;
 	state = malloc(to->state_size);
 	if (!state) {
 		t->stats.state_alloc_failures++;
@@ -561,7 +557,7 @@ static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event
 	}
 	if (!c->proto->hand_off(c->state, &h, k))
 		memset(&h, 0, sizeof(h));
-	h.answers_unseen = !head;
+	h.answers_unseen = !record_chunk_skip_head(ch, segs);
 	timed_remove(t, c);
 	free(c->state);
 	c->state = state;
@@ -571,7 +567,6 @@ static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event
 	if (to->expire)
 		timed_add(t, c);
 	t->stats.proto_upgrades++;
-	record_chunk_skip(ch, segs, head);
 }
 
 /* ch: the record's bytes, already checked (record_chunk), its segments

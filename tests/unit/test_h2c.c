@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * HTTP/1.1's Upgrade: h2c (RFC 7540 §3.2): the 101 head the kernel looks
- * for (http1_h2c_head_len), the record's bytes after it (record_chunk_skip),
+ * for (http1_h2c_head_len), the record's bytes after it (record_chunk_skip_head),
  * the request HTTP/1.1 hands over for HTTP/2's stream 1 (hand_off, adopt),
  * and the tracer doing all of it on one connection.
  */
@@ -113,16 +113,17 @@ Test(h2c_head, only_the_first_256_bytes)
 
 static uint8_t sk_bytes[64];
 
-/* A framed chunk of 100 bytes: a whole frame, one copied in part, three
- * counted, one more copied. */
-static struct proto_chunk sk_chunk(struct proto_seg in[4])
+/* A framed chunk of 100 bytes: a head skipped in two iovecs (30 + 10),
+ * a copied frame, three counted, then the rest of no frame. */
+static struct proto_chunk sk_chunk(struct proto_seg in[5])
 {
-	in[0] = (struct proto_seg){ .off = 0, .len = 10, .data = sk_bytes, .cap = 10, .frames = 1 };
-	in[1] = (struct proto_seg){ .off = 10, .len = 20, .data = sk_bytes + 10, .cap = 8, .frames = 1 };
-	in[2] = (struct proto_seg){ .off = 30, .len = 50, .frames = 3, .cls = 1 };
-	in[3] = (struct proto_seg){ .off = 80, .len = 20, .data = sk_bytes + 18, .cap = 20, .frames = 1 };
+	in[0] = (struct proto_seg){ .off = 0, .len = 30 };
+	in[1] = (struct proto_seg){ .off = 30, .len = 10 };
+	in[2] = (struct proto_seg){ .off = 40, .len = 20, .data = sk_bytes, .cap = 20, .frames = 1 };
+	in[3] = (struct proto_seg){ .off = 60, .len = 30, .frames = 3, .cls = 1 };
+	in[4] = (struct proto_seg){ .off = 90, .len = 10, .data = sk_bytes + 20, .cap = 4 };
 	return (struct proto_chunk){ .side = PROTO_SIDE_RESPONSE, .framed = 1, .total = 100,
-				     .segs = in, .nsegs = 4 };
+				     .segs = in, .nsegs = 5 };
 }
 
 static void sk_expect(const struct proto_seg *s, uint64_t off, uint64_t len, const uint8_t *data,
@@ -136,47 +137,39 @@ static void sk_expect(const struct proto_seg *s, uint64_t off, uint64_t len, con
 	cr_expect_eq(s->cls, cls);
 }
 
-Test(h2c_skip, drops_trims_and_shifts)
+Test(h2c_skip, the_leading_rest_of_no_frame_goes)
 {
-	struct proto_seg in[4], out[4];
+	struct proto_seg in[5], out[5];
 	struct proto_chunk ch = sk_chunk(in);
 
-	/* the first segment goes, the second keeps what follows byte 14 */
-	record_chunk_skip(&ch, out, 14);
+	cr_expect_eq(record_chunk_skip_head(&ch, out), 40);
 	cr_assert_eq(ch.segs, out);
 	cr_assert_eq(ch.nsegs, 3);
-	cr_expect_eq(ch.total, 86);
-	cr_expect_eq(ch.framed, 1);
-	sk_expect(&out[0], 0, 16, sk_bytes + 14, 4, 0, 0);
-	sk_expect(&out[1], 16, 50, NULL, 0, 3, 1);
-	sk_expect(&out[2], 66, 20, sk_bytes + 18, 20, 1, 0);
-	/* in place (the tracer's segs are the chunk's), past what was copied */
+	cr_expect_eq(ch.total, 60);
+	sk_expect(&out[0], 0, 20, sk_bytes, 20, 1, 0);
+	sk_expect(&out[1], 20, 30, NULL, 0, 3, 1);
+	sk_expect(&out[2], 50, 10, sk_bytes + 20, 4, 0, 0);
+	/* in place (the tracer's segs are the chunk's) */
 	ch = sk_chunk(in);
-	record_chunk_skip(&ch, in, 25);
+	cr_expect_eq(record_chunk_skip_head(&ch, in), 40);
 	cr_assert_eq(ch.nsegs, 3);
-	cr_expect_eq(ch.total, 75);
-	sk_expect(&in[0], 0, 5, sk_bytes + 18, 0, 0, 0);
-	sk_expect(&in[1], 5, 50, NULL, 0, 3, 1);
-	sk_expect(&in[2], 55, 20, sk_bytes + 18, 20, 1, 0);
-	/* on a segment's edge: nothing trimmed, the counted frames stay counted */
+	sk_expect(&in[0], 0, 20, sk_bytes, 20, 1, 0);
+	/* a frame first: nothing to skip */
 	ch = sk_chunk(in);
-	record_chunk_skip(&ch, in, 30);
-	cr_assert_eq(ch.nsegs, 2);
-	cr_expect_eq(ch.total, 70);
-	sk_expect(&in[0], 0, 50, NULL, 0, 3, 1);
-	sk_expect(&in[1], 50, 20, sk_bytes + 18, 20, 1, 0);
-	/* more than there is */
+	ch.segs = in + 2;
+	ch.nsegs = 3;
+	cr_expect_eq(record_chunk_skip_head(&ch, in), 0);
+	cr_expect_eq(ch.nsegs, 3);
+	cr_expect_eq(ch.total, 100);
+	/* a continuation window, or bytes not walked, begin no switch */
 	ch = sk_chunk(in);
-	record_chunk_skip(&ch, in, 1000);
-	cr_expect_eq(ch.nsegs, 0);
-	cr_expect_eq(ch.total, 0);
-	/* a continuation's tail: never longer than what is left */
-	ch = (struct proto_chunk){ .total = 100, .tail = sk_bytes, .tail_len = 16 };
-	record_chunk_skip(&ch, in, 50);
-	cr_expect_eq(ch.tail_len, 16);
-	record_chunk_skip(&ch, in, 40);
-	cr_expect_eq(ch.total, 10);
-	cr_expect_eq(ch.tail_len, 10);
+	ch.cont = 1;
+	cr_expect_eq(record_chunk_skip_head(&ch, out), 0);
+	cr_expect_eq(ch.nsegs, 5);
+	ch = sk_chunk(in);
+	ch.framed = 0;
+	cr_expect_eq(record_chunk_skip_head(&ch, out), 0);
+	cr_expect_eq(ch.total, 100);
 }
 
 /* ---- HTTP/2 frames as one syscall's bytes ------------------------------- */
