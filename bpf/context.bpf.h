@@ -318,8 +318,8 @@ int inject_traceparent(struct sk_msg_md *msg)
 	void *data, *end;
 	__u64 sk;
 
-	/* only inside a traced task's data syscall (its sys_enter ran) */
-	if (!bsk || !bpf_map_lookup_elem(&active_io, &tid))
+	/* only a traced task's sends */
+	if (!bsk || !task_is_traced(tgid))
 		return SK_PASS;
 	sk = (__u64)bsk;
 	st = bpf_map_lookup_elem(&conn_state, &sk);

@@ -226,7 +226,7 @@ static __always_inline void dgram_emit(struct syscall_args *args, __u64 pid_tgid
 	eb->ev.type = ZT_EV_DATA;
 	eb->ev.syscall = args->syscall;
 	eb->ev.ts_enter_ns = args->ts_enter_ns;
-	eb->ev.ts_exit_ns = bpf_ktime_get_ns();
+	eb->ev.ts_exit_ns = args->ts_exit_ns;
 	eb->ev.conn_id = st->conn_id;
 	eb->ev.fd = args->fd;
 	eb->ev.role = st->role;
@@ -235,18 +235,22 @@ static __always_inline void dgram_emit(struct syscall_args *args, __u64 pid_tgid
 	bpf_loop(ZT_MMSG_MAX, dgram_step, &w, 0);
 }
 
+/* A datagram socket's capture (io_capture[1]): a send at its sock
+ * tracepoint, a receive at its sys_exit. */
 SEC("tracepoint")
-int sys_exit_dgram(struct trace_event_raw_sys_exit *ctx)
+int dgram_capture(void *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+	__u32 zero = 0;
+	struct syscall_args *args = bpf_map_lookup_elem(&io_args, &zero);
 
+	(void)ctx;
 	if (!args)
 		return 0;
-	if (ctx->ret > 0)
-		dgram_emit(args, pid_tgid, ctx->ret);
-	bpf_map_delete_elem(&active_io, &tid);
+	/* the mmsg calls return a message count, sums the others' bytes */
+	if (args->syscall == ZT_SYS_SENDMMSG || args->syscall == ZT_SYS_RECVMMSG)
+		dgram_emit(args, bpf_get_current_pid_tgid(), args->ret);
+	else
+		dgram_emit(args, bpf_get_current_pid_tgid(), args->sock_bytes);
 	return 0;
 }
 

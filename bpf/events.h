@@ -106,7 +106,7 @@ struct zt_conn_tuple {
 
 struct zt_event {
 	__u64 ts_enter_ns; /* CLOCK_MONOTONIC at syscall entry */
-	__u64 ts_exit_ns;  /* CLOCK_MONOTONIC at syscall exit */
+	__u64 ts_exit_ns;  /* CLOCK_MONOTONIC when the syscall's bytes had moved */
 	__u64 conn_id;     /* unique per connection for the agent's lifetime */
 	__u64 cgroup_id;
 	__s64 bytes;       /* DATA: bytes moved; CONNECT: return value */
@@ -193,7 +193,7 @@ enum zt_counter {
 	ZT_CNT_EVENTS,            /* events submitted */
 	ZT_CNT_CONTINUATIONS,     /* data events that carried no payload */
 	ZT_CNT_SENDFILE_BYTES,    /* bytes moved by sendfile/splice on sockets */
-	ZT_CNT_RECOVERED_ARGS,    /* syscalls in flight at attach, args rebuilt */
+	ZT_CNT_SEND_UNSTAMPED,    /* TCP sends whose start went unseen: stamped at their end */
 	ZT_CNT_INJECTED,          /* traceparent headers written by sk_msg */
 	ZT_CNT_INJECT_SKIPPED,    /* requests left untouched: head not wholly in the message, ... */
 	ZT_CNT_UNKNOWN_PROTO,     /* connections no enabled protocol's sniff matched (ended, or

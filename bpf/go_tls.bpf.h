@@ -10,7 +10,7 @@
  *  - (*Conn).clientHandshake and serverHandshake (not handshakeContext,
  *    which every Read and Write calls) bind the *Conn to its socket: the
  *    handshake's first socket syscall (a hello, at once) names it
- *    (io_enter.bpf.h), and the binding the address had before is gone
+ *    (io_args.bpf.h), and the binding the address had before is gone
  *    (the GC reuses a *Conn's address). A Write that comes before any
  *    handshake or Read of its *Conn (one that shakes hands itself, or a
  *    *Conn older than the agent) finds no binding (tls_unbound).

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
-/* Stage 2: sys_exit_* of a socket's data syscall turns it into a DATA
- * record, copying what the connection's protocol asks for (its capture
- * policy: HEAD here, WHOLE and FRAMES in capture.bpf.h). */
+/* Stage 2: a socket syscall's bytes become a DATA record, at its sock
+ * tracepoint or, for a few, at its sys_exit, copying what the connection's
+ * protocol asks for (its capture policy: HEAD here, WHOLE and FRAMES in
+ * capture.bpf.h). */
 #ifndef ZT_IO_EXIT_BPF_H
 #define ZT_IO_EXIT_BPF_H
 
@@ -116,20 +117,19 @@ static __always_inline bool emit_head(struct event_buf *eb, struct conn_state *s
  * pair, built from the same bodies. */
 static __always_inline int capture_whole_run(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
-	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+	__u32 zero = 0;
+	struct syscall_args *args = bpf_map_lookup_elem(&io_args, &zero);
 	struct event_buf *eb = bpf_map_lookup_elem(&scratch, &zero);
 
 	if (args && eb)
 		emit_whole(args, (__u64)eb->ev.bytes);
-	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
 }
 
 static __always_inline int capture_frames_run(void)
 {
-	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
-	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+	__u32 zero = 0;
+	struct syscall_args *args = bpf_map_lookup_elem(&io_args, &zero);
 	struct event_buf *eb = bpf_map_lookup_elem(&scratch, &zero);
 	struct conn_state *st;
 	__u64 sk;
@@ -140,7 +140,6 @@ static __always_inline int capture_frames_run(void)
 		if (st)
 			emit_frames(eb, st, args, (__u64)eb->ev.bytes);
 	}
-	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
 }
 
@@ -310,7 +309,7 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 	eb->ev.type = ZT_EV_DATA;
 	eb->ev.syscall = args->syscall;
 	eb->ev.ts_enter_ns = args->ts_enter_ns;
-	eb->ev.ts_exit_ns = bpf_ktime_get_ns();
+	eb->ev.ts_exit_ns = args->ts_exit_ns;
 	eb->ev.conn_id = st->conn_id;
 	eb->ev.bytes = bytes;
 	eb->ev.fd = args->fd;
@@ -342,44 +341,169 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 		bpf_tail_call(ctx, policy_progs, ZT_CAPTURE_FRAMES);
 }
 
-/* The capture itself, in one program that every sys_exit_* tail-calls:
- * the verifier checks it once instead of once per syscall (with
+/* The capture itself, in one program that each socket syscall tail-calls:
+ * the verifier checks it once instead of once per hook (with
  * --inject-traceparent that is the difference between ~2 s and ~25 s). */
 SEC("tracepoint")
-int sys_exit_capture(struct trace_event_raw_sys_exit *ctx)
+int sock_capture(void *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+	__u32 zero = 0;
+	struct syscall_args *args = bpf_map_lookup_elem(&io_args, &zero);
 
-	if (!args)
-		return 0;
-	emit_data(ctx, args, pid_tgid, ctx->ret, &capture_policy);
-	bpf_map_delete_elem(&active_io, &tid);
+	if (args)
+		emit_data(ctx, args, bpf_get_current_pid_tgid(), args->sock_bytes, &capture_policy);
 	return 0;
 }
 
-/* A socket's exit, by args->dgram: a stream's capture, or datagrams'. */
+/* A socket syscall's capture, by args->dgram: a stream's, or datagrams'. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
 	__uint(max_entries, 2);
 	__type(key, __u32);
 	__array(values, int(void *));
-} exit_capture SEC(".maps") = {
-	.values = { [0] = (void *)&sys_exit_capture, [1] = (void *)&sys_exit_dgram },
+} io_capture SEC(".maps") = {
+	.values = { [0] = (void *)&sock_capture, [1] = (void *)&dgram_capture },
 };
 
-static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
+/* active_io entries: while there are none, a sys_exit below costs no
+ * lookup. */
+__s64 io_waiting = 0;
+
+/*
+ * A syscall whose bytes are reported at its sys_exit: the mmsg calls, which
+ * move a message per sock tracepoint, sendfile and splice, a chunk each,
+ * and a datagram read, whose source address reaches the user's sockaddr
+ * only after the tracepoint. Its arguments wait in active_io, its bytes
+ * summed there.
+ */
+static __always_inline bool io_waits_for_exit(const struct syscall_args *args)
+{
+	__u16 sys = args->syscall;
+
+	if (sys == ZT_SYS_RECVMMSG || sys == ZT_SYS_SENDMMSG || sys == ZT_SYS_SENDFILE ||
+	    sys == ZT_SYS_SPLICE)
+		return true;
+	return args->dgram && args->dir == ZT_DIR_INGRESS;
+}
+
+static __always_inline void io_wait(const struct syscall_args *now, __s64 ret)
 {
 	__u32 tid = (__u32)bpf_get_current_pid_tgid();
 	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
 
+	/* the first of the syscall's calls names its socket */
+	if (!args || args->syscall != now->syscall || args->fd != now->fd) {
+		if (bpf_map_update_elem(&active_io, &tid, now, BPF_ANY)) {
+			counter_add(ZT_CNT_STASH_DROPS, 1);
+			return;
+		}
+		if (!args)
+			__sync_fetch_and_add(&io_waiting, 1);
+		return;
+	}
+	if (ret > 0 && args->sk == now->sk)
+		args->sock_bytes += ret;
+}
+
+/* Whether a datagram may carry DNS: port 53 at one end, or not connected
+ * (a sendto or recvfrom names the peer per datagram; the capture reads its
+ * port). */
+static __always_inline bool dgram_may_be_dns(struct sock *sk)
+{
+	__u16 lport, rport;
+
+	if (!(protocols_enabled & (1u << ZT_PROTO_DNS)))
+		return false;
+	lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	return lport == DNS_WIRE_PORT || rport == DNS_WIRE_PORT || !rport;
+}
+
+static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *ctx, __u8 dir)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid(), now;
+	struct sock *sk = (struct sock *)ctx->sk;
+	struct syscall_args *args;
+	__s64 ret = ctx->ret;
+	__u32 zero = 0;
+	__u8 dgram;
+
+	/* read once: the verifier refuses a context pointer the compiler moved */
+	barrier_var(ret);
+
+	if (ctx->family != AF_INET && ctx->family != AF_INET6)
+		return 0;
+	if (ctx->protocol == IPPROTO_UDP) {
+		if (!dgram_may_be_dns(sk))
+			return 0;
+		dgram = 1;
+	} else if (ctx->protocol == IPPROTO_TCP) {
+		dgram = 0;
+	} else {
+		return 0;
+	}
+	/* a peek is read again later: reporting it would count bytes twice */
+	if (dir == ZT_DIR_INGRESS && (ctx->flags & MSG_PEEK))
+		return 0;
+	if (!task_is_traced(pid_tgid >> 32))
+		return 0;
+	args = bpf_map_lookup_elem(&io_args, &zero);
+	if (!args || !args_from_regs(args))
+		return 0;
+	now = bpf_ktime_get_ns();
+	args->ts_enter_ns = dir == ZT_DIR_EGRESS && !dgram ? send_stamp_take((__u64)sk, now) : now;
+	args->ts_exit_ns = now;
+	args->sk = (__u64)sk;
+	args->dir = dir;
+	args->dgram = dgram;
+	args->sock_bytes = ret > 0 ? ret : 0;
+	/* sendfile and splice name no user buffer to copy */
+	if (dgram && (args->syscall == ZT_SYS_SENDFILE || args->syscall == ZT_SYS_SPLICE))
+		return 0;
+	/* even a call that moved nothing names the socket of a TLS call */
+	if (tls_calls_inflight)
+		tls_call_saw_socket(args);
+	if (io_waits_for_exit(args)) {
+		io_wait(args, ret);
+		return 0;
+	}
+	if (ret > 0)
+		bpf_tail_call(ctx, &io_capture, dgram);
+	return 0;
+}
+
+SEC("tracepoint/sock/sock_send_length")
+int sock_send_length(struct trace_event_raw_sock_msg_length *ctx)
+{
+	return sock_length(ctx, ZT_DIR_EGRESS);
+}
+
+SEC("tracepoint/sock/sock_recv_length")
+int sock_recv_length(struct trace_event_raw_sock_msg_length *ctx)
+{
+	return sock_length(ctx, ZT_DIR_INGRESS);
+}
+
+static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	__u32 tid = (__u32)bpf_get_current_pid_tgid(), zero = 0;
+	struct syscall_args *args, *slot;
+
+	if (!io_waiting)
+		return 0;
+	args = bpf_map_lookup_elem(&active_io, &tid);
 	if (!args)
 		return 0;
-	/* a file, not a socket: no sock tracepoint fired during the call */
-	if (args->sk)
-		bpf_tail_call(ctx, &exit_capture, args->dgram & 1);
+	slot = bpf_map_lookup_elem(&io_args, &zero);
+	if (slot) {
+		*slot = *args;
+		slot->ret = ctx->ret;
+		slot->ts_exit_ns = bpf_ktime_get_ns();
+	}
 	bpf_map_delete_elem(&active_io, &tid);
+	__sync_fetch_and_add(&io_waiting, -1);
+	if (slot && ctx->ret > 0)
+		bpf_tail_call(ctx, &io_capture, slot->dgram & 1);
 	return 0;
 }
 
@@ -390,14 +514,8 @@ static __always_inline int io_exit(struct trace_event_raw_sys_exit *ctx)
 		return io_exit(ctx);                                    \
 	}
 
-IO_EXIT(read)
-IO_EXIT(write)
-IO_EXIT(readv)
-IO_EXIT(writev)
 IO_EXIT(recvfrom)
-IO_EXIT(sendto)
 IO_EXIT(recvmsg)
-IO_EXIT(sendmsg)
 IO_EXIT(recvmmsg)
 IO_EXIT(sendmmsg)
 IO_EXIT(sendfile64)

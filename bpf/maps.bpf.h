@@ -11,13 +11,15 @@
 #define ZT_MAX_CONNS 65536
 #define ZT_MAX_FILTERS 64
 
-/* Arguments of a data syscall in flight, stashed at sys_enter by tid. */
+/* A socket syscall's arguments (bpf/io_args.bpf.h). */
 struct syscall_args {
-	__u64 ts_enter_ns;
+	__u64 ts_enter_ns; /* a send's start; a receive's end */
+	__u64 ts_exit_ns;  /* when its bytes had moved */
 	__u64 buf;         /* user buffer, iovec array, msghdr or mmsghdr */
 	__u64 addr;        /* sendto's destination, recvfrom's source (a sockaddr) */
 	__u64 sk;          /* struct sock *, set by sock_{send,recv}_length */
 	__s64 sock_bytes;  /* bytes summed from sock_{send,recv}_length */
+	__s64 ret;         /* the syscall's return, where its sys_exit ran */
 	__s32 fd;
 	__u32 vlen;        /* iovec count for readv/writev */
 	__u16 syscall;     /* enum zt_syscall */
@@ -79,7 +81,18 @@ struct connect_args {
 	__u32 pad;
 };
 
-/* Written by sys_enter_* and the sock tracepoints, read by sys_exit_*. */
+/* The socket syscall being captured on this CPU: written by its sock
+ * tracepoint (or its sys_exit), read by the capture programs it tail-calls
+ * (a BPF program runs to its end on one CPU). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct syscall_args);
+} io_args SEC(".maps");
+
+/* A syscall whose bytes are reported at its sys_exit, by tid: written by
+ * its sock tracepoints (bpf/io_exit.bpf.h: io_args_wait says which). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, ZT_MAX_THREADS);

@@ -2,7 +2,7 @@
 /*
  * TLS plaintext: uprobes on OpenSSL's SSL_read, SSL_write and their _ex
  * forms. The entry stashes the call per thread; a socket syscall made
- * inside it names the connection (io_enter.bpf.h); the return turns the
+ * inside it names the connection (io_args.bpf.h); the return turns the
  * bytes the call moved into a DATA record of that connection, flagged
  * ZT_F_TLS, through the same capture as socket data. User space attaches
  * them per library file, with a cookie saying which function it is.
@@ -62,19 +62,17 @@ int tls_enter(struct pt_regs *ctx)
 	return 0;
 }
 
-/* The capture of a TLS call's bytes, in its own program like the syscall
- * one (sys_exit_capture): args wait in active_io. */
+/* The capture of a TLS call's bytes, in its own program like the socket
+ * syscall one (sock_capture): args wait in io_args. */
 SEC("uprobe")
 int tls_capture(struct pt_regs *ctx)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tid = (__u32)pid_tgid;
-	struct syscall_args *args = bpf_map_lookup_elem(&active_io, &tid);
+	__u32 zero = 0;
+	struct syscall_args *args = bpf_map_lookup_elem(&io_args, &zero);
 
-	if (!args)
-		return 0;
-	emit_data(ctx, args, pid_tgid, args->sock_bytes, &tls_capture_policy);
-	bpf_map_delete_elem(&active_io, &tid);
+	if (args)
+		emit_data(ctx, args, bpf_get_current_pid_tgid(), args->sock_bytes,
+			  &tls_capture_policy);
 	return 0;
 }
 
@@ -153,14 +151,14 @@ static __always_inline __u64 tls_call_socket(const struct tls_call *call, __u64 
 static __always_inline int tls_call_finish(struct pt_regs *ctx, struct tls_call *call,
 					   __u64 pid_tgid, __s64 bytes, void *calls, void *key)
 {
-	struct syscall_args args = {};
-	__u32 tid = (__u32)pid_tgid;
+	struct syscall_args *args;
+	__u32 zero = 0;
+	__s32 fd = -1;
 	__u64 sk;
 
 	if (calls)
 		__sync_fetch_and_add(&tls_calls_inflight, -1);
-	args.fd = -1;
-	sk = tls_call_socket(call, pid_tgid, &args.fd);
+	sk = tls_call_socket(call, pid_tgid, &fd);
 	if (bytes <= 0)
 		goto out;
 	/* a socket that closed since is no connection to put bytes on */
@@ -168,21 +166,22 @@ static __always_inline int tls_call_finish(struct pt_regs *ctx, struct tls_call 
 		counter_add(ZT_CNT_TLS_UNBOUND, 1);
 		goto out;
 	}
-	args.ts_enter_ns = call->ts_enter_ns;
-	args.buf = call->buf;
-	args.sk = sk;
-	args.sock_bytes = bytes;
-	args.dir = call->dir;
-	args.syscall = call->dir == ZT_DIR_EGRESS ? ZT_SYS_TLS_WRITE : ZT_SYS_TLS_READ;
-	args.tls_minor = call->tls_minor;
+	args = bpf_map_lookup_elem(&io_args, &zero);
+	if (!args)
+		goto out;
+	__builtin_memset(args, 0, sizeof(*args));
+	args->fd = fd;
+	args->ts_enter_ns = call->ts_enter_ns;
+	args->ts_exit_ns = bpf_ktime_get_ns();
+	args->buf = call->buf;
+	args->sk = sk;
+	args->sock_bytes = bytes;
+	args->dir = call->dir;
+	args->syscall = call->dir == ZT_DIR_EGRESS ? ZT_SYS_TLS_WRITE : ZT_SYS_TLS_READ;
+	args->tls_minor = call->tls_minor;
 	if (calls)
 		bpf_map_delete_elem(calls, key);
-	if (bpf_map_update_elem(&active_io, &tid, &args, BPF_ANY)) {
-		counter_add(ZT_CNT_STASH_DROPS, 1);
-		return 0;
-	}
 	bpf_tail_call(ctx, &tls_exit_capture, 0);
-	bpf_map_delete_elem(&active_io, &tid);
 	return 0;
 out:
 	if (calls)

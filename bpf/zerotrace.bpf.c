@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Socket data capture on stable tracepoints only (no kprobes, no fentry):
- * sys_enter_* stashes a data syscall's arguments per thread,
- * sock_{send,recv}_length tells a socket from a file and gives its sock,
- * sys_exit_* copies what the connection's protocol needs into the ring
- * buffer, and the lifecycle tracepoints report connects, accepts and closes.
+ * sock_{send,recv}_length fire inside socket I/O alone, give the sock, and
+ * find the syscall's arguments in the task's saved registers; they copy
+ * what the connection's protocol needs into the ring buffer (a few
+ * syscalls wait for their sys_exit), and the lifecycle tracepoints report
+ * connects, accepts and closes. A file's read or write runs nothing.
  * Uprobes on the TLS library add the plaintext of encrypted connections;
  * uprobes on the Go runtime follow requests from goroutine to goroutine.
  *
@@ -49,7 +50,7 @@ const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};
 #include "payload.bpf.h"
 #include "sniff.bpf.h"
 #include "goroutine.bpf.h"
-#include "io_enter.bpf.h"
+#include "io_args.bpf.h"
 #include "context.bpf.h"
 #include "datagram.bpf.h"
 #include "io_exit.bpf.h"

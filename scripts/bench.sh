@@ -226,7 +226,7 @@ run_arm() { # ARM PORT URL WHAT [AGENT OPTIONS...]
 	ticks0=$(agent_ticks)
 	run_wrk "$arm.traced" "$url"
 	ticks1=$(agent_ticks)
-	if [ "$arm" != http ] && [ "${BENCH_BPF_STATS:-1}" = 1 ]; then
+	if [ "${BENCH_BPF_STATS:-1}" = 1 ]; then
 		echo "bench: [$arm] traced run with bpf_stats on (BPF ns per request)..." >&2
 		sysctl -qw kernel.bpf_stats_enabled=1
 		read -r -a bpf <<<"$(bpf_time)"

@@ -13,6 +13,7 @@
 
 #include "link_reaper.h"
 #include "loader.h"
+#include "protocols.h"
 #include "zerotrace.skel.h"
 
 static int verbose_libbpf;
@@ -225,6 +226,11 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 		bpf_program__set_autoload(skel->progs.sys_enter_access, false);
 		bpf_program__set_autoload(skel->progs.sys_enter_faccessat, false);
 		bpf_program__set_autoload(skel->progs.sys_enter_faccessat2, false);
+	}
+	/* a TCP recvfrom or recvmsg would pay for them: they wait for DNS */
+	if (!(cfg->protocols & (1u << ZT_PROTO_DNS))) {
+		bpf_program__set_autoload(skel->progs.sys_exit_recvfrom, false);
+		bpf_program__set_autoload(skel->progs.sys_exit_recvmsg, false);
 	}
 	if (cfg->cgroup[0] || cfg->inject_traceparent) {
 		err = cgroup_open(l, cfg->cgroup);

@@ -261,7 +261,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		"zerotrace: final events=%llu spans=%llu ringbuf_drops=%llu parse_misses=%llu conns=%llu "
 		"continuations=%llu payload_bytes=%llu bad_events=%llu stash_drops=%llu conn_drops=%llu "
 		"read_faults=%llu pipeline_drops=%llu role_unknown=%llu conns_evicted=%llu "
-		"connect_failures=%llu output_drops=%llu recovered_args=%llu reorder_forced=%llu "
+		"connect_failures=%llu output_drops=%llu send_unstamped=%llu reorder_forced=%llu "
 		"traces_new=%llu by_wire=%llu by_connection=%llu by_thread=%llu by_kernel=%llu "
 		"ambiguous_thread=%llu bad_wire_context=%llu stitch_drops=%llu injected=%llu "
 		"inject_skipped=%llu otlp_exported=%llu otlp_dropped_full=%llu otlp_dropped_failed=%llu "
@@ -278,7 +278,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)kc[ZT_CNT_READ_FAULTS], (unsigned long long)ts.pipeline_drops,
 		(unsigned long long)ts.role_unknown, (unsigned long long)ts.conns_evicted,
 		(unsigned long long)ts.connect_failures, (unsigned long long)o->dropped,
-		(unsigned long long)kc[ZT_CNT_RECOVERED_ARGS], (unsigned long long)reorder_forced,
+		(unsigned long long)kc[ZT_CNT_SEND_UNSTAMPED], (unsigned long long)reorder_forced,
 		(unsigned long long)ts.stitch.by_rule[STITCH_NEW_TRACE],
 		(unsigned long long)ts.stitch.by_rule[STITCH_WIRE],
 		(unsigned long long)ts.stitch.by_rule[STITCH_CONNECTION],

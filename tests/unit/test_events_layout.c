@@ -164,7 +164,7 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_CNT_EVENTS, 4);
 	cr_expect_eq(ZT_CNT_CONTINUATIONS, 5);
 	cr_expect_eq(ZT_CNT_SENDFILE_BYTES, 6);
-	cr_expect_eq(ZT_CNT_RECOVERED_ARGS, 7);
+	cr_expect_eq(ZT_CNT_SEND_UNSTAMPED, 7);
 	cr_expect_eq(ZT_CNT_INJECTED, 8);
 	cr_expect_eq(ZT_CNT_INJECT_SKIPPED, 9);
 	cr_expect_eq(ZT_CNT_UNKNOWN_PROTO, 10);
