@@ -1,29 +1,36 @@
 #!/usr/bin/env bash
-# Overhead benchmark (`make bench`): nginx (1 worker, static 1 KB file) on
-# loopback under `wrk -t2 -c16 -d10s --latency`, first untraced, then with
-# zerotrace attached (--port of nginx, spans to a file). Prints req/s, p99
-# latency, their traced/untraced ratios, agent events/s and ring-buffer drops.
-# Four arms: plain HTTP, then HTTPS (the same file from a TLS server block;
-# wrk and nginx both call OpenSSL, so both take the TLS uprobes), then a Go
-# net/http server (tests/integration/runtimes/gosvc, role users, built here)
-# traced by default (goroutines named from the thread's TLS slot) and with
-# --go-handoffs (the Go runtime uprobes: one spawn a request), then the same
-# Go server over HTTPS (crypto/tls, its uprobes on by default; wrk's OpenSSL
-# takes the TLS uprobes too). The HTTPS and Go arms also measure the BPF time per request: one more traced run with
-# kernel.bpf_stats_enabled=1 (stats cost time themselves, so the ratio comes
-# from the run without them), summing run_time_ns of the agent's programs.
+# Overhead benchmark (`make bench`): what tracing costs, as ratios and per
+# request costs from one run, each goal of issue 14 with PASS or FAIL
+# (scripts/bench_report.py prints the table). Arms, in order:
+#   tax          dd bs=1 (file read+write) and a getppid loop, ns per syscall,
+#                untraced and traced in three pairs (the agent traces all)
+#   http         nginx (1 worker, 1 KiB file) under wrk -t2 -c16 --latency,
+#                untraced then traced (--port of nginx, output none), then
+#                5 s more with kernel.bpf_stats_enabled=1 (only then: stats
+#                cost ~60 ns a program run) for BPF ns per program and per
+#                socket syscall; the agent's CPU from /proc/PID/stat
+#   http-jsonl   the same, every span written as a JSON line to a file
+#   http-otlp    the same, spans sent over OTLP (gzip) to a loopback sink
+#   redis        redis-server under redis-benchmark -P 1 -t get,set
+#   conns        10,000 live connections to nginx (agent on its worker):
+#                the agent's peak RSS (VmHWM)
+#   https        nginx's TLS server block (nginx and wrk both take the
+#                OpenSSL uprobes)
+#   go           a Go net/http server (tests/integration/runtimes/gosvc)
+#   go-handoffs  the same with --go-handoffs (the Go runtime uprobes)
+#   go-https     the Go server over crypto/tls (not in the default list)
+#   replay       scripts/replay_cost.sh on a recording of the http arm:
+#                instructions per event under callgrind (repeatable)
 #
-#   BENCH_ARMS=https scripts/bench.sh     # which arms, in order
-#                                         # (default "http https go go-handoffs go-https")
-#
-#   scripts/bench.sh                      # as root
+#   scripts/bench.sh                          # as root
+#   BENCH_ARMS="tax http" scripts/bench.sh    # which arms, in order
 #   BENCH_DURATION=5 ZT_BIN=build/zerotrace scripts/bench.sh
-#   BENCH_RECHECK=1 scripts/bench.sh      # one more untraced run after the agent
-#                                         # stopped: shows how noisy the machine is
-#   BENCH_ACCURACY=0 scripts/bench.sh     # skip the trace accuracy run at the end
+#   BENCH_JSON=figures.json scripts/bench.sh  # the table as JSON too
+#   BENCH_ACCURACY=0 scripts/bench.sh         # skip the trace accuracy run
 #
 # At the end it runs scripts/accuracy.sh (trace accuracy of the 3-service
 # scenario at concurrency 1 and 16); its failure to measure fails the bench.
+# A goal that fails does not: the table says it.
 #
 # Everything it starts is stopped by pid on exit; its temp dir is removed
 # unless BENCH_KEEP=1.
@@ -51,6 +58,9 @@ NGINX_PID=""
 GO_PID=""
 GO_TLS_PID=""
 AGENT_PID=""
+REDIS_PID=""
+SINK_PID=""
+CONNS_PID=""
 WORKERS=""
 
 alive() { [ -r "/proc/$1/stat" ] && ! grep -q '^[0-9]* ([^)]*) [ZX]' "/proc/$1/stat" 2>/dev/null; }
@@ -70,7 +80,10 @@ cleanup() {
 	local rc=$? w
 	trap - EXIT INT TERM
 	stop_pid "$AGENT_PID" INT 15
+	stop_pid "$CONNS_PID" TERM 5
 	stop_pid "$NGINX_PID" TERM 5
+	stop_pid "$REDIS_PID" TERM 5
+	stop_pid "$SINK_PID" TERM 5
 	stop_pid "${GO_TLS_PID:-}" TERM 5
 	stop_pid "${GO_PID:-}" TERM 5
 	# a run that died while bpf_stats were on leaves them as they were
@@ -96,11 +109,12 @@ head -c 1024 /dev/urandom >"$TMP/www/file1k"
 cat >"$TMP/nginx.conf" <<EOF
 user root root;
 worker_processes 1;
+worker_rlimit_nofile 40000;
 master_process on;
 daemon off;
 pid $TMP/nginx.pid;
 error_log $TMP/logs/error.log warn;
-events { worker_connections 1024; }
+events { worker_connections 16384; }
 http {
     access_log off;
     keepalive_requests 1000000;
@@ -155,12 +169,12 @@ run_wrk() { # LABEL URL [SECONDS]
 	grep -q '^ZT_WRK ' "$TMP/wrk.$1.out" || die "wrk ($1) printed no summary: $(cat "$TMP/wrk.$1.out")"
 }
 
-agent_start() { # ARM PORT [AGENT OPTIONS...]
-	local arm=$1 port=$2
+agent_start() { # ARM OUTPUT [AGENT OPTIONS...]
+	local arm=$1 output=$2
 	shift 2
 	# background jobs start with SIGINT ignored: reset it (exec keeps the pid)
 	"$PY" -c 'import os, signal, sys; [signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGQUIT, signal.SIGPIPE, signal.SIGXFSZ)]; os.execv(sys.argv[1], sys.argv[1:])' \
-		"$ZT_BIN" --output "${BENCH_OUTPUT:-jsonl}" --port "$port" --state-dir "$TMP/state.$arm" "$@" \
+		"$ZT_BIN" --output "$output" --metrics-addr off --state-dir "$TMP/state.$arm" "$@" \
 		>"$TMP/spans.$arm.jsonl" 2>"$TMP/agent.$arm.err" &
 	AGENT_PID=$!
 	for ((i = 0; i < 300; i++)); do
@@ -171,8 +185,9 @@ agent_start() { # ARM PORT [AGENT OPTIONS...]
 	grep -q '^zerotrace: ready' "$TMP/agent.$arm.err" || die "agent not ready after 30 s: $(cat "$TMP/agent.$arm.err")"
 }
 
-agent_stop() { # ARM: leaves the final line in FINAL
+agent_stop() { # ARM: the final line goes to $TMP/final.ARM, the peak RSS to HWM_KB
 	local rc
+	HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$AGENT_PID/status")
 	kill -INT "$AGENT_PID"
 	for ((i = 0; i < 300; i++)); do
 		alive "$AGENT_PID" || break
@@ -182,17 +197,17 @@ agent_stop() { # ARM: leaves the final line in FINAL
 	wait "$AGENT_PID"
 	rc=$?
 	AGENT_PID=""
-	FINAL=$(grep '^zerotrace: final ' "$TMP/agent.$1.err" | tail -n 1)
+	grep '^zerotrace: final ' "$TMP/agent.$1.err" | tail -n 1 >"$TMP/final.$1"
 	[ "$rc" -eq 0 ] || echo "bench: WARNING: agent exit status $rc" >&2
-	[ -n "$FINAL" ] || die "agent printed no final stats line: $(tail -n 20 "$TMP/agent.$1.err")"
+	[ -s "$TMP/final.$1" ] || die "agent printed no final stats line: $(tail -n 20 "$TMP/agent.$1.err")"
 }
 
 # the agent's own CPU (user + system ticks of /proc/PID/stat)
 agent_ticks() { awk '{ print $14 + $15 }' "/proc/$AGENT_PID/stat"; }
 
-# "run_time_ns run_cnt" summed over the agent's BPF programs (the prog ids
-# its fds hold, from /proc/PID/fdinfo: bpftool here lists no pids)
-bpf_time() {
+# the agent's BPF programs (the prog ids its fds hold, from
+# /proc/PID/fdinfo: bpftool here lists no pids) as bpftool's JSON
+bpf_snapshot() { # FILE
 	bpftool -j prog show 2>/dev/null | "$PY" -c '
 import json, os, re, sys
 d = "/proc/%s/fdinfo" % sys.argv[1]
@@ -202,91 +217,215 @@ for fd in os.listdir(d):
         ids.update(int(m) for m in re.findall(r"^prog_id:\s*(\d+)", open(os.path.join(d, fd)).read(), re.M))
     except OSError:
         pass
-ns = cnt = 0
-for p in json.load(sys.stdin):
-    if p["id"] in ids:
-        ns += p.get("run_time_ns", 0)
-        cnt += p.get("run_cnt", 0)
-print(ns, cnt)' "$AGENT_PID"
+json.dump([p for p in json.load(sys.stdin) if p["id"] in ids], sys.stdout)' "$AGENT_PID" >"$1"
 }
 
 STATS_WAS=$(sysctl -n kernel.bpf_stats_enabled 2>/dev/null || echo 0)
-restore_stats() { sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null || true; }
+sysctl -qw kernel.bpf_stats_enabled=0
 
-run_arm() { # ARM PORT URL WHAT [AGENT OPTIONS...]
-	local arm=$1 port=$2 url=$3 what=$4 ticks0 ticks1 spans bpf=()
-	shift 4
+# bpf_stats on for one more run of LOAD (a command), its output in
+# $TMP/ARM.stats.out; sets STATS_ARGS for bench_report.py
+bpf_stats_window() { # ARM LOAD...
+	local arm=$1
+	shift
+	echo "bench: [$arm] traced run with bpf_stats on (BPF ns per program)..." >&2
+	bpf_snapshot "$TMP/bpf0.$arm.json"
+	sysctl -qw kernel.bpf_stats_enabled=1
+	"$@" >"$TMP/$arm.stats.out" 2>&1 || die "$arm: stats run failed: $(tail -n 5 "$TMP/$arm.stats.out")"
+	sysctl -qw kernel.bpf_stats_enabled=0
+	bpf_snapshot "$TMP/bpf1.$arm.json"
+	STATS_ARGS=(stats_run="$TMP/$arm.stats.out" bpf0="$TMP/bpf0.$arm.json" bpf1="$TMP/bpf1.$arm.json")
+}
+
+report_arm() { # ARM KEY=VALUE...
+	local arm=$1
+	shift
+	"$PY" "$ROOT/scripts/bench_report.py" arm "$TMP/arm.$arm.json" "$arm" "$@" ||
+		die "$arm: its figures could not be read"
+}
+
+wrk_stats() { # URL
+	timeout 40 wrk -t$THREADS -c$CONNS -d5s --latency -s "$TMP/report.lua" "$1"
+}
+
+run_arm() { # ARM OUTPUT AGENT_FILTER URL WHAT [AGENT OPTIONS...]
+	local arm=$1 output=$2 filter=$3 url=$4 what=$5 ticks0 ticks1 spans=()
+	shift 5
 	echo "bench: [$arm] $url: $what; wrk -t$THREADS -c$CONNS -d${DURATION}s --latency" >&2
 	timeout 10 wrk -t1 -c4 -d1s "$url" >/dev/null 2>&1 # warm-up, not measured
 	echo "bench: [$arm] untraced run..." >&2
 	run_wrk "$arm.untraced" "$url"
-	echo "bench: [$arm] starting agent..." >&2
-	agent_start "$arm" "$port" "$@"
+	echo "bench: [$arm] starting agent ($output)..." >&2
+	# shellcheck disable=SC2086 # the filter is an option and its value
+	agent_start "$arm" "$output" $filter "$@"
 	echo "bench: [$arm] traced run..." >&2
 	ticks0=$(agent_ticks)
 	run_wrk "$arm.traced" "$url"
 	ticks1=$(agent_ticks)
-	if [ "${BENCH_BPF_STATS:-1}" = 1 ]; then
-		echo "bench: [$arm] traced run with bpf_stats on (BPF ns per request)..." >&2
-		sysctl -qw kernel.bpf_stats_enabled=1
-		read -r -a bpf <<<"$(bpf_time)"
-		run_wrk "$arm.stats" "$url" 5
-		read -r -a bpf <<<"${bpf[*]} $(bpf_time)"
-		restore_stats
-		bpf+=("$TMP/wrk.$arm.stats.out")
-	fi
+	STATS_ARGS=()
+	[ "${BENCH_BPF_STATS:-1}" = 1 ] && bpf_stats_window "$arm" wrk_stats "$url"
 	agent_stop "$arm"
-	spans=$(wc -l <"$TMP/spans.$arm.jsonl")
-	if [ "${BENCH_RECHECK:-0}" = 1 ]; then
-		echo "bench: [$arm] untraced re-check run..." >&2
-		run_wrk "$arm.recheck" "$url"
-	fi
-	echo "==== $arm"
-	echo "---- wrk untraced:"
-	cat "$TMP/wrk.$arm.untraced.out"
-	echo "---- wrk traced:"
-	cat "$TMP/wrk.$arm.traced.out"
-	echo "---- agent: $FINAL"
-	echo "----"
-	"$PY" - "$TMP/wrk.$arm.untraced.out" "$TMP/wrk.$arm.traced.out" "$FINAL" "$spans" \
-		"$TMP/wrk.$arm.recheck.out" "$((ticks1 - ticks0))" "$(getconf CLK_TCK)" "${bpf[@]}" <<'EOF'
-import os, re, sys
-def wrk(path):
-    m = re.search(r"^ZT_WRK (.*)$", open(path).read(), re.M)
-    return {k: int(v) for k, v in (kv.split("=") for kv in m.group(1).split())}
-u, t = wrk(sys.argv[1]), wrk(sys.argv[2])
-final = dict(kv.split("=") for kv in sys.argv[3].split()[2:])
-spans = int(sys.argv[4])
-ur = u["requests"] / (u["duration_us"] / 1e6)
-tr = t["requests"] / (t["duration_us"] / 1e6)
-tsec = t["duration_us"] / 1e6
-events = int(final.get("events", 0))
-print("untraced req/s:        %10.0f" % ur)
-print("traced req/s:          %10.0f" % tr)
-print("throughput ratio:      %10.3f  (traced/untraced)" % (tr / ur))
-print("untraced p99 latency:  %10.3f ms" % (u["p99_us"] / 1000))
-print("traced p99 latency:    %10.3f ms" % (t["p99_us"] / 1000))
-print("p99 latency ratio:     %10.3f  (traced/untraced)" % (t["p99_us"] / max(u["p99_us"], 1)))
-print("agent events/s:        %10.0f  (%d events / %.2f s traced)" % (events / tsec, events, tsec))
-print("ringbuf drops:         %10s" % final.get("ringbuf_drops", "?"))
-print("parse misses:          %10s" % final.get("parse_misses", "?"))
-print("tls unbound:           %10s" % final.get("tls_unbound", "?"))
-print("spans written:         %10d  (wrk counted %d requests traced; expect ~2 spans each)" % (spans, t["requests"]))
-cpu_s = int(sys.argv[6]) / int(sys.argv[7])
-print("agent CPU:             %10.2f s  (%.1f%% of one core; %.2f us per request, %.3f us per event)"
-      % (cpu_s, 100 * cpu_s / tsec, 1e6 * cpu_s / max(t["requests"], 1), 1e6 * cpu_s / max(events, 1)))
-if len(sys.argv) > 12:
-    ns0, cnt0, ns1, cnt1 = (int(x) for x in sys.argv[8:12])
-    st = wrk(sys.argv[12])
-    print("BPF time per request:  %10.0f ns  (%.1f program runs a request; bpf_stats on adds ~60 ns a run)"
-          % ((ns1 - ns0) / max(st["requests"], 1), (cnt1 - cnt0) / max(st["requests"], 1)))
-print("wrk errors:            %10d untraced, %d traced" % (u["errors"], t["errors"]))
-if os.path.exists(sys.argv[5]):
-    r = wrk(sys.argv[5])
-    rr = r["requests"] / (r["duration_us"] / 1e6)
-    print("re-check untraced:     %10.0f req/s, p99 %.3f ms (noise: %.3f of the first untraced run)"
-          % (rr, r["p99_us"] / 1000, rr / ur))
+	[ "$output" = jsonl ] && spans=(spans="$(wc -l <"$TMP/spans.$arm.jsonl")")
+	report_arm "$arm" untraced="$TMP/wrk.$arm.untraced.out" traced="$TMP/wrk.$arm.traced.out" \
+		final="$TMP/final.$arm" ticks=$((ticks1 - ticks0)) hz="$(getconf CLK_TCK)" \
+		hwm_kb="$HWM_KB" "${spans[@]}" "${STATS_ARGS[@]}"
+}
+
+# ns per syscall of COMMAND making N syscalls
+ns_per_syscall() { # N COMMAND...
+	local n=$1 t0 t1
+	shift
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1 || die "$*: failed"
+	t1=$(date +%s%N)
+	echo $(((t1 - t0) / n))
+}
+
+tax_arm() {
+	local n=1000000 r
+	cc -O2 -o "$TMP/getppid_loop" -x c - <<'EOF' || die "cc getppid_loop failed"
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 0;
+
+	for (long i = 0; i < n; i++)
+		syscall(SYS_getppid);
+	return 0;
+}
 EOF
+	: >"$TMP/tax.txt"
+	for r in 1 2 3; do
+		echo "bench: [tax] pair $r: untraced, then traced (agent on every process)..." >&2
+		local du gu dt gt
+		du=$(ns_per_syscall $((2 * n)) dd if=/dev/zero of=/dev/null bs=1 count=$n)
+		gu=$(ns_per_syscall $n "$TMP/getppid_loop" $n)
+		agent_start tax none
+		dt=$(ns_per_syscall $((2 * n)) dd if=/dev/zero of=/dev/null bs=1 count=$n)
+		gt=$(ns_per_syscall $n "$TMP/getppid_loop" $n)
+		agent_stop tax
+		echo "dd $du $dt" >>"$TMP/tax.txt"
+		echo "getppid $gu $gt" >>"$TMP/tax.txt"
+	done
+	report_arm tax tax="$TMP/tax.txt" final="$TMP/final.tax" hwm_kb="$HWM_KB"
+}
+
+# A loopback OTLP/HTTP sink: answers every POST 200 with an empty body.
+otlp_sink() {
+	[ -n "$SINK_PID" ] && return 0
+	SINK_PORT=$(free_port)
+	"$PY" - "$SINK_PORT" >"$TMP/sink.out" 2>&1 <<'EOF' &
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()
+EOF
+	SINK_PID=$!
+}
+
+redis_load() { # PORT
+	timeout 120 redis-benchmark -h 127.0.0.1 -p "$1" -t get,set -n "${BENCH_REDIS_REQUESTS:-100000}" \
+		-c 16 -P 1 --csv
+}
+
+redis_arm() {
+	local port ticks0 ticks1
+	command -v redis-benchmark >/dev/null || die "redis-benchmark missing (scripts/install-deps.sh)"
+	port=$(free_port)
+	redis-server --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+		--dir "$TMP" >"$TMP/redis.out" 2>&1 &
+	REDIS_PID=$!
+	for ((i = 0; i < 100; i++)); do
+		redis-cli -p "$port" ping >/dev/null 2>&1 && break
+		alive "$REDIS_PID" || die "redis-server exited: $(cat "$TMP/redis.out")"
+		sleep 0.1
+	done
+	echo "bench: [redis] redis-benchmark -P 1 -t get,set, untraced..." >&2
+	redis_load "$port" >"$TMP/redis.untraced.out" 2>&1 || die "redis-benchmark failed"
+	agent_start redis none --port "$port"
+	echo "bench: [redis] traced..." >&2
+	ticks0=$(agent_ticks)
+	redis_load "$port" >"$TMP/redis.traced.out" 2>&1 || die "redis-benchmark failed"
+	ticks1=$(agent_ticks)
+	bpf_stats_window redis redis_load "$port"
+	agent_stop redis
+	stop_pid "$REDIS_PID" TERM 5
+	REDIS_PID=""
+	report_arm redis untraced="$TMP/redis.untraced.out" traced="$TMP/redis.traced.out" \
+		final="$TMP/final.redis" ticks=$((ticks1 - ticks0)) hz="$(getconf CLK_TCK)" \
+		requests=$((2 * ${BENCH_REDIS_REQUESTS:-100000})) hwm_kb="$HWM_KB" "${STATS_ARGS[@]}"
+}
+
+# 10,000 connections opened to nginx, each with one request answered, then
+# held open while the agent (on nginx's worker) tracks them all.
+conns_arm() {
+	local n=10000 opened
+	cat >"$TMP/conns.py" <<'EOF'
+import resource, socket, sys, time
+port, n = int(sys.argv[1]), int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_NOFILE, (n + 1024, n + 1024))
+req = b"GET /file1k HTTP/1.1\r\nHost: bench\r\n\r\n"
+socks = []
+for _ in range(n):
+    s = socket.create_connection(("127.0.0.1", port), timeout=10)
+    s.sendall(req)
+    socks.append(s)
+for s in socks:
+    got = b""
+    while b"\r\n\r\n" not in got or len(got.split(b"\r\n\r\n", 1)[1]) < 1024:
+        chunk = s.recv(4096)
+        if not chunk:
+            raise SystemExit("connection closed early")
+        got += chunk
+print("open %d" % len(socks), flush=True)
+time.sleep(60)
+EOF
+	# shellcheck disable=SC2086 # one option per worker pid
+	agent_start conns none $(for w in $WORKERS; do echo --pid "$w"; done)
+	echo "bench: [conns] opening $n connections to nginx..." >&2
+	"$PY" "$TMP/conns.py" "$PORT" "$n" >"$TMP/conns.out" 2>&1 &
+	CONNS_PID=$!
+	for ((i = 0; i < 600; i++)); do
+		grep -q '^open' "$TMP/conns.out" && break
+		alive "$CONNS_PID" || die "the connection opener failed: $(tail -n 5 "$TMP/conns.out")"
+		sleep 0.1
+	done
+	opened=$(awk '/^open/ { print $2 }' "$TMP/conns.out")
+	[ -n "$opened" ] || die "the connection opener did not open $n connections in 60 s"
+	sleep 3 # the agent reads what the kernel queued
+	agent_stop conns
+	stop_pid "$CONNS_PID" TERM 5
+	CONNS_PID=""
+	report_arm conns final="$TMP/final.conns" hwm_kb="$HWM_KB" open_conns="$opened"
+}
+
+replay_arm() {
+	[ -x "$ROOT/scripts/replay_cost.sh" ] || die "scripts/replay_cost.sh missing"
+	echo "bench: [replay] recording 2 s of the http arm's load..." >&2
+	"$ZT_BIN" record "$TMP/http.rec" --output none --metrics-addr off --port "$PORT" \
+		--state-dir "$TMP/state.replay" >"$TMP/record.out" 2>&1 &
+	AGENT_PID=$!
+	for ((i = 0; i < 300; i++)); do
+		grep -q "^zerotrace: ready" "$TMP/record.out" 2>/dev/null && break
+		alive "$AGENT_PID" || die "record exited before ready: $(cat "$TMP/record.out")"
+		sleep 0.1
+	done
+	timeout 20 wrk -t$THREADS -c$CONNS -d2s "http://127.0.0.1:$PORT/file1k" >/dev/null 2>&1
+	stop_pid "$AGENT_PID" INT 15
+	AGENT_PID=""
+	"$ROOT/scripts/replay_cost.sh" "$TMP/http.rec" >"$TMP/replay.out" 2>&1 ||
+		die "replay_cost.sh failed: $(tail -n 5 "$TMP/replay.out")"
+	report_arm replay replay_ir_per_event="$(awk '/^instructions per event:/ { print $4; exit }' "$TMP/replay.out")"
 }
 
 # the Go server of the Go arms, started once
@@ -323,20 +462,34 @@ go_tls_server() {
 	die "the Go HTTPS server did not answer in 10 s"
 }
 
-for arm in ${BENCH_ARMS:-http https go go-handoffs go-https}; do
+NGINX_URL="http://127.0.0.1:$PORT/file1k"
+for arm in ${BENCH_ARMS:-tax http http-jsonl http-otlp redis conns https go go-handoffs}; do
 	case $arm in
-	http) run_arm http "$PORT" "http://127.0.0.1:$PORT/file1k" "nginx 1 worker, 1 KB file" ;;
-	https) run_arm https "$TLS_PORT" "https://127.0.0.1:$TLS_PORT/file1k" "nginx 1 worker, 1 KB file" ;;
-	go) go_server && run_arm go "$GO_PORT" "http://127.0.0.1:$GO_PORT/users?rid=1" "Go net/http server" ;;
-	go-handoffs) go_server && run_arm go-handoffs "$GO_PORT" "http://127.0.0.1:$GO_PORT/users?rid=1" \
-		"Go net/http server" --go-handoffs ;;
-	go-https) go_tls_server && run_arm go-https "$GO_TLS_PORT" \
+	tax) tax_arm ;;
+	http) run_arm http none "--port $PORT" "$NGINX_URL" "nginx 1 worker, 1 KiB file" ;;
+	http-jsonl) run_arm http-jsonl jsonl "--port $PORT" "$NGINX_URL" "nginx, spans as JSON lines" ;;
+	http-otlp) otlp_sink && run_arm http-otlp none "--port $PORT" "$NGINX_URL" "nginx, OTLP gzip" \
+		--otlp-endpoint "http://127.0.0.1:$SINK_PORT" --otlp-compression gzip ;;
+	redis) redis_arm ;;
+	conns) conns_arm ;;
+	https) run_arm https none "--port $TLS_PORT" "https://127.0.0.1:$TLS_PORT/file1k" \
+		"nginx 1 worker, 1 KiB file over TLS" ;;
+	go) go_server && run_arm go none "--port $GO_PORT" "http://127.0.0.1:$GO_PORT/users?rid=1" \
+		"Go net/http server" ;;
+	go-handoffs) go_server && run_arm go-handoffs none "--port $GO_PORT" \
+		"http://127.0.0.1:$GO_PORT/users?rid=1" "Go net/http server" --go-handoffs ;;
+	go-https) go_tls_server && run_arm go-https none "--port $GO_TLS_PORT" \
 		"https://127.0.0.1:$GO_TLS_PORT/users?rid=1" "Go net/http server, HTTPS (crypto/tls)" ;;
-	*) die "BENCH_ARMS: unknown arm $arm (http, https, go, go-handoffs, go-https)" ;;
+	replay) replay_arm ;;
+	*) die "BENCH_ARMS: unknown arm $arm (tax http http-jsonl http-otlp redis conns https go go-handoffs go-https replay)" ;;
 	esac
 done
 stop_pid "${GO_TLS_PID:-}" TERM 5
 stop_pid "${GO_PID:-}" TERM 5
+
+echo "==== figures (scripts/bench_report.py; ratios are traced/untraced, from this run)"
+"$PY" "$ROOT/scripts/bench_report.py" report "$TMP" ${BENCH_JSON:+"$BENCH_JSON"} ||
+	die "the report failed"
 
 if [ "${BENCH_ACCURACY:-1}" = 1 ]; then
 	stop_pid "$NGINX_PID" TERM 5 # idle, but out of the way
@@ -346,3 +499,4 @@ if [ "${BENCH_ACCURACY:-1}" = 1 ]; then
 	rc=$?
 	[ "$rc" -eq 0 ] || die "scripts/accuracy.sh failed (status $rc)"
 fi
+
