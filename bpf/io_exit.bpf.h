@@ -467,8 +467,13 @@ static __always_inline int sock_length(struct trace_event_raw_sock_msg_length *c
 		io_wait(args, ret);
 		return 0;
 	}
-	if (ret > 0)
-		bpf_tail_call(ctx, &io_capture, dgram);
+	if (ret <= 0)
+		return 0;
+	/* a stream's capture inline: a tail call costs ~80 ns here */
+	if (!dgram)
+		emit_data(ctx, args, pid_tgid, args->sock_bytes, &capture_policy);
+	else
+		bpf_tail_call(ctx, &io_capture, 1);
 	return 0;
 }
 
