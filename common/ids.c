@@ -54,3 +54,16 @@ void ids_random(uint8_t *out, size_t n)
 			nonzero |= out[i];
 	} while (!nonzero);
 }
+
+void ids_get_state(uint64_t out[4])
+{
+	memcpy(out, state, sizeof(state));
+}
+
+int ids_set_state(const uint64_t in[4])
+{
+	if (!(in[0] | in[1] | in[2] | in[3]))
+		return -1;
+	memcpy(state, in, sizeof(state));
+	return 0;
+}

@@ -10,5 +10,10 @@
 int ids_init(void);
 /* Fills n bytes (a trace id: 16, a span id: 8); never all zero. */
 void ids_random(uint8_t *out, size_t n);
+/* The generator's state: a recording keeps it so that its replay draws
+ * the same ids (ids need uniqueness, not secrecy). */
+void ids_get_state(uint64_t out[4]);
+/* An all-zero state is refused (xoshiro would stay at zero): -1. */
+int ids_set_state(const uint64_t in[4]);
 
 #endif /* ZT_IDS_H */

@@ -425,7 +425,9 @@ replay_arm() {
 	AGENT_PID=""
 	"$ROOT/scripts/replay_cost.sh" "$TMP/http.rec" >"$TMP/replay.out" 2>&1 ||
 		die "replay_cost.sh failed: $(tail -n 5 "$TMP/replay.out")"
-	report_arm replay replay_ir_per_event="$(awk '/^instructions per event:/ { print $4; exit }' "$TMP/replay.out")"
+	report_arm replay \
+		replay_ir_none="$(awk '/^instructions per event \(none\):/ { print $5; exit }' "$TMP/replay.out")" \
+		replay_ir_jsonl="$(awk '/^instructions per event \(jsonl\):/ { print $5; exit }' "$TMP/replay.out")"
 }
 
 # the Go server of the Go arms, started once
@@ -463,7 +465,7 @@ go_tls_server() {
 }
 
 NGINX_URL="http://127.0.0.1:$PORT/file1k"
-for arm in ${BENCH_ARMS:-tax http http-jsonl http-otlp redis conns https go go-handoffs}; do
+for arm in ${BENCH_ARMS:-tax http http-jsonl http-otlp redis conns https go go-handoffs replay}; do
 	case $arm in
 	tax) tax_arm ;;
 	http) run_arm http none "--port $PORT" "$NGINX_URL" "nginx 1 worker, 1 KiB file" ;;

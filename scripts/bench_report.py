@@ -17,6 +17,9 @@ An arm's raw inputs (all optional but its name):
   requests=                 requests per load run, where its output does not say
   spans=                    spans written (JSON lines arms)
   tax=                      a file of "dd|getppid untraced_ns traced_ns" lines
+  open_conns=               connections the conns arm held open
+  replay_ir_none=, replay_ir_jsonl=   instructions per event of a replay
+                            (scripts/replay_cost.sh)
 
 The report prints one table: each goal of issue 14 with its figure and PASS
 or FAIL, then the informative figures; with JSON_OUT it writes the same as
@@ -99,7 +102,7 @@ def arm(out_path, name, kv):
             pairs.setdefault(what, []).append(int(t) - int(u))
         r["tax_ns"] = {w: statistics.median(d) for w, d in pairs.items()}
         r["tax_pairs"] = pairs
-    for k in ("open_conns", "replay_ir_per_event"):
+    for k in ("open_conns", "replay_ir_none", "replay_ir_jsonl"):
         if k in kv:
             r[k] = float(kv[k])
     json.dump(r, open(out_path, "w"), indent=1)
@@ -189,7 +192,8 @@ def report(d, json_out):
                                                                      ("go_newproc", "go_http")),
         "agent peak RSS over the bench (KiB)": max((a.get("hwm_kb", 0) for a in arms.values()),
                                                    default=None),
-        "replay instructions per event (callgrind)": get(arms, "replay", "replay_ir_per_event"),
+        "replay instructions per event, output none": get(arms, "replay", "replay_ir_none"),
+        "replay instructions per event, JSON lines": get(arms, "replay", "replay_ir_jsonl"),
     }
     for name in ("http", "http-jsonl", "http-otlp", "redis", "https", "go", "go-handoffs",
                  "go-https"):

@@ -36,6 +36,8 @@ PKGS=(
 	dnsmasq-base bind9-dnsutils
 	# the Java chain test runs its services with the JDK's source launcher
 	openjdk-17-jdk-headless
+	# scripts/replay_cost.sh: a replay's instructions per event under callgrind
+	valgrind
 )
 # The OTLP test receiver runs on Node.js; any packaged node >= 18 with npm will do.
 command -v node >/dev/null && command -v npm >/dev/null || PKGS+=(nodejs npm)

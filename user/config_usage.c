@@ -41,7 +41,10 @@ void config_usage(FILE *out, const char *prog)
 		"  %s baseline show|accept|reset [--state-dir DIR]   the learned service graph\n"
 		"  %s audit verify DIR [--head SHA256]              check the audit trail's chain\n"
 		"  %s check --expect FILE -- CMD...                 CMD's calls against a graph\n"
-		"  %s graph [--format yaml|dot|mermaid]             the learned graph\n",
+		"  %s graph [--format yaml|dot|mermaid]             the learned graph\n"
+		"  %s record FILE [--record-max SIZE] [options]     the agent, recording to FILE\n"
+		"  %s replay FILE [options]                         a recording's spans, no BPF\n",
+		prog && prog[0] ? prog : "zerotrace", prog && prog[0] ? prog : "zerotrace",
 		prog && prog[0] ? prog : "zerotrace", prog && prog[0] ? prog : "zerotrace",
 		prog && prog[0] ? prog : "zerotrace", prog && prog[0] ? prog : "zerotrace");
 }

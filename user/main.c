@@ -19,6 +19,7 @@
 #include "cli_baseline.h"
 #include "cli_check.h"
 #include "cli_graph.h"
+#include "cli_replay.h"
 #include "config.h"
 #include "ids.h"
 #include "listen_ports.h"
@@ -26,6 +27,7 @@
 #include "metrics.h"
 #include "otlp_exporter.h"
 #include "output.h"
+#include "pipeline.h"
 #include "policy.h"
 #include "procinfo.h"
 #include "reorder.h"
@@ -57,7 +59,6 @@ static int64_t mono_to_unix_offset(void)
 	return (int64_t)(clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC));
 }
 
-#define REORDER_MEMORY (64u << 20)
 #define METRICS_SERIES 2000
 #define OTLP_DRAIN_MS 5000
 
@@ -163,58 +164,6 @@ static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *p
 				fprintf(stderr, "zerotrace: --otlp-headers: %s\n", err);
 			return -1;
 		}
-	}
-	return 0;
-}
-
-/* Ring buffer -> reorder window -> tracer. */
-struct pipeline {
-	struct reorder *window;
-	struct tracer *tracer;
-	struct uprobe_attach *tls;
-	struct node_helper *node; /* --node-helper; NULL without */
-	uint64_t window_ns;
-	uint64_t forced;   /* released early because the window was full */
-};
-
-static void pipeline_release(struct pipeline *p, uint64_t bound)
-{
-	const void *rec;
-	size_t len;
-
-	while ((rec = reorder_pop(p->window, bound, &len)))
-		tracer_handle_event(p->tracer, rec, len);
-}
-
-static int on_ring_event(void *ctx, void *data, size_t size)
-{
-	struct pipeline *p = ctx;
-	const struct zt_event *e = data;
-	uint64_t key = reorder_event_key(data, size);
-
-	/* the process table's news: for the TLS probes, in arrival order */
-	if (size >= sizeof(*e) && p->tls) {
-		if (e->type == ZT_EV_CODE_MAPPED) {
-			uprobe_attach_code_mapped(p->tls, e->pid, e->ts_exit_ns);
-			node_helper_consider(p->node, e->pid, e->ts_exit_ns);
-			return 0;
-		}
-		if (e->type == ZT_EV_EXIT)
-			uprobe_attach_process_exit(p->tls, e->pid);
-	}
-
-	/* no slot of its size is free: release the oldest until one is, so
-	 * nothing ever overtakes a record still waiting */
-	while (reorder_push(p->window, key, data, size) != 0) {
-		const void *rec;
-		size_t len;
-
-		if (!reorder_count(p->window))
-			/* larger than any slot: malformed, the tracer counts it */
-			return tracer_handle_event(p->tracer, data, size);
-		rec = reorder_pop(p->window, UINT64_MAX, &len);
-		tracer_handle_event(p->tracer, rec, len);
-		p->forced++;
 	}
 	return 0;
 }
@@ -395,9 +344,11 @@ static void agent_counters_publish(const struct loader *l, const struct tracer *
 	metrics_set_agent(k->metrics, &ac);
 }
 
-static void listen_ports_seed(struct tracer *t)
+static void listen_ports_seed(struct pipeline *pipe)
 {
 	static struct port_set ports;
+	static uint16_t list[0xffff];
+	size_t n_list = 0;
 	int n = listen_ports_load(&ports);
 
 	if (n < 0) {
@@ -407,17 +358,61 @@ static void listen_ports_seed(struct tracer *t)
 	}
 	for (uint32_t p = 1; p <= 0xffff; p++)
 		if (port_set_has(&ports, (uint16_t)p))
-			tracer_add_listen_port(t, (uint16_t)p);
+			list[n_list++] = (uint16_t)p;
+	pipeline_listen_ports(pipe, list, n_list);
 }
 
-static int run(const struct zt_config *cfg)
+static void recorder_process(void *ctx, const struct procinfo_miss *m)
+{
+	recorder_write(ctx, REC_PROCESS, m, sizeof(*m));
+}
+
+/* zerotrace record: the file's header, then every process lookup the
+ * tracer makes goes into it too. Returns 0 or -1 (said on stderr). */
+static int record_start(struct pipeline *pipe, const struct zt_config *cfg,
+			const struct record_args *ra)
+{
+	struct rec_header hdr = { .magic = REC_MAGIC, .version = REC_VERSION,
+				  .event_size = sizeof(struct zt_event),
+				  .process_size = sizeof(struct procinfo_miss),
+				  .capture_bytes = cfg->capture_bytes,
+				  .reorder_window_ns = pipe->window_ns };
+	char err[512];
+
+	ids_get_state(hdr.ids_state);
+	snprintf(hdr.host_name, sizeof(hdr.host_name), "%s", procinfo_host_name());
+	pipe->rec = recorder_open(ra->path, ra->max_size, &hdr, err, sizeof(err));
+	if (!pipe->rec) {
+		fprintf(stderr, "zerotrace record: %s\n", err);
+		return -1;
+	}
+	procinfo_set_hooks(&(struct procinfo_hooks){ .record = recorder_process, .ctx = pipe->rec });
+	return 0;
+}
+
+static int record_finish(struct pipeline *pipe, const struct record_args *ra)
+{
+	struct rec_end end;
+	char err[512];
+
+	procinfo_set_hooks(NULL);
+	if (recorder_close(pipe->rec, &end, err, sizeof(err))) {
+		fprintf(stderr, "zerotrace record: write %s: %s\n", ra->path, err);
+		return -1;
+	}
+	fprintf(stderr, "zerotrace record: %llu records in %s, %llu not written (--record-max %llu)\n",
+		(unsigned long long)end.records, ra->path, (unsigned long long)end.not_written,
+		(unsigned long long)ra->max_size);
+	return 0;
+}
+
+/* ra: zerotrace record's file; NULL for the agent alone. */
+static int run(const struct zt_config *cfg, const struct record_args *ra)
 {
 	struct loader loader = { 0 };
 	struct ring_buffer *rb = NULL;
 	struct tracer *tracer = NULL;
 	struct pipeline pipe = { .window_ns = (uint64_t)cfg->reorder_window_ms * 1000000ULL };
-	size_t slot_size = sizeof(struct zt_event) + cfg->capture_bytes;
-	size_t big_slot_size = sizeof(struct zt_event) + ZT_CAPTURE_MAX;
 	struct output out;
 	struct sinks sinks = { .out = &out };
 	struct metrics_http *metrics_http = NULL;
@@ -487,21 +482,21 @@ static int run(const struct zt_config *cfg)
 		goto cleanup;
 	}
 	tracer = tracer_new(cfg, sink_span, &sinks);
-	/* most records are a head, a few a whole write or a frame walk */
-	pipe.window = reorder_new(slot_size, REORDER_MEMORY / 2 / slot_size, big_slot_size,
-				  REORDER_MEMORY / 2 / big_slot_size);
+	pipe.window = pipeline_window_new(cfg->capture_bytes);
 	if (!tracer || !pipe.window) {
 		fprintf(stderr, "zerotrace: allocate tables for %u connections: %s\n", cfg->max_conns,
 			strerror(ENOMEM));
 		goto cleanup;
 	}
 	pipe.tracer = tracer;
-	tracer_tick(tracer, clock_ns(CLOCK_MONOTONIC), mono_to_unix_offset());
-	listen_ports_seed(tracer);
+	if (ra && record_start(&pipe, cfg, ra))
+		goto cleanup;
+	pipeline_turn(&pipe, clock_ns(CLOCK_MONOTONIC), 1, mono_to_unix_offset());
+	listen_ports_seed(&pipe);
 
 	if (loader_start(&loader, cfg))
 		goto cleanup;
-	rb = ring_buffer__new(loader_events_fd(&loader), on_ring_event, &pipe, NULL);
+	rb = ring_buffer__new(loader_events_fd(&loader), pipeline_push, &pipe, NULL);
 	if (!rb) {
 		fprintf(stderr, "zerotrace: open ring buffer: %s\n", strerror(errno));
 		goto cleanup;
@@ -527,6 +522,7 @@ static int run(const struct zt_config *cfg)
 
 	while (!exiting) {
 		uint64_t now;
+		int tick;
 
 		/* the kernel wakes us only when the buffer fills up: the timeout
 		 * is what bounds a span's latency, so consume after it too */
@@ -541,10 +537,10 @@ static int run(const struct zt_config *cfg)
 		sinks.now_mono_ns = now;
 		sinks.now_unix_ns = clock_ns(CLOCK_REALTIME);
 		uprobe_attach_tick(pipe.tls, now);
-		pipeline_release(&pipe, now > pipe.window_ns ? now - pipe.window_ns : 0);
+		tick = now - last_tick >= 1000000000ULL;
+		pipeline_turn(&pipe, now, tick, tick ? mono_to_unix_offset() : 0);
 		output_flush(&out, now);
-		if (now - last_tick >= 1000000000ULL) {
-			tracer_tick(tracer, now, mono_to_unix_offset());
+		if (tick) {
 			security_tick(sinks.security, now, sinks.now_unix_ns);
 			alert_sinks_tick(sinks.alerting, sinks.now_unix_ns);
 			agent_counters_publish(&loader, tracer, &sinks);
@@ -563,6 +559,8 @@ cleanup:
 	if (started)
 		loader_read_counters(&loader, kc);
 	ring_buffer__free(rb);
+	if (pipe.rec && record_finish(&pipe, ra))
+		rc = 1;
 	if (pipe.tls)
 		uprobe_attach_get_stats(pipe.tls, &tls_stats);
 	uprobe_attach_free(pipe.tls);
@@ -607,6 +605,7 @@ static int cli_audit(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	struct zt_config cfg;
+	struct record_args record, *recording = NULL;
 	struct sigaction sa = { 0 };
 	const char *help = NULL;
 	char err[CONFIG_ERR_MAX];
@@ -620,6 +619,18 @@ int main(int argc, char **argv)
 		return cli_check(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "graph") == 0)
 		return cli_graph(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "replay") == 0)
+		return cli_replay(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "record") == 0) {
+		int rc = cli_record_args(argc - 1, argv + 1, &record);
+
+		if (rc >= 0)
+			return rc;
+		/* the rest are the agent's options, with argv[0] in front */
+		argc = record.argc;
+		argv = record.argv;
+		recording = &record;
+	}
 	switch (config_parse(&cfg, argc, argv, err, sizeof(err), &help)) {
 	case CONFIG_OK:
 		break;
@@ -639,5 +650,5 @@ int main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	cfg.rpc_dup = config_semconv_opt_in(getenv("OTEL_SEMCONV_STABILITY_OPT_IN"), "rpc/dup");
-	return run(&cfg);
+	return run(&cfg, recording);
 }

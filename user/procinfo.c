@@ -54,7 +54,6 @@ struct pi_slot {
 	char alias[PI_ALIASES][PI_COMM_LEN];   /* comms checked to be this process */
 	uint8_t next_alias;
 	uint8_t used;
-	uint8_t gone;                          /* filled from comm: /proc had nothing */
 };
 
 _Static_assert(sizeof(((struct procinfo *)0)->comm) == PI_COMM_LEN, "comm is TASK_COMM_LEN");
@@ -65,6 +64,8 @@ static uint64_t pi_tick;
 /* One environ at a time; wiped after parsing (it can hold other programs'
  * secrets, which a core dump of the agent should not). */
 static char pi_env[PI_ENV_MAX];
+
+static struct procinfo_hooks pi_hooks;
 
 static pthread_once_t pi_host_once = PTHREAD_ONCE_INIT;
 static char pi_host[HOST_NAME_MAX + 1];
@@ -494,34 +495,29 @@ static int pi_same_process(const struct pi_slot *s, int dfd, uint64_t start_time
 {
 	char path[PROCINFO_PATH_MAX], name[PROCINFO_NAME_MAX];
 
-	if (s->gone || start_time != s->info.start_time)
+	/* a gone entry has start_time 0, a live process never */
+	if (start_time != s->info.start_time)
 		return 0;
 	pi_read_exe(dfd, path, name);
 	return strcmp(path, s->info.exe_path) == 0;
 }
 
-static void pi_fill_gone(struct pi_slot *s, uint32_t pid, const char *comm)
+static void pi_fill_gone(struct procinfo *pi, uint32_t pid, const char *comm)
 {
-	struct procinfo *pi = &s->info;
-
-	memset(s, 0, sizeof(*s));
-	s->used = 1;
-	s->gone = 1;
+	memset(pi, 0, sizeof(*pi));
 	pi->pid = pid;
 	memcpy(pi->comm, comm, PI_COMM_LEN);
 	pi_copy(pi->exe_name, sizeof(pi->exe_name), comm, strlen(comm));
 	pi_copy(pi->service_name, sizeof(pi->service_name), comm, strlen(comm));
 }
 
-static void pi_fill(struct pi_slot *s, uint32_t pid, const char *comm, int dfd,
+static void pi_fill(struct procinfo *pi, uint32_t pid, const char *comm, int dfd,
 		    uint64_t start_time)
 {
-	struct procinfo *pi = &s->info;
 	char cgroup[PI_CGROUP_MAX];
 	ssize_t n;
 
-	memset(s, 0, sizeof(*s));
-	s->used = 1;
+	memset(pi, 0, sizeof(*pi));
 	pi->pid = pid;
 	pi->start_time = start_time;
 	memcpy(pi->comm, comm, PI_COMM_LEN);
@@ -539,12 +535,32 @@ static void pi_fill(struct pi_slot *s, uint32_t pid, const char *comm, int dfd,
 		memcpy(pi->service_name, pi->exe_name, sizeof(pi->service_name));
 }
 
+/* A miss answered from /proc: s is the pid's cached entry, if any. */
+static void pi_miss_from_proc(const struct pi_slot *s, uint32_t pid, const char *name,
+			      struct procinfo_miss *m)
+{
+	char dir[32];
+	uint64_t start_time = 0;
+	int dfd;
+
+	snprintf(dir, sizeof(dir), "/proc/%u", pid);
+	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0)
+		start_time = pi_read_start_time(dfd);
+	m->same_process = s && dfd >= 0 && start_time && pi_same_process(s, dfd, start_time);
+	if (!m->same_process && dfd >= 0 && start_time)
+		pi_fill(&m->info, pid, name, dfd, start_time);
+	else if (!m->same_process)
+		pi_fill_gone(&m->info, pid, name);
+	if (dfd >= 0)
+		close(dfd);
+}
+
 const struct procinfo *procinfo_get(uint32_t pid, const char *comm)
 {
 	struct pi_slot *set = pi_set_of(pid), *s = pi_find(set, pid);
-	char name[PI_COMM_LEN], dir[32];
-	uint64_t start_time = 0;
-	int dfd;
+	struct procinfo_miss m;
+	char name[PI_COMM_LEN];
 
 	pi_comm_copy(name, comm);
 	pi_tick++;
@@ -553,25 +569,39 @@ const struct procinfo *procinfo_get(uint32_t pid, const char *comm)
 		return &s->info;
 	}
 
-	snprintf(dir, sizeof(dir), "/proc/%u", pid);
-	dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0)
-		start_time = pi_read_start_time(dfd);
-	if (s && dfd >= 0 && start_time && pi_same_process(s, dfd, start_time)) {
-		memcpy(s->alias[s->next_alias], name, PI_COMM_LEN);
+	/* zeroed whole: a recording writes it out, padding and all */
+	memset(&m, 0, sizeof(m));
+	m.pid = pid;
+	memcpy(m.comm, name, PI_COMM_LEN);
+	if (!pi_hooks.answer)
+		pi_miss_from_proc(s, pid, m.comm, &m);
+	else if (pi_hooks.answer(pi_hooks.ctx, pid, m.comm, &m) != 0) {
+		m.same_process = 0;
+		pi_fill_gone(&m.info, pid, m.comm);
+	}
+	if (pi_hooks.record)
+		pi_hooks.record(pi_hooks.ctx, &m);
+	if (s && m.same_process) {
+		memcpy(s->alias[s->next_alias], m.comm, PI_COMM_LEN);
 		s->next_alias = (uint8_t)((s->next_alias + 1) % PI_ALIASES);
 	} else {
 		if (!s)
 			s = pi_victim(set);
-		if (dfd >= 0 && start_time)
-			pi_fill(s, pid, name, dfd, start_time);
+		memset(s, 0, sizeof(*s));
+		s->used = 1;
+		/* a replay's answer may not fit the cache it finds: a gone entry */
+		if (m.same_process)
+			pi_fill_gone(&s->info, pid, m.comm);
 		else
-			pi_fill_gone(s, pid, name);
+			s->info = m.info;
 	}
-	if (dfd >= 0)
-		close(dfd);
 	s->last_use = pi_tick;
 	return &s->info;
+}
+
+void procinfo_set_hooks(const struct procinfo_hooks *h)
+{
+	pi_hooks = h ? *h : (struct procinfo_hooks){ 0 };
 }
 
 void procinfo_evict(uint32_t pid)
@@ -587,6 +617,12 @@ static void pi_host_init(void)
 	if (gethostname(pi_host, sizeof(pi_host) - 1))
 		pi_host[0] = '\0';
 	pi_host[sizeof(pi_host) - 1] = '\0';
+}
+
+void procinfo_set_host_name(const char *name)
+{
+	pthread_once(&pi_host_once, pi_host_init);
+	pi_copy(pi_host, sizeof(pi_host), name, strnlen(name, sizeof(pi_host) - 1));
 }
 
 const char *procinfo_host_name(void)

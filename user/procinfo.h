@@ -24,6 +24,30 @@ void procinfo_evict(uint32_t pid);
 /* host.name of this node (read once, thread-safe; "" when unknown). */
 const char *procinfo_host_name(void);
 
+/* What one cache miss found: the process (start_time 0: it was gone, named
+ * after comm), or that comm is another thread name of the cached process.
+ * The cache is deterministic given its misses' outcomes, which is what a
+ * recording keeps and a replay serves back in the same order. */
+struct procinfo_miss {
+	uint32_t pid;
+	uint32_t same_process;
+	char comm[16];
+	struct procinfo info;          /* when !same_process */
+};
+
+/* record: called with each miss's outcome. answer: replaces /proc (a
+ * replay); returns 0 with *m filled, or -1 (the process counts as gone). */
+struct procinfo_hooks {
+	void (*record)(void *ctx, const struct procinfo_miss *m);
+	int (*answer)(void *ctx, uint32_t pid, const char *comm, struct procinfo_miss *m);
+	void *ctx;
+};
+
+/* NULL: back to /proc alone. Not thread-safe, like procinfo_get. */
+void procinfo_set_hooks(const struct procinfo_hooks *h);
+/* A replay's host.name: the recorded node's. */
+void procinfo_set_host_name(const char *name);
+
 /* Pure parsers, unit-tested and fuzzed. */
 
 /* Fills pi->service_name (when the pair is present and service_name is still
