@@ -105,7 +105,7 @@ struct zt_conn_tuple {
 };
 
 struct zt_event {
-	__u64 ts_enter_ns; /* CLOCK_MONOTONIC at syscall entry */
+	__u64 ts_enter_ns; /* CLOCK_MONOTONIC; DATA: a send's start, a receive's end, a TLS call's entry; else its syscall's entry */
 	__u64 ts_exit_ns;  /* CLOCK_MONOTONIC when the syscall's bytes had moved */
 	__u64 conn_id;     /* unique per connection for the agent's lifetime */
 	__u64 cgroup_id;

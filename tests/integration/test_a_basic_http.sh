@@ -48,6 +48,12 @@ done
 log "sent $(wc -l <"$TMP/expected") requests"
 zt_settle
 zt_agent_stop
+# every send here is small and never sleeps: its start is stamped at
+# tcp_sendmsg_locked (a broken stamp would count 40 and more; a preemption
+# between the two hooks, rarely, one)
+unstamped=$(zt_final send_unstamped)
+[ -n "$unstamped" ] && [ "$unstamped" -lt 5 ] ||
+	zt_fail "send_unstamped: expected under 5 of $(wc -l <"$TMP/expected") requests' sends, got '${unstamped}'"
 export EXPECTED=$TMP/expected
 
 zt_py_check <<'EOF'
