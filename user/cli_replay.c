@@ -201,6 +201,12 @@ static int replay_run(struct zt_config *cfg, const struct rec_reader *rd, const 
 		(unsigned long long)pipe.forced, (unsigned long long)answers.mismatches);
 	tracer_free(pipe.tracer);
 	reorder_free(pipe.window);
+	/* a lookup the recording did not answer: these spans are not the run's */
+	if (answers.mismatches) {
+		fprintf(stderr, "zerotrace replay: %llu process lookups differ from the recording's\n",
+			(unsigned long long)answers.mismatches);
+		return 1;
+	}
 	return 0;
 }
 

@@ -39,7 +39,8 @@ int pipeline_push(void *ctx, void *data, size_t size)
 		if (e->type == ZT_EV_EXIT)
 			uprobe_attach_process_exit(p->tls, e->pid);
 	}
-	recorder_event(p->rec, data, size);
+	if (p->rec)
+		recorder_event(p->rec, data, size);
 
 	/* no slot of its size is free: release the oldest until one is, so
 	 * nothing ever overtakes a record still waiting */

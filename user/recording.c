@@ -5,8 +5,10 @@
  * Each record's bytes are padded to 8, so that every record in a mapped
  * file is aligned for the structs it holds.
  */
+#define _GNU_SOURCE /* mkostemp */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,23 +68,28 @@ struct recorder *recorder_open(const char *path, uint64_t max_size, const struct
 			       char *err, size_t err_len)
 {
 	struct recorder *r = calloc(1, sizeof(*r) + REC_RECORD_MAX);
-	struct stat st;
-	int fd;
+	char tmp[PATH_MAX];
+	int fd = -1;
 
 	if (!r) {
 		fail(err, err_len, "%s: %s", path, strerror(ENOMEM));
 		return NULL;
 	}
-	/* 0600 at creation; O_NOFOLLOW: not through a link someone else put
-	 * there; an existing file keeps its mode through O_TRUNC: made 0600 */
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0 || fstat(fd, &st) != 0 ||
-	    ((st.st_mode & 07777) != 0600 && fchmod(fd, 0600) != 0)) {
+	/* a new inode, 0600 from its creation (mkostemp), renamed over any
+	 * file of that name: a descriptor or a hard link someone kept to the
+	 * old one never sees what is recorded */
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp)) {
+		fail(err, err_len, "%s: %s", path, strerror(ENAMETOOLONG));
+		goto fail;
+	}
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0) {
 		fail(err, err_len, "%s: %s", path, strerror(errno));
 		goto fail;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		fail(err, err_len, "%s: not a regular file", path);
+	if (rename(tmp, path) != 0) {
+		fail(err, err_len, "%s: %s", path, strerror(errno));
+		unlink(tmp);
 		goto fail;
 	}
 	r->f = fdopen(fd, "w");

@@ -97,8 +97,8 @@ int recorder_close(struct recorder *r, struct rec_end *end, char *err, size_t er
 /* Overwrites secrets in place with '*' (same length, so stream positions
  * stay right): HTTP/1 Authorization, Proxy-Authorization, Cookie and
  * Set-Cookie values, secret-looking query values (redact_key_is_secret),
- * URL user:password, Redis AUTH arguments, a PostgreSQL password message.
- * Returns the bytes overwritten. Pure. */
+ * URL user:password, Redis AUTH arguments (the kernel never copies a
+ * PostgreSQL password message). Returns the bytes overwritten. Pure. */
 size_t recording_redact(uint8_t *buf, size_t len);
 /* The same over a raw ring-buffer record: its payload, segment by segment
  * for a frame walk. */

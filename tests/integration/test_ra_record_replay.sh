@@ -10,8 +10,14 @@ zt_init
 
 PORT=$(zt_free_port 4)
 OTEL_SERVICE_NAME=zt-replay-server zt_server srv 127.0.0.1 "$PORT" 1.1
+SRV_PID=$ZT_LAST_PID
 
 REC=$TMP/run.ztrec
+# an older file of that name, with a hard link to it, readable by all:
+# the recording must be a new inode that neither of them reaches
+echo "older file" >"$REC"
+chmod 644 "$REC"
+ln "$REC" "$TMP/older.link"
 # zt_agent_start runs $ZT_BIN OPTIONS: a wrapper that execs (same pid)
 # `zerotrace record FILE OPTIONS`
 REAL_BIN=$ZT_BIN
@@ -41,6 +47,7 @@ grep -q '^zerotrace record: [0-9]* records in .*, 0 not written' "$ZT_AGENT_ERR"
 # (b) mode 0600
 mode=$(stat -c %a "$REC")
 [ "$mode" = 600 ] || zt_fail "recording mode: expected 600, got $mode"
+[ "$(cat "$TMP/older.link")" = "older file" ] || zt_fail "the recording went into the older file's inode"
 # (c) no secret anywhere in the file's bytes
 for s in "$SECRET_AUTH" "$SECRET_COOKIE" "$SECRET_QUERY"; do
 	n=$(grep -c -a -F "$s" "$REC")
@@ -48,7 +55,9 @@ for s in "$SECRET_AUTH" "$SECRET_COOKIE" "$SECRET_QUERY"; do
 done
 grep -q -a -F "Authorization: *" "$REC" || zt_fail "the recording lost the Authorization header"
 
-# (a) the replay prints the spans the live run printed
+# (a) the replay prints the spans the live run printed; the server is gone
+# first, so its resource can come only from the recorded lookups
+zt_stop_pid "$SRV_PID"
 "$REAL_BIN" replay "$REC" --output jsonl >"$TMP/replay.jsonl" 2>"$TMP/replay.err" ||
 	zt_fail "replay exited $?: $(cat "$TMP/replay.err")"
 grep -E '^zerotrace replay: records=[0-9]+ events=[0-9]+ spans=[0-9]+ .* process_mismatches=0$' \
