@@ -27,6 +27,7 @@
 #   BENCH_DURATION=5 ZT_BIN=build/zerotrace scripts/bench.sh
 #   BENCH_JSON=figures.json scripts/bench.sh  # the table as JSON too
 #   BENCH_ACCURACY=0 scripts/bench.sh         # skip the trace accuracy run
+#   BENCH_SMAPS=/tmp/zt scripts/bench.sh     # keep the agent's smaps per arm
 #
 # At the end it runs scripts/accuracy.sh (trace accuracy of the 3-service
 # scenario at concurrency 1 and 16); its failure to measure fails the bench.
@@ -188,6 +189,8 @@ agent_start() { # ARM OUTPUT [AGENT OPTIONS...]
 agent_stop() { # ARM: the final line goes to $TMP/final.ARM, the peak RSS to HWM_KB
 	local rc
 	HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$AGENT_PID/status")
+	# where the memory is, for a look: BENCH_SMAPS=prefix keeps prefix.ARM
+	[ -z "${BENCH_SMAPS:-}" ] || cp "/proc/$AGENT_PID/smaps" "$BENCH_SMAPS.$1"
 	kill -INT "$AGENT_PID"
 	for ((i = 0; i < 300; i++)); do
 		alive "$AGENT_PID" || break

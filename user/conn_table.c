@@ -2,7 +2,10 @@
 /*
  * Open addressing (linear probing, backward-shift deletion) over a
  * preallocated slot array. calloc'd slots cost memory only once touched, so
- * a large --max-conns does not cost RSS until connections need it.
+ * a large --max-conns does not cost RSS until connections need it. The
+ * request slots (3 KiB a connection) are blocks of a pool taken while a
+ * connection has a request in flight: reused last-in first-out, the pages
+ * touched are those of the most connections busy at once, not of all open.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -19,6 +22,11 @@ struct conn_table {
 	uint32_t max_conns;
 	uint32_t *free_list;
 	uint32_t free_count;
+	/* one block of PROTO_INFLIGHT_MAX requests per slot at most, so it
+	 * never runs out */
+	struct conn_request *req_pool;
+	struct conn_request **req_free;
+	uint32_t req_free_count;
 	uint32_t lru_head;   /* most recently used */
 	uint32_t lru_tail;   /* least recently used */
 	struct conn_table_stats stats;
@@ -44,7 +52,9 @@ struct conn_table *conn_table_new(uint32_t max_conns)
 	t->slots = calloc(max_conns, sizeof(*t->slots));
 	t->index = calloc(cap, sizeof(*t->index));
 	t->free_list = calloc(max_conns, sizeof(*t->free_list));
-	if (!t->slots || !t->index || !t->free_list) {
+	t->req_pool = calloc((size_t)max_conns * PROTO_INFLIGHT_MAX, sizeof(*t->req_pool));
+	t->req_free = calloc(max_conns, sizeof(*t->req_free));
+	if (!t->slots || !t->index || !t->free_list || !t->req_pool || !t->req_free) {
 		conn_table_free(t);
 		return NULL;
 	}
@@ -53,6 +63,9 @@ struct conn_table *conn_table_new(uint32_t max_conns)
 	for (uint32_t i = 0; i < max_conns; i++)
 		t->free_list[i] = max_conns - 1 - i;
 	t->free_count = max_conns;
+	for (uint32_t i = 0; i < max_conns; i++)
+		t->req_free[i] = &t->req_pool[(size_t)(max_conns - 1 - i) * PROTO_INFLIGHT_MAX];
+	t->req_free_count = max_conns;
 	t->lru_head = t->lru_tail = NIL;
 	return t;
 }
@@ -66,6 +79,8 @@ void conn_table_free(struct conn_table *t)
 	free(t->slots);
 	free(t->index);
 	free(t->free_list);
+	free(t->req_pool);
+	free(t->req_free);
 	free(t);
 }
 
@@ -142,6 +157,12 @@ void conn_table_remove(struct conn_table *t, struct conn *c)
 	if (t->index[pos])
 		index_delete(t, pos);
 	lru_unlink(t, c);
+	if (c->reqs) {
+		/* its keys go with it: a block on the free list is all empty */
+		memset(c->reqs, 0, PROTO_INFLIGHT_MAX * sizeof(*c->reqs));
+		t->req_free[t->req_free_count++] = c->reqs;
+		c->reqs = NULL;
+	}
 	free(c->state);
 	c->state = NULL;
 	c->conn_id = 0;
@@ -205,26 +226,55 @@ void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *o
 	*out = t->stats;
 }
 
-struct conn_request *conn_request_slot(struct conn *c, uint32_t key)
+struct conn_request *conn_request_slot(struct conn_table *t, struct conn *c, uint32_t key)
 {
-	struct conn_request *r = &c->reqs[key % PROTO_INFLIGHT_MAX];
+	struct conn_request *r;
 
+	if (!c->reqs) {
+		c->reqs = t->req_free[--t->req_free_count];
+		c->reqs_live = 0;
+	}
+	r = &c->reqs[key % PROTO_INFLIGHT_MAX];
+	if (!r->key)
+		c->reqs_live++;
 	memset(r, 0, sizeof(*r));
 	r->key = key;
 	return r;
 }
 
-const struct conn_request *conn_request_find(const struct conn *c, uint32_t key)
+const struct conn_request *conn_request_occupant(const struct conn *c, uint32_t key)
 {
-	const struct conn_request *r = &c->reqs[key % PROTO_INFLIGHT_MAX];
+	const struct conn_request *r = c->reqs ? &c->reqs[key % PROTO_INFLIGHT_MAX] : NULL;
 
-	return key && r->key == key ? r : NULL;
+	return r && r->key ? r : NULL;
 }
 
-void conn_request_done(struct conn *c, uint32_t key)
+const struct conn_request *conn_request_find(const struct conn *c, uint32_t key)
 {
-	struct conn_request *r = &c->reqs[key % PROTO_INFLIGHT_MAX];
+	const struct conn_request *r = conn_request_occupant(c, key);
 
-	if (key && r->key == key)
-		r->key = 0;
+	return key && r && r->key == key ? r : NULL;
+}
+
+const struct conn_request *conn_request_sole(const struct conn *c)
+{
+	if (c->reqs_live != 1)
+		return NULL;
+	for (uint32_t i = 0; i < PROTO_INFLIGHT_MAX; i++)
+		if (c->reqs[i].key)
+			return &c->reqs[i];
+	return NULL;
+}
+
+void conn_request_done(struct conn_table *t, struct conn *c, uint32_t key)
+{
+	struct conn_request *r = c->reqs ? &c->reqs[key % PROTO_INFLIGHT_MAX] : NULL;
+
+	if (!key || !r || r->key != key)
+		return;
+	r->key = 0;
+	if (--c->reqs_live == 0) {
+		t->req_free[t->req_free_count++] = c->reqs;
+		c->reqs = NULL;
+	}
 }

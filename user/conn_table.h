@@ -57,10 +57,16 @@ struct conn {
 	uint8_t tls_minor;       /* zt_event.tls_minor of the newest such record */
 	uint8_t kernel_ids_valid;
 	struct stitch_ids kernel_ids; /* the kernel's ids for the request being read */
-	struct conn_request reqs[PROTO_INFLIGHT_MAX]; /* by key % PROTO_INFLIGHT_MAX */
-	/* the protocol's state (proto->state_size bytes), allocated when the
-	 * protocol is known: a slot costs only what its protocol needs */
+	/* requests in flight, by key % PROTO_INFLIGHT_MAX: a block of the
+	 * table's pool, held only while one is (an idle connection costs
+	 * none of it); NULL when none */
+	struct conn_request *reqs;
+	uint8_t reqs_live;       /* slots of reqs whose key is set */
+	/* the protocol's state (proto->state_size bytes), taken when the
+	 * protocol is known: a slot costs only what its protocol needs; NULL
+	 * while parked (proto->park), its carry in proto_carry */
 	void *state;
+	uint64_t proto_carry;
 	/* LRU list links (slot indexes, UINT32_MAX for none) */
 	uint32_t lru_prev, lru_next;
 };
@@ -89,9 +95,13 @@ uint32_t conn_table_sweep_idle(struct conn_table *t, uint64_t older_than_ns,
 void conn_table_get_stats(const struct conn_table *t, struct conn_table_stats *out);
 
 /* The slot for request key (overwriting what was there), and its lookup. */
-struct conn_request *conn_request_slot(struct conn *c, uint32_t key);
+struct conn_request *conn_request_slot(struct conn_table *t, struct conn *c, uint32_t key);
 const struct conn_request *conn_request_find(const struct conn *c, uint32_t key);
+/* The live request in key's slot, whatever its key (a lap older), or NULL. */
+const struct conn_request *conn_request_occupant(const struct conn *c, uint32_t key);
+/* The one request in flight, or NULL when there are none or several. */
+const struct conn_request *conn_request_sole(const struct conn *c);
 /* The request's span ended: its slot is free. */
-void conn_request_done(struct conn *c, uint32_t key);
+void conn_request_done(struct conn_table *t, struct conn *c, uint32_t key);
 
 #endif /* ZT_CONN_TABLE_H */

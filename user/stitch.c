@@ -42,24 +42,29 @@ struct task_key {
 };
 
 struct conn_entry {
-	uint8_t used;
 	struct stitch_conn_key key;
 	uint8_t n;
 	struct span_ref q[CONN_QUEUE]; /* oldest first */
 };
 
 struct thread_entry {
-	uint8_t used;
 	struct task_key key;
 	uint32_t inflight; /* server requests read and not yet answered */
 	uint8_t n;         /* how many of them are in spans[] */
 	struct task_span spans[THREAD_SPANS];
 };
 
-/* Open addressing with linear probing and backward-shift deletion, over
- * fixed-size entries whose first byte is `used` and whose key follows. */
+/* Open addressing with linear probing and backward-shift deletion over a
+ * small index of entry numbers; the fixed-size entries (the key at
+ * key_off) sit dense in a pool reused last in first out. A probe
+ * reads the index only: on this kernel even a read of an untouched page
+ * makes it resident, and entries spread by hash over the whole table would
+ * cost all of its memory at a few thousand keys. */
 struct fixed_table {
 	uint8_t *entries;
+	uint32_t *index;  /* entry number + 1; 0: empty */
+	uint32_t *free;   /* entry numbers not in use, the next on top */
+	uint32_t free_count;
 	size_t entry_size, key_off, key_size;
 	uint32_t mask, count, max;
 };
@@ -72,14 +77,21 @@ struct stitch {
 	struct stitch_stats stats;
 };
 
+/* A word at a time: keys are probed on every span's start and end. */
 static uint32_t key_hash(const void *key, size_t n)
 {
 	const uint8_t *p = key;
-	uint32_t h = 2166136261u;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
 
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h ^ (h >> 15);
+	for (; n >= 8; p += 8, n -= 8) {
+		memcpy(&w, p, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	for (; n; p++, n--)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return (uint32_t)(h ^ h >> 32);
 }
 
 static int table_init(struct fixed_table *t, uint32_t max, size_t entry_size, size_t key_off,
@@ -89,14 +101,28 @@ static int table_init(struct fixed_table *t, uint32_t max, size_t entry_size, si
 
 	while (cap < max * 2)
 		cap <<= 1;
-	t->entries = calloc(cap, entry_size);
+	t->entries = calloc(max, entry_size);
+	t->index = calloc(cap, sizeof(*t->index));
+	t->free = calloc(max, sizeof(*t->free));
 	t->entry_size = entry_size;
 	t->key_off = key_off;
 	t->key_size = key_size;
 	t->mask = cap - 1;
 	t->count = 0;
 	t->max = max;
-	return t->entries ? 0 : -1;
+	if (!t->entries || !t->index || !t->free)
+		return -1;
+	for (uint32_t i = 0; i < max; i++)
+		t->free[i] = max - 1 - i;
+	t->free_count = max;
+	return 0;
+}
+
+static void table_release(struct fixed_table *t)
+{
+	free(t->entries);
+	free(t->index);
+	free(t->free);
 }
 
 static uint8_t *table_at(const struct fixed_table *t, uint32_t i)
@@ -104,61 +130,65 @@ static uint8_t *table_at(const struct fixed_table *t, uint32_t i)
 	return t->entries + (size_t)i * t->entry_size;
 }
 
-static uint32_t table_home(const struct fixed_table *t, const uint8_t *entry)
+static uint32_t table_home(const struct fixed_table *t, uint32_t cell)
 {
-	return key_hash(entry + t->key_off, t->key_size) & t->mask;
+	return key_hash(table_at(t, t->index[cell] - 1) + t->key_off, t->key_size) & t->mask;
 }
 
-/* The entry holding key, or NULL; *slot gets where it is or would go. */
-static uint8_t *table_find(const struct fixed_table *t, const void *key, uint32_t *slot)
+/* The index cell holding key, or the empty one where it would go. */
+static uint32_t table_cell(const struct fixed_table *t, const void *key)
 {
 	uint32_t i = key_hash(key, t->key_size) & t->mask;
 
-	for (;;) {
-		uint8_t *e = table_at(t, i);
-
-		if (!e[0]) {
-			*slot = i;
-			return NULL;
-		}
-		if (memcmp(e + t->key_off, key, t->key_size) == 0) {
-			*slot = i;
-			return e;
-		}
+	while (t->index[i] &&
+	       memcmp(table_at(t, t->index[i] - 1) + t->key_off, key, t->key_size) != 0)
 		i = (i + 1) & t->mask;
-	}
+	return i;
+}
+
+/* The entry holding key, or NULL. */
+static uint8_t *table_find(const struct fixed_table *t, const void *key)
+{
+	uint32_t cell;
+
+	if (!t->count)
+		return NULL;
+	cell = table_cell(t, key);
+	return t->index[cell] ? table_at(t, t->index[cell] - 1) : NULL;
 }
 
 static uint8_t *table_get_or_add(struct fixed_table *t, const void *key)
 {
-	uint32_t slot;
-	uint8_t *e = table_find(t, key, &slot);
+	uint32_t cell = table_cell(t, key), n;
+	uint8_t *e;
 
-	if (e)
-		return e;
+	if (t->index[cell])
+		return table_at(t, t->index[cell] - 1);
 	if (t->count == t->max)
 		return NULL;
-	e = table_at(t, slot);
+	n = t->free[--t->free_count];
+	e = table_at(t, n);
 	memset(e, 0, t->entry_size);
-	e[0] = 1;
 	memcpy(e + t->key_off, key, t->key_size);
+	t->index[cell] = n + 1;
 	t->count++;
 	return e;
 }
 
 static void table_delete(struct fixed_table *t, uint8_t *entry)
 {
-	uint32_t hole = (uint32_t)((entry - t->entries) / t->entry_size);
+	uint32_t hole = table_cell(t, entry + t->key_off);
 	uint32_t next = (hole + 1) & t->mask;
 
-	entry[0] = 0;
+	t->free[t->free_count++] = t->index[hole] - 1;
+	t->index[hole] = 0;
 	t->count--;
-	while (table_at(t, next)[0]) {
-		uint32_t home = table_home(t, table_at(t, next));
+	while (t->index[next]) {
+		uint32_t home = table_home(t, next);
 
 		if (((next - home) & t->mask) >= ((next - hole) & t->mask)) {
-			memcpy(table_at(t, hole), table_at(t, next), t->entry_size);
-			table_at(t, next)[0] = 0;
+			t->index[hole] = t->index[next];
+			t->index[next] = 0;
 			hole = next;
 		}
 		next = (next + 1) & t->mask;
@@ -187,9 +217,9 @@ void stitch_free(struct stitch *s)
 {
 	if (!s)
 		return;
-	free(s->conns.entries);
-	free(s->threads.entries);
-	free(s->procs.entries);
+	table_release(&s->conns);
+	table_release(&s->threads);
+	table_release(&s->procs);
 	free(s);
 }
 
@@ -257,8 +287,7 @@ static void conn_remove_at(struct stitch *s, struct conn_entry *e, uint8_t i)
 static int conn_take_client(struct stitch *s, const struct stitch_conn_key *key,
 			    struct span_ref *out)
 {
-	uint32_t slot;
-	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key, &slot);
+	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key);
 
 	if (!e || !e->n)
 		return 0;
@@ -271,11 +300,13 @@ void stitch_expire_unanswered(struct stitch *s, uint64_t closed_before_ns)
 {
 	uint32_t i = 0;
 
-	/* backward-shift deletion moves a later entry into slot i: look again */
+	/* the index, not the entries: an unused entry's page stays untouched;
+	 * backward-shift deletion moves a later cell into cell i: look again */
 	while (s->unanswered && i <= s->conns.mask) {
-		struct conn_entry *e = (struct conn_entry *)table_at(&s->conns, i);
+		uint32_t n = s->conns.index[i];
+		struct conn_entry *e = n ? (struct conn_entry *)table_at(&s->conns, n - 1) : NULL;
 
-		if (e->used && e->n && conn_unanswered(e) == e->n &&
+		if (e && e->n && conn_unanswered(e) == e->n &&
 		    e->q[e->n - 1].unanswered_ns < closed_before_ns) {
 			s->stats.unanswered_unjoined += e->n;
 			s->unanswered -= e->n;
@@ -288,8 +319,7 @@ void stitch_expire_unanswered(struct stitch *s, uint64_t closed_before_ns)
 
 void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key)
 {
-	uint32_t slot;
-	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key, &slot);
+	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key);
 
 	if (!e)
 		return;
@@ -360,8 +390,7 @@ void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, ui
 static void task_span_remove(struct fixed_table *t, const struct task_key *tk,
 			     const uint8_t span_id[8])
 {
-	uint32_t slot;
-	struct thread_entry *th = (struct thread_entry *)table_find(t, tk, &slot);
+	struct thread_entry *th = (struct thread_entry *)table_find(t, tk);
 	int found = 0;
 
 	if (!th)
@@ -402,12 +431,11 @@ static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
 					   int *process)
 {
 	struct task_key tk = task_key_of(pid, task), pk = { .pid = pid, .kind = TASK_KIND_PROCESS };
-	uint32_t slot;
 	struct thread_entry *th = NULL;
 
 	*process = 0;
 	if (task->kind != ZT_TASK_UNKNOWN)
-		th = (struct thread_entry *)table_find(&s->threads, &tk, &slot);
+		th = (struct thread_entry *)table_find(&s->threads, &tk);
 	if (th) {
 		if (th->inflight > 1) {
 			s->stats.ambiguous_thread++;
@@ -421,7 +449,7 @@ static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
 		}
 		return &th->spans[0];
 	}
-	th = (struct thread_entry *)table_find(&s->procs, &pk, &slot);
+	th = (struct thread_entry *)table_find(&s->procs, &pk);
 	if (th && th->inflight > 1)
 		s->stats.ambiguous_handoff++;
 	if (!th || th->inflight != 1 || th->n != 1 || th->spans[0].start_ns > call_ns)
@@ -490,8 +518,7 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
 		       const uint8_t span_id[8])
 {
-	uint32_t slot;
-	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key, &slot);
+	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key);
 
 	if (!e)
 		return;
@@ -506,8 +533,7 @@ void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
 void stitch_client_unanswered(struct stitch *s, const struct stitch_conn_key *key,
 			      const uint8_t span_id[8], uint64_t now_ns)
 {
-	uint32_t slot;
-	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key, &slot);
+	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key);
 
 	if (!e)
 		return;

@@ -13,6 +13,7 @@
 #include "procinfo.h"
 #include "propagation.h"
 #include "proto.h"
+#include "proto_states.h"
 #include "stitch.h"
 #include "helper_links.h"
 #include "span_build.h"
@@ -29,9 +30,13 @@ _Static_assert(PROTO_INFLIGHT_MAX <= STITCH_CONN_QUEUE, "every pipelined request
 /* A request expires this long after its wait ends by the clock: the answer
  * may still be in the reorder window, not yet fed. */
 #define TRACER_EXPIRE_SLACK_NS 1000000000ULL
+/* Parked states kept for reuse, per protocol: enough for the connections
+ * a busy node has mid-message at once; beyond, a burst's states are freed. */
+#define TRACER_SPARE_STATES 256
 
 struct tracer {
 	struct conn_table *conns;
+	struct proto_states *states; /* idle connections' states, for reuse */
 	uint8_t rpc_dup;             /* proto_sink.rpc_dup */
 	uint8_t inject;              /* --inject-traceparent */
 	struct port_set listening;
@@ -67,12 +72,13 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 	if (!t)
 		return NULL;
 	t->conns = conn_table_new(cfg->max_conns);
+	t->states = proto_states_new(TRACER_SPARE_STATES);
 	t->stitch = stitch_new(cfg->max_conns, cfg->max_conns);
 	/* only --node-helper reports links: without it nothing is kept per fd */
 	t->helpers = cfg->node_helper ? helper_links_new() : NULL;
 	t->rpc_dup = (uint8_t)cfg->rpc_dup;
 	t->inject = cfg->inject_traceparent != 0;
-	if (!t->conns || !t->stitch || (cfg->node_helper && !t->helpers)) {
+	if (!t->conns || !t->states || !t->stitch || (cfg->node_helper && !t->helpers)) {
 		tracer_free(t);
 		return NULL;
 	}
@@ -110,7 +116,7 @@ static void conn_discard(void *ctx, struct conn *c)
 					  .abandon = quiet_abandon, .note = quiet_note };
 
 	(void)ctx;
-	if (c->proto)
+	if (c->state)
 		c->proto->close(c->state, &quiet);
 }
 
@@ -121,6 +127,7 @@ void tracer_free(struct tracer *t)
 	if (t->conns)
 		conn_table_sweep_idle(t->conns, UINT64_MAX, conn_discard, NULL);
 	conn_table_free(t->conns);
+	proto_states_free(t->states);
 	stitch_free(t->stitch);
 	helper_links_free(t->helpers);
 	free(t);
@@ -221,7 +228,7 @@ static void request_abandon(struct tracer *t, struct conn *c, const struct conn_
 		conn_key(c, r, NULL, &key);
 		stitch_client_end(t->stitch, &key, r->ids.span_id);
 	}
-	conn_request_done(c, r->key);
+	conn_request_done(t->conns, c, r->key);
 }
 
 /* The task a record names; the moment stays the run's. */
@@ -248,17 +255,11 @@ static const struct stitch_ids *helper_parent(struct tracer *t, const struct con
 {
 	uint64_t id = t->helpers && c->fd >= 0 ? helper_links_server_of(t->helpers, c->pid, c->fd) : 0;
 	const struct conn *in = id ? conn_table_lookup(t->conns, id) : NULL;
-	const struct conn_request *found = NULL;
+	const struct conn_request *found;
 
 	if (!in || in->role != ZT_ROLE_SERVER || in->pid != c->pid)
 		return NULL;
-	for (uint32_t i = 0; i < PROTO_INFLIGHT_MAX; i++) {
-		if (!in->reqs[i].key)
-			continue;
-		if (found)
-			return NULL;
-		found = &in->reqs[i];
-	}
+	found = conn_request_sole(in);
 	return found ? &found->ids : NULL;
 }
 
@@ -268,16 +269,17 @@ static void on_request(void *ctx, const struct proto_request *req)
 {
 	struct exchange_ctx *x = ctx;
 	struct conn *c = x->c;
-	struct conn_request *r = &c->reqs[req->key % PROTO_INFLIGHT_MAX];
+	const struct conn_request *old = conn_request_occupant(c, req->key);
+	struct conn_request *r;
 	struct trace_context wc;
 	const struct trace_context *wire;
 	const struct stitch_ids *kernel;
 	struct stitch_conn_key key;
 
 	/* a request a whole ring older is still live only if it was dropped */
-	if (r->key)
-		request_abandon(x->t, c, r);
-	r = conn_request_slot(c, req->key);
+	if (old)
+		request_abandon(x->t, c, old);
+	r = conn_request_slot(x->t->conns, c, req->key);
 	wire = wire_context(x->t, req->wire, &wc, &r->w3c);
 	kernel = kernel_ids_take(c);
 	r->pid = x->e ? x->e->pid : c->pid;
@@ -351,7 +353,7 @@ static void on_exchange(void *ctx, struct proto_exchange *ex)
 		else
 			stitch_client_unanswered(t->stitch, &key, s->span_id, ex->end_tag);
 	}
-	conn_request_done(c, ex->key);
+	conn_request_done(t->conns, c, ex->key);
 	t->stats.proto_spans[c->proto->id]++;
 	t->sink(t->sink_ctx, s);
 }
@@ -375,7 +377,8 @@ static void conn_finish(struct tracer *t, struct conn *c)
 	struct exchange_ctx x = { .t = t, .c = c };
 	struct proto_sink k;
 
-	if (!c->proto)
+	/* a parked state has nothing open */
+	if (!c->state)
 		return;
 	k = sink_for(&x);
 	c->proto->close(c->state, &k);
@@ -499,8 +502,7 @@ static int conn_detect(struct tracer *t, struct conn *c, const struct zt_event *
 		}
 	}
 	if (!c->proto) {
-		/* per connection, not per event: freed with the slot */
-		c->state = malloc(p->state_size);
+		c->state = proto_states_take(t->states, p);
 		if (!c->state) {
 			t->stats.state_alloc_failures++;
 			return -1;
@@ -523,7 +525,7 @@ static void conn_tls_begin(struct tracer *t, struct conn *c)
 	if (c->proto) {
 		conn_finish(t, c);
 		timed_remove(t, c);
-		free(c->state);
+		proto_states_give(t->states, c->proto, c->state);
 		c->state = NULL;
 		c->proto = NULL;
 		t->stats.tls_conn_resets++;
@@ -550,16 +552,16 @@ static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event
 
 	if (!to || !c->proto->hand_off || !to->adopt)
 		return;
-	state = malloc(to->state_size);
+	state = proto_states_take(t->states, to);
 	if (!state) {
 		t->stats.state_alloc_failures++;
 		return;
 	}
-	if (!c->proto->hand_off(c->state, &h, k))
+	if (!c->state || !c->proto->hand_off(c->state, &h, k))
 		memset(&h, 0, sizeof(h));
 	h.answers_unseen = !record_chunk_skip_head(ch, segs);
 	timed_remove(t, c);
-	free(c->state);
+	proto_states_give(t->states, c->proto, c->state);
 	c->state = state;
 	c->proto = to;
 	to->init(state);
@@ -567,6 +569,28 @@ static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event
 	if (to->expire)
 		timed_add(t, c);
 	t->stats.proto_upgrades++;
+}
+
+/* A parked connection's next chunk: a state fresh from init, with what
+ * it carried. */
+static int conn_state_resume(struct tracer *t, struct conn *c)
+{
+	c->state = proto_states_take(t->states, c->proto);
+	if (!c->state) {
+		t->stats.state_alloc_failures++;
+		return -1;
+	}
+	c->proto->init(c->state);
+	c->proto->resume(c->state, c->proto_carry);
+	return 0;
+}
+
+static void conn_state_park(struct tracer *t, struct conn *c)
+{
+	if (c->state && c->proto->park && c->proto->park(c->state, &c->proto_carry)) {
+		proto_states_give(t->states, c->proto, c->state);
+		c->state = NULL;
+	}
 }
 
 /* ch: the record's bytes, already checked (record_chunk), its segments
@@ -590,6 +614,8 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		return;
 	}
 	if ((!c->proto || c->role == ZT_ROLE_UNKNOWN) && conn_detect(t, c, e, payload))
+		return;
+	if (!c->state && conn_state_resume(t, c))
 		return;
 	if (c->role == ZT_ROLE_SERVER)
 		ch.side = e->dir == ZT_DIR_INGRESS ? PROTO_SIDE_REQUEST : PROTO_SIDE_RESPONSE;
@@ -635,6 +661,7 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 	if (e->proto != c->proto->id)
 		conn_upgrade(t, c, e, &k, &ch, segs);
 	t->stats.proto_misses[c->proto->id] += c->proto->feed(c->state, &ch, &k);
+	conn_state_park(t, c);
 }
 
 /* The connection is over: what is open is reported, its slot freed. */
@@ -755,7 +782,7 @@ void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns
 			continue;
 		}
 		k = sink_for(&x);
-		if (now_mono_ns > TRACER_EXPIRE_SLACK_NS)
+		if (c->state && now_mono_ns > TRACER_EXPIRE_SLACK_NS)
 			c->proto->expire(c->state, now_mono_ns - TRACER_EXPIRE_SLACK_NS, &k);
 		i++;
 	}
@@ -774,6 +801,7 @@ void tracer_get_stats(const struct tracer *t, struct tracer_stats *out)
 		out->parse_misses += t->stats.proto_misses[i];
 	}
 	stitch_get_stats(t->stitch, &out->stitch);
+	proto_states_get_stats(t->states, &out->states);
 	if (t->helpers)
 		helper_links_get_stats(t->helpers, &out->helpers);
 }

@@ -13,6 +13,7 @@
 #include "proto.h"
 #include "span.h"
 #include "helper_links.h"
+#include "proto_states.h"
 #include "stitch.h"
 
 typedef void (*span_sink_fn)(void *ctx, const struct span *s);
@@ -44,6 +45,7 @@ struct tracer_stats {
 	uint64_t proto_notes[ZT_PROTO_COUNT][PROTO_NOTE_COUNT];
 	struct stitch_stats stitch;
 	struct helper_links_stats helpers;
+	struct proto_states_stats states; /* protocol states taken, reused, spare */
 };
 
 struct tracer;

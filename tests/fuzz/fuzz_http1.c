@@ -22,6 +22,8 @@
  * code and the metric labels agreeing, tags and sizes as the exchange's. Then the payloads are replayed without gaps,
  * whole and one byte per feed (larger pieces for large inputs): when the
  * whole run has no miss, both runs must report exactly the same exchanges.
+ * And whole again, parking the connection whenever it is idle (init over a
+ * state full of garbage, then resume): always the same exchanges and misses.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -58,11 +60,12 @@ struct state {
 	uint64_t exchanges;
 	uint64_t bytes;       /* payload bytes fed over the whole input */
 	uint64_t drops;       /* drop callbacks since the last close */
+	int parking;          /* park and resume whenever the conn is idle */
 	uint32_t dropped[64]; /* their seqs (the first 64) */
 	int quiet;            /* set while the conn is OTHER: no callback */
 };
 
-static struct state main_run, whole_run, bytes_run;
+static struct state main_run, whole_run, bytes_run, parked_run;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -281,7 +284,10 @@ static void check_conn(const struct state *st)
 
 static void state_reset(struct state *st)
 {
+	int parking = st->parking;
+
 	memset(st, 0, sizeof(*st));
+	st->parking = parking;
 	http1_conn_init(&st->conn);
 	http1_conn_set_drop_cb(&st->conn, on_drop);
 }
@@ -291,13 +297,35 @@ static void do_close(struct state *st, uint64_t tag)
 	static struct http1_conn fresh;
 
 	http1_conn_close(&st->conn, tag, on_exchange, st);
-	/* back to its init state, its callbacks kept */
+	/* back to its init state, its callbacks kept (init leaves the line
+	 * buffers and the pending ring as they are: written before read) */
 	memset(&fresh, 0, sizeof(fresh));
 	http1_conn_init(&fresh);
 	http1_conn_set_drop_cb(&fresh, on_drop);
-	CHECK(memcmp(&st->conn, &fresh, sizeof(fresh)) == 0);
+	CHECK(memcmp(&st->conn, &fresh, offsetof(struct http1_conn, req_stream)) == 0);
+	CHECK(memcmp(&st->conn.req_stream, &fresh.req_stream,
+		     offsetof(struct http1_stream, line_tail)) == 0);
+	CHECK(memcmp(&st->conn.resp_stream, &fresh.resp_stream,
+		     offsetof(struct http1_stream, line_tail)) == 0);
 	st->fed[0] = st->fed[1] = 0;
 	st->reported[0] = st->reported[1] = 0;
+	st->misses = 0;
+	st->drops = 0;
+}
+
+/* Idle, the connection parks as the tracer would: a state that held
+ * anything else, cleared by init, then the carry (counters start over). */
+static void park_and_resume(struct state *st)
+{
+	uint64_t carry;
+
+	if (!http1_conn_park(&st->conn, &carry))
+		return;
+	CHECK(st->conn.pending_count == 0);
+	memset(&st->conn, 0xa5, sizeof(st->conn));
+	http1_conn_init(&st->conn);
+	http1_conn_set_drop_cb(&st->conn, on_drop);
+	http1_conn_resume(&st->conn, carry);
 	st->misses = 0;
 	st->drops = 0;
 }
@@ -322,6 +350,8 @@ static void do_feed(struct state *st, const struct record *rec,
 	st->misses += m;
 	st->all_misses += m;
 	check_conn(st);
+	if (st->parking)
+		park_and_resume(st);
 }
 
 /* Every record, with gaps, feed_gap and close as the input says. */
@@ -384,6 +414,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* one byte per feed, unless repeats made the input large */
 	run_plain(&bytes_run, data, size,
 		  whole_run.bytes <= 4096 ? 1 : 1 + whole_run.bytes % 97);
+	/* parking between messages is invisible: the same exchanges */
+	parked_run.parking = 1;
+	run_plain(&parked_run, data, size, 0);
+	CHECK(parked_run.all_misses == whole_run.all_misses);
+	CHECK(parked_run.exchanges == whole_run.exchanges);
+	CHECK(parked_run.hash == whole_run.hash);
 	/* Feed boundaries only matter once something went wrong (a miss
 	 * starts skipping, which resumes at a feed start). */
 	if (whole_run.all_misses == 0) {

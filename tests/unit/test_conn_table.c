@@ -137,7 +137,7 @@ Test(conn_table, fresh_entry_is_fully_reset)
 	c->role = ZT_ROLE_SERVER;
 	memcpy(c->comm, "dirty", 6);
 	c->tuple.local_port = 80;
-	conn_request_slot(c, 3)->tid = 12;
+	conn_request_slot(t, c, 3)->tid = 12;
 	conn_table_remove(t, c);
 	/* only one slot was freed: the next insert must reuse it */
 	c = ct_insert(t, 6, 20);
@@ -406,45 +406,85 @@ Test(conn_table, large_ids_and_zero_id)
 
 Test(conn_table, request_ring_finds_by_seq)
 {
-	struct conn c;
+	struct conn_table *t = conn_table_new(4);
+	struct conn *c = ct_insert(t, 1, 10);
 	const struct conn_request *r;
 
-	memset(&c, 0, sizeof(c));
-	conn_request_slot(&c, 1)->tid = 11;
-	conn_request_slot(&c, 2)->tid = 12;
-	r = conn_request_find(&c, 1);
+	cr_expect_null(c->reqs, "an idle connection holds no request block");
+	conn_request_slot(t, c, 1)->tid = 11;
+	conn_request_slot(t, c, 2)->tid = 12;
+	r = conn_request_find(c, 1);
 	cr_assert_not_null(r);
 	cr_expect_eq(r->tid, 11);
-	cr_expect_eq(conn_request_find(&c, 2)->tid, 12);
-	cr_expect_null(conn_request_find(&c, 3));
-	cr_expect_null(conn_request_find(&c, 0), "seq 0 is never a request");
+	cr_expect_eq(conn_request_find(c, 2)->tid, 12);
+	cr_expect_null(conn_request_find(c, 3));
+	cr_expect_null(conn_request_find(c, 0), "seq 0 is never a request");
+	cr_expect_null(conn_request_sole(c), "two in flight: no sole one");
+	conn_request_done(t, c, 1);
+	cr_expect_eq(conn_request_sole(c), conn_request_find(c, 2));
+	conn_table_free(t);
 }
 
 Test(conn_table, request_ring_overwrites_a_full_lap)
 {
-	struct conn c;
+	struct conn_table *t = conn_table_new(4);
+	struct conn *c = ct_insert(t, 1, 10);
 
-	memset(&c, 0, sizeof(c));
-	conn_request_slot(&c, 1)->tid = 11;
-	conn_request_slot(&c, 1 + PROTO_INFLIGHT_MAX)->tid = 99;
-	cr_expect_null(conn_request_find(&c, 1), "a request a full lap older is gone");
-	cr_expect_eq(conn_request_find(&c, 1 + PROTO_INFLIGHT_MAX)->tid, 99);
+	conn_request_slot(t, c, 1)->tid = 11;
+	cr_expect_eq(conn_request_occupant(c, 1 + PROTO_INFLIGHT_MAX)->key, 1,
+		     "the slot of a key a lap newer holds the older one");
+	conn_request_slot(t, c, 1 + PROTO_INFLIGHT_MAX)->tid = 99;
+	cr_expect_null(conn_request_find(c, 1), "a request a full lap older is gone");
+	cr_expect_eq(conn_request_find(c, 1 + PROTO_INFLIGHT_MAX)->tid, 99);
+	cr_expect_eq(c->reqs_live, 1);
+	conn_table_free(t);
 }
 
 /* Every request a protocol may have in flight has its own slot. */
 Test(conn_table, request_ring_holds_a_full_lap)
 {
-	static struct conn c;
+	struct conn_table *t = conn_table_new(4);
+	struct conn *c = ct_insert(t, 1, 10);
 
-	memset(&c, 0, sizeof(c));
 	for (uint32_t k = 1; k <= PROTO_INFLIGHT_MAX; k++)
-		conn_request_slot(&c, k)->tid = 100 + k;
+		conn_request_slot(t, c, k)->tid = 100 + k;
 	for (uint32_t k = 1; k <= PROTO_INFLIGHT_MAX; k++) {
-		cr_assert_not_null(conn_request_find(&c, k), "key %u", k);
-		cr_expect_eq(conn_request_find(&c, k)->tid, 100 + k);
+		cr_assert_not_null(conn_request_find(c, k), "key %u", k);
+		cr_expect_eq(conn_request_find(c, k)->tid, 100 + k);
 	}
-	conn_request_done(&c, 5);
-	cr_expect_null(conn_request_find(&c, 5));
-	cr_expect_not_null(conn_request_find(&c, 6));
+	conn_request_done(t, c, 5);
+	cr_expect_null(conn_request_find(c, 5));
+	cr_expect_not_null(conn_request_find(c, 6));
+	conn_table_free(t);
+}
+
+/* A connection holds its request block only while a request is in flight,
+ * and a block goes back empty: the next connection to take it finds no
+ * request of the last one. */
+Test(conn_table, request_block_is_held_only_while_busy)
+{
+	struct conn_table *t = conn_table_new(4);
+	struct conn *a = ct_insert(t, 1, 10), *b = ct_insert(t, 2, 10);
+	const struct conn_request *block;
+
+	conn_request_slot(t, a, 7)->tid = 70;
+	block = a->reqs;
+	cr_assert_not_null(block);
+	conn_request_done(t, a, 8);
+	cr_expect_eq(a->reqs, block, "a key not in flight frees nothing");
+	conn_request_done(t, a, 7);
+	cr_expect_null(a->reqs, "the last request done returns the block");
+	conn_request_slot(t, b, 9);
+	cr_expect_eq(b->reqs, block, "blocks are reused last in, first out");
+	cr_expect_null(conn_request_find(b, 7));
+	conn_request_slot(t, b, 10)->tid = 100;
+	conn_table_remove(t, b);
+	b = ct_insert(t, 3, 20);
+	conn_request_slot(t, b, 1);
+	cr_expect_eq(b->reqs, block, "a removed connection's block is free again");
+	cr_expect_null(conn_request_find(b, 9), "and empty");
+	cr_expect_null(conn_request_find(b, 10));
+	cr_expect_eq(b->reqs_live, 1);
+	conn_table_free(t);
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "http1.h"
+#include "http1_internal.h"
 
 #define REQ HTTP1_SIDE_REQUEST
 #define RESP HTTP1_SIDE_RESPONSE
@@ -1367,5 +1368,107 @@ Test(http1, response_starting_inside_a_gap)
 	expect_resp(&f->col.ex[0], 0, 300, HTTP1_MSG_HEAD_TRUNCATED);
 	expect_tags(&f->col.ex[0], 1, 1, 2, 2);
 	cr_assert_eq(f->misses, 0);
+	free(f);
+}
+
+/* Feeds each step, parking the connection whenever it allows and resuming
+ * it into a fresh state before the next: returns how many parks. */
+static int run_parking(const struct step *st, size_t n, struct fixture *f)
+{
+	int parks = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint64_t carry = 0;
+
+		feed(f, st[i].side, st[i].data, i + 1);
+		if (http1_conn_park(&f->conn, &carry)) {
+			memset(&f->conn, 0xa5, sizeof(f->conn)); /* what a reused state may hold */
+			http1_conn_init(&f->conn);
+			http1_conn_resume(&f->conn, carry);
+			parks++;
+		}
+	}
+	close_conn(f, CLOSE_TAG);
+	return parks;
+}
+
+/* Parking between exchanges changes nothing a caller sees: the same
+ * exchanges, numbered on, as a connection that kept its state. */
+Test(http1, parking_between_exchanges_is_invisible)
+{
+	static const struct step st[] = {
+		{ REQ, "GET /1 HTTP/1.1\r\nHost: k\r\n\r\n" },
+		{ RESP, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na" },
+		{ REQ, "POST /2 HTTP/1.1\r\nHost: k\r\nContent-Length: 4\r\n\r\nbb" },
+		{ REQ, "bb" },
+		{ RESP, "HTTP/1.1 100 Continue\r\n\r\n" },
+		{ RESP, "HTTP/1.1 404 Not Found\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nccc\r\n" },
+		{ RESP, "0\r\n\r\n" },
+		{ REQ, "GET /3 HTTP/1.1\r\nHo" },
+		{ REQ, "st: k\r\n\r\nGET /4 HTTP/1.1\r\n\r\n" },
+		{ RESP, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n" },
+		{ RESP, "HTTP/1.1 204 No Content\r\n\r\n" },
+	};
+	struct fixture *plain = fixture_new(), *parked = fixture_new();
+
+	for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+		feed(plain, st[i].side, st[i].data, i + 1);
+	close_conn(plain, CLOSE_TAG);
+	cr_expect_eq(run_parking(st, sizeof(st) / sizeof(st[0]), parked), 3,
+		     "parked after each whole exchange only");
+	cr_assert_eq(plain->col.n, 4);
+	cr_assert_eq(parked->col.n, 4);
+	for (size_t i = 0; i < 4; i++)
+		cr_expect_eq(memcmp(&plain->col.ex[i], &parked->col.ex[i], sizeof(plain->col.ex[i])),
+			     0, "exchange %zu differs", i);
+	cr_expect_eq(parked->col.ex[3].req.seq, 4);
+	cr_expect_eq(parked->misses, 0);
+	free(plain);
+	free(parked);
+}
+
+/* What must not be parked: a request awaiting its response, a line begun,
+ * a body still arriving, a response owed to a dropped request, a side
+ * skipping to resynchronize. */
+Test(http1, busy_connection_does_not_park)
+{
+	struct fixture *f = fixture_new();
+	uint64_t carry = 0;
+
+	cr_expect_eq(http1_conn_park(&f->conn, &carry), 1, "a fresh connection is idle");
+	cr_expect_eq(carry, 0);
+	feed(f, REQ, "GET /1 HTTP/1.1\r\n\r\n", 1);
+	cr_expect_eq(http1_conn_park(&f->conn, &carry), 0, "awaiting a response");
+	feed(f, RESP, "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\na", 2);
+	cr_expect_eq(http1_conn_park(&f->conn, &carry), 0, "a body still arriving");
+	feed(f, RESP, "bc", 3);
+	cr_expect_eq(http1_conn_park(&f->conn, &carry), 1);
+	cr_expect_eq(carry, (uint64_t)HTTP1_PROTO_HTTP << 32 | 1);
+	feed(f, REQ, "GE", 4);
+	cr_expect_eq(http1_conn_park(&f->conn, &carry), 0, "a start line begun");
+	close_conn(f, CLOSE_TAG);
+
+	f->conn.resp_stream.orphans = 1;
+	cr_expect_eq(http1_conn_park(&f->conn, &carry), 0, "a response owed to a dropped request");
+	f->conn.resp_stream.orphans = 0;
+	f->conn.req_stream.state = HTTP1_ST_SKIP;
+	cr_expect_eq(http1_conn_park(&f->conn, &carry), 0, "skipping to resynchronize");
+	free(f);
+}
+
+/* A connection found not to speak HTTP stays so across a park. */
+Test(http1, parked_non_http_connection_stays_ignored)
+{
+	struct fixture *f = fixture_new();
+	uint64_t carry = 0;
+
+	feed(f, REQ, "\x16\x03\x01 not http", 1);
+	cr_assert_eq(http1_conn_park(&f->conn, &carry), 1);
+	http1_conn_init(&f->conn);
+	http1_conn_resume(&f->conn, carry);
+	cr_expect_eq(feed(f, REQ, "GET / HTTP/1.1\r\n\r\n", 2), 0);
+	cr_expect_eq(feed(f, RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 3), 0);
+	close_conn(f, CLOSE_TAG);
+	cr_expect_eq(f->col.n, 0);
 	free(f);
 }

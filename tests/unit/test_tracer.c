@@ -341,6 +341,70 @@ Test(tracer, keepalive_exchanges_each_get_their_reader_thread)
 	tracer_free(t);
 }
 
+/*
+ * A keep-alive connection between exchanges holds no parser state: it is
+ * parked after the response and taken back (the same memory, no new
+ * allocation) for the next request, whose numbering goes on.
+ */
+Test(tracer, idle_keepalive_connection_parks_its_state)
+{
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
+	struct tracer_stats st;
+
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 11, "GET /a HTTP/1.1\r\n\r\n");
+	st = trc_stats(t);
+	cr_expect_eq(st.states.allocated, 1);
+	cr_expect_eq(st.states.spare, 0, "a request waiting for its response is not idle");
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 11, TRC_OK);
+	st = trc_stats(t);
+	cr_expect_eq(st.states.spare, 1, "answered: the state is parked");
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 300, 310, 12, "GET /b HTTP/1.1\r\n");
+	st = trc_stats(t);
+	cr_expect_eq(st.states.allocated, 1);
+	cr_expect_eq(st.states.reused, 1);
+	cr_expect_eq(st.states.spare, 0, "a head still arriving keeps its state");
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 320, 330, 12, "\r\n");
+	trc_data(t, 3, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 400, 410, 12,
+		 "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+	cr_assert_eq(sink->n, 2);
+	cr_expect_str_eq(sink->spans[1].name, "GET /b");
+	cr_expect_eq(trc_int(&sink->spans[1], "http.response.status_code"), 404);
+	cr_expect_eq(sink->spans[1].start_unix_ns, TRC_OFFSET + 310);
+	cr_expect_eq(trc_stats(t).states.spare, 1);
+	/* a parked connection's close has nothing to report */
+	trc_close(t, 3, ZT_SYS_CLOSE, TRC_PID, 500);
+	cr_expect_eq(sink->n, 2);
+	cr_expect_eq(trc_stats(t).parse_misses, 0);
+	tracer_free(t);
+}
+
+/* Two connections busy at once each have a state; both parked, the next
+ * ones reuse them. */
+Test(tracer, parked_states_are_reused_across_connections)
+{
+	struct trc_sink *sink = trc_sink_new();
+	struct tracer *t = trc_new(sink, 64);
+	struct tracer_stats st;
+
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100, 110, 11, "GET /a HTTP/1.1\r\n\r\n");
+	trc_data(t, 2, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 120, 130, 12, "GET /a HTTP/1.1\r\n\r\n");
+	trc_data(t, 1, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 200, 210, 11, TRC_OK);
+	trc_data(t, 2, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 220, 230, 12, TRC_OK);
+	for (uint64_t id = 3; id <= 6; id++) {
+		trc_data(t, id, ZT_ROLE_SERVER, ZT_DIR_INGRESS, 100 * id + 300, 100 * id + 310, 13,
+			 "GET /a HTTP/1.1\r\n\r\n");
+		trc_data(t, id, ZT_ROLE_SERVER, ZT_DIR_EGRESS, 100 * id + 320, 100 * id + 330, 13,
+			 TRC_OK);
+	}
+	st = trc_stats(t);
+	cr_expect_eq(sink->n, 6);
+	cr_expect_eq(st.states.allocated, 2);
+	cr_expect_eq(st.states.reused, 4);
+	cr_expect_eq(st.states.spare, 2);
+	tracer_free(t);
+}
+
 Test(tracer, continuation_counts_in_body_size)
 {
 	struct trc_sink *sink = trc_sink_new();

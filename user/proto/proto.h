@@ -192,6 +192,14 @@ struct proto {
 	 * from init): how it began, and its first request if that came
 	 * before, in the old protocol. */
 	void (*adopt)(void *state, const struct proto_handoff *h);
+	/* Optional, for a protocol whose state between messages is what init
+	 * leaves but for a few fields: when nothing is in progress (nothing
+	 * to report at close, to hand off or to expire), writes those fields
+	 * into *carry and returns 1. The tracer then releases the state, so an
+	 * idle connection costs none, and gives the next chunk to a state
+	 * fresh from init and resume. */
+	int (*park)(const void *state, uint64_t *carry);
+	void (*resume)(void *state, uint64_t carry);
 };
 
 /* The module registered under id, or NULL. */

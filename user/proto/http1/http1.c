@@ -260,7 +260,36 @@ static void http1_run_init(struct http1_run *r, struct http1_conn *c,
 
 void http1_conn_init(struct http1_conn *c)
 {
-	memset(c, 0, sizeof(*c));
+	memset(c, 0, offsetof(struct http1_conn, req_stream));
+	memset(&c->req_stream, 0, offsetof(struct http1_stream, line_tail));
+	memset(&c->resp_stream, 0, offsetof(struct http1_stream, line_tail));
+}
+
+/* Nothing open on the side: all but its last tag as cleared, and no line
+ * begun (a start line begun is before HTTP1_ST_START ends). */
+static int http1_stream_quiet(const struct http1_stream *s)
+{
+	static const struct http1_stream clear;
+	struct http1_stream head;
+
+	memcpy(&head, s, offsetof(struct http1_stream, line_tail));
+	head.last_tag = 0;
+	return !memcmp(&head, &clear, offsetof(struct http1_stream, line_tail));
+}
+
+int http1_conn_park(const struct http1_conn *c, uint64_t *carry)
+{
+	if (c->pending_count || !http1_stream_quiet(&c->req_stream) ||
+	    !http1_stream_quiet(&c->resp_stream))
+		return 0;
+	*carry = (uint64_t)c->proto << 32 | c->next_seq;
+	return 1;
+}
+
+void http1_conn_resume(struct http1_conn *c, uint64_t carry)
+{
+	c->next_seq = (uint32_t)carry;
+	c->proto = (uint8_t)(carry >> 32);
 }
 
 void http1_conn_set_request_cb(struct http1_conn *c, http1_request_cb cb)

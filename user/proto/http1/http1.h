@@ -114,11 +114,6 @@ struct http1_stream {
 };
 
 struct http1_conn {
-	struct http1_stream req_stream;
-	struct http1_stream resp_stream;
-	/* requests whose request line was parsed, oldest first (ring of
-	 * HTTP1_PIPELINE_MAX); the newest may still be arriving */
-	struct http1_request pending[HTTP1_PIPELINE_MAX];
 	uint32_t pending_head;  /* index of the oldest */
 	uint32_t pending_count; /* includes the request still being received */
 	uint8_t proto;          /* enum http1_proto */
@@ -127,9 +122,24 @@ struct http1_conn {
 	uint32_t next_seq;
 	http1_request_cb on_request; /* kept across http1_conn_close */
 	http1_request_cb on_drop;    /* likewise */
+	/* from here on, init clears each stream's head only: the line buffers
+	 * and the pending ring are written before they are read, and 11 KiB
+	 * cleared per message (a parked connection's next one) would cost
+	 * more than parsing it */
+	struct http1_stream req_stream;
+	struct http1_stream resp_stream;
+	/* requests whose request line was parsed, oldest first (ring of
+	 * HTTP1_PIPELINE_MAX); the newest may still be arriving */
+	struct http1_request pending[HTTP1_PIPELINE_MAX];
 };
 
 void http1_conn_init(struct http1_conn *c);
+/* Between messages, with nothing pending on either side, the connection is
+ * its init state but for its request numbering and what it was found to
+ * speak: 1 and those in *carry. http1_conn_resume puts them back into a
+ * connection fresh from init (counters start over). */
+int http1_conn_park(const struct http1_conn *c, uint64_t *carry);
+void http1_conn_resume(struct http1_conn *c, uint64_t carry);
 void http1_conn_set_request_cb(struct http1_conn *c, http1_request_cb cb);
 /* A request dropped to make room in the pending ring (counted in
  * pipeline_drops): it will have no exchange. Called with the feed's ctx. */

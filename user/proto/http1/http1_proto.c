@@ -178,6 +178,16 @@ static int http1_proto_hand_off(void *state, struct proto_handoff *h, const stru
 	return 1;
 }
 
+static int http1_proto_park(const void *state, uint64_t *carry)
+{
+	return http1_conn_park(state, carry);
+}
+
+static void http1_proto_resume(void *state, uint64_t carry)
+{
+	http1_conn_resume(state, carry);
+}
+
 const struct proto proto_http1 = {
 	.name = "http1",
 	.id = ZT_PROTO_HTTP1,
@@ -186,4 +196,6 @@ const struct proto proto_http1 = {
 	.feed = http1_proto_feed,
 	.close = http1_proto_close,
 	.hand_off = http1_proto_hand_off,
+	.park = http1_proto_park,
+	.resume = http1_proto_resume,
 };
