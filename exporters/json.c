@@ -66,7 +66,7 @@ void json_buf_reset(struct json_buf *b)
 }
 
 /* Raw bytes are their own units: on overflow the prefix that fits is kept. */
-void json_put_raw(struct json_buf *b, const char *s, size_t n)
+void json_put_raw_cut(struct json_buf *b, const char *s, size_t n)
 {
 	size_t room;
 
@@ -92,6 +92,41 @@ void json_put_rawz(struct json_buf *b, const char *s)
 static int json_plain(uint8_t c)
 {
 	return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+#define JSON_ONES 0x0101010101010101ULL
+#define JSON_HIGHS 0x8080808080808080ULL
+
+/* The high bit of each byte of w that is zero (and maybe of bytes above
+ * one that is: only "is there one" is exact). */
+static uint64_t json_zero_bytes(uint64_t w)
+{
+	return (w - JSON_ONES) & ~w & JSON_HIGHS;
+}
+
+/* Eight plain ASCII bytes from p. */
+static int json_plain_word(const uint8_t *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, 8);
+	return !((w & JSON_HIGHS) | json_zero_bytes(w & ~(0x1fULL * JSON_ONES)) |
+		 json_zero_bytes(w ^ ('"' * JSON_ONES)) | json_zero_bytes(w ^ ('\\' * JSON_ONES)));
+}
+
+/* Eight bytes at a time: the plain ASCII from s[i] on, up to n; a span's
+ * line is mostly keys and values that need no escape. */
+static size_t json_plain_run_end(const uint8_t *s, size_t i, size_t n)
+{
+	for (; i + 8 <= n; i += 8)
+		if (!json_plain_word(s + i))
+			break;
+	/* the last bytes: the word that ends at n, seen again in part */
+	if (i < n && n >= 8 && i + 8 > n && json_plain_word(s + n - 8))
+		return n;
+	while (i < n && json_plain(s[i]))
+		i++;
+	return i;
 }
 
 /* Writes the escape for an ASCII byte that is not plain; returns its size. */
@@ -129,6 +164,17 @@ void json_put_string(struct json_buf *b, const uint8_t *s, size_t n)
 		return;
 	if (!s)
 		n = 0;
+	/* the common case, all plain and room for it: one copy */
+	if (n + 2 <= json_room(b) && json_plain_run_end(s, 0, n) == n) {
+		char *d = b->data + b->len;
+
+		d[0] = '"';
+		memcpy(d + 1, s, n);
+		d[n + 1] = '"';
+		b->len += n + 2;
+		d[n + 2] = '\0';
+		return;
+	}
 	if (!json_emit(b, "\"", 1))
 		goto out;
 	while (i < n) {
@@ -138,8 +184,7 @@ void json_put_string(struct json_buf *b, const uint8_t *s, size_t n)
 
 		if (json_plain(c)) {
 			/* Copy the whole run of plain ASCII in one step. */
-			for (j = i + 1; j < n && json_plain(s[j]); j++)
-				;
+			j = json_plain_run_end(s, i + 1, n);
 			run = j - i;
 			room = json_room(b);
 			if (run > room) {
@@ -169,6 +214,25 @@ void json_put_string(struct json_buf *b, const uint8_t *s, size_t n)
 	json_emit(b, "\"", 1);
 out:
 	json_terminate(b);
+}
+
+void json_put_key(struct json_buf *b, const char *key)
+{
+	size_t n = strlen(key);
+	char *d;
+
+	if (n + 3 > json_room(b)) {
+		json_put_cstr(b, key);
+		json_put_raw(b, ":", 1);
+		return;
+	}
+	d = b->data + b->len;
+	d[0] = '"';
+	memcpy(d + 1, key, n);
+	d[n + 1] = '"';
+	d[n + 2] = ':';
+	d[n + 3] = '\0';
+	b->len += n + 3;
 }
 
 void json_put_cstr(struct json_buf *b, const char *s)

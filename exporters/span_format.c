@@ -16,30 +16,26 @@ void span_hex(char *out, const uint8_t *bytes, size_t n)
 	out[2 * n] = '\0';
 }
 
-static void put_key(struct json_buf *b, const char *key)
-{
-	json_put_cstr(b, key);
-	json_put_raw(b, ":", 1);
-}
-
+/* Keys are the code's literals (span.h), but for the resource attributes
+ * a user configured, which are escaped like any value. */
 static void attr_str(struct json_buf *b, const char *key, const char *val)
 {
-	json_put_raw(b, ",", 1);
-	put_key(b, key);
+	json_put_lit(b, ",");
+	json_put_key(b, key);
 	json_put_cstr(b, val);
 }
 
 static void attr_u64(struct json_buf *b, const char *key, uint64_t val)
 {
-	json_put_raw(b, ",", 1);
-	put_key(b, key);
+	json_put_lit(b, ",");
+	json_put_key(b, key);
 	json_put_u64(b, val);
 }
 
 static void resource_format(struct json_buf *b, const struct procinfo *res, const char *host_name)
 {
-	json_put_rawz(b, ",\"resource\":{");
-	put_key(b, "service.name");
+	json_put_lit(b, ",\"resource\":{");
+	json_put_key(b, "service.name");
 	json_put_cstr(b, res->service_name);
 	attr_u64(b, "process.pid", res->pid);
 	attr_str(b, "process.executable.name", res->exe_name);
@@ -53,9 +49,13 @@ static void resource_format(struct json_buf *b, const struct procinfo *res, cons
 		attr_str(b, "k8s.pod.name", res->k8s_pod_name);
 	if (res->k8s_namespace[0])
 		attr_str(b, "k8s.namespace.name", res->k8s_namespace);
-	for (uint32_t i = 0; i < res->n_attrs && i < PROCINFO_ATTRS_MAX; i++)
-		attr_str(b, res->attrs[i].key, res->attrs[i].value);
-	json_put_rawz(b, "}");
+	for (uint32_t i = 0; i < res->n_attrs && i < PROCINFO_ATTRS_MAX; i++) {
+		json_put_lit(b, ",");
+		json_put_cstr(b, res->attrs[i].key);
+		json_put_lit(b, ":");
+		json_put_cstr(b, res->attrs[i].value);
+	}
+	json_put_lit(b, "}");
 }
 
 /* A list attribute's items (each followed by a NUL) as a JSON array. */
@@ -63,15 +63,15 @@ static void list_format(struct json_buf *b, const char *v, size_t n)
 {
 	size_t at = 0, len;
 
-	json_put_raw(b, "[", 1);
+	json_put_lit(b, "[");
 	while (at < n) {
 		len = strnlen(v + at, n - at);
 		if (at)
-			json_put_raw(b, ",", 1);
+			json_put_lit(b, ",");
 		json_put_string(b, (const uint8_t *)v + at, len);
 		at += len + 1;
 	}
-	json_put_raw(b, "]", 1);
+	json_put_lit(b, "]");
 }
 
 /* The span's own attribute list, as the protocol built it. */
@@ -83,8 +83,8 @@ static void attrs_format(struct json_buf *b, const struct span_attrs *l)
 		size_t n;
 
 		if (i)
-			json_put_raw(b, ",", 1);
-		put_key(b, a->key);
+			json_put_lit(b, ",");
+		json_put_key(b, a->key);
 		v = span_attr_str(l, a, &n);
 		if (a->type == SPAN_ATTR_INT)
 			json_put_i64(b, a->num);
@@ -101,46 +101,49 @@ void span_format_jsonl(struct json_buf *b, const struct span *s, const struct pr
 	char hex[33];
 
 	span_hex(hex, s->trace_id, sizeof(s->trace_id));
-	json_put_rawz(b, "{\"trace_id\":\"");
-	json_put_rawz(b, hex);
+	json_put_lit(b, "{\"trace_id\":\"");
+	json_put_raw(b, hex, 2 * sizeof(s->trace_id));
 	span_hex(hex, s->span_id, sizeof(s->span_id));
-	json_put_rawz(b, "\",\"span_id\":\"");
-	json_put_rawz(b, hex);
-	json_put_rawz(b, "\",\"parent_span_id\":\"");
+	json_put_lit(b, "\",\"span_id\":\"");
+	json_put_raw(b, hex, 2 * sizeof(s->span_id));
+	json_put_lit(b, "\",\"parent_span_id\":\"");
 	if (s->has_parent) {
 		span_hex(hex, s->parent_span_id, sizeof(s->parent_span_id));
-		json_put_rawz(b, hex);
+		json_put_raw(b, hex, 2 * sizeof(s->parent_span_id));
 	}
-	json_put_rawz(b, "\",\"name\":");
+	json_put_lit(b, "\",\"name\":");
 	json_put_string(b, (const uint8_t *)s->name, strnlen(s->name, sizeof(s->name)));
-	json_put_rawz(b, s->kind == SPAN_KIND_SERVER ? ",\"kind\":\"SERVER\"" : ",\"kind\":\"CLIENT\"");
+	if (s->kind == SPAN_KIND_SERVER)
+		json_put_lit(b, ",\"kind\":\"SERVER\"");
+	else
+		json_put_lit(b, ",\"kind\":\"CLIENT\"");
 	if (s->status == SPAN_STATUS_ERROR) {
-		json_put_rawz(b, ",\"status\":{\"code\":\"ERROR\",\"message\":");
+		json_put_lit(b, ",\"status\":{\"code\":\"ERROR\",\"message\":");
 		json_put_string(b, (const uint8_t *)s->status_message,
 				strnlen(s->status_message, sizeof(s->status_message)));
-		json_put_rawz(b, "}");
+		json_put_lit(b, "}");
 	}
-	json_put_rawz(b, ",\"start_time_unix_nano\":");
+	json_put_lit(b, ",\"start_time_unix_nano\":");
 	json_put_u64(b, s->start_unix_ns);
-	json_put_rawz(b, ",\"end_time_unix_nano\":");
+	json_put_lit(b, ",\"end_time_unix_nano\":");
 	json_put_u64(b, s->end_unix_ns);
-	json_put_rawz(b, ",\"service.name\":");
+	json_put_lit(b, ",\"service.name\":");
 	json_put_cstr(b, s->service_name);
 
-	json_put_rawz(b, ",\"attributes\":{");
+	json_put_lit(b, ",\"attributes\":{");
 	attrs_format(b, &s->attrs);
 	if (s->attrs.n)
-		json_put_raw(b, ",", 1);
-	put_key(b, "process.pid");
+		json_put_lit(b, ",");
+	json_put_key(b, "process.pid");
 	json_put_u64(b, s->pid);
 	attr_str(b, "process.executable.name", s->exe_name);
 	attr_u64(b, "thread.id", s->tid);
 	if (s->tracestate[0])
 		attr_str(b, "w3c.tracestate", s->tracestate);
-	json_put_rawz(b, "}");
+	json_put_lit(b, "}");
 	if (res)
 		resource_format(b, res, host_name);
-	json_put_rawz(b, "}");
+	json_put_lit(b, "}");
 }
 
 /* "addr:port", or "[addr]:port" for IPv6 so the port is unambiguous. */

@@ -445,3 +445,56 @@ Test(json, builds_a_span_line)
 	cr_expect_str_eq(store, "{\"method\":\"GET\",\"path\":\"/a\\\"b\","
 				"\"status\":200,\"delta\":-5}\n");
 }
+
+/* The scan goes eight bytes at a time and sees the last word again: a byte
+ * to escape at any offset of a long string, in a whole word or the tail,
+ * is found. */
+Test(json, escape_found_at_every_offset_of_a_long_string)
+{
+	static const char specials[] = { '"', '\\', '\n', 0x1f, (char)0xc3 };
+	static const char *const escaped[] = { "\\\"", "\\\\", "\\n", "\\u001f", "\\ufffd" };
+
+	for (size_t len = 1; len <= 23; len++) {
+		for (size_t at = 0; at < len; at++) {
+			for (size_t k = 0; k < sizeof(specials); k++) {
+				char in[32], want[64];
+				size_t w = 0;
+
+				memset(in, 'a', len);
+				in[at] = specials[k];
+				want[w++] = '"';
+				memset(want + w, 'a', at);
+				w += at;
+				strcpy(want + w, escaped[k]);
+				w += strlen(escaped[k]);
+				memset(want + w, 'a', len - at - 1);
+				w += len - at - 1;
+				want[w++] = '"';
+				want[w] = '\0';
+				EXPECT_JSON(in, len, want);
+			}
+		}
+	}
+}
+
+/* A key the code wrote goes out quoted with its colon; near the end of the
+ * buffer it is written unit by unit like any string, and overflows. */
+Test(json, key_is_copied_quoted_with_its_colon)
+{
+	char store[16];
+	struct json_buf b;
+
+	json_buf_init(&b, store, sizeof(store));
+	json_put_key(&b, "http.x");
+	cr_expect_str_eq(store, "\"http.x\":");
+	cr_expect_eq(b.len, 9);
+	cr_expect_eq(b.overflow, 0);
+	json_put_key(&b, "abcd");
+	cr_expect_eq(b.overflow, 1, "7 more bytes do not fit in the 6 left: the colon is cut");
+	cr_expect_str_eq(store, "\"http.x\":\"abcd\"");
+	json_buf_init(&b, store, sizeof(store));
+	json_put_lit(&b, "{");
+	json_put_key(&b, "k");
+	json_put_u64(&b, 7);
+	cr_expect_str_eq(store, "{\"k\":7");
+}
