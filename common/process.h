@@ -6,7 +6,9 @@
 #ifndef ZT_PROCESS_H
 #define ZT_PROCESS_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define PROCINFO_NAME_MAX 128
 #define PROCINFO_PATH_MAX 256
@@ -33,5 +35,15 @@ struct procinfo {
 	uint32_t n_attrs;                      /* other OTEL_RESOURCE_ATTRIBUTES pairs */
 	struct resource_attr attrs[PROCINFO_ATTRS_MAX];
 };
+
+/* A copy of what src holds: its fields and the attributes in use, not the
+ * slots after them (3 KiB of its 4), which dst must not read. For queues
+ * that hold a resource per item. */
+static inline void procinfo_copy(struct procinfo *dst, const struct procinfo *src)
+{
+	uint32_t n = src->n_attrs < PROCINFO_ATTRS_MAX ? src->n_attrs : PROCINFO_ATTRS_MAX;
+
+	memcpy(dst, src, offsetof(struct procinfo, attrs) + n * sizeof(src->attrs[0]));
+}
 
 #endif /* ZT_PROCESS_H */

@@ -110,3 +110,10 @@ void span_attrs_endpoints(struct span_attrs *l, const struct span *s)
 		       strnlen(s->peer.address, sizeof(s->peer.address)));
 	span_attrs_int(l, "network.peer.port", s->peer.port);
 }
+
+void span_copy(struct span *dst, const struct span *src)
+{
+	size_t used = src->attrs.text_len < SPAN_TEXT_MAX ? src->attrs.text_len : SPAN_TEXT_MAX;
+
+	memcpy(dst, src, offsetof(struct span, attrs) + offsetof(struct span_attrs, text) + used);
+}

@@ -100,6 +100,14 @@ struct span {
 	struct span_attrs attrs;
 };
 
+_Static_assert(offsetof(struct span, attrs) + offsetof(struct span_attrs, text) +
+		       SPAN_TEXT_MAX == sizeof(struct span),
+	       "the attributes' text ends the span: span_copy copies up to what it holds");
+
+/* A copy of what src holds, its attributes' text only as far as it is
+ * used (of 3 KiB): what a queue of spans copies per span. */
+void span_copy(struct span *dst, const struct span *src);
+
 /* Appends an attribute; returns 0, or -1 (counted in overflow) when the
  * list or its text is full. Strings are copied (n bytes, may hold NULs).
  * span_attrs_str's offset is what span_metric and views point at. */

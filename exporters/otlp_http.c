@@ -255,6 +255,20 @@ static void copy_out(void *batch, const void *ring, uint32_t head, uint32_t n, u
 	memcpy((char *)batch + first * size, ring, (n - first) * size);
 }
 
+/* The same for spans, each item only as far as it holds anything: a
+ * span's attribute text and a resource's attributes are mostly unused. */
+static void copy_out_items(struct otlp_item *batch, const struct otlp_item *ring, uint32_t head,
+			   uint32_t n, uint32_t cap)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct otlp_item *it = &ring[(head + i) % cap];
+
+		span_copy(&batch[i].span, &it->span);
+		procinfo_copy(&batch[i].resource, &it->resource);
+		memcpy(batch[i].host_name, it->host_name, sizeof(batch[i].host_name));
+	}
+}
+
 void *otlp__exporter_main(void *arg)
 {
 	struct otlp_exporter *e = arg;
@@ -271,7 +285,7 @@ void *otlp__exporter_main(void *arg)
 		if (logs)
 			copy_out(e->log_batch, e->log_ring, head, n, log_cap, sizeof(*e->log_batch));
 		else
-			copy_out(e->batch, e->ring, head, n, cap, sizeof(*e->batch));
+			copy_out_items(e->batch, e->ring, head, n, cap);
 		pthread_mutex_lock(&e->mu);
 		if (logs) {
 			e->log_head = (head + n) % log_cap;

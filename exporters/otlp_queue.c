@@ -29,9 +29,9 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 	}
 	slot = (e->head + e->count) % e->cfg.queue_size;
 	it = &e->ring[slot];
-	it->span = *s;
+	span_copy(&it->span, s);
 	if (resource) {
-		it->resource = *resource;
+		procinfo_copy(&it->resource, resource);
 	} else {
 		/* No process entry: the span's own names still make a resource. */
 		memset(&it->resource, 0, sizeof(it->resource));

@@ -312,3 +312,48 @@ Test(span_model, format_addr_forms)
 	span_format_addr(out, 4, AF_INET6, a);
 	cr_expect_str_eq(out, "");
 }
+
+/* A queue's copy holds every field and attribute of the span, and stops
+ * where the attributes' text does: the bytes after it are not written. */
+Test(span_model, span_copy_stops_at_the_text_in_use)
+{
+	static struct span src, dst;
+	size_t text_off = offsetof(struct span, attrs) + offsetof(struct span_attrs, text);
+	const char *v;
+	size_t n;
+
+	memset(&src, 0, sizeof(src));
+	memset(&dst, 0x5a, sizeof(dst));
+	src.pid = 42;
+	strcpy(src.name, "GET /x");
+	span_attrs_str(&src.attrs, "url.path", "/x", 2);
+	span_attrs_int(&src.attrs, "http.response.status_code", 200);
+	span_attrs_str(&src.attrs, "url.query", "a=1", 3);
+	span_copy(&dst, &src);
+	cr_expect_eq(memcmp(&dst, &src, text_off + 5), 0);
+	cr_expect_eq(dst.pid, 42);
+	cr_expect_str_eq(dst.name, "GET /x");
+	cr_assert_eq(dst.attrs.n, 3);
+	v = span_attr_str(&dst.attrs, &dst.attrs.a[2], &n);
+	cr_expect_eq(n, 3);
+	cr_expect_eq(memcmp(v, "a=1", 3), 0);
+	for (size_t i = text_off + 5; i < sizeof(dst); i++)
+		cr_assert_eq(((const uint8_t *)&dst)[i], 0x5a, "byte %zu past the text was written", i);
+}
+
+Test(span_model, procinfo_copy_stops_at_the_attributes_in_use)
+{
+	static struct procinfo src, dst;
+	size_t used = offsetof(struct procinfo, attrs) + 2 * sizeof(src.attrs[0]);
+
+	memset(&src, 0x11, sizeof(src));
+	memset(&dst, 0x5a, sizeof(dst));
+	src.n_attrs = 2;
+	procinfo_copy(&dst, &src);
+	cr_expect_eq(memcmp(&dst, &src, used), 0);
+	for (size_t i = used; i < sizeof(dst); i++)
+		cr_assert_eq(((const uint8_t *)&dst)[i], 0x5a, "byte %zu past the attributes", i);
+	src.n_attrs = UINT32_MAX; /* never past the array */
+	procinfo_copy(&dst, &src);
+	cr_expect_eq(memcmp(&dst, &src, offsetof(struct procinfo, attrs) + sizeof(src.attrs)), 0);
+}
