@@ -66,6 +66,8 @@ static void exporter_free(struct otlp_exporter *e)
 	free(e->batch);
 	free(e->queued_ns);
 	free(e->ring);
+	free(e->items);
+	free(e->free_items);
 	free(e->log_batch);
 	free(e->log_queued_ns);
 	free(e->log_ring);
@@ -112,10 +114,15 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 	host = procinfo_host_name();
 	snprintf(e->host_name, sizeof(e->host_name), "%s", host ? host : "");
 
-	/* calloc: the ring's pages (about 6 KB an item) are touched only as
-	 * traffic first reaches them. */
+	/* calloc: the items' pages (about 9 KB an item) are touched only as
+	 * deep as the queue gets. */
 	if (e->traces_on) {
+		e->items = calloc(e->cfg.queue_size, sizeof(*e->items));
+		e->free_items = calloc(e->cfg.queue_size, sizeof(*e->free_items));
 		e->ring = calloc(e->cfg.queue_size, sizeof(*e->ring));
+		for (uint32_t i = 0; e->free_items && i < e->cfg.queue_size; i++)
+			e->free_items[i] = e->cfg.queue_size - 1 - i;
+		e->free_count = e->cfg.queue_size;
 		e->queued_ns = calloc(e->cfg.queue_size, sizeof(*e->queued_ns));
 		e->batch = calloc(e->cfg.max_batch, sizeof(*e->batch));
 	}
@@ -126,7 +133,7 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 		e->log_queued_ns = calloc(e->cfg.logs_queue_size, sizeof(*e->log_queued_ns));
 		e->log_batch = calloc(e->log_max_batch, sizeof(*e->log_batch));
 	}
-	if ((e->traces_on && (!e->ring || !e->queued_ns || !e->batch)) ||
+	if ((e->traces_on && (!e->items || !e->free_items || !e->ring || !e->queued_ns || !e->batch)) ||
 	    (e->logs_on && (!e->log_ring || !e->log_queued_ns || !e->log_batch))) {
 		exporter_free(e);
 		errno = ENOMEM;

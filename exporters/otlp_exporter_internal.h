@@ -30,9 +30,16 @@ struct otlp_exporter {
 	/* Shared: everything below `mu` is read and written under it. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;           /* the thread waits here: items, stop, backoff */
-	struct otlp_item *ring;      /* cfg.queue_size slots, preallocated */
-	uint64_t *queued_ns;         /* when each slot was filled (CLOCK_MONOTONIC) */
-	uint32_t head;               /* oldest slot */
+	/* cfg.queue_size items, preallocated, taken and given back last in
+	 * first out (a free stack), so the pages touched are those of the
+	 * deepest the queue has been, not all of it; ring holds their numbers
+	 * oldest first */
+	struct otlp_item *items;
+	uint32_t *free_items;
+	uint32_t free_count;
+	uint32_t *ring;              /* cfg.queue_size item numbers */
+	uint64_t *queued_ns;         /* when each ring slot was filled (CLOCK_MONOTONIC) */
+	uint32_t head;               /* oldest ring slot */
 	uint32_t count;              /* filled slots, including ones being copied out */
 	int stopping;
 	uint64_t drain_deadline_ns;

@@ -257,11 +257,11 @@ static void copy_out(void *batch, const void *ring, uint32_t head, uint32_t n, u
 
 /* The same for spans, each item only as far as it holds anything: a
  * span's attribute text and a resource's attributes are mostly unused. */
-static void copy_out_items(struct otlp_item *batch, const struct otlp_item *ring, uint32_t head,
-			   uint32_t n, uint32_t cap)
+static void copy_out_items(struct otlp_item *batch, const struct otlp_item *items,
+			   const uint32_t *ring, uint32_t head, uint32_t n, uint32_t cap)
 {
 	for (uint32_t i = 0; i < n; i++) {
-		const struct otlp_item *it = &ring[(head + i) % cap];
+		const struct otlp_item *it = &items[ring[(head + i) % cap]];
 
 		span_copy(&batch[i].span, &it->span);
 		procinfo_copy(&batch[i].resource, &it->resource);
@@ -285,12 +285,16 @@ void *otlp__exporter_main(void *arg)
 		if (logs)
 			copy_out(e->log_batch, e->log_ring, head, n, log_cap, sizeof(*e->log_batch));
 		else
-			copy_out_items(e->batch, e->ring, head, n, cap);
+			copy_out_items(e->batch, e->items, e->ring, head, n, cap);
 		pthread_mutex_lock(&e->mu);
 		if (logs) {
 			e->log_head = (head + n) % log_cap;
 			e->log_count -= n;
 		} else {
+			/* newest first back on the stack: the next item taken
+			 * is the one copied last, still warm */
+			for (uint32_t i = 0; i < n; i++)
+				e->free_items[e->free_count++] = e->ring[(head + i) % cap];
 			e->head = (head + n) % cap;
 			e->count -= n;
 		}
@@ -301,6 +305,8 @@ void *otlp__exporter_main(void *arg)
 	/* Stopped past the drain deadline: what is left is lost, and counted
 	 * as the batches it would have made (log records one by one). */
 	e->stats.dropped_failed += (e->count + e->cfg.max_batch - 1) / e->cfg.max_batch;
+	for (uint32_t i = 0; i < e->count; i++)
+		e->free_items[e->free_count++] = e->ring[(e->head + i) % cap];
 	e->count = 0;
 	e->stats.logs_dropped_failed += e->log_count;
 	e->log_count = 0;

@@ -28,7 +28,8 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 		return;
 	}
 	slot = (e->head + e->count) % e->cfg.queue_size;
-	it = &e->ring[slot];
+	e->ring[slot] = e->free_items[--e->free_count];
+	it = &e->items[e->ring[slot]];
 	span_copy(&it->span, s);
 	if (resource) {
 		procinfo_copy(&it->resource, resource);

@@ -2,16 +2,24 @@
 /* Ring buffer -> reorder window -> tracer (see pipeline.h). */
 #include "pipeline.h"
 
-#define REORDER_MEMORY (64u << 20)
+/* The window's memory: the records of two rings. More than that waiting
+ * in the window means the agent is a ring behind, and the ring is already
+ * dropping; the floor keeps a small ring's window a usable size. Pages
+ * are touched only as deep as the window gets. */
+#define REORDER_RINGS 2
+#define REORDER_MEMORY_MIN (4u << 20)
 
-struct reorder *pipeline_window_new(uint32_t capture_bytes)
+struct reorder *pipeline_window_new(uint32_t capture_bytes, uint64_t ringbuf_size)
 {
 	size_t slot_size = sizeof(struct zt_event) + capture_bytes;
 	size_t big_slot_size = sizeof(struct zt_event) + ZT_CAPTURE_MAX;
+	uint64_t memory = REORDER_RINGS * ringbuf_size;
 
+	if (memory < REORDER_MEMORY_MIN)
+		memory = REORDER_MEMORY_MIN;
 	/* most records are a head, a few a whole write or a frame walk */
-	return reorder_new(slot_size, REORDER_MEMORY / 2 / slot_size, big_slot_size,
-			   REORDER_MEMORY / 2 / big_slot_size);
+	return reorder_new(slot_size, (uint32_t)(memory / 2 / slot_size), big_slot_size,
+			   (uint32_t)(memory / 2 / big_slot_size));
 }
 
 void pipeline_release(struct pipeline *p, uint64_t bound)

@@ -1127,3 +1127,33 @@ Test(otlp_exporter, full_batch_goes_before_max_delay)
 	ox_server_stop(srv);
 	free(items);
 }
+
+/* Items are reused last in first out while the ring of their numbers wraps:
+ * over many rounds of a small queue each span still goes out once, in the
+ * order it came, with its own content. */
+Test(otlp_exporter, reused_items_keep_order_and_content)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(15);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+
+	c.queue_size = 4;
+	c.max_batch = 1;
+	c.max_delay_ms = 0;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	for (int round = 0; round < 5; round++) {
+		ox_enqueue(e, items + 3 * round, 3);
+		st = OX_WAIT(e, exported, (uint64_t)(3 * round + 3), 2000);
+		cr_assert_eq(st.exported, (uint64_t)(3 * round + 3), "round %d", round);
+	}
+	otlp_exporter_stop(e, 500, NULL);
+	cr_expect_eq(st.dropped_full, 0);
+	cr_assert_eq(ox_server_wait(srv, 15, 0), 15);
+	for (int i = 0; i < 15; i++)
+		ox_expect_body(srv->reqs[i].body, srv->reqs[i].body_len, 0, items + i, 1, "in order");
+	ox_server_stop(srv);
+	free(items);
+}
