@@ -169,7 +169,8 @@ void json_put_string(struct json_buf *b, const uint8_t *s, size_t n)
 		char *d = b->data + b->len;
 
 		d[0] = '"';
-		memcpy(d + 1, s, n);
+		if (n)
+			memcpy(d + 1, s, n);
 		d[n + 1] = '"';
 		b->len += n + 2;
 		d[n + 2] = '\0';

@@ -557,7 +557,7 @@ static void conn_upgrade(struct tracer *t, struct conn *c, const struct zt_event
 		t->stats.state_alloc_failures++;
 		return;
 	}
-	if (!c->state || !c->proto->hand_off(c->state, &h, k))
+	if (!c->proto->hand_off(c->state, &h, k))
 		memset(&h, 0, sizeof(h));
 	h.answers_unseen = !record_chunk_skip_head(ch, segs);
 	timed_remove(t, c);

@@ -1472,3 +1472,18 @@ Test(http1, parked_non_http_connection_stays_ignored)
 	cr_expect_eq(f->col.n, 0);
 	free(f);
 }
+
+/* Request numbers are keys and 0 is none: the count skips it when it wraps. */
+Test(http1, request_numbering_skips_zero_when_it_wraps)
+{
+	struct fixture *f = fixture_new();
+
+	f->conn.next_seq = UINT32_MAX - 1;
+	feed(f, REQ, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n", 1);
+	feed(f, RESP, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+		      "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 2);
+	cr_assert_eq(f->col.n, 2);
+	cr_expect_eq(f->col.ex[0].req.seq, UINT32_MAX);
+	cr_expect_eq(f->col.ex[1].req.seq, 1);
+	free(f);
+}

@@ -50,7 +50,8 @@ struct http1_request *http1_push_request(struct http1_run *r)
 	c->pending_count++;
 	req = http1_newest(c);
 	memset(req, 0, sizeof(*req));
-	req->seq = ++c->next_seq;
+	/* 0 is no request (the tracer's key): skipped when the count wraps */
+	req->seq = ++c->next_seq ? c->next_seq : ++c->next_seq;
 	return req;
 }
 

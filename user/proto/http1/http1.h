@@ -136,8 +136,9 @@ struct http1_conn {
 void http1_conn_init(struct http1_conn *c);
 /* Between messages, with nothing pending on either side, the connection is
  * its init state but for its request numbering and what it was found to
- * speak: 1 and those in *carry. http1_conn_resume puts them back into a
- * connection fresh from init (counters start over). */
+ * speak: http1_conn_park then returns 1 with those two in *carry (else 0),
+ * and http1_conn_resume puts them back into a connection fresh from init
+ * (its counters start over). */
 int http1_conn_park(const struct http1_conn *c, uint64_t *carry);
 void http1_conn_resume(struct http1_conn *c, uint64_t carry);
 void http1_conn_set_request_cb(struct http1_conn *c, http1_request_cb cb);
