@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* A binary min-heap of (key, arrival) over preallocated slot pools: small
+/* A min-heap (four children a node) of (key, arrival) over preallocated slot pools: small
  * slots for the common record, a few big ones for records that carry a
  * whole write (ZT_CAPTURE_WHOLE) or a frame walk, so memory goes to
  * records, not to slack. */
@@ -84,12 +84,43 @@ static int entry_less(const struct reorder_entry *a, const struct reorder_entry 
 	return a->key < b->key || (a->key == b->key && a->arrival < b->arrival);
 }
 
-static void heap_swap(struct reorder *r, uint32_t i, uint32_t j)
-{
-	struct reorder_entry tmp = r->heap[i];
+/* Four children a node: half the levels of a binary heap, and a node's
+ * children share a cache line or two; entries move into a hole instead of
+ * being swapped. */
+#define HEAP_ARITY 4
 
-	r->heap[i] = r->heap[j];
-	r->heap[j] = tmp;
+static void heap_sift_up(struct reorder *r, uint32_t i, const struct reorder_entry *e)
+{
+	while (i) {
+		uint32_t parent = (i - 1) / HEAP_ARITY;
+
+		if (!entry_less(e, &r->heap[parent]))
+			break;
+		r->heap[i] = r->heap[parent];
+		i = parent;
+	}
+	r->heap[i] = *e;
+}
+
+static void heap_sift_down(struct reorder *r, const struct reorder_entry *e)
+{
+	uint32_t i = 0, n = r->count;
+
+	for (;;) {
+		uint32_t first = HEAP_ARITY * i + 1, best = first, end;
+
+		if (first >= n)
+			break;
+		end = n - first > HEAP_ARITY ? first + HEAP_ARITY : n;
+		for (uint32_t j = first + 1; j < end; j++)
+			if (entry_less(&r->heap[j], &r->heap[best]))
+				best = j;
+		if (!entry_less(&r->heap[best], e))
+			break;
+		r->heap[i] = r->heap[best];
+		i = best;
+	}
+	r->heap[i] = *e;
 }
 
 static void release_popped(struct reorder *r)
@@ -112,7 +143,7 @@ static uint8_t *slot_at(const struct reorder *r, const struct reorder_entry *e)
 int reorder_push(struct reorder *r, uint64_t key, const void *data, size_t len)
 {
 	struct reorder_class *c;
-	uint32_t i;
+	struct reorder_entry e;
 	uint8_t cls;
 
 	release_popped(r);
@@ -121,42 +152,26 @@ int reorder_push(struct reorder *r, uint64_t key, const void *data, size_t len)
 	c = &r->cls[cls];
 	if (len > c->slot_size || !c->free_count)
 		return -1;
-	i = r->count++;
-	r->heap[i].key = key;
-	r->heap[i].arrival = r->arrivals++;
-	r->heap[i].cls = cls;
-	r->heap[i].slot = c->free_slots[--c->free_count];
-	r->heap[i].len = (uint32_t)len;
-	memcpy(slot_at(r, &r->heap[i]), data, len);
-	while (i && entry_less(&r->heap[i], &r->heap[(i - 1) / 2])) {
-		heap_swap(r, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
+	e.key = key;
+	e.arrival = r->arrivals++;
+	e.cls = cls;
+	e.slot = c->free_slots[--c->free_count];
+	e.len = (uint32_t)len;
+	memcpy(slot_at(r, &e), data, len);
+	heap_sift_up(r, r->count++, &e);
 	return 0;
 }
 
 const void *reorder_pop(struct reorder *r, uint64_t bound, size_t *len)
 {
 	struct reorder_entry top;
-	uint32_t i = 0;
 
 	release_popped(r);
 	if (!r->count || r->heap[0].key >= bound)
 		return NULL;
 	top = r->heap[0];
-	r->heap[0] = r->heap[--r->count];
-	for (;;) {
-		uint32_t l = 2 * i + 1, m = i;
-
-		if (l < r->count && entry_less(&r->heap[l], &r->heap[m]))
-			m = l;
-		if (l + 1 < r->count && entry_less(&r->heap[l + 1], &r->heap[m]))
-			m = l + 1;
-		if (m == i)
-			break;
-		heap_swap(r, i, m);
-		i = m;
-	}
+	if (--r->count)
+		heap_sift_down(r, &r->heap[r->count]);
 	r->popped = top;
 	r->has_popped = 1;
 	*len = top.len;
