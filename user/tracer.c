@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: MIT
+/* Records to connections: each found or made, its side and protocol
+ * decided, its stream followed, its protocol's state fed, parked and
+ * ended; what the protocol reports is tracer_exchange.c's. */
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,64 +9,9 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include "conn_table.h"
 #include "record_chunk.h"
-#include "events.h"
-#include "listen_ports.h"
 #include "procinfo.h"
-#include "propagation.h"
-#include "proto.h"
-#include "proto_states.h"
-#include "stitch.h"
-#include "helper_links.h"
-#include "span_build.h"
-#include "tracer.h"
-
-#define EINPROGRESS_NEG (-115)
-
-_Static_assert(PROTO_INFLIGHT_MAX <= STITCH_CONN_QUEUE, "every pipelined request can be joined");
-/* How long a request whose client gave up waits for its server to read it. */
-#define TRACER_UNANSWERED_KEEP_NS (10ULL * 1000000000ULL)
-/* Connections whose protocol times its requests out (proto.expire) that
- * the tick visits: a resolver's socket, a client's few in-flight lookups. */
-#define TRACER_TIMED_MAX 256
-/* A request expires this long after its wait ends by the clock: the answer
- * may still be in the reorder window, not yet fed. */
-#define TRACER_EXPIRE_SLACK_NS 1000000000ULL
-/* Parked states kept for reuse, per protocol: enough for the connections
- * a busy node has mid-message at once; beyond, a burst's states are freed. */
-#define TRACER_SPARE_STATES 256
-
-struct tracer {
-	struct conn_table *conns;
-	struct proto_states *states; /* idle connections' states, for reuse */
-	uint8_t rpc_dup;             /* proto_sink.rpc_dup */
-	uint8_t inject;              /* --inject-traceparent */
-	struct port_set listening;
-	span_sink_fn sink;
-	void *sink_ctx;
-	int64_t mono_to_unix_ns;
-	uint64_t idle_timeout_ns;
-	struct tracer_stats stats;
-	struct stitch *stitch;
-	tracer_runs_goroutines_fn runs_goroutines;
-	void *runs_goroutines_ctx;
-	struct helper_links *helpers;
-	uint64_t timed[TRACER_TIMED_MAX]; /* conn_ids, for proto.expire */
-	uint32_t n_timed;
-	struct span span; /* reused: no allocation per span */
-};
-
-/* What the protocol's callbacks need to turn an exchange into a span. */
-struct exchange_ctx {
-	struct tracer *t;
-	struct conn *c;
-	const struct zt_event *e; /* the record being fed; NULL at close */
-};
-
-static void on_request(void *ctx, const struct proto_request *req);
-static void on_exchange(void *ctx, struct proto_exchange *ex);
-static void on_abandon(void *ctx, uint32_t key);
+#include "tracer_internal.h"
 
 struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *sink_ctx)
 {
@@ -144,234 +92,6 @@ void tracer_add_listen_port(struct tracer *t, uint16_t port)
 	port_set_add(&t->listening, port);
 }
 
-/* The context a request's own headers carry: traceparent first, then B3.
- * *w3c tells whether it was the traceparent (tracestate goes with it only). */
-static const struct trace_context *wire_context(struct tracer *t, const struct proto_context *req,
-						struct trace_context *out, uint8_t *w3c)
-{
-	int tp_ok;
-
-	*w3c = 0;
-	if (!req || (!req->traceparent[0] && !req->b3[0] && !req->b3_trace_id[0]))
-		return NULL;
-	if (req->dups) {
-		stitch_count_bad_wire(t->stitch);
-		return NULL;
-	}
-	tp_ok = req->traceparent[0] &&
-		propagation_parse_traceparent(req->traceparent, strlen(req->traceparent), out) == 0;
-	if (req->traceparent[0] && !tp_ok)
-		stitch_count_bad_wire(t->stitch);
-	if (tp_ok) {
-		*w3c = 1;
-		return out;
-	}
-	if (propagation_parse_b3(req->b3, strlen(req->b3), out) == 0 ||
-	    propagation_parse_b3_multi(req->b3_trace_id, strlen(req->b3_trace_id), req->b3_span_id,
-				       strlen(req->b3_span_id), req->b3_sampled,
-				       strlen(req->b3_sampled), req->b3_flags, strlen(req->b3_flags),
-				       out) == 0)
-		return out;
-	if (req->b3[0] || req->b3_trace_id[0])
-		stitch_count_bad_wire(t->stitch);
-	return NULL;
-}
-
-/* Ids the kernel chose (--inject-traceparent) for the request now being
- * read or written. Kept until the request's head is complete: the head may
- * span several records, and a later one may refine the trace. */
-static void kernel_ids_note(struct conn *c, const struct zt_event *e)
-{
-	struct stitch_ids *k = &c->kernel_ids;
-
-	if (!(e->flags & (ZT_F_CTX_SERVER | ZT_F_CTX_INJECTED)))
-		return;
-	memset(k, 0, sizeof(*k));
-	memcpy(k->trace_id, e->ctx_trace_id, sizeof(k->trace_id));
-	memcpy(k->span_id, e->ctx_span_id, sizeof(k->span_id));
-	if (e->flags & ZT_F_CTX_PARENT) {
-		memcpy(k->parent_id, e->ctx_parent_id, sizeof(k->parent_id));
-		k->has_parent = 1;
-	}
-	c->kernel_ids_valid = 1;
-}
-
-static const struct stitch_ids *kernel_ids_take(struct conn *c)
-{
-	if (!c->kernel_ids_valid)
-		return NULL;
-	c->kernel_ids_valid = 0;
-	return &c->kernel_ids;
-}
-
-/* The stitcher's key of a request: its connection, and its stream where
- * the protocol multiplexes them. */
-static void conn_key(const struct conn *c, const struct conn_request *r,
-		     const struct zt_conn_tuple *peer, struct stitch_conn_key *key)
-{
-	const struct zt_conn_tuple *tp = peer ? peer : &c->tuple;
-
-	stitch_conn_key_from_tuple(key, c->role, tp->family, tp->local_addr, tp->local_port,
-				   tp->remote_addr, tp->remote_port);
-	key->stream = r ? r->stream : 0;
-}
-
-/* A request whose span will never end (the protocol dropped it to make
- * room for newer pipelined ones): its stitch state must not outlive it. */
-static void request_abandon(struct tracer *t, struct conn *c, const struct conn_request *r)
-{
-	struct stitch_conn_key key;
-
-	if (c->role == ZT_ROLE_SERVER) {
-		stitch_server_end(t->stitch, r->pid, &r->task, r->ids.span_id);
-	} else {
-		conn_key(c, r, NULL, &key);
-		stitch_client_end(t->stitch, &key, r->ids.span_id);
-	}
-	conn_request_done(t->conns, c, r->key);
-}
-
-/* The task a record names; the moment stays the run's. */
-static void run_task_set(struct stitch_task *task, const struct conn *c, const struct zt_event *e)
-{
-	task->id = e->task;
-	task->kind = e->task_kind;
-	task->handoff_ns = e->handoff_ns;
-	if (e->task_kind > ZT_TASK_UNKNOWN || (c->goroutines && e->task_kind == ZT_TASK_THREAD))
-		task->kind = ZT_TASK_UNKNOWN;
-}
-
-/* The first record of a direction's run names the task that moved it. */
-static void run_task_note(struct conn *c, const struct zt_event *e, uint64_t tag)
-{
-	c->run_dir = e->dir;
-	run_task_set(&c->run_task, c, e);
-	c->run_task.start_ns = tag;
-}
-
-/* The request a runtime's helper says a client request on c serves: the
- * one request in flight on the server connection it named. */
-static const struct stitch_ids *helper_parent(struct tracer *t, const struct conn *c)
-{
-	uint64_t id = t->helpers && c->fd >= 0 ? helper_links_server_of(t->helpers, c->pid, c->fd) : 0;
-	const struct conn *in = id ? conn_table_lookup(t->conns, id) : NULL;
-	const struct conn_request *found;
-
-	if (!in || in->role != ZT_ROLE_SERVER || in->pid != c->pid)
-		return NULL;
-	found = conn_request_sole(in);
-	return found ? &found->ids : NULL;
-}
-
-/* A request head arrived: its span's ids are decided now, in causal order,
- * so that the calls it makes can name it as their parent. */
-static void on_request(void *ctx, const struct proto_request *req)
-{
-	struct exchange_ctx *x = ctx;
-	struct conn *c = x->c;
-	const struct conn_request *old = conn_request_occupant(c, req->key);
-	struct conn_request *r;
-	struct trace_context wc;
-	const struct trace_context *wire;
-	const struct stitch_ids *kernel;
-	struct stitch_conn_key key;
-
-	/* a request a whole ring older is still live only if it was dropped */
-	if (old)
-		request_abandon(x->t, c, old);
-	r = conn_request_slot(x->t->conns, c, req->key);
-	wire = wire_context(x->t, req->wire, &wc, &r->w3c);
-	kernel = kernel_ids_take(c);
-	r->pid = x->e ? x->e->pid : c->pid;
-	r->tid = x->e ? x->e->tid : c->first_tid;
-	/* a client's request: the run's first record, as a later one may have
-	 * used up a handoff; a server's: the record that completed the head
-	 * (Go's connection reader may read its first byte for the server). A
-	 * multiplexed connection's run is many streams' writes, from whichever
-	 * thread made each (grpc's own threads write flow control between a
-	 * handler's calls): a stream's request is the record that carried it. */
-	r->task = c->run_task;
-	if ((c->role == ZT_ROLE_SERVER || req->stream) && x->e)
-		run_task_set(&r->task, c, x->e);
-	if (c->role == ZT_ROLE_CLIENT && req->stream && x->e)
-		r->task.start_ns = req->start_tag;
-	r->stream = req->stream;
-	if (x->t->inject && c->role == ZT_ROLE_CLIENT && c->proto->uninjectable)
-		x->t->stats.inject_skipped++;
-	conn_key(c, r, req->peer, &key);
-	if (c->role == ZT_ROLE_SERVER)
-		stitch_server_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel, &r->ids);
-	else
-		stitch_client_start(x->t->stitch, &key, r->pid, &r->task, wire, kernel,
-				    helper_parent(x->t, c), &r->ids);
-}
-
-static void on_abandon(void *ctx, uint32_t key)
-{
-	struct exchange_ctx *x = ctx;
-	const struct conn_request *r = conn_request_find(x->c, key);
-
-	x->t->stats.pipeline_drops++;
-	if (r)
-		request_abandon(x->t, x->c, r);
-}
-
-static void on_note(void *ctx, enum proto_note n)
-{
-	struct exchange_ctx *x = ctx;
-
-	if (n < PROTO_NOTE_COUNT)
-		x->t->stats.proto_notes[x->c->proto->id][n]++;
-}
-
-static void on_exchange(void *ctx, struct proto_exchange *ex)
-{
-	struct exchange_ctx *x = ctx;
-	struct tracer *t = x->t;
-	struct conn *c = x->c;
-	const struct conn_request *r = conn_request_find(c, ex->key);
-	struct span *s = &t->span;
-	struct stitch_conn_key key;
-
-	if (!r) {
-		/* the head was never wholly seen: decide the ids now */
-		struct proto_request req = { .key = ex->key, .start_tag = ex->start_tag,
-					     .wire = ex->wire, .peer = ex->peer };
-
-		on_request(ctx, &req);
-		r = conn_request_find(c, ex->key);
-	}
-	span_build(s, c, r, ex, t->mono_to_unix_ns);
-	if (s->attrs.overflow)
-		t->stats.attr_overflows++;
-	if (c->role == ZT_ROLE_SERVER) {
-		stitch_server_end(t->stitch, s->pid, r ? &r->task : &c->run_task, s->span_id);
-	} else {
-		conn_key(c, r, ex->peer, &key);
-		if (ex->has_response)
-			stitch_client_end(t->stitch, &key, s->span_id);
-		else
-			stitch_client_unanswered(t->stitch, &key, s->span_id, ex->end_tag);
-	}
-	conn_request_done(t->conns, c, ex->key);
-	t->stats.proto_spans[c->proto->id]++;
-	t->sink(t->sink_ctx, s);
-}
-
-static struct proto_sink sink_for(struct exchange_ctx *x)
-{
-	return (struct proto_sink){
-		.ctx = x,
-		.kind = x->c->role == ZT_ROLE_SERVER ? SPAN_KIND_SERVER : SPAN_KIND_CLIENT,
-		.tls = x->c->tls,
-		.rpc_dup = x->t->rpc_dup,
-		.request = on_request,
-		.exchange = on_exchange,
-		.abandon = on_abandon,
-		.note = on_note,
-	};
-}
-
 static void conn_finish(struct tracer *t, struct conn *c)
 {
 	struct exchange_ctx x = { .t = t, .c = c };
@@ -380,7 +100,7 @@ static void conn_finish(struct tracer *t, struct conn *c)
 	/* a parked state has nothing open */
 	if (!c->state)
 		return;
-	k = sink_for(&x);
+	k = tracer_sink_for(&x);
 	c->proto->close(c->state, &k);
 }
 
@@ -623,9 +343,9 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		ch.side = e->dir == ZT_DIR_EGRESS ? PROTO_SIDE_REQUEST : PROTO_SIDE_RESPONSE;
 	/* a read "sees" bytes when it returns, a write when it is called */
 	ch.tag = e->dir == ZT_DIR_INGRESS ? e->ts_exit_ns : e->ts_enter_ns;
-	kernel_ids_note(c, e);
+	tracer_kernel_ids_note(c, e);
 	if (e->dir != c->run_dir)
-		run_task_note(c, e, ch.tag);
+		tracer_run_task_note(c, e, ch.tag);
 	if (e->fd >= 0) {
 		c->fd = e->fd;
 		if (t->helpers && c->role == ZT_ROLE_SERVER)
@@ -642,7 +362,7 @@ static void handle_data(struct tracer *t, const struct zt_event *e, const uint8_
 		ch.tail = e->tail;
 		ch.tail_len = e->tail_len;
 	}
-	k = sink_for(&x);
+	k = tracer_sink_for(&x);
 	if (e->tuple.transport == IPPROTO_UDP) {
 		ch.peer = &e->tuple;
 		t->stats.proto_misses[c->proto->id] += c->proto->feed(c->state, &ch, &k);
@@ -671,7 +391,7 @@ static void conn_end(struct tracer *t, struct conn *c)
 	if (c->role == ZT_ROLE_SERVER) {
 		struct stitch_conn_key key;
 
-		conn_key(c, NULL, NULL, &key);
+		tracer_conn_key(c, NULL, NULL, &key);
 		stitch_server_closed(t->stitch, &key);
 	}
 	timed_remove(t, c);
@@ -781,7 +501,7 @@ void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns
 			t->timed[i] = t->timed[--t->n_timed];
 			continue;
 		}
-		k = sink_for(&x);
+		k = tracer_sink_for(&x);
 		if (c->state && now_mono_ns > TRACER_EXPIRE_SLACK_NS)
 			c->proto->expire(c->state, now_mono_ns - TRACER_EXPIRE_SLACK_NS, &k);
 		i++;
