@@ -23,7 +23,14 @@ RX_PID=$ZT_LAST_PID
 RX_OUT=$ZT_OTLP_OUT
 
 declare -A P SP EXE_PATH
-for s in A B C D; do P[$s]=$(zt_free_port 4); done
+# distinct ports: a port just closed may be handed out again
+for s in A B C D; do
+	while :; do
+		p=$(zt_free_port 4)
+		[[ " ${P[*]} $RX_PORT " == *" $p "* ]] || break
+	done
+	P[$s]=$p
+done
 OTEL_SERVICE_NAME=checkout zt_otlp_server A "${P[A]}"
 SP[A]=$ZT_LAST_PID
 # env -u: B must not inherit any OTEL_* variable from whoever runs the test
@@ -32,6 +39,7 @@ env -u OTEL_SERVICE_NAME -u OTEL_RESOURCE_ATTRIBUTES \
 SP[B]=$!
 zt_track "${SP[B]}"
 zt_wait_port 127.0.0.1 "${P[B]}" 10
+zt_alive "${SP[B]}" || zt_fail "server B died: $(cat "$TMP/B.err")"
 OTEL_RESOURCE_ATTRIBUTES=service.name=from-attrs,team=payments zt_otlp_server C "${P[C]}"
 SP[C]=$ZT_LAST_PID
 OTEL_SERVICE_NAME=winner OTEL_RESOURCE_ATTRIBUTES=service.name=loser,tier=gold zt_otlp_server D "${P[D]}"
