@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: MIT
-/* A min-heap (four children a node) of (key, arrival) over preallocated slot pools: small
- * slots for the common record, a few big ones for records that carry a
- * whole write (ZT_CAPTURE_WHOLE) or a frame walk, so memory goes to
- * records, not to slack. */
+/*
+ * Records wait in preallocated slot pools: small slots for the common
+ * record, a few big ones for records that carry a whole write
+ * (ZT_CAPTURE_WHOLE) or a frame walk, so memory goes to records, not to
+ * slack.
+ *
+ * Their order is kept by (key, arrival) in two places. The ring buffer
+ * delivers records almost sorted (each CPU's in order, CPUs interleaved
+ * closely), so most go on the end of a sorted run, a circular array, in
+ * O(1), or a few places before its end; the rare record that belongs
+ * further back (a send stamped long before it was submitted) goes to a
+ * min-heap of outliers. A pop takes the smaller of the two heads.
+ */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,8 +36,11 @@ struct reorder_class {
 
 struct reorder {
 	struct reorder_class cls[2]; /* small, big */
-	struct reorder_entry *heap;
-	uint32_t count;
+	struct reorder_entry *run;   /* sorted, circular: run_count from run_head */
+	uint32_t run_head, run_count;
+	struct reorder_entry *heap;  /* the outliers */
+	uint32_t count;              /* in the heap */
+	uint32_t capacity;           /* of run and of heap: every slot */
 	uint64_t arrivals;
 	struct reorder_entry popped; /* returned by the last pop, freed by the next call */
 	int has_popped;
@@ -57,8 +69,10 @@ struct reorder *reorder_new(size_t slot_size, uint32_t slots, size_t big_size, u
 	if (!r || !slots || (big_slots && big_size < slot_size) ||
 	    slots > UINT32_MAX - big_slots)
 		goto fail;
-	r->heap = calloc((size_t)slots + big_slots, sizeof(*r->heap));
-	if (!r->heap || class_init(&r->cls[0], slot_size, slots) ||
+	r->capacity = slots + big_slots;
+	r->run = calloc(r->capacity, sizeof(*r->run));
+	r->heap = calloc(r->capacity, sizeof(*r->heap));
+	if (!r->run || !r->heap || class_init(&r->cls[0], slot_size, slots) ||
 	    class_init(&r->cls[1], big_size, big_slots))
 		goto fail;
 	return r;
@@ -75,6 +89,7 @@ void reorder_free(struct reorder *r)
 		free(r->cls[i].pool);
 		free(r->cls[i].free_slots);
 	}
+	free(r->run);
 	free(r->heap);
 	free(r);
 }
@@ -123,6 +138,36 @@ static void heap_sift_down(struct reorder *r, const struct reorder_entry *e)
 	r->heap[i] = *e;
 }
 
+/* How far back from its end the run takes a record; one that belongs
+ * further back is an outlier. Each step moves one entry. */
+#define RUN_INSERT_STEPS 8
+
+static uint32_t run_index(const struct reorder *r, uint32_t pos)
+{
+	uint32_t i = r->run_head + pos;
+
+	return i >= r->capacity ? i - r->capacity : i;
+}
+
+/* Puts e in order into the run if it belongs among its last
+ * RUN_INSERT_STEPS entries or after them; false when it belongs further
+ * back. Arrivals only grow, so e goes after every equal key. */
+static int run_insert(struct reorder *r, const struct reorder_entry *e)
+{
+	uint32_t pos = r->run_count, steps = 0;
+
+	while (pos && e->key < r->run[run_index(r, pos - 1)].key) {
+		if (++steps > RUN_INSERT_STEPS)
+			return 0;
+		pos--;
+	}
+	for (uint32_t i = r->run_count; i > pos; i--)
+		r->run[run_index(r, i)] = r->run[run_index(r, i - 1)];
+	r->run[run_index(r, pos)] = *e;
+	r->run_count++;
+	return 1;
+}
+
 static void release_popped(struct reorder *r)
 {
 	if (r->has_popped) {
@@ -158,20 +203,28 @@ int reorder_push(struct reorder *r, uint64_t key, const void *data, size_t len)
 	e.slot = c->free_slots[--c->free_count];
 	e.len = (uint32_t)len;
 	memcpy(slot_at(r, &e), data, len);
-	heap_sift_up(r, r->count++, &e);
+	if (!run_insert(r, &e))
+		heap_sift_up(r, r->count++, &e);
 	return 0;
 }
 
 const void *reorder_pop(struct reorder *r, uint64_t bound, size_t *len)
 {
+	const struct reorder_entry *first = r->run_count ? &r->run[r->run_head] : NULL;
 	struct reorder_entry top;
 
 	release_popped(r);
-	if (!r->count || r->heap[0].key >= bound)
+	if (r->count && (!first || entry_less(&r->heap[0], first)))
+		first = &r->heap[0];
+	if (!first || first->key >= bound)
 		return NULL;
-	top = r->heap[0];
-	if (--r->count)
+	top = *first;
+	if (first != r->heap) {
+		r->run_head = run_index(r, 1);
+		r->run_count--;
+	} else if (--r->count) {
 		heap_sift_down(r, &r->heap[r->count]);
+	}
 	r->popped = top;
 	r->has_popped = 1;
 	*len = top.len;
@@ -180,7 +233,7 @@ const void *reorder_pop(struct reorder *r, uint64_t bound, size_t *len)
 
 uint32_t reorder_count(const struct reorder *r)
 {
-	return r->count;
+	return r->run_count + r->count;
 }
 
 uint64_t reorder_event_key(const void *data, size_t len)

@@ -341,3 +341,59 @@ Test(reorder, big_slots_smaller_than_small_ones_are_refused)
 {
 	cr_expect_null(reorder_new(64, 4, 32, 1));
 }
+
+/* Records far behind the run's end (more than its few insertion steps)
+ * go to the outliers; the two merge in order, ties by arrival across
+ * them. */
+Test(reorder, outliers_merge_with_the_run)
+{
+	struct reorder *r = ro_new(sizeof(struct ro_rec), 64);
+	uint32_t id = 0;
+
+	for (uint64_t k = 100; k < 120; k++)
+		ro_push(r, k * 10, id++);              /* ids 0..19: keys 1000..1190 */
+	ro_push(r, 1000, id++);                        /* 20: ties key of id 0, far back */
+	ro_push(r, 5, id++);                           /* 21: before everything */
+	ro_push(r, 1185, id++);                        /* 22: one step back, into the run */
+	ro_push(r, 1100, id++);                        /* 23: ties id 10, nine steps back */
+	cr_expect_eq(reorder_count(r), 24);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 21);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 0);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 20);
+	for (uint32_t i = 1; i <= 10; i++)
+		cr_expect_eq(ro_pop(r, UINT64_MAX), i, "key %u", 1000 + 10 * i);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 23);
+	for (uint32_t i = 11; i <= 18; i++)
+		cr_expect_eq(ro_pop(r, UINT64_MAX), i, "key %u", 1000 + 10 * i);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 22);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 19);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), -1);
+	cr_expect_eq(reorder_count(r), 0);
+	reorder_free(r);
+}
+
+/* The run is circular: thousands of pushes and pops through four slots
+ * keep their order as it wraps, with an insertion across the wrap. */
+Test(reorder, run_wraps_around)
+{
+	struct reorder *r = ro_new(sizeof(struct ro_rec), 4);
+	uint64_t key = 10;
+
+	for (uint32_t i = 0; i < 1000; i++) {
+		ro_push(r, key + 2, 2 * i);
+		ro_push(r, key + 1, 2 * i + 1); /* one step back */
+		cr_expect_eq(ro_pop(r, UINT64_MAX), 2 * i + 1, "round %u", i);
+		cr_expect_eq(ro_pop(r, key + 3), 2 * i, "round %u", i);
+		cr_expect_eq(ro_pop(r, UINT64_MAX), -1);
+		key += 3;
+	}
+	ro_push(r, 1, 7);
+	ro_push(r, 2, 8);
+	ro_push(r, 3, 9);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 7);
+	ro_push(r, 0, 10);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 10);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 8);
+	cr_expect_eq(ro_pop(r, UINT64_MAX), 9);
+	reorder_free(r);
+}
