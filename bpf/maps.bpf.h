@@ -262,6 +262,15 @@ struct {
 	__type(value, __u64);
 } counters SEC(".maps");
 
+/* Bytes this CPU put in the ring buffer since it last woke the consumer
+ * (event_submit). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} unwoken_bytes SEC(".maps");
+
 /* Size set by user space (--ringbuf-size) before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);

@@ -31,8 +31,9 @@
 
 /* Inputs, set by user space through rodata before load. */
 const volatile __u32 capture_bytes = ZT_CAPTURE_DEFAULT;
-/* Wake the reader only once this much is queued; it also polls on a short
- * timer. A wakeup per record would cost more than the record itself. */
+/* Wake the reader only once a CPU queued this much (event_wakeup_flags);
+ * it also polls on a short timer. A wakeup per record would cost more than
+ * the record itself. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u32 self_tgid = 0;
 const volatile __u8 filter_pids = 0;

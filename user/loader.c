@@ -191,7 +191,7 @@ static int attach_all(struct loader *l)
 int loader_start(struct loader *l, const struct zt_config *cfg)
 {
 	struct zerotrace_bpf *skel;
-	int err;
+	int err, ncpu;
 
 	l->cgroup_fd = -1;
 	verbose_libbpf = cfg->verbose;
@@ -208,7 +208,9 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	}
 	l->skel = skel;
 	skel->rodata->capture_bytes = cfg->capture_bytes;
-	skel->rodata->wakeup_bytes = cfg->ringbuf_size / 8;
+	/* each CPU's share of an eighth of the ring (event_wakeup_flags) */
+	ncpu = libbpf_num_possible_cpus();
+	skel->rodata->wakeup_bytes = cfg->ringbuf_size / 8 / (ncpu > 0 ? ncpu : 1);
 	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->filter_pids = cfg->n_pids > 0;
 	skel->rodata->filter_ports = cfg->n_ports > 0;
