@@ -108,14 +108,14 @@ static void http1_end_response(struct http1_run *r, uint64_t end_tag)
 	if (s->paired) {
 		struct http1_exchange ex;
 
-		memset(&ex, 0, sizeof(ex));
+		/* each part written whole: no 1.2 KB clear before the copy */
 		http1_pop_request(c, &ex.req);
-		ex.resp.start_tag = s->start_tag;
-		ex.resp.end_tag = end_tag;
-		ex.resp.body_size = s->body_size;
-		ex.resp.flags = s->flags;
-		ex.resp.status = s->status;
-		ex.resp.version_minor = s->version_minor;
+		ex.resp = (struct http1_response){ .start_tag = s->start_tag,
+						   .end_tag = end_tag,
+						   .body_size = s->body_size,
+						   .flags = s->flags,
+						   .status = s->status,
+						   .version_minor = s->version_minor };
 		ex.has_response = 1;
 		if (r->cb)
 			r->cb(r->ctx, &ex);
@@ -399,8 +399,9 @@ void http1_conn_close(struct http1_conn *c, uint64_t tag, http1_exchange_cb cb,
 	while (c->pending_count) {
 		struct http1_exchange ex;
 
-		memset(&ex, 0, sizeof(ex));
 		http1_pop_request(c, &ex.req);
+		ex.resp = (struct http1_response){ 0 };
+		ex.has_response = 0;
 		if (cb)
 			cb(ctx, &ex);
 	}

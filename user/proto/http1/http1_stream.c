@@ -57,33 +57,31 @@ static void http1_on_chunk_size(struct http1_run *r, const struct http1_line *l)
 	s->state = size ? HTTP1_ST_CHUNK_DATA : HTTP1_ST_TRAILERS;
 }
 
-static void http1_on_line(struct http1_run *r)
+static void http1_on_line(struct http1_run *r, const struct http1_line *l)
 {
 	struct http1_stream *s = r->s;
-	struct http1_line l;
 
-	http1_line_view(s, &l);
 	switch (s->state) {
 	case HTTP1_ST_START:
 		if (r->side == HTTP1_SIDE_REQUEST)
-			http1_on_request_line(r, &l);
+			http1_on_request_line(r, l);
 		else
-			http1_on_status_line(r, &l);
+			http1_on_status_line(r, l);
 		break;
 	case HTTP1_ST_HEADERS:
-		http1_on_header_line(r, &l);
+		http1_on_header_line(r, l);
 		break;
 	case HTTP1_ST_CHUNK_SIZE:
-		http1_on_chunk_size(r, &l);
+		http1_on_chunk_size(r, l);
 		break;
 	case HTTP1_ST_CHUNK_END:
-		if (l.len)
+		if (l->len)
 			http1_malformed(r, HTTP1_MSG_FRAMING_LOST);
 		else
 			s->state = HTTP1_ST_CHUNK_SIZE;
 		break;
 	case HTTP1_ST_TRAILERS:
-		if (!l.len) /* trailer fields themselves are not needed */
+		if (!l->len) /* trailer fields themselves are not needed */
 			http1_finish(r);
 		break;
 	default:
@@ -92,11 +90,33 @@ static void http1_on_line(struct http1_run *r)
 	http1_line_reset(s);
 }
 
+/* A whole line that starts and ends in this feed and fits line[] is read
+ * where it lies: the same view as buffering it, without the copy. */
+static size_t http1_take_whole_line(struct http1_run *r, const uint8_t *buf, size_t n)
+{
+	const uint8_t *nl;
+	struct http1_line l;
+	size_t len;
+
+	if (r->s->line_len || r->s->line_over)
+		return 0;
+	nl = memchr(buf, '\n', n < HTTP1_LINE_MAX + 1 ? n : HTTP1_LINE_MAX + 1);
+	if (!nl)
+		return 0;
+	len = (size_t)(nl - buf);
+	l.p = (const char *)buf;
+	l.len = len && buf[len - 1] == '\r' ? len - 1 : len;
+	l.truncated = 0;
+	l.tail = l.p;
+	http1_on_line(r, &l);
+	return len + 1;
+}
+
 static size_t http1_take_line(struct http1_run *r, const uint8_t *buf,
 			      size_t n)
 {
 	struct http1_stream *s = r->s;
-	size_t used = 0;
+	size_t used = 0, whole;
 	int ended;
 
 	if (s->state == HTTP1_ST_START && !s->line_len && !s->line_over) {
@@ -107,10 +127,16 @@ static size_t http1_take_line(struct http1_run *r, const uint8_t *buf,
 			return used;
 		s->start_tag = r->tag;
 	}
+	whole = http1_take_whole_line(r, buf + used, n - used);
+	if (whole)
+		return used + whole;
 	used += http1_line_feed(s, buf + used, n - used, &ended);
-	if (ended)
-		http1_on_line(r);
-	else if (s->state == HTTP1_ST_START &&
+	if (ended) {
+		struct http1_line l;
+
+		http1_line_view(s, &l);
+		http1_on_line(r, &l);
+	} else if (s->state == HTTP1_ST_START &&
 		 !http1_start_prefix_ok(r->side, s->line, s->line_len))
 		http1_malformed(r, 0);
 	return used;
