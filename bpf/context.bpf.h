@@ -352,7 +352,7 @@ int inject_traceparent(struct sk_msg_md *msg)
 		return inject_skip();
 	/* in a Go program the thread's request may be another goroutine's:
 	 * user space links the call by goroutine instead */
-	if (bpf_map_lookup_elem(&go_procs, &tgid))
+	if (go_procs_used && bpf_map_lookup_elem(&go_procs, &tgid))
 		return inject_skip();
 
 	/* ids: the thread's single request in flight is the parent */

@@ -45,6 +45,10 @@ struct {
 	__type(value, struct zt_go_proc);
 } go_procs SEC(".maps");
 
+/* Set by user space before it puts the first process in go_procs: until
+ * then no socket syscall looks one up. */
+__u8 go_procs_used = 0;
+
 /* LRU: a goroutine that ends leaves its entry behind; the oldest go first. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -110,9 +114,12 @@ struct {
  * in *k); NULL when none (or not a Go process). */
 static __always_inline struct tls_call *go_tls_call_running(__u32 tgid, struct go_task_key *k)
 {
-	const struct zt_go_proc *gp = bpf_map_lookup_elem(&go_procs, &tgid);
+	const struct zt_go_proc *gp;
 
 	k->tgid = tgid;
+	if (!go_procs_used)
+		return NULL;
+	gp = bpf_map_lookup_elem(&go_procs, &tgid);
 	if (!gp)
 		return NULL;
 	k->g = go_current_g(gp);
@@ -131,6 +138,8 @@ static __always_inline void task_note(struct zt_event *e, __u8 role, __u8 dir)
 	e->task = e->tid;
 	e->task_kind = ZT_TASK_THREAD;
 	e->handoff_ns = 0;
+	if (!go_procs_used)
+		return;
 	gp = bpf_map_lookup_elem(&go_procs, &k.tgid);
 	if (!gp)
 		return;

@@ -28,12 +28,18 @@ static inline int text_is_ows(char c)
 /* Narrows [*p, *p + *n) to drop leading and trailing OWS. */
 static inline void text_trim_ows(const char **p, size_t *n)
 {
-	while (*n && text_is_ows(**p)) {
-		(*p)++;
-		(*n)--;
+	/* in locals: through the pointers each step would be a load and a store */
+	const char *s = *p;
+	size_t len = *n;
+
+	while (len && text_is_ows(*s)) {
+		s++;
+		len--;
 	}
-	while (*n && text_is_ows((*p)[*n - 1]))
-		(*n)--;
+	while (len && text_is_ows(s[len - 1]))
+		len--;
+	*p = s;
+	*n = len;
 }
 
 /* RFC 9110 5.6.2 tchar: what a token (method, header name) may hold. */

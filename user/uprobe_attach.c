@@ -460,6 +460,7 @@ static void proc_go_note(struct uprobe_attach *ta, struct tls_proc *p)
 	if (p->go == 1) {
 		struct zt_go_proc gp = { .tls_g_off = exe->go_tls_g_off };
 
+		ta->skel->bss->go_procs_used = 1;
 		if (bpf_map_update_elem(fd, &p->pid, &gp, BPF_ANY) && was != 1)
 			ta->stats.go_procs_full++;
 	} else if (was == 1) {
