@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /*
  * Length of the well-formed UTF-8 character at s (RFC 3629, section 4), 1
@@ -37,6 +38,23 @@ static inline size_t utf8_char_len(const uint8_t *s, size_t n)
 		if ((s[k] & 0xc0) != 0x80)
 			return 0;
 	return len;
+}
+
+/* How many of s[0..n) lead before the first non-ASCII byte, read eight at
+ * a time: the common wire string is all ASCII and needs no per-byte rule. */
+static inline size_t utf8_ascii_prefix(const uint8_t *s, size_t n)
+{
+	size_t i = 0;
+	uint64_t w;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, s + i, 8);
+		if (w & 0x8080808080808080ULL)
+			break;
+	}
+	while (i < n && s[i] < 0x80)
+		i++;
+	return i;
 }
 
 #endif /* ZT_UTF8_H */

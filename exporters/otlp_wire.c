@@ -65,7 +65,7 @@ fail:
 	return -1;
 }
 
-void otlp_buf_put(struct otlp_buf *b, const void *p, size_t n)
+void otlp_buf_put_grow(struct otlp_buf *b, const void *p, size_t n)
 {
 	if (!n || otlp_buf_reserve(b, n))
 		return;
@@ -103,16 +103,11 @@ static size_t pb_varint_write(uint8_t out[10], uint64_t v)
 	return n;
 }
 
-void otlp_pb_varint(struct otlp_buf *b, uint64_t v)
+void otlp_pb_varint_grow(struct otlp_buf *b, uint64_t v)
 {
 	uint8_t tmp[10];
 
 	otlp_buf_put(b, tmp, pb_varint_write(tmp, v));
-}
-
-void otlp_pb_tag(struct otlp_buf *b, uint32_t field, enum otlp_pb_wire wt)
-{
-	otlp_pb_varint(b, (uint64_t)field << 3 | wt);
 }
 
 void otlp_pb_fixed64(struct otlp_buf *b, uint32_t field, uint64_t v)
@@ -148,7 +143,7 @@ size_t otlp_pb_open(struct otlp_buf *b, uint32_t field)
 	return b->len;
 }
 
-void otlp_pb_close(struct otlp_buf *b, size_t body_start)
+void otlp_pb_close_long(struct otlp_buf *b, size_t body_start)
 {
 	uint8_t tmp[10];
 	size_t body, n;
@@ -179,6 +174,9 @@ void otlp_pb_string(struct otlp_buf *b, uint32_t field, const char *str, size_t 
 	size_t at = otlp_pb_open(b, field), i = 0, run = 0, len;
 
 	while (i + run < n) {
+		run += utf8_ascii_prefix(s + i + run, n - i - run);
+		if (i + run == n)
+			break;
 		len = utf8_char_len(s + i + run, n - i - run);
 		if (len) {
 			run += len;

@@ -27,7 +27,18 @@ void otlp_buf_free(struct otlp_buf *b);
 void otlp_buf_start(struct otlp_buf *b);
 /* Room for n more bytes, or -1 and oom (sticky: every later write is a no-op). */
 int otlp_buf_reserve(struct otlp_buf *b, size_t n);
-void otlp_buf_put(struct otlp_buf *b, const void *p, size_t n);
+void otlp_buf_put_grow(struct otlp_buf *b, const void *p, size_t n);
+
+/* Inline while there is room: the encoder puts a few bytes at a time. */
+static inline void otlp_buf_put(struct otlp_buf *b, const void *p, size_t n)
+{
+	if (n && n <= b->cap - b->len && !b->oom) {
+		memcpy(b->data + b->len, p, n);
+		b->len += n;
+		return;
+	}
+	otlp_buf_put_grow(b, p, n);
+}
 
 /* One attribute: a string (str != NULL) or an int64. */
 struct otlp_attr {
@@ -55,8 +66,30 @@ enum otlp_pb_wire {
 	OTLP_PB_I32 = 5,
 };
 
-void otlp_pb_varint(struct otlp_buf *b, uint64_t v);
-void otlp_pb_tag(struct otlp_buf *b, uint32_t field, enum otlp_pb_wire wt);
+void otlp_pb_varint_grow(struct otlp_buf *b, uint64_t v);
+
+/* Written in place while ten bytes fit: a tag or a length per field. */
+static inline void otlp_pb_varint(struct otlp_buf *b, uint64_t v)
+{
+	uint8_t *p;
+
+	if (b->cap - b->len < 10 || b->oom) {
+		otlp_pb_varint_grow(b, v);
+		return;
+	}
+	p = b->data + b->len;
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	b->len = (size_t)(p - b->data);
+}
+
+static inline void otlp_pb_tag(struct otlp_buf *b, uint32_t field, enum otlp_pb_wire wt)
+{
+	otlp_pb_varint(b, (uint64_t)field << 3 | wt);
+}
 void otlp_pb_fixed64(struct otlp_buf *b, uint32_t field, uint64_t v);
 void otlp_pb_fixed32(struct otlp_buf *b, uint32_t field, uint32_t v);
 void otlp_pb_uint(struct otlp_buf *b, uint32_t field, uint64_t v);
@@ -64,7 +97,18 @@ void otlp_pb_uint(struct otlp_buf *b, uint32_t field, uint64_t v);
  * body's length in front of it (one byte is reserved; a longer length moves
  * the body forward once). */
 size_t otlp_pb_open(struct otlp_buf *b, uint32_t field);
-void otlp_pb_close(struct otlp_buf *b, size_t body_start);
+void otlp_pb_close_long(struct otlp_buf *b, size_t body_start);
+
+static inline void otlp_pb_close(struct otlp_buf *b, size_t body_start)
+{
+	size_t body = b->len - body_start;
+
+	if (body < 0x80 && !b->oom) {
+		b->data[body_start - 1] = (uint8_t)body;
+		return;
+	}
+	otlp_pb_close_long(b, body_start);
+}
 void otlp_pb_bytes(struct otlp_buf *b, uint32_t field, const void *p, size_t n);
 /* A string field: valid UTF-8 copied, each bad byte as U+FFFD. */
 void otlp_pb_string(struct otlp_buf *b, uint32_t field, const char *str, size_t n);

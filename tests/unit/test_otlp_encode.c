@@ -1180,6 +1180,46 @@ Test(otlp_encode, invalid_utf8_replaced_in_protobuf)
 	otlp_buf_free(&b);
 }
 
+/* Strings are scanned eight bytes at a time while they are ASCII: a bad
+ * byte or a valid multibyte character at every offset of a 24-byte string
+ * (each word position, the byte tail) comes out as the per-byte rule says. */
+Test(otlp_encode, utf8_at_every_offset_in_protobuf)
+{
+	for (size_t k = 0; k < 24; k++) {
+		for (int multi = 0; multi < 2; multi++) {
+			char in[32], want[40];
+			struct otlp_buf b = { 0 };
+			size_t n = 24, w = 0;
+
+			memset(in, 'a' + (int)(k % 26), sizeof(in));
+			want[w++] = (char)(7 << 3 | OTLP_PB_LEN);
+			want[w++] = 0; /* the length, set below */
+			memcpy(want + w, in, k);
+			w += k;
+			if (multi) { /* U+00E9, kept */
+				in[k] = '\xc3';
+				in[k + 1] = '\xa9';
+				n = 25;
+				memcpy(want + w, "\xc3\xa9", 2);
+				w += 2;
+				memcpy(want + w, in + k + 2, n - k - 2);
+				w += n - k - 2;
+			} else {   /* a stray 0xff, replaced */
+				in[k] = '\xff';
+				memcpy(want + w, "\xef\xbf\xbd", 3);
+				w += 3;
+				memcpy(want + w, in + k + 1, n - k - 1);
+				w += n - k - 1;
+			}
+			want[1] = (char)(w - 2);
+			otlp_pb_string(&b, 7, in, n);
+			cr_assert_eq(b.len, w, "offset %zu multi %d", k, multi);
+			cr_assert(!memcmp(b.data, want, w), "offset %zu multi %d", k, multi);
+			otlp_buf_free(&b);
+		}
+	}
+}
+
 /* ---- OTLP/JSON ---- */
 
 static char *oe_json(const struct otlp_item *items, size_t n)
