@@ -113,22 +113,22 @@ static int attr_key_taken(const struct otlp_attr *a, size_t n, const char *key, 
 	return 0;
 }
 
-static size_t otlp_resource_attrs(const struct otlp_item *it, struct otlp_attr *a)
+/* s stands in for the process's names when it was gone too soon. */
+static size_t otlp_resource_attrs(const struct procinfo *r, const struct span *s,
+				  const char *host_name, struct otlp_attr *a)
 {
-	const struct procinfo *r = &it->resource;
 	const char *svc = r->service_name, *exe = r->exe_name;
 	size_t n = 0, len, svc_len = OTLP_FLEN(r->service_name);
 	size_t exe_len = OTLP_FLEN(r->exe_name);
 	uint32_t n_extra = r->n_attrs < PROCINFO_ATTRS_MAX ? r->n_attrs : PROCINFO_ATTRS_MAX;
 
-	/* The span's own copies stand in when the process was gone too soon. */
 	if (!svc_len) {
-		svc = it->span.service_name;
-		svc_len = OTLP_FLEN(it->span.service_name);
+		svc = s->service_name;
+		svc_len = OTLP_FLEN(s->service_name);
 	}
 	if (!exe_len) {
-		exe = it->span.exe_name;
-		exe_len = OTLP_FLEN(it->span.exe_name);
+		exe = s->exe_name;
+		exe_len = OTLP_FLEN(s->exe_name);
 	}
 	otlp_attr_str(a, &n, "service.name", svc, svc_len);
 	otlp_attr_int(a, &n, "process.pid", r->pid);
@@ -136,8 +136,8 @@ static size_t otlp_resource_attrs(const struct otlp_item *it, struct otlp_attr *
 		otlp_attr_str(a, &n, "process.executable.name", exe, exe_len);
 	if ((len = OTLP_FLEN(r->exe_path)))
 		otlp_attr_str(a, &n, "process.executable.path", r->exe_path, len);
-	if ((len = OTLP_FLEN(it->host_name)))
-		otlp_attr_str(a, &n, "host.name", it->host_name, len);
+	if ((len = strnlen(host_name, PROCINFO_NAME_MAX)))
+		otlp_attr_str(a, &n, "host.name", host_name, len);
 	if ((len = OTLP_FLEN(r->container_id)))
 		otlp_attr_str(a, &n, "container.id", r->container_id, len);
 	if ((len = OTLP_FLEN(r->k8s_pod_name)))
@@ -176,6 +176,97 @@ static int otlp_has_parent(const struct span *s)
 	return s->has_parent && memcmp(s->parent_span_id, zero, sizeof(zero));
 }
 
+/* ---- One span, encoded when it is queued ---- */
+
+static void pb_span(struct otlp_buf *b, const struct span *s)
+{
+	struct otlp_attr attrs[OTLP_SPAN_ATTRS_MAX];
+	size_t at = otlp_pb_open(b, 2), n_attrs = otlp_span_attrs(s, attrs), st, len;
+
+	otlp_pb_bytes(b, 1, s->trace_id, sizeof(s->trace_id));
+	otlp_pb_bytes(b, 2, s->span_id, sizeof(s->span_id));
+	if ((len = OTLP_FLEN(s->tracestate)))
+		otlp_pb_string(b, 3, s->tracestate, len);
+	if (otlp_has_parent(s))
+		otlp_pb_bytes(b, 4, s->parent_span_id, sizeof(s->parent_span_id));
+	otlp_pb_string(b, 5, s->name, OTLP_FLEN(s->name));
+	if (otlp_kind(s) != OTLP_KIND_UNSPECIFIED)
+		otlp_pb_uint(b, 6, (uint64_t)otlp_kind(s));
+	otlp_pb_fixed64(b, 7, s->start_unix_ns);
+	otlp_pb_fixed64(b, 8, s->end_unix_ns);
+	for (size_t i = 0; i < n_attrs; i++)
+		otlp_pb_keyvalue(b, 9, &attrs[i]);
+	if (s->status != SPAN_STATUS_UNSET) {
+		st = otlp_pb_open(b, 15);
+		otlp_pb_string(b, 2, s->status_message, OTLP_FLEN(s->status_message));
+		otlp_pb_uint(b, 3, s->status);
+		otlp_pb_close(b, st);
+	}
+	otlp_pb_fixed32(b, 16, OTLP_SPAN_FLAGS);
+	otlp_pb_close(b, at);
+}
+
+static void js_span(struct otlp_buf *b, const struct span *s)
+{
+	struct otlp_attr attrs[OTLP_SPAN_ATTRS_MAX];
+	size_t n_attrs = otlp_span_attrs(s, attrs), len;
+
+	otlp_js_hex(b, "{\"traceId\":", s->trace_id, sizeof(s->trace_id));
+	otlp_js_hex(b, ",\"spanId\":", s->span_id, sizeof(s->span_id));
+	if ((len = OTLP_FLEN(s->tracestate))) {
+		otlp_js_raw(b, ",\"traceState\":");
+		otlp_js_str(b, s->tracestate, len);
+	}
+	if (otlp_has_parent(s))
+		otlp_js_hex(b, ",\"parentSpanId\":", s->parent_span_id, sizeof(s->parent_span_id));
+	otlp_js_raw(b, ",\"name\":");
+	otlp_js_str(b, s->name, OTLP_FLEN(s->name));
+	if (otlp_kind(s) != OTLP_KIND_UNSPECIFIED) {
+		otlp_js_raw(b, ",\"kind\":");
+		otlp_js_u64(b, (uint64_t)otlp_kind(s), 0);
+	}
+	otlp_js_raw(b, ",\"startTimeUnixNano\":");
+	otlp_js_u64(b, s->start_unix_ns, 1);
+	otlp_js_raw(b, ",\"endTimeUnixNano\":");
+	otlp_js_u64(b, s->end_unix_ns, 1);
+	otlp_js_raw(b, ",");
+	otlp_js_attrs(b, attrs, n_attrs);
+	if (s->status != SPAN_STATUS_UNSET) {
+		otlp_js_raw(b, ",\"status\":{\"code\":");
+		otlp_js_u64(b, s->status, 0);
+		otlp_js_raw(b, ",\"message\":");
+		otlp_js_str(b, s->status_message, OTLP_FLEN(s->status_message));
+		otlp_js_raw(b, "}");
+	}
+	otlp_js_raw(b, ",\"flags\":");
+	otlp_js_u64(b, OTLP_SPAN_FLAGS, 0);
+	otlp_js_raw(b, "}");
+}
+
+int otlp_encode_item(struct otlp_buf *b, int json, const struct span *s,
+		     const struct procinfo *resource, const char *host_name, uint32_t *span_len,
+		     uint32_t *resource_len)
+{
+	struct otlp_attr attrs[OTLP_RES_ATTRS_MAX];
+	size_t start = b->len, n_attrs;
+
+	if (json)
+		js_span(b, s);
+	else
+		pb_span(b, s);
+	*span_len = (uint32_t)(b->len - start);
+	start = b->len;
+	n_attrs = otlp_resource_attrs(resource, s, host_name, attrs);
+	if (json) {
+		otlp_js_attrs(b, attrs, n_attrs);
+	} else {
+		for (size_t i = 0; i < n_attrs; i++)
+			otlp_pb_keyvalue(b, 1, &attrs[i]);
+	}
+	*resource_len = (uint32_t)(b->len - start);
+	return b->oom ? -1 : 0;
+}
+
 /* ---- Grouping: (pid, start_time) in first-seen order ---- */
 
 #define OTLP_NONE SIZE_MAX
@@ -188,15 +279,14 @@ struct otlp_groups {
 	size_t n_groups;
 };
 
-static int same_process(const struct otlp_item *a, const struct otlp_item *b)
+static int same_process(const struct otlp_encoded *a, const struct otlp_encoded *b)
 {
-	return a->resource.pid == b->resource.pid &&
-	       a->resource.start_time == b->resource.start_time;
+	return a->pid == b->pid && a->start_time == b->start_time;
 }
 
-static uint64_t process_hash(const struct otlp_item *it)
+static uint64_t process_hash(const struct otlp_encoded *it)
 {
-	uint64_t h = it->resource.start_time * 0x9e3779b97f4a7c15ULL ^ it->resource.pid;
+	uint64_t h = it->start_time * 0x9e3779b97f4a7c15ULL ^ it->pid;
 
 	/* splitmix64 finaliser: pids and start times are both small and dense */
 	h = (h ^ (h >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -204,7 +294,7 @@ static uint64_t process_hash(const struct otlp_item *it)
 	return h ^ (h >> 31);
 }
 
-static int otlp_group(struct otlp_groups *g, const struct otlp_item *items, size_t n)
+static int otlp_group(struct otlp_groups *g, const struct otlp_encoded *items, size_t n)
 {
 	size_t hsize = 2, mask, i;
 
@@ -248,47 +338,16 @@ static void otlp_groups_free(struct otlp_groups *g)
 	*g = (struct otlp_groups){ 0 };
 }
 
-/* ---- Protobuf ---- */
+/* ---- The request, from encoded spans ---- */
 
-static void pb_span(struct otlp_buf *b, const struct span *s)
-{
-	struct otlp_attr attrs[OTLP_SPAN_ATTRS_MAX];
-	size_t at = otlp_pb_open(b, 2), n_attrs = otlp_span_attrs(s, attrs), st, len;
-
-	otlp_pb_bytes(b, 1, s->trace_id, sizeof(s->trace_id));
-	otlp_pb_bytes(b, 2, s->span_id, sizeof(s->span_id));
-	if ((len = OTLP_FLEN(s->tracestate)))
-		otlp_pb_string(b, 3, s->tracestate, len);
-	if (otlp_has_parent(s))
-		otlp_pb_bytes(b, 4, s->parent_span_id, sizeof(s->parent_span_id));
-	otlp_pb_string(b, 5, s->name, OTLP_FLEN(s->name));
-	if (otlp_kind(s) != OTLP_KIND_UNSPECIFIED)
-		otlp_pb_uint(b, 6, (uint64_t)otlp_kind(s));
-	otlp_pb_fixed64(b, 7, s->start_unix_ns);
-	otlp_pb_fixed64(b, 8, s->end_unix_ns);
-	for (size_t i = 0; i < n_attrs; i++)
-		otlp_pb_keyvalue(b, 9, &attrs[i]);
-	if (s->status != SPAN_STATUS_UNSET) {
-		st = otlp_pb_open(b, 15);
-		otlp_pb_string(b, 2, s->status_message, OTLP_FLEN(s->status_message));
-		otlp_pb_uint(b, 3, s->status);
-		otlp_pb_close(b, st);
-	}
-	otlp_pb_fixed32(b, 16, OTLP_SPAN_FLAGS);
-	otlp_pb_close(b, at);
-}
-
-static void pb_resource_spans(struct otlp_buf *b, const struct otlp_item *items,
+static void pb_resource_spans(struct otlp_buf *b, const struct otlp_encoded *items,
 			      const struct otlp_groups *g, size_t group)
 {
-	struct otlp_attr attrs[OTLP_RES_ATTRS_MAX];
-	const struct otlp_item *first = &items[g->head[group]];
-	size_t n_attrs = otlp_resource_attrs(first, attrs);
+	const struct otlp_encoded *first = &items[g->head[group]];
 	size_t rs = otlp_pb_open(b, 1), res, ss, scope;
 
 	res = otlp_pb_open(b, 1);
-	for (size_t i = 0; i < n_attrs; i++)
-		otlp_pb_keyvalue(b, 1, &attrs[i]);
+	otlp_buf_put(b, first->resource, first->resource_len);
 	otlp_pb_close(b, res);
 
 	ss = otlp_pb_open(b, 2);
@@ -297,73 +356,18 @@ static void pb_resource_spans(struct otlp_buf *b, const struct otlp_item *items,
 	otlp_pb_string(b, 2, ZT_VERSION, strlen(ZT_VERSION));
 	otlp_pb_close(b, scope);
 	for (size_t i = g->head[group]; i != OTLP_NONE; i = g->next[i])
-		pb_span(b, &items[i].span);
+		otlp_buf_put(b, items[i].span, items[i].span_len);
 	otlp_pb_close(b, ss);
 	otlp_pb_close(b, rs);
 }
 
-int otlp_encode_proto(struct otlp_buf *b, const struct otlp_item *items, size_t n)
-{
-	struct otlp_groups g;
-
-	otlp_buf_start(b);
-	if (otlp_group(&g, items, n)) {
-		b->oom = 1;
-		return -1;
-	}
-	for (size_t k = 0; k < g.n_groups && !b->oom; k++)
-		pb_resource_spans(b, items, &g, k);
-	otlp_groups_free(&g);
-	return b->oom ? -1 : 0;
-}
-
-/* ---- OTLP/JSON ---- */
-
-static void js_span(struct otlp_buf *b, const struct span *s)
-{
-	struct otlp_attr attrs[OTLP_SPAN_ATTRS_MAX];
-	size_t n_attrs = otlp_span_attrs(s, attrs), len;
-
-	otlp_js_hex(b, "{\"traceId\":", s->trace_id, sizeof(s->trace_id));
-	otlp_js_hex(b, ",\"spanId\":", s->span_id, sizeof(s->span_id));
-	if ((len = OTLP_FLEN(s->tracestate))) {
-		otlp_js_raw(b, ",\"traceState\":");
-		otlp_js_str(b, s->tracestate, len);
-	}
-	if (otlp_has_parent(s))
-		otlp_js_hex(b, ",\"parentSpanId\":", s->parent_span_id, sizeof(s->parent_span_id));
-	otlp_js_raw(b, ",\"name\":");
-	otlp_js_str(b, s->name, OTLP_FLEN(s->name));
-	if (otlp_kind(s) != OTLP_KIND_UNSPECIFIED) {
-		otlp_js_raw(b, ",\"kind\":");
-		otlp_js_u64(b, (uint64_t)otlp_kind(s), 0);
-	}
-	otlp_js_raw(b, ",\"startTimeUnixNano\":");
-	otlp_js_u64(b, s->start_unix_ns, 1);
-	otlp_js_raw(b, ",\"endTimeUnixNano\":");
-	otlp_js_u64(b, s->end_unix_ns, 1);
-	otlp_js_raw(b, ",");
-	otlp_js_attrs(b, attrs, n_attrs);
-	if (s->status != SPAN_STATUS_UNSET) {
-		otlp_js_raw(b, ",\"status\":{\"code\":");
-		otlp_js_u64(b, s->status, 0);
-		otlp_js_raw(b, ",\"message\":");
-		otlp_js_str(b, s->status_message, OTLP_FLEN(s->status_message));
-		otlp_js_raw(b, "}");
-	}
-	otlp_js_raw(b, ",\"flags\":");
-	otlp_js_u64(b, OTLP_SPAN_FLAGS, 0);
-	otlp_js_raw(b, "}");
-}
-
-static void js_resource_spans(struct otlp_buf *b, const struct otlp_item *items,
+static void js_resource_spans(struct otlp_buf *b, const struct otlp_encoded *items,
 			      const struct otlp_groups *g, size_t group)
 {
-	struct otlp_attr attrs[OTLP_RES_ATTRS_MAX];
-	size_t n_attrs = otlp_resource_attrs(&items[g->head[group]], attrs);
+	const struct otlp_encoded *first = &items[g->head[group]];
 
 	otlp_js_raw(b, group ? ",{\"resource\":{" : "{\"resource\":{");
-	otlp_js_attrs(b, attrs, n_attrs);
+	otlp_buf_put(b, first->resource, first->resource_len);
 	otlp_js_raw(b, "},\"scopeSpans\":[{\"scope\":{\"name\":");
 	otlp_js_cstr(b, OTLP_SCOPE_NAME);
 	otlp_js_raw(b, ",\"version\":");
@@ -372,12 +376,13 @@ static void js_resource_spans(struct otlp_buf *b, const struct otlp_item *items,
 	for (size_t i = g->head[group]; i != OTLP_NONE; i = g->next[i]) {
 		if (i != g->head[group])
 			otlp_js_raw(b, ",");
-		js_span(b, &items[i].span);
+		otlp_buf_put(b, items[i].span, items[i].span_len);
 	}
 	otlp_js_raw(b, "]}]}");
 }
 
-int otlp_encode_json(struct otlp_buf *b, const struct otlp_item *items, size_t n)
+int otlp_encode_assemble(struct otlp_buf *b, int json, const struct otlp_encoded *items,
+			 size_t n)
 {
 	struct otlp_groups g;
 
@@ -386,10 +391,64 @@ int otlp_encode_json(struct otlp_buf *b, const struct otlp_item *items, size_t n
 		b->oom = 1;
 		return -1;
 	}
-	otlp_js_raw(b, "{\"resourceSpans\":[");
-	for (size_t k = 0; k < g.n_groups && !b->oom; k++)
-		js_resource_spans(b, items, &g, k);
-	otlp_js_raw(b, "]}");
+	if (json)
+		otlp_js_raw(b, "{\"resourceSpans\":[");
+	for (size_t k = 0; k < g.n_groups && !b->oom; k++) {
+		if (json)
+			js_resource_spans(b, items, &g, k);
+		else
+			pb_resource_spans(b, items, &g, k);
+	}
+	if (json)
+		otlp_js_raw(b, "]}");
 	otlp_groups_free(&g);
 	return b->oom ? -1 : 0;
+}
+
+/* ---- A batch of whole items: each encoded, then assembled ---- */
+
+static int encode_items(struct otlp_buf *b, int json, const struct otlp_item *items, size_t n)
+{
+	struct otlp_encoded *enc = n && n <= SIZE_MAX / 2 / sizeof(*enc) ? calloc(n, sizeof(*enc)) : NULL;
+	struct otlp_buf bytes = { 0 };
+	size_t at = 0;
+	int rc = -1;
+
+	if (n && !enc) {
+		otlp_buf_start(b);
+		b->oom = 1;
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		enc[i].pid = items[i].resource.pid;
+		enc[i].start_time = items[i].resource.start_time;
+		if (otlp_encode_item(&bytes, json, &items[i].span, &items[i].resource,
+				     items[i].host_name, &enc[i].span_len, &enc[i].resource_len))
+			goto out;
+	}
+	/* the bytes moved while they grew: point into them only now */
+	for (size_t i = 0; i < n; i++) {
+		enc[i].span = bytes.data + at;
+		enc[i].resource = enc[i].span + enc[i].span_len;
+		at += (size_t)enc[i].span_len + enc[i].resource_len;
+	}
+	rc = otlp_encode_assemble(b, json, enc, n);
+out:
+	if (rc) {
+		otlp_buf_start(b);
+		b->oom = 1;
+	}
+	otlp_buf_free(&bytes);
+	free(enc);
+	return rc;
+}
+
+int otlp_encode_proto(struct otlp_buf *b, const struct otlp_item *items, size_t n)
+{
+	return encode_items(b, 0, items, n);
+}
+
+int otlp_encode_json(struct otlp_buf *b, const struct otlp_item *items, size_t n)
+{
+	return encode_items(b, 1, items, n);
 }

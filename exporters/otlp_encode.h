@@ -16,8 +16,9 @@
 
 #define OTLP_SCOPE_NAME "zerotrace"
 
-/* One span with a snapshot of its process's resource, taken when it was
- * queued (the exporter thread never reads the live process cache). */
+/* One span with a snapshot of its process's resource: a batch given whole
+ * (otlp_encode_proto); the exporter's queue holds them encoded
+ * (struct otlp_encoded below). */
 struct otlp_item {
 	struct span span;
 	struct procinfo resource;
@@ -43,5 +44,32 @@ int otlp_encode_proto(struct otlp_buf *b, const struct otlp_item *items, size_t 
 /* The same request as OTLP/JSON (ids as lowercase hex, 64-bit integers as
  * decimal strings, enums as integers, per the OTLP/JSON mapping). */
 int otlp_encode_json(struct otlp_buf *b, const struct otlp_item *items, size_t n);
+/*
+ * What the exporter's queue holds: a span encoded when it was queued, its
+ * Span (protobuf: the whole spans field of ScopeSpans, tag and length
+ * included; JSON: the span object) and its process's Resource attributes
+ * (protobuf: the Resource message's body; JSON: the "attributes" member),
+ * kept apart per (pid, start_time) as the batch groups them.
+ */
+struct otlp_encoded {
+	uint64_t start_time;
+	uint32_t pid;
+	uint32_t span_len;
+	uint32_t resource_len;
+	const uint8_t *span;
+	const uint8_t *resource;
+};
+
+/* Appends s's bytes, then its resource's (resource may be gone: s's own
+ * names stand in), to b; their lengths in *span_len and *resource_len.
+ * Returns 0, or -1 when out of memory. */
+int otlp_encode_item(struct otlp_buf *b, int json, const struct span *s,
+		     const struct procinfo *resource, const char *host_name, uint32_t *span_len,
+		     uint32_t *resource_len);
+/* The request for n encoded spans, grouped as otlp_encode_proto says; the
+ * same bytes as otlp_encode_proto (json: otlp_encode_json) of the items
+ * they were encoded from. */
+int otlp_encode_assemble(struct otlp_buf *b, int json, const struct otlp_encoded *items,
+			 size_t n);
 
 #endif /* ZT_OTLP_ENCODE_H */

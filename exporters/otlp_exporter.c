@@ -7,10 +7,11 @@
  * - The queue and its thread. The event loop copies each finished span into
  *   a preallocated ring under one mutex and never waits for anything else;
  *   a full ring drops the span and counts it. The exporter thread claims up
- *   to max_batch slots, copies them out *without* the lock (the producer
- *   cannot reuse a slot until the thread gives it back, so the event loop
- *   never waits behind a 3 MB memcpy), encodes, gzips, and POSTs with
- *   libcurl, retrying the same bytes until max_retry_ms is spent.
+ *   to max_batch slots and encodes them where they are, *without* the lock
+ *   (the producer cannot reuse a slot until the thread gives it back, so
+ *   the event loop never waits behind the encoding), gives them back,
+ *   gzips, and POSTs with libcurl, retrying the same bytes until
+ *   max_retry_ms is spent.
  *
  * Log records (alerts, notes) have a second ring with the same rules, sent
  * by the same thread over the same handle to the logs URL: one batch at a
@@ -65,9 +66,9 @@ static void exporter_free(struct otlp_exporter *e)
 	free(e->gz);
 	free(e->batch);
 	free(e->queued_ns);
-	free(e->ring);
-	free(e->items);
-	free(e->free_items);
+	free(e->slots);
+	free(e->bytes);
+	otlp_buf_free(&e->enc);
 	free(e->log_batch);
 	free(e->log_queued_ns);
 	free(e->log_ring);
@@ -114,15 +115,17 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 	host = procinfo_host_name();
 	snprintf(e->host_name, sizeof(e->host_name), "%s", host ? host : "");
 
-	/* calloc: the items' pages (about 9 KB an item) are touched only as
-	 * deep as the queue gets. */
+	/* calloc: the bytes' pages are touched only as deep as the queue
+	 * gets. */
 	if (e->traces_on) {
-		e->items = calloc(e->cfg.queue_size, sizeof(*e->items));
-		e->free_items = calloc(e->cfg.queue_size, sizeof(*e->free_items));
-		e->ring = calloc(e->cfg.queue_size, sizeof(*e->ring));
-		for (uint32_t i = 0; e->free_items && i < e->cfg.queue_size; i++)
-			e->free_items[i] = e->cfg.queue_size - 1 - i;
-		e->free_count = e->cfg.queue_size;
+		e->slots = calloc(e->cfg.queue_size, sizeof(*e->slots));
+		e->bytes_cap = e->cfg.queue_bytes;
+		if (!e->bytes_cap) {
+			e->bytes_cap = (size_t)e->cfg.queue_size * OTLP_QUEUE_BYTES_PER_SPAN;
+			if (e->bytes_cap < OTLP_QUEUE_BYTES_MIN)
+				e->bytes_cap = OTLP_QUEUE_BYTES_MIN;
+		}
+		e->bytes = calloc(e->bytes_cap, 1);
 		e->queued_ns = calloc(e->cfg.queue_size, sizeof(*e->queued_ns));
 		e->batch = calloc(e->cfg.max_batch, sizeof(*e->batch));
 	}
@@ -133,7 +136,7 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 		e->log_queued_ns = calloc(e->cfg.logs_queue_size, sizeof(*e->log_queued_ns));
 		e->log_batch = calloc(e->log_max_batch, sizeof(*e->log_batch));
 	}
-	if ((e->traces_on && (!e->items || !e->free_items || !e->ring || !e->queued_ns || !e->batch)) ||
+	if ((e->traces_on && (!e->slots || !e->bytes || !e->queued_ns || !e->batch)) ||
 	    (e->logs_on && (!e->log_ring || !e->log_queued_ns || !e->log_batch))) {
 		exporter_free(e);
 		errno = ENOMEM;

@@ -40,6 +40,8 @@ struct otlp_config {
 	uint32_t max_batch;      /* spans per request, default 512 */
 	uint32_t max_delay_ms;   /* longest a span waits for a batch, default 1000 */
 	uint32_t queue_size;     /* spans waiting at most, default 2048 */
+	/* bytes they take at most, encoded; 0: queue_size x 2 KiB (256 KiB at least) */
+	uint32_t queue_bytes;
 	uint32_t max_retry_ms;   /* give a batch up after retrying this long, default 60000 */
 	uint32_t logs_queue_size; /* log records waiting at most, default 512 */
 };

@@ -12,10 +12,19 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "otlp_encode.h"
 #include "otlp_exporter.h"
 #include "procinfo.h"
 
 #define NS_PER_MS 1000000ULL
+
+/* The queue's bytes when cfg.queue_bytes is 0: an encoded span and its
+ * resource take a few hundred bytes (nginx's: ~700), one with all its
+ * attribute text ~5 KB; a queue whose bytes fill before its count of spans
+ * drops the next (dropped_full). Never less than OTLP_QUEUE_BYTES_MIN, so
+ * the largest span fits. */
+#define OTLP_QUEUE_BYTES_PER_SPAN 2048u
+#define OTLP_QUEUE_BYTES_MIN (256u << 10)
 
 enum send_result {
 	SEND_OK,
@@ -30,17 +39,20 @@ struct otlp_exporter {
 	/* Shared: everything below `mu` is read and written under it. */
 	pthread_mutex_t mu;
 	pthread_cond_t cv;           /* the thread waits here: items, stop, backoff */
-	/* cfg.queue_size items, preallocated, taken and given back last in
-	 * first out (a free stack), so the pages touched are those of the
-	 * deepest the queue has been, not all of it; ring holds their numbers
-	 * oldest first */
-	struct otlp_item *items;
-	uint32_t *free_items;
-	uint32_t free_count;
-	uint32_t *ring;              /* cfg.queue_size item numbers */
-	uint64_t *queued_ns;         /* when each ring slot was filled (CLOCK_MONOTONIC) */
-	uint32_t head;               /* oldest ring slot */
-	uint32_t count;              /* filled slots, including ones being copied out */
+	/* Queued spans, encoded when queued (otlp_encode_item): slots is a
+	 * ring of cfg.queue_size, oldest at head; their bytes lie in a byte
+	 * ring in the same order, bytes_used of it taken up to bytes_tail
+	 * (with the gap an item that did not fit before the end left there).
+	 * Only the bytes a span takes are touched: the pages in use are
+	 * those of the deepest the queue has been. */
+	struct otlp_encoded *slots;
+	uint8_t *bytes;
+	size_t bytes_cap;
+	size_t bytes_tail;
+	size_t bytes_used;
+	uint64_t *queued_ns;         /* when each slot was filled (CLOCK_MONOTONIC) */
+	uint32_t head;               /* oldest slot */
+	uint32_t count;              /* filled slots, including ones being encoded */
 	int stopping;
 	uint64_t drain_deadline_ns;
 	struct otlp_stats stats;     /* queue depths are filled in on read */
@@ -49,12 +61,17 @@ struct otlp_exporter {
 	uint32_t log_head;
 	uint32_t log_count;
 
+	/* The producer's (one thread, the event loop): a span is encoded here
+	 * before the lock is taken. */
+	struct otlp_buf enc;
+	struct procinfo no_process;  /* the resource of a span whose process is gone */
+
 	/* The exporter thread's own state (stop only joins and wakes). */
 	pthread_t thread;
 	CURLM *multi;                /* curl_multi_wakeup is the one call from stop */
 	CURL *curl;
 	struct curl_slist *headers;
-	struct otlp_item *batch;     /* cfg.max_batch items */
+	struct otlp_encoded *batch;  /* cfg.max_batch: the slots being assembled */
 	struct otlp_log_item *log_batch; /* log_max_batch records */
 	uint32_t log_max_batch;      /* min(max_batch, logs_queue_size) */
 	int traces_on;               /* cfg.url set */
@@ -94,6 +111,8 @@ static inline int past_drain(const struct otlp_exporter *e, uint64_t now)
 
 /* otlp_queue.c */
 uint32_t otlp__wait_for_batch(struct otlp_exporter *e, int *logs);
+/* With mu held: the n oldest spans leave the queue, their bytes freed. */
+void otlp__release_spans(struct otlp_exporter *e, uint32_t n);
 
 /* otlp_http.c */
 void *otlp__exporter_main(void *arg);

@@ -169,9 +169,23 @@ static void count_failed(struct otlp_exporter *e, uint32_t n, int logs)
 		e->stats.dropped_failed++;
 }
 
-/* Encodes, compresses and sends e->batch[0..n) (e->log_batch when logs),
- * retrying the same bytes. */
-static void send_batch(struct otlp_exporter *e, uint32_t n, int logs)
+/* Encodes into e->body the log records copied to e->log_batch, or
+ * assembles the spans whose slots are copied to e->batch. */
+static int encode_batch(struct otlp_exporter *e, uint32_t n, int logs)
+{
+	int json = e->cfg.protocol == OTLP_HTTP_JSON;
+
+	e->body.len = 0;
+	e->body.oom = 0;
+	if (logs)
+		return json ? otlp_logs_encode_json(&e->body, e->log_batch, n, e->host_name)
+			    : otlp_logs_encode_proto(&e->body, e->log_batch, n, e->host_name);
+	return otlp_encode_assemble(&e->body, json, e->batch, n);
+}
+
+/* Compresses and sends the batch of n encoded in e->body (rc: how its
+ * encoding went), retrying the same bytes. */
+static void send_batch(struct otlp_exporter *e, uint32_t n, int logs, int rc)
 {
 	const uint8_t *data;
 	size_t len;
@@ -179,17 +193,7 @@ static void send_batch(struct otlp_exporter *e, uint32_t n, int logs)
 	uint32_t wait_ms;
 	enum send_result r;
 	long status;
-	int rc;
 
-	e->body.len = 0;
-	e->body.oom = 0;
-	if (logs)
-		rc = e->cfg.protocol == OTLP_HTTP_JSON
-			     ? otlp_logs_encode_json(&e->body, e->log_batch, n, e->host_name)
-			     : otlp_logs_encode_proto(&e->body, e->log_batch, n, e->host_name);
-	else
-		rc = e->cfg.protocol == OTLP_HTTP_JSON ? otlp_encode_json(&e->body, e->batch, n)
-						       : otlp_encode_proto(&e->body, e->batch, n);
 	data = e->body.data;
 	len = e->body.len;
 	if (rc == 0 && !e->body.oom && e->cfg.gzip) {
@@ -255,59 +259,42 @@ static void copy_out(void *batch, const void *ring, uint32_t head, uint32_t n, u
 	memcpy((char *)batch + first * size, ring, (n - first) * size);
 }
 
-/* The same for spans, each item only as far as it holds anything: a
- * span's attribute text and a resource's attributes are mostly unused. */
-static void copy_out_items(struct otlp_item *batch, const struct otlp_item *items,
-			   const uint32_t *ring, uint32_t head, uint32_t n, uint32_t cap)
-{
-	for (uint32_t i = 0; i < n; i++) {
-		const struct otlp_item *it = &items[ring[(head + i) % cap]];
-
-		span_copy(&batch[i].span, &it->span);
-		procinfo_copy(&batch[i].resource, &it->resource);
-		memcpy(batch[i].host_name, it->host_name, sizeof(batch[i].host_name));
-	}
-}
 
 void *otlp__exporter_main(void *arg)
 {
 	struct otlp_exporter *e = arg;
 	uint32_t n, head;
 	const uint32_t cap = e->cfg.queue_size, log_cap = e->cfg.logs_queue_size;
-	int logs;
+	int logs, rc;
 
 	rng_state = now_ns() ^ ((uint64_t)(uintptr_t)&n << 16) ^ (uint64_t)getpid();
 	pthread_mutex_lock(&e->mu);
 	while ((n = otlp__wait_for_batch(e, &logs)) != 0) {
 		head = logs ? e->log_head : e->head;
 		pthread_mutex_unlock(&e->mu);
-		/* The slots stay counted, so no producer writes them meanwhile. */
+		/* The slots and their bytes stay counted, so no producer
+		 * writes them meanwhile. */
 		if (logs)
 			copy_out(e->log_batch, e->log_ring, head, n, log_cap, sizeof(*e->log_batch));
 		else
-			copy_out_items(e->batch, e->items, e->ring, head, n, cap);
+			copy_out(e->batch, e->slots, head, n, cap, sizeof(*e->batch));
+		rc = encode_batch(e, n, logs);
 		pthread_mutex_lock(&e->mu);
 		if (logs) {
 			e->log_head = (head + n) % log_cap;
 			e->log_count -= n;
 		} else {
-			/* newest first back on the stack: the next item taken
-			 * is the one copied last, still warm */
-			for (uint32_t i = 0; i < n; i++)
-				e->free_items[e->free_count++] = e->ring[(head + i) % cap];
-			e->head = (head + n) % cap;
-			e->count -= n;
+			otlp__release_spans(e, n);
 		}
 		pthread_mutex_unlock(&e->mu);
-		send_batch(e, n, logs);
+		send_batch(e, n, logs, rc);
 		pthread_mutex_lock(&e->mu);
 	}
 	/* Stopped past the drain deadline: what is left is lost, and counted
 	 * as the batches it would have made (log records one by one). */
 	e->stats.dropped_failed += (e->count + e->cfg.max_batch - 1) / e->cfg.max_batch;
-	for (uint32_t i = 0; i < e->count; i++)
-		e->free_items[e->free_count++] = e->ring[(e->head + i) % cap];
-	e->count = 0;
+	if (e->count)
+		otlp__release_spans(e, e->count);
 	e->stats.logs_dropped_failed += e->log_count;
 	e->log_count = 0;
 	pthread_mutex_unlock(&e->mu);

@@ -11,38 +11,88 @@
 #include <string.h>
 #include <time.h>
 
+/* With mu held: where need more bytes go, after those queued, or SIZE_MAX
+ * when they do not fit. An item is never split: one that does not fit
+ * before the end goes to the start, and the gap stays taken until the
+ * items before it leave. */
+static size_t bytes_reserve(struct otlp_exporter *e, size_t need)
+{
+	size_t free_bytes, at = e->bytes_tail, gap;
+
+	free_bytes = e->bytes_cap - e->bytes_used;
+	if (need <= e->bytes_cap - at) {
+		if (need > free_bytes)
+			return SIZE_MAX;
+	} else {
+		gap = e->bytes_cap - at;
+		if (need > free_bytes || gap > free_bytes - need)
+			return SIZE_MAX;
+		e->bytes_used += gap;
+		at = 0;
+	}
+	e->bytes_tail = at + need;
+	e->bytes_used += need;
+	return at;
+}
+
+void otlp__release_spans(struct otlp_exporter *e, uint32_t n)
+{
+	const uint32_t cap = e->cfg.queue_size;
+	uint32_t next = (e->head + n) % cap;
+	size_t from = (size_t)(e->slots[e->head].span - e->bytes), to;
+
+	e->count -= n;
+	if (!e->count) {
+		e->bytes_tail = 0;
+		e->bytes_used = 0;
+	} else {
+		/* up to the oldest left: the items given back and any gap */
+		to = (size_t)(e->slots[next].span - e->bytes);
+		e->bytes_used -= (to + e->bytes_cap - from) % e->bytes_cap;
+	}
+	e->head = next;
+}
+
 void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 			   const struct procinfo *resource)
 {
-	struct otlp_item *it;
-	uint32_t slot;
+	struct otlp_encoded *slot;
 	uint64_t now = now_ns();
+	uint32_t span_len, resource_len;
+	size_t at;
 	int wake;
 
 	if (!e || !s || !e->traces_on)
 		return;
+	/* encoded before the lock: the queue holds a span's few hundred
+	 * bytes, not its 9 KB of fields, and the thread reads only those */
+	if (!resource) {
+		e->no_process.pid = s->pid;
+		resource = &e->no_process;
+	}
+	otlp_buf_start(&e->enc);
+	if (otlp_encode_item(&e->enc, e->cfg.protocol == OTLP_HTTP_JSON, s, resource,
+			     e->host_name, &span_len, &resource_len)) {
+		pthread_mutex_lock(&e->mu);
+		e->stats.dropped_failed++;
+		pthread_mutex_unlock(&e->mu);
+		return;
+	}
 	pthread_mutex_lock(&e->mu);
-	if (e->count == e->cfg.queue_size) {
+	if (e->count == e->cfg.queue_size || (at = bytes_reserve(e, e->enc.len)) == SIZE_MAX) {
 		e->stats.dropped_full++;
 		pthread_mutex_unlock(&e->mu);
 		return;
 	}
-	slot = (e->head + e->count) % e->cfg.queue_size;
-	e->ring[slot] = e->free_items[--e->free_count];
-	it = &e->items[e->ring[slot]];
-	span_copy(&it->span, s);
-	if (resource) {
-		procinfo_copy(&it->resource, resource);
-	} else {
-		/* No process entry: the span's own names still make a resource. */
-		memset(&it->resource, 0, sizeof(it->resource));
-		it->resource.pid = s->pid;
-		snprintf(it->resource.exe_name, sizeof(it->resource.exe_name), "%s", s->exe_name);
-		snprintf(it->resource.service_name, sizeof(it->resource.service_name), "%s",
-			 s->service_name);
-	}
-	memcpy(it->host_name, e->host_name, sizeof(it->host_name));
-	e->queued_ns[slot] = now;
+	memcpy(e->bytes + at, e->enc.data, e->enc.len);
+	slot = &e->slots[(e->head + e->count) % e->cfg.queue_size];
+	*slot = (struct otlp_encoded){ .start_time = resource->start_time,
+				       .pid = resource->pid,
+				       .span_len = span_len,
+				       .resource_len = resource_len,
+				       .span = e->bytes + at,
+				       .resource = e->bytes + at + span_len };
+	e->queued_ns[(e->head + e->count) % e->cfg.queue_size] = now;
 	e->count++;
 	e->stats.enqueued++;
 	/* The thread needs a wake only to start the delay clock or to send a

@@ -623,6 +623,57 @@ Test(otlp_encode, two_processes_two_resource_spans_first_seen_order)
 	free(items);
 }
 
+/* Spans encoded one by one as they are queued (their bytes anywhere,
+ * here in reverse order), then assembled: byte for byte the request of the
+ * same items encoded as a batch. */
+Test(otlp_encode, queued_spans_assemble_to_the_batch)
+{
+	const uint32_t pick[4] = { 4, 1, 3, 0 }, pid[5] = { 20, 10, 20, 10, 30 };
+	struct otlp_item *items = calloc(5, sizeof(*items)), *copied = calloc(4, sizeof(*copied));
+	struct otlp_buf want = { 0 }, got = { 0 }, bytes = { 0 };
+	struct otlp_encoded enc[4];
+	size_t off[4];
+
+	cr_assert(items && copied);
+	for (int i = 0; i < 5; i++) {
+		items[i] = oe_min_item();
+		items[i].resource.pid = pid[i];
+		oe_set_span_id(&items[i], (uint8_t)(i + 1));
+	}
+	for (int i = 0; i < 4; i++)
+		copied[i] = items[pick[i]];
+	for (int json = 0; json < 2; json++) {
+		cr_assert_eq(json ? otlp_encode_json(&want, copied, 4) : otlp_encode_proto(&want, copied, 4), 0);
+		otlp_buf_start(&bytes);
+		for (int i = 3; i >= 0; i--) {
+			const struct otlp_item *it = &items[pick[i]];
+
+			off[i] = bytes.len;
+			enc[i].pid = it->resource.pid;
+			enc[i].start_time = it->resource.start_time;
+			cr_assert_eq(otlp_encode_item(&bytes, json, &it->span, &it->resource, it->host_name,
+						      &enc[i].span_len, &enc[i].resource_len), 0);
+		}
+		for (int i = 0; i < 4; i++) {
+			enc[i].span = bytes.data + off[i];
+			enc[i].resource = enc[i].span + enc[i].span_len;
+		}
+		cr_assert_eq(otlp_encode_assemble(&got, json, enc, 4), 0);
+		cr_assert_eq(got.len, want.len, "json %d", json);
+		cr_assert(!memcmp(got.data, want.data, want.len), "json %d", json);
+		if (!json) { /* three resources (30, 10, 20, first seen in that order) */
+			struct oe_slice req = { got.data, got.len };
+
+			cr_assert_eq(oe_count(req, 1), 3);
+		}
+	}
+	otlp_buf_free(&want);
+	otlp_buf_free(&got);
+	otlp_buf_free(&bytes);
+	free(items);
+	free(copied);
+}
+
 Test(otlp_encode, resource_attributes)
 {
 	struct otlp_item it = oe_full_item();

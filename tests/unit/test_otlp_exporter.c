@@ -1157,3 +1157,108 @@ Test(otlp_exporter, reused_items_keep_order_and_content)
 	ox_server_stop(srv);
 	free(items);
 }
+
+/* Gives span i an attribute whose length varies (0..299 bytes), so the
+ * queue's encoded items differ in size. */
+static void ox_vary(struct otlp_item *items, size_t n)
+{
+	char text[300];
+
+	memset(text, 'v', sizeof(text));
+	for (size_t i = 0; i < n; i++)
+		span_attrs_str(&items[i].span.attrs, "test.pad", text, (i * 97) % sizeof(text));
+}
+
+/* The encoded size of item it in the queue (its span and resource). */
+static size_t ox_item_bytes(const struct otlp_item *it)
+{
+	struct otlp_buf b = { 0 };
+	uint32_t span_len, res_len;
+	size_t n;
+
+	cr_assert_eq(otlp_encode_item(&b, 0, &it->span, &it->resource, it->host_name, &span_len,
+				      &res_len), 0);
+	n = b.len;
+	otlp_buf_free(&b);
+	return n;
+}
+
+/* A queue whose bytes hold five spans of different sizes and that never
+ * empties (one span always waits for the next batch): the items wrap
+ * around its end again and again, leaving gaps there, and every span still
+ * arrives once, in order, byte for byte. */
+Test(otlp_exporter, queue_bytes_wrap_keep_order_and_content)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(28);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+	size_t biggest = 0;
+
+	ox_vary(items, 28);
+	for (int i = 0; i < 28; i++)
+		if (ox_item_bytes(&items[i]) > biggest)
+			biggest = ox_item_bytes(&items[i]);
+	c.queue_size = 16;
+	c.queue_bytes = (uint32_t)(5 * biggest);
+	c.max_batch = 3;
+	c.max_delay_ms = 60000;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	ox_enqueue(e, items, 1);
+	for (int round = 0; round < 9; round++) {
+		ox_enqueue(e, items + 1 + 3 * round, 3);
+		st = OX_WAIT(e, exported, (uint64_t)(3 * round + 3), 2000);
+		cr_assert_eq(st.exported, (uint64_t)(3 * round + 3), "round %d", round);
+	}
+	otlp_exporter_stop(e, 500, &st);
+	cr_expect_eq(st.dropped_full, 0);
+	cr_expect_eq(st.exported, 28);
+	cr_assert_eq(ox_server_wait(srv, 10, 0), 10);
+	for (int r = 0; r < 9; r++)
+		ox_expect_body(srv->reqs[r].body, srv->reqs[r].body_len, 0, items + 3 * r, 3,
+			       "a batch in order");
+	ox_expect_body(srv->reqs[9].body, srv->reqs[9].body_len, 0, items + 27, 1, "the last");
+	ox_server_stop(srv);
+	free(items);
+}
+
+/* The queue's bytes fill before its count: the spans that do not fit are
+ * dropped and counted, those queued before them sent. */
+Test(otlp_exporter, queue_bytes_full_counted_exactly)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 1);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(6);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+	size_t one = ox_item_bytes(&items[1]);
+
+	for (int i = 1; i < 6; i++)
+		cr_assert_eq(ox_item_bytes(&items[i]), one, "same size");
+	c.queue_size = 16;
+	c.queue_bytes = (uint32_t)(2 * one + one / 2);
+	c.max_batch = 1;
+	c.max_delay_ms = 0;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	/* One span in flight, held by the server: its bytes are free again. */
+	ox_enqueue(e, items, 1);
+	cr_assert_eq(ox_server_wait(srv, 1, 2000), 1);
+	ox_enqueue(e, items + 1, 5);
+	otlp_exporter_get_stats(e, &st);
+	cr_expect_eq(st.enqueued, 3);
+	cr_expect_eq(st.dropped_full, 3);
+	cr_expect_eq(st.queue_depth, 2);
+
+	ox_server_release(srv);
+	st = OX_WAIT(e, exported, 3, 2000);
+	cr_expect_eq(st.exported, 3);
+	otlp_exporter_stop(e, 500, NULL);
+	cr_expect_eq(ox_server_wait(srv, 3, 0), 3);
+	for (int i = 0; i < 3; i++)
+		ox_expect_body(srv->reqs[i].body, srv->reqs[i].body_len, 0, items + i, 1, "kept");
+	ox_server_stop(srv);
+	free(items);
+}
