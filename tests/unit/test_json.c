@@ -399,6 +399,30 @@ Test(json, u64_exact_decimal)
 	expect_u64(UINT64_MAX, "18446744073709551615");
 }
 
+/* Written two digits a step: every length, odd and even, at its edges
+ * (10^k - 1, 10^k, 10^k + 1) and through every pair value. */
+Test(json, u64_every_length_and_pair)
+{
+	char want[32];
+	uint64_t p = 1;
+
+	for (int k = 0; k < 20; k++) {
+		for (int d = -1; d <= 1; d++) {
+			uint64_t v = p + (uint64_t)d;
+
+			if (d < 0 && k == 0)
+				continue;
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+			expect_u64(v, want);
+		}
+		p *= 10;
+	}
+	for (uint64_t v = 0; v < 1000; v++) {
+		snprintf(want, sizeof(want), "%llu", (unsigned long long)(v * 1000003ULL + v));
+		expect_u64(v * 1000003ULL + v, want);
+	}
+}
+
 Test(json, i64_exact_decimal)
 {
 	expect_i64(0, "0");
