@@ -60,9 +60,10 @@ struct otlp_encoded {
 	const uint8_t *resource;
 };
 
-/* Appends s's bytes, then its resource's (resource may be gone: s's own
- * names stand in), to b; their lengths in *span_len and *resource_len.
- * Returns 0, or -1 when out of memory. */
+/* Appends s's bytes, then its resource's, to b; their lengths in
+ * *span_len and *resource_len. resource is not NULL: for a process that
+ * is gone, a zeroed one with its pid (s's own names stand in for its
+ * empty ones). Returns 0, or -1 when out of memory. */
 int otlp_encode_item(struct otlp_buf *b, int json, const struct span *s,
 		     const struct procinfo *resource, const char *host_name, uint32_t *span_len,
 		     uint32_t *resource_len);

@@ -41,7 +41,8 @@ void otlp__release_spans(struct otlp_exporter *e, uint32_t n)
 	uint32_t next = (e->head + n) % cap;
 	size_t from = (size_t)(e->slots[e->head].span - e->bytes), to;
 
-	e->count -= n;
+	/* with mu held; atomic for the producer's look before it encodes */
+	__atomic_store_n(&e->count, e->count - n, __ATOMIC_RELAXED);
 	if (!e->count) {
 		e->bytes_tail = 0;
 		e->bytes_used = 0;
@@ -64,6 +65,10 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 
 	if (!e || !s || !e->traces_on)
 		return;
+	/* a full queue (the exporter behind) drops the span before it is
+	 * encoded, not after */
+	if (__atomic_load_n(&e->count, __ATOMIC_RELAXED) == e->cfg.queue_size)
+		goto full;
 	/* encoded before the lock: the queue holds a span's few hundred
 	 * bytes, not its 9 KB of fields, and the thread reads only those */
 	if (!resource) {
@@ -71,13 +76,10 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 		resource = &e->no_process;
 	}
 	otlp_buf_start(&e->enc);
+	/* out of memory for the bytes: dropped as if the queue had no room */
 	if (otlp_encode_item(&e->enc, e->cfg.protocol == OTLP_HTTP_JSON, s, resource,
-			     e->host_name, &span_len, &resource_len)) {
-		pthread_mutex_lock(&e->mu);
-		e->stats.dropped_failed++;
-		pthread_mutex_unlock(&e->mu);
-		return;
-	}
+			     e->host_name, &span_len, &resource_len))
+		goto full;
 	pthread_mutex_lock(&e->mu);
 	if (e->count == e->cfg.queue_size || (at = bytes_reserve(e, e->enc.len)) == SIZE_MAX) {
 		e->stats.dropped_full++;
@@ -93,7 +95,7 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 				       .span = e->bytes + at,
 				       .resource = e->bytes + at + span_len };
 	e->queued_ns[(e->head + e->count) % e->cfg.queue_size] = now;
-	e->count++;
+	__atomic_store_n(&e->count, e->count + 1, __ATOMIC_RELAXED);
 	e->stats.enqueued++;
 	/* The thread needs a wake only to start the delay clock or to send a
 	 * full batch; otherwise it is already sleeping until the right time. */
@@ -101,6 +103,11 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 	pthread_mutex_unlock(&e->mu);
 	if (wake)
 		pthread_cond_signal(&e->cv);
+	return;
+full:
+	pthread_mutex_lock(&e->mu);
+	e->stats.dropped_full++;
+	pthread_mutex_unlock(&e->mu);
 }
 
 /* Copies a record into the log ring: alert or note, observed now. */

@@ -208,9 +208,13 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	}
 	l->skel = skel;
 	skel->rodata->capture_bytes = cfg->capture_bytes;
-	/* each CPU's share of an eighth of the ring (event_wakeup_flags) */
+	/* each CPU's share of an eighth of the ring (event_wakeup_flags),
+	 * but 4 KiB at least: many possible CPUs and a small ring must not
+	 * mean a wakeup per record */
 	ncpu = libbpf_num_possible_cpus();
 	skel->rodata->wakeup_bytes = cfg->ringbuf_size / 8 / (ncpu > 0 ? ncpu : 1);
+	if (skel->rodata->wakeup_bytes < 4096)
+		skel->rodata->wakeup_bytes = cfg->ringbuf_size / 8 < 4096 ? cfg->ringbuf_size / 8 : 4096;
 	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->filter_pids = cfg->n_pids > 0;
 	skel->rodata->filter_ports = cfg->n_ports > 0;
