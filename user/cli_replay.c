@@ -180,7 +180,7 @@ static int replay_run(struct zt_config *cfg, const struct rec_reader *rd, const 
 		return 1;
 	}
 	pipe.tracer = tracer_new(cfg, replay_span, &out);
-	pipe.window = pipeline_window_new(cfg->capture_bytes, pipe.window_ns);
+	pipe.window = reorder_new_window(cfg->capture_bytes, pipe.window_ns);
 	if (!pipe.tracer || !pipe.window) {
 		fprintf(stderr, "zerotrace replay: allocate tables for %u connections: %s\n",
 			cfg->max_conns, strerror(ENOMEM));

@@ -482,7 +482,7 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 		goto cleanup;
 	}
 	tracer = tracer_new(cfg, sink_span, &sinks);
-	pipe.window = pipeline_window_new(cfg->capture_bytes, pipe.window_ns);
+	pipe.window = reorder_new_window(cfg->capture_bytes, pipe.window_ns);
 	if (!tracer || !pipe.window) {
 		fprintf(stderr, "zerotrace: allocate tables for %u connections: %s\n", cfg->max_conns,
 			strerror(ENOMEM));

@@ -2,29 +2,6 @@
 /* Ring buffer -> reorder window -> tracer (see pipeline.h). */
 #include "pipeline.h"
 
-/* The window holds every record for its length, so its depth is the record
- * rate times that length: slots for about a million records a second (64
- * MiB at the default 50 ms), in proportion to the window, 4 MiB at least,
- * 1 GiB at most. Pages are touched only as deep as the window gets. */
-#define REORDER_MEMORY_PER_MS (64ull << 20) / 50
-#define REORDER_MEMORY_MIN (4ull << 20)
-#define REORDER_MEMORY_MAX (1ull << 30)
-
-struct reorder *pipeline_window_new(uint32_t capture_bytes, uint64_t window_ns)
-{
-	size_t slot_size = sizeof(struct zt_event) + capture_bytes;
-	size_t big_slot_size = sizeof(struct zt_event) + ZT_CAPTURE_MAX;
-	uint64_t ms = window_ns / 1000000, memory;
-
-	memory = ms > REORDER_MEMORY_MAX / REORDER_MEMORY_PER_MS ? REORDER_MEMORY_MAX :
-								     ms * REORDER_MEMORY_PER_MS;
-	if (memory < REORDER_MEMORY_MIN)
-		memory = REORDER_MEMORY_MIN;
-	/* most records are a head, a few a whole write or a frame walk */
-	return reorder_new(slot_size, (uint32_t)(memory / 2 / slot_size), big_slot_size,
-			   (uint32_t)(memory / 2 / big_slot_size));
-}
-
 void pipeline_release(struct pipeline *p, uint64_t bound)
 {
 	const void *rec;

@@ -27,9 +27,6 @@ struct pipeline {
 	uint64_t forced;           /* released early because the window was full */
 };
 
-/* The reorder window for records of capture_bytes held window_ns, its
- * memory in proportion to window_ns; NULL: no memory. */
-struct reorder *pipeline_window_new(uint32_t capture_bytes, uint64_t window_ns);
 /* A ring-buffer record (the ring_buffer__new callback); returns 0. */
 int pipeline_push(void *ctx, void *data, size_t size);
 /* Hands the tracer every record older than bound, oldest first. */

@@ -17,6 +17,12 @@ struct reorder;
 /* slots records up to slot_size, and big_slots more up to big_size (0:
  * none), may wait at once. */
 struct reorder *reorder_new(size_t slot_size, uint32_t slots, size_t big_size, uint32_t big_slots);
+/* The window for records of capture_bytes held window_ns: memory for
+ * about a million records a second (64 MiB at 50 ms), in proportion to
+ * window_ns, 4 MiB at least, 1 GiB at most; half in slots of a header and
+ * capture_bytes, half in slots of a whole ZT_CAPTURE_MAX record. NULL: no
+ * memory. */
+struct reorder *reorder_new_window(uint32_t capture_bytes, uint64_t window_ns);
 void reorder_free(struct reorder *r);
 /* Copies the record in, ordered by key (ties keep arrival order).
  * Returns -1 when it is larger than any slot or the slots of its size are

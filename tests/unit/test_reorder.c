@@ -397,3 +397,36 @@ Test(reorder, run_wraps_around)
 	cr_expect_eq(ro_pop(r, UINT64_MAX), 9);
 	reorder_free(r);
 }
+
+/* How many records of each class a window of this length takes. */
+static uint32_t ro_fill(struct reorder *r, size_t len)
+{
+	static uint8_t rec[sizeof(struct zt_event) + ZT_CAPTURE_MAX];
+	uint32_t n = 0;
+
+	while (reorder_push(r, n, rec, len) == 0)
+		n++;
+	return n;
+}
+
+/* The window's memory follows its length (64 MiB at 50 ms, 4 MiB at
+ * least), half for records of a header and capture_bytes, half for whole
+ * ZT_CAPTURE_MAX records. */
+Test(reorder, window_memory_follows_its_length)
+{
+	static const uint64_t ms[] = { 1, 5, 50 };
+	const size_t small = sizeof(struct zt_event) + 512;
+	const size_t big = sizeof(struct zt_event) + ZT_CAPTURE_MAX;
+
+	for (size_t i = 0; i < sizeof(ms) / sizeof(ms[0]); i++) {
+		uint64_t memory = ms[i] * ((64ull << 20) / 50);
+		struct reorder *r = reorder_new_window(512, ms[i] * 1000000);
+
+		if (memory < (4ull << 20))
+			memory = 4ull << 20;
+		cr_assert_not_null(r);
+		cr_expect_eq(ro_fill(r, small), memory / 2 / small, "%llu ms", (unsigned long long)ms[i]);
+		cr_expect_eq(ro_fill(r, big), memory / 2 / big, "%llu ms", (unsigned long long)ms[i]);
+		reorder_free(r);
+	}
+}
