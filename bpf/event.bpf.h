@@ -22,11 +22,12 @@ static __always_inline void event_fill_task(struct zt_event *e, __u64 pid_tgid)
 
 /*
  * Whether this record wakes the consumer. Asking the ring how full it is
- * reads the consumer's position, a cache line the consumer's CPU writes:
- * ~70 ns a record here. Instead each CPU counts what it added since it last
- * woke the consumer and wakes it past its share (wakeup_bytes, the ring's
- * eighth divided among the CPUs), so unseen data stays under an eighth of
- * the ring; the agent's poll timeout drains what stays below.
+ * reads the consumer's position, a cache line the consumer's CPU writes.
+ * Instead each CPU counts what it added since it last woke the consumer
+ * and wakes it past wakeup_bytes (64 KiB; on a small ring its share of an
+ * eighth), so the consumer handles short bursts and unseen data stays
+ * under an eighth of the ring; the agent's poll timeout drains what stays
+ * below.
  */
 static __always_inline __u64 event_wakeup_flags(__u32 size)
 {
