@@ -24,9 +24,9 @@ static __always_inline void event_fill_task(struct zt_event *e, __u64 pid_tgid)
  * Whether this record wakes the consumer. Asking the ring how full it is
  * reads the consumer's position, a cache line the consumer's CPU writes.
  * Instead each CPU counts what it added since it last woke the consumer
- * and wakes it past wakeup_bytes (64 KiB; on a small ring its share of an
- * eighth), so the consumer handles short bursts and unseen data stays
- * under an eighth of the ring; the agent's poll timeout drains what stays
+ * and wakes it past wakeup_bytes (64 KiB; on a small ring an eighth of
+ * it), so the consumer handles short bursts and unseen data stays under
+ * an eighth of the CPU's ring; the agent's poll timeout drains what stays
  * below.
  */
 static __always_inline __u64 event_wakeup_flags(__u32 size)
@@ -45,10 +45,13 @@ static __always_inline __u64 event_wakeup_flags(__u32 size)
 
 static __always_inline void event_submit(struct event_buf *eb, __u32 cap_len)
 {
+	__u32 cpu = bpf_get_smp_processor_id();
+	void *ring = bpf_map_lookup_elem(&events, &cpu);
+
 	cap_len &= ZT_CAPTURE_MAX * 2 - 1;
 	if (cap_len > ZT_CAPTURE_MAX)
 		cap_len = ZT_CAPTURE_MAX;
-	if (bpf_ringbuf_output(&events, eb, sizeof(eb->ev) + cap_len,
+	if (!ring || bpf_ringbuf_output(ring, eb, sizeof(eb->ev) + cap_len,
 			       event_wakeup_flags(sizeof(eb->ev) + cap_len))) {
 		counter_add(ZT_CNT_RINGBUF_DROPS, 1);
 		return;

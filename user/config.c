@@ -34,7 +34,7 @@ const struct config_option config_options[] = {
 	{ "capture-bytes", 0, "N", "payload bytes copied per syscall, 1..4096",
 	  "512", OPT_CAPTURE_BYTES },
 	{ "ringbuf-size", 0, "SIZE",
-	  "ring buffer size, power of two 64K..1G (K/M/G suffixes)", "16M",
+	  "ring buffers, split between the online CPUs, power of two 64K..1G (K/M/G suffixes)", "16M",
 	  OPT_RINGBUF_SIZE },
 	{ "pid", 'p', "PID",
 	  "trace only this process, 1..4194304; repeatable (64 max)", "all",

@@ -31,6 +31,7 @@
 #include "policy.h"
 #include "procinfo.h"
 #include "reorder.h"
+#include "ring_reader.h"
 #include "security.h"
 #include "node_helper.h"
 #include "uprobe_attach.h"
@@ -410,7 +411,9 @@ static int record_finish(struct pipeline *pipe, const struct record_args *ra)
 static int run(const struct zt_config *cfg, const struct record_args *ra)
 {
 	struct loader loader = { 0 };
-	struct ring_buffer *rb = NULL;
+	struct ring_reader rb = { .epoll_fd = -1 };
+	const int *ring_fds;
+	int n_rings;
 	struct tracer *tracer = NULL;
 	struct pipeline pipe = { .window_ns = (uint64_t)cfg->reorder_window_ms * 1000000ULL };
 	struct output out;
@@ -496,9 +499,10 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 
 	if (loader_start(&loader, cfg))
 		goto cleanup;
-	rb = ring_buffer__new(loader_events_fd(&loader), pipeline_push, &pipe, NULL);
-	if (!rb) {
-		fprintf(stderr, "zerotrace: open ring buffer: %s\n", strerror(errno));
+	n_rings = loader_ring_fds(&loader, &ring_fds);
+	err = ring_reader_open(&rb, ring_fds, n_rings, pipeline_push, reorder_event_key, &pipe);
+	if (err) {
+		fprintf(stderr, "zerotrace: map %d ring buffers: %s\n", n_rings, strerror(-err));
 		goto cleanup;
 	}
 	pipe.tls = uprobe_attach_new(loader.skel, cfg);
@@ -526,9 +530,9 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 
 		/* the kernel wakes us only when the buffer fills up: the timeout
 		 * is what bounds a span's latency, so consume after it too */
-		err = ring_buffer__poll(rb, POLL_TIMEOUT_MS);
+		err = ring_reader_wait(&rb, POLL_TIMEOUT_MS);
 		if (err >= 0)
-			err = ring_buffer__consume(rb);
+			err = (int)ring_reader_consume(&rb);
 		if (err < 0 && err != -EINTR) {
 			fprintf(stderr, "zerotrace: poll ring buffer: %s\n", strerror(-err));
 			goto cleanup;
@@ -550,7 +554,7 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 			status_print(&loader, tracer, &out, &st, now);
 	}
 	/* drain what the kernel already queued before detaching */
-	ring_buffer__consume(rb);
+	ring_reader_consume(&rb);
 	pipeline_release(&pipe, UINT64_MAX);
 	rc = 0;
 cleanup:
@@ -558,7 +562,7 @@ cleanup:
 	started = loader.skel != NULL;
 	if (started)
 		loader_read_counters(&loader, kc);
-	ring_buffer__free(rb);
+	ring_reader_close(&rb);
 	if (pipe.rec && record_finish(&pipe, ra))
 		rc = 1;
 	if (pipe.tls)

@@ -27,7 +27,7 @@ struct pipeline {
 	uint64_t forced;           /* released early because the window was full */
 };
 
-/* A ring-buffer record (the ring_buffer__new callback); returns 0. */
+/* A ring-buffer record (the ring_reader callback); returns 0. */
 int pipeline_push(void *ctx, void *data, size_t size);
 /* Hands the tracer every record older than bound, oldest first. */
 void pipeline_release(struct pipeline *p, uint64_t bound);
