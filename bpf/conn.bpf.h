@@ -49,24 +49,11 @@ static __always_inline void conn_tuple_read(struct conn_state *st, __u64 sk)
 	st->ignored = !port_is_traced(&st->tuple);
 }
 
-static __always_inline __u64 fd_conn_key(__u32 tgid, __s32 fd)
+/* The process and fd that last moved the connection's bytes: the one
+ * whose letting go ends it (conn_let_go, lifecycle.bpf.h). */
+static __always_inline void conn_fd_note(struct conn_state *st, __u32 tgid, __s32 fd)
 {
-	return (__u64)tgid << 32 | (__u32)fd;
-}
-
-static __always_inline void fd_conn_record(struct conn_state *st, __u64 sk, __u32 tgid, __s32 fd)
-{
-	__u64 key = fd_conn_key(tgid, fd);
-	struct fd_conn_val val = { .conn_id = st->conn_id, .sk = sk };
-
-	if (st->fd_key == key)
-		return;
-	/* unrecorded, close() cannot report it: the state's TCP_CLOSE will */
-	if (bpf_map_update_elem(&fd_conn, &key, &val, BPF_ANY)) {
-		counter_add(ZT_CNT_CONN_DROPS, 1);
-		return;
-	}
-	st->fd_key = key;
+	st->fd_key = (__u64)tgid << 32 | (__u32)fd;
 }
 
 /* accept returns an fd, not a sock: one walk of the fd table per accepted

@@ -161,8 +161,8 @@ static __always_inline int dgram_worth_it(const struct dgram_walk *w)
 }
 
 /* A socket's state, created at its first DNS datagram. The sock's memory
- * outlives a socket no close() ended (its process exited): a socket of
- * another inode there is a new one, and the old one's end is reported.
+ * outlives the socket (no program runs on close()): a socket of another
+ * inode there is a new one, and the old one's end is reported.
  * Global, so that the state built on its stack is not beside dgram_one's. */
 __noinline int dgram_conn_open(__u64 sk, __u64 ino)
 {
@@ -178,7 +178,6 @@ __noinline int dgram_conn_open(__u64 sk, __u64 ino)
 	st = conn_state_create(sk, lport == DNS_WIRE_PORT ? ZT_ROLE_SERVER : ZT_ROLE_CLIENT);
 	if (!st)
 		return -1;
-	st->dgram = 1;
 	st->proto = ZT_PROTO_DNS;
 	st->sock_ino = ino;
 	return 0;
@@ -216,7 +215,7 @@ static __always_inline void dgram_emit(struct syscall_args *args, __u64 pid_tgid
 		return;
 	st->tuple = w.tuple;
 	st->tuple_ok = 1;
-	fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
+	conn_fd_note(st, pid_tgid >> 32, args->fd);
 	eb = bpf_map_lookup_elem(&scratch, &zero);
 	if (!eb)
 		return;

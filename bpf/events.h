@@ -33,7 +33,7 @@
 
 enum zt_event_type {
 	ZT_EV_DATA = 1,    /* bytes moved on a TCP socket, or one datagram (DNS) */
-	ZT_EV_CLOSE = 2,   /* the process closed the fd, or the socket reached TCP_CLOSE */
+	ZT_EV_CLOSE = 2,   /* its process let go (ZT_SYS_CLOSE), or it reached TCP_CLOSE */
 	ZT_EV_CONNECT = 3, /* connect() returned; bytes holds its (signed) return */
 	ZT_EV_ACCEPT = 4,  /* accept()/accept4() returned a connection */
 	ZT_EV_EXIT = 5,    /* a traced process exited (its last thread) */
@@ -188,7 +188,7 @@ _Static_assert(sizeof(struct zt_seg) == 16, "zt_seg layout");
 enum zt_counter {
 	ZT_CNT_RINGBUF_DROPS = 0, /* bpf_ringbuf_output failed: buffer full */
 	ZT_CNT_STASH_DROPS,       /* syscall args could not be stashed */
-	ZT_CNT_CONN_DROPS,        /* conn_state or fd_conn update failed */
+	ZT_CNT_CONN_DROPS,        /* conn_state update failed */
 	ZT_CNT_READ_FAULTS,       /* payload copy from user memory failed */
 	ZT_CNT_EVENTS,            /* events submitted */
 	ZT_CNT_CONTINUATIONS,     /* data events that carried no payload */

@@ -200,14 +200,14 @@ struct {
 __u8 tls_memory_bio_seen = 0;
 
 /* A TLS connection's socket bytes: ciphertext, counted but never copied or
- * sniffed; the fd is still recorded so close() reports the connection. */
+ * sniffed; the fd is still noted so its close is reported. */
 static __always_inline void emit_ciphertext(struct conn_state *st, const struct syscall_args *args,
 					    __u64 sk, __u64 pid_tgid, __s64 bytes)
 {
 	__u32 tid = (__u32)pid_tgid;
 	struct tls_read_seen seen = { .sk = sk, .fd = args->fd };
 
-	fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
+	conn_fd_note(st, pid_tgid >> 32, args->fd);
 	counter_add(ZT_CNT_TLS_BYTES, bytes);
 	if (args->dir == ZT_DIR_INGRESS && !args->in_tls) {
 		bpf_map_update_elem(&tls_last_read, &tid, &seen, BPF_ANY);
@@ -298,7 +298,7 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 	}
 	/* a TLS call whose socket was learned without its fd records none */
 	if (args->fd >= 0)
-		fd_conn_record(st, sk, pid_tgid >> 32, args->fd);
+		conn_fd_note(st, pid_tgid >> 32, args->fd);
 	st->announced = 1;
 
 	eb = bpf_map_lookup_elem(&scratch, &zero);

@@ -4,6 +4,39 @@
 #ifndef ZT_LIFECYCLE_BPF_H
 #define ZT_LIFECYCLE_BPF_H
 
+#define SHUTDOWN_MASK 3
+
+/*
+ * The process that moved the connection's bytes lets go of it: close() (or
+ * its exit, or shutdown() of both directions) shut both directions, and
+ * this state change runs in its context (FIN_WAIT1 or LAST_ACK, or CLOSE
+ * at once over unread data or after a reset). Reported as its close(), from
+ * the one state change that close() makes, so that no program runs on the
+ * node's other close() calls (files, pipes: one lookup each before). A
+ * change the stack makes on its own (an ACK, a timer) runs in whatever
+ * task is on the CPU: one of another process is not this process letting
+ * go; a close() by a process that shares the socket changes no state.
+ * Returns true when the connection ended here.
+ */
+static __always_inline bool conn_let_go(struct conn_state *st, struct sock *sk, int newstate)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+
+	if (BPF_CORE_READ(sk, sk_shutdown) != SHUTDOWN_MASK ||
+	    (__u32)(st->fd_key >> 32) != (__u32)(pid_tgid >> 32))
+		return false;
+	if (st->announced && !st->ignored)
+		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, (__s32)st->fd_key, 0,
+				bpf_ktime_get_ns());
+	st->fd_key = 0;
+	/* closed at once, or reset earlier while held: nothing more comes */
+	if (newstate == BPF_TCP_CLOSE || st->closed) {
+		conn_forget(st, (__u64)sk);
+		return true;
+	}
+	return false;
+}
+
 SEC("tracepoint/sock/inet_sock_set_state")
 int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
@@ -25,19 +58,40 @@ int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 		conn_state_create(sk, ZT_ROLE_SERVER);
 		return 0;
 	}
-	if (ctx->newstate != BPF_TCP_CLOSE)
-		return 0;
 	st = bpf_map_lookup_elem(&conn_state, &sk);
-	if (!st || st->closed)
+	if (!st)
+		return 0;
+	if (st->fd_key && conn_let_go(st, (struct sock *)sk, ctx->newstate))
+		return 0;
+	if (ctx->newstate != BPF_TCP_CLOSE)
 		return 0;
 	/* A reset from the peer lands here in the middle of the write that
 	 * provoked it (loopback delivers it before sendmsg returns), and reads
 	 * of what was queued may follow: while the process still holds the
-	 * socket, the connection lives on until its close(), which reports it. */
+	 * socket, the connection lives on until it lets go. */
 	if (st->fd_key && BPF_CORE_READ((struct sock *)sk, sk_socket)) {
 		st->closed = 1;
 		return 0;
 	}
+	if (st->announced && !st->ignored)
+		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_STATE, st, 0, -1, 0, bpf_ktime_get_ns());
+	conn_forget(st, sk);
+	return 0;
+}
+
+/* The sock is freed. Closing a socket that a reset already closed (held
+ * by its process then, see above) changes no state: its end is reported
+ * here, as is any other the state changes did not report. */
+SEC("tracepoint/tcp/tcp_destroy_sock")
+int tcp_destroy_sock(struct trace_event_raw_tcp_event_sk *ctx)
+{
+	__u64 sk = (__u64)ctx->skaddr;
+	struct conn_state *st = bpf_map_lookup_elem(&conn_state, &sk);
+
+	if (!st)
+		return 0;
+	if (st->fd_key && conn_let_go(st, (struct sock *)sk, BPF_TCP_CLOSE))
+		return 0;
 	if (st->announced && !st->ignored)
 		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_STATE, st, 0, -1, 0, bpf_ktime_get_ns());
 	conn_forget(st, sk);
@@ -76,7 +130,7 @@ int sys_exit_connect(struct trace_event_raw_sys_exit *ctx)
 	if (st) {
 		if (ctx->ret == 0 || ctx->ret == -EINPROGRESS) {
 			conn_tuple_read(st, sk);
-			fd_conn_record(st, sk, pid_tgid >> 32, ca->fd);
+			conn_fd_note(st, pid_tgid >> 32, ca->fd);
 		}
 		if (!st->ignored)
 			emit_conn_event(ZT_EV_CONNECT, ZT_SYS_CONNECT, st, pid_tgid, ca->fd, ctx->ret,
@@ -105,7 +159,7 @@ static __always_inline int accept_exit(struct trace_event_raw_sys_exit *ctx, __u
 		conn_tuple_read(st, sk);
 	if (st->ignored)
 		return 0;
-	fd_conn_record(st, sk, pid_tgid >> 32, fd);
+	conn_fd_note(st, pid_tgid >> 32, fd);
 	emit_conn_event(ZT_EV_ACCEPT, sys, st, pid_tgid, fd, fd, bpf_ktime_get_ns());
 	return 0;
 }
@@ -120,32 +174,6 @@ SEC("tracepoint/syscalls/sys_exit_accept4")
 int sys_exit_accept4(struct trace_event_raw_sys_exit *ctx)
 {
 	return accept_exit(ctx, ZT_SYS_ACCEPT4);
-}
-
-SEC("tracepoint/syscalls/sys_enter_close")
-int sys_enter_close(struct trace_event_raw_sys_enter *ctx)
-{
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__s32 fd = (__s32)ctx->args[0];
-	__u64 key = fd_conn_key(pid_tgid >> 32, fd);
-	struct fd_conn_val *val = bpf_map_lookup_elem(&fd_conn, &key);
-	struct conn_state *st;
-	__u64 sk;
-
-	if (!val)
-		return 0;
-	sk = val->sk;
-	st = bpf_map_lookup_elem(&conn_state, &sk);
-	if (st && st->conn_id == val->conn_id) {
-		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, fd, 0, bpf_ktime_get_ns());
-		/* a datagram socket has no TCP_CLOSE to wait for */
-		if (st->closed || st->dgram)
-			conn_forget(st, sk);
-		else
-			st->fd_key = 0;
-	}
-	bpf_map_delete_elem(&fd_conn, &key);
-	return 0;
 }
 
 /* The TLS libraries a process runs change when it execs or maps a file

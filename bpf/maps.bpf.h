@@ -45,13 +45,13 @@ struct frame_dir {
 struct conn_state {
 	__u64 conn_id;
 	__u64 run_bytes;   /* bytes moved in last_dir since the direction changed */
-	__u64 fd_key;      /* last (tgid << 32 | fd) recorded in fd_conn */
+	__u64 fd_key;      /* (tgid << 32 | fd) that last moved its bytes; 0 once let go */
 	__u64 sock_ino;    /* a datagram socket's inode: a new one at the same sock is another socket */
 	struct zt_conn_tuple tuple;
 	__u8 role;
 	__u8 last_dir;     /* 0xff before the first data */
 	__u8 tuple_ok;
-	__u8 announced;    /* a data event went out: close must be reported */
+	__u8 announced;    /* a data event went out: its end must be reported */
 	__u8 ignored;      /* filtered out by --port */
 	__u8 inj_flags;    /* ZT_F_CTX_* of a traceparent sk_msg just wrote */
 	__u8 closed;       /* reached TCP_CLOSE while its process still held it */
@@ -59,19 +59,13 @@ struct conn_state {
 	__u8 sniffs;       /* message starts sniffed without a match */
 	__u8 pstate;       /* the protocol's framing state (its frame_len's) */
 	__u8 tls;          /* the socket carries TLS: the stream below is the plaintext */
-	__u8 dgram;        /* a datagram socket: no state change reports its end, close() does */
 	__u8 mid_seen;     /* the last message start matched only as one inside a connection */
-	__u8 pad2[3];
+	__u8 pad2[4];
 	__u32 stream_pos[2]; /* bytes moved, by enum zt_direction (zt_event.stream_pos) */
 	struct frame_dir fr[2]; /* by enum zt_direction */
 	__u8 inj_trace_id[16];
 	__u8 inj_span_id[8];
 	__u8 inj_parent_id[8];
-};
-
-struct fd_conn_val {
-	__u64 conn_id;
-	__u64 sk;
 };
 
 struct connect_args {
@@ -115,14 +109,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct conn_state);
 } conn_state SEC(".maps");
-
-/* (tgid << 32 | fd) -> connection, so close(fd) can be reported. */
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, ZT_MAX_CONNS);
-	__type(key, __u64);
-	__type(value, struct fd_conn_val);
-} fd_conn SEC(".maps");
 
 /* The SERVER span a thread is serving, as the kernel named it (only with
  * --inject-traceparent): the context its outgoing calls carry. */
