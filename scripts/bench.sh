@@ -8,7 +8,9 @@
 #                untraced then traced (--port of nginx, output none), then
 #                5 s more with kernel.bpf_stats_enabled=1 (only then: stats
 #                cost ~60 ns a program run) for BPF ns per program and per
-#                socket syscall; the agent's CPU from /proc/PID/stat
+#                socket syscall; the agent's CPU from /proc/PID/stat; then
+#                untraced again (each ratio is against the mean of the two
+#                untraced runs; redis too)
 #   http-jsonl   the same, every span written as a JSON line to a file
 #   http-otlp    the same, spans sent over OTLP (gzip) to a loopback sink
 #   redis        redis-server under redis-benchmark -P 1 -t get,set
@@ -268,8 +270,11 @@ run_arm() { # ARM OUTPUT AGENT_FILTER URL WHAT [AGENT OPTIONS...]
 	STATS_ARGS=()
 	[ "${BENCH_BPF_STATS:-1}" = 1 ] && bpf_stats_window "$arm" wrk_stats "$url"
 	agent_stop "$arm"
+	echo "bench: [$arm] untraced run again..." >&2
+	run_wrk "$arm.untraced_after" "$url"
 	[ "$output" = jsonl ] && spans=(spans="$(wc -l <"$TMP/spans.$arm.jsonl")")
 	report_arm "$arm" untraced="$TMP/wrk.$arm.untraced.out" traced="$TMP/wrk.$arm.traced.out" \
+		untraced_after="$TMP/wrk.$arm.untraced_after.out" \
 		final="$TMP/final.$arm" ticks=$((ticks1 - ticks0)) hz="$(getconf CLK_TCK)" \
 		hwm_kb="$HWM_KB" "${spans[@]}" "${STATS_ARGS[@]}"
 }
@@ -362,9 +367,12 @@ redis_arm() {
 	ticks1=$(agent_ticks)
 	bpf_stats_window redis redis_load "$port"
 	agent_stop redis
+	echo "bench: [redis] untraced again..." >&2
+	redis_load "$port" >"$TMP/redis.untraced_after.out" 2>&1 || die "redis-benchmark failed"
 	stop_pid "$REDIS_PID" TERM 5
 	REDIS_PID=""
 	report_arm redis untraced="$TMP/redis.untraced.out" traced="$TMP/redis.traced.out" \
+		untraced_after="$TMP/redis.untraced_after.out" \
 		final="$TMP/final.redis" ticks=$((ticks1 - ticks0)) hz="$(getconf CLK_TCK)" \
 		requests=$((2 * ${BENCH_REDIS_REQUESTS:-100000})) hwm_kb="$HWM_KB" "${STATS_ARGS[@]}"
 }

@@ -8,6 +8,11 @@
 An arm's raw inputs (all optional but its name):
   untraced=, traced=        wrk outputs with a "ZT_WRK ..." line (report.lua),
                             or redis-benchmark --csv outputs
+  untraced_after=           the untraced run again, after the agent stopped:
+                            the ratio's base is the mean of the two, so that
+                            the machine drifting over an arm (its neighbours,
+                            the last arm's teardown) does not pass for the
+                            agent's cost
   stats_run=                the run made while bpf_stats were on (its requests)
   bpf0=, bpf1=              per-program snapshots (bpftool prog show -j, the
                             agent's programs only) around that run
@@ -67,6 +72,13 @@ def arm(out_path, name, kv):
     r = {"arm": name}
     if "untraced" in kv:
         u, t = wrk_summary(kv["untraced"]), wrk_summary(kv["traced"])
+        if "untraced_after" in kv:
+            runs = [u, wrk_summary(kv["untraced_after"])]
+            u = dict(runs[0])
+            for k in ("rps", "p99_us"):
+                if all(k in x for x in runs):
+                    u[k] = statistics.mean(x[k] for x in runs)
+            u["runs_rps"] = [x["rps"] for x in runs]
         r["untraced"], r["traced"] = u, t
         r["ratio"] = t["rps"] / u["rps"]
         if "p99_us" in u:
