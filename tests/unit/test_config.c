@@ -571,7 +571,7 @@ Test(config, usage_lists_every_flag_with_a_default)
 	static const char *const lines[] = {
 		"      --output jsonl|pretty|none jsonl: one JSON object per line; pretty: trace trees for humans; none (default: pretty on a terminal, else jsonl)\n",
 		"      --capture-bytes N        payload bytes copied per syscall, 1..4096 (default: 512)\n",
-		"      --ringbuf-size SIZE      ring buffer size, power of two 64K..1G (K/M/G suffixes) (default: 16M)\n",
+		"      --ringbuf-size SIZE      ring buffers, split between the online CPUs, power of two 64K..1G (K/M/G suffixes) (default: 16M)\n",
 		"  -p, --pid PID                trace only this process, 1..4194304; repeatable (64 max) (default: all)\n",
 		"      --comm NAME              trace only this exact process name, 1..15 characters (default: any)\n",
 		"      --port PORT              trace only this local or remote port, 1..65535; repeatable (64 max) (default: all)\n",
