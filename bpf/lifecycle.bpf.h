@@ -7,16 +7,30 @@
 #define SHUTDOWN_MASK 3
 
 /*
- * The process that moved the connection's bytes lets go of it: close() (or
- * its exit, or shutdown() of both directions) shut both directions, and
- * this state change runs in its context (FIN_WAIT1 or LAST_ACK, or CLOSE
- * at once over unread data or after a reset). Reported as its close(), from
- * the one state change that close() makes, so that no program runs on the
- * node's other close() calls (files, pipes: one lookup each before). A
- * change the stack makes on its own (an ACK, a timer) runs in whatever
- * task is on the CPU: one of another process is not this process letting
- * go; a close() by a process that shares the socket changes no state.
- * Returns true when the connection ended here.
+ * The state changes that only a process letting go of a connection makes:
+ * close() (or its exit, or shutdown() of both directions) to FIN_WAIT1 or
+ * LAST_ACK, to the same state (FIN_WAIT2 after a half-close), or to CLOSE
+ * at once (over unread data, or an abort). The stack's own changes (a FIN,
+ * an ACK, a timer) can run in the process's context too (its recv() works
+ * off the backlog): after a half-close, the peer's FIN makes both
+ * directions shut while the answer before it is still to be read.
+ */
+static __always_inline bool state_change_lets_go(int oldstate, int newstate)
+{
+	if (newstate == BPF_TCP_FIN_WAIT1 || newstate == BPF_TCP_LAST_ACK || newstate == oldstate)
+		return true;
+	return newstate == BPF_TCP_CLOSE &&
+	       (oldstate == BPF_TCP_ESTABLISHED || oldstate == BPF_TCP_CLOSE_WAIT ||
+		oldstate == BPF_TCP_SYN_SENT || oldstate == BPF_TCP_SYN_RECV);
+}
+
+/*
+ * The process that moved the connection's bytes let go of it, both
+ * directions shut, and this runs in its context: reported as its close(),
+ * so that no program runs on the node's other close() calls (files, pipes:
+ * a lookup each before). A close() by a process that shares the socket
+ * changes no state; a change in another process's context is not this
+ * one letting go. Returns true when the connection ended here.
  */
 static __always_inline bool conn_let_go(struct conn_state *st, struct sock *sk, int newstate)
 {
@@ -61,7 +75,8 @@ int inet_sock_set_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	st = bpf_map_lookup_elem(&conn_state, &sk);
 	if (!st)
 		return 0;
-	if (st->fd_key && conn_let_go(st, (struct sock *)sk, ctx->newstate))
+	if (st->fd_key && state_change_lets_go(ctx->oldstate, ctx->newstate) &&
+	    conn_let_go(st, (struct sock *)sk, ctx->newstate))
 		return 0;
 	if (ctx->newstate != BPF_TCP_CLOSE)
 		return 0;
