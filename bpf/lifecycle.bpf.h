@@ -39,7 +39,8 @@ static __always_inline bool conn_let_go(struct conn_state *st, struct sock *sk, 
 	if (BPF_CORE_READ(sk, sk_shutdown) != SHUTDOWN_MASK ||
 	    (__u32)(st->fd_key >> 32) != (__u32)(pid_tgid >> 32))
 		return false;
-	if (st->announced && !st->ignored)
+	/* user space heard of it from its accept or connect, if not its data */
+	if (!st->ignored)
 		emit_conn_event(ZT_EV_CLOSE, ZT_SYS_CLOSE, st, pid_tgid, (__s32)st->fd_key, 0,
 				bpf_ktime_get_ns());
 	st->fd_key = 0;
