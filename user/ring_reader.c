@@ -93,21 +93,15 @@ static unsigned long record_span(__u32 len)
 }
 
 /* Makes the ring's next committed record its head (its key read), past
- * discarded ones; false when it has none now or it has given a ring's
- * worth this call (budget). */
-static int ring_head(const struct ring_reader *r, struct ring_view *v, unsigned long budget_end)
+ * discarded ones; false when it has none before v->prod. */
+static int ring_head(const struct ring_reader *r, struct ring_view *v)
 {
 	while (!v->head_ready) {
 		const __u32 *hdr;
 		__u32 len;
 
-		if (v->cons >= budget_end)
+		if (v->cons >= v->prod)
 			return 0;
-		if (v->cons >= v->prod) {
-			v->prod = __atomic_load_n(v->producer_pos, __ATOMIC_ACQUIRE);
-			if (v->cons >= v->prod)
-				return 0;
-		}
 		hdr = (const __u32 *)(v->data + (v->cons & v->mask));
 		len = __atomic_load_n(hdr, __ATOMIC_ACQUIRE);
 		if (len & BPF_RINGBUF_BUSY_BIT)
@@ -132,12 +126,15 @@ static void ring_publish(struct ring_view *v)
 
 long ring_reader_consume(struct ring_reader *r)
 {
-	unsigned long budget_end[r->n > 0 ? r->n : 1];
 	long handed = 0;
 	int rc = 0;
 
+	/* what each ring holds now, read once: a ring found empty is not
+	 * asked again for every record another ring hands on (its producer
+	 * writes that line on every record), and producers that keep up
+	 * cannot hold the loop */
 	for (int i = 0; i < r->n; i++)
-		budget_end[i] = r->rings[i].cons + r->rings[i].mask + 1;
+		r->rings[i].prod = __atomic_load_n(r->rings[i].producer_pos, __ATOMIC_ACQUIRE);
 	for (;;) {
 		struct ring_view *best = NULL, *v;
 		const __u32 *hdr;
@@ -145,7 +142,7 @@ long ring_reader_consume(struct ring_reader *r)
 
 		for (int i = 0; i < r->n; i++) {
 			v = &r->rings[i];
-			if (ring_head(r, v, budget_end[i]) && (!best || v->head_key < best->head_key))
+			if (ring_head(r, v) && (!best || v->head_key < best->head_key))
 				best = v;
 		}
 		if (!best)

@@ -56,8 +56,8 @@ int ring_reader_open(struct ring_reader *r, const int *map_fds, int n, ring_read
 		     ring_reader_key_fn key, void *ctx);
 /* Waits up to timeout_ms for a wakeup; 0 or -errno (-EINTR on a signal). */
 int ring_reader_wait(struct ring_reader *r, int timeout_ms);
-/* Hands on every committed record, merged by key, at most a ring's worth
- * of each ring a call; the count handed on, or fn's negative return. */
+/* Hands on the records committed when it is called, merged by key; the
+ * count handed on, or fn's negative return. */
 long ring_reader_consume(struct ring_reader *r);
 void ring_reader_close(struct ring_reader *r);
 
