@@ -1487,3 +1487,51 @@ Test(http1, request_numbering_skips_zero_when_it_wraps)
 	cr_expect_eq(f->col.ex[1].req.seq, 1);
 	free(f);
 }
+
+/* The request and drop callbacks get the feed's ctx (the collector here),
+ * so what they saw is kept beside it. */
+static struct {
+	uint32_t requests[16], drops[16];
+	size_t n_requests, n_drops;
+} seen;
+
+static void note_request(void *ctx, const struct http1_request *req)
+{
+	(void)ctx;
+	cr_assert_lt(seen.n_requests, 16);
+	seen.requests[seen.n_requests++] = req->seq;
+}
+
+static void note_drop(void *ctx, const struct http1_request *req)
+{
+	(void)ctx;
+	cr_assert_lt(seen.n_drops, 16);
+	seen.drops[seen.n_drops++] = req->seq;
+}
+
+/* A request whose head broke off was never announced, so making room for
+ * newer ones lets go of it silently: a drop names only announced keys. */
+Test(http1, pipeline_drop_names_only_announced_requests)
+{
+	struct fixture *f = fixture_new();
+	char req[64];
+	uint64_t tag = 1;
+	size_t i;
+
+	memset(&seen, 0, sizeof(seen));
+	http1_conn_set_request_cb(&f->conn, note_request);
+	http1_conn_set_drop_cb(&f->conn, note_drop);
+	feed(f, REQ, "GET /bad HTTP/1.1\r\nContent-Length: x\r\n\r\n", tag++);
+	for (i = 0; i <= HTTP1_PIPELINE_MAX; i++) {
+		snprintf(req, sizeof(req), "GET /%zu HTTP/1.1\r\n\r\n", i);
+		feed(f, REQ, req, tag++);
+	}
+	cr_assert_eq(f->conn.pipeline_drops, 2);
+	cr_assert_eq(f->misses, 1);
+	cr_assert_eq(seen.n_requests, HTTP1_PIPELINE_MAX + 1);
+	for (i = 0; i <= HTTP1_PIPELINE_MAX; i++)
+		cr_assert_eq(seen.requests[i], i + 2);
+	cr_assert_eq(seen.n_drops, 1);
+	cr_assert_eq(seen.drops[0], 2);
+	free(f);
+}

@@ -27,7 +27,9 @@ static void http1_drop_oldest(struct http1_run *r)
 	struct http1_conn *c = r->c;
 	struct http1_stream *resp = &c->resp_stream;
 
-	if (c->on_drop)
+	/* a request whose head never ended was never announced: nothing
+	 * waits on it to be let go */
+	if (c->on_drop && c->pending[c->pending_head].head_ended)
 		c->on_drop(r->ctx, &c->pending[c->pending_head]);
 	c->pending_head = (c->pending_head + 1) & HTTP1_PENDING_MASK;
 	c->pending_count--;

@@ -57,6 +57,7 @@ struct http1_request {
 	uint64_t body_size;  /* decoded body bytes (chunked: payload only) */
 	uint32_t flags;      /* HTTP1_MSG_* */
 	uint8_t version_minor; /* 1 for HTTP/1.1, 0 for HTTP/1.0 */
+	uint8_t head_ended;    /* the request callback was given it */
 	char method[HTTP1_METHOD_MAX]; /* "" when a gap hid the request line */
 	char target[HTTP1_TARGET_MAX]; /* as on the wire, NUL-terminated */
 	char host[HTTP1_HOST_MAX];     /* Host header value, "" when absent */
@@ -143,7 +144,8 @@ int http1_conn_park(const struct http1_conn *c, uint64_t *carry);
 void http1_conn_resume(struct http1_conn *c, uint64_t carry);
 void http1_conn_set_request_cb(struct http1_conn *c, http1_request_cb cb);
 /* A request dropped to make room in the pending ring (counted in
- * pipeline_drops): it will have no exchange. Called with the feed's ctx. */
+ * pipeline_drops): it will have no exchange. Called with the feed's ctx,
+ * only for a request whose head ended (one the request callback saw). */
 void http1_conn_set_drop_cb(struct http1_conn *c, http1_request_cb cb);
 
 /*

@@ -133,8 +133,13 @@ static void http1_head_end(struct http1_run *r)
 	struct http1_stream *s = r->s;
 
 	if (r->side == HTTP1_SIDE_REQUEST) {
-		if (s->paired && r->c->on_request)
-			r->c->on_request(r->ctx, http1_newest(r->c));
+		if (s->paired) {
+			struct http1_request *req = http1_newest(r->c);
+
+			req->head_ended = 1;
+			if (r->c->on_request)
+				r->c->on_request(r->ctx, req);
+		}
 		http1_open_body(r);
 		return;
 	}
