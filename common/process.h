@@ -32,6 +32,9 @@ struct procinfo {
 	char container_id[72];                 /* from /proc/PID/cgroup, "" when none */
 	char k8s_pod_name[PROCINFO_NAME_MAX];  /* "" when not revealed */
 	char k8s_namespace[PROCINFO_NAME_MAX];
+	/* a new value each time the agent's cache takes in a process (0: one
+	 * built elsewhere), so a rendering of it can be kept and reused */
+	uint64_t generation;
 	uint32_t n_attrs;                      /* other OTEL_RESOURCE_ATTRIBUTES pairs */
 	struct resource_attr attrs[PROCINFO_ATTRS_MAX];
 };

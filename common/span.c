@@ -6,17 +6,19 @@
 
 #include "span.h"
 
-int span_attrs_str(struct span_attrs *l, const char *key, const char *s, size_t n)
+int span_attrs_put_str(struct span_attrs *l, const char *key, size_t key_len, const char *s,
+		       size_t n)
 {
 	struct span_attr *a;
 
-	if (l->n >= SPAN_ATTRS_MAX || n > (size_t)SPAN_TEXT_MAX - l->text_len) {
+	if (l->n >= SPAN_ATTRS_MAX || n > (size_t)SPAN_TEXT_MAX - l->text_len ||
+	    key_len > SPAN_ATTR_KEY_MAX) {
 		l->overflow = 1;
 		return -1;
 	}
 	a = &l->a[l->n++];
-	*a = (struct span_attr){ .key = key, .type = SPAN_ATTR_STR, .off = l->text_len,
-				 .len = (uint16_t)n };
+	*a = (struct span_attr){ .key = key, .key_len = (uint8_t)key_len, .type = SPAN_ATTR_STR,
+				 .off = l->text_len, .len = (uint16_t)n };
 	if (n)
 		memcpy(l->text + l->text_len, s, n);
 	l->text_len = (uint16_t)(l->text_len + n);
@@ -31,18 +33,14 @@ int span_attrs_list(struct span_attrs *l, const char *key, const char *s, size_t
 	return 0;
 }
 
-int span_attrs_cstr(struct span_attrs *l, const char *key, const char *s)
+int span_attrs_put_int(struct span_attrs *l, const char *key, size_t key_len, int64_t v)
 {
-	return span_attrs_str(l, key, s, s ? strlen(s) : 0);
-}
-
-int span_attrs_int(struct span_attrs *l, const char *key, int64_t v)
-{
-	if (l->n >= SPAN_ATTRS_MAX) {
+	if (l->n >= SPAN_ATTRS_MAX || key_len > SPAN_ATTR_KEY_MAX) {
 		l->overflow = 1;
 		return -1;
 	}
-	l->a[l->n++] = (struct span_attr){ .key = key, .type = SPAN_ATTR_INT, .num = v };
+	l->a[l->n++] = (struct span_attr){ .key = key, .key_len = (uint8_t)key_len,
+					   .type = SPAN_ATTR_INT, .num = v };
 	return 0;
 }
 

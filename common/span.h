@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "metric_family.h"
 #include "process.h"
@@ -42,14 +43,18 @@ enum span_attr_type {
 };
 
 /* A value lives in the list's text (strings) or in the attribute (ints);
- * keys are string literals of the module that adds them. */
+ * keys are string literals of the module that adds them, their length
+ * kept so that no exporter measures them again per span. */
 struct span_attr {
 	const char *key;
 	int64_t num;
 	uint16_t off;  /* string: offset in text */
 	uint16_t len;  /* string: length (no NUL in text) */
 	uint8_t type;  /* enum span_attr_type */
+	uint8_t key_len;
 };
+
+#define SPAN_ATTR_KEY_MAX 255
 
 struct span_attrs {
 	uint16_t n;
@@ -111,9 +116,22 @@ void span_copy(struct span *dst, const struct span *src);
 /* Appends an attribute; returns 0, or -1 (counted in overflow) when the
  * list or its text is full. Strings are copied (n bytes, may hold NULs).
  * span_attrs_str's offset is what span_metric and views point at. */
-int span_attrs_str(struct span_attrs *l, const char *key, const char *s, size_t n);
-int span_attrs_cstr(struct span_attrs *l, const char *key, const char *s);
-int span_attrs_int(struct span_attrs *l, const char *key, int64_t v);
+int span_attrs_put_str(struct span_attrs *l, const char *key, size_t key_len, const char *s,
+		       size_t n);
+int span_attrs_put_int(struct span_attrs *l, const char *key, size_t key_len, int64_t v);
+/* Inline, so a literal key's length is known where it is written. */
+static inline int span_attrs_str(struct span_attrs *l, const char *key, const char *s, size_t n)
+{
+	return span_attrs_put_str(l, key, strlen(key), s, n);
+}
+static inline int span_attrs_cstr(struct span_attrs *l, const char *key, const char *s)
+{
+	return span_attrs_put_str(l, key, strlen(key), s, s ? strlen(s) : 0);
+}
+static inline int span_attrs_int(struct span_attrs *l, const char *key, int64_t v)
+{
+	return span_attrs_put_int(l, key, strlen(key), v);
+}
 /* A list of strings, s[0..n) holding each followed by a NUL ("a\0b\0"). */
 int span_attrs_list(struct span_attrs *l, const char *key, const char *s, size_t n);
 /* The value of a string attribute (not NUL-terminated), len in *n; of a

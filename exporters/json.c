@@ -219,11 +219,15 @@ out:
 
 void json_put_key(struct json_buf *b, const char *key)
 {
-	size_t n = strlen(key);
+	json_put_key_n(b, key, strlen(key));
+}
+
+void json_put_key_n(struct json_buf *b, const char *key, size_t n)
+{
 	char *d;
 
 	if (n + 3 > json_room(b)) {
-		json_put_cstr(b, key);
+		json_put_string(b, (const uint8_t *)key, n);
 		json_put_raw(b, ":", 1);
 		return;
 	}

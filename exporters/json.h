@@ -46,6 +46,7 @@ void json_put_cstr(struct json_buf *b, const char *s);
 /* "key": for a key the code wrote (a literal, plain ASCII): copied as it
  * is, no escape looked for. */
 void json_put_key(struct json_buf *b, const char *key);
+void json_put_key_n(struct json_buf *b, const char *key, size_t n);
 void json_put_u64(struct json_buf *b, uint64_t v);
 void json_put_i64(struct json_buf *b, int64_t v);
 

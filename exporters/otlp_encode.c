@@ -93,12 +93,13 @@ static size_t otlp_span_attrs(const struct span *s, struct otlp_attr *a)
 		const char *v;
 
 		if (sa->type == SPAN_ATTR_INT) {
-			a[n++] = (struct otlp_attr){ .key = sa->key, .key_len = strlen(sa->key),
+			a[n++] = (struct otlp_attr){ .key = sa->key, .key_len = sa->key_len,
 						     .num = sa->num };
 		} else {
 			v = span_attr_str(l, sa, &len);
-			otlp_attr_str(a, &n, sa->key, v, len);
-			a[n - 1].list = sa->type == SPAN_ATTR_STRS;
+			a[n++] = (struct otlp_attr){ .key = sa->key, .key_len = sa->key_len,
+						     .str = v, .str_len = len,
+						     .list = sa->type == SPAN_ATTR_STRS };
 		}
 	}
 	otlp_attr_int(a, &n, "thread.id", s->tid);

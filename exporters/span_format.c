@@ -58,6 +58,32 @@ static void resource_format(struct json_buf *b, const struct procinfo *res, cons
 	json_put_lit(b, "}");
 }
 
+static void resource_put(struct json_buf *b, const struct procinfo *res, const char *host_name,
+			 struct span_resource_cache *cache)
+{
+	struct json_buf r;
+	struct span_resource_json *e;
+
+	if (!cache || !res->generation) {
+		resource_format(b, res, host_name);
+		return;
+	}
+	e = &cache->e[res->generation % SPAN_RESOURCE_CACHE];
+	if (e->generation != res->generation || e->host_name != host_name) {
+		json_buf_init(&r, e->json, sizeof(e->json));
+		resource_format(&r, res, host_name);
+		if (r.overflow) {
+			e->generation = 0;
+			resource_format(b, res, host_name);
+			return;
+		}
+		e->generation = res->generation;
+		e->host_name = host_name;
+		e->len = (uint32_t)r.len;
+	}
+	json_put_raw(b, e->json, e->len);
+}
+
 /* A list attribute's items (each followed by a NUL) as a JSON array. */
 static void list_format(struct json_buf *b, const char *v, size_t n)
 {
@@ -84,7 +110,7 @@ static void attrs_format(struct json_buf *b, const struct span_attrs *l)
 
 		if (i)
 			json_put_lit(b, ",");
-		json_put_key(b, a->key);
+		json_put_key_n(b, a->key, a->key_len);
 		v = span_attr_str(l, a, &n);
 		if (a->type == SPAN_ATTR_INT)
 			json_put_i64(b, a->num);
@@ -96,7 +122,7 @@ static void attrs_format(struct json_buf *b, const struct span_attrs *l)
 }
 
 void span_format_jsonl(struct json_buf *b, const struct span *s, const struct procinfo *res,
-		       const char *host_name)
+		       const char *host_name, struct span_resource_cache *cache)
 {
 	char hex[33];
 
@@ -134,15 +160,19 @@ void span_format_jsonl(struct json_buf *b, const struct span *s, const struct pr
 	attrs_format(b, &s->attrs);
 	if (s->attrs.n)
 		json_put_lit(b, ",");
-	json_put_key(b, "process.pid");
+	json_put_lit(b, "\"process.pid\":");
 	json_put_u64(b, s->pid);
-	attr_str(b, "process.executable.name", s->exe_name);
-	attr_u64(b, "thread.id", s->tid);
-	if (s->tracestate[0])
-		attr_str(b, "w3c.tracestate", s->tracestate);
+	json_put_lit(b, ",\"process.executable.name\":");
+	json_put_cstr(b, s->exe_name);
+	json_put_lit(b, ",\"thread.id\":");
+	json_put_u64(b, s->tid);
+	if (s->tracestate[0]) {
+		json_put_lit(b, ",\"w3c.tracestate\":");
+		json_put_cstr(b, s->tracestate);
+	}
 	json_put_lit(b, "}");
 	if (res)
-		resource_format(b, res, host_name);
+		resource_put(b, res, host_name, cache);
 	json_put_lit(b, "}");
 }
 

@@ -30,6 +30,7 @@ int output_init(struct output *o, FILE *out, enum zt_output mode)
 void output_span(struct output *o, const struct span *s, const struct procinfo *res)
 {
 	static char line[SPAN_JSONL_MAX];
+	static struct span_resource_cache resources;
 	struct json_buf b;
 	size_t len;
 
@@ -41,7 +42,7 @@ void output_span(struct output *o, const struct span *s, const struct procinfo *
 		return;
 	}
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, s, res, procinfo_host_name());
+	span_format_jsonl(&b, s, res, procinfo_host_name(), &resources);
 	if (b.overflow) {
 		o->dropped++;
 		return;

@@ -61,6 +61,7 @@ _Static_assert(sizeof(((struct procinfo *)0)->container_id) > 64, "a 64-hex id f
 
 static struct pi_slot pi_cache[PI_SETS][PI_WAYS];
 static uint64_t pi_tick;
+static uint64_t pi_generation;
 /* One environ at a time; wiped after parsing (it can hold other programs'
  * secrets, which a core dump of the agent should not). */
 static char pi_env[PI_ENV_MAX];
@@ -594,6 +595,7 @@ const struct procinfo *procinfo_get(uint32_t pid, const char *comm)
 			pi_fill_gone(&s->info, pid, m.comm);
 		else
 			s->info = m.info;
+		s->info.generation = ++pi_generation;
 	}
 	s->last_use = pi_tick;
 	return &s->info;

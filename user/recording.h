@@ -31,7 +31,7 @@
 #include "procinfo.h"
 
 #define REC_MAGIC "ZTRECORD"
-#define REC_VERSION 1
+#define REC_VERSION 2 /* 2: procinfo.generation */
 #define REC_RECORD_MAX (1u << 20)      /* no record is longer */
 #define REC_HOST_MAX 72
 

@@ -266,7 +266,7 @@ static void fzt_check_span(void *ctx, const struct span *s)
 		CHECK(fzt_same_endpoint(&s->peer, &s->server));
 
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, s, NULL, NULL);
+	span_format_jsonl(&b, s, NULL, NULL, NULL);
 	CHECK(!b.overflow);
 	CHECK(b.len == strlen(line));
 	CHECK(line[0] == '{' && line[b.len - 1] == '}');

@@ -522,3 +522,17 @@ Test(json, key_is_copied_quoted_with_its_colon)
 	json_put_u64(&b, 7);
 	cr_expect_str_eq(store, "{\"k\":7");
 }
+
+/* json_put_key_n takes the key's first n bytes, whatever follows them. */
+Test(json, key_of_a_given_length)
+{
+	char store[32];
+	struct json_buf b;
+
+	json_buf_init(&b, store, sizeof(store));
+	json_put_key_n(&b, "url.pathXYZ", 8);
+	cr_expect_str_eq(store, "\"url.path\":");
+	json_put_key_n(&b, "", 0);
+	cr_expect_str_eq(store, "\"url.path\":\"\":");
+	cr_expect_eq(b.overflow, 0);
+}

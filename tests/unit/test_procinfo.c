@@ -676,7 +676,47 @@ Test(procinfo, get_self)
 		cr_assert_str_eq(pi->k8s_namespace, ns);
 	}
 	/* the same call again is the same entry */
+	cr_assert_neq(pi->generation, 0);
 	cr_assert_eq(procinfo_get((uint32_t)getpid(), "unit_tests"), pi);
+	cr_assert_eq(pi->generation, 1);
+}
+
+/* Answers as a replay does: process `comm` of pid, a new one unless the
+ * comm is "thread" (another name of the process already cached). */
+static int pi_answer_as(void *ctx, uint32_t pid, const char *comm, struct procinfo_miss *m)
+{
+	(void)ctx;
+	m->same_process = strcmp(comm, "thread") == 0;
+	m->info.pid = pid;
+	m->info.start_time = 7;
+	snprintf(m->info.comm, sizeof(m->info.comm), "%s", comm);
+	snprintf(m->info.exe_name, sizeof(m->info.exe_name), "%s", comm);
+	snprintf(m->info.service_name, sizeof(m->info.service_name), "%s", comm);
+	m->info.generation = 99; /* whatever a recording held: the cache sets its own */
+	return 0;
+}
+
+/* A rendering of an entry is reused while its generation holds: a new
+ * process in the entry (exec, pid reuse) is a new generation, another
+ * thread name of the same process is not. */
+Test(procinfo, generation_changes_with_the_process_only)
+{
+	const struct procinfo_hooks h = { .answer = pi_answer_as };
+	const struct procinfo *pi;
+	uint64_t first;
+
+	procinfo_set_hooks(&h);
+	pi = procinfo_get(4000, "web");
+	first = pi->generation;
+	cr_assert_eq(first, 1);
+	cr_assert_eq(procinfo_get(4000, "web")->generation, first);
+	cr_assert_eq(procinfo_get(4000, "thread")->generation, first);
+	cr_assert_str_eq(pi->exe_name, "web");
+	pi = procinfo_get(4000, "worker");
+	cr_assert_str_eq(pi->exe_name, "worker");
+	cr_assert_eq(pi->generation, first + 1);
+	cr_assert_eq(procinfo_get(4001, "web")->generation, first + 2);
+	procinfo_set_hooks(NULL);
 }
 
 Test(procinfo, get_child_otel_environment)

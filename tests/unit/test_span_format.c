@@ -74,7 +74,7 @@ static const char *sf_jsonl(const struct span *s)
 	struct json_buf b;
 
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, s, NULL, NULL);
+	span_format_jsonl(&b, s, NULL, NULL, NULL);
 	cr_assert_eq(b.overflow, 0);
 	cr_assert_eq(strlen(line), b.len);
 	return line;
@@ -258,7 +258,7 @@ Test(span_format, jsonl_worst_case_fits_output_line)
 	sf_http(&s, &f);
 	cr_assert_eq(s.attrs.overflow, 0);
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, &s, NULL, NULL);
+	span_format_jsonl(&b, &s, NULL, NULL, NULL);
 	cr_expect_eq(b.overflow, 0, "the daemon's 16 KiB line must hold the worst span");
 	cr_expect_lt(b.len, 10000);
 }
@@ -294,7 +294,7 @@ Test(span_format, jsonl_worst_case_of_the_model_fits_output_line)
 			     0);
 	cr_assert_eq(s.attrs.text_len, SPAN_TEXT_MAX);
 	json_buf_init(&b, line, sizeof(line));
-	span_format_jsonl(&b, &s, NULL, NULL);
+	span_format_jsonl(&b, &s, NULL, NULL, NULL);
 	cr_expect_eq(b.overflow, 0, "a span the model holds overflows the JSON line");
 }
 
@@ -393,7 +393,7 @@ Test(span_format, jsonl_overflow_is_flagged)
 	struct json_buf b;
 
 	json_buf_init(&b, small, sizeof(small));
-	span_format_jsonl(&b, &s, NULL, NULL);
+	span_format_jsonl(&b, &s, NULL, NULL, NULL);
 	cr_expect_eq(b.overflow, 1);
 	cr_expect_lt(b.len, sizeof(small));
 	cr_expect_eq(small[b.len], '\0');
@@ -486,4 +486,100 @@ Test(span_format, pretty_has_no_c1_controls, .init = sf_utc)
 	span_format_pretty(out, sizeof(out), &s);
 	cr_expect_null(strstr(out, "\xc2\x9b"), "UTF-8 CSI (U+009B) passed through");
 	cr_expect_null(strchr(out, 0x9b), "8-bit CSI (0x9b) passed through");
+}
+
+/* ---- the resource object ---- */
+
+#define SF_RESOURCE                                                            \
+	",\"resource\":{\"service.name\":\"shop\",\"process.pid\":4242,"       \
+	"\"process.executable.name\":\"python3\","                              \
+	"\"process.executable.path\":\"/usr/bin/python3\","                     \
+	"\"host.name\":\"node-1\",\"container.id\":\"c0ffee\","                \
+	"\"deployment.environment\":\"prod\"}}"
+
+static struct procinfo sf_resource(uint64_t generation)
+{
+	struct procinfo pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.pid = 4242;
+	pi.generation = generation;
+	strcpy(pi.exe_name, "python3");
+	strcpy(pi.exe_path, "/usr/bin/python3");
+	strcpy(pi.service_name, "shop");
+	strcpy(pi.container_id, "c0ffee");
+	pi.n_attrs = 1;
+	strcpy(pi.attrs[0].key, "deployment.environment");
+	strcpy(pi.attrs[0].value, "prod");
+	return pi;
+}
+
+/* The line's end: from its resource object on. */
+static const char *sf_resource_of(const struct span *s, const struct procinfo *res,
+				  const char *host, struct span_resource_cache *cache)
+{
+	static char line[SF_LINE_MAX];
+	struct json_buf b;
+	const char *at;
+
+	json_buf_init(&b, line, sizeof(line));
+	span_format_jsonl(&b, s, res, host, cache);
+	cr_assert_eq(b.overflow, 0);
+	cr_assert_eq(strlen(line), b.len);
+	at = strstr(line, ",\"resource\":");
+	cr_assert_not_null(at);
+	return at;
+}
+
+Test(span_format, jsonl_resource_exact)
+{
+	struct span s = sf_span();
+	struct procinfo pi = sf_resource(0);
+
+	cr_expect_str_eq(sf_resource_of(&s, &pi, "node-1", NULL), SF_RESOURCE);
+}
+
+/* Rendered once per generation and host name, then copied: a change the
+ * generation does not tell is not seen (the cache's contract), one it
+ * tells is, as is another host name. */
+Test(span_format, jsonl_resource_cached_per_generation)
+{
+	static struct span_resource_cache cache;
+	static const char other_host[] = "node-2";
+	struct span s = sf_span();
+	struct procinfo pi = sf_resource(5);
+
+	cr_expect_str_eq(sf_resource_of(&s, &pi, "node-1", &cache), SF_RESOURCE);
+	strcpy(pi.service_name, "cart");
+	cr_expect_str_eq(sf_resource_of(&s, &pi, "node-1", &cache), SF_RESOURCE);
+	pi.generation = 5 + SPAN_RESOURCE_CACHE; /* the same slot */
+	cr_expect(strstr(sf_resource_of(&s, &pi, "node-1", &cache),
+			 "{\"service.name\":\"cart\","));
+	cr_expect(strstr(sf_resource_of(&s, &pi, other_host, &cache), "\"host.name\":\"node-2\""));
+	/* generation 0 is never cached */
+	pi = sf_resource(0);
+	cr_expect_str_eq(sf_resource_of(&s, &pi, "node-1", &cache), SF_RESOURCE);
+	strcpy(pi.service_name, "cart");
+	cr_expect(strstr(sf_resource_of(&s, &pi, "node-1", &cache), "{\"service.name\":\"cart\","));
+}
+
+/* A resource too long for a cache entry is rendered whole each time. */
+Test(span_format, jsonl_resource_too_long_to_cache)
+{
+	static struct span_resource_cache cache;
+	static char plain[SF_LINE_MAX];
+	struct span s = sf_span();
+	struct procinfo pi = sf_resource(3);
+
+	pi.n_attrs = PROCINFO_ATTRS_MAX;
+	for (uint32_t i = 0; i < PROCINFO_ATTRS_MAX; i++) {
+		snprintf(pi.attrs[i].key, sizeof(pi.attrs[i].key), "attr.%u", i);
+		memset(pi.attrs[i].value, 'a' + (int)i, PROCINFO_ATTR_VALUE_MAX - 1);
+	}
+	strcpy(plain, sf_resource_of(&s, &pi, "node-1", NULL));
+	cr_assert_gt(strlen(plain), SPAN_RESOURCE_JSON_MAX);
+	cr_expect_str_eq(sf_resource_of(&s, &pi, "node-1", &cache), plain);
+	cr_expect_eq(cache.e[3].generation, 0);
+	pi.attrs[0].value[0] = 'z';
+	cr_expect(strstr(sf_resource_of(&s, &pi, "node-1", &cache), "\"attr.0\":\"zaaa"));
 }

@@ -94,6 +94,31 @@ Test(span_model, too_many_attributes_overflow_and_drop_whole)
 	}
 }
 
+/* Each attribute keeps its key's length for the exporters; a key longer
+ * than that field holds is refused like an attribute that does not fit. */
+Test(span_model, keys_keep_their_length)
+{
+	struct span_attrs l = sm_empty();
+	static char long_key[SPAN_ATTR_KEY_MAX + 2];
+
+	cr_assert_eq(span_attrs_cstr(&l, "url.path", "/a"), 0);
+	cr_assert_eq(span_attrs_int(&l, "server.port", 80), 0);
+	cr_assert_eq(span_attrs_list(&l, "db.x", "a\0", 2), 0);
+	cr_expect_eq(l.a[0].key_len, 8);
+	cr_expect_eq(l.a[1].key_len, 11);
+	cr_expect_eq(l.a[2].key_len, 4);
+	memset(long_key, 'k', SPAN_ATTR_KEY_MAX);
+	cr_assert_eq(span_attrs_int(&l, long_key, 1), 0);
+	cr_expect_eq(l.a[3].key_len, SPAN_ATTR_KEY_MAX);
+	cr_expect_eq(l.overflow, 0);
+	long_key[SPAN_ATTR_KEY_MAX] = 'k';
+	cr_expect_eq(span_attrs_int(&l, long_key, 1), -1);
+	cr_expect_eq(span_attrs_cstr(&l, long_key, "v"), -1);
+	cr_expect_eq(l.overflow, 1);
+	cr_expect_eq(l.n, 4);
+	cr_expect_eq(l.text_len, 4);
+}
+
 Test(span_model, too_much_text_overflows_and_cuts_nothing)
 {
 	struct span_attrs l = sm_empty();
