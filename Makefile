@@ -20,7 +20,7 @@ PROTO_DIRS := $(sort $(dir $(wildcard user/proto/*/*.h)))
 INCLUDES := -I$(OUT) -Ibpf -Icommon -Iuser -Iuser/proto $(addprefix -I,$(PROTO_DIRS)) -Iuser/security \
 	    -Iexporters \
 	    -DZT_VERSION=\"$(VERSION)\"
-LIBS     := -lbpf -lelf -lz -lcurl -lmicrohttpd -lyaml -lcrypto -lcapstone -lnghttp2 -lpthread -lm
+LIBS     := -lbpf -lelf -lz -ldeflate -lcurl -lmicrohttpd -lyaml -lcrypto -lcapstone -lnghttp2 -lpthread -lm
 SAN      := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 
 ifeq ($(V),1)

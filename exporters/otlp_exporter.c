@@ -63,6 +63,7 @@ static void exporter_free(struct otlp_exporter *e)
 		curl_multi_cleanup(e->multi);
 	curl_slist_free_all(e->headers);
 	otlp_buf_free(&e->body);
+	libdeflate_free_compressor(e->gzip);
 	free(e->gz);
 	free(e->batch);
 	free(e->queued_ns);
@@ -136,7 +137,11 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 		e->log_queued_ns = calloc(e->cfg.logs_queue_size, sizeof(*e->log_queued_ns));
 		e->log_batch = calloc(e->log_max_batch, sizeof(*e->log_batch));
 	}
-	if ((e->traces_on && (!e->slots || !e->bytes || !e->queued_ns || !e->batch)) ||
+	/* level 1: speed over ratio, because this runs on the traced node */
+	if (e->cfg.gzip)
+		e->gzip = libdeflate_alloc_compressor(1);
+	if ((e->cfg.gzip && !e->gzip) ||
+	    (e->traces_on && (!e->slots || !e->bytes || !e->queued_ns || !e->batch)) ||
 	    (e->logs_on && (!e->log_ring || !e->log_queued_ns || !e->log_batch))) {
 		exporter_free(e);
 		errno = ENOMEM;

@@ -8,6 +8,7 @@
 #define ZT_OTLP_EXPORTER_INTERNAL_H
 
 #include <curl/curl.h>
+#include <libdeflate.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <time.h>
@@ -78,6 +79,7 @@ struct otlp_exporter {
 	int logs_on;                 /* cfg.logs_url set */
 	int url_logs;                /* CURLOPT_URL is the logs URL (-1: not set) */
 	struct otlp_buf body;        /* encoded batch, reused */
+	struct libdeflate_compressor *gzip; /* cfg.gzip: level 1, reused */
 	uint8_t *gz;                 /* gzipped batch, reused */
 	size_t gz_cap;
 	uint32_t retry_after_ms;     /* from the last response's headers */

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 PKGS=(
-	make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool pkg-config
+	make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libdeflate-dev bpftool pkg-config
 	libcurl4-openssl-dev libcriterion-dev libclang-rt-14-dev
 	python3 curl nginx-light wrk iproute2 procps
 	libmicrohttpd-dev prometheus
