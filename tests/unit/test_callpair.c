@@ -506,6 +506,20 @@ Test(callpair, of_span_http_client)
 	cr_expect_eq(c.client_evidence.pid, 100, "the span's pid when it has no resource");
 }
 
+/* A name as long as a span holds is cut to what the call holds. */
+Test(callpair, of_span_long_name_cut)
+{
+	struct span s = local_client();
+	struct call c;
+
+	memset(s.name, 'n', sizeof(s.name) - 1);
+	s.name[sizeof(s.name) - 1] = '\0';
+	callpair_of_span(&s, &c);
+	cr_expect_eq(strlen(c.operation), sizeof(c.operation) - 1 < sizeof(s.name) - 1 ?
+						  sizeof(c.operation) - 1 : sizeof(s.name) - 1);
+	cr_expect_eq(c.operation[0], 'n');
+}
+
 Test(callpair, of_span_redis_client)
 {
 	struct span s = db_span(SPAN_KIND_CLIENT, "redis", "10.0.0.5", "10.0.0.8", 6379);

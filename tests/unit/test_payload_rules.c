@@ -380,6 +380,24 @@ Test(payload_rules, check_http_path)
 	cr_expect_str_eq(detail, "url.path /a/../etc/passwd");
 }
 
+/* The rules read the first string attribute of each key: one of another
+ * type or a later one of the same key does not count, nor does a key that
+ * only starts like one. */
+Test(payload_rules, check_reads_the_first_string_of_each_key)
+{
+	static const char *const kv[] = { "url.pathname", "/../x", "url.path", "/ok",
+					  "url.path", "/a/../etc/passwd", NULL };
+	struct span s;
+	char detail[96];
+
+	memset(&s, 0, sizeof(s));
+	cr_assert_eq(span_attrs_int(&s.attrs, "url.path", 7), 0);
+	for (const char *const *p = kv; p[0]; p += 2)
+		cr_assert_eq(span_attrs_cstr(&s.attrs, p[0], p[1]), 0);
+	cr_expect_eq(payload_check(&s, detail, sizeof(detail)), 0);
+	cr_expect_str_eq(detail, "");
+}
+
 Test(payload_rules, check_http_query)
 {
 	static const char *const kv[] = { "url.path", "/download", "url.query", "file=../etc/passwd",

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "callpair.h"
 #include "identity.h"
 #include "payload_rules.h"
+#include "text.h"
 
 #define CP_WAYS 8
 #define CP_SETS_LOG2 8 /* 2048 spans waiting at once */
@@ -57,6 +57,17 @@ void callpair_free(struct callpair *p)
 	free(p);
 }
 
+/* What snprintf's "%.*s" gives, without a format per span. */
+static void callpair_copy_name(char *out, size_t cap, const char *name, size_t name_cap)
+{
+	size_t n = strnlen(name, name_cap);
+
+	if (n > cap - 1)
+		n = cap - 1;
+	memcpy(out, name, n);
+	out[n] = '\0';
+}
+
 void callpair_of_span(const struct span *s, struct call *c)
 {
 	uint8_t fam = s->metric.family;
@@ -67,8 +78,8 @@ void callpair_of_span(const struct span *s, struct call *c)
 	if (fam == METRIC_HTTP_CLIENT || fam == METRIC_HTTP_SERVER)
 		memcpy(c->protocol, "http", 5);
 	else if (db)
-		snprintf(c->protocol, sizeof(c->protocol), "%s", span_metric_label(&s->metric, 0));
-	snprintf(c->operation, sizeof(c->operation), "%.*s", (int)sizeof(s->name), s->name);
+		text_copy_cut(c->protocol, sizeof(c->protocol), span_metric_label(&s->metric, 0));
+	callpair_copy_name(c->operation, sizeof(c->operation), s->name, sizeof(s->name));
 	c->port = s->server.port;
 	memcpy(c->client_address, s->client.address, sizeof(c->client_address) - 1);
 	memcpy(c->server_address, s->server.address, sizeof(c->server_address) - 1);

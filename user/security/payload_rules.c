@@ -281,13 +281,42 @@ int payload_sql_tautology(const char *text, size_t len)
 	return 0;
 }
 
-static const char *pr_attr(const struct span *s, const char *key, size_t *n)
+/* The string attributes the rules read, each the first of its key. */
+enum pr_field { PR_SYSTEM, PR_PATH, PR_QUERY, PR_OPERATION, PR_SQL, PR_FIELDS };
+
+struct pr_fields {
+	const char *v[PR_FIELDS]; /* NULL: absent */
+	size_t n[PR_FIELDS];
+};
+
+static const struct {
+	const char *key;
+	size_t len;
+} pr_keys[PR_FIELDS] = {
+#define PR_KEY(s) { s, sizeof(s) - 1 }
+	[PR_SYSTEM] = PR_KEY("db.system.name"),
+	[PR_PATH] = PR_KEY("url.path"),
+	[PR_QUERY] = PR_KEY("url.query"),
+	[PR_OPERATION] = PR_KEY("db.operation.name"),
+	[PR_SQL] = PR_KEY("db.query.text"),
+#undef PR_KEY
+};
+
+/* One pass over the span's attributes, each key compared by its length
+ * first: this runs on every span. */
+static void pr_fields_of(const struct span *s, struct pr_fields *f)
 {
-	for (uint16_t i = 0; i < s->attrs.n; i++)
-		if (s->attrs.a[i].type == SPAN_ATTR_STR && strcmp(s->attrs.a[i].key, key) == 0)
-			return span_attr_str(&s->attrs, &s->attrs.a[i], n);
-	*n = 0;
-	return NULL;
+	memset(f, 0, sizeof(*f));
+	for (uint16_t i = 0; i < s->attrs.n; i++) {
+		const struct span_attr *a = &s->attrs.a[i];
+
+		if (a->type != SPAN_ATTR_STR)
+			continue;
+		for (int k = 0; k < PR_FIELDS; k++)
+			if (!f->v[k] && a->key_len == pr_keys[k].len &&
+			    memcmp(a->key, pr_keys[k].key, pr_keys[k].len) == 0)
+				f->v[k] = span_attr_str(&s->attrs, a, &f->n[k]);
+	}
 }
 
 static void pr_detail(char *detail, size_t cap, const char *what, const char *v, size_t n, int *first)
@@ -300,22 +329,26 @@ static void pr_detail(char *detail, size_t cap, const char *what, const char *v,
 
 uint32_t payload_check(const struct span *s, char *detail, size_t cap)
 {
+	struct pr_fields f;
 	size_t n, qn;
-	const char *v, *sys = pr_attr(s, "db.system.name", &n);
+	const char *v;
 	char system[16] = "";
 	uint32_t hit = 0;
 	int first = 1;
 
 	if (cap)
 		detail[0] = '\0';
-	if (sys && n < sizeof(system))
-		memcpy(system, sys, n);
-	v = pr_attr(s, "url.path", &n);
+	pr_fields_of(s, &f);
+	if (f.v[PR_SYSTEM] && f.n[PR_SYSTEM] < sizeof(system))
+		memcpy(system, f.v[PR_SYSTEM], f.n[PR_SYSTEM]);
+	v = f.v[PR_PATH];
+	n = f.n[PR_PATH];
 	if (v && payload_path_traversal(v, n)) {
 		hit |= 1u << ALERT_HTTP_PATH_TRAVERSAL;
 		pr_detail(detail, cap, "url.path", v, n, &first);
 	}
-	v = pr_attr(s, "url.query", &n);
+	v = f.v[PR_QUERY];
+	n = f.n[PR_QUERY];
 	if (v && payload_query_traversal(v, n)) {
 		hit |= 1u << ALERT_HTTP_PATH_TRAVERSAL;
 		pr_detail(detail, cap, "url.query", v, n, &first);
@@ -323,7 +356,8 @@ uint32_t payload_check(const struct span *s, char *detail, size_t cap)
 	if (!strcmp(system, "redis")) {
 		char op[64] = "";
 
-		v = pr_attr(s, "db.operation.name", &n);
+		v = f.v[PR_OPERATION];
+		n = f.n[PR_OPERATION];
 		if (v && n < sizeof(op)) {
 			memcpy(op, v, n);
 			if (payload_redis_dangerous(op)) {
@@ -334,7 +368,8 @@ uint32_t payload_check(const struct span *s, char *detail, size_t cap)
 	}
 	/* MariaDB speaks MySQL's SQL (the mysql module names it "mariadb") */
 	if (!strcmp(system, "postgresql") || !strcmp(system, "mysql") || !strcmp(system, "mariadb")) {
-		v = pr_attr(s, "db.query.text", &qn);
+		v = f.v[PR_SQL];
+		qn = f.n[PR_SQL];
 		if (v && payload_sql_command_exec(system, v, qn)) {
 			hit |= 1u << ALERT_SQL_COMMAND_EXEC;
 			pr_detail(detail, cap, "db.query.text", v, qn, &first);
