@@ -52,6 +52,12 @@ static inline size_t utf8_ascii_prefix(const uint8_t *s, size_t n)
 		if (w & 0x8080808080808080ULL)
 			break;
 	}
+	/* the last bytes: the word that ends at n, seen again in part */
+	if (i < n && i + 8 > n && n >= 8) {
+		memcpy(&w, s + n - 8, 8);
+		if (!(w & 0x8080808080808080ULL))
+			return n;
+	}
 	while (i < n && s[i] < 0x80)
 		i++;
 	return i;

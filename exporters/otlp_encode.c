@@ -244,12 +244,36 @@ static void js_span(struct otlp_buf *b, const struct span *s)
 	otlp_js_raw(b, "}");
 }
 
-int otlp_encode_item(struct otlp_buf *b, int json, const struct span *s,
-		     const struct procinfo *resource, const char *host_name, uint32_t *span_len,
-		     uint32_t *resource_len)
+static void otlp_encode_resource(struct otlp_buf *b, int json, const struct span *s,
+				 const struct procinfo *resource, const char *host_name)
 {
 	struct otlp_attr attrs[OTLP_RES_ATTRS_MAX];
-	size_t start = b->len, n_attrs;
+	size_t n_attrs = otlp_resource_attrs(resource, s, host_name, attrs);
+
+	if (json) {
+		otlp_js_attrs(b, attrs, n_attrs);
+	} else {
+		for (size_t i = 0; i < n_attrs; i++)
+			otlp_pb_keyvalue(b, 1, &attrs[i]);
+	}
+}
+
+/* The cache's entry for resource, or NULL when its bytes may depend on
+ * the span (no generation, or a name the span stands in for). */
+static struct otlp_resource_bytes *otlp_resource_entry(struct otlp_resource_cache *cache,
+							const struct procinfo *r)
+{
+	if (!cache || !r->generation || !r->service_name[0] || !r->exe_name[0])
+		return NULL;
+	return &cache->e[r->generation % OTLP_RESOURCE_CACHE];
+}
+
+int otlp_encode_item(struct otlp_buf *b, int json, const struct span *s,
+		     const struct procinfo *resource, const char *host_name,
+		     struct otlp_resource_cache *cache, uint32_t *span_len, uint32_t *resource_len)
+{
+	struct otlp_resource_bytes *e = otlp_resource_entry(cache, resource);
+	size_t start = b->len;
 
 	if (json)
 		js_span(b, s);
@@ -257,12 +281,15 @@ int otlp_encode_item(struct otlp_buf *b, int json, const struct span *s,
 		pb_span(b, s);
 	*span_len = (uint32_t)(b->len - start);
 	start = b->len;
-	n_attrs = otlp_resource_attrs(resource, s, host_name, attrs);
-	if (json) {
-		otlp_js_attrs(b, attrs, n_attrs);
+	if (e && e->generation == resource->generation) {
+		otlp_buf_put(b, e->bytes, e->len);
 	} else {
-		for (size_t i = 0; i < n_attrs; i++)
-			otlp_pb_keyvalue(b, 1, &attrs[i]);
+		otlp_encode_resource(b, json, s, resource, host_name);
+		if (e && !b->oom && b->len - start <= sizeof(e->bytes)) {
+			e->generation = resource->generation;
+			e->len = (uint32_t)(b->len - start);
+			memcpy(e->bytes, b->data + start, e->len);
+		}
 	}
 	*resource_len = (uint32_t)(b->len - start);
 	return b->oom ? -1 : 0;
@@ -424,7 +451,7 @@ static int encode_items(struct otlp_buf *b, int json, const struct otlp_item *it
 		enc[i].pid = items[i].resource.pid;
 		enc[i].start_time = items[i].resource.start_time;
 		if (otlp_encode_item(&bytes, json, &items[i].span, &items[i].resource,
-				     items[i].host_name, &enc[i].span_len, &enc[i].resource_len))
+				     items[i].host_name, NULL, &enc[i].span_len, &enc[i].resource_len))
 			goto out;
 	}
 	/* the bytes moved while they grew: point into them only now */

@@ -60,13 +60,29 @@ struct otlp_encoded {
 	const uint8_t *resource;
 };
 
+/* A process's resource bytes are the same on each of its spans: kept per
+ * procinfo.generation, for one protocol and host name (one exporter's). */
+#define OTLP_RESOURCE_CACHE 16       /* processes, direct-mapped */
+#define OTLP_RESOURCE_BYTES_MAX 1024 /* longer ones are encoded each time */
+
+struct otlp_resource_bytes {
+	uint64_t generation; /* 0: empty */
+	uint32_t len;
+	uint8_t bytes[OTLP_RESOURCE_BYTES_MAX];
+};
+
+struct otlp_resource_cache {
+	struct otlp_resource_bytes e[OTLP_RESOURCE_CACHE];
+};
+
 /* Appends s's bytes, then its resource's, to b; their lengths in
  * *span_len and *resource_len. resource is not NULL: for a process that
  * is gone, a zeroed one with its pid (s's own names stand in for its
- * empty ones). Returns 0, or -1 when out of memory. */
+ * empty ones). With cache, a resource with a generation and names of its
+ * own is encoded once. Returns 0, or -1 when out of memory. */
 int otlp_encode_item(struct otlp_buf *b, int json, const struct span *s,
-		     const struct procinfo *resource, const char *host_name, uint32_t *span_len,
-		     uint32_t *resource_len);
+		     const struct procinfo *resource, const char *host_name,
+		     struct otlp_resource_cache *cache, uint32_t *span_len, uint32_t *resource_len);
 /* The request for n encoded spans, grouped as otlp_encode_proto says; the
  * same bytes as otlp_encode_proto (json: otlp_encode_json) of the items
  * they were encoded from. */

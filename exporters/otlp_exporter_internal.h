@@ -66,6 +66,7 @@ struct otlp_exporter {
 	 * before the lock is taken. */
 	struct otlp_buf enc;
 	struct procinfo no_process;  /* the resource of a span whose process is gone */
+	struct otlp_resource_cache resources;
 
 	/* The exporter thread's own state (stop only joins and wakes). */
 	pthread_t thread;

@@ -78,7 +78,7 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 	otlp_buf_start(&e->enc);
 	/* out of memory for the bytes: dropped as if the queue had no room */
 	if (otlp_encode_item(&e->enc, e->cfg.protocol == OTLP_HTTP_JSON, s, resource,
-			     e->host_name, &span_len, &resource_len))
+			     e->host_name, &e->resources, &span_len, &resource_len))
 		goto full;
 	pthread_mutex_lock(&e->mu);
 	if (e->count == e->cfg.queue_size || (at = bytes_reserve(e, e->enc.len)) == SIZE_MAX) {

@@ -171,7 +171,20 @@ void otlp_pb_bytes(struct otlp_buf *b, uint32_t field, const void *p, size_t n)
 void otlp_pb_string(struct otlp_buf *b, uint32_t field, const char *str, size_t n)
 {
 	const uint8_t *s = (const uint8_t *)str;
-	size_t at = otlp_pb_open(b, field), i = 0, run = 0, len;
+	size_t at, i = 0, run = 0, len;
+
+	/* most of a span's strings: short ASCII, a one-byte tag and length */
+	if (n < 0x80 && field < 16 && !b->oom && b->cap - b->len >= n + 2 &&
+	    utf8_ascii_prefix(s, n) == n) {
+		uint8_t *p = b->data + b->len;
+
+		p[0] = (uint8_t)(field << 3 | OTLP_PB_LEN);
+		p[1] = (uint8_t)n;
+		memcpy(p + 2, s, n);
+		b->len += n + 2;
+		return;
+	}
+	at = otlp_pb_open(b, field);
 
 	while (i + run < n) {
 		run += utf8_ascii_prefix(s + i + run, n - i - run);
@@ -207,9 +220,62 @@ static void pb_string_list(struct otlp_buf *b, const char *s, size_t n)
 	otlp_pb_close(b, arr);
 }
 
+/* A KeyValue whose lengths are each one byte, written at once, or 0 when
+ * it is not one (or has no room): a span's attributes nearly all are. */
+static int pb_keyvalue_short(struct otlp_buf *b, uint32_t field, const struct otlp_attr *a)
+{
+	uint8_t num[10], *p;
+	size_t num_len = 0, value_len, body;
+	uint64_t v = (uint64_t)a->num;
+
+	if (field >= 16 || a->list || b->oom || a->key_len >= 0x80 ||
+	    (a->str && a->str_len >= 0x80))
+		return 0;
+	if (a->str) {
+		value_len = 2 + a->str_len;
+	} else {
+		while (v >= 0x80) {
+			num[num_len++] = (uint8_t)(v | 0x80);
+			v >>= 7;
+		}
+		num[num_len++] = (uint8_t)v;
+		value_len = 1 + num_len;
+	}
+	body = 2 + a->key_len + 2 + value_len;
+	if (body >= 0x80 || b->cap - b->len < 2 + body ||
+	    utf8_ascii_prefix((const uint8_t *)a->key, a->key_len) != a->key_len ||
+	    (a->str && utf8_ascii_prefix((const uint8_t *)a->str, a->str_len) != a->str_len))
+		return 0;
+	p = b->data + b->len;
+	*p++ = (uint8_t)(field << 3 | OTLP_PB_LEN);
+	*p++ = (uint8_t)body;
+	*p++ = 1 << 3 | OTLP_PB_LEN; /* key */
+	*p++ = (uint8_t)a->key_len;
+	memcpy(p, a->key, a->key_len);
+	p += a->key_len;
+	*p++ = 2 << 3 | OTLP_PB_LEN; /* value: AnyValue */
+	*p++ = (uint8_t)value_len;
+	if (a->str) {
+		*p++ = 1 << 3 | OTLP_PB_LEN; /* string_value */
+		*p++ = (uint8_t)a->str_len;
+		memcpy(p, a->str, a->str_len);
+		p += a->str_len;
+	} else {
+		*p++ = 3 << 3 | OTLP_PB_VARINT; /* int_value */
+		memcpy(p, num, num_len);
+		p += num_len;
+	}
+	b->len = (size_t)(p - b->data);
+	return 1;
+}
+
 void otlp_pb_keyvalue(struct otlp_buf *b, uint32_t field, const struct otlp_attr *a)
 {
-	size_t kv = otlp_pb_open(b, field), val;
+	size_t kv, val;
+
+	if (pb_keyvalue_short(b, field, a))
+		return;
+	kv = otlp_pb_open(b, field);
 
 	otlp_pb_string(b, 1, a->key, a->key_len);
 	val = otlp_pb_open(b, 2);

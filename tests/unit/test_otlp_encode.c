@@ -651,7 +651,7 @@ Test(otlp_encode, queued_spans_assemble_to_the_batch)
 			off[i] = bytes.len;
 			enc[i].pid = it->resource.pid;
 			enc[i].start_time = it->resource.start_time;
-			cr_assert_eq(otlp_encode_item(&bytes, json, &it->span, &it->resource, it->host_name,
+			cr_assert_eq(otlp_encode_item(&bytes, json, &it->span, &it->resource, it->host_name, NULL,
 						      &enc[i].span_len, &enc[i].resource_len), 0);
 		}
 		for (int i = 0; i < 4; i++) {
@@ -672,6 +672,66 @@ Test(otlp_encode, queued_spans_assemble_to_the_batch)
 	otlp_buf_free(&bytes);
 	free(items);
 	free(copied);
+}
+
+/* One item's resource bytes, encoded with or without the cache. */
+static size_t oe_item_resource(const struct otlp_item *it, int json,
+			       struct otlp_resource_cache *cache, uint8_t *out, size_t cap)
+{
+	struct otlp_buf b = { 0 };
+	uint32_t span_len, resource_len;
+
+	cr_assert_eq(otlp_encode_item(&b, json, &it->span, &it->resource, it->host_name, cache,
+				      &span_len, &resource_len), 0);
+	cr_assert_eq(span_len + resource_len, b.len);
+	cr_assert_leq(resource_len, cap);
+	memcpy(out, b.data + span_len, resource_len);
+	otlp_buf_free(&b);
+	return resource_len;
+}
+
+/* The resource is encoded once per generation and copied after that: the
+ * same bytes; a change the generation does not tell is not seen, one it
+ * tells is; a resource without a generation, or one that takes a name from
+ * the span, is never kept. */
+Test(otlp_encode, resource_bytes_cached_per_generation)
+{
+	static struct otlp_resource_cache cache;
+	struct otlp_item it = oe_full_item();
+	uint8_t plain[2048], got[2048];
+	size_t n, m;
+
+	for (int json = 0; json < 2; json++) {
+		memset(&cache, 0, sizeof(cache));
+		it = oe_full_item();
+		it.resource.generation = 3;
+		n = oe_item_resource(&it, json, NULL, plain, sizeof(plain));
+		m = oe_item_resource(&it, json, &cache, got, sizeof(got));
+		cr_assert(n == m && !memcmp(plain, got, n), "json %d: first", json);
+		cr_assert_eq(cache.e[3].generation, 3);
+		strcpy(it.resource.service_name, "other");
+		m = oe_item_resource(&it, json, &cache, got, sizeof(got));
+		cr_assert(n == m && !memcmp(plain, got, n), "json %d: kept", json);
+		it.resource.generation = 3 + OTLP_RESOURCE_CACHE;
+		n = oe_item_resource(&it, json, NULL, plain, sizeof(plain));
+		m = oe_item_resource(&it, json, &cache, got, sizeof(got));
+		cr_assert(n == m && !memcmp(plain, got, n), "json %d: a new generation", json);
+		cr_assert(memmem(got, m, "other", 5), "json %d", json);
+
+		it.resource.generation = 0;
+		strcpy(it.resource.service_name, "third");
+		n = oe_item_resource(&it, json, NULL, plain, sizeof(plain));
+		m = oe_item_resource(&it, json, &cache, got, sizeof(got));
+		cr_assert(n == m && !memcmp(plain, got, n), "json %d: generation 0", json);
+		cr_assert_eq(cache.e[0].generation, 0);
+
+		it.resource.generation = 5;
+		it.resource.exe_name[0] = '\0'; /* the span's stands in */
+		n = oe_item_resource(&it, json, NULL, plain, sizeof(plain));
+		m = oe_item_resource(&it, json, &cache, got, sizeof(got));
+		cr_assert(n == m && !memcmp(plain, got, n), "json %d: a name from the span", json);
+		cr_assert_eq(cache.e[5].generation, 0);
+	}
 }
 
 Test(otlp_encode, resource_attributes)
@@ -1268,6 +1328,112 @@ Test(otlp_encode, utf8_at_every_offset_in_protobuf)
 			cr_assert(!memcmp(b.data, want, w), "offset %zu multi %d", k, multi);
 			otlp_buf_free(&b);
 		}
+	}
+}
+
+/* A protobuf length-delimited field the long way, for the expectations. */
+static size_t oe_ref_varint(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
+
+static size_t oe_ref_len_field(uint8_t *out, uint32_t field, const uint8_t *body, size_t n)
+{
+	size_t w = oe_ref_varint(out, (uint64_t)field << 3 | OTLP_PB_LEN);
+
+	w += oe_ref_varint(out + w, n);
+	memcpy(out + w, body, n);
+	return w + n;
+}
+
+/* KeyValue{key, AnyValue{string_value | int_value}} as the spec lays it out. */
+static size_t oe_ref_keyvalue(uint8_t *out, uint32_t field, const struct otlp_attr *a)
+{
+	uint8_t any[512], kv[1024];
+	size_t an = 0, kn;
+
+	if (a->str) {
+		an = oe_ref_len_field(any, 1, (const uint8_t *)a->str, a->str_len);
+	} else {
+		any[an++] = 3 << 3 | OTLP_PB_VARINT;
+		an += oe_ref_varint(any + an, (uint64_t)a->num);
+	}
+	kn = oe_ref_len_field(kv, 1, (const uint8_t *)a->key, a->key_len);
+	kn += oe_ref_len_field(kv + kn, 2, any, an);
+	return oe_ref_len_field(out, field, kv, kn);
+}
+
+/* KeyValues whose lengths fit one byte are written at once; at the edge
+ * (127/128), with a long key or value, a negative int, a key or value
+ * that is not ASCII, or too little room left in the buffer, the bytes are
+ * the same as the spec's layout. */
+Test(otlp_encode, keyvalue_bytes_at_every_edge)
+{
+	static char value[300], key[200];
+	const size_t lens[] = { 0, 1, 119, 120, 121, 126, 127, 128, 200 };
+	const int64_t nums[] = { 0, 1, 127, 128, -1, INT64_MAX, INT64_MIN };
+	uint8_t want[1024];
+
+	memset(value, 'v', sizeof(value));
+	memset(key, 'k', sizeof(key));
+	for (size_t f = 0; f < 2; f++) {
+		for (size_t room = 0; room < 2; room++) {
+			for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+				for (size_t k = 0; k < 3; k++) {
+					struct otlp_attr a = {
+						.key = key, .key_len = k == 2 ? 127 : k + 1,
+						.str = value, .str_len = lens[i],
+					};
+					struct otlp_buf b = { 0 };
+					size_t w, at;
+
+					/* room 1: the buffer nearly full, so the
+					 * attribute has to grow it */
+					cr_assert_eq(otlp_buf_reserve(&b, 1), 0);
+					at = room ? b.cap - 3 : 0;
+					b.len = at;
+					otlp_pb_keyvalue(&b, f ? 9 : 1, &a);
+					w = oe_ref_keyvalue(want, f ? 9 : 1, &a);
+					cr_assert_eq(b.len - at, w, "len %zu key %zu", lens[i], a.key_len);
+					cr_assert(!memcmp(b.data + at, want, w), "len %zu key %zu",
+						  lens[i], a.key_len);
+					otlp_buf_free(&b);
+				}
+			}
+		}
+	}
+	for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++) {
+		struct otlp_attr a = { .key = "n", .key_len = 1, .num = nums[i] };
+		struct otlp_buf b = { 0 };
+
+		otlp_pb_keyvalue(&b, 9, &a);
+		{
+			size_t w = oe_ref_keyvalue(want, 9, &a);
+
+			cr_assert_eq(b.len, w, "num %lld", (long long)nums[i]);
+			cr_assert(!memcmp(b.data, want, w), "num %lld", (long long)nums[i]);
+		}
+		otlp_buf_free(&b);
+	}
+	{
+		/* not ASCII: valid UTF-8 kept, a bad byte replaced, by the long way */
+		struct otlp_attr a = { .key = "k\xc3\xa9", .key_len = 3, .str = "x\xff", .str_len = 2 };
+		struct otlp_attr fixed = { .key = "k\xc3\xa9", .key_len = 3, .str = "x\xef\xbf\xbd",
+					   .str_len = 4 };
+		struct otlp_buf b = { 0 };
+		size_t w = oe_ref_keyvalue(want, 1, &fixed);
+
+		otlp_pb_keyvalue(&b, 1, &a);
+		cr_assert_eq(b.len, w);
+		cr_assert(!memcmp(b.data, want, w));
+		otlp_buf_free(&b);
 	}
 }
 

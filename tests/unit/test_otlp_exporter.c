@@ -798,7 +798,7 @@ static size_t ox_item_bytes(const struct otlp_item *it)
 	uint32_t span_len, res_len;
 	size_t n;
 
-	cr_assert_eq(otlp_encode_item(&b, 0, &it->span, &it->resource, it->host_name, &span_len,
+	cr_assert_eq(otlp_encode_item(&b, 0, &it->span, &it->resource, it->host_name, NULL, &span_len,
 				      &res_len), 0);
 	n = b.len;
 	otlp_buf_free(&b);
