@@ -226,7 +226,6 @@ static int pb_keyvalue_short(struct otlp_buf *b, uint32_t field, const struct ot
 {
 	uint8_t num[10], *p;
 	size_t num_len = 0, value_len, body;
-	uint64_t v = (uint64_t)a->num;
 
 	if (field >= 16 || a->list || b->oom || a->key_len >= 0x80 ||
 	    (a->str && a->str_len >= 0x80))
@@ -234,11 +233,7 @@ static int pb_keyvalue_short(struct otlp_buf *b, uint32_t field, const struct ot
 	if (a->str) {
 		value_len = 2 + a->str_len;
 	} else {
-		while (v >= 0x80) {
-			num[num_len++] = (uint8_t)(v | 0x80);
-			v >>= 7;
-		}
-		num[num_len++] = (uint8_t)v;
+		num_len = pb_varint_write(num, (uint64_t)a->num);
 		value_len = 1 + num_len;
 	}
 	body = 2 + a->key_len + 2 + value_len;
