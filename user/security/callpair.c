@@ -57,17 +57,6 @@ void callpair_free(struct callpair *p)
 	free(p);
 }
 
-/* What snprintf's "%.*s" gives, without a format per span. */
-static void callpair_copy_name(char *out, size_t cap, const char *name, size_t name_cap)
-{
-	size_t n = strnlen(name, name_cap);
-
-	if (n > cap - 1)
-		n = cap - 1;
-	memcpy(out, name, n);
-	out[n] = '\0';
-}
-
 void callpair_of_span(const struct span *s, struct call *c)
 {
 	uint8_t fam = s->metric.family;
@@ -79,7 +68,8 @@ void callpair_of_span(const struct span *s, struct call *c)
 		memcpy(c->protocol, "http", 5);
 	else if (db)
 		text_copy_cut(c->protocol, sizeof(c->protocol), span_metric_label(&s->metric, 0));
-	callpair_copy_name(c->operation, sizeof(c->operation), s->name, sizeof(s->name));
+	/* span names are NUL-terminated (span_build) */
+	text_copy_cut(c->operation, sizeof(c->operation), s->name);
 	c->port = s->server.port;
 	memcpy(c->client_address, s->client.address, sizeof(c->client_address) - 1);
 	memcpy(c->server_address, s->server.address, sizeof(c->server_address) - 1);
