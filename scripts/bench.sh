@@ -21,6 +21,11 @@
 #   go           a Go net/http server (tests/integration/runtimes/gosvc)
 #   go-handoffs  the same with --go-handoffs (the Go runtime uprobes)
 #   go-https     the Go server over crypto/tls (not in the default list)
+#   uprobe       what one uprobe hit costs here, without a BPF program (a
+#                tracefs uprobe event): on a function entered by an ordinary
+#                instruction (the int3 trap that each probed OpenSSL or Go
+#                call takes) and on one entered by a 5-byte nop (which the
+#                kernel turns into a call: x86-64, Linux 6.18 on)
 #   replay       scripts/replay_cost.sh on a recording of the http arm:
 #                instructions per event under callgrind (repeatable)
 #
@@ -79,6 +84,16 @@ stop_pid() { # PID SIGNAL SECONDS
 	wait "$1" 2>/dev/null
 	return 0
 }
+
+# The uprobe arm's tracefs events, by their group: none unless it ran.
+UPROBE_GROUP=zt_bench_$$
+uprobe_events_remove() {
+	local t=/sys/kernel/tracing e
+	[ -d "$t/events/$UPROBE_GROUP" ] || return 0
+	echo 0 >"$t/events/$UPROBE_GROUP/enable" 2>/dev/null
+	for e in int3 nop5; do echo "-:$UPROBE_GROUP/$e" >>"$t/uprobe_events" 2>/dev/null; done
+}
+
 cleanup() {
 	local rc=$? w
 	trap - EXIT INT TERM
@@ -91,6 +106,7 @@ cleanup() {
 	stop_pid "${GO_PID:-}" TERM 5
 	# a run that died while bpf_stats were on leaves them as they were
 	[ -n "${STATS_WAS:-}" ] && sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS" 2>/dev/null
+	uprobe_events_remove
 	for w in $WORKERS; do alive "$w" && kill -KILL "$w" 2>/dev/null; done
 	if [ "${BENCH_KEEP:-0}" = 1 ] || [ "$rc" -ne 0 ]; then
 		echo "bench: files kept in $TMP" >&2
@@ -441,6 +457,50 @@ replay_arm() {
 		replay_ir_jsonl="$(awk '/^instructions per event \(jsonl\):/ { print $5; exit }' "$TMP/replay.out")"
 }
 
+uprobe_arm() {
+	local t=/sys/kernel/tracing n=200000 fn off
+	[ -e "$t/uprobe_events" ] || mount -t tracefs nodev "$t" 2>/dev/null
+	[ -e "$t/uprobe_events" ] || die "uprobe: no $t/uprobe_events (tracefs, CONFIG_UPROBE_EVENTS)"
+	# no endbr64 (-fcf-protection=none): each function starts with the
+	# instruction its probe replaces
+	cc -O2 -fcf-protection=none -o "$TMP/uprobe_loop" -x c - <<'EOF' || die "cc uprobe_loop failed"
+#include <stdlib.h>
+__attribute__((noinline)) int entry_int3(int x) { __asm__ volatile(""); return x + 1; }
+__attribute__((noinline)) int entry_nop5(int x)
+{
+	__asm__ volatile(".byte 0x0f, 0x1f, 0x44, 0x00, 0x00");
+	return x + 1;
+}
+int main(int argc, char **argv)
+{
+	int (*fn)(int) = argv[1][0] == 'n' ? entry_nop5 : entry_int3;
+	long n = atol(argv[2]);
+	volatile int s = 0;
+
+	for (long i = 0; i < n; i++)
+		s = fn(s);
+	return 0;
+}
+EOF
+	local -A untraced
+	for fn in int3 nop5; do
+		echo "bench: [uprobe] $n calls of a function entered by $fn, unprobed..." >&2
+		untraced[$fn]=$(ns_per_syscall $n "$TMP/uprobe_loop" "$fn" $n)
+		off=$(nm "$TMP/uprobe_loop" | awk -v f="entry_$fn" '$3 == f { print $1 }')
+		[ -n "$off" ] || die "uprobe: entry_$fn not in the loop's symbols"
+		echo "p:$UPROBE_GROUP/$fn $TMP/uprobe_loop:0x$off" >>"$t/uprobe_events" ||
+			die "uprobe: cannot add a uprobe event for entry_$fn"
+	done
+	echo 1 >"$t/events/$UPROBE_GROUP/enable" || die "uprobe: cannot enable its events"
+	: >"$TMP/uprobe.txt"
+	for fn in int3 nop5; do
+		echo "bench: [uprobe] the same, probed..." >&2
+		echo "$fn ${untraced[$fn]} $(ns_per_syscall $n "$TMP/uprobe_loop" "$fn" $n)" >>"$TMP/uprobe.txt"
+	done
+	uprobe_events_remove
+	report_arm uprobe uprobe="$TMP/uprobe.txt"
+}
+
 # the Go server of the Go arms, started once
 go_server() {
 	[ -n "${GO_PID:-}" ] && return 0
@@ -476,7 +536,7 @@ go_tls_server() {
 }
 
 NGINX_URL="http://127.0.0.1:$PORT/file1k"
-for arm in ${BENCH_ARMS:-tax http http-jsonl http-otlp redis conns https go go-handoffs replay}; do
+for arm in ${BENCH_ARMS:-tax http http-jsonl http-otlp redis conns https go go-handoffs uprobe replay}; do
 	case $arm in
 	tax) tax_arm ;;
 	http) run_arm http none "--port $PORT" "$NGINX_URL" "nginx 1 worker, 1 KiB file" ;;
@@ -493,8 +553,9 @@ for arm in ${BENCH_ARMS:-tax http http-jsonl http-otlp redis conns https go go-h
 		"http://127.0.0.1:$GO_PORT/users?rid=1" "Go net/http server" --go-handoffs ;;
 	go-https) go_tls_server && run_arm go-https none "--port $GO_TLS_PORT" \
 		"https://127.0.0.1:$GO_TLS_PORT/users?rid=1" "Go net/http server, HTTPS (crypto/tls)" ;;
+	uprobe) uprobe_arm ;;
 	replay) replay_arm ;;
-	*) die "BENCH_ARMS: unknown arm $arm (tax http http-jsonl http-otlp redis conns https go go-handoffs go-https replay)" ;;
+	*) die "BENCH_ARMS: unknown arm $arm (tax http http-jsonl http-otlp redis conns https go go-handoffs go-https uprobe replay)" ;;
 	esac
 done
 stop_pid "${GO_TLS_PID:-}" TERM 5

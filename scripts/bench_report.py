@@ -25,6 +25,8 @@ An arm's raw inputs (all optional but its name):
   open_conns=               connections the conns arm held open
   replay_ir_none=, replay_ir_jsonl=   instructions per event of a replay
                             (scripts/replay_cost.sh)
+  uprobe=                   a file of "int3|nop5 unprobed_ns probed_ns" lines:
+                            a call of a function with no probe and with one
 
 The report prints one table: each goal of issue 14 with its figure and PASS
 or FAIL, then the informative figures; with JSON_OUT it writes the same as
@@ -114,6 +116,11 @@ def arm(out_path, name, kv):
             pairs.setdefault(what, []).append(int(t) - int(u))
         r["tax_ns"] = {w: statistics.median(d) for w, d in pairs.items()}
         r["tax_pairs"] = pairs
+    if "uprobe" in kv:
+        r["uprobe_hit_ns"] = {}
+        for line in open(kv["uprobe"]):
+            what, u, t = line.split()
+            r["uprobe_hit_ns"][what] = int(t) - int(u)
     for k in ("open_conns", "replay_ir_none", "replay_ir_jsonl"):
         if k in kv:
             r[k] = float(kv[k])
@@ -202,6 +209,8 @@ def report(d, json_out):
         "BPF ns per Go runtime probe run (go-handoffs)": prog_ns_per(arms, "go-handoffs",
                                                                      ("go_newproc", "go_http"),
                                                                      ("go_newproc", "go_http")),
+        "uprobe hit, ns (int3: entry of SSL_read, Go)": get(arms, "uprobe", "uprobe_hit_ns", "int3"),
+        "uprobe hit, ns (on a 5-byte nop: optimized)": get(arms, "uprobe", "uprobe_hit_ns", "nop5"),
         "agent peak RSS over the bench (KiB)": max((a.get("hwm_kb", 0) for a in arms.values()),
                                                    default=None),
         "replay instructions per event, output none": get(arms, "replay", "replay_ir_none"),
