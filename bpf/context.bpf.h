@@ -98,7 +98,19 @@ struct tp_scan {
 	__u8 found;
 	__u8 trace_id[16];
 	__u8 span_id[8];
+	__u8 sampled; /* the flags' sampled bit */
 };
+
+/* The ratio's decision for a trace that starts here or whose parent is
+ * ignored: user/sampler.c's sampler_decide_root, without an rv. */
+static __always_inline __u8 sample_trace(const __u8 trace_id[16])
+{
+	__u64 r = 0;
+
+	for (int i = 9; i < 16; i++)
+		r = r << 8 | trace_id[i];
+	return r >= sample_threshold;
+}
 
 /* A valid version-00 traceparent header whose name starts at p. */
 static __always_inline bool tp_parse_header(struct tp_scan *sc, const __u8 *p)
@@ -115,8 +127,10 @@ static __always_inline bool tp_parse_header(struct tp_scan *sc, const __u8 *p)
 	p += sp;
 	if (p[0] != '0' || p[1] != '0' || p[2] != '-' || p[35] != '-' || p[52] != '-')
 		return false;
-	if (hex_decode(sc->trace_id, p + 3, 16) || hex_decode(sc->span_id, p + 36, 8))
+	if (hex_decode(sc->trace_id, p + 3, 16) || hex_decode(sc->span_id, p + 36, 8) ||
+	    hex_decode(&sc->sampled, p + 53, 1))
 		return false;
+	sc->sampled &= 1;
 	sc->found = 1;
 	return true;
 }
@@ -163,6 +177,7 @@ static __always_inline void server_request_begin(struct event_buf *eb, __u32 cap
 	__builtin_memcpy(tc->trace_id, eb->ev.ctx_trace_id, 16);
 	__builtin_memcpy(tc->span_id, eb->ev.ctx_span_id, 8);
 	tc->adopted = sc.found;
+	tc->sampled = sc.found && !sample_ignore_parent ? sc.sampled : sample_trace(tc->trace_id);
 	tc->inflight++;
 }
 
@@ -182,6 +197,7 @@ static __always_inline void server_request_more(struct event_buf *eb, __u32 cap,
 		return;
 	__builtin_memcpy(tc->trace_id, sc.trace_id, 16);
 	tc->adopted = 1;
+	tc->sampled = !sample_ignore_parent ? sc.sampled : sample_trace(tc->trace_id);
 	__builtin_memcpy(eb->ev.ctx_trace_id, sc.trace_id, 16);
 	__builtin_memcpy(eb->ev.ctx_span_id, tc->span_id, 8);
 	__builtin_memcpy(eb->ev.ctx_parent_id, sc.span_id, 8);
@@ -316,6 +332,7 @@ int inject_traceparent(struct sk_msg_md *msg)
 	struct bpf_sock *bsk = msg->sk;
 	__u32 len = msg->size, pos;
 	void *data, *end;
+	__u8 sampled;
 	__u64 sk;
 
 	/* only a traced task's sends */
@@ -355,7 +372,8 @@ int inject_traceparent(struct sk_msg_md *msg)
 	if (go_procs_used && bpf_map_lookup_elem(&go_procs, &tgid))
 		return inject_skip();
 
-	/* ids: the thread's single request in flight is the parent */
+	/* ids: the thread's single request in flight is the parent, and its
+	 * trace's sampling decision is the flag */
 	__builtin_memset(st->inj_parent_id, 0, 8);
 	st->inj_flags = ZT_F_CTX_INJECTED;
 	tc = bpf_map_lookup_elem(&thread_ctx, &tid);
@@ -363,8 +381,10 @@ int inject_traceparent(struct sk_msg_md *msg)
 		__builtin_memcpy(st->inj_trace_id, tc->trace_id, 16);
 		__builtin_memcpy(st->inj_parent_id, tc->span_id, 8);
 		st->inj_flags |= ZT_F_CTX_PARENT;
+		sampled = tc->sampled;
 	} else {
 		random_bytes(st->inj_trace_id, 16);
+		sampled = sample_trace(st->inj_trace_id);
 	}
 	random_bytes(st->inj_span_id, 8);
 
@@ -372,7 +392,7 @@ int inject_traceparent(struct sk_msg_md *msg)
 	hex_encode(hdr + 16, st->inj_trace_id, 16);
 	hdr[48] = '-';
 	hex_encode(hdr + 49, st->inj_span_id, 8);
-	__builtin_memcpy(hdr + 65, "-01\r\n", 5);
+	__builtin_memcpy(hdr + 65, sampled ? "-01\r\n" : "-00\r\n", 5);
 
 	pos = hs.line_end;
 	if (bpf_msg_push_data(msg, pos, TP_HEADER_LEN, 0)) {

@@ -117,7 +117,8 @@ struct thread_ctx {
 	__u8 span_id[8];
 	__u32 inflight; /* requests read and not yet answered on this thread */
 	__u8 adopted;   /* the newest request's trace came from its traceparent */
-	__u8 pad[3];
+	__u8 sampled;   /* its trace's head sampling decision (sample_trace) */
+	__u8 pad[2];
 };
 
 struct {

@@ -84,6 +84,8 @@ struct span {
 	uint8_t has_parent;
 	uint8_t kind;           /* enum span_kind */
 	uint8_t status;         /* enum span_status */
+	uint8_t sampled;        /* its trace's head decision: 1, exported */
+	uint8_t sample_reason;  /* why (user/sampler.h, enum sample_reason) */
 	uint64_t start_unix_ns;
 	uint64_t end_unix_ns;
 	uint64_t req_size;      /* the request's payload bytes, as its protocol counts them */

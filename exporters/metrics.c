@@ -311,6 +311,7 @@ struct metrics *metrics_new(uint32_t max_series)
 		free(m);
 		return NULL;
 	}
+	m->agent.sample_ratio = 1; /* until the agent says: every trace */
 	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
 		if (mt_table_init(&m->graph[g], &mt_graph_layout, max_series))
 			goto oom;
@@ -592,6 +593,25 @@ static void mt_task_calls(FILE *out, const struct agent_counters *a, int linked)
 			linked ? a->calls[i].linked : a->calls[i].unlinked);
 }
 
+/* Head sampling: the ratio in force, and spans by decision and reason. */
+static void mt_sampling(FILE *out, const struct agent_counters *a)
+{
+	static const char name[] = "zerotrace_spans_sampled_total";
+
+	mt_header(out, "zerotrace_sample_ratio", "gauge",
+		  "The fraction of new traces exported (--sample-ratio, lowered under load).");
+	fprintf(out, "zerotrace_sample_ratio %.9g\n", a->sample_ratio);
+	mt_header(out, name, "counter",
+		  "Spans by their trace's sampling decision (kept: exported; sampled_out: "
+		  "counted in every metric, not exported) and its reason.");
+	for (uint32_t i = 0; i < AGENT_SAMPLE_REASONS_MAX && a->sampling[i].reason; i++) {
+		fprintf(out, "%s{decision=\"kept\",reason=\"%s\"} %" PRIu64 "\n", name,
+			a->sampling[i].reason, a->sampling[i].kept);
+		fprintf(out, "%s{decision=\"sampled_out\",reason=\"%s\"} %" PRIu64 "\n", name,
+			a->sampling[i].reason, a->sampling[i].sampled_out);
+	}
+}
+
 static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 {
 	const struct agent_counters *a = &s->agent;
@@ -625,6 +645,7 @@ static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 		  "had reached its series cap.", s->overflows);
 	mt_task_calls(out, a, 1);
 	mt_task_calls(out, a, 0);
+	mt_sampling(out, a);
 }
 
 void metrics_render(struct metrics *m, FILE *out)

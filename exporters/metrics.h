@@ -26,6 +26,14 @@ struct agent_task_calls {
 	uint64_t linked, unlinked;
 };
 
+/* Spans by the sampling decision of their trace (the sampler's reasons):
+ * exported, and sampled out (still in every metric and detection). */
+#define AGENT_SAMPLE_REASONS_MAX 8
+struct agent_sample_counts {
+	const char *reason; /* NULL: unused slot */
+	uint64_t kept, sampled_out;
+};
+
 struct agent_counters {
 	uint64_t events;
 	uint64_t ringbuf_drops;
@@ -37,6 +45,8 @@ struct agent_counters {
 	uint64_t queue_depth;
 	uint64_t conns_tracked;
 	struct agent_task_calls calls[AGENT_TASK_KINDS_MAX];
+	double sample_ratio; /* the ratio new traces are sampled with */
+	struct agent_sample_counts sampling[AGENT_SAMPLE_REASONS_MAX];
 };
 
 struct metrics;

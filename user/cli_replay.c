@@ -106,9 +106,11 @@ static int replay_answer(void *ctx, uint32_t pid, const char *comm, struct proci
 	return -1;
 }
 
+/* As the daemon's sink: a trace its head sampled out is not written. */
 static void replay_span(void *ctx, const struct span *s)
 {
-	output_span(ctx, s, s->process);
+	if (s->sampled)
+		output_span(ctx, s, s->process);
 }
 
 /* Checks every record and the checksum before any is replayed: a bad

@@ -68,6 +68,12 @@ const struct config_option config_options[] = {
 	{ "reorder-window-ms", 0, "MS",
 	  "hold events this long to release them in causal order, 0..10000",
 	  "50", OPT_REORDER_MS },
+	{ "sample-ratio", 0, "R",
+	  "export this fraction of traces, 0 < R <= 1, chosen by trace id the same way on every node",
+	  "1 (all)", OPT_SAMPLE_RATIO },
+	{ "sample-ignore-parent", 0, NULL,
+	  "decide by --sample-ratio even when a trace's context on the wire says sampled or not",
+	  "off (follow it)", OPT_SAMPLE_IGNORE_PARENT },
 	{ "otlp-endpoint", 0, "URL",
 	  "send spans over OTLP/HTTP to URL/v1/traces (or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)",
 	  "off", OPT_OTLP_ENDPOINT },
@@ -134,6 +140,7 @@ void config_defaults(struct zt_config *cfg)
 	cfg->max_conns = CONFIG_MAX_CONNS_DEFAULT;
 	cfg->idle_timeout = CONFIG_IDLE_DEFAULT;
 	cfg->reorder_window_ms = CONFIG_REORDER_DEFAULT;
+	cfg->sample_ratio = 1.0;
 	cfg->protocols = ZT_PROTO_ALL;
 	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "%s", CONFIG_METRICS_DEFAULT);
 	cfg->learn_ns = CONFIG_LEARN_DEFAULT;
@@ -212,6 +219,11 @@ enum config_result config_option_set(struct zt_config *cfg, const struct config_
 	if (strcmp(val, "false") == 0)
 		return config_switch(cfg, opt, 0, &unused);
 	return config_fail(why, why_len, "must be true or false (got '%s')", val);
+}
+
+int config_sampling_set(const struct zt_config *cfg)
+{
+	return config_source(cfg, "sample-ratio") != CONFIG_SOURCE_DEFAULT;
 }
 
 enum config_source config_source(const struct zt_config *cfg, const char *name)

@@ -36,6 +36,9 @@ struct zt_config {
 	int rpc_dup;               /* OTEL_SEMCONV_STABILITY_OPT_IN holds rpc/dup */
 	char cgroup[256];          /* --cgroup, a cgroup v2 directory, "" = all */
 	uint32_t reorder_window_ms; /* --reorder-window-ms, 0..10000, default 50 */
+	/* Head sampling (user/sampler.h): only export is sampled. */
+	double sample_ratio;       /* --sample-ratio, 0 < r <= 1, default 1 */
+	int sample_ignore_parent;  /* --sample-ignore-parent */
 	/* OTLP export: each "" / 0 leaves the OTEL_EXPORTER_OTLP_* value in force */
 	char otlp_endpoint[1024];  /* --otlp-endpoint, base URL: /v1/traces is appended */
 	char otlp_protocol[16];    /* --otlp-protocol http/protobuf|http/json */
@@ -74,6 +77,9 @@ enum config_result {
 #define CONFIG_ERR_MAX 1024
 
 void config_defaults(struct zt_config *cfg);
+/* Whether the user asked for head sampling (--sample-ratio or its line in
+ * the file): only then is a threshold decided and written. */
+int config_sampling_set(const struct zt_config *cfg);
 /* Parses argv (argv[0] is the program). Sizes accept K, M, G suffixes
  * (powers of 1024); durations N, Ns, Nm, Nh, Nd (decimals ok). On
  * CONFIG_HELP, *help_text is "usage" or "version".

@@ -180,6 +180,12 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 					   CONFIG_REORDER_MAX, val);
 		cfg->reorder_window_ms = (uint32_t)u;
 		return CONFIG_OK;
+	case OPT_SAMPLE_RATIO:
+		if (!config_parse_ratio(val, &cfg->sample_ratio))
+			return config_fail(why, why_len,
+					   "must be a decimal number greater than 0 and at most 1, such as 0.25 (got '%s')",
+					   val);
+		return CONFIG_OK;
 	case OPT_OTLP_ENDPOINT:
 		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
 			return config_fail(why, why_len,
@@ -287,6 +293,7 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 	case OPT_INJECT:
 	case OPT_GO_HANDOFFS:
 	case OPT_NODE_HELPER:
+	case OPT_SAMPLE_IGNORE_PARENT:
 	case OPT_HELP:
 	case OPT_VERSION:
 	case OPT_COUNT:
@@ -314,6 +321,9 @@ enum config_result config_switch(struct zt_config *cfg, const struct config_opti
 		return CONFIG_OK;
 	case OPT_NODE_HELPER:
 		cfg->node_helper = on;
+		return CONFIG_OK;
+	case OPT_SAMPLE_IGNORE_PARENT:
+		cfg->sample_ignore_parent = on;
 		return CONFIG_OK;
 	default:
 		cfg->verbose = on;

@@ -64,6 +64,8 @@ enum config_opt_id {
 	OPT_NODE_HELPER,
 	OPT_CGROUP,
 	OPT_REORDER_MS,
+	OPT_SAMPLE_RATIO,
+	OPT_SAMPLE_IGNORE_PARENT,
 	OPT_OTLP_ENDPOINT,
 	OPT_OTLP_PROTOCOL,
 	OPT_OTLP_HEADERS,
@@ -123,6 +125,7 @@ int config_parse_range(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 int config_parse_size(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 int config_parse_ringbuf(const char *s, uint64_t *out);
 int config_parse_seconds(const char *s, double *out);
+int config_parse_ratio(const char *s, double *out);
 int config_parse_duration(const char *s, uint64_t min_ns, uint64_t max_ns, uint64_t *out);
 int config_parse_hostport(const char *s, unsigned allow);
 int config_parse_syslog(const char *s);

@@ -153,6 +153,19 @@ int config_parse_seconds(const char *s, double *out)
 	return 1;
 }
 
+/* A ratio: "1", "0.25", ".5", "1.0"; > 0 and <= 1, nine digits after the
+ * point at most mattering (a ratio of 1e-9 is the smallest). */
+int config_parse_ratio(const char *s, double *out)
+{
+	uint64_t ip, frac;
+	const char *p = config_parse_decimal(s, 1, &ip, &frac);
+
+	if (!p || *p != '\0' || ip > 1 || (ip == 1 && frac != 0) || (ip == 0 && frac == 0))
+		return 0;
+	*out = (double)(ip * CONFIG_FRAC_SCALE + frac) / (double)CONFIG_FRAC_SCALE;
+	return 1;
+}
+
 /* A duration: a decimal number of seconds ("90", "1.5"), or followed by
  * s, m, h or d ("90s", "15m", "24h", "7d", "1.5h"); in [min_ns, max_ns]. */
 int config_parse_duration(const char *s, uint64_t min_ns, uint64_t max_ns, uint64_t *out)

@@ -16,6 +16,7 @@
 #include "link_reaper.h"
 #include "loader.h"
 #include "protocols.h"
+#include "sampler.h"
 #include "zerotrace.skel.h"
 
 /* Bytes a CPU queues before it wakes the reader (loader_start). */
@@ -263,6 +264,11 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	memcpy((char *)skel->rodata->comm_filter, cfg->comm, sizeof(cfg->comm));
 	skel->rodata->filter_cgroup = cfg->cgroup[0] != '\0';
 	skel->rodata->inject_enabled = cfg->inject_traceparent;
+	/* the sampler's threshold (user/sampler.h), so that the flag the kernel
+	 * injects is the decision user space makes for the same trace */
+	skel->rodata->sample_threshold =
+		config_sampling_set(cfg) ? sample_threshold(cfg->sample_ratio, SAMPLE_PRECISION) : 0;
+	skel->rodata->sample_ignore_parent = cfg->sample_ignore_parent != 0;
 	skel->rodata->protocols_enabled = cfg->protocols;
 	if (!cfg->inject_traceparent) {
 		bpf_program__set_autoload(skel->progs.track_client_sockets, false);

@@ -32,6 +32,7 @@
 #include "procinfo.h"
 #include "reorder.h"
 #include "ring_reader.h"
+#include "sampler.h"
 #include "security.h"
 #include "node_helper.h"
 #include "uprobe_attach.h"
@@ -73,18 +74,26 @@ struct sinks {
 	struct alert_sinks *alerting;
 	uint64_t now_mono_ns;   /* as of the event loop's last turn */
 	uint64_t now_unix_ns;
+	uint64_t kept[SAMPLE_REASONS], sampled_out[SAMPLE_REASONS];
 };
 
+/* Metrics and detections see every span; export, only a sampled trace's. */
 static void sink_span(void *ctx, const struct span *s)
 {
 	struct sinks *k = ctx;
 	const struct procinfo *res = s->process;
+	uint8_t reason = s->sample_reason < SAMPLE_REASONS ? s->sample_reason : SAMPLE_ALL;
 
-	output_span(k->out, s, res);
+	if (s->sampled) {
+		k->kept[reason]++;
+		output_span(k->out, s, res);
+		if (k->otlp)
+			otlp_exporter_enqueue(k->otlp, s, res);
+	} else {
+		k->sampled_out[reason]++;
+	}
 	if (k->metrics)
 		metrics_record_span(k->metrics, s);
-	if (k->otlp)
-		otlp_exporter_enqueue(k->otlp, s, res);
 	if (k->security)
 		security_span(k->security, s, k->now_mono_ns, k->now_unix_ns);
 	if (k->alerting)
@@ -187,10 +196,11 @@ static void status_print(const struct loader *l, const struct tracer *t, const s
 	if (secs <= 0)
 		secs = 1;
 	fprintf(stderr,
-		"zerotrace: %.0f events/s, %.0f spans/s, %llu ringbuf drops, %llu parse misses, %llu conns, %llu output drops\n",
+		"zerotrace: %.0f events/s, %.0f spans/s, %llu ringbuf drops, %llu parse misses, %llu conns, %llu output drops, sample ratio %.6g\n",
 		(double)(ts.events - prev->events) / secs, (double)(ts.spans - prev->spans) / secs,
 		(unsigned long long)kc[ZT_CNT_RINGBUF_DROPS], (unsigned long long)ts.parse_misses,
-		(unsigned long long)tracer_conns_tracked(t), (unsigned long long)o->dropped);
+		(unsigned long long)tracer_conns_tracked(t), (unsigned long long)o->dropped,
+		tracer_sample_ratio(t));
 	prev->at_ns = now;
 	prev->events = ts.events;
 	prev->spans = ts.spans;
@@ -201,7 +211,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os,
 			const struct uprobe_attach_stats *tls, const struct node_helper_stats *nh,
 			const struct security_stats *sec, const struct alert_sinks_stats *as,
-			int metrics_unserved)
+			int metrics_unserved, const struct sinks *k)
 {
 	struct tracer_stats ts;
 	uint64_t alerts = 0;
@@ -297,6 +307,10 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)nh->queue_full,
 		(unsigned long long)ts.helpers.reports, (unsigned long long)ts.helpers.malformed,
 		(unsigned long long)ts.helpers.evicted);
+	for (int r = 0; r < SAMPLE_REASONS; r++)
+		fprintf(stderr, " kept_%s=%llu sampled_out_%s=%llu", sample_reason_names[r],
+			(unsigned long long)k->kept[r], sample_reason_names[r],
+			(unsigned long long)k->sampled_out[r]);
 	for (int c = 0; c < STITCH_TASK_CLASSES; c++)
 		fprintf(stderr, " links_%s=%llu unlinked_%s=%llu", stitch_task_class_names[c],
 			(unsigned long long)ts.stitch.task_links[c], stitch_task_class_names[c],
@@ -342,6 +356,11 @@ static void agent_counters_publish(const struct loader *l, const struct tracer *
 		ac.calls[c] = (struct agent_task_calls){ .task = stitch_task_class_names[c],
 							 .linked = ts.stitch.task_links[c],
 							 .unlinked = ts.stitch.task_unlinked[c] };
+	ac.sample_ratio = tracer_sample_ratio(t);
+	for (int r = 0; r < SAMPLE_REASONS && r < AGENT_SAMPLE_REASONS_MAX; r++)
+		ac.sampling[r] = (struct agent_sample_counts){ .reason = sample_reason_names[r],
+							       .kept = k->kept[r],
+							       .sampled_out = k->sampled_out[r] };
 	metrics_set_agent(k->metrics, &ac);
 }
 
@@ -581,7 +600,7 @@ cleanup:
 	otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS, &otlp_final);
 	if (started)
 		final_print(kc, tracer, &out, pipe.forced, &otlp_final, &tls_stats, &node_stats,
-			    &sec_final, &sink_final, sinks.metrics && !metrics_http);
+			    &sec_final, &sink_final, sinks.metrics && !metrics_http, &sinks);
 	reorder_free(pipe.window);
 	tracer_free(tracer);
 	metrics_http_stop(metrics_http);

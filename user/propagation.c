@@ -94,7 +94,7 @@ static int prop_b3_span_id(const char *s, size_t n, uint8_t dst[8])
 
 int propagation_parse_traceparent(const char *v, size_t n, struct trace_context *out)
 {
-	struct trace_context tc;
+	struct trace_context tc = { 0 };
 	uint8_t version, flags;
 
 	if (!v || !out)
@@ -124,7 +124,7 @@ int propagation_parse_traceparent(const char *v, size_t n, struct trace_context 
 
 int propagation_parse_b3(const char *v, size_t n, struct trace_context *out)
 {
-	struct trace_context tc;
+	struct trace_context tc = { 0 };
 	uint8_t parent[8];
 	size_t tlen, pos;
 
@@ -184,7 +184,7 @@ int propagation_parse_b3_multi(const char *trace_id, size_t trace_len, const cha
 			       size_t span_len, const char *sampled, size_t sampled_len,
 			       const char *flags, size_t flags_len, struct trace_context *out)
 {
-	struct trace_context tc;
+	struct trace_context tc = { 0 };
 
 	if (!trace_id || !span_id || !out)
 		return -1;

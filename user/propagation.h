@@ -10,10 +10,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sampler.h"
+
 struct trace_context {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];   /* the sender's span: our parent */
 	uint8_t sampled;      /* 1, 0, or 2 when the header did not say */
+	struct sample_ot ot;  /* its tracestate's sampling sub-keys (W3C only; the
+			       * parsers leave it zero) */
 };
 
 /*

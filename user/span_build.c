@@ -5,7 +5,25 @@
 
 #include "ids.h"
 #include "procinfo.h"
+#include "sampler.h"
 #include "span_build.h"
+
+/* The span's tracestate says the threshold its trace was sampled with (or
+ * none); rewritten only when it does not already say so. */
+static void span_put_threshold(struct span *s, const struct sample_decision *d)
+{
+	struct sample_ot ot;
+	char in[SPAN_TRACESTATE_MAX];
+
+	/* no sampling and no context on the wire: the common span */
+	if (!d->has_th && !s->tracestate[0])
+		return;
+	sample_ot_parse(s->tracestate, strlen(s->tracestate), &ot);
+	if (ot.has_th == d->has_th && (!d->has_th || ot.th == d->th))
+		return;
+	memcpy(in, s->tracestate, sizeof(in));
+	sample_tracestate_put(s->tracestate, sizeof(s->tracestate), in, d);
+}
 
 static void span_set_ids(struct span *s, const struct conn_request *r,
 			 const struct proto_context *wire)
@@ -16,6 +34,8 @@ static void span_set_ids(struct span *s, const struct conn_request *r,
 	memcpy(s->span_id, ids->span_id, sizeof(s->span_id));
 	memcpy(s->parent_span_id, ids->parent_id, sizeof(s->parent_span_id));
 	s->has_parent = ids->has_parent;
+	s->sampled = ids->sample.sampled;
+	s->sample_reason = ids->sample.reason;
 	if (wire && r->w3c && (ids->rule == STITCH_WIRE || ids->rule == STITCH_KERNEL)) {
 		const char *ts = wire->tracestate;
 
@@ -23,6 +43,7 @@ static void span_set_ids(struct span *s, const struct conn_request *r,
 			ts++;
 		snprintf(s->tracestate, sizeof(s->tracestate), "%s", ts);
 	}
+	span_put_threshold(s, &ids->sample);
 }
 
 static void copy_cstr(char *dst, size_t cap, const char *src)
@@ -125,5 +146,6 @@ void span_build(struct span *s, const struct conn *c, const struct conn_request 
 	} else {
 		ids_random(s->trace_id, sizeof(s->trace_id));
 		ids_random(s->span_id, sizeof(s->span_id));
+		s->sampled = 1; /* no head decided it: kept */
 	}
 }

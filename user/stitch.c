@@ -14,6 +14,7 @@ struct span_ref {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 	uint64_t unanswered_ns; /* when its client closed without an answer; 0: live */
+	struct sample_decision sample;
 };
 
 /* A SERVER span its task serves. */
@@ -21,6 +22,7 @@ struct task_span {
 	uint8_t trace_id[16];
 	uint8_t span_id[8];
 	uint64_t start_ns; /* when its request arrived */
+	struct sample_decision sample;
 };
 
 const char *const stitch_task_class_names[STITCH_TASK_CLASSES] = {
@@ -74,6 +76,7 @@ struct stitch {
 	struct fixed_table threads;
 	struct fixed_table procs; /* the same entries, one per process (kind TASK_KIND_PROCESS) */
 	uint32_t unanswered; /* queued requests whose client closed unanswered */
+	const struct sampler *sampler;
 	struct stitch_stats stats;
 };
 
@@ -213,6 +216,11 @@ struct stitch *stitch_new(uint32_t max_conns, uint32_t max_threads)
 	return s;
 }
 
+void stitch_set_sampler(struct stitch *s, const struct sampler *sampler)
+{
+	s->sampler = sampler;
+}
+
 void stitch_free(struct stitch *s)
 {
 	if (!s)
@@ -249,20 +257,36 @@ static void ids_begin(struct stitch_ids *out, const struct stitch_ids *kernel)
 	ids_random(out->span_id, sizeof(out->span_id));
 }
 
-/* A trace id is drawn only for a span that no rule placed in one. */
-static void ids_finish(struct stitch_ids *out)
+/* A trace id is drawn only for a span that no rule placed in one; a span
+ * whose parent gave it no sampling decision heads its trace here, and
+ * decides it. */
+static void ids_finish(const struct stitch *s, struct stitch_ids *out, int decided)
 {
 	if (out->rule == STITCH_NEW_TRACE)
 		ids_random(out->trace_id, sizeof(out->trace_id));
+	if (!decided)
+		sampler_decide_root(s->sampler, out->trace_id, NULL, &out->sample);
 }
 
 static void ids_child_of(struct stitch_ids *out, const uint8_t trace_id[16],
-			 const uint8_t parent_id[8], uint8_t rule)
+			 const uint8_t parent_id[8], uint8_t rule,
+			 const struct sample_decision *sample)
 {
 	memcpy(out->trace_id, trace_id, 16);
 	memcpy(out->parent_id, parent_id, 8);
 	out->has_parent = 1;
 	out->rule = rule;
+	out->sample = *sample;
+}
+
+/* A child of a context off the wire: its flag decides, or the ratio. */
+static void ids_child_of_wire(const struct stitch *s, struct stitch_ids *out,
+			      const struct trace_context *wire, uint8_t rule)
+{
+	struct sample_decision d;
+
+	sampler_decide_wire(s->sampler, wire->trace_id, wire->sampled, &wire->ot, &d);
+	ids_child_of(out, wire->trace_id, wire->span_id, rule, &d);
 }
 
 static uint8_t conn_unanswered(const struct conn_entry *e)
@@ -353,6 +377,7 @@ static void task_span_add(struct stitch *s, uint32_t pid, const struct stitch_ta
 		memcpy(th->spans[th->n].trace_id, ids->trace_id, 16);
 		memcpy(th->spans[th->n].span_id, ids->span_id, 8);
 		th->spans[th->n].start_ns = task->start_ns;
+		th->spans[th->n].sample = ids->sample;
 		th->n++;
 	}
 }
@@ -362,25 +387,32 @@ void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, ui
 			 const struct stitch_ids *kernel, struct stitch_ids *out)
 {
 	struct span_ref client;
-	int joined = conn_take_client(s, key, &client);
+	int joined = conn_take_client(s, key, &client), decided = 1;
 
 	ids_begin(out, kernel);
 	if (kernel) {
 		/* the kernel took the trace id from the wire: name the parent */
 		if (joined && memcmp(client.trace_id, out->trace_id, 16) == 0)
-			ids_child_of(out, client.trace_id, client.span_id, STITCH_KERNEL);
+			ids_child_of(out, client.trace_id, client.span_id, STITCH_KERNEL,
+				     &client.sample);
 		else if (wire && memcmp(wire->trace_id, out->trace_id, 16) == 0)
-			ids_child_of(out, wire->trace_id, wire->span_id, STITCH_KERNEL);
+			ids_child_of_wire(s, out, wire, STITCH_KERNEL);
+		else
+			decided = 0;
 	} else if (wire) {
 		/* our own CLIENT span is the closer parent when it sent this context */
 		if (joined && memcmp(client.trace_id, wire->trace_id, 16) == 0)
-			ids_child_of(out, client.trace_id, client.span_id, STITCH_WIRE);
+			ids_child_of(out, client.trace_id, client.span_id, STITCH_WIRE,
+				     &client.sample);
 		else
-			ids_child_of(out, wire->trace_id, wire->span_id, STITCH_WIRE);
+			ids_child_of_wire(s, out, wire, STITCH_WIRE);
 	} else if (joined) {
-		ids_child_of(out, client.trace_id, client.span_id, STITCH_CONNECTION);
+		ids_child_of(out, client.trace_id, client.span_id, STITCH_CONNECTION,
+			     &client.sample);
+	} else {
+		decided = 0;
 	}
-	ids_finish(out);
+	ids_finish(s, out, decided);
 	s->stats.by_rule[out->rule]++;
 
 	task_span_add(s, pid, task, out, task->kind);
@@ -458,6 +490,25 @@ static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
 	return &th->spans[0];
 }
 
+/* The sampling decision of the request in trace trace_id that this task
+ * serves: the kernel named it the parent of a call whose ids it chose. */
+static int task_sample_of(struct stitch *s, uint32_t pid, const struct stitch_task *task,
+			  const uint8_t trace_id[16], struct sample_decision *out)
+{
+	struct task_key tk = task_key_of(pid, task);
+	const struct thread_entry *th = NULL;
+
+	if (task->kind != ZT_TASK_UNKNOWN)
+		th = (const struct thread_entry *)table_find(&s->threads, &tk);
+	for (uint8_t i = 0; th && i < th->n; i++) {
+		if (memcmp(th->spans[i].trace_id, trace_id, 16) == 0) {
+			*out = th->spans[i].sample;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
 			 const struct stitch_task *task, const struct trace_context *wire,
 			 const struct stitch_ids *kernel, const struct stitch_ids *helper,
@@ -465,27 +516,32 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 {
 	const struct task_span *parent = NULL;
 	struct conn_entry *ce;
-	int process;
+	int process, decided = 1;
 
 	ids_begin(out, kernel);
-	if (!kernel && helper) {
-		ids_child_of(out, helper->trace_id, helper->span_id, STITCH_THREAD);
+	if (kernel) {
+		decided = task_sample_of(s, pid, task, out->trace_id, &out->sample);
+	} else if (helper) {
+		ids_child_of(out, helper->trace_id, helper->span_id, STITCH_THREAD, &helper->sample);
 		s->stats.task_links[STITCH_TASK_HELPER]++;
-	} else if (!kernel) {
+	} else {
 		parent = task_parent(s, pid, task, task->start_ns, &process);
 		/* the context the call itself carries beats a guess by process */
 		if (process && wire)
 			parent = NULL;
 		if (parent)
-			ids_child_of(out, parent->trace_id, parent->span_id, STITCH_THREAD);
+			ids_child_of(out, parent->trace_id, parent->span_id, STITCH_THREAD,
+				     &parent->sample);
 		else if (wire)
-			ids_child_of(out, wire->trace_id, wire->span_id, STITCH_WIRE);
+			ids_child_of_wire(s, out, wire, STITCH_WIRE);
+		else
+			decided = 0;
 		if (parent)
 			s->stats.task_links[process ? STITCH_TASK_PROCESS : task_class(task)]++;
 		else if (!out->has_parent)
 			s->stats.task_unlinked[task_class(task)]++;
 	}
-	ids_finish(out);
+	ids_finish(s, out, decided);
 	s->stats.by_rule[out->rule]++;
 
 	ce = (struct conn_entry *)table_get_or_add(&s->conns, key);
@@ -511,6 +567,7 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	}
 	memcpy(ce->q[ce->n].trace_id, out->trace_id, 16);
 	memcpy(ce->q[ce->n].span_id, out->span_id, 8);
+	ce->q[ce->n].sample = out->sample;
 	ce->q[ce->n].unanswered_ns = 0;
 	ce->n++;
 }

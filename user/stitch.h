@@ -20,6 +20,7 @@
 
 #include <stdint.h>
 #include "propagation.h"
+#include "sampler.h"
 
 /* Client requests in flight on one connection that rule 2 can join:
  * as many as a protocol pipelines (Redis -P 16, say). */
@@ -39,6 +40,7 @@ struct stitch_ids {
 	uint8_t parent_id[8];
 	uint8_t has_parent;
 	uint8_t rule;          /* enum stitch_rule */
+	struct sample_decision sample; /* the trace's, made where it began here */
 };
 
 /* Both ends of a TCP connection name it the same way: addresses as 16
@@ -98,6 +100,10 @@ struct stitch;
 
 struct stitch *stitch_new(uint32_t max_conns, uint32_t max_threads);
 void stitch_free(struct stitch *s);
+/* Who decides a trace's sampling where it begins on this node (a new
+ * trace, a context off the wire); NULL (the default) keeps every trace
+ * and follows a wire context's flag. Not owned; it outlives s. */
+void stitch_set_sampler(struct stitch *s, const struct sampler *sampler);
 
 /* A SERVER request head arrived on task (pid, task). `wire` is the context
  * its headers carried (NULL when none or invalid). `kernel` is set when the

@@ -30,6 +30,9 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 		tracer_free(t);
 		return NULL;
 	}
+	sampler_init(&t->sampler, cfg->sample_ratio, config_sampling_set(cfg),
+		     cfg->sample_ignore_parent);
+	stitch_set_sampler(t->stitch, &t->sampler);
 	t->sink = sink;
 	t->sink_ctx = sink_ctx;
 	t->idle_timeout_ns = (uint64_t)(cfg->idle_timeout * 1e9);
@@ -524,6 +527,11 @@ void tracer_get_stats(const struct tracer *t, struct tracer_stats *out)
 	proto_states_get_stats(t->states, &out->states);
 	if (t->helpers)
 		helper_links_get_stats(t->helpers, &out->helpers);
+}
+
+double tracer_sample_ratio(const struct tracer *t)
+{
+	return t->sampler.ratio;
 }
 
 uint64_t tracer_conns_tracked(const struct tracer *t)

@@ -66,5 +66,7 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size);
 void tracer_tick(struct tracer *t, uint64_t now_mono_ns, int64_t mono_to_unix_ns);
 void tracer_get_stats(const struct tracer *t, struct tracer_stats *out);
 uint64_t tracer_conns_tracked(const struct tracer *t);
+/* The ratio new traces are sampled with (1 when no ratio was set). */
+double tracer_sample_ratio(const struct tracer *t);
 
 #endif /* ZT_TRACER_H */

@@ -28,6 +28,8 @@ static const struct trace_context *wire_context(struct tracer *t, const struct p
 		stitch_count_bad_wire(t->stitch);
 	if (tp_ok) {
 		*w3c = 1;
+		sample_ot_parse(req->tracestate, strnlen(req->tracestate, sizeof(req->tracestate)),
+				&out->ot);
 		return out;
 	}
 	if (propagation_parse_b3(req->b3, strlen(req->b3), out) == 0 ||

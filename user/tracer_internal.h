@@ -44,6 +44,7 @@ struct tracer {
 	uint64_t idle_timeout_ns;
 	struct tracer_stats stats;
 	struct stitch *stitch;
+	struct sampler sampler;      /* the stitcher's, for each trace's head */
 	tracer_runs_goroutines_fn runs_goroutines;
 	void *runs_goroutines_ctx;
 	struct helper_links *helpers;

@@ -581,6 +581,8 @@ Test(config, usage_lists_every_flag_with_a_default)
 		"      --cgroup PATH            trace only processes in this cgroup v2 directory or below (default: all)\n",
 		"      --inject-traceparent     write a W3C traceparent into outgoing plain HTTP/1.x requests (default: off)\n",
 		"      --reorder-window-ms MS   hold events this long to release them in causal order, 0..10000 (default: 50)\n",
+		"      --sample-ratio R         export this fraction of traces, 0 < R <= 1, chosen by trace id the same way on every node (default: 1 (all))\n",
+		"      --sample-ignore-parent   decide by --sample-ratio even when a trace's context on the wire says sampled or not (default: off (follow it))\n",
 		"      --otlp-endpoint URL      send spans over OTLP/HTTP to URL/v1/traces (or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT) (default: off)\n",
 		"      --metrics-addr ADDR      serve Prometheus /metrics on ADDR (ipv4:port, [ipv6]:port, :port), or off (default: 127.0.0.1:9464)\n",
 		"      --otlp-protocol PROTO    http/protobuf or http/json (or OTEL_EXPORTER_OTLP_PROTOCOL) (default: http/protobuf)\n",
@@ -727,6 +729,32 @@ Test(config, reorder_window_errors)
 		       "--reorder-window-ms: must be an integer between 0 and 10000 (got '%s')",
 		       "10001", "-1", "", "5ms", "1.5");
 	EXPECT_ERR("--reorder-window-ms: missing value", "--reorder-window-ms");
+}
+
+Test(config, sample_ratio_values)
+{
+	struct zt_config c;
+
+	config_defaults(&c);
+	cr_expect_eq(c.sample_ratio, 1.0);
+	cr_expect_eq(c.sample_ignore_parent, 0);
+	cr_expect_eq(EXPECT_OK("--sample-ratio", "0.25").sample_ratio, 0.25);
+	cr_expect_eq(EXPECT_OK("--sample-ratio=1").sample_ratio, 1.0);
+	cr_expect_eq(EXPECT_OK("--sample-ratio", "1.000").sample_ratio, 1.0);
+	cr_expect_eq(EXPECT_OK("--sample-ratio", ".5").sample_ratio, 0.5);
+	cr_expect_eq(EXPECT_OK("--sample-ratio", "0.000000001").sample_ratio, 1e-9);
+	cr_expect_eq(EXPECT_OK("--sample-ignore-parent").sample_ignore_parent, 1);
+}
+
+Test(config, sample_ratio_errors)
+{
+	EXPECT_ALL_BAD("--sample-ratio",
+		       "--sample-ratio: must be a decimal number greater than 0 and at most 1, such as 0.25 (got '%s')",
+		       "0", "0.0", "1.5", "2", "-0.5", "", "25%", "1e-3", "0.0000000001", "0.5x",
+		       "nan");
+	EXPECT_ERR("--sample-ratio: missing value", "--sample-ratio");
+	EXPECT_ERR("--sample-ignore-parent: takes no value (got 'yes')",
+		   "--sample-ignore-parent=yes");
 }
 
 Test(config, otlp_endpoint_values)
@@ -1099,6 +1127,22 @@ static struct applied apply_text(const char *text)
 		cr_expect_str_eq(a_.err, "");                                    \
 		a_.cfg;                                                          \
 	})
+
+/* The sampling options from the file, and the source that makes the
+ * sampler write its threshold (user/tracer.c reads it). */
+Test(config_file, sampling_options)
+{
+	struct zt_config c = FILE_OK("sample-ratio: 0.1\nsample-ignore-parent: true\n");
+
+	cr_expect_eq(c.sample_ratio, 0.1);
+	cr_expect_eq(c.sample_ignore_parent, 1);
+	cr_expect_eq(config_source(&c, "sample-ratio"), CONFIG_SOURCE_FILE);
+	c = FILE_OK("output: none\n");
+	cr_expect_eq(config_source(&c, "sample-ratio"), CONFIG_SOURCE_DEFAULT);
+	FILE_ERR("zt.yaml:1:15: sample-ratio: must be a decimal number greater than 0 and at "
+		 "most 1, such as 0.25 (got '0')",
+		 "sample-ratio: 0\n");
+}
 
 Test(config_file, every_kind_of_value)
 {

@@ -232,7 +232,14 @@ Test(metrics, exact_text_of_one_server_series)
 		"# TYPE zerotrace_calls_linked_total counter\n"
 		"# HELP zerotrace_calls_unlinked_total Client calls no rule gave a parent, by the "
 		"task that made them.\n"
-		"# TYPE zerotrace_calls_unlinked_total counter\n");
+		"# TYPE zerotrace_calls_unlinked_total counter\n"
+		"# HELP zerotrace_sample_ratio The fraction of new traces exported (--sample-ratio, "
+		"lowered under load).\n"
+		"# TYPE zerotrace_sample_ratio gauge\n"
+		"zerotrace_sample_ratio 1\n"
+		"# HELP zerotrace_spans_sampled_total Spans by their trace's sampling decision (kept: "
+		"exported; sampled_out: counted in every metric, not exported) and its reason.\n"
+		"# TYPE zerotrace_spans_sampled_total counter\n");
 	free(text);
 	metrics_free(m);
 }
@@ -260,6 +267,38 @@ Test(metrics, calls_by_task_exact_lines)
 	cr_expect_not_null(strstr(text, "# TYPE zerotrace_calls_unlinked_total counter\n"
 					"zerotrace_calls_unlinked_total{task=\"thread\"} 2\n"
 					"zerotrace_calls_unlinked_total{task=\"goroutine\"} 9\n"));
+	free(text);
+	metrics_free(m);
+}
+
+/* The sampling series: the ratio as set, then kept and sampled out per
+ * reason, in the order given. */
+Test(metrics, sampling_exact_lines)
+{
+	struct metrics *m = metrics_new(64);
+	struct agent_counters ac = { 0 };
+	char *text;
+	size_t len;
+	FILE *f;
+
+	cr_assert_not_null(m);
+	ac.sample_ratio = 0.25;
+	ac.sampling[0] = (struct agent_sample_counts){ .reason = "ratio", .kept = 3,
+						       .sampled_out = 9 };
+	ac.sampling[1] = (struct agent_sample_counts){ .reason = "parent", .kept = 0,
+						       .sampled_out = 4 };
+	metrics_set_agent(m, &ac);
+	f = open_memstream(&text, &len);
+	metrics_render(m, f);
+	fclose(f);
+	cr_expect_not_null(strstr(text, "# TYPE zerotrace_sample_ratio gauge\n"
+					"zerotrace_sample_ratio 0.25\n"));
+	cr_expect_not_null(strstr(
+		text, "# TYPE zerotrace_spans_sampled_total counter\n"
+		      "zerotrace_spans_sampled_total{decision=\"kept\",reason=\"ratio\"} 3\n"
+		      "zerotrace_spans_sampled_total{decision=\"sampled_out\",reason=\"ratio\"} 9\n"
+		      "zerotrace_spans_sampled_total{decision=\"kept\",reason=\"parent\"} 0\n"
+		      "zerotrace_spans_sampled_total{decision=\"sampled_out\",reason=\"parent\"} 4\n"));
 	free(text);
 	metrics_free(m);
 }

@@ -57,7 +57,7 @@ static struct stitch_conn_key sti_key(uint16_t cport, uint16_t sport)
 
 static struct trace_context sti_wire(uint8_t trace_byte, uint8_t span_byte)
 {
-	struct trace_context w;
+	struct trace_context w = { 0 };
 
 	memset(w.trace_id, trace_byte, sizeof(w.trace_id));
 	memset(w.span_id, span_byte, sizeof(w.span_id));
@@ -182,7 +182,7 @@ Test(stitch, rule1_and_2_same_trace_names_the_client_span)
 	struct stitch *s = sti_new(16, 16);
 	struct stitch_conn_key k = sti_key(50000, 8080);
 	struct stitch_ids c, sv;
-	struct trace_context w;
+	struct trace_context w = { 0 };
 
 	stitch_client_start(s, &k, STI_PID_A, TH(10), NULL, NULL, NULL, &c);
 	/* the client's SDK put its own span on the wire, in the same trace */

@@ -20,6 +20,7 @@
 #include "config.h"
 #include "events.h"
 #include "reorder.h"
+#include "sampler.h"
 #include "tracer.h"
 #include "span_attrs_check.h"
 #include "test_stream.h"
@@ -822,5 +823,113 @@ Test(tracer_stitch, close_with_a_pending_request_frees_the_thread)
 	trs_data(t, &out, ZT_DIR_EGRESS, 1000, 1010, 21, "GET /after HTTP/1.1\r\n\r\n");
 	trs_data(t, &out, ZT_DIR_INGRESS, 1005, 1100, 21, TRS_OK);
 	trs_expect_root(trs_span(&sink, SPAN_KIND_CLIENT, "/after"));
+	tracer_free(t);
+}
+
+/* ---- head sampling through the tracer ------------------------------------ */
+
+static struct tracer *trs_new_args(struct trs_sink *sink, int argc, char **argv)
+{
+	struct zt_config cfg;
+	const char *help = NULL;
+	char err[256];
+	struct tracer *t;
+
+	memset(sink, 0, sizeof(*sink));
+	cr_assert_eq(config_parse(&cfg, argc, argv, err, sizeof(err), &help), CONFIG_OK, "%s", err);
+	cfg.max_conns = 64;
+	t = tracer_new(&cfg, trs_record_span, sink);
+	cr_assert_not_null(t);
+	tracer_tick(t, 0, 0);
+	return t;
+}
+
+static uint64_t trs_randomness(const struct span *s)
+{
+	uint64_t r = 0;
+
+	for (int i = 9; i < 16; i++)
+		r = r << 8 | s->trace_id[i];
+	return r;
+}
+
+/* --sample-ratio 0.25: the trace's head decides by its trace id, every span
+ * of it carries that decision and says th:c. */
+Test(tracer_stitch, sample_ratio_decides_once_per_trace)
+{
+	static struct trs_sink sink;
+	static struct trs_chain ch;
+	char *argv[] = { "zt", "--sample-ratio", "0.25", NULL };
+	int kept = 0, dropped = 0;
+
+	for (int round = 0; round < 24; round++) {
+		struct tracer *t = trs_new_args(&sink, 3, argv);
+		const struct span *a;
+
+		trs_chain_init(&ch);
+		for (int i = 0; i < 8; i++)
+			trs_feed(t, &ch.rec[i]);
+		trs_expect_chain(&sink);
+		a = trs_span(&sink, SPAN_KIND_CLIENT, "/a");
+		cr_expect_eq(a->sampled, trs_randomness(a) >= 0xc0000000000000ULL);
+		for (uint32_t i = 0; i < sink.n; i++) {
+			cr_expect_eq(sink.spans[i].sampled, a->sampled, "%s %s", TRS_WHAT(&sink.spans[i]));
+			cr_expect_eq(sink.spans[i].sample_reason, SAMPLE_RATIO);
+			cr_expect_str_eq(sink.spans[i].tracestate, "ot=th:c", "%s %s",
+					 TRS_WHAT(&sink.spans[i]));
+		}
+		kept += a->sampled;
+		dropped += !a->sampled;
+		tracer_free(t);
+	}
+	cr_expect(kept > 0 && dropped > 0, "24 traces: %d kept, %d dropped", kept, dropped);
+}
+
+/* The wire's flag wins over the ratio, and its tracestate stays as it came;
+ * with --sample-ignore-parent the ratio decides. No ratio set: every trace
+ * whose context does not say 00, and no th written. */
+Test(tracer_stitch, sample_follows_the_wire_flag)
+{
+	static struct trs_sink sink;
+	char *ratio[] = { "zt", "--sample-ratio", "0.25", NULL };
+	char *ignore[] = { "zt", "--sample-ratio", "0.25", "--sample-ignore-parent", NULL };
+	char *none[] = { "zt", NULL };
+	struct tracer *t = trs_new_args(&sink, 3, ratio);
+	const struct span *s;
+
+	/* R = 0x48eb211c80319c < th c: the ratio alone would drop it */
+	s = trs_server_exchange(t, &sink, "GET /w HTTP/1.1\r\ntraceparent: " TRS_TP
+				"\r\ntracestate: rojo=1\r\n\r\n");
+	cr_expect_eq(s->sampled, 1);
+	cr_expect_eq(s->sample_reason, SAMPLE_PARENT);
+	cr_expect_str_eq(s->tracestate, "rojo=1");
+	s = trs_server_exchange(t, &sink, "GET /w HTTP/1.1\r\ntraceparent: 00-" TRS_TP_TRACE
+				"-" TRS_TP_SPAN "-00\r\n\r\n");
+	cr_expect_eq(s->sampled, 0);
+	cr_expect_eq(s->sample_reason, SAMPLE_PARENT);
+	/* a threshold that contradicts the flag is erased */
+	s = trs_server_exchange(t, &sink, "GET /w HTTP/1.1\r\ntraceparent: " TRS_TP
+				"\r\ntracestate: rojo=1,ot=th:8\r\n\r\n");
+	cr_expect_eq(s->sampled, 1);
+	cr_expect_str_eq(s->tracestate, "rojo=1");
+	tracer_free(t);
+
+	t = trs_new_args(&sink, 4, ignore);
+	s = trs_server_exchange(t, &sink, "GET /w HTTP/1.1\r\ntraceparent: " TRS_TP
+				"\r\ntracestate: rojo=1\r\n\r\n");
+	cr_expect_eq(s->sampled, 0);
+	cr_expect_eq(s->sample_reason, SAMPLE_RATIO);
+	cr_expect_str_eq(s->tracestate, "ot=th:c,rojo=1");
+	tracer_free(t);
+
+	t = trs_new_args(&sink, 1, none);
+	s = trs_server_exchange(t, &sink, "GET /w HTTP/1.1\r\n\r\n");
+	cr_expect_eq(s->sampled, 1);
+	cr_expect_eq(s->sample_reason, SAMPLE_ALL);
+	cr_expect_str_eq(s->tracestate, "");
+	s = trs_server_exchange(t, &sink, "GET /w HTTP/1.1\r\ntraceparent: 00-" TRS_TP_TRACE
+				"-" TRS_TP_SPAN "-00\r\n\r\n");
+	cr_expect_eq(s->sampled, 0);
+	cr_expect_eq(s->sample_reason, SAMPLE_PARENT);
 	tracer_free(t);
 }
