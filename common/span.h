@@ -86,6 +86,7 @@ struct span {
 	uint8_t status;         /* enum span_status */
 	uint8_t sampled;        /* its trace's head decision: 1, exported */
 	uint8_t sample_reason;  /* why (user/sampler.h, enum sample_reason) */
+	uint8_t sample_head;    /* it made that decision: the trace's first span here */
 	uint64_t start_unix_ns;
 	uint64_t end_unix_ns;
 	uint64_t req_size;      /* the request's payload bytes, as its protocol counts them */

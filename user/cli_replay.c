@@ -26,6 +26,7 @@
 #include "config_internal.h"
 #include "ids.h"
 #include "output.h"
+#include "sample_gate.h"
 #include "pipeline.h"
 
 #define RECORD_MAX_MIN (64ull << 10)
@@ -106,11 +107,17 @@ static int replay_answer(void *ctx, uint32_t pid, const char *comm, struct proci
 	return -1;
 }
 
-/* As the daemon's sink: a trace its head sampled out is not written. */
+static void replay_export(void *ctx, const struct span *s)
+{
+	output_span(ctx, s, s->process);
+}
+
+/* Through the daemon's gate: what it would not export is not written. The
+ * recording's clock does not drive it (no timeouts): what is still held at
+ * the end is dropped, as at the daemon's stop. */
 static void replay_span(void *ctx, const struct span *s)
 {
-	if (s->sampled)
-		output_span(ctx, s, s->process);
+	sample_gate_span(ctx, s, 0);
 }
 
 /* Checks every record and the checksum before any is replayed: a bad
@@ -167,6 +174,7 @@ static int replay_run(struct zt_config *cfg, const struct rec_reader *rd, const 
 	struct pipeline pipe = { .window_ns = rd->hdr.reorder_window_ns };
 	struct tracer_stats ts;
 	struct output out;
+	struct sample_gate gate;
 	uint64_t records = 0, events = 0;
 
 	if (replay_check(rd, path))
@@ -181,11 +189,12 @@ static int replay_run(struct zt_config *cfg, const struct rec_reader *rd, const 
 		fprintf(stderr, "zerotrace replay: allocate output buffers: %s\n", strerror(ENOMEM));
 		return 1;
 	}
-	pipe.tracer = tracer_new(cfg, replay_span, &out);
+	pipe.tracer = tracer_new(cfg, replay_span, &gate);
 	pipe.window = reorder_new_window(cfg->capture_bytes, pipe.window_ns);
-	if (!pipe.tracer || !pipe.window) {
+	if (sample_gate_init(&gate, cfg, replay_export, &out) || !pipe.tracer || !pipe.window) {
 		fprintf(stderr, "zerotrace replay: allocate tables for %u connections: %s\n",
 			cfg->max_conns, strerror(ENOMEM));
+		sample_gate_close(&gate);
 		output_close(&out);
 		tracer_free(pipe.tracer);
 		reorder_free(pipe.window);
@@ -194,6 +203,7 @@ static int replay_run(struct zt_config *cfg, const struct rec_reader *rd, const 
 	procinfo_set_host_name(rd->hdr.host_name);
 	procinfo_set_hooks(&(struct procinfo_hooks){ .answer = replay_answer, .ctx = &answers });
 	replay_records(&pipe, &out, rd, &records, &events);
+	sample_gate_close(&gate);
 	output_close(&out);
 	procinfo_set_hooks(NULL);
 	tracer_get_stats(pipe.tracer, &ts);

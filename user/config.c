@@ -74,6 +74,14 @@ const struct config_option config_options[] = {
 	{ "sample-ignore-parent", 0, NULL,
 	  "decide by --sample-ratio even when a trace's context on the wire says sampled or not",
 	  "off (follow it)", OPT_SAMPLE_IGNORE_PARENT },
+	{ "sample-keep-errors", 0, NULL,
+	  "with --sample-ratio, also export a trace this node saw an error span of", "on",
+	  OPT_SAMPLE_KEEP_ERRORS },
+	{ "no-sample-keep-errors", 0, NULL, "do not (the ratio alone decides)", "off",
+	  OPT_NO_SAMPLE_KEEP_ERRORS },
+	{ "sample-keep-slow", 0, "DURATION",
+	  "with --sample-ratio, also export a trace with a span at least this long (0.5, 2s, 1m)",
+	  "off", OPT_SAMPLE_KEEP_SLOW },
 	{ "otlp-endpoint", 0, "URL",
 	  "send spans over OTLP/HTTP to URL/v1/traces (or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT)",
 	  "off", OPT_OTLP_ENDPOINT },
@@ -141,6 +149,7 @@ void config_defaults(struct zt_config *cfg)
 	cfg->idle_timeout = CONFIG_IDLE_DEFAULT;
 	cfg->reorder_window_ms = CONFIG_REORDER_DEFAULT;
 	cfg->sample_ratio = 1.0;
+	cfg->sample_keep_errors = 1;
 	cfg->protocols = ZT_PROTO_ALL;
 	snprintf(cfg->metrics_addr, sizeof(cfg->metrics_addr), "%s", CONFIG_METRICS_DEFAULT);
 	cfg->learn_ns = CONFIG_LEARN_DEFAULT;

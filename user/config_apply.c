@@ -186,6 +186,13 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 					   "must be a decimal number greater than 0 and at most 1, such as 0.25 (got '%s')",
 					   val);
 		return CONFIG_OK;
+	case OPT_SAMPLE_KEEP_SLOW:
+		if (!config_parse_duration(val, 1000000ULL, CONFIG_DAY_S * CONFIG_NS,
+					   &cfg->sample_keep_slow_ns))
+			return config_fail(why, why_len,
+					   "must be a duration from 0.001 (1 ms) to 1d, such as 0.25, 2s or 1m (got '%s')",
+					   val);
+		return CONFIG_OK;
 	case OPT_OTLP_ENDPOINT:
 		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
 			return config_fail(why, why_len,
@@ -294,6 +301,8 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 	case OPT_GO_HANDOFFS:
 	case OPT_NODE_HELPER:
 	case OPT_SAMPLE_IGNORE_PARENT:
+	case OPT_SAMPLE_KEEP_ERRORS:
+	case OPT_NO_SAMPLE_KEEP_ERRORS:
 	case OPT_HELP:
 	case OPT_VERSION:
 	case OPT_COUNT:
@@ -324,6 +333,10 @@ enum config_result config_switch(struct zt_config *cfg, const struct config_opti
 		return CONFIG_OK;
 	case OPT_SAMPLE_IGNORE_PARENT:
 		cfg->sample_ignore_parent = on;
+		return CONFIG_OK;
+	case OPT_SAMPLE_KEEP_ERRORS:
+	case OPT_NO_SAMPLE_KEEP_ERRORS:
+		cfg->sample_keep_errors = opt->id == OPT_SAMPLE_KEEP_ERRORS ? on : !on;
 		return CONFIG_OK;
 	default:
 		cfg->verbose = on;

@@ -32,7 +32,7 @@
 #include "procinfo.h"
 #include "reorder.h"
 #include "ring_reader.h"
-#include "sampler.h"
+#include "sample_gate.h"
 #include "security.h"
 #include "node_helper.h"
 #include "uprobe_attach.h"
@@ -74,24 +74,24 @@ struct sinks {
 	struct alert_sinks *alerting;
 	uint64_t now_mono_ns;   /* as of the event loop's last turn */
 	uint64_t now_unix_ns;
-	uint64_t kept[SAMPLE_REASONS], sampled_out[SAMPLE_REASONS];
+	struct sample_gate gate; /* what of the spans is exported */
 };
 
-/* Metrics and detections see every span; export, only a sampled trace's. */
+static void sink_export(void *ctx, const struct span *s)
+{
+	struct sinks *k = ctx;
+
+	output_span(k->out, s, s->process);
+	if (k->otlp)
+		otlp_exporter_enqueue(k->otlp, s, s->process);
+}
+
+/* Metrics and detections see every span; export, what the gate lets out. */
 static void sink_span(void *ctx, const struct span *s)
 {
 	struct sinks *k = ctx;
-	const struct procinfo *res = s->process;
-	uint8_t reason = s->sample_reason < SAMPLE_REASONS ? s->sample_reason : SAMPLE_ALL;
 
-	if (s->sampled) {
-		k->kept[reason]++;
-		output_span(k->out, s, res);
-		if (k->otlp)
-			otlp_exporter_enqueue(k->otlp, s, res);
-	} else {
-		k->sampled_out[reason]++;
-	}
+	sample_gate_span(&k->gate, s, k->now_mono_ns);
 	if (k->metrics)
 		metrics_record_span(k->metrics, s);
 	if (k->security)
@@ -309,8 +309,8 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)ts.helpers.evicted);
 	for (int r = 0; r < SAMPLE_REASONS; r++)
 		fprintf(stderr, " kept_%s=%llu sampled_out_%s=%llu", sample_reason_names[r],
-			(unsigned long long)k->kept[r], sample_reason_names[r],
-			(unsigned long long)k->sampled_out[r]);
+			(unsigned long long)k->gate.kept[r], sample_reason_names[r],
+			(unsigned long long)k->gate.sampled_out[r]);
 	for (int c = 0; c < STITCH_TASK_CLASSES; c++)
 		fprintf(stderr, " links_%s=%llu unlinked_%s=%llu", stitch_task_class_names[c],
 			(unsigned long long)ts.stitch.task_links[c], stitch_task_class_names[c],
@@ -359,8 +359,8 @@ static void agent_counters_publish(const struct loader *l, const struct tracer *
 	ac.sample_ratio = tracer_sample_ratio(t);
 	for (int r = 0; r < SAMPLE_REASONS && r < AGENT_SAMPLE_REASONS_MAX; r++)
 		ac.sampling[r] = (struct agent_sample_counts){ .reason = sample_reason_names[r],
-							       .kept = k->kept[r],
-							       .sampled_out = k->sampled_out[r] };
+							       .kept = k->gate.kept[r],
+							       .sampled_out = k->gate.sampled_out[r] };
 	metrics_set_agent(k->metrics, &ac);
 }
 
@@ -494,6 +494,10 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 		fprintf(stderr, "zerotrace: %s\n", errbuf);
 		goto cleanup;
 	}
+	if (sample_gate_init(&sinks.gate, cfg, sink_export, &sinks)) {
+		fprintf(stderr, "zerotrace: allocate the sampling hold: %s\n", strerror(ENOMEM));
+		goto cleanup;
+	}
 	security_config_of(&sec_cfg, cfg, policy);
 	sinks.now_mono_ns = clock_ns(CLOCK_MONOTONIC);
 	sinks.now_unix_ns = clock_ns(CLOCK_REALTIME);
@@ -562,6 +566,7 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 		uprobe_attach_tick(pipe.tls, now);
 		tick = now - last_tick >= 1000000000ULL;
 		pipeline_turn(&pipe, now, tick, tick ? mono_to_unix_offset() : 0);
+		sample_gate_tick(&sinks.gate, now);
 		output_flush(&out, now);
 		if (tick) {
 			security_tick(sinks.security, now, sinks.now_unix_ns);
@@ -577,6 +582,7 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 	pipeline_release(&pipe, UINT64_MAX);
 	rc = 0;
 cleanup:
+	sample_gate_close(&sinks.gate);
 	output_close(&out);
 	started = loader.skel != NULL;
 	if (started)

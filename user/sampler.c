@@ -3,11 +3,14 @@
 #include <string.h>
 
 #include "sampler.h"
+#include "text.h"
 
 const char *const sample_reason_names[SAMPLE_REASONS] = {
 	[SAMPLE_ALL] = "all",
 	[SAMPLE_RATIO] = "ratio",
 	[SAMPLE_PARENT] = "parent",
+	[SAMPLE_ERROR] = "error",
+	[SAMPLE_SLOW] = "slow",
 };
 
 #define TH_DIGITS 14 /* 56 bits */
@@ -66,15 +69,6 @@ size_t sample_th_format(uint64_t th, char out[SAMPLE_TH_TEXT_MAX])
 	return n;
 }
 
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* 1..14 lowercase hex digits (exactly 14 when exact), padded with trailing
  * zeros to 56 bits. */
 static int hex56_parse(const char *v, size_t n, int exact, uint64_t *out)
@@ -84,7 +78,7 @@ static int hex56_parse(const char *v, size_t n, int exact, uint64_t *out)
 	if (n == 0 || n > TH_DIGITS || (exact && n != TH_DIGITS))
 		return 0;
 	for (size_t i = 0; i < n; i++) {
-		int d = hex_value(v[i]);
+		int d = v[i] >= 'A' && v[i] <= 'F' ? -1 : text_hex_value(v[i]);
 
 		if (d < 0)
 			return 0;
@@ -92,11 +86,6 @@ static int hex56_parse(const char *v, size_t n, int exact, uint64_t *out)
 	}
 	*out = x << (4 * (TH_DIGITS - n));
 	return 1;
-}
-
-static int is_ows(char c)
-{
-	return c == ' ' || c == '\t';
 }
 
 /* The next list member of [p, end) split at sep, OWS trimmed. */
@@ -109,11 +98,11 @@ static const char *list_next(const char *p, const char *end, char sep, const cha
 		e++;
 	*m = p;
 	*mn = (size_t)(e - p);
-	while (*mn && is_ows(**m)) {
+	while (*mn && text_is_ows(**m)) {
 		(*m)++;
 		(*mn)--;
 	}
-	while (*mn && is_ows((*m)[*mn - 1]))
+	while (*mn && text_is_ows((*m)[*mn - 1]))
 		(*mn)--;
 	return e < end ? e + 1 : end;
 }

@@ -31,7 +31,9 @@ enum sample_reason {
 	SAMPLE_ALL = 0,     /* no sampling configured: every trace */
 	SAMPLE_RATIO = 1,   /* this agent's ratio, by the trace's randomness */
 	SAMPLE_PARENT = 2,  /* the sampled flag of the context on the wire */
-	SAMPLE_REASONS = 3,
+	SAMPLE_ERROR = 3,   /* sampled out, kept: this node saw an error span of it */
+	SAMPLE_SLOW = 4,    /* sampled out, kept: a span of it took too long */
+	SAMPLE_REASONS = 5,
 };
 extern const char *const sample_reason_names[SAMPLE_REASONS];
 
@@ -41,6 +43,7 @@ struct sample_decision {
 	uint8_t sampled;  /* 1: exported */
 	uint8_t has_th;   /* 0: write none, erase an incoming one */
 	uint8_t reason;   /* enum sample_reason */
+	uint8_t head;     /* set on the span that made it, not on those that inherit it */
 };
 
 /* The `ot` member of a tracestate: the sub-keys sampling reads. */

@@ -36,6 +36,7 @@ static void span_set_ids(struct span *s, const struct conn_request *r,
 	s->has_parent = ids->has_parent;
 	s->sampled = ids->sample.sampled;
 	s->sample_reason = ids->sample.reason;
+	s->sample_head = ids->sample.head;
 	if (wire && r->w3c && (ids->rule == STITCH_WIRE || ids->rule == STITCH_KERNEL)) {
 		const char *ts = wire->tracestate;
 

@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 
 #include "events.h"
+#include "fixed_table.h"
 #include "ids.h"
 #include "stitch.h"
 
@@ -56,21 +57,6 @@ struct thread_entry {
 	struct task_span spans[THREAD_SPANS];
 };
 
-/* Open addressing with linear probing and backward-shift deletion over a
- * small index of entry numbers; the fixed-size entries (the key at
- * key_off) sit dense in a pool reused last in first out. A probe
- * reads the index only: on this kernel even a read of an untouched page
- * makes it resident, and entries spread by hash over the whole table would
- * cost all of its memory at a few thousand keys. */
-struct fixed_table {
-	uint8_t *entries;
-	uint32_t *index;  /* entry number + 1; 0: empty */
-	uint32_t *free;   /* entry numbers not in use, the next on top */
-	uint32_t free_count;
-	size_t entry_size, key_off, key_size;
-	uint32_t mask, count, max;
-};
-
 struct stitch {
 	struct fixed_table conns;
 	struct fixed_table threads;
@@ -80,135 +66,17 @@ struct stitch {
 	struct stitch_stats stats;
 };
 
-/* A word at a time: keys are probed on every span's start and end. */
-static uint32_t key_hash(const void *key, size_t n)
-{
-	const uint8_t *p = key;
-	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
-
-	for (; n >= 8; p += 8, n -= 8) {
-		memcpy(&w, p, 8);
-		h = (h ^ w) * 0xff51afd7ed558ccdULL;
-		h ^= h >> 32;
-	}
-	for (; n; p++, n--)
-		h = (h ^ *p) * 0x100000001b3ULL;
-	h *= 0xc4ceb9fe1a85ec53ULL;
-	return (uint32_t)(h ^ h >> 32);
-}
-
-static int table_init(struct fixed_table *t, uint32_t max, size_t entry_size, size_t key_off,
-		      size_t key_size)
-{
-	uint32_t cap = 16;
-
-	while (cap < max * 2)
-		cap <<= 1;
-	t->entries = calloc(max, entry_size);
-	t->index = calloc(cap, sizeof(*t->index));
-	t->free = calloc(max, sizeof(*t->free));
-	t->entry_size = entry_size;
-	t->key_off = key_off;
-	t->key_size = key_size;
-	t->mask = cap - 1;
-	t->count = 0;
-	t->max = max;
-	if (!t->entries || !t->index || !t->free)
-		return -1;
-	for (uint32_t i = 0; i < max; i++)
-		t->free[i] = max - 1 - i;
-	t->free_count = max;
-	return 0;
-}
-
-static void table_release(struct fixed_table *t)
-{
-	free(t->entries);
-	free(t->index);
-	free(t->free);
-}
-
-static uint8_t *table_at(const struct fixed_table *t, uint32_t i)
-{
-	return t->entries + (size_t)i * t->entry_size;
-}
-
-static uint32_t table_home(const struct fixed_table *t, uint32_t cell)
-{
-	return key_hash(table_at(t, t->index[cell] - 1) + t->key_off, t->key_size) & t->mask;
-}
-
-/* The index cell holding key, or the empty one where it would go. */
-static uint32_t table_cell(const struct fixed_table *t, const void *key)
-{
-	uint32_t i = key_hash(key, t->key_size) & t->mask;
-
-	while (t->index[i] &&
-	       memcmp(table_at(t, t->index[i] - 1) + t->key_off, key, t->key_size) != 0)
-		i = (i + 1) & t->mask;
-	return i;
-}
-
-/* The entry holding key, or NULL. */
-static uint8_t *table_find(const struct fixed_table *t, const void *key)
-{
-	uint32_t cell;
-
-	if (!t->count)
-		return NULL;
-	cell = table_cell(t, key);
-	return t->index[cell] ? table_at(t, t->index[cell] - 1) : NULL;
-}
-
-static uint8_t *table_get_or_add(struct fixed_table *t, const void *key)
-{
-	uint32_t cell = table_cell(t, key), n;
-	uint8_t *e;
-
-	if (t->index[cell])
-		return table_at(t, t->index[cell] - 1);
-	if (t->count == t->max)
-		return NULL;
-	n = t->free[--t->free_count];
-	e = table_at(t, n);
-	memset(e, 0, t->entry_size);
-	memcpy(e + t->key_off, key, t->key_size);
-	t->index[cell] = n + 1;
-	t->count++;
-	return e;
-}
-
-static void table_delete(struct fixed_table *t, uint8_t *entry)
-{
-	uint32_t hole = table_cell(t, entry + t->key_off);
-	uint32_t next = (hole + 1) & t->mask;
-
-	t->free[t->free_count++] = t->index[hole] - 1;
-	t->index[hole] = 0;
-	t->count--;
-	while (t->index[next]) {
-		uint32_t home = table_home(t, next);
-
-		if (((next - home) & t->mask) >= ((next - hole) & t->mask)) {
-			t->index[hole] = t->index[next];
-			t->index[next] = 0;
-			hole = next;
-		}
-		next = (next + 1) & t->mask;
-	}
-}
-
 struct stitch *stitch_new(uint32_t max_conns, uint32_t max_threads)
 {
 	struct stitch *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	if (table_init(&s->conns, max_conns, sizeof(struct conn_entry),
+	if (fixed_table_init(&s->conns, max_conns, sizeof(struct conn_entry),
 		       offsetof(struct conn_entry, key), sizeof(struct stitch_conn_key)) ||
-	    table_init(&s->threads, max_threads, sizeof(struct thread_entry),
+	    fixed_table_init(&s->threads, max_threads, sizeof(struct thread_entry),
 		       offsetof(struct thread_entry, key), sizeof(struct task_key)) ||
-	    table_init(&s->procs, max_threads, sizeof(struct thread_entry),
+	    fixed_table_init(&s->procs, max_threads, sizeof(struct thread_entry),
 		       offsetof(struct thread_entry, key), sizeof(struct task_key))) {
 		stitch_free(s);
 		return NULL;
@@ -225,9 +93,9 @@ void stitch_free(struct stitch *s)
 {
 	if (!s)
 		return;
-	table_release(&s->conns);
-	table_release(&s->threads);
-	table_release(&s->procs);
+	fixed_table_release(&s->conns);
+	fixed_table_release(&s->threads);
+	fixed_table_release(&s->procs);
 	free(s);
 }
 
@@ -264,8 +132,10 @@ static void ids_finish(const struct stitch *s, struct stitch_ids *out, int decid
 {
 	if (out->rule == STITCH_NEW_TRACE)
 		ids_random(out->trace_id, sizeof(out->trace_id));
-	if (!decided)
+	if (!decided) {
 		sampler_decide_root(s->sampler, out->trace_id, NULL, &out->sample);
+		out->sample.head = 1;
+	}
 }
 
 static void ids_child_of(struct stitch_ids *out, const uint8_t trace_id[16],
@@ -277,6 +147,7 @@ static void ids_child_of(struct stitch_ids *out, const uint8_t trace_id[16],
 	out->has_parent = 1;
 	out->rule = rule;
 	out->sample = *sample;
+	out->sample.head = 0;
 }
 
 /* A child of a context off the wire: its flag decides, or the ratio. */
@@ -287,6 +158,7 @@ static void ids_child_of_wire(const struct stitch *s, struct stitch_ids *out,
 
 	sampler_decide_wire(s->sampler, wire->trace_id, wire->sampled, &wire->ot, &d);
 	ids_child_of(out, wire->trace_id, wire->span_id, rule, &d);
+	out->sample.head = 1; /* its parent is on another node, or not traced */
 }
 
 static uint8_t conn_unanswered(const struct conn_entry *e)
@@ -304,14 +176,14 @@ static void conn_remove_at(struct stitch *s, struct conn_entry *e, uint8_t i)
 		s->unanswered--;
 	memmove(&e->q[i], &e->q[i + 1], (size_t)(e->n - i - 1) * sizeof(e->q[0]));
 	if (!--e->n)
-		table_delete(&s->conns, (uint8_t *)e);
+		fixed_table_delete(&s->conns, (uint8_t *)e);
 }
 
 /* Rule 2: the oldest client request on this connection not yet joined. */
 static int conn_take_client(struct stitch *s, const struct stitch_conn_key *key,
 			    struct span_ref *out)
 {
-	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key);
+	struct conn_entry *e = (struct conn_entry *)fixed_table_find(&s->conns, key);
 
 	if (!e || !e->n)
 		return 0;
@@ -328,13 +200,13 @@ void stitch_expire_unanswered(struct stitch *s, uint64_t closed_before_ns)
 	 * backward-shift deletion moves a later cell into cell i: look again */
 	while (s->unanswered && i <= s->conns.mask) {
 		uint32_t n = s->conns.index[i];
-		struct conn_entry *e = n ? (struct conn_entry *)table_at(&s->conns, n - 1) : NULL;
+		struct conn_entry *e = n ? (struct conn_entry *)fixed_table_at(&s->conns, n - 1) : NULL;
 
 		if (e && e->n && conn_unanswered(e) == e->n &&
 		    e->q[e->n - 1].unanswered_ns < closed_before_ns) {
 			s->stats.unanswered_unjoined += e->n;
 			s->unanswered -= e->n;
-			table_delete(&s->conns, (uint8_t *)e);
+			fixed_table_delete(&s->conns, (uint8_t *)e);
 			continue;
 		}
 		i++;
@@ -343,13 +215,13 @@ void stitch_expire_unanswered(struct stitch *s, uint64_t closed_before_ns)
 
 void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key)
 {
-	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key);
+	struct conn_entry *e = (struct conn_entry *)fixed_table_find(&s->conns, key);
 
 	if (!e)
 		return;
 	s->stats.unanswered_unjoined += e->n;
 	s->unanswered -= conn_unanswered(e);
-	table_delete(&s->conns, (uint8_t *)e);
+	fixed_table_delete(&s->conns, (uint8_t *)e);
 }
 
 /* The SERVER span `ids` joins the requests its task (kind: the task's, or
@@ -364,7 +236,7 @@ static void task_span_add(struct stitch *s, uint32_t pid, const struct stitch_ta
 	/* a task nobody could name serves nothing rule 3 could use */
 	if (kind == ZT_TASK_UNKNOWN)
 		return;
-	th = (struct thread_entry *)table_get_or_add(process ? &s->procs : &s->threads, &tk);
+	th = (struct thread_entry *)fixed_table_get_or_add(process ? &s->procs : &s->threads, &tk);
 	if (!th) {
 		if (process)
 			s->stats.process_table_drops++;
@@ -422,7 +294,7 @@ void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, ui
 static void task_span_remove(struct fixed_table *t, const struct task_key *tk,
 			     const uint8_t span_id[8])
 {
-	struct thread_entry *th = (struct thread_entry *)table_find(t, tk);
+	struct thread_entry *th = (struct thread_entry *)fixed_table_find(t, tk);
 	int found = 0;
 
 	if (!th)
@@ -441,7 +313,7 @@ static void task_span_remove(struct fixed_table *t, const struct task_key *tk,
 	if (th->inflight)
 		th->inflight--;
 	if (!th->inflight)
-		table_delete(t, (uint8_t *)th);
+		fixed_table_delete(t, (uint8_t *)th);
 }
 
 void stitch_server_end(struct stitch *s, uint32_t pid, const struct stitch_task *task,
@@ -467,7 +339,7 @@ static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
 
 	*process = 0;
 	if (task->kind != ZT_TASK_UNKNOWN)
-		th = (struct thread_entry *)table_find(&s->threads, &tk);
+		th = (struct thread_entry *)fixed_table_find(&s->threads, &tk);
 	if (th) {
 		if (th->inflight > 1) {
 			s->stats.ambiguous_thread++;
@@ -481,7 +353,7 @@ static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
 		}
 		return &th->spans[0];
 	}
-	th = (struct thread_entry *)table_find(&s->procs, &pk);
+	th = (struct thread_entry *)fixed_table_find(&s->procs, &pk);
 	if (th && th->inflight > 1)
 		s->stats.ambiguous_handoff++;
 	if (!th || th->inflight != 1 || th->n != 1 || th->spans[0].start_ns > call_ns)
@@ -499,10 +371,11 @@ static int task_sample_of(struct stitch *s, uint32_t pid, const struct stitch_ta
 	const struct thread_entry *th = NULL;
 
 	if (task->kind != ZT_TASK_UNKNOWN)
-		th = (const struct thread_entry *)table_find(&s->threads, &tk);
+		th = (const struct thread_entry *)fixed_table_find(&s->threads, &tk);
 	for (uint8_t i = 0; th && i < th->n; i++) {
 		if (memcmp(th->spans[i].trace_id, trace_id, 16) == 0) {
 			*out = th->spans[i].sample;
+			out->head = 0;
 			return 1;
 		}
 	}
@@ -544,7 +417,7 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	ids_finish(s, out, decided);
 	s->stats.by_rule[out->rule]++;
 
-	ce = (struct conn_entry *)table_get_or_add(&s->conns, key);
+	ce = (struct conn_entry *)fixed_table_get_or_add(&s->conns, key);
 	if (!ce) {
 		s->stats.conn_table_drops++;
 		return;
@@ -575,7 +448,7 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
 		       const uint8_t span_id[8])
 {
-	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key);
+	struct conn_entry *e = (struct conn_entry *)fixed_table_find(&s->conns, key);
 
 	if (!e)
 		return;
@@ -590,7 +463,7 @@ void stitch_client_end(struct stitch *s, const struct stitch_conn_key *key,
 void stitch_client_unanswered(struct stitch *s, const struct stitch_conn_key *key,
 			      const uint8_t span_id[8], uint64_t now_ns)
 {
-	struct conn_entry *e = (struct conn_entry *)table_find(&s->conns, key);
+	struct conn_entry *e = (struct conn_entry *)fixed_table_find(&s->conns, key);
 
 	if (!e)
 		return;

@@ -384,10 +384,14 @@ static const struct {
 	{ "zerotrace_metric_series_overflow_total", "counter" },
 	{ "zerotrace_calls_linked_total", "counter" },
 	{ "zerotrace_calls_unlinked_total", "counter" },
+	{ "zerotrace_sample_ratio", "gauge" },
+	{ "zerotrace_spans_sampled_total", "counter" },
 };
 
 /* Task names the agent gives the calls counters (stitch_task_class_names). */
 static const char *const fz_tasks[] = { "thread", "goroutine", "handoff", "process" };
+/* Reasons the agent gives the sampling counters (sample_reason_names). */
+static const char *const fz_reasons[] = { "all", "ratio", "parent", "error", "slow" };
 
 static char *fz_expected(const struct fz_model *md, size_t *len)
 {
@@ -416,6 +420,12 @@ static char *fz_expected(const struct fz_model *md, size_t *len)
 			fprintf(f, "%s{task=\"%s\"} %" PRIu64 "\n", name, a->calls[k].task,
 				linked ? a->calls[k].linked : a->calls[k].unlinked);
 	}
+	fprintf(f, "zerotrace_sample_ratio %.9g\n", a->sample_ratio);
+	for (size_t k = 0; k < AGENT_SAMPLE_REASONS_MAX && a->sampling[k].reason; k++)
+		fprintf(f, "zerotrace_spans_sampled_total{decision=\"kept\",reason=\"%s\"} %" PRIu64
+			"\nzerotrace_spans_sampled_total{decision=\"sampled_out\",reason=\"%s\"} %" PRIu64
+			"\n", a->sampling[k].reason, a->sampling[k].kept, a->sampling[k].reason,
+			a->sampling[k].sampled_out);
 	CHECK(fclose(f) == 0);
 	return buf;
 }
@@ -538,6 +548,7 @@ static void fz_model_init(struct fz_model *md)
 	CHECK(strcmp(metric_families[METRIC_HTTP_CLIENT].name,
 		     "http_client_request_duration_seconds") == 0);
 	CHECK(METRIC_HTTP_SERVER == 1 && METRIC_HTTP_CLIENT == 2);
+	md->agent.sample_ratio = 1; /* metrics_new's, until the agent says */
 	for (uint32_t f = METRIC_HTTP_SERVER; f <= METRIC_HTTP_CLIENT; f++) {
 		CHECK(metric_families[f].nlabels == 3);
 		for (int k = 0; k < 3; k++) {
@@ -646,6 +657,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				md->agent.calls[k] = (struct agent_task_calls){
 					.task = fz_tasks[k], .linked = fz_byte(&in),
 					.unlinked = (uint64_t)fz_byte(&in) << 40 };
+			md->agent.sample_ratio = (fz_byte(&in) + 1) / 256.0;
+			n_tasks = fz_byte(&in) % (sizeof(fz_reasons) / sizeof(fz_reasons[0]) + 1);
+			for (k = 0; k < n_tasks; k++)
+				md->agent.sampling[k] = (struct agent_sample_counts){
+					.reason = fz_reasons[k], .kept = fz_byte(&in),
+					.sampled_out = (uint64_t)fz_byte(&in) << 33 };
 			metrics_set_agent(m, &md->agent);
 			continue;
 		}

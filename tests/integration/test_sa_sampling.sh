@@ -7,7 +7,10 @@
 #     one trace id, the right parents: treecheck.py), the others not at all;
 #     every exported span says ot=th:c and its trace id's low 56 bits are at
 #     least 0xc0000000000000; /metrics still counts every server span, and
-#     the spans kept and sampled out add up to the spans built.
+#     the spans kept and sampled out add up to the spans built. Then 200
+#     requests that fail (users answers 500, the gateway 502): every one is
+#     exported whole (--sample-keep-errors is on by default), the spans
+#     that ended before the error included.
 #  b. (run first) two agents at once, one on the gateway (--pid,
 #     --inject-traceparent), one on users (--pid), 400 requests: the users
 #     agent follows the flag the gateway's kernel wrote, so both keep
@@ -33,13 +36,15 @@ zt_agent_stop_tag users
 MPORT=$(zt_free_port)
 zt_agent_start_tag ratio --cgroup "$SC_CG" --sample-ratio 0.25 --metrics-addr "127.0.0.1:$MPORT"
 sc_drive r25 2000 8 1
+sc_drive err 200 8 50001 "$GW_PORT" '/api?rid={rid}&fail=1'
 zt_settle 1
 curl -s --max-time 5 "http://127.0.0.1:$MPORT/metrics" >"$TMP/ratio.metrics" ||
 	zt_fail "GET /metrics on 127.0.0.1:$MPORT failed"
 zt_agent_stop_tag ratio
 echo "$ZT_FINAL" >"$TMP/ratio.final"
 
-export SPANS=$TMP/ratio.spans.jsonl DRIVER=$TMP/r25.driver.json METRICS=$TMP/ratio.metrics \
+export SPANS=$TMP/ratio.spans.jsonl DRIVER=$TMP/r25.driver.json ERR_DRIVER=$TMP/err.driver.json \
+	METRICS=$TMP/ratio.metrics \
 	FINAL=$TMP/ratio.final GW_SPANS=$TMP/gw.spans.jsonl USERS_SPANS=$TMP/users.spans.jsonl \
 	GW_FINAL=$TMP/gw.final
 zt_py_check <<'EOF'
@@ -55,6 +60,8 @@ def final_counts(path):
 
 def low56(s):
     return int(s["trace_id"][18:], 16)
+
+rid_of_span = tc.rid_of
 
 # a. one agent, --sample-ratio 0.25
 spans = tc.load_spans(env("SPANS"))
@@ -76,18 +83,40 @@ for r in kept:
 check(not broken, "%d exported requests are not whole trees" % len(broken))
 for r, t in broken[:3]:
     tc.describe(r, t, tc.SPEC_7)
+errs = json.load(open(env("ERR_DRIVER")))
+err_rids = range(errs["rid_start"], errs["rid_start"] + errs["n"])
+eq(len(errs["bad"]), len(err_rids), "requests asked to fail that failed at the driver")
+missing = [r for r in err_rids if not by.get(r)]
+broken = []
+for r in err_rids:
+    t = tc.check_tree(by.get(r, []), tc.SPEC_7, ports, index=index)
+    if not t.ok:
+        broken.append((r, t))
+print("a: %d of %d failing requests exported, %d whole" % (len(err_rids) - len(missing), len(err_rids),
+                                                          len(err_rids) - len(broken)))
+check(not missing, "%d failing requests not exported (--sample-keep-errors), first %s" % (len(missing), missing[:5]))
+check(not broken, "%d failing requests exported but not whole" % len(broken))
+for r, t in broken[:3]:
+    tc.describe(r, t, tc.SPEC_7)
+kept_err = [s for s in spans if rid_of_span(s) in err_rids and low56(s) < TH]
+print("a: %d spans of failing requests kept for their error, below the ratio's threshold" % len(kept_err))
+check(kept_err, "no failing request below the threshold: the error rule was not exercised")
+rids = list(rids) + list(err_rids)
 stray = [r for r in by if r not in rids]
 check(not stray, "spans of rids that were never requested: %s" % stray[:5])
 bad_ts = [s for s in spans if attr(s, "w3c.tracestate") != "ot=th:c"]
 check(not bad_ts, "%d spans without w3c.tracestate ot=th:c, first: %s"
       % (len(bad_ts), attr(bad_ts[0], "w3c.tracestate") if bad_ts else ""))
-low = [s["trace_id"] for s in spans if low56(s) < TH]
+low = [s["trace_id"] for s in spans if low56(s) < TH and rid_of_span(s) not in err_rids]
 check(not low, "%d spans of traces whose randomness is below the threshold, first %s" % (len(low), low[:1]))
 
 f = final_counts(env("FINAL"))
-print("a: final kept_ratio=%d sampled_out_ratio=%d spans=%d" % (f["kept_ratio"], f["sampled_out_ratio"], f["spans"]))
-eq(f["kept_ratio"], len(spans), "spans kept by the ratio (final line) against span lines")
-eq(f["kept_ratio"] + f["sampled_out_ratio"], f["spans"], "kept + sampled out against spans built")
+print("a: final kept_ratio=%d kept_error=%d sampled_out_ratio=%d spans=%d"
+      % (f["kept_ratio"], f["kept_error"], f["sampled_out_ratio"], f["spans"]))
+eq(f["kept_ratio"] + f["kept_error"], len(spans), "spans kept (final line) against span lines")
+eq(f["kept_error"], len(kept_err), "spans kept for an error against those below the threshold")
+eq(sum(v for k, v in f.items() if k.startswith(("kept_", "sampled_out_"))), f["spans"],
+   "kept + sampled out, every reason, against spans built")
 eq(f["kept_all"] + f["sampled_out_all"] + f["kept_parent"] + f["sampled_out_parent"], 0,
    "spans decided by no ratio or by a parent (none carried a context)")
 

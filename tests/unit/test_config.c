@@ -583,6 +583,9 @@ Test(config, usage_lists_every_flag_with_a_default)
 		"      --reorder-window-ms MS   hold events this long to release them in causal order, 0..10000 (default: 50)\n",
 		"      --sample-ratio R         export this fraction of traces, 0 < R <= 1, chosen by trace id the same way on every node (default: 1 (all))\n",
 		"      --sample-ignore-parent   decide by --sample-ratio even when a trace's context on the wire says sampled or not (default: off (follow it))\n",
+		"      --sample-keep-errors     with --sample-ratio, also export a trace this node saw an error span of (default: on)\n",
+		"      --no-sample-keep-errors  do not (the ratio alone decides) (default: off)\n",
+		"      --sample-keep-slow DURATION with --sample-ratio, also export a trace with a span at least this long (0.5, 2s, 1m) (default: off)\n",
 		"      --otlp-endpoint URL      send spans over OTLP/HTTP to URL/v1/traces (or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT) (default: off)\n",
 		"      --metrics-addr ADDR      serve Prometheus /metrics on ADDR (ipv4:port, [ipv6]:port, :port), or off (default: 127.0.0.1:9464)\n",
 		"      --otlp-protocol PROTO    http/protobuf or http/json (or OTEL_EXPORTER_OTLP_PROTOCOL) (default: http/protobuf)\n",
@@ -744,6 +747,15 @@ Test(config, sample_ratio_values)
 	cr_expect_eq(EXPECT_OK("--sample-ratio", ".5").sample_ratio, 0.5);
 	cr_expect_eq(EXPECT_OK("--sample-ratio", "0.000000001").sample_ratio, 1e-9);
 	cr_expect_eq(EXPECT_OK("--sample-ignore-parent").sample_ignore_parent, 1);
+	cr_expect_eq(c.sample_keep_errors, 1, "on by default");
+	cr_expect_eq(c.sample_keep_slow_ns, 0, "off by default");
+	cr_expect_eq(EXPECT_OK("--no-sample-keep-errors").sample_keep_errors, 0);
+	cr_expect_eq(EXPECT_OK("--no-sample-keep-errors", "--sample-keep-errors").sample_keep_errors, 1);
+	cr_expect_eq(EXPECT_OK("--sample-keep-errors", "--no-sample-keep-errors").sample_keep_errors, 0);
+	cr_expect_eq(EXPECT_OK("--sample-keep-slow", "0.25").sample_keep_slow_ns, 250000000ULL);
+	cr_expect_eq(EXPECT_OK("--sample-keep-slow=2s").sample_keep_slow_ns, 2000000000ULL);
+	cr_expect_eq(EXPECT_OK("--sample-keep-slow", "0.001").sample_keep_slow_ns, 1000000ULL);
+	cr_expect_eq(EXPECT_OK("--sample-keep-slow", "1d").sample_keep_slow_ns, 86400000000000ULL);
 }
 
 Test(config, sample_ratio_errors)
@@ -755,6 +767,9 @@ Test(config, sample_ratio_errors)
 	EXPECT_ERR("--sample-ratio: missing value", "--sample-ratio");
 	EXPECT_ERR("--sample-ignore-parent: takes no value (got 'yes')",
 		   "--sample-ignore-parent=yes");
+	EXPECT_ALL_BAD("--sample-keep-slow",
+		       "--sample-keep-slow: must be a duration from 0.001 (1 ms) to 1d, such as 0.25, 2s or 1m (got '%s')",
+		       "0", "0.0009", "2d", "-1", "", "5ms", "1x");
 }
 
 Test(config, otlp_endpoint_values)
@@ -1132,10 +1147,13 @@ static struct applied apply_text(const char *text)
  * sampler write its threshold (user/tracer.c reads it). */
 Test(config_file, sampling_options)
 {
-	struct zt_config c = FILE_OK("sample-ratio: 0.1\nsample-ignore-parent: true\n");
+	struct zt_config c = FILE_OK("sample-ratio: 0.1\nsample-ignore-parent: true\n"
+				     "sample-keep-errors: false\nsample-keep-slow: 1.5\n");
 
 	cr_expect_eq(c.sample_ratio, 0.1);
 	cr_expect_eq(c.sample_ignore_parent, 1);
+	cr_expect_eq(c.sample_keep_errors, 0);
+	cr_expect_eq(c.sample_keep_slow_ns, 1500000000ULL);
 	cr_expect_eq(config_source(&c, "sample-ratio"), CONFIG_SOURCE_FILE);
 	c = FILE_OK("output: none\n");
 	cr_expect_eq(config_source(&c, "sample-ratio"), CONFIG_SOURCE_DEFAULT);

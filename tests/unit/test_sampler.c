@@ -326,6 +326,10 @@ Test(sampler, stitcher_hands_the_head_decision_down)
 		cr_expect_eq(call.rule, STITCH_THREAD);
 		stitch_server_start(st, &out, 2000, &th2, NULL, NULL, &callee);
 		cr_expect_eq(callee.rule, STITCH_CONNECTION);
+		cr_expect_eq(root.sample.head, 1, "the trace's head here decided");
+		cr_expect_eq(call.sample.head, 0);
+		cr_expect_eq(callee.sample.head, 0);
+		call.sample.head = callee.sample.head = 1;
 		cr_expect_arr_eq(&call.sample, &root.sample, sizeof(root.sample));
 		cr_expect_arr_eq(&callee.sample, &root.sample, sizeof(root.sample));
 		kept += root.sample.sampled;
@@ -345,6 +349,7 @@ Test(sampler, stitcher_hands_the_head_decision_down)
 		stitch_server_start(st, &in, 1000, &th, &w, NULL, &root);
 		cr_expect_eq(root.sample.sampled, 0);
 		cr_expect_eq(root.sample.reason, SAMPLE_PARENT);
+		cr_expect_eq(root.sample.head, 1, "its parent is not on this node");
 		stitch_client_start(st, &out, 1000, &th, NULL, NULL, NULL, &call);
 		cr_expect_eq(call.sample.sampled, 0);
 		cr_expect_eq(call.sample.reason, SAMPLE_PARENT);

@@ -13,9 +13,10 @@
 #                            gateway (upstream keepalive); sets NGINX_PORT,
 #                            NGINX_PID (plain HTTP only: fails when SC_TLS=1)
 #   sc_stop_all              stops what sc_start_* started (by pid)
-#   sc_drive TAG N C [RID_START] [PORT]
+#   sc_drive TAG N C [RID_START] [PORT] [PATH]
 #                            driver.py: N requests at concurrency C to the
-#                            gateway (or PORT); results in $TMP/TAG.driver.json
+#                            gateway (or PORT; PATH as driver.py's --path,
+#                            default /api?rid={rid}); results in $TMP/TAG.driver.json
 #                            (over HTTPS when SC_TLS=1)
 #   sc_check SPANS LABEL MIN_PCT [--spec nginx] [--edges] DRIVER_JSON...
 #                            treecheck.py; fails the test when below MIN_PCT
@@ -84,11 +85,12 @@ sc_start_services() {
 	log "services$( ((SC_TLS)) && echo " (HTTPS)") in $SC_CG: gateway :$GW_PORT (pid $GW_PID), users :$USERS_PORT (pid $USERS_PID), orders :$ORDERS_PORT (pid $ORDERS_PID)"
 }
 
-# sc_drive TAG N C [RID_START] [PORT]: bounded (40 s); does not fail the test
-# by itself (failed requests count as bad trees in sc_check).
+# sc_drive TAG N C [RID_START] [PORT] [PATH]: bounded (40 s); does not fail
+# the test by itself (failed requests count as bad trees in sc_check).
 sc_drive() {
 	local tag=$1 n=$2 c=$3 start=${4:-1} port=${5:-$GW_PORT} mycg tls=()
 	if [ "${SC_TLS:-0}" = 1 ]; then tls=(--tls); fi
+	if [ -n "${6:-}" ]; then tls+=(--path "$6"); fi
 	# the driver inherits this shell's cgroup: it must not be the traced one
 	mycg=$(sed -n 's/^0:://p' /proc/$BASHPID/cgroup)
 	[[ "$(zt_cgroup2_mount)$mycg/" == "$SC_CG/"* ]] && zt_fail "the driver would run inside $SC_CG"

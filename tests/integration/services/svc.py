@@ -8,7 +8,8 @@ it records the one it received, for a test to compare).
 Roles (every answer is 200 unless a downstream call or a checksum failed):
   users    GET /users?rid=N    -> {"user": N, ...}; with &fail=1: 500
   orders   GET /orders?rid=N   -> calls users /users?rid=N, -> {"orders": ..., "user": ...}
-  gateway  GET /api?rid=N      -> calls users /users?rid=N, then orders /orders?rid=N
+  gateway  GET /api?rid=N      -> calls users /users?rid=N, then orders /orders?rid=N;
+                               with &fail=1 it asks users to fail (its 500 becomes a 502)
   back     POST /back?rid=N    body checked against header X-Body-Sha256 (mismatch: 500);
                                answers a body of the same size (the request body reversed,
                                xor 0x5a) with its own X-Body-Sha256
@@ -199,7 +200,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return self._json(502, {"error": "users said %d" % st})
                 return self._json(200, {"orders": [rid], "user": json.loads(b)})
             if role == "gateway" and path == "/api":
-                st1, _, b1 = self._down("users", "/users?rid=%s" % rid)
+                fail = "&fail=1" if q.get("fail") == "1" else ""
+                st1, _, b1 = self._down("users", "/users?rid=%s%s" % (rid, fail))
                 st2, _, b2 = self._down("orders", "/orders?rid=%s" % rid)
                 if st1 != 200 or st2 != 200:
                     return self._json(502, {"error": "users %d orders %d" % (st1, st2)})
