@@ -38,7 +38,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # Pure modules: unit-tested and fuzzed without BPF.
 LIB_SRCS  := $(wildcard common/*.c user/proto/*.c user/proto/*/*.c user/security/*.c) user/route.c user/redact.c \
 	     user/config.c user/config_apply.c user/config_file.c user/config_usage.c user/config_values.c user/yaml_read.c user/listen_ports.c user/conn_table.c user/tracer.c user/tracer_exchange.c user/record_chunk.c user/procinfo.c user/recording.c user/recording_redact.c \
-	     user/output.c user/span_build.c user/sampler.c user/sample_gate.c user/trace_hold.c user/fixed_table.c user/stitch.c user/propagation.c user/reorder.c user/ring_reader.c user/event_rings.c user/proc_maps.c \
+	     user/output.c user/span_build.c user/sampler.c user/sample_control.c user/sample_gate.c user/trace_hold.c user/fixed_table.c user/stitch.c user/propagation.c user/reorder.c user/ring_reader.c user/event_rings.c user/proc_maps.c \
 	     user/elf_syms.c user/go_elf.c user/ws_frame.c user/helper_links.c $(wildcard exporters/*.c)
 LIB_SRCS  := $(sort $(foreach f,$(LIB_SRCS),$(wildcard $(f))))
 # Daemon-only modules: need the skeleton, the kernel or the process table.

@@ -177,7 +177,7 @@ static __always_inline void server_request_begin(struct event_buf *eb, __u32 cap
 	__builtin_memcpy(tc->trace_id, eb->ev.ctx_trace_id, 16);
 	__builtin_memcpy(tc->span_id, eb->ev.ctx_span_id, 8);
 	tc->adopted = sc.found;
-	tc->sampled = sc.found && !sample_ignore_parent ? sc.sampled : sample_trace(tc->trace_id);
+	tc->sampled = sc.found && sample_follow_parent ? sc.sampled : sample_trace(tc->trace_id);
 	tc->inflight++;
 }
 
@@ -197,7 +197,7 @@ static __always_inline void server_request_more(struct event_buf *eb, __u32 cap,
 		return;
 	__builtin_memcpy(tc->trace_id, sc.trace_id, 16);
 	tc->adopted = 1;
-	tc->sampled = !sample_ignore_parent ? sc.sampled : sample_trace(tc->trace_id);
+	tc->sampled = sample_follow_parent ? sc.sampled : sample_trace(tc->trace_id);
 	__builtin_memcpy(eb->ev.ctx_trace_id, sc.trace_id, 16);
 	__builtin_memcpy(eb->ev.ctx_span_id, tc->span_id, 8);
 	__builtin_memcpy(eb->ev.ctx_parent_id, sc.span_id, 8);

@@ -43,10 +43,11 @@ const volatile __u8 filter_cgroup = 0;
 const volatile __u8 inject_enabled = 0;
 /* Head sampling (user/sampler.h), for the flag an injected traceparent
  * carries: a trace is sampled when the low 56 bits of its id are at least
- * this threshold (0: every trace), or as its own traceparent said unless
- * the parent is ignored. */
-const volatile __u64 sample_threshold = 0;
-const volatile __u8 sample_ignore_parent = 0;
+ * this threshold (0: every trace), or, with sample_follow_parent, as its
+ * own traceparent said. Not read-only: load feedback puts sampling in
+ * force while running (loader_set_sampling). */
+volatile __u64 sample_threshold = 0;
+volatile __u8 sample_follow_parent = 0;
 /* --protocols: the sniff looks only for these (a bit per enum zt_proto) */
 const volatile __u32 protocols_enabled = ZT_PROTO_ALL;
 const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};

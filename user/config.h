@@ -41,6 +41,7 @@ struct zt_config {
 	int sample_ignore_parent;  /* --sample-ignore-parent */
 	int sample_keep_errors;    /* --sample-keep-errors (default) / --no-sample-keep-errors */
 	uint64_t sample_keep_slow_ns; /* --sample-keep-slow, 0 = off */
+	uint32_t cpu_budget_pct;   /* --cpu-budget, % of one CPU, 0 = none */
 	/* OTLP export: each "" / 0 leaves the OTEL_EXPORTER_OTLP_* value in force */
 	char otlp_endpoint[1024];  /* --otlp-endpoint, base URL: /v1/traces is appended */
 	char otlp_protocol[16];    /* --otlp-protocol http/protobuf|http/json */

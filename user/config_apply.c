@@ -193,6 +193,13 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 					   "must be a duration from 0.001 (1 ms) to 1d, such as 0.25, 2s or 1m (got '%s')",
 					   val);
 		return CONFIG_OK;
+	case OPT_CPU_BUDGET:
+		if (!config_parse_range(val, 1, 10000, &u))
+			return config_fail(why, why_len,
+					   "must be an integer percentage of one CPU between 1 and 10000 (got '%s')",
+					   val);
+		cfg->cpu_budget_pct = (uint32_t)u;
+		return CONFIG_OK;
 	case OPT_OTLP_ENDPOINT:
 		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
 			return config_fail(why, why_len,

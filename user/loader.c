@@ -264,11 +264,12 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	memcpy((char *)skel->rodata->comm_filter, cfg->comm, sizeof(cfg->comm));
 	skel->rodata->filter_cgroup = cfg->cgroup[0] != '\0';
 	skel->rodata->inject_enabled = cfg->inject_traceparent;
-	/* the sampler's threshold (user/sampler.h), so that the flag the kernel
-	 * injects is the decision user space makes for the same trace */
-	skel->rodata->sample_threshold =
-		config_sampling_set(cfg) ? sample_threshold(cfg->sample_ratio, SAMPLE_PRECISION) : 0;
-	skel->rodata->sample_ignore_parent = cfg->sample_ignore_parent != 0;
+	/* the sampler's (user/sampler.h), so that the flag the kernel injects
+	 * is the decision user space makes for the same trace */
+	if (config_sampling_set(cfg)) {
+		skel->bss->sample_threshold = sample_threshold(cfg->sample_ratio, SAMPLE_PRECISION);
+		skel->bss->sample_follow_parent = !cfg->sample_ignore_parent;
+	}
 	skel->rodata->protocols_enabled = cfg->protocols;
 	if (!cfg->inject_traceparent) {
 		bpf_program__set_autoload(skel->progs.track_client_sockets, false);
@@ -330,6 +331,15 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 fail:
 	loader_stop(l);
 	return err;
+}
+
+void loader_set_sampling(struct loader *l, uint64_t threshold, int follow_parent)
+{
+	/* .bss is mapped into this process: the programs see the stores */
+	if (l->skel && l->skel->bss) {
+		l->skel->bss->sample_threshold = threshold;
+		l->skel->bss->sample_follow_parent = follow_parent != 0;
+	}
 }
 
 void loader_stop(struct loader *l)

@@ -25,6 +25,11 @@ struct loader {
 	char cgroup_path[4096];
 };
 
+/* The sampling the kernel writes its injected flag by: the threshold, and
+ * whether a traceparent's own flag is followed (load feedback changes them
+ * while running). */
+void loader_set_sampling(struct loader *l, uint64_t threshold, int follow_parent);
+
 /* Returns 0, or a negative errno after printing which step failed and why. */
 int loader_start(struct loader *l, const struct zt_config *cfg);
 void loader_stop(struct loader *l);

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "ids.h"
 #include "listen_ports.h"
+#include "load_feedback.h"
 #include "loader.h"
 #include "metrics.h"
 #include "otlp_exporter.h"
@@ -75,6 +76,7 @@ struct sinks {
 	uint64_t now_mono_ns;   /* as of the event loop's last turn */
 	uint64_t now_unix_ns;
 	struct sample_gate gate; /* what of the spans is exported */
+	struct load_feedback feedback;
 };
 
 static void sink_export(void *ctx, const struct span *s)
@@ -311,6 +313,13 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		fprintf(stderr, " kept_%s=%llu sampled_out_%s=%llu", sample_reason_names[r],
 			(unsigned long long)k->gate.kept[r], sample_reason_names[r],
 			(unsigned long long)k->gate.sampled_out[r]);
+	fprintf(stderr, " ratio_falls=%llu ratio_rises=%llu",
+		(unsigned long long)k->feedback.ctl.falls, (unsigned long long)k->feedback.ctl.rises);
+	fprintf(stderr, " hold_spans=%llu hold_traces_kept=%llu hold_expired=%llu hold_full_drops=%llu",
+		(unsigned long long)k->gate.hold_final.held,
+		(unsigned long long)k->gate.hold_final.traces_kept,
+		(unsigned long long)k->gate.hold_final.expired,
+		(unsigned long long)k->gate.hold_final.full_drops);
 	for (int c = 0; c < STITCH_TASK_CLASSES; c++)
 		fprintf(stderr, " links_%s=%llu unlinked_%s=%llu", stitch_task_class_names[c],
 			(unsigned long long)ts.stitch.task_links[c], stitch_task_class_names[c],
@@ -547,6 +556,9 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 		(unsigned long long)tls_stats.go_programs);
 	st.at_ns = clock_ns(CLOCK_MONOTONIC);
 
+	/* from here: the start's own work (loading, attaching) is not the load */
+	load_feedback_init(&sinks.feedback, cfg, sinks.otlp && oc.url[0] ? oc.queue_size : 0,
+			   clock_ns(CLOCK_MONOTONIC));
 	while (!exiting) {
 		uint64_t now;
 		int tick;
@@ -567,6 +579,7 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 		tick = now - last_tick >= 1000000000ULL;
 		pipeline_turn(&pipe, now, tick, tick ? mono_to_unix_offset() : 0);
 		sample_gate_tick(&sinks.gate, now);
+		load_feedback_turn(&sinks.feedback, tracer, &loader, sinks.otlp, now, tick);
 		output_flush(&out, now);
 		if (tick) {
 			security_tick(sinks.security, now, sinks.now_unix_ns);

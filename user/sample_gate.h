@@ -29,6 +29,8 @@ struct sample_gate {
 	void *ctx;
 	uint64_t kept[SAMPLE_REASONS];
 	uint64_t sampled_out[SAMPLE_REASONS];
+	struct span *scratch;    /* a kept span rewritten on its way out */
+	struct trace_hold_stats hold_final; /* the hold's, at close */
 };
 
 /* Returns 0, or -1 when the hold cannot be allocated. */
@@ -37,7 +39,8 @@ int sample_gate_init(struct sample_gate *g, const struct zt_config *cfg, sample_
 void sample_gate_span(struct sample_gate *g, const struct span *s, uint64_t now_mono_ns);
 /* Gives up the traces held too long. */
 void sample_gate_tick(struct sample_gate *g, uint64_t now_mono_ns);
-/* Drops what is still held (counted as sampled out), then frees. */
+/* Drops what is still held (counted as sampled out), keeps the hold's
+ * counters in hold_final, then frees. */
 void sample_gate_close(struct sample_gate *g);
 
 #endif /* ZT_SAMPLE_GATE_H */

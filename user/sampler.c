@@ -23,6 +23,14 @@ void sampler_init(struct sampler *s, double ratio, int active, int ignore_parent
 	s->ignore_parent = ignore_parent != 0;
 }
 
+void sampler_set_ratio(struct sampler *s, double ratio)
+{
+	s->ratio = ratio > 0 && ratio <= 1 ? ratio : 1;
+	s->threshold = sample_threshold(s->ratio, SAMPLE_PRECISION);
+	if (s->ratio < 1)
+		s->active = 1;
+}
+
 uint64_t sample_threshold(double p, int precision)
 {
 	uint64_t bits, digits;
@@ -171,7 +179,8 @@ void sampler_decide_root(const struct sampler *s, const uint8_t trace_id[16],
 void sampler_decide_wire(const struct sampler *s, const uint8_t trace_id[16], uint8_t sampled,
 			 const struct sample_ot *ot, struct sample_decision *out)
 {
-	if (sampled > 1 || (s && s->ignore_parent)) {
+	/* no sampling in force: every trace, as without the feature */
+	if (!s || !s->active || sampled > 1 || s->ignore_parent) {
 		sampler_decide_root(s, trace_id, ot, out);
 		return;
 	}

@@ -65,6 +65,10 @@ struct sampler {
  * (1.0 given explicitly still writes th:0 on exported spans). */
 void sampler_init(struct sampler *s, double ratio, int active, int ignore_parent);
 
+/* A new ratio for the traces that start from now on (load feedback); a
+ * ratio below 1 makes the sampler write its threshold. */
+void sampler_set_ratio(struct sampler *s, double ratio);
+
 /* The spec's ProbabilityToThresholdWithPrecision: p in [2^-56, 1], digits
  * of precision (1..12, more near p = 0), rounded to nearest. */
 uint64_t sample_threshold(double p, int precision);
@@ -82,7 +86,9 @@ uint64_t sample_randomness(const uint8_t trace_id[16], const struct sample_ot *o
  * ignored): by the ratio. ot: the wire's tracestate sub-keys, or NULL. */
 void sampler_decide_root(const struct sampler *s, const uint8_t trace_id[16],
 			 const struct sample_ot *ot, struct sample_decision *out);
-/* A context off the wire: its flag (1, 0; 2 = unsaid) and tracestate. */
+/* A context off the wire: its flag (1, 0; 2 = unsaid) and tracestate.
+ * Followed only while sampling is in force: without a ratio every trace is
+ * exported, as without sampling. */
 void sampler_decide_wire(const struct sampler *s, const uint8_t trace_id[16], uint8_t sampled,
 			 const struct sample_ot *ot, struct sample_decision *out);
 

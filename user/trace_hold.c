@@ -122,6 +122,25 @@ static void trace_remove(struct trace_hold *h, struct held_trace *t)
 	fixed_table_delete(&h->traces, (uint8_t *)t);
 }
 
+/* Moves t to the young end of the age list, as of now. */
+static void trace_touch(struct trace_hold *h, struct held_trace *t, uint64_t now_ns)
+{
+	uint32_t n = entry_no(h, t);
+
+	t->since_ns = now_ns;
+	if (h->newest == n)
+		return;
+	if (t->older != NONE)
+		entry_at(h, t->older)->newer = t->newer;
+	else
+		h->oldest = t->newer;
+	entry_at(h, t->newer)->older = t->older;
+	t->older = h->newest;
+	t->newer = NONE;
+	entry_at(h, h->newest)->newer = n;
+	h->newest = n;
+}
+
 /* The trace of s, added when new; full: the oldest trace is given up. */
 static struct held_trace *trace_of(struct trace_hold *h, const struct span *s, uint64_t now_ns)
 {
@@ -133,8 +152,9 @@ static struct held_trace *trace_of(struct trace_hold *h, const struct span *s, u
 	while (!(t = (struct held_trace *)fixed_table_get_or_add(&h->traces, s->trace_id))) {
 		if (h->oldest == NONE)
 			return NULL;
-		h->stats.full_drops++;
-		trace_remove(h, entry_at(h, h->oldest));
+		t = entry_at(h, h->oldest);
+		h->stats.full_drops += t->first != NONE;
+		trace_remove(h, t);
 	}
 	n = entry_no(h, t);
 	t->since_ns = now_ns;
@@ -149,21 +169,34 @@ static struct held_trace *trace_of(struct trace_hold *h, const struct span *s, u
 	return t;
 }
 
-/* Holds s in t; with the pool full, the oldest other trace is given up
- * first, or (t the only one holding spans) t itself. Returns 0, or -1
- * when t was given up and s not held. */
+/* The oldest trace holding spans other than t, or NULL. A kept trace
+ * holds none (its spans went out): it is never given up for room, else
+ * its later spans would wait and be dropped. */
+static struct held_trace *oldest_holding(struct trace_hold *h, const struct held_trace *t)
+{
+	for (uint32_t n = h->oldest; n != NONE;) {
+		struct held_trace *v = entry_at(h, n);
+
+		if (v != t && v->first != NONE)
+			return v;
+		n = v->newer;
+	}
+	return NULL;
+}
+
+/* Holds s in t; with the pool full, the oldest other trace holding spans
+ * is given up first, or (t the only one) t itself. Returns 0, or -1 when
+ * t was given up and s not held. */
 static int trace_add(struct trace_hold *h, struct held_trace *t, const struct span *s)
 {
 	struct held_span *hs;
 	uint32_t i;
 
 	while (!h->free_count) {
-		struct held_trace *victim = entry_at(h, h->oldest);
+		struct held_trace *victim = oldest_holding(h, t);
 
 		h->stats.full_drops++;
-		if (victim == t)
-			victim = t->newer != NONE ? entry_at(h, t->newer) : t;
-		if (victim == t) {
+		if (!victim) {
 			trace_remove(h, t);
 			return -1;
 		}
@@ -208,6 +241,8 @@ void trace_hold_span(struct trace_hold *h, const struct span *s, uint64_t now_ns
 		trace_flush(h, t);
 	}
 	if (t->keep) {
+		/* a kept trace lives on while its spans do: its timeout restarts */
+		trace_touch(h, t, now_ns);
 		h->out(h->ctx, s, 1, t->keep);
 	} else if (s->sample_head) {
 		trace_flush(h, t);
@@ -227,6 +262,7 @@ void trace_hold_expire(struct trace_hold *h, uint64_t now_ns)
 
 		if (t->since_ns + h->cfg.timeout_ns > now_ns)
 			break;
+		/* a kept trace that went quiet holds nothing: no loss to count */
 		h->stats.expired += t->first != NONE;
 		trace_remove(h, t);
 	}

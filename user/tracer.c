@@ -534,6 +534,21 @@ double tracer_sample_ratio(const struct tracer *t)
 	return t->sampler.ratio;
 }
 
+void tracer_set_sample_ratio(struct tracer *t, double ratio)
+{
+	sampler_set_ratio(&t->sampler, ratio);
+}
+
+uint64_t tracer_sample_threshold(const struct tracer *t)
+{
+	return t->sampler.active ? t->sampler.threshold : 0;
+}
+
+int tracer_sample_follows_parent(const struct tracer *t)
+{
+	return t->sampler.active && !t->sampler.ignore_parent;
+}
+
 uint64_t tracer_conns_tracked(const struct tracer *t)
 {
 	struct conn_table_stats cs;

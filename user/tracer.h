@@ -68,5 +68,12 @@ void tracer_get_stats(const struct tracer *t, struct tracer_stats *out);
 uint64_t tracer_conns_tracked(const struct tracer *t);
 /* The ratio new traces are sampled with (1 when no ratio was set). */
 double tracer_sample_ratio(const struct tracer *t);
+/* Load feedback: the ratio for the traces that start from now on. */
+void tracer_set_sample_ratio(struct tracer *t, double ratio);
+/* The threshold the kernel's injected flag uses: 0 (every trace) while no
+ * ratio is in force. */
+uint64_t tracer_sample_threshold(const struct tracer *t);
+/* Whether a wire context's sampled flag is followed now. */
+int tracer_sample_follows_parent(const struct tracer *t);
 
 #endif /* ZT_TRACER_H */

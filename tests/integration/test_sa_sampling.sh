@@ -104,9 +104,11 @@ check(kept_err, "no failing request below the threshold: the error rule was not 
 rids = list(rids) + list(err_rids)
 stray = [r for r in by if r not in rids]
 check(not stray, "spans of rids that were never requested: %s" % stray[:5])
-bad_ts = [s for s in spans if attr(s, "w3c.tracestate") != "ot=th:c"]
-check(not bad_ts, "%d spans without w3c.tracestate ot=th:c, first: %s"
-      % (len(bad_ts), attr(bad_ts[0], "w3c.tracestate") if bad_ts else ""))
+# kept by the ratio: th:c; kept for an error alone: no th (no probability)
+by_error = lambda s: rid_of_span(s) in err_rids and low56(s) < TH
+bad_ts = [s for s in spans if attr(s, "w3c.tracestate") != (None if by_error(s) else "ot=th:c")]
+check(not bad_ts, "%d spans whose w3c.tracestate is not ot=th:c (or none when kept for an error), "
+      "first: %s" % (len(bad_ts), attr(bad_ts[0], "w3c.tracestate") if bad_ts else ""))
 low = [s["trace_id"] for s in spans if low56(s) < TH and rid_of_span(s) not in err_rids]
 check(not low, "%d spans of traces whose randomness is below the threshold, first %s" % (len(low), low[:1]))
 

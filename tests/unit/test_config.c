@@ -586,6 +586,7 @@ Test(config, usage_lists_every_flag_with_a_default)
 		"      --sample-keep-errors     with --sample-ratio, also export a trace this node saw an error span of (default: on)\n",
 		"      --no-sample-keep-errors  do not (the ratio alone decides) (default: off)\n",
 		"      --sample-keep-slow DURATION with --sample-ratio, also export a trace with a span at least this long (0.5, 2s, 1m) (default: off)\n",
+		"      --cpu-budget PERCENT     lower the sampling ratio while the agent uses more CPU than this (% of one CPU), 1..10000 (default: none)\n",
 		"      --otlp-endpoint URL      send spans over OTLP/HTTP to URL/v1/traces (or OTEL_EXPORTER_OTLP_[TRACES_]ENDPOINT) (default: off)\n",
 		"      --metrics-addr ADDR      serve Prometheus /metrics on ADDR (ipv4:port, [ipv6]:port, :port), or off (default: 127.0.0.1:9464)\n",
 		"      --otlp-protocol PROTO    http/protobuf or http/json (or OTEL_EXPORTER_OTLP_PROTOCOL) (default: http/protobuf)\n",
@@ -756,6 +757,10 @@ Test(config, sample_ratio_values)
 	cr_expect_eq(EXPECT_OK("--sample-keep-slow=2s").sample_keep_slow_ns, 2000000000ULL);
 	cr_expect_eq(EXPECT_OK("--sample-keep-slow", "0.001").sample_keep_slow_ns, 1000000ULL);
 	cr_expect_eq(EXPECT_OK("--sample-keep-slow", "1d").sample_keep_slow_ns, 86400000000000ULL);
+	cr_expect_eq(c.cpu_budget_pct, 0, "no budget by default");
+	cr_expect_eq(EXPECT_OK("--cpu-budget", "50").cpu_budget_pct, 50);
+	cr_expect_eq(EXPECT_OK("--cpu-budget=10000").cpu_budget_pct, 10000);
+	cr_expect_eq(EXPECT_OK("--cpu-budget", "1").cpu_budget_pct, 1);
 }
 
 Test(config, sample_ratio_errors)
@@ -770,6 +775,9 @@ Test(config, sample_ratio_errors)
 	EXPECT_ALL_BAD("--sample-keep-slow",
 		       "--sample-keep-slow: must be a duration from 0.001 (1 ms) to 1d, such as 0.25, 2s or 1m (got '%s')",
 		       "0", "0.0009", "2d", "-1", "", "5ms", "1x");
+	EXPECT_ALL_BAD("--cpu-budget",
+		       "--cpu-budget: must be an integer percentage of one CPU between 1 and 10000 (got '%s')",
+		       "0", "10001", "50%", "0.5", "-1", "");
 }
 
 Test(config, otlp_endpoint_values)

@@ -211,6 +211,31 @@ Test(trace_hold, full_pool_gives_up_the_oldest_trace)
 	trace_hold_free(h);
 }
 
+/* A kept trace holds no span: room is never made by giving it up, and
+ * each of its spans restarts its timeout, so its later spans still go out. */
+Test(trace_hold, a_kept_trace_stays_kept)
+{
+	struct th_out o;
+	struct trace_hold *h = th_new(&o, 2, 0);
+
+	trace_hold_span(h, sp(1, 1, 0, 1, 10), 1000); /* trace 1 kept */
+	trace_hold_span(h, sp(2, 2, 0, 0, 10), 1001);
+	trace_hold_span(h, sp(2, 3, 0, 0, 10), 1002);
+	trace_hold_span(h, sp(2, 4, 0, 0, 10), 1003); /* full: trace 2 itself goes */
+	cr_expect_eq(th_stats(h).full_drops, 1);
+	trace_hold_span(h, sp(1, 5, 0, 0, 10), 1090);
+	trace_hold_expire(h, 1150); /* 1090 + 100 not reached */
+	trace_hold_span(h, sp(1, 6, 1, 0, 10), 1180);
+	cr_assert_eq(o.n, 1 + 3 + 2);
+	cr_expect_eq(o.id[4], 5);
+	cr_expect_eq(o.exported[4], 1);
+	cr_expect_eq(o.reason[4], SAMPLE_ERROR);
+	cr_expect_eq(o.id[5], 6);
+	cr_expect_eq(o.exported[5], 1);
+	cr_expect_eq(th_stats(h).expired, 0);
+	trace_hold_free(h);
+}
+
 /* A process slot reused while its span waited: the span goes out without
  * the wrong resource. */
 Test(trace_hold, reused_process_slot_is_not_the_span_s)
@@ -243,6 +268,14 @@ static void gate_export(void *ctx, const struct span *s)
 	(void)ctx;
 	(void)s;
 	gate_exported++;
+}
+
+static char gate_tracestate[SPAN_TRACESTATE_MAX];
+
+static void gate_export_ts(void *ctx, const struct span *s)
+{
+	(void)ctx;
+	memcpy(gate_tracestate, s->tracestate, sizeof(gate_tracestate));
 }
 
 static void gate_cfg(struct zt_config *cfg, int argc, char **argv)
@@ -280,6 +313,20 @@ Test(sample_gate, counts_per_reason_and_keeps_errors)
 	sample_gate_close(&g);
 	cr_expect_eq(g.sampled_out[SAMPLE_RATIO], 2);
 	cr_expect_eq(gate_exported, 3);
+
+	/* kept for its error: the ratio's threshold is not its weight */
+	gate_cfg(&cfg, 3, with);
+	cr_assert_eq(sample_gate_init(&g, &cfg, gate_export_ts, NULL), 0);
+	memcpy(&s, sp(5, 1, 1, 1, 10), sizeof(s));
+	strcpy(s.tracestate, "ot=th:8;rv:0123456789abcd,v=1");
+	sample_gate_span(&g, &s, 1);
+	cr_expect_str_eq(gate_tracestate, "ot=rv:0123456789abcd,v=1");
+	memcpy(&s, sp(6, 1, 1, 0, 10), sizeof(s));
+	s.sampled = 1;
+	strcpy(s.tracestate, "ot=th:8");
+	sample_gate_span(&g, &s, 1);
+	cr_expect_str_eq(gate_tracestate, "ot=th:8", "kept by the ratio: th stays");
+	sample_gate_close(&g);
 
 	gate_cfg(&cfg, 4, without);
 	cr_assert_eq(sample_gate_init(&g, &cfg, gate_export, NULL), 0);

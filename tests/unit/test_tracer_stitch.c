@@ -886,8 +886,8 @@ Test(tracer_stitch, sample_ratio_decides_once_per_trace)
 }
 
 /* The wire's flag wins over the ratio, and its tracestate stays as it came;
- * with --sample-ignore-parent the ratio decides. No ratio set: every trace
- * whose context does not say 00, and no th written. */
+ * with --sample-ignore-parent the ratio decides. No ratio set: every trace,
+ * and no th written. */
 Test(tracer_stitch, sample_follows_the_wire_flag)
 {
 	static struct trs_sink sink;
@@ -929,7 +929,15 @@ Test(tracer_stitch, sample_follows_the_wire_flag)
 	cr_expect_str_eq(s->tracestate, "");
 	s = trs_server_exchange(t, &sink, "GET /w HTTP/1.1\r\ntraceparent: 00-" TRS_TP_TRACE
 				"-" TRS_TP_SPAN "-00\r\n\r\n");
+	cr_expect_eq(s->sampled, 1, "no sampling in force: exported, whatever the wire says");
+	cr_expect_eq(s->sample_reason, SAMPLE_ALL);
+	/* load feedback puts sampling in force: from then on the flag counts */
+	tracer_set_sample_ratio(t, 0.5);
+	s = trs_server_exchange(t, &sink, "GET /w HTTP/1.1\r\ntraceparent: 00-" TRS_TP_TRACE
+				"-" TRS_TP_SPAN "-00\r\n\r\n");
 	cr_expect_eq(s->sampled, 0);
 	cr_expect_eq(s->sample_reason, SAMPLE_PARENT);
+	cr_expect_eq(tracer_sample_threshold(t), 0x80000000000000ULL);
+	cr_expect_eq(tracer_sample_follows_parent(t), 1);
 	tracer_free(t);
 }

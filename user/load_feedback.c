@@ -1,0 +1,82 @@
+// SPDX-License-Identifier: MIT
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "load_feedback.h"
+
+#define CPU_WINDOW_MIN_NS 500000000ULL
+
+/* utime + stime of this process, in clock ticks; 0 when unreadable. */
+static uint64_t self_cpu_ticks(void)
+{
+	unsigned long long ut = 0, st = 0;
+	char buf[1024], *p;
+	FILE *f = fopen("/proc/self/stat", "r");
+	size_t n;
+
+	if (!f)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* the name may hold spaces and parentheses: fields follow the last ')' */
+	p = strrchr(buf, ')');
+	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+			 &st) != 2)
+		return 0;
+	return ut + st;
+}
+
+void load_feedback_init(struct load_feedback *lf, const struct zt_config *cfg,
+			uint64_t queue_capacity, uint64_t now_ns)
+{
+	memset(lf, 0, sizeof(*lf));
+	sample_control_init(&lf->ctl, cfg->sample_ratio, cfg->cpu_budget_pct / 100.0);
+	lf->queue_capacity = queue_capacity;
+	/* the queue steers only where the user took sampling (--sample-ratio,
+	 * 1 included): without it every span is exported, or counted dropped */
+	lf->on = (queue_capacity > 0 && config_sampling_set(cfg)) || cfg->cpu_budget_pct > 0;
+	/* the first second is measured too */
+	if (cfg->cpu_budget_pct) {
+		lf->cpu_ticks = self_cpu_ticks();
+		lf->cpu_at_ns = lf->cpu_ticks ? now_ns : 0;
+	}
+}
+
+void load_feedback_turn(struct load_feedback *lf, struct tracer *t, struct loader *l,
+			struct otlp_exporter *otlp, uint64_t now_ns, int second)
+{
+	struct sample_pressure p = { .queue_capacity = lf->queue_capacity };
+	double before = lf->ctl.ratio, ratio;
+
+	if (!lf->on)
+		return;
+	if (otlp) {
+		struct otlp_stats os;
+
+		otlp_exporter_get_stats(otlp, &os);
+		p.queue_depth = os.queue_depth;
+	}
+	lf->cpu_valid = 0;
+	/* over half a second at least: the counts move in 10 ms ticks */
+	if (second && lf->ctl.cpu_budget > 0 &&
+	    (!lf->cpu_at_ns || now_ns - lf->cpu_at_ns >= CPU_WINDOW_MIN_NS)) {
+		uint64_t ticks = self_cpu_ticks();
+		long hz = sysconf(_SC_CLK_TCK);
+
+		lf->cpu_valid = lf->cpu_at_ns && ticks && hz > 0;
+		if (lf->cpu_valid)
+			lf->cpu = (double)(ticks - lf->cpu_ticks) / (double)hz /
+				  ((double)(now_ns - lf->cpu_at_ns) / 1e9);
+		lf->cpu_ticks = ticks;
+		lf->cpu_at_ns = ticks ? now_ns : 0;
+	}
+	p.cpu = lf->cpu;
+	p.cpu_valid = lf->cpu_valid;
+	ratio = sample_control_step(&lf->ctl, &p, now_ns);
+	if (ratio != before) {
+		tracer_set_sample_ratio(t, ratio);
+		loader_set_sampling(l, tracer_sample_threshold(t), tracer_sample_follows_parent(t));
+	}
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The daemon's side of load feedback (user/sample_control.h): measures the
+ * export queue every turn of the event loop (with --sample-ratio) and the
+ * agent's own CPU every second (with --cpu-budget, from /proc/self/stat),
+ * and puts the ratio the controller picks into the tracer and the
+ * kernel's injected flag.
+ */
+#ifndef ZT_LOAD_FEEDBACK_H
+#define ZT_LOAD_FEEDBACK_H
+
+#include <stdint.h>
+
+#include "config.h"
+#include "loader.h"
+#include "otlp_exporter.h"
+#include "sample_control.h"
+#include "tracer.h"
+
+struct load_feedback {
+	struct sample_control ctl;
+	int on;                  /* an export queue, or a CPU budget */
+	uint64_t queue_capacity; /* spans; 0: no queue */
+	uint64_t cpu_ticks;      /* utime + stime at cpu_at_ns */
+	uint64_t cpu_at_ns;
+	double cpu;              /* share of one CPU over the last second */
+	int cpu_valid;
+};
+
+void load_feedback_init(struct load_feedback *lf, const struct zt_config *cfg,
+			uint64_t queue_capacity, uint64_t now_ns);
+/* One turn of the event loop; second: a second has passed (CPU measured). */
+void load_feedback_turn(struct load_feedback *lf, struct tracer *t, struct loader *l,
+			struct otlp_exporter *otlp, uint64_t now_ns, int second);
+
+#endif /* ZT_LOAD_FEEDBACK_H */
