@@ -58,22 +58,19 @@ void load_feedback_turn(struct load_feedback *lf, struct tracer *t, struct loade
 		otlp_exporter_get_stats(otlp, &os);
 		p.queue_depth = os.queue_depth;
 	}
-	lf->cpu_valid = 0;
 	/* over half a second at least: the counts move in 10 ms ticks */
 	if (second && lf->ctl.cpu_budget > 0 &&
 	    (!lf->cpu_at_ns || now_ns - lf->cpu_at_ns >= CPU_WINDOW_MIN_NS)) {
 		uint64_t ticks = self_cpu_ticks();
 		long hz = sysconf(_SC_CLK_TCK);
 
-		lf->cpu_valid = lf->cpu_at_ns && ticks && hz > 0;
-		if (lf->cpu_valid)
-			lf->cpu = (double)(ticks - lf->cpu_ticks) / (double)hz /
-				  ((double)(now_ns - lf->cpu_at_ns) / 1e9);
+		p.cpu_valid = lf->cpu_at_ns && ticks && hz > 0;
+		if (p.cpu_valid)
+			p.cpu = (double)(ticks - lf->cpu_ticks) / (double)hz /
+				((double)(now_ns - lf->cpu_at_ns) / 1e9);
 		lf->cpu_ticks = ticks;
 		lf->cpu_at_ns = ticks ? now_ns : 0;
 	}
-	p.cpu = lf->cpu;
-	p.cpu_valid = lf->cpu_valid;
 	ratio = sample_control_step(&lf->ctl, &p, now_ns);
 	if (ratio != before) {
 		tracer_set_sample_ratio(t, ratio);

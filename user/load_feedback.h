@@ -23,8 +23,6 @@ struct load_feedback {
 	uint64_t queue_capacity; /* spans; 0: no queue */
 	uint64_t cpu_ticks;      /* utime + stime at cpu_at_ns */
 	uint64_t cpu_at_ns;
-	double cpu;              /* share of one CPU over the last second */
-	int cpu_valid;
 };
 
 void load_feedback_init(struct load_feedback *lf, const struct zt_config *cfg,

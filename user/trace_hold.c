@@ -108,9 +108,10 @@ static void trace_flush(struct trace_hold *h, struct held_trace *t)
 	t->first = t->last = NONE;
 }
 
-static void trace_remove(struct trace_hold *h, struct held_trace *t)
+/* The age list: oldest first, so that timeouts and room are taken from
+ * its head. */
+static void age_unlink(struct trace_hold *h, struct held_trace *t)
 {
-	trace_flush(h, t);
 	if (t->older != NONE)
 		entry_at(h, t->older)->newer = t->newer;
 	else
@@ -119,46 +120,13 @@ static void trace_remove(struct trace_hold *h, struct held_trace *t)
 		entry_at(h, t->newer)->older = t->older;
 	else
 		h->newest = t->older;
-	fixed_table_delete(&h->traces, (uint8_t *)t);
 }
 
-/* Moves t to the young end of the age list, as of now. */
-static void trace_touch(struct trace_hold *h, struct held_trace *t, uint64_t now_ns)
+static void age_push(struct trace_hold *h, struct held_trace *t, uint64_t now_ns)
 {
 	uint32_t n = entry_no(h, t);
 
 	t->since_ns = now_ns;
-	if (h->newest == n)
-		return;
-	if (t->older != NONE)
-		entry_at(h, t->older)->newer = t->newer;
-	else
-		h->oldest = t->newer;
-	entry_at(h, t->newer)->older = t->older;
-	t->older = h->newest;
-	t->newer = NONE;
-	entry_at(h, h->newest)->newer = n;
-	h->newest = n;
-}
-
-/* The trace of s, added when new; full: the oldest trace is given up. */
-static struct held_trace *trace_of(struct trace_hold *h, const struct span *s, uint64_t now_ns)
-{
-	struct held_trace *t = (struct held_trace *)fixed_table_find(&h->traces, s->trace_id);
-	uint32_t n;
-
-	if (t)
-		return t;
-	while (!(t = (struct held_trace *)fixed_table_get_or_add(&h->traces, s->trace_id))) {
-		if (h->oldest == NONE)
-			return NULL;
-		t = entry_at(h, h->oldest);
-		h->stats.full_drops += t->first != NONE;
-		trace_remove(h, t);
-	}
-	n = entry_no(h, t);
-	t->since_ns = now_ns;
-	t->first = t->last = NONE;
 	t->newer = NONE;
 	t->older = h->newest;
 	if (h->newest != NONE)
@@ -166,6 +134,30 @@ static struct held_trace *trace_of(struct trace_hold *h, const struct span *s, u
 	else
 		h->oldest = n;
 	h->newest = n;
+}
+
+static void trace_remove(struct trace_hold *h, struct held_trace *t)
+{
+	trace_flush(h, t);
+	age_unlink(h, t);
+	fixed_table_delete(&h->traces, (uint8_t *)t);
+}
+
+/* A new trace of s (not held yet); full: the oldest trace is given up. */
+static struct held_trace *trace_add_new(struct trace_hold *h, const struct span *s,
+					uint64_t now_ns)
+{
+	struct held_trace *t;
+
+	while (!(t = (struct held_trace *)fixed_table_get_or_add(&h->traces, s->trace_id))) {
+		if (h->oldest == NONE)
+			return NULL;
+		t = entry_at(h, h->oldest);
+		h->stats.full_drops += t->first != NONE;
+		trace_remove(h, t);
+	}
+	t->first = t->last = NONE;
+	age_push(h, t, now_ns);
 	return t;
 }
 
@@ -222,16 +214,12 @@ void trace_hold_span(struct trace_hold *h, const struct span *s, uint64_t now_ns
 	uint8_t why = interesting(h, s);
 	struct held_trace *t = (struct held_trace *)fixed_table_find(&h->traces, s->trace_id);
 
-	/* a trace of one span here, or whose other spans ended already */
-	if (!t && s->sample_head) {
-		if (why)
-			h->stats.traces_kept++;
-		h->out(h->ctx, s, why != 0, why ? why : s->sample_reason);
-		return;
-	}
-	if (!t)
-		t = trace_of(h, s, now_ns);
+	if (!t && !s->sample_head)
+		t = trace_add_new(h, s, now_ns);
+	/* a trace of one span here (or whose other spans ended already), or
+	 * no room for another: decided on its own */
 	if (!t) {
+		h->stats.traces_kept += why != 0;
 		h->out(h->ctx, s, why != 0, why ? why : s->sample_reason);
 		return;
 	}
@@ -242,7 +230,8 @@ void trace_hold_span(struct trace_hold *h, const struct span *s, uint64_t now_ns
 	}
 	if (t->keep) {
 		/* a kept trace lives on while its spans do: its timeout restarts */
-		trace_touch(h, t, now_ns);
+		age_unlink(h, t);
+		age_push(h, t, now_ns);
 		h->out(h->ctx, s, 1, t->keep);
 	} else if (s->sample_head) {
 		trace_flush(h, t);

@@ -844,15 +844,6 @@ static struct tracer *trs_new_args(struct trs_sink *sink, int argc, char **argv)
 	return t;
 }
 
-static uint64_t trs_randomness(const struct span *s)
-{
-	uint64_t r = 0;
-
-	for (int i = 9; i < 16; i++)
-		r = r << 8 | s->trace_id[i];
-	return r;
-}
-
 /* --sample-ratio 0.25: the trace's head decides by its trace id, every span
  * of it carries that decision and says th:c. */
 Test(tracer_stitch, sample_ratio_decides_once_per_trace)
@@ -871,7 +862,7 @@ Test(tracer_stitch, sample_ratio_decides_once_per_trace)
 			trs_feed(t, &ch.rec[i]);
 		trs_expect_chain(&sink);
 		a = trs_span(&sink, SPAN_KIND_CLIENT, "/a");
-		cr_expect_eq(a->sampled, trs_randomness(a) >= 0xc0000000000000ULL);
+		cr_expect_eq(a->sampled, sample_randomness(a->trace_id, NULL) >= 0xc0000000000000ULL);
 		for (uint32_t i = 0; i < sink.n; i++) {
 			cr_expect_eq(sink.spans[i].sampled, a->sampled, "%s %s", TRS_WHAT(&sink.spans[i]));
 			cr_expect_eq(sink.spans[i].sample_reason, SAMPLE_RATIO);
