@@ -24,12 +24,20 @@
  *   is named "address" (a client) or "address:port" (a server).
  * - render copies the used series under the lock and formats without it, so
  *   a scrape never holds the event loop for the time formatting takes.
+ * - Exemplars: each bucket of a span family's series keeps the ids of the
+ *   last span of an exported trace that fell in it, so a latency bucket
+ *   leads to a trace the backend has. Only OpenMetrics can carry them; the
+ *   text format 0.0.4 has no syntax for them. The service graph's
+ *   histograms have none: a call does not know whether its trace was
+ *   exported.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "metrics.h"
 #include "utf8.h"
@@ -61,6 +69,19 @@ struct mt_hist {
 	uint64_t bucket[MT_NBUCKETS + 1]; /* per bucket, not cumulative; last is > 10 s */
 	uint64_t count;
 	uint64_t sum_ns; /* saturates rather than wrapping (a counter must not go back) */
+};
+
+/* A bucket's last span of an exported trace; an all-zero trace id: none yet. */
+struct mt_exemplar {
+	uint8_t trace_id[16];
+	uint8_t span_id[8];
+	uint64_t value_ns;
+	uint64_t unix_ns; /* the span's end */
+};
+
+/* One series' exemplars, a bucket each (the +Inf one included). */
+struct mt_exemplars {
+	struct mt_exemplar bucket[MT_NBUCKETS + 1];
 };
 
 struct mt_label {
@@ -121,6 +142,7 @@ struct mt_table {
 	uint32_t *index;       /* slot + 1, 0 = empty */
 	char *keys;            /* (cap + 1) * key_size */
 	struct mt_hist *hist;  /* cap + 1 */
+	struct mt_exemplars *ex; /* cap + 1, span families only; else NULL */
 };
 
 struct metrics {
@@ -204,7 +226,15 @@ static size_t mt_labels_text(char *out, const struct mt_layout *l, const char *k
 
 /* ---- tables ---- */
 
-static void mt_hist_add(struct mt_hist *h, uint64_t ns)
+static int mt_zero(const uint8_t *b, size_t n)
+{
+	while (n && !b[n - 1])
+		n--;
+	return n == 0;
+}
+
+/* Adds ns; returns its bucket. */
+static uint32_t mt_hist_add(struct mt_hist *h, uint64_t ns)
 {
 	uint32_t b = 0;
 
@@ -213,9 +243,12 @@ static void mt_hist_add(struct mt_hist *h, uint64_t ns)
 	h->bucket[b]++;
 	h->count++;
 	h->sum_ns = ns > UINT64_MAX - h->sum_ns ? UINT64_MAX : h->sum_ns + ns;
+	return b;
 }
 
-static int mt_table_init(struct mt_table *t, const struct mt_layout *l, uint32_t cap)
+/* exemplars: keep one per bucket (a span family's table). */
+static int mt_table_init(struct mt_table *t, const struct mt_layout *l, uint32_t cap,
+			 int exemplars)
 {
 	size_t isize = 1;
 	uint32_t i;
@@ -230,7 +263,8 @@ static int mt_table_init(struct mt_table *t, const struct mt_layout *l, uint32_t
 	t->index = calloc(isize, sizeof(*t->index));
 	t->keys = calloc((size_t)cap + 1, l->key_size);
 	t->hist = calloc((size_t)cap + 1, sizeof(*t->hist));
-	if (!t->index || !t->keys || !t->hist)
+	t->ex = exemplars ? calloc((size_t)cap + 1, sizeof(*t->ex)) : NULL;
+	if (!t->index || !t->keys || !t->hist || (exemplars && !t->ex))
 		return -1;
 	other = t->keys + (size_t)cap * l->key_size;
 	for (i = 0; i < l->nlabels; i++) {
@@ -245,11 +279,11 @@ static void mt_table_free(struct mt_table *t)
 	free(t->index);
 	free(t->keys);
 	free(t->hist);
+	free(t->ex);
 }
 
-/* The series of key (hash h), added if there is room, else "other". */
-static struct mt_hist *mt_table_get(struct metrics *m, struct mt_table *t,
-				    const char *key, uint64_t h)
+/* The slot of key's series (hash h), added if there is room, else "other"'s. */
+static uint32_t mt_table_slot(struct metrics *m, struct mt_table *t, const char *key, uint64_t h)
 {
 	size_t ks = t->layout->key_size;
 	char *other = t->keys + (size_t)t->cap * ks;
@@ -257,7 +291,7 @@ static struct mt_hist *mt_table_get(struct metrics *m, struct mt_table *t,
 
 	/* A real label set that reads all "other" shares that series. */
 	if (memcmp(key, other, ks) == 0)
-		return &t->hist[t->cap];
+		return t->cap;
 	if (t->cap) {
 		/* Load <= 1/2 and no deletions: the probe always meets an empty slot. */
 		for (i = (uint32_t)(h ^ (h >> 32)) & t->mask;; i = (i + 1) & t->mask) {
@@ -265,17 +299,23 @@ static struct mt_hist *mt_table_get(struct metrics *m, struct mt_table *t,
 			if (!v)
 				break;
 			if (memcmp(t->keys + (size_t)(v - 1) * ks, key, ks) == 0)
-				return &t->hist[v - 1];
+				return v - 1;
 		}
 		if (t->used < t->cap) {
 			v = t->used++;
 			memcpy(t->keys + (size_t)v * ks, key, ks);
 			t->index[i] = v + 1;
-			return &t->hist[v];
+			return v;
 		}
 	}
 	m->overflows++;
-	return &t->hist[t->cap];
+	return t->cap;
+}
+
+static struct mt_hist *mt_table_get(struct metrics *m, struct mt_table *t,
+				    const char *key, uint64_t h)
+{
+	return &t->hist[mt_table_slot(m, t, key, h)];
 }
 
 /* ---- API ---- */
@@ -313,10 +353,10 @@ struct metrics *metrics_new(uint32_t max_series)
 	}
 	m->agent.sample_ratio = 1; /* until the agent says: every trace */
 	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
-		if (mt_table_init(&m->graph[g], &mt_graph_layout, max_series))
+		if (mt_table_init(&m->graph[g], &mt_graph_layout, max_series, 0))
 			goto oom;
 	/* every (rule, severity) pair fits: the table never overflows */
-	if (mt_table_init(&m->alerts, &mt_alert_layout, ALERT_RULE_COUNT * ALERT_SEV_COUNT))
+	if (mt_table_init(&m->alerts, &mt_alert_layout, ALERT_RULE_COUNT * ALERT_SEV_COUNT, 0))
 		goto oom;
 	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++) {
 		if (mt_layout_of(&m->layout[f], &metric_families[f])) {
@@ -324,7 +364,7 @@ struct metrics *metrics_new(uint32_t max_series)
 			errno = EINVAL;
 			return NULL;
 		}
-		if (mt_table_init(&m->family[f], &m->layout[f], max_series))
+		if (mt_table_init(&m->family[f], &m->layout[f], max_series, 1))
 			goto oom;
 	}
 	return m;
@@ -353,7 +393,9 @@ void metrics_record_span(struct metrics *m, const struct span *s)
 	struct mt_table *t;
 	const struct mt_label *lb;
 	uint64_t ns, h = 0xcbf29ce484222325ULL;
+	uint32_t slot, b;
 	size_t off;
+	int exemplar;
 
 	if (!m || !s || (s->kind != SPAN_KIND_SERVER && s->kind != SPAN_KIND_CLIENT) ||
 	    s->metric.family <= METRIC_NONE || s->metric.family >= METRIC_FAMILY_COUNT)
@@ -370,8 +412,19 @@ void metrics_record_span(struct metrics *m, const struct span *s)
 		h = mt_put_label(key + off, lb[i].width, v, lb[i].width, h);
 		off += lb[i].width;
 	}
+	/* Only a trace that is exported: an exemplar must lead somewhere. */
+	exemplar = s->sampled && !mt_zero(s->trace_id, sizeof(s->trace_id));
 	pthread_mutex_lock(&m->lock);
-	mt_hist_add(mt_table_get(m, t, key, h), ns);
+	slot = mt_table_slot(m, t, key, h);
+	b = mt_hist_add(&t->hist[slot], ns);
+	if (exemplar) {
+		struct mt_exemplar *e = &t->ex[slot].bucket[b];
+
+		memcpy(e->trace_id, s->trace_id, sizeof(e->trace_id));
+		memcpy(e->span_id, s->span_id, sizeof(e->span_id));
+		e->value_ns = ns;
+		e->unix_ns = s->end_unix_ns;
+	}
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -465,17 +518,21 @@ struct mt_view {
 	const char *keys;
 	const struct mt_hist *hist;
 	const struct mt_hist *other;
+	const struct mt_exemplars *ex;       /* used of them, or NULL */
+	const struct mt_exemplars *other_ex;
 };
 
 struct mt_snapshot {
 	struct mt_view family[METRIC_FAMILY_COUNT], graph[MT_GRAPH_COUNT], alerts;
 	struct agent_counters agent;
 	uint64_t overflows;
+	enum metrics_format format;
 };
 
 static size_t mt_view_bytes(const struct mt_table *t)
 {
 	return ((size_t)t->used + 1) * sizeof(struct mt_hist) +
+	       (t->ex ? ((size_t)t->used + 1) * sizeof(struct mt_exemplars) : 0) +
 	       (size_t)t->used * t->layout->key_size;
 }
 
@@ -490,6 +547,8 @@ static char *mt_view_of(struct mt_view *v, const struct mt_table *t, char *mem)
 		v->keys = t->keys;
 		v->hist = t->hist;
 		v->other = &t->hist[t->cap];
+		v->ex = t->ex;
+		v->other_ex = t->ex ? &t->ex[t->cap] : NULL;
 		return NULL;
 	}
 	memcpy(mem, t->hist, (size_t)t->used * sizeof(struct mt_hist));
@@ -498,6 +557,15 @@ static char *mt_view_of(struct mt_view *v, const struct mt_table *t, char *mem)
 	v->hist = (const struct mt_hist *)mem;
 	v->other = v->hist + t->used;
 	mem += ((size_t)t->used + 1) * sizeof(struct mt_hist);
+	v->ex = v->other_ex = NULL;
+	if (t->ex) {
+		memcpy(mem, t->ex, (size_t)t->used * sizeof(struct mt_exemplars));
+		memcpy(mem + (size_t)t->used * sizeof(struct mt_exemplars), &t->ex[t->cap],
+		       sizeof(struct mt_exemplars));
+		v->ex = (const struct mt_exemplars *)mem;
+		v->other_ex = v->ex + t->used;
+		mem += ((size_t)t->used + 1) * sizeof(struct mt_exemplars);
+	}
 	memcpy(mem, t->keys, (size_t)t->used * ks);
 	v->keys = mem;
 	return mem + (((size_t)t->used * ks + 7) & ~(size_t)7);
@@ -520,24 +588,76 @@ static void mt_put_seconds(FILE *out, uint64_t ns)
 	fprintf(out, "%" PRIu64 ".%s", ns / giga, frac);
 }
 
-static void mt_header(FILE *out, const char *name, const char *type, const char *help)
+/* HELP text: the text format escapes backslash and newline; OpenMetrics
+ * the double quote too. */
+static void mt_put_help(FILE *out, const char *help, int om)
 {
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	for (; *help; help++) {
+		if (*help == '\\' || (om && *help == '"'))
+			fputc('\\', out);
+		if (*help == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*help, out);
+	}
 }
 
+/* OpenMetrics names a counter's family without the _total its sample has. */
+static void mt_header(FILE *out, const char *name, const char *type, const char *help, int om)
+{
+	size_t n = strlen(name);
+
+	if (om && strcmp(type, "counter") == 0 && n > 6 && strcmp(name + n - 6, "_total") == 0)
+		n -= 6;
+	fprintf(out, "# HELP %.*s ", (int)n, name);
+	mt_put_help(out, help, om);
+	fprintf(out, "\n# TYPE %.*s %s\n", (int)n, name, type);
+}
+
+static void mt_put_id(FILE *out, const uint8_t *id, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		fputc(hex[id[i] >> 4], out);
+		fputc(hex[id[i] & 15], out);
+	}
+}
+
+/* " # {trace_id="..",span_id=".."} seconds timestamp", the OpenMetrics
+ * exemplar, when the bucket has one. */
+static void mt_put_exemplar(FILE *out, const struct mt_exemplar *e)
+{
+	if (!e || mt_zero(e->trace_id, sizeof(e->trace_id)))
+		return;
+	fputs(" # {trace_id=\"", out);
+	mt_put_id(out, e->trace_id, sizeof(e->trace_id));
+	fputs("\",span_id=\"", out);
+	mt_put_id(out, e->span_id, sizeof(e->span_id));
+	fputs("\"} ", out);
+	mt_put_seconds(out, e->value_ns);
+	fputc(' ', out);
+	mt_put_seconds(out, e->unix_ns);
+}
+
+/* ex: the series' exemplars, printed only in OpenMetrics (om). */
 static void mt_hist_lines(FILE *out, const char *name, const char *labels,
-			  const struct mt_hist *h)
+			  const struct mt_hist *h, const struct mt_exemplars *ex, int om)
 {
 	uint64_t cum = 0;
 	uint32_t b;
 
+	if (!om)
+		ex = NULL;
 	for (b = 0; b < MT_NBUCKETS; b++) {
 		cum += h->bucket[b];
-		fprintf(out, "%s_bucket%s,le=\"%s\"} %" PRIu64 "\n", name, labels,
-			mt_bounds_le[b], cum);
+		fprintf(out, "%s_bucket%s,le=\"%s\"} %" PRIu64, name, labels, mt_bounds_le[b], cum);
+		mt_put_exemplar(out, ex ? &ex->bucket[b] : NULL);
+		fputc('\n', out);
 	}
-	fprintf(out, "%s_bucket%s,le=\"+Inf\"} %" PRIu64 "\n", name, labels, h->count);
-	fprintf(out, "%s_sum%s} ", name, labels);
+	fprintf(out, "%s_bucket%s,le=\"+Inf\"} %" PRIu64, name, labels, h->count);
+	mt_put_exemplar(out, ex ? &ex->bucket[MT_NBUCKETS] : NULL);
+	fprintf(out, "\n%s_sum%s} ", name, labels);
 	mt_put_seconds(out, h->sum_ns);
 	fprintf(out, "\n%s_count%s} %" PRIu64 "\n", name, labels, h->count);
 }
@@ -545,10 +665,11 @@ static void mt_hist_lines(FILE *out, const char *name, const char *labels,
 /* One family: every used series in first-seen order, then "other" if used.
  * hist: histogram lines; else a counter of each histogram's count. */
 static void mt_family(FILE *out, const struct mt_view *v, const char *name,
-		      const char *help, int hist)
+		      const char *help, int hist, int om)
 {
 	char labels[MT_LABELS_TEXT_MAX], other[MT_KEY_MAX];
 	const struct mt_layout *l = v->layout;
+	const struct mt_exemplars *ex;
 	const struct mt_hist *h;
 	const char *key;
 	size_t off = 0;
@@ -559,51 +680,52 @@ static void mt_family(FILE *out, const struct mt_view *v, const char *name,
 		memcpy(other + off, MT_OTHER, sizeof(MT_OTHER));
 		off += l->label[i].width;
 	}
-	mt_header(out, name, hist ? "histogram" : "counter", help);
+	mt_header(out, name, hist ? "histogram" : "counter", help, om);
 	for (i = 0; i <= v->used; i++) {
 		h = i < v->used ? &v->hist[i] : v->other;
 		key = i < v->used ? v->keys + (size_t)i * l->key_size : other;
+		ex = !v->ex ? NULL : i < v->used ? &v->ex[i] : v->other_ex;
 		if (i == v->used && !h->count)
 			break;
 		mt_labels_text(labels, l, key);
 		if (hist)
-			mt_hist_lines(out, name, labels, h);
+			mt_hist_lines(out, name, labels, h, ex, om);
 		else
 			fprintf(out, "%s%s} %" PRIu64 "\n", name, labels, h->count);
 	}
 }
 
 static void mt_scalar(FILE *out, const char *name, const char *type,
-		      const char *help, uint64_t v)
+		      const char *help, uint64_t v, int om)
 {
-	mt_header(out, name, type, help);
+	mt_header(out, name, type, help, om);
 	fprintf(out, "%s %" PRIu64 "\n", name, v);
 }
 
 /* Client calls by the task that made them, linked or not (README "Traces"). */
-static void mt_task_calls(FILE *out, const struct agent_counters *a, int linked)
+static void mt_task_calls(FILE *out, const struct agent_counters *a, int linked, int om)
 {
 	const char *name = linked ? "zerotrace_calls_linked_total" : "zerotrace_calls_unlinked_total";
 
 	mt_header(out, name, "counter",
 		  linked ? "Client calls given a parent by the in-process rule, by the task that made them." :
-			   "Client calls no rule gave a parent, by the task that made them.");
+			   "Client calls no rule gave a parent, by the task that made them.", om);
 	for (uint32_t i = 0; i < AGENT_TASK_KINDS_MAX && a->calls[i].task; i++)
 		fprintf(out, "%s{task=\"%s\"} %" PRIu64 "\n", name, a->calls[i].task,
 			linked ? a->calls[i].linked : a->calls[i].unlinked);
 }
 
 /* Head sampling: the ratio in force, and spans by decision and reason. */
-static void mt_sampling(FILE *out, const struct agent_counters *a)
+static void mt_sampling(FILE *out, const struct agent_counters *a, int om)
 {
 	static const char name[] = "zerotrace_spans_sampled_total";
 
 	mt_header(out, "zerotrace_sample_ratio", "gauge",
-		  "The fraction of new traces exported (--sample-ratio, lowered under load).");
+		  "The fraction of new traces exported (--sample-ratio, lowered under load).", om);
 	fprintf(out, "zerotrace_sample_ratio %.9g\n", a->sample_ratio);
 	mt_header(out, name, "counter",
 		  "Spans by their trace's sampling decision (kept: exported; sampled_out: "
-		  "counted in every metric, not exported) and its reason.");
+		  "counted in every metric, not exported) and its reason.", om);
 	for (uint32_t i = 0; i < AGENT_SAMPLE_REASONS_MAX && a->sampling[i].reason; i++) {
 		fprintf(out, "%s{decision=\"kept\",reason=\"%s\"} %" PRIu64 "\n", name,
 			a->sampling[i].reason, a->sampling[i].kept);
@@ -612,43 +734,66 @@ static void mt_sampling(FILE *out, const struct agent_counters *a)
 	}
 }
 
+/* The agent's own counters and gauges, in the order they are rendered. */
+static const struct {
+	const char *name, *type, *help;
+	size_t offset; /* in struct agent_counters; SIZE_MAX: the overflow count */
+} mt_agent_scalars[] = {
+	{ "zerotrace_events_total", "counter", "Events read from the BPF ring buffer.",
+	  offsetof(struct agent_counters, events) },
+	{ "zerotrace_ringbuf_drops_total", "counter",
+	  "Events the BPF programs could not put in the ring buffer.",
+	  offsetof(struct agent_counters, ringbuf_drops) },
+	{ "zerotrace_parse_misses_total", "counter", "Payloads the HTTP parser could not use.",
+	  offsetof(struct agent_counters, parse_misses) },
+	{ "zerotrace_spans_total", "counter", "Spans built.",
+	  offsetof(struct agent_counters, spans) },
+	{ "zerotrace_spans_exported_total", "counter", "Spans the exporter delivered.",
+	  offsetof(struct agent_counters, spans_exported) },
+	{ "zerotrace_export_failures_total", "counter", "Export attempts that failed.",
+	  offsetof(struct agent_counters, export_failures) },
+	{ "zerotrace_export_dropped_total", "counter", "Spans the exporter dropped.",
+	  offsetof(struct agent_counters, export_dropped) },
+	{ "zerotrace_export_queue_depth", "gauge", "Spans waiting in the export queue.",
+	  offsetof(struct agent_counters, queue_depth) },
+	{ "zerotrace_connections_tracked", "gauge", "Connections in the connection table.",
+	  offsetof(struct agent_counters, conns_tracked) },
+	{ "zerotrace_metric_series_overflow_total", "counter",
+	  "Recordings that went to the \"other\" series because their family "
+	  "had reached its series cap.", SIZE_MAX },
+};
+
 static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 {
 	const struct agent_counters *a = &s->agent;
+	int om = s->format == METRICS_OPENMETRICS;
 
 	for (uint32_t f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
-		mt_family(out, &s->family[f], metric_families[f].name, metric_families[f].help, 1);
+		mt_family(out, &s->family[f], metric_families[f].name, metric_families[f].help, 1,
+			  om);
 	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
 		mt_family(out, &s->graph[g], mt_graph_desc[g].name, mt_graph_desc[g].help,
-			  mt_graph_desc[g].hist);
+			  mt_graph_desc[g].hist, om);
 	mt_family(out, &s->alerts, "zerotrace_alerts_total",
-		  "Security alerts raised, by rule and severity (deduplicated repeats included).", 0);
-	mt_scalar(out, "zerotrace_events_total", "counter",
-		  "Events read from the BPF ring buffer.", a->events);
-	mt_scalar(out, "zerotrace_ringbuf_drops_total", "counter",
-		  "Events the BPF programs could not put in the ring buffer.", a->ringbuf_drops);
-	mt_scalar(out, "zerotrace_parse_misses_total", "counter",
-		  "Payloads the HTTP parser could not use.", a->parse_misses);
-	mt_scalar(out, "zerotrace_spans_total", "counter", "Spans built.", a->spans);
-	mt_scalar(out, "zerotrace_spans_exported_total", "counter",
-		  "Spans the exporter delivered.", a->spans_exported);
-	mt_scalar(out, "zerotrace_export_failures_total", "counter",
-		  "Export attempts that failed.", a->export_failures);
-	mt_scalar(out, "zerotrace_export_dropped_total", "counter",
-		  "Spans the exporter dropped.", a->export_dropped);
-	mt_scalar(out, "zerotrace_export_queue_depth", "gauge",
-		  "Spans waiting in the export queue.", a->queue_depth);
-	mt_scalar(out, "zerotrace_connections_tracked", "gauge",
-		  "Connections in the connection table.", a->conns_tracked);
-	mt_scalar(out, "zerotrace_metric_series_overflow_total", "counter",
-		  "Recordings that went to the \"other\" series because their family "
-		  "had reached its series cap.", s->overflows);
-	mt_task_calls(out, a, 1);
-	mt_task_calls(out, a, 0);
-	mt_sampling(out, a);
+		  "Security alerts raised, by rule and severity (deduplicated repeats included).", 0,
+		  om);
+	for (size_t i = 0; i < sizeof(mt_agent_scalars) / sizeof(mt_agent_scalars[0]); i++) {
+		size_t off = mt_agent_scalars[i].offset;
+		uint64_t v = s->overflows;
+
+		if (off != SIZE_MAX)
+			memcpy(&v, (const char *)a + off, sizeof(v));
+		mt_scalar(out, mt_agent_scalars[i].name, mt_agent_scalars[i].type,
+			  mt_agent_scalars[i].help, v, om);
+	}
+	mt_task_calls(out, a, 1, om);
+	mt_task_calls(out, a, 0, om);
+	mt_sampling(out, a, om);
+	if (om)
+		fputs("# EOF\n", out);
 }
 
-void metrics_render(struct metrics *m, FILE *out)
+void metrics_render(struct metrics *m, FILE *out, enum metrics_format format)
 {
 	struct mt_snapshot s;
 	size_t bytes;
@@ -657,6 +802,7 @@ void metrics_render(struct metrics *m, FILE *out)
 
 	if (!m || !out)
 		return;
+	s.format = format;
 	pthread_mutex_lock(&m->lock);
 	s.agent = m->agent;
 	s.overflows = m->overflows;
@@ -687,4 +833,87 @@ void metrics_render(struct metrics *m, FILE *out)
 	pthread_mutex_unlock(&m->lock);
 	mt_render_view(out, &s);
 	free(mem);
+}
+
+/* The q of one media range's parameters (";q=0.5"), 1 when absent. */
+static double mt_accept_q(const char *p, const char *end)
+{
+	double q = 1;
+
+	while (p < end) {
+		const char *semi = memchr(p, ';', (size_t)(end - p));
+
+		if (!semi)
+			break;
+		p = semi + 1;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		if (end - p >= 2 && (p[0] == 'q' || p[0] == 'Q') && p[1] == '=') {
+			q = 0;
+			p += 2;
+			if (p < end && *p == '1')
+				q = 1;
+			else if (p < end && *p == '0') {
+				double scale = 0.1;
+
+				for (p++, p += p < end && *p == '.'; p < end && *p >= '0' && *p <= '9';
+				     p++, scale /= 10)
+					q += (*p - '0') * scale;
+			}
+		}
+	}
+	return q;
+}
+
+/* Whether the media range [p, end) names type/subtype: exactly, by
+ * type/ *, or by * / *; returns how specifically (3, 2, 1), 0 if not. */
+static int mt_accept_match(const char *p, const char *end, const char *type, const char *subtype)
+{
+	const char *semi = memchr(p, ';', (size_t)(end - p));
+	size_t tl = strlen(type), sl = strlen(subtype), n;
+
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	end = semi ? semi : end;
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	n = (size_t)(end - p);
+	if (n == 3 && memcmp(p, "*/*", 3) == 0)
+		return 1;
+	if (n < tl + 2 || strncasecmp(p, type, tl) != 0 || p[tl] != '/')
+		return 0;
+	if (n == tl + 2 && p[tl + 1] == '*')
+		return 2;
+	return n == tl + 1 + sl && strncasecmp(p + tl + 1, subtype, sl) == 0 ? 3 : 0;
+}
+
+/* The q the header gives type/subtype: its most specific range's (RFC 9110 12.5.1). */
+static double mt_accept_q_of(const char *accept, const char *type, const char *subtype)
+{
+	const char *p = accept, *end;
+	int best = 0, k;
+	double q = 0;
+
+	while (*p) {
+		end = strchr(p, ',');
+		if (!end)
+			end = p + strlen(p);
+		k = mt_accept_match(p, end, type, subtype);
+		if (k > best) {
+			best = k;
+			q = mt_accept_q(p, end);
+		}
+		p = *end ? end + 1 : end;
+	}
+	return q;
+}
+
+enum metrics_format metrics_format_of_accept(const char *accept)
+{
+	if (!accept)
+		return METRICS_TEXT;
+	return mt_accept_q_of(accept, "application", "openmetrics-text") >
+			       mt_accept_q_of(accept, "text", "plain") ?
+		       METRICS_OPENMETRICS :
+		       METRICS_TEXT;
 }

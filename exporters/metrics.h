@@ -73,8 +73,20 @@ void metrics_record_call(struct metrics *m, const struct call *c);
 /* zerotrace_alerts_total{rule,severity}, by the alert's count. */
 void metrics_record_alert(struct metrics *m, const struct alert *a);
 void metrics_set_agent(struct metrics *m, const struct agent_counters *c);
-/* Prometheus text exposition format 0.0.4, with HELP and TYPE lines. */
-void metrics_render(struct metrics *m, FILE *out);
+enum metrics_format {
+	METRICS_TEXT = 0,    /* Prometheus text exposition format 0.0.4 */
+	METRICS_OPENMETRICS, /* OpenMetrics 1.0.0: the same samples, with exemplars */
+};
+
+/* The format an Accept header asks for: OpenMetrics only when it ranks
+ * application/openmetrics-text above text/plain (q values, the most
+ * specific range winning); NULL, a tie or garbage: the text format. */
+enum metrics_format metrics_format_of_accept(const char *accept);
+/* Every family with HELP and TYPE lines. In OpenMetrics a counter's
+ * family is named without its _total, each bucket of a span family carries
+ * the trace and span id of the last span of an exported trace that fell in
+ * it (an exemplar), and "# EOF" ends the exposition. */
+void metrics_render(struct metrics *m, FILE *out, enum metrics_format format);
 /* Label sets that went to "other" because of the cap, counted per recording
  * (a CLIENT span can count twice: its histogram and its graph edge). */
 uint64_t metrics_overflows(struct metrics *m);

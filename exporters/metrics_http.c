@@ -24,6 +24,7 @@
 #define MH_CONN_TIMEOUT 10u  /* seconds an idle connection is kept */
 #define MH_BACKLOG 64
 #define MH_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
+#define MH_CONTENT_TYPE_OM "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 struct metrics_http {
 	struct MHD_Daemon *daemon;
@@ -151,13 +152,16 @@ static enum MHD_Result mh_metrics(struct MHD_Connection *c, struct metrics *m)
 	enum MHD_Result ret;
 	char *buf = NULL;
 	size_t len = 0;
+	enum metrics_format fmt;
 	FILE *f;
 	int bad;
 
+	fmt = metrics_format_of_accept(MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+								   MHD_HTTP_HEADER_ACCEPT));
 	f = open_memstream(&buf, &len);
 	if (!f)
 		return mh_reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n", NULL);
-	metrics_render(m, f);
+	metrics_render(m, f, fmt);
 	bad = ferror(f);
 	if (fclose(f) != 0 || bad || !buf) {
 		free(buf);
@@ -168,7 +172,10 @@ static enum MHD_Result mh_metrics(struct MHD_Connection *c, struct metrics *m)
 		free(buf);
 		return MHD_NO;
 	}
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, MH_CONTENT_TYPE);
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				fmt == METRICS_OPENMETRICS ? MH_CONTENT_TYPE_OM : MH_CONTENT_TYPE);
+	/* The body depends on Accept: a cache between must not mix the two. */
+	MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, MHD_HTTP_HEADER_ACCEPT);
 	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return ret;

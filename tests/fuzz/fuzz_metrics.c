@@ -25,7 +25,11 @@
  *   families (a server known by address as address:port, [v6]:port), the
  *   alerts by rule and severity (each counting its count), the agent
  *   counters and the overflow count;
- * - metrics_overflows() equals the model's count.
+ * - metrics_overflows() equals the model's count;
+ * - the same again in OpenMetrics: counter families named without _total,
+ *   HELP quotes escaped, "# EOF" last, and on each bucket line of a span
+ *   family the exemplar of the last span in it whose trace was sampled and
+ *   whose trace id is not zero.
  */
 #define _GNU_SOURCE /* open_memstream */
 #include <inttypes.h>
@@ -56,9 +60,16 @@ static const char *const fz_le[FZ_NB] = {
 	"0.5",   "0.75", "1",     "2.5",  "5",     "7.5", "10",
 };
 
+struct fz_exemplar {
+	int set;
+	uint8_t trace[16], span[8];
+	uint64_t value, ts;
+};
+
 struct fz_hist {
 	uint64_t b[FZ_NB + 1];
 	uint64_t count, sum;
+	struct fz_exemplar ex[FZ_NB + 1];
 };
 
 struct fz_series {
@@ -206,54 +217,59 @@ static void fz_hist_add_n(struct fz_hist *h, uint64_t ns, uint64_t n)
 	fz_hist_add(h, ns);
 }
 
-static void fz_hist_add(struct fz_hist *h, uint64_t ns)
+static int fz_bucket(uint64_t ns)
 {
 	int b;
 
 	for (b = 0; b < FZ_NB; b++)
 		if (ns <= fz_bounds[b])
 			break;
+	return b;
+}
+
+static void fz_hist_add(struct fz_hist *h, uint64_t ns)
+{
+	int b = fz_bucket(ns);
+
 	h->b[b]++;
 	h->count++;
 	h->sum = h->sum + ns < h->sum ? UINT64_MAX : h->sum + ns;
 }
 
-/* labels already sanitized; n observations of ns (a counter's n) */
-static void fz_family_add_n(struct fz_model *md, struct fz_family *f, uint32_t cap,
-			    char lab[][FZ_LABEL_MAX], uint64_t ns, uint64_t n)
+/* labels already sanitized; n observations of ns (a counter's n); returns
+ * the series' histogram */
+static struct fz_hist *fz_family_add_n(struct fz_model *md, struct fz_family *f, uint32_t cap,
+				       char lab[][FZ_LABEL_MAX], uint64_t ns, uint64_t n)
 {
+	struct fz_hist *h = &f->other;
 	int i, k, all_other = 1;
 
 	for (k = 0; k < f->nl; k++)
 		all_other &= strcmp(lab[k], "other") == 0;
-	if (all_other) {
-		fz_hist_add_n(&f->other, ns, n);
-		return;
-	}
-	for (i = 0; i < f->n; i++) {
+	for (i = 0; !all_other && i < f->n; i++) {
 		for (k = 0; k < f->nl; k++)
 			if (strcmp(f->s[i].l[k], lab[k]) != 0)
 				break;
-		if (k == f->nl) {
-			fz_hist_add_n(&f->s[i].h, ns, n);
-			return;
-		}
+		if (k == f->nl)
+			break;
 	}
-	if ((uint32_t)f->n < cap) {
+	if (!all_other && i < f->n) {
+		h = &f->s[i].h;
+	} else if (!all_other && (uint32_t)f->n < cap) {
 		for (k = 0; k < f->nl; k++)
 			strcpy(f->s[f->n].l[k], lab[k]);
-		fz_hist_add_n(&f->s[f->n].h, ns, n);
-		f->n++;
-		return;
+		h = &f->s[f->n++].h;
+	} else if (!all_other) {
+		md->overflows++;
 	}
-	md->overflows++;
-	fz_hist_add_n(&f->other, ns, n);
+	fz_hist_add_n(h, ns, n);
+	return h;
 }
 
-static void fz_family_add(struct fz_model *md, struct fz_family *f, char lab[][FZ_LABEL_MAX],
-			  uint64_t ns)
+static struct fz_hist *fz_family_add(struct fz_model *md, struct fz_family *f,
+				     char lab[][FZ_LABEL_MAX], uint64_t ns)
 {
-	fz_family_add_n(md, f, md->cap, lab, ns, 1);
+	return fz_family_add_n(md, f, md->cap, lab, ns, 1);
 }
 
 /* A span recorded with its metric family and raw label values (each cut
@@ -263,6 +279,8 @@ static void fz_model_record(struct fz_model *md, const struct span *s, uint8_t f
 {
 	char lab[1 + METRIC_LABELS_MAX][FZ_LABEL_MAX], cut[FZ_LABEL_MAX];
 	uint64_t ns = s->end_unix_ns > s->start_unix_ns ? s->end_unix_ns - s->start_unix_ns : 0;
+	static const uint8_t zero[16];
+	struct fz_hist *h;
 
 	if (s->kind != SPAN_KIND_SERVER && s->kind != SPAN_KIND_CLIENT)
 		return;
@@ -275,7 +293,16 @@ static void fz_model_record(struct fz_model *md, const struct span *s, uint8_t f
 				 vals[k - 1] ? vals[k - 1] : "");
 			ref_sanitize(lab[k], f->width[k], cut);
 		}
-		fz_family_add(md, f, lab, ns);
+		h = fz_family_add(md, f, lab, ns);
+		if (s->sampled && memcmp(s->trace_id, zero, sizeof(zero)) != 0) {
+			struct fz_exemplar *e = &h->ex[fz_bucket(ns)];
+
+			e->set = 1;
+			memcpy(e->trace, s->trace_id, 16);
+			memcpy(e->span, s->span_id, 8);
+			e->value = ns;
+			e->ts = s->end_unix_ns;
+		}
 	}
 }
 
@@ -330,7 +357,25 @@ static void fz_labels(FILE *f, const struct fz_family *fam, const char (*l)[FZ_L
 	}
 }
 
-static void fz_expect_family(FILE *f, const struct fz_family *fam, const char *name, int hist)
+/* " # {trace_id=..,span_id=..} value ts", OpenMetrics only */
+static void fz_exemplar(FILE *f, const struct fz_exemplar *e, int om)
+{
+	if (!om || !e->set)
+		return;
+	fputs(" # {trace_id=\"", f);
+	for (int i = 0; i < 16; i++)
+		fprintf(f, "%02x", e->trace[i]);
+	fputs("\",span_id=\"", f);
+	for (int i = 0; i < 8; i++)
+		fprintf(f, "%02x", e->span[i]);
+	fputs("\"} ", f);
+	ref_seconds(f, e->value);
+	fputc(' ', f);
+	ref_seconds(f, e->ts);
+}
+
+static void fz_expect_family(FILE *f, const struct fz_family *fam, const char *name, int hist,
+			     int om)
 {
 	const struct fz_hist *h;
 	uint64_t cum;
@@ -351,7 +396,9 @@ static void fz_expect_family(FILE *f, const struct fz_family *fam, const char *n
 			cum += h->b[b];
 			fprintf(f, "%s_bucket", name);
 			fz_labels(f, fam, i < fam->n ? fam->s[i].l : NULL);
-			fprintf(f, ",le=\"%s\"} %" PRIu64 "\n", b < FZ_NB ? fz_le[b] : "+Inf", cum);
+			fprintf(f, ",le=\"%s\"} %" PRIu64, b < FZ_NB ? fz_le[b] : "+Inf", cum);
+			fz_exemplar(f, &h->ex[b], om);
+			fputc('\n', f);
 		}
 		fprintf(f, "%s_sum", name);
 		fz_labels(f, fam, i < fam->n ? fam->s[i].l : NULL);
@@ -393,7 +440,7 @@ static const char *const fz_tasks[] = { "thread", "goroutine", "handoff", "proce
 /* Reasons the agent gives the sampling counters (sample_reason_names). */
 static const char *const fz_reasons[] = { "all", "ratio", "parent", "error", "slow" };
 
-static char *fz_expected(const struct fz_model *md, size_t *len)
+static char *fz_expected(const struct fz_model *md, size_t *len, int om)
 {
 	const struct agent_counters *a = &md->agent;
 	const uint64_t scalars[] = {
@@ -407,10 +454,10 @@ static char *fz_expected(const struct fz_model *md, size_t *len)
 
 	CHECK(f);
 	for (i = METRIC_NONE + 1; i < METRIC_FAMILY_COUNT; i++)
-		fz_expect_family(f, &md->fam[i], metric_families[i].name, 1);
+		fz_expect_family(f, &md->fam[i], metric_families[i].name, 1, om);
 	for (i = 0; i < FZ_GRAPH; i++)
-		fz_expect_family(f, &md->graph[i], fz_families[i].name, i >= 2);
-	fz_expect_family(f, &md->alerts, fz_families[FZ_GRAPH].name, 0);
+		fz_expect_family(f, &md->graph[i], fz_families[i].name, i >= 2, om);
+	fz_expect_family(f, &md->alerts, fz_families[FZ_GRAPH].name, 0, om);
 	for (i = 0; i < sizeof(scalars) / sizeof(scalars[0]); i++)
 		fprintf(f, "%s %" PRIu64 "\n", fz_families[FZ_GRAPH + 1 + i].name, scalars[i]);
 	for (int linked = 1; linked >= 0; linked--) {
@@ -434,21 +481,29 @@ static char *fz_expected(const struct fz_model *md, size_t *len)
 
 #define FZ_N_DURATION ((size_t)METRIC_FAMILY_COUNT - 1)
 
-/* The name of the i-th family of the exposition. */
-static const char *fz_family_name(size_t i)
+/* The name of the i-th family of the exposition: OpenMetrics names a
+ * counter's family without its _total. */
+static void fz_family_name(char *out, size_t size, size_t i, int om)
 {
-	return i < FZ_N_DURATION ? metric_families[METRIC_NONE + 1 + i].name :
-				   fz_families[i - FZ_N_DURATION].name;
+	const char *name = i < FZ_N_DURATION ? metric_families[METRIC_NONE + 1 + i].name :
+					       fz_families[i - FZ_N_DURATION].name;
+	size_t n = strlen(name);
+
+	if (om && i >= FZ_N_DURATION && strcmp(fz_families[i - FZ_N_DURATION].type, "counter") == 0) {
+		CHECK(n > 6 && strcmp(name + n - 6, "_total") == 0);
+		n -= 6;
+	}
+	snprintf(out, size, "%.*s", (int)n, name);
 }
 
-static void fz_check(struct metrics *m, const struct fz_model *md)
+static void fz_check_format(struct metrics *m, const struct fz_model *md, int om)
 {
-	char *out = NULL, *want, *samples, *line, *next, head[160];
+	char *out = NULL, *want, *samples, *line, *next, head[160], name[128];
 	size_t len = 0, want_len, i, fam = 0, o = 0;
 	FILE *f = open_memstream(&out, &len);
 
 	CHECK(f);
-	metrics_render(m, f);
+	metrics_render(m, f, om ? METRICS_OPENMETRICS : METRICS_TEXT);
 	CHECK(fclose(f) == 0 && out);
 	CHECK(strlen(out) == len);
 	for (i = 0; i < len;) {
@@ -458,6 +513,11 @@ static void fz_check(struct metrics *m, const struct fz_model *md)
 		i += k;
 	}
 	CHECK(len && out[len - 1] == '\n');
+	if (om) {
+		CHECK(len >= 6 && strcmp(out + len - 6, "# EOF\n") == 0);
+		out[len -= 6] = '\0';
+	}
+	CHECK(strncmp(out, "# EOF", 5) != 0 && !strstr(out, "\n# EOF")); /* only the last line */
 
 	/* Comments: HELP and TYPE of each family in order; the rest are samples. */
 	samples = malloc(len + 1);
@@ -470,11 +530,15 @@ static void fz_check(struct metrics *m, const struct fz_model *md)
 			continue;
 		}
 		CHECK(fam < FZ_N_DURATION + sizeof(fz_families) / sizeof(fz_families[0]));
-		snprintf(head, sizeof(head), "# HELP %s ", fz_family_name(fam));
+		fz_family_name(name, sizeof(name), fam, om);
+		snprintf(head, sizeof(head), "# HELP %s ", name);
 		CHECK(strncmp(line, head, strlen(head)) == 0);
+		/* OpenMetrics escapes a quote in HELP; the text format need not */
+		for (const char *q = line + strlen(head); om && *q != '\n'; q++)
+			CHECK(*q != '"' || q[-1] == '\\');
 		line = next;
 		next = strchr(line, '\n') + 1;
-		snprintf(head, sizeof(head), "# TYPE %s %s\n", fz_family_name(fam),
+		snprintf(head, sizeof(head), "# TYPE %s %s\n", name,
 			 fam < FZ_N_DURATION ? "histogram" : fz_families[fam - FZ_N_DURATION].type);
 		CHECK((size_t)(next - line) == strlen(head) && strncmp(line, head, strlen(head)) == 0);
 		fam++;
@@ -482,7 +546,7 @@ static void fz_check(struct metrics *m, const struct fz_model *md)
 	samples[o] = '\0';
 	CHECK(fam == FZ_N_DURATION + sizeof(fz_families) / sizeof(fz_families[0]));
 
-	want = fz_expected(md, &want_len);
+	want = fz_expected(md, &want_len, om);
 	if (want_len != o || memcmp(want, samples, o) != 0) {
 		fprintf(stderr, "---- got:\n%s---- want:\n%s", samples, want);
 		CHECK(0);
@@ -491,6 +555,12 @@ static void fz_check(struct metrics *m, const struct fz_model *md)
 	free(want);
 	free(samples);
 	free(out);
+}
+
+static void fz_check(struct metrics *m, const struct fz_model *md)
+{
+	fz_check_format(m, md, 0);
+	fz_check_format(m, md, 1);
 }
 
 /* ---- input to spans ---- */
@@ -590,7 +660,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static char val[METRIC_LABELS_MAX][FZ_LABEL_MAX + 64];
 	const char *vals[METRIC_LABELS_MAX];
 	uint16_t status;
-	uint8_t op, family;
+	uint8_t op, family, exemplar;
 	int ops = 0;
 
 	md = calloc(1, sizeof(*md));
@@ -673,6 +743,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			status = (uint16_t)(fz_byte(&in) | fz_byte(&in) << 8);
 		s.has_parent = (op >> 3) & 1;
 		fz_duration(fz_byte(&in), &s);
+		exemplar = fz_byte(&in);
+		s.sampled = exemplar & 1;
+		if (exemplar & 2) { /* ids from the input, else all zero: none */
+			memset(s.trace_id, exemplar, sizeof(s.trace_id));
+			s.trace_id[15] = (uint8_t)ops;
+			memset(s.span_id, (uint8_t)~exemplar, sizeof(s.span_id));
+		}
 		fz_string(&in, s.service_name, sizeof(s.service_name));
 		fz_string(&in, val[0], FZ_METHOD_MAX);
 		fz_string(&in, val[1], FZ_ROUTE_MAX);

@@ -7,6 +7,12 @@
 # then a real Prometheus scraping the agent every second answers
 # sum(http_server_request_duration_seconds_count{service_name="checkout"}) = 7
 # and sum(traces_service_graph_request_total{client="curl",server="checkout"}) = 7.
+# Exemplars: a scrape asking for OpenMetrics gets it (its content type,
+# "# EOF", counters named without _total), and the buckets of checkout's
+# SERVER and curl's CLIENT histograms carry exemplars, each naming a span
+# of that kind and service that the agent exported, with its duration;
+# the Prometheus runs with exemplar storage, and its query_exemplars API
+# returns for checkout's buckets only trace ids of spans the agent exported.
 # A second agent whose --metrics-addr is taken keeps tracing and counts it
 # (metrics_unserved=1).
 . "$(dirname "$0")/lib.sh"
@@ -101,6 +107,46 @@ for name in zerotrace_events_total zerotrace_spans_total zerotrace_connections_t
 done
 expect "GET / status" "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$MPORT/")" 404
 expect "POST /metrics status" "$(curl -sS -o /dev/null -w '%{http_code}' --max-time 5 -X POST -d x "$MURL")" 405
+
+# OpenMetrics, as Prometheus asks for it.
+OM_ACCEPT='application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1'
+curl -sS --max-time 5 -H "Accept: $OM_ACCEPT" -D "$TMP/om.head" -o "$TMP/metrics.om" "$MURL" \
+	2>"$TMP/curl.err" || zt_fail "GET $MURL (OpenMetrics) failed: $(cat "$TMP/curl.err")"
+expect "OpenMetrics Content-Type" "$(grep -i '^content-type:' "$TMP/om.head" | tr -d '\r' | cut -d' ' -f2-)" \
+	"application/openmetrics-text; version=1.0.0; charset=utf-8"
+expect "OpenMetrics last line" "$(tail -n 1 "$TMP/metrics.om")" "# EOF"
+expect "OpenMetrics counter family" "$(grep -c '^# TYPE zerotrace_events counter$' "$TMP/metrics.om")" 1
+# Every exemplar names a span of that family's kind and service that the
+# agent exported, with its duration and end.
+"$PY" - "$TMP/metrics.om" "$ZT_SPANS" >"$TMP/om.check" 2>&1 <<'PYCHECK' || fails+=("OpenMetrics exemplars: $(cat "$TMP/om.check")")
+import json, re, sys
+spans = {}
+for line in open(sys.argv[2]):
+    s = json.loads(line)
+    spans[(s["trace_id"], s["span_id"])] = s
+ex = re.compile(r'^http_(server|client)_request_duration_seconds_bucket\{service_name="([^"]*)",.*,le="[^"]+"\} \d+ '
+                r'# \{trace_id="([0-9a-f]{32})",span_id="([0-9a-f]{16})"\} ([0-9.]+) ([0-9.]+)$')
+seen = {}
+for line in open(sys.argv[1]):
+    if " # {" not in line:
+        continue
+    m = ex.match(line.rstrip("\n"))
+    if not m:
+        sys.exit("an exemplar not on an HTTP bucket line: " + line)
+    kind, service, trace, span, value, ts = m.groups()
+    s = spans.get((trace, span))
+    if not s or s["kind"] != kind.upper() or s["service.name"] != service:
+        sys.exit("exemplar %s/%s is no exported %s span of %s" % (trace, span, kind, service))
+    ns = s["end_time_unix_nano"] - s["start_time_unix_nano"]
+    if abs(float(value) - ns / 1e9) > 1e-9 or abs(float(ts) - s["end_time_unix_nano"] / 1e9) > 1e-3:
+        sys.exit("exemplar %s/%s: value %s at %s, the span lasted %d ns to %d" %
+                 (trace, span, value, ts, ns, s["end_time_unix_nano"]))
+    seen[kind + " " + service] = seen.get(kind + " " + service, 0) + 1
+if set(seen) != {"server checkout", "client curl"}:
+    sys.exit("exemplars on %s, want checkout's SERVER and curl's CLIENT buckets" % seen)
+print(seen)
+PYCHECK
+log "OpenMetrics scrape: exemplars $(cat "$TMP/om.check"), each an exported span with its duration"
 if ((${#fails[@]})); then
 	printf 'ASSERT FAILED: %s\n' "${fails[@]}"
 	zt_fail "${#fails[@]} metrics check(s) failed; scrape kept in $TMP/metrics.txt"
@@ -118,7 +164,7 @@ scrape_configs:
 EOF
 "$PROMTOOL" check config "$TMP/prometheus.yml" >"$TMP/promtool-config.out" 2>&1 ||
 	zt_fail "promtool check config: $(cat "$TMP/promtool-config.out")"
-zt_bg prometheus "$PROMETHEUS" --config.file="$TMP/prometheus.yml" \
+zt_bg prometheus "$PROMETHEUS" --config.file="$TMP/prometheus.yml" --enable-feature=exemplar-storage \
 	--storage.tsdb.path="$TMP/tsdb" --web.listen-address="127.0.0.1:$PPORT"
 PROM_PID=$ZT_LAST_PID
 zt_wait_port 127.0.0.1 "$PPORT" 10
@@ -150,6 +196,31 @@ r = json.load(sys.stdin)["data"]["result"]
 print(r[0]["value"][1] if r else "")')
 [ "$graph" = "$N" ] || zt_fail "prometheus: the service graph curl -> checkout = '$graph', want $N"
 log "prometheus: traces_service_graph_request_total curl -> checkout = $graph"
+# Prometheus stored the exemplars: each is a trace id the agent exported.
+EXQ='http_server_request_duration_seconds_bucket{service_name="checkout"}'
+t0=$(date +%s%N)
+while :; do
+	curl -sS --max-time 2 --get --data-urlencode "query=$EXQ" \
+		--data-urlencode "start=$(($(date +%s) - 600))" --data-urlencode "end=$(($(date +%s) + 60))" \
+		"http://127.0.0.1:$PPORT/api/v1/query_exemplars" >"$TMP/exemplars.json" 2>/dev/null
+	exm=$("$PY" - "$TMP/exemplars.json" "$ZT_SPANS" 2>&1 <<'PYCHECK'
+import json, sys
+r = json.load(open(sys.argv[1]))
+assert r["status"] == "success", r
+traces = {json.loads(l)["trace_id"] for l in open(sys.argv[2])}
+got = [e["labels"]["trace_id"] for d in r["data"] for e in d["exemplars"]]
+bad = [t for t in got if t not in traces]
+if bad:
+    sys.exit("not exported: %s" % bad)
+print(len(got))
+PYCHECK
+	) || zt_fail "prometheus exemplars: $exm"
+	[ "${exm:-0}" -ge 1 ] && break
+	(($(date +%s%N) - t0 < 20000000000)) ||
+		zt_fail "prometheus: no exemplar for $EXQ after 20 s: $(head -c 1000 "$TMP/exemplars.json")"
+	sleep 0.5
+done
+log "prometheus: query_exemplars $EXQ -> $exm exemplar(s), every trace id one the agent exported"
 zt_stop_untrack "$PROM_PID"
 
 # A well-formed address that is taken (by this agent): the second agent

@@ -2,7 +2,8 @@
 /*
  * exporters/metrics.c and metrics_http.c: the exact exposition text, buckets
  * and sums, the service graph, the series cap, escaping, the agent counters,
- * and /metrics over a real socket (200, 404, 405, listen errors).
+ * OpenMetrics with exemplars and the Accept header that picks it, and
+ * /metrics over a real socket (200, 404, 405, listen errors).
  */
 #define _GNU_SOURCE /* open_memstream */
 #include <arpa/inet.h>
@@ -51,19 +52,24 @@ static struct span mt_span(uint8_t kind, const char *service, const char *method
 	return s;
 }
 
-/* The whole exposition; free() it. */
-static char *mt_render(struct metrics *m)
+/* The whole exposition in format; free() it. */
+static char *mt_render_as(struct metrics *m, enum metrics_format format)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	cr_assert_not_null(f);
-	metrics_render(m, f);
+	metrics_render(m, f, format);
 	cr_assert_eq(fclose(f), 0);
 	cr_assert_not_null(buf);
 	cr_assert_eq(strlen(buf), len, "NUL inside the exposition");
 	return buf;
+}
+
+static char *mt_render(struct metrics *m)
+{
+	return mt_render_as(m, METRICS_TEXT);
 }
 
 /* The lines of one family: from its HELP line to the next HELP line. */
@@ -258,7 +264,7 @@ Test(metrics, calls_by_task_exact_lines)
 	ac.calls[1] = (struct agent_task_calls){ .task = "goroutine", .linked = 0, .unlinked = 9 };
 	metrics_set_agent(m, &ac);
 	f = open_memstream(&text, &len);
-	metrics_render(m, f);
+	metrics_render(m, f, METRICS_TEXT);
 	fclose(f);
 	cr_expect_not_null(strstr(text, "# TYPE zerotrace_calls_linked_total counter\n"
 					"zerotrace_calls_linked_total{task=\"thread\"} 7\n"
@@ -289,7 +295,7 @@ Test(metrics, sampling_exact_lines)
 						       .sampled_out = 4 };
 	metrics_set_agent(m, &ac);
 	f = open_memstream(&text, &len);
-	metrics_render(m, f);
+	metrics_render(m, f, METRICS_TEXT);
 	fclose(f);
 	cr_expect_not_null(strstr(text, "# TYPE zerotrace_sample_ratio gauge\n"
 					"zerotrace_sample_ratio 0.25\n"));
@@ -889,6 +895,9 @@ static struct metrics *mt_filled(void)
 	struct span s = mt_span(SPAN_KIND_SERVER, "checkout", "GET", "/items/{id}", 200, 3 * MT_MS);
 	struct agent_counters c = { .events = 77 };
 
+	s.sampled = 1;
+	memset(s.trace_id, 0xab, sizeof(s.trace_id));
+	memset(s.span_id, 0xcd, sizeof(s.span_id));
 	metrics_record_span(m, &s);
 	metrics_set_agent(m, &c);
 	return m;
@@ -916,6 +925,23 @@ Test(metrics, http_get_metrics_404_405)
 	free(want);
 	mt_reply_free(&r);
 
+	/* Prometheus' own Accept header: OpenMetrics, with the exemplar. */
+	r = mt_http(AF_INET, port,
+		    "GET /metrics HTTP/1.1\r\nHost: t\r\nConnection: close\r\nAccept: "
+		    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+		    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1\r\n\r\n");
+	cr_expect_eq(r.status, 200);
+	cr_expect_not_null(strcasestr(r.head, "\r\nContent-Type: application/openmetrics-text; "
+					      "version=1.0.0; charset=utf-8"), "%s", r.head);
+	cr_expect_not_null(strcasestr(r.head, "\r\nVary: Accept"), "%s", r.head);
+	want = mt_render_as(m, METRICS_OPENMETRICS);
+	cr_expect_str_eq(r.body, want);
+	cr_expect_not_null(strstr(r.body, "le=\"0.005\"} 1 # {trace_id=\"abababababababab"
+					  "abababababababab\",span_id=\"cdcdcdcdcdcdcdcd\"} 0.003 "
+					  "1700000000.003\n"), "%s", r.body);
+	free(want);
+	mt_reply_free(&r);
+
 	/* A query string does not change the path. */
 	r = mt_http(AF_INET, port, "GET /metrics?x=1 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
 	cr_expect_eq(r.status, 200);
@@ -939,6 +965,114 @@ Test(metrics, http_get_metrics_404_405)
 	mt_reply_free(&r);
 
 	metrics_http_stop(h);
+	metrics_free(m);
+}
+
+/* Which format each Accept header gets. */
+Test(metrics, format_of_accept)
+{
+	static const struct {
+		const char *accept;
+		enum metrics_format want;
+	} cases[] = {
+		{ NULL, METRICS_TEXT },
+		{ "", METRICS_TEXT },
+		{ "*/*", METRICS_TEXT },
+		{ "text/plain", METRICS_TEXT },
+		{ "text/plain;version=0.0.4", METRICS_TEXT },
+		{ "application/openmetrics-text", METRICS_OPENMETRICS },
+		{ "Application/OpenMetrics-Text; version=1.0.0", METRICS_OPENMETRICS },
+		{ "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+		  "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1",
+		  METRICS_OPENMETRICS },
+		{ "application/openmetrics-text;q=0", METRICS_TEXT },
+		{ "application/openmetrics-text;q=0.4, text/plain;q=0.5", METRICS_TEXT },
+		{ "text/plain;q=0.4, application/openmetrics-text;q=0.5", METRICS_OPENMETRICS },
+		{ "application/openmetrics-text, text/plain", METRICS_TEXT }, /* a tie: the default */
+		{ "application/*", METRICS_OPENMETRICS },
+		{ "application/*;q=0.2, text/*;q=0.3", METRICS_TEXT },
+		{ "application/openmetrics-textx", METRICS_TEXT },
+		{ "application/openmetrics", METRICS_TEXT },
+		{ ",,;;q=,garbage/", METRICS_TEXT },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(metrics_format_of_accept(cases[i].accept), cases[i].want, "Accept: %s",
+			     cases[i].accept ? cases[i].accept : "(none)");
+}
+
+/* OpenMetrics: the same samples, a bucket's exemplar from the last span of
+ * an exported trace in it (not a sampled-out one, not a span of another
+ * bucket), counters named without _total, HELP quotes escaped, # EOF. */
+Test(metrics, openmetrics_exemplars_exact)
+{
+	struct metrics *m = metrics_new(8);
+	struct span s;
+	char *text, *om, *sec;
+
+	cr_assert_not_null(m);
+	s = mt_span(SPAN_KIND_SERVER, "checkout", "GET", "/items/{id}", 200, 3 * MT_MS);
+	s.sampled = 1;
+	memset(s.trace_id, 0x11, sizeof(s.trace_id));
+	memset(s.span_id, 0x22, sizeof(s.span_id));
+	metrics_record_span(m, &s);
+	s.trace_id[15] = 0x12; /* later, same bucket: replaces it */
+	s.end_unix_ns = s.start_unix_ns + 4 * MT_MS;
+	metrics_record_span(m, &s);
+	s.sampled = 0; /* sampled out: counted, never an exemplar */
+	s.trace_id[15] = 0x13;
+	metrics_record_span(m, &s);
+	s.end_unix_ns = s.start_unix_ns + 20 * MT_MS;
+	metrics_record_span(m, &s);
+	s.sampled = 1;
+	s.trace_id[15] = 0x14;
+	s.end_unix_ns = s.start_unix_ns + 11000 * MT_MS;
+	metrics_record_span(m, &s);
+
+	text = mt_render(m);
+	cr_expect_null(strstr(text, "# {"), "the text format has no exemplars");
+	cr_expect_null(strstr(text, "# EOF"));
+	om = mt_render_as(m, METRICS_OPENMETRICS);
+	sec = mt_section(om, "http_server_request_duration_seconds");
+	cr_expect_str_eq(sec,
+		"# HELP http_server_request_duration_seconds Duration of HTTP server requests.\n"
+		"# TYPE http_server_request_duration_seconds histogram\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.005\"} 3"
+		" # {trace_id=\"11111111111111111111111111111112\",span_id=\"2222222222222222\"}"
+		" 0.004 1700000000.004\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.01\"} 3\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.025\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.05\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.075\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.1\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.25\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.5\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"0.75\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"1\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"2.5\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"5\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"7.5\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"10\"} 4\n"
+		"http_server_request_duration_seconds_bucket" MT_CO ",le=\"+Inf\"} 5"
+		" # {trace_id=\"11111111111111111111111111111114\",span_id=\"2222222222222222\"}"
+		" 11 1700000011\n"
+		"http_server_request_duration_seconds_sum" MT_CO "} 11.031\n"
+		"http_server_request_duration_seconds_count" MT_CO "} 5\n");
+	free(sec);
+	sec = mt_section(om, "zerotrace_events");
+	cr_expect_str_eq(sec,
+		"# HELP zerotrace_events Events read from the BPF ring buffer.\n"
+		"# TYPE zerotrace_events counter\n"
+		"zerotrace_events_total 0\n");
+	free(sec);
+	cr_expect_not_null(strstr(om, "\n# HELP zerotrace_metric_series_overflow Recordings that went "
+				      "to the \\\"other\\\" series"), "%s", om);
+	cr_expect_not_null(strstr(om, "\n# TYPE zerotrace_export_queue_depth gauge\n"));
+	cr_expect_not_null(strstr(om, "\n# TYPE traces_service_graph_request counter\n"
+				      "# HELP traces_service_graph_request_failed "), "%s", om);
+	cr_expect_eq(strstr(om, "# EOF\n"), om + strlen(om) - 6, "# EOF ends it, once");
+	free(text);
+	free(om);
 	metrics_free(m);
 }
 
