@@ -75,14 +75,7 @@ enum {
 
 /* ---- The attribute lists, shared by both encoders ---- */
 
-/* The span's own attributes, then thread.id. */
-#define OTLP_SPAN_ATTRS_MAX (SPAN_ATTRS_MAX + 1)
-/* 8 the agent sets, then the process's own. */
-#define OTLP_RES_ATTRS_MAX (8 + PROCINFO_ATTRS_MAX)
-
-/* The protocol's list as the JSON lines print it, minus process.pid and
- * process.executable.name (resource attributes here), plus thread.id. */
-static size_t otlp_span_attrs(const struct span *s, struct otlp_attr *a)
+size_t otlp_span_attrs(const struct span *s, struct otlp_attr *a)
 {
 	const struct span_attrs *l = &s->attrs;
 	size_t n = 0;
@@ -114,9 +107,8 @@ static int attr_key_taken(const struct otlp_attr *a, size_t n, const char *key, 
 	return 0;
 }
 
-/* s stands in for the process's names when it was gone too soon. */
-static size_t otlp_resource_attrs(const struct procinfo *r, const struct span *s,
-				  const char *host_name, struct otlp_attr *a)
+size_t otlp_resource_attrs(const struct procinfo *r, const struct span *s, const char *host_name,
+			   struct otlp_attr *a)
 {
 	const char *svc = r->service_name, *exe = r->exe_name;
 	size_t n = 0, len, svc_len = OTLP_FLEN(r->service_name);

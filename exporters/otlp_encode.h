@@ -27,6 +27,24 @@ struct otlp_item {
 
 /* struct otlp_buf and otlp_buf_free: otlp_wire.h. */
 
+/* The span's own attributes, then thread.id. */
+#define OTLP_SPAN_ATTRS_MAX (SPAN_ATTRS_MAX + 1)
+/* 8 the agent sets, then the process's own. */
+#define OTLP_RES_ATTRS_MAX (8 + PROCINFO_ATTRS_MAX)
+
+/* The attribute lists every span exporter writes (OTLP, Zipkin's tags):
+ * the span's, as the JSON lines print it minus process.pid and
+ * process.executable.name (the resource's), plus thread.id; into
+ * a[OTLP_SPAN_ATTRS_MAX], returning how many. */
+size_t otlp_span_attrs(const struct span *s, struct otlp_attr *a);
+/* The resource's: service.name, process.pid, process.executable.name and
+ * .path, host.name, container.id, k8s.pod.name, k8s.namespace.name when
+ * known, then the process's other OTEL_RESOURCE_ATTRIBUTES (keys unique);
+ * s stands in for the process's names when it was gone too soon. Into
+ * a[OTLP_RES_ATTRS_MAX]. */
+size_t otlp_resource_attrs(const struct procinfo *r, const struct span *s, const char *host_name,
+			   struct otlp_attr *a);
+
 /*
  * Encodes the batch: one ResourceSpans per process (items grouped by pid and
  * start_time, in first-seen order), each with one ScopeSpans (scope name

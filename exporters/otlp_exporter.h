@@ -19,9 +19,13 @@
 
 #define OTLP_HEADERS_MAX 16
 
+/* What the requests carry. The exporter also speaks Zipkin: the same
+ * queue, batching, retry and counters, posting Zipkin's JSON v2 span list
+ * (zipkin_encode.h) to url, with no logs. */
 enum otlp_protocol {
 	OTLP_HTTP_PROTOBUF = 0,
 	OTLP_HTTP_JSON = 1,
+	ZIPKIN_JSON_V2 = 2,
 };
 
 struct otlp_header {

@@ -16,6 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "zipkin_encode.h"
+
 #ifndef ZT_VERSION
 #define ZT_VERSION "dev"
 #endif
@@ -167,6 +169,8 @@ static int encode_batch(struct otlp_exporter *e, uint32_t n, int logs)
 	if (logs)
 		return json ? otlp_logs_encode_json(&e->body, e->log_batch, n, e->host_name)
 			    : otlp_logs_encode_proto(&e->body, e->log_batch, n, e->host_name);
+	if (e->cfg.protocol == ZIPKIN_JSON_V2)
+		return zipkin_encode_assemble(&e->body, e->batch, n);
 	return otlp_encode_assemble(&e->body, json, e->batch, n);
 }
 
@@ -308,9 +312,9 @@ int otlp__setup_curl(struct otlp_exporter *e)
 	e->curl = curl_easy_init();
 	if (!e->multi || !e->curl)
 		return ENOMEM;
-	if (add_header(e, e->cfg.protocol == OTLP_HTTP_JSON
-				  ? "Content-Type: application/json"
-				  : "Content-Type: application/x-protobuf") < 0 ||
+	if (add_header(e, e->cfg.protocol == OTLP_HTTP_PROTOBUF
+				  ? "Content-Type: application/x-protobuf"
+				  : "Content-Type: application/json") < 0 ||
 	    (e->cfg.gzip && add_header(e, "Content-Encoding: gzip") < 0) ||
 	    /* No "Expect: 100-continue" round trip before large bodies. */
 	    add_header(e, "Expect:") < 0)

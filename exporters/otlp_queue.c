@@ -11,6 +11,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "zipkin_encode.h"
+
 /* With mu held: where need more bytes go, after those queued, or SIZE_MAX
  * when they do not fit. An item is never split: one that does not fit
  * before the end goes to the start, and the gap stays taken until the
@@ -77,9 +79,16 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 	}
 	otlp_buf_start(&e->enc);
 	/* out of memory for the bytes: dropped as if the queue had no room */
-	if (otlp_encode_item(&e->enc, e->cfg.protocol == OTLP_HTTP_JSON, s, resource,
-			     e->host_name, &e->resources, &span_len, &resource_len))
+	if (e->cfg.protocol == ZIPKIN_JSON_V2) {
+		/* a Zipkin span carries its resource in its own tags */
+		if (zipkin_encode_span(&e->enc, s, resource, e->host_name))
+			goto full;
+		span_len = (uint32_t)e->enc.len;
+		resource_len = 0;
+	} else if (otlp_encode_item(&e->enc, e->cfg.protocol == OTLP_HTTP_JSON, s, resource,
+				    e->host_name, &e->resources, &span_len, &resource_len)) {
 		goto full;
+	}
 	pthread_mutex_lock(&e->mu);
 	if (e->count == e->cfg.queue_size || (at = bytes_reserve(e, e->enc.len)) == SIZE_MAX) {
 		e->stats.dropped_full++;

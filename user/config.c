@@ -96,6 +96,11 @@ const struct config_option config_options[] = {
 	  "none", OPT_OTLP_COMPRESSION },
 	{ "otlp-timeout", 0, "MS", "per-request timeout, 1..600000 (or OTEL_EXPORTER_OTLP_TIMEOUT)",
 	  "10000", OPT_OTLP_TIMEOUT },
+	{ "zipkin-endpoint", 0, "URL",
+	  "also send spans as Zipkin JSON v2 to URL, e.g. http://host:9411/api/v2/spans "
+	  "(or OTEL_EXPORTER_ZIPKIN_ENDPOINT)", "off", OPT_ZIPKIN_ENDPOINT },
+	{ "zipkin-compression", 0, "gzip|none", "Zipkin request compression", "none",
+	  OPT_ZIPKIN_COMPRESSION },
 	{ "metrics-addr", 0, "ADDR",
 	  "serve Prometheus /metrics on ADDR (ipv4:port, [ipv6]:port, :port), or off",
 	  "127.0.0.1:9464", OPT_METRICS_ADDR },
@@ -251,7 +256,8 @@ enum config_source config_source(const struct zt_config *cfg, const char *name)
 	return CONFIG_SOURCE_DEFAULT;
 }
 
-/* The variables otlp_config_from_env reads for each otlp-* option. */
+/* The variables the exporters read for each otlp-* option and for
+ * zipkin-endpoint (general NULL: no general one). */
 static const struct {
 	enum config_opt_id id;
 	const char *specific, *general;
@@ -262,6 +268,7 @@ static const struct {
 	{ OPT_OTLP_COMPRESSION, "OTEL_EXPORTER_OTLP_TRACES_COMPRESSION",
 	  "OTEL_EXPORTER_OTLP_COMPRESSION" },
 	{ OPT_OTLP_TIMEOUT, "OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT" },
+	{ OPT_ZIPKIN_ENDPOINT, "OTEL_EXPORTER_ZIPKIN_ENDPOINT", NULL },
 };
 
 int config_semconv_opt_in(const char *value, const char *want)
@@ -290,7 +297,7 @@ void config_yield_to_env(struct zt_config *cfg, const char *(*getenv_fn)(const c
 			continue;
 		/* an empty variable is unset, as the SDK specification reads it */
 		a = getenv_fn(config_otlp_env[i].specific);
-		b = getenv_fn(config_otlp_env[i].general);
+		b = config_otlp_env[i].general ? getenv_fn(config_otlp_env[i].general) : NULL;
 		if (!(a && *a) && !(b && *b))
 			continue;
 		switch (config_otlp_env[i].id) {
@@ -298,6 +305,7 @@ void config_yield_to_env(struct zt_config *cfg, const char *(*getenv_fn)(const c
 		case OPT_OTLP_PROTOCOL: cfg->otlp_protocol[0] = '\0'; break;
 		case OPT_OTLP_HEADERS: cfg->otlp_headers[0] = '\0'; break;
 		case OPT_OTLP_COMPRESSION: cfg->otlp_compression[0] = '\0'; break;
+		case OPT_ZIPKIN_ENDPOINT: cfg->zipkin_endpoint[0] = '\0'; break;
 		default: cfg->otlp_timeout_ms = 0; break;
 		}
 		cfg->set_by_file &= ~bit;

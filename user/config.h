@@ -48,6 +48,9 @@ struct zt_config {
 	char otlp_headers[1024];   /* --otlp-headers k=v,k2=v2 */
 	char otlp_compression[8];  /* --otlp-compression gzip|none */
 	uint32_t otlp_timeout_ms;  /* --otlp-timeout MS */
+	/* Zipkin export: "" leaves OTEL_EXPORTER_ZIPKIN_ENDPOINT in force */
+	char zipkin_endpoint[1024]; /* --zipkin-endpoint, the full URL (.../api/v2/spans) */
+	char zipkin_compression[8]; /* --zipkin-compression gzip|none */
 	char metrics_addr[128];    /* --metrics-addr, default 127.0.0.1:9464, "off" = none */
 	uint32_t protocols;        /* --protocols: a bit per enum zt_proto, default all */
 	/* The security detector and where its alerts go. */

@@ -228,6 +228,17 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 					   "must be an integer between 1 and 600000 (got '%s')", val);
 		cfg->otlp_timeout_ms = (uint32_t)u;
 		return CONFIG_OK;
+	case OPT_ZIPKIN_ENDPOINT:
+		if (strncmp(val, "http://", 7) && strncmp(val, "https://", 8))
+			return config_fail(why, why_len,
+					   "must be an http:// or https:// URL (got '%s')", val);
+		return config_copy(cfg->zipkin_endpoint, sizeof(cfg->zipkin_endpoint), val, why,
+				   why_len);
+	case OPT_ZIPKIN_COMPRESSION:
+		if (strcmp(val, "gzip") && strcmp(val, "none"))
+			return config_fail(why, why_len, "must be gzip or none (got '%s')", val);
+		return config_copy(cfg->zipkin_compression, sizeof(cfg->zipkin_compression), val,
+				   why, why_len);
 	case OPT_METRICS_ADDR:
 		n = strlen(val);
 		if (strcmp(val, "off") != 0 &&

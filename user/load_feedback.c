@@ -29,11 +29,16 @@ static uint64_t self_cpu_ticks(void)
 }
 
 void load_feedback_init(struct load_feedback *lf, const struct zt_config *cfg,
+			struct otlp_exporter *const queue[LOAD_FEEDBACK_QUEUES],
 			uint64_t queue_capacity, uint64_t now_ns)
 {
+	int queues = 0;
+
 	memset(lf, 0, sizeof(*lf));
 	sample_control_init(&lf->ctl, cfg->sample_ratio, cfg->cpu_budget_pct / 100.0);
-	lf->queue_capacity = queue_capacity;
+	for (int i = 0; i < LOAD_FEEDBACK_QUEUES; i++)
+		queues += (lf->queue[i] = queue[i]) != NULL;
+	lf->queue_capacity = queues ? queue_capacity : 0;
 	/* the queue steers only where the user took sampling (--sample-ratio,
 	 * 1 included): without it every span is exported, or counted dropped */
 	lf->on = (queue_capacity > 0 && config_sampling_set(cfg)) || cfg->cpu_budget_pct > 0;
@@ -45,18 +50,21 @@ void load_feedback_init(struct load_feedback *lf, const struct zt_config *cfg,
 }
 
 void load_feedback_turn(struct load_feedback *lf, struct tracer *t, struct loader *l,
-			struct otlp_exporter *otlp, uint64_t now_ns, int second)
+			uint64_t now_ns, int second)
 {
 	struct sample_pressure p = { .queue_capacity = lf->queue_capacity };
 	double before = lf->ctl.ratio, ratio;
 
 	if (!lf->on)
 		return;
-	if (otlp) {
+	for (int i = 0; i < LOAD_FEEDBACK_QUEUES; i++) {
 		struct otlp_stats os;
 
-		otlp_exporter_get_stats(otlp, &os);
-		p.queue_depth = os.queue_depth;
+		if (!lf->queue[i])
+			continue;
+		otlp_exporter_get_stats(lf->queue[i], &os);
+		if (os.queue_depth > p.queue_depth)
+			p.queue_depth = os.queue_depth;
 	}
 	/* over half a second at least: the counts move in 10 ms ticks */
 	if (second && lf->ctl.cpu_budget > 0 &&

@@ -71,6 +71,7 @@ struct sinks {
 	struct output *out;
 	struct metrics *metrics;
 	struct otlp_exporter *otlp;
+	struct otlp_exporter *zipkin; /* the same exporter, speaking Zipkin */
 	struct security *security;
 	struct alert_sinks *alerting;
 	uint64_t now_mono_ns;   /* as of the event loop's last turn */
@@ -86,6 +87,8 @@ static void sink_export(void *ctx, const struct span *s)
 	output_span(k->out, s, s->process);
 	if (k->otlp)
 		otlp_exporter_enqueue(k->otlp, s, s->process);
+	if (k->zipkin)
+		otlp_exporter_enqueue(k->zipkin, s, s->process);
 }
 
 /* Metrics and detections see every span; export, what the gate lets out. */
@@ -180,6 +183,41 @@ static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *p
 	return 0;
 }
 
+/* The Zipkin exporter's settings: --zipkin-endpoint (command line >
+ * OTEL_EXPORTER_ZIPKIN_ENDPOINT > file) and --zipkin-compression; its
+ * queue, batching and timeout are the OTLP exporter's (oc, resolved). The
+ * OTLP headers are not sent: they are the collector's credentials. 0, or
+ * -1 for a bad URL in the variable. */
+static int zipkin_config_resolve(struct otlp_config *zc, const struct otlp_config *oc,
+				 const struct zt_config *parsed)
+{
+	struct zt_config eff = *parsed;
+	const char *url = NULL, *env;
+
+	config_yield_to_env(&eff, env_get);
+	env = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+	if (eff.zipkin_endpoint[0])
+		url = eff.zipkin_endpoint;
+	else if (env && *env)
+		url = env;
+	*zc = *oc;
+	zc->url[0] = zc->logs_url[0] = '\0';
+	zc->n_headers = 0;
+	zc->protocol = ZIPKIN_JSON_V2;
+	zc->gzip = strcmp(eff.zipkin_compression, "gzip") == 0;
+	if (!url)
+		return 0;
+	if ((strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) ||
+	    strlen(url) >= sizeof(zc->url)) {
+		fprintf(stderr,
+			"zerotrace: OTEL_EXPORTER_ZIPKIN_ENDPOINT: must be an http:// or https:// URL "
+			"(got '%s')\n", url);
+		return -1;
+	}
+	snprintf(zc->url, sizeof(zc->url), "%s", url);
+	return 0;
+}
+
 struct status {
 	uint64_t at_ns;
 	uint64_t events;
@@ -213,7 +251,7 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 			const struct output *o, uint64_t reorder_forced, const struct otlp_stats *os,
 			const struct uprobe_attach_stats *tls, const struct node_helper_stats *nh,
 			const struct security_stats *sec, const struct alert_sinks_stats *as,
-			int metrics_unserved, const struct sinks *k)
+			int metrics_unserved, const struct sinks *k, const struct otlp_stats *zs)
 {
 	struct tracer_stats ts;
 	uint64_t alerts = 0;
@@ -313,6 +351,11 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		fprintf(stderr, " kept_%s=%llu sampled_out_%s=%llu", sample_reason_names[r],
 			(unsigned long long)k->gate.kept[r], sample_reason_names[r],
 			(unsigned long long)k->gate.sampled_out[r]);
+	fprintf(stderr, " zipkin_exported=%llu zipkin_dropped_full=%llu zipkin_dropped_failed=%llu "
+		"zipkin_failures=%llu zipkin_retries=%llu",
+		(unsigned long long)zs->exported, (unsigned long long)zs->dropped_full,
+		(unsigned long long)zs->dropped_failed, (unsigned long long)zs->failures,
+		(unsigned long long)zs->retries);
 	fprintf(stderr, " ratio_falls=%llu ratio_rises=%llu",
 		(unsigned long long)k->feedback.ctl.falls, (unsigned long long)k->feedback.ctl.rises);
 	fprintf(stderr, " hold_spans=%llu hold_traces_kept=%llu hold_expired=%llu hold_full_drops=%llu",
@@ -343,23 +386,24 @@ static void agent_counters_publish(const struct loader *l, const struct tracer *
 {
 	uint64_t kc[ZT_CNT_MAX] = { 0 };
 	struct agent_counters ac = { 0 };
-	struct otlp_stats os = { 0 };
+	struct otlp_stats os = { 0 }, zs = { 0 };
 	struct tracer_stats ts;
 
 	if (!k->metrics)
 		return;
 	tracer_get_stats(t, &ts);
 	loader_read_counters(l, kc);
-	if (k->otlp)
-		otlp_exporter_get_stats(k->otlp, &os);
+	otlp_exporter_get_stats(k->otlp, &os);
+	otlp_exporter_get_stats(k->zipkin, &zs);
 	ac.events = ts.events;
 	ac.ringbuf_drops = kc[ZT_CNT_RINGBUF_DROPS];
 	ac.parse_misses = ts.parse_misses;
 	ac.spans = ts.spans;
-	ac.spans_exported = os.exported;
-	ac.export_failures = os.failures;
-	ac.export_dropped = os.dropped_full + os.dropped_failed;
-	ac.queue_depth = os.queue_depth;
+	/* both exporters: a span sent to both counts twice */
+	ac.spans_exported = os.exported + zs.exported;
+	ac.export_failures = os.failures + zs.failures;
+	ac.export_dropped = os.dropped_full + os.dropped_failed + zs.dropped_full + zs.dropped_failed;
+	ac.queue_depth = os.queue_depth + zs.queue_depth;
 	ac.conns_tracked = tracer_conns_tracked(t);
 	for (int c = 0; c < STITCH_TASK_CLASSES && c < AGENT_TASK_KINDS_MAX; c++)
 		ac.calls[c] = (struct agent_task_calls){ .task = stitch_task_class_names[c],
@@ -447,8 +491,8 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 	struct output out;
 	struct sinks sinks = { .out = &out };
 	struct metrics_http *metrics_http = NULL;
-	struct otlp_config oc;
-	struct otlp_stats otlp_final = { 0 };
+	struct otlp_config oc, zc;
+	struct otlp_stats otlp_final = { 0 }, zipkin_final = { 0 };
 	uint64_t kc[ZT_CNT_MAX] = { 0 };
 	struct status st = { 0 };
 	struct uprobe_attach_stats tls_stats = { 0 };
@@ -480,13 +524,22 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 		fprintf(stderr, "zerotrace: seed ids: %s\n", strerror(-err));
 		return 1;
 	}
-	if (otlp_config_resolve(&oc, cfg))
+	if (otlp_config_resolve(&oc, cfg) || zipkin_config_resolve(&zc, &oc, cfg))
 		return 2;
 	if (oc.url[0] || oc.logs_url[0]) {
 		sinks.otlp = otlp_exporter_start(&oc);
 		if (!sinks.otlp) {
 			fprintf(stderr, "zerotrace: start the OTLP exporter for %s: %s\n", oc.url,
 				strerror(errno));
+			return 1;
+		}
+	}
+	if (zc.url[0]) {
+		sinks.zipkin = otlp_exporter_start(&zc);
+		if (!sinks.zipkin) {
+			fprintf(stderr, "zerotrace: start the Zipkin exporter for %s: %s\n", zc.url,
+				strerror(errno));
+			otlp_exporter_stop(sinks.otlp, 0, NULL);
 			return 1;
 		}
 	}
@@ -557,8 +610,10 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 	st.at_ns = clock_ns(CLOCK_MONOTONIC);
 
 	/* from here: the start's own work (loading, attaching) is not the load */
-	load_feedback_init(&sinks.feedback, cfg, sinks.otlp && oc.url[0] ? oc.queue_size : 0,
-			   clock_ns(CLOCK_MONOTONIC));
+	load_feedback_init(&sinks.feedback, cfg,
+			   (struct otlp_exporter *const[LOAD_FEEDBACK_QUEUES]){
+				   oc.url[0] ? sinks.otlp : NULL, sinks.zipkin },
+			   oc.queue_size, clock_ns(CLOCK_MONOTONIC));
 	while (!exiting) {
 		uint64_t now;
 		int tick;
@@ -579,7 +634,7 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 		tick = now - last_tick >= 1000000000ULL;
 		pipeline_turn(&pipe, now, tick, tick ? mono_to_unix_offset() : 0);
 		sample_gate_tick(&sinks.gate, now);
-		load_feedback_turn(&sinks.feedback, tracer, &loader, sinks.otlp, now, tick);
+		load_feedback_turn(&sinks.feedback, tracer, &loader, now, tick);
 		output_flush(&out, now);
 		if (tick) {
 			security_tick(sinks.security, now, sinks.now_unix_ns);
@@ -617,9 +672,11 @@ cleanup:
 	alert_sinks_close(sinks.alerting, &sink_final);
 	policy_free(policy);
 	otlp_exporter_stop(sinks.otlp, OTLP_DRAIN_MS, &otlp_final);
+	otlp_exporter_stop(sinks.zipkin, OTLP_DRAIN_MS, &zipkin_final);
 	if (started)
 		final_print(kc, tracer, &out, pipe.forced, &otlp_final, &tls_stats, &node_stats,
-			    &sec_final, &sink_final, sinks.metrics && !metrics_http, &sinks);
+			    &sec_final, &sink_final, sinks.metrics && !metrics_http, &sinks,
+			    &zipkin_final);
 	reorder_free(pipe.window);
 	tracer_free(tracer);
 	metrics_http_stop(metrics_http);

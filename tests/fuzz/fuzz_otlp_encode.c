@@ -20,7 +20,10 @@
  *   (int64 as they are, valid UTF-8 strings byte for byte);
  * - JSON: one complete, strictly valid JSON value (balanced, strings with
  *   valid escapes and strict UTF-8, no raw control bytes) with one "spanId"
- *   key per item and one "resource" key per process.
+ *   key per item and one "resource" key per process;
+ * - Zipkin (exporters/zipkin_encode.c), each item encoded alone and the
+ *   body assembled from them as the exporter's queue does: one strictly
+ *   valid JSON array with one "localEndpoint" key per item and no OTLP key.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -28,6 +31,7 @@
 #include <string.h>
 
 #include "otlp_encode.h"
+#include "zipkin_encode.h"
 #include "../unit/span_fixture.h"
 #include "fuzz_check.h"
 
@@ -375,7 +379,7 @@ CHECKER static int find(struct slice m, uint32_t field, size_t nth, struct slice
 struct js {
 	const uint8_t *p;
 	size_t n, i;
-	size_t span_ids, resources;
+	size_t span_ids, resources, local_endpoints;
 };
 
 CHECKER static void js_ws(struct js *j)
@@ -490,6 +494,8 @@ CHECKER static int js_container(struct js *j, int depth, int object)
 				j->span_ids++;
 			if (kl == 8 && !memcmp(j->p + ks, "resource", 8))
 				j->resources++;
+			if (kl == 13 && !memcmp(j->p + ks, "localEndpoint", 13))
+				j->local_endpoints++;
 			js_ws(j);
 			if (j->i >= j->n || j->p[j->i++] != ':')
 				return -1;
@@ -643,6 +649,33 @@ CHECKER static void check_json(const struct otlp_buf *b, const struct otlp_item 
 	CHECK(j.resources == expected_order(items, n, order, group_len));
 }
 
+/* Each item alone into one buffer (as the queue holds them), then the body. */
+CHECKER static void check_zipkin(const struct otlp_item *items, size_t n)
+{
+	static struct otlp_buf one, body;
+	struct otlp_encoded enc[FZ_ITEMS_MAX];
+	size_t at[FZ_ITEMS_MAX + 1];
+	struct js j;
+
+	otlp_buf_start(&one);
+	for (size_t i = 0; i < n; i++) {
+		at[i] = one.len;
+		CHECK(zipkin_encode_span(&one, &items[i].span, &items[i].resource,
+					 items[i].host_name) == 0);
+	}
+	at[n] = one.len;
+	for (size_t i = 0; i < n; i++)
+		enc[i] = (struct otlp_encoded){ .span = one.data + at[i],
+						.span_len = (uint32_t)(at[i + 1] - at[i]) };
+	otlp_buf_start(&body);
+	CHECK(zipkin_encode_assemble(&body, enc, n) == 0 && !body.oom);
+	j = (struct js){ .p = body.data, .n = body.len };
+	CHECK(body.len >= 2 && body.data[0] == '[');
+	CHECK(js_value(&j, 0) == 0);
+	CHECK(j.i == j.n);
+	CHECK(j.local_endpoints == n && j.span_ids == 0 && j.resources == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* reused across inputs, as the exporter thread reuses its buffer */
@@ -661,5 +694,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(otlp_encode_json(&js, items, n) == 0 && !js.oom);
 	CHECK(js.len <= js.cap);
 	check_json(&js, items, n);
+	check_zipkin(items, n);
 	return 0;
 }

@@ -15,6 +15,13 @@
  *     as names and non-hex ids in "json_issues".
  * It never uses zerotrace's own encoder.
  *
+ * POST /api/v2/spans is Zipkin's: a JSON array of spans, each checked
+ * against Zipkin's v2 API description (zipkin2-api.yaml: the keys it
+ * defines, their JSON types, 16/32-hex ids, the kind enum, integer
+ * microseconds, endpoints, string tags), problems in "json_issues",
+ * recorded with signal "zipkin" and body = the array as sent; answered 202
+ * as Zipkin does. --fail-first counts these POSTs as trace POSTs.
+ *
  * Every request (whatever its path or fate) is appended as ONE JSON line to
  * --out:
  *   {seq, t_ms, method, path, headers, content_type, content_encoding,
@@ -147,7 +154,72 @@ function countLogRecords(plain) {
 const SIGNALS = {
 	'/v1/traces': { name: 'traces', Req: ReqType, Resp: RespType },
 	'/v1/logs': { name: 'logs', Req: LogsReqType, Resp: LogsRespType },
+	'/api/v2/spans': { name: 'zipkin' },
 };
+
+/* Zipkin v2 (zipkin2-api.yaml, definitions Span and Endpoint): every
+ * problem of the array as a string. */
+function zipkinIssues(spans) {
+	const issues = [];
+	const SPAN_KEYS = new Set(['traceId', 'name', 'parentId', 'id', 'kind', 'timestamp',
+		'duration', 'debug', 'shared', 'localEndpoint', 'remoteEndpoint', 'annotations',
+		'tags']);
+	const EP_KEYS = new Set(['serviceName', 'ipv4', 'ipv6', 'port']);
+	const uint = (v) => Number.isSafeInteger(v) && v >= 0;
+	const endpoint = (e, w) => {
+		if (!e || typeof e !== 'object' || Array.isArray(e))
+			return issues.push(w + ': not an object');
+		for (const k of Object.keys(e))
+			if (!EP_KEYS.has(k))
+				issues.push(w + '.' + k + ': not an Endpoint key');
+		if ('serviceName' in e && typeof e.serviceName !== 'string')
+			issues.push(w + '.serviceName: not a string');
+		if ('ipv4' in e && !/^[0-9]{1,3}(\.[0-9]{1,3}){3}$/.test(e.ipv4))
+			issues.push(w + '.ipv4: not dotted IPv4: ' + JSON.stringify(e.ipv4));
+		if ('ipv6' in e && (typeof e.ipv6 !== 'string' || !e.ipv6.includes(':')))
+			issues.push(w + '.ipv6: not IPv6: ' + JSON.stringify(e.ipv6));
+		if ('port' in e && !(uint(e.port) && e.port <= 65535))
+			issues.push(w + '.port: not a port: ' + JSON.stringify(e.port));
+	};
+	if (!Array.isArray(spans))
+		return ['$: not an array'];
+	spans.forEach((s, i) => {
+		const w = '$[' + i + ']';
+		if (!s || typeof s !== 'object' || Array.isArray(s))
+			return issues.push(w + ': not an object');
+		for (const k of Object.keys(s))
+			if (!SPAN_KEYS.has(k))
+				issues.push(w + '.' + k + ': not a Span key');
+		if (!/^([0-9a-f]{16}|[0-9a-f]{32})$/.test(s.traceId))
+			issues.push(w + '.traceId: not 16 or 32 lowercase hex: ' + JSON.stringify(s.traceId));
+		if (!/^[0-9a-f]{16}$/.test(s.id))
+			issues.push(w + '.id: not 16 lowercase hex: ' + JSON.stringify(s.id));
+		if ('parentId' in s && !/^[0-9a-f]{16}$/.test(s.parentId))
+			issues.push(w + '.parentId: not 16 lowercase hex: ' + JSON.stringify(s.parentId));
+		if ('kind' in s && !['CLIENT', 'SERVER', 'PRODUCER', 'CONSUMER'].includes(s.kind))
+			issues.push(w + '.kind: ' + JSON.stringify(s.kind));
+		if ('name' in s && typeof s.name !== 'string')
+			issues.push(w + '.name: not a string');
+		for (const k of ['timestamp', 'duration'])
+			if (k in s && !(uint(s[k]) && s[k] >= 1))
+				issues.push(w + '.' + k + ': not microseconds >= 1: ' + JSON.stringify(s[k]));
+		for (const k of ['debug', 'shared'])
+			if (k in s && typeof s[k] !== 'boolean')
+				issues.push(w + '.' + k + ': not a boolean');
+		for (const k of ['localEndpoint', 'remoteEndpoint'])
+			if (k in s)
+				endpoint(s[k], w + '.' + k);
+		if ('tags' in s) {
+			if (!s.tags || typeof s.tags !== 'object' || Array.isArray(s.tags))
+				issues.push(w + '.tags: not an object');
+			else
+				for (const [k, v] of Object.entries(s.tags))
+					if (typeof v !== 'string')
+						issues.push(w + '.tags.' + k + ': not a string: ' + JSON.stringify(v));
+		}
+	});
+	return issues;
+}
 
 /*
  * OTLP/JSON -> the object fromObject expects: ids are hex in OTLP/JSON but
@@ -326,7 +398,8 @@ function main() {
 				rec.error = 'body larger than ' + o.maxBody;
 			} else {
 				rec.signal = sig.name;
-				respBody = Buffer.from(sig.Resp.encode(sig.Resp.create({})).finish());
+				if (sig.Resp)
+					respBody = Buffer.from(sig.Resp.encode(sig.Resp.create({})).finish());
 				const posts = sig.name === 'logs' ? ++logsPosts : ++tracesPosts;
 				const failFirst = sig.name === 'logs' ? o.logsFailFirst : o.failFirst;
 				let body = Buffer.concat(chunks);
@@ -338,7 +411,18 @@ function main() {
 						throw new Error('unsupported Content-Encoding ' + enc);
 					rec.body_bytes = body.length;
 					let d;
-					if (ctype === 'application/x-protobuf') {
+					if (sig.name === 'zipkin') {
+						if (ctype !== 'application/json')
+							throw new Error('Zipkin wants application/json, got ' +
+								JSON.stringify(rec.content_type));
+						rec.format = 'json';
+						respCt = 'text/plain';
+						respBody = Buffer.alloc(0);
+						rec.body = JSON.parse(body.toString('utf8'));
+						rec.json_issues = zipkinIssues(rec.body);
+						rec.spans = Array.isArray(rec.body) ? rec.body.length : 0;
+						rec.answer = 202;
+					} else if (ctype === 'application/x-protobuf') {
 						rec.format = 'protobuf';
 						d = decodeProto(body, sig.Req);
 					} else if (ctype === 'application/json') {
@@ -349,26 +433,29 @@ function main() {
 					} else {
 						throw new Error('unsupported Content-Type ' + JSON.stringify(rec.content_type));
 					}
-					rec.json_issues = d.issues;
-					rec.body = toPlain(d.msg, sig.Req);
-					if (sig.name === 'logs')
-						rec.log_records = countLogRecords(rec.body);
-					else
-						rec.spans = countSpans(rec.body);
+					if (d) {
+						rec.json_issues = d.issues;
+						rec.body = toPlain(d.msg, sig.Req);
+						if (sig.name === 'logs')
+							rec.log_records = countLogRecords(rec.body);
+						else
+							rec.spans = countSpans(rec.body);
+					}
 				} catch (e) {
 					rec.answer = 400;
 					rec.error = String(e && e.message || e);
 				}
-				if (rec.answer === 200 && posts <= failFirst)
+				if ((rec.answer === 200 || rec.answer === 202) && posts <= failFirst)
 					rec.answer = o.status;
 			}
 			const headers = { 'Content-Type': respCt };
-			if (rec.answer !== 200 && o.retryAfter !== null && rec.answer !== 400)
+			const ok = rec.answer === 200 || rec.answer === 202;
+			if (!ok && o.retryAfter !== null && rec.answer !== 400)
 				headers['Retry-After'] = String(o.retryAfter);
 			if (rec.answer === 400 || rec.answer === 404 || rec.answer === 413) {
 				headers['Content-Type'] = 'text/plain';
 				respBody = Buffer.from(rec.error + '\n');
-			} else if (rec.answer !== 200) {
+			} else if (!ok) {
 				headers['Content-Type'] = 'text/plain';
 				respBody = Buffer.from('scripted failure ' + rec.answer + '\n');
 			}

@@ -593,6 +593,8 @@ Test(config, usage_lists_every_flag_with_a_default)
 		"      --otlp-headers K=V,...   extra request headers (or OTEL_EXPORTER_OTLP_HEADERS) (default: none)\n",
 		"      --otlp-compression gzip|none request compression (or OTEL_EXPORTER_OTLP_COMPRESSION) (default: none)\n",
 		"      --otlp-timeout MS        per-request timeout, 1..600000 (or OTEL_EXPORTER_OTLP_TIMEOUT) (default: 10000)\n",
+		"      --zipkin-endpoint URL    also send spans as Zipkin JSON v2 to URL, e.g. http://host:9411/api/v2/spans (or OTEL_EXPORTER_ZIPKIN_ENDPOINT) (default: off)\n",
+		"      --zipkin-compression gzip|none Zipkin request compression (default: none)\n",
 		"      --protocols LIST         protocol parsers to run, comma-separated (the others cost a counter, not a parse) (default: all)\n",
 		"      --learn DURATION         learn the normal calls this long, then alert on new ones (0: keep the saved baseline), up to 365d (default: 24h)\n",
 		"      --state-dir DIR          absolute directory where the learned baseline is kept (default: /var/lib/zerotrace)\n",
@@ -848,6 +850,25 @@ Test(config, otlp_timeout_values_and_errors)
 		       "--otlp-timeout: must be an integer between 1 and 600000 (got '%s')", "0",
 		       "600001", "", "10s", "-5");
 	EXPECT_ERR("--otlp-timeout: missing value", "--otlp-timeout");
+}
+
+Test(config, zipkin_values_and_errors)
+{
+	struct zt_config c = EXPECT_OK("--zipkin-endpoint", "http://127.0.0.1:9411/api/v2/spans");
+
+	cr_expect_str_eq(c.zipkin_endpoint, "http://127.0.0.1:9411/api/v2/spans");
+	cr_expect_str_eq(c.zipkin_compression, "");
+	cr_expect_str_eq(EXPECT_OK("--zipkin-endpoint=https://z/api/v2/spans").zipkin_endpoint,
+			 "https://z/api/v2/spans");
+	EXPECT_ALL_BAD("--zipkin-endpoint",
+		       "--zipkin-endpoint: must be an http:// or https:// URL (got '%s')", "",
+		       "127.0.0.1:9411", "ftp://z", "HTTP://z");
+	EXPECT_ERR("--zipkin-endpoint: missing value", "--zipkin-endpoint");
+	cr_expect_str_eq(EXPECT_OK("--zipkin-compression", "gzip").zipkin_compression, "gzip");
+	cr_expect_str_eq(EXPECT_OK("--zipkin-compression=none").zipkin_compression, "none");
+	EXPECT_ALL_BAD("--zipkin-compression",
+		       "--zipkin-compression: must be gzip or none (got '%s')", "zstd", "", "GZIP");
+	EXPECT_ERR("--zipkin-compression: missing value", "--zipkin-compression");
 }
 
 Test(config, metrics_addr_values)
@@ -1518,6 +1539,21 @@ Test(config_file, otlp_environment_wins_over_the_file_only)
 	cr_expect_str_eq(c.otlp_headers, "");
 	cr_expect_str_eq(c.otlp_endpoint, "http://from-file:4318");
 	unlink(path);
+
+	/* the Zipkin endpoint's variable (it has no general one) likewise */
+	temp_file(path, "zipkin-endpoint: http://from-file:9411/api/v2/spans\n"
+			"zipkin-compression: gzip\n");
+	c = EXPECT_OK("--config", path);
+	memset(env_table, 0, sizeof(env_table));
+	config_yield_to_env(&c, fake_getenv);
+	cr_expect_str_eq(c.zipkin_endpoint, "http://from-file:9411/api/v2/spans");
+	env_table[0][0] = "OTEL_EXPORTER_ZIPKIN_ENDPOINT";
+	env_table[0][1] = "http://from-env:9411/api/v2/spans";
+	config_yield_to_env(&c, fake_getenv);
+	cr_expect_str_eq(c.zipkin_endpoint, "");
+	cr_expect_str_eq(c.zipkin_compression, "gzip");
+	unlink(path);
+	memset(env_table, 0, sizeof(env_table));
 
 	/* a command-line value is never cleared */
 	c = EXPECT_OK("--otlp-endpoint", "http://flag:4318");
