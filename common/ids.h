@@ -10,6 +10,13 @@
 int ids_init(void);
 /* Fills n bytes (a trace id: 16, a span id: 8); never all zero. */
 void ids_random(uint8_t *out, size_t n);
+/* Whether an id is all zero: the W3C's invalid id, "none". */
+static inline int ids_all_zero(const uint8_t *id, size_t n)
+{
+	while (n && !id[n - 1])
+		n--;
+	return n == 0;
+}
 /* The generator's state: a recording keeps it so that its replay draws
  * the same ids (ids need uniqueness, not secrecy). */
 void ids_get_state(uint64_t out[4]);

@@ -39,7 +39,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ids.h"
 #include "metrics.h"
+#include "span_format.h"
 #include "utf8.h"
 
 /* Keeps the index (twice the cap, rounded up to a power of two) in 32 bits. */
@@ -226,12 +228,6 @@ static size_t mt_labels_text(char *out, const struct mt_layout *l, const char *k
 
 /* ---- tables ---- */
 
-static int mt_zero(const uint8_t *b, size_t n)
-{
-	while (n && !b[n - 1])
-		n--;
-	return n == 0;
-}
 
 /* Adds ns; returns its bucket. */
 static uint32_t mt_hist_add(struct mt_hist *h, uint64_t ns)
@@ -413,7 +409,7 @@ void metrics_record_span(struct metrics *m, const struct span *s)
 		off += lb[i].width;
 	}
 	/* Only a trace that is exported: an exemplar must lead somewhere. */
-	exemplar = s->sampled && !mt_zero(s->trace_id, sizeof(s->trace_id));
+	exemplar = s->sampled && !ids_all_zero(s->trace_id, sizeof(s->trace_id));
 	pthread_mutex_lock(&m->lock);
 	slot = mt_table_slot(m, t, key, h);
 	b = mt_hist_add(&t->hist[slot], ns);
@@ -529,15 +525,17 @@ struct mt_snapshot {
 	enum metrics_format format;
 };
 
-static size_t mt_view_bytes(const struct mt_table *t)
+/* ex: with the exemplars (only OpenMetrics prints them). */
+static size_t mt_view_bytes(const struct mt_table *t, int ex)
 {
 	return ((size_t)t->used + 1) * sizeof(struct mt_hist) +
-	       (t->ex ? ((size_t)t->used + 1) * sizeof(struct mt_exemplars) : 0) +
+	       (t->ex && ex ? ((size_t)t->used + 1) * sizeof(struct mt_exemplars) : 0) +
 	       (size_t)t->used * t->layout->key_size;
 }
 
-/* Points v at t, or copies t into mem (mt_view_bytes, 8-aligned) when mem is set. */
-static char *mt_view_of(struct mt_view *v, const struct mt_table *t, char *mem)
+/* Points v at t, or copies t into mem (mt_view_bytes, 8-aligned) when mem
+ * is set, its exemplars only with ex. */
+static char *mt_view_of(struct mt_view *v, const struct mt_table *t, char *mem, int ex)
 {
 	size_t ks = t->layout->key_size;
 
@@ -558,7 +556,7 @@ static char *mt_view_of(struct mt_view *v, const struct mt_table *t, char *mem)
 	v->other = v->hist + t->used;
 	mem += ((size_t)t->used + 1) * sizeof(struct mt_hist);
 	v->ex = v->other_ex = NULL;
-	if (t->ex) {
+	if (t->ex && ex) {
 		memcpy(mem, t->ex, (size_t)t->used * sizeof(struct mt_exemplars));
 		memcpy(mem + (size_t)t->used * sizeof(struct mt_exemplars), &t->ex[t->cap],
 		       sizeof(struct mt_exemplars));
@@ -614,27 +612,17 @@ static void mt_header(FILE *out, const char *name, const char *type, const char 
 	fprintf(out, "\n# TYPE %.*s %s\n", (int)n, name, type);
 }
 
-static void mt_put_id(FILE *out, const uint8_t *id, size_t n)
-{
-	static const char hex[] = "0123456789abcdef";
-
-	for (size_t i = 0; i < n; i++) {
-		fputc(hex[id[i] >> 4], out);
-		fputc(hex[id[i] & 15], out);
-	}
-}
-
 /* " # {trace_id="..",span_id=".."} seconds timestamp", the OpenMetrics
  * exemplar, when the bucket has one. */
 static void mt_put_exemplar(FILE *out, const struct mt_exemplar *e)
 {
-	if (!e || mt_zero(e->trace_id, sizeof(e->trace_id)))
+	char trace[2 * sizeof(e->trace_id) + 1], span[2 * sizeof(e->span_id) + 1];
+
+	if (!e || ids_all_zero(e->trace_id, sizeof(e->trace_id)))
 		return;
-	fputs(" # {trace_id=\"", out);
-	mt_put_id(out, e->trace_id, sizeof(e->trace_id));
-	fputs("\",span_id=\"", out);
-	mt_put_id(out, e->span_id, sizeof(e->span_id));
-	fputs("\"} ", out);
+	span_hex(trace, e->trace_id, sizeof(e->trace_id));
+	span_hex(span, e->span_id, sizeof(e->span_id));
+	fprintf(out, " # {trace_id=\"%s\",span_id=\"%s\"} ", trace, span);
 	mt_put_seconds(out, e->value_ns);
 	fputc(' ', out);
 	mt_put_seconds(out, e->unix_ns);
@@ -737,7 +725,7 @@ static void mt_sampling(FILE *out, const struct agent_counters *a, int om)
 /* The agent's own counters and gauges, in the order they are rendered. */
 static const struct {
 	const char *name, *type, *help;
-	size_t offset; /* in struct agent_counters; SIZE_MAX: the overflow count */
+	size_t offset; /* of the uint64_t in struct agent_counters */
 } mt_agent_scalars[] = {
 	{ "zerotrace_events_total", "counter", "Events read from the BPF ring buffer.",
 	  offsetof(struct agent_counters, events) },
@@ -748,19 +736,20 @@ static const struct {
 	  offsetof(struct agent_counters, parse_misses) },
 	{ "zerotrace_spans_total", "counter", "Spans built.",
 	  offsetof(struct agent_counters, spans) },
-	{ "zerotrace_spans_exported_total", "counter", "Spans the exporter delivered.",
+	{ "zerotrace_spans_exported_total", "counter",
+	  "Spans the exporters delivered (OTLP and Zipkin each count theirs).",
 	  offsetof(struct agent_counters, spans_exported) },
-	{ "zerotrace_export_failures_total", "counter", "Export attempts that failed.",
+	{ "zerotrace_export_failures_total", "counter",
+	  "Export attempts that failed (OTLP and Zipkin).",
 	  offsetof(struct agent_counters, export_failures) },
-	{ "zerotrace_export_dropped_total", "counter", "Spans the exporter dropped.",
+	{ "zerotrace_export_dropped_total", "counter",
+	  "Spans the exporters dropped (OTLP and Zipkin each count theirs).",
 	  offsetof(struct agent_counters, export_dropped) },
-	{ "zerotrace_export_queue_depth", "gauge", "Spans waiting in the export queue.",
+	{ "zerotrace_export_queue_depth", "gauge",
+	  "Spans waiting in the export queues (OTLP and Zipkin).",
 	  offsetof(struct agent_counters, queue_depth) },
 	{ "zerotrace_connections_tracked", "gauge", "Connections in the connection table.",
 	  offsetof(struct agent_counters, conns_tracked) },
-	{ "zerotrace_metric_series_overflow_total", "counter",
-	  "Recordings that went to the \"other\" series because their family "
-	  "had reached its series cap.", SIZE_MAX },
 };
 
 static void mt_render_view(FILE *out, const struct mt_snapshot *s)
@@ -778,14 +767,15 @@ static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 		  "Security alerts raised, by rule and severity (deduplicated repeats included).", 0,
 		  om);
 	for (size_t i = 0; i < sizeof(mt_agent_scalars) / sizeof(mt_agent_scalars[0]); i++) {
-		size_t off = mt_agent_scalars[i].offset;
-		uint64_t v = s->overflows;
+		uint64_t v;
 
-		if (off != SIZE_MAX)
-			memcpy(&v, (const char *)a + off, sizeof(v));
+		memcpy(&v, (const char *)a + mt_agent_scalars[i].offset, sizeof(v));
 		mt_scalar(out, mt_agent_scalars[i].name, mt_agent_scalars[i].type,
 			  mt_agent_scalars[i].help, v, om);
 	}
+	mt_scalar(out, "zerotrace_metric_series_overflow_total", "counter",
+		  "Recordings that went to the \"other\" series because their family "
+		  "had reached its series cap.", s->overflows, om);
 	mt_task_calls(out, a, 1, om);
 	mt_task_calls(out, a, 0, om);
 	mt_sampling(out, a, om);
@@ -795,6 +785,7 @@ static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 
 void metrics_render(struct metrics *m, FILE *out, enum metrics_format format)
 {
+	int ex = format == METRICS_OPENMETRICS;
 	struct mt_snapshot s;
 	size_t bytes;
 	char *mem, *p;
@@ -807,29 +798,29 @@ void metrics_render(struct metrics *m, FILE *out, enum metrics_format format)
 	s.agent = m->agent;
 	s.overflows = m->overflows;
 	/* Each view's keys end 8-aligned: + 8 covers the padding of each. */
-	bytes = mt_view_bytes(&m->alerts) + 8;
+	bytes = mt_view_bytes(&m->alerts, ex) + 8;
 	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
-		bytes += mt_view_bytes(&m->graph[g]) + 8;
+		bytes += mt_view_bytes(&m->graph[g], ex) + 8;
 	for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
-		bytes += mt_view_bytes(&m->family[f]) + 8;
+		bytes += mt_view_bytes(&m->family[f], ex) + 8;
 	mem = malloc(bytes);
 	if (!mem) {
 		/* No memory for a copy: format under the lock instead. */
 		for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
-			mt_view_of(&s.family[f], &m->family[f], NULL);
+			mt_view_of(&s.family[f], &m->family[f], NULL, ex);
 		for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
-			mt_view_of(&s.graph[g], &m->graph[g], NULL);
-		mt_view_of(&s.alerts, &m->alerts, NULL);
+			mt_view_of(&s.graph[g], &m->graph[g], NULL, ex);
+		mt_view_of(&s.alerts, &m->alerts, NULL, ex);
 		mt_render_view(out, &s);
 		pthread_mutex_unlock(&m->lock);
 		return;
 	}
 	p = mem;
 	for (f = METRIC_NONE + 1; f < METRIC_FAMILY_COUNT; f++)
-		p = mt_view_of(&s.family[f], &m->family[f], p);
+		p = mt_view_of(&s.family[f], &m->family[f], p, ex);
 	for (uint32_t g = 0; g < MT_GRAPH_COUNT; g++)
-		p = mt_view_of(&s.graph[g], &m->graph[g], p);
-	mt_view_of(&s.alerts, &m->alerts, p);
+		p = mt_view_of(&s.graph[g], &m->graph[g], p, ex);
+	mt_view_of(&s.alerts, &m->alerts, p, ex);
 	pthread_mutex_unlock(&m->lock);
 	mt_render_view(out, &s);
 	free(mem);
@@ -856,8 +847,10 @@ static double mt_accept_q(const char *p, const char *end)
 			else if (p < end && *p == '0') {
 				double scale = 0.1;
 
-				for (p++, p += p < end && *p == '.'; p < end && *p >= '0' && *p <= '9';
-				     p++, scale /= 10)
+				p++; /* "0", then ".ddd" */
+				if (p < end && *p == '.')
+					p++;
+				for (; p < end && *p >= '0' && *p <= '9'; p++, scale /= 10)
 					q += (*p - '0') * scale;
 			}
 		}
@@ -899,7 +892,8 @@ static double mt_accept_q_of(const char *accept, const char *type, const char *s
 		if (!end)
 			end = p + strlen(p);
 		k = mt_accept_match(p, end, type, subtype);
-		if (k > best) {
+		/* equally specific ranges (two versions of one type): the best q */
+		if (k > best || (k && k == best && mt_accept_q(p, end) > q)) {
 			best = k;
 			q = mt_accept_q(p, end);
 		}

@@ -14,12 +14,15 @@
  *   duration       microseconds (rounded); at least 1, as Zipkin asks
  *   localEndpoint  {"serviceName"}: the process's service.name
  *   remoteEndpoint the connection's other end, {"ipv4"|"ipv6", "port"}
- *                  (an IPv4-mapped IPv6 address as ipv4); absent when the
+ *                  (an IPv4-mapped IPv6 address as ipv4), and on a CLIENT
+ *                  span "serviceName": server.address; absent when the
  *                  address is not known
- *   tags           every attribute as a string (a list joined with ","),
- *                  otel.status_code and error (the status message) for an
- *                  error span, then the resource's attributes, which win
- *                  over a span attribute of the same key
+ *   tags           every attribute as a string (a list as a JSON list in
+ *                  the string, ["a","b"]), otel.status_code and error (the
+ *                  status message, "" when none) for an error span, then
+ *                  the resource's attributes, which win over a span
+ *                  attribute of the same key; an attribute named error or
+ *                  otel.status_code gives way to the status on an error span
  *
  * "shared" is never written: a SERVER span here has its own id, the CLIENT
  * span's id is its parentId, so no two spans share an id. "debug" and

@@ -41,7 +41,7 @@ void load_feedback_init(struct load_feedback *lf, const struct zt_config *cfg,
 	lf->queue_capacity = queues ? queue_capacity : 0;
 	/* the queue steers only where the user took sampling (--sample-ratio,
 	 * 1 included): without it every span is exported, or counted dropped */
-	lf->on = (queue_capacity > 0 && config_sampling_set(cfg)) || cfg->cpu_budget_pct > 0;
+	lf->on = (lf->queue_capacity > 0 && config_sampling_set(cfg)) || cfg->cpu_budget_pct > 0;
 	/* the first second is measured too */
 	if (cfg->cpu_budget_pct) {
 		lf->cpu_ticks = self_cpu_ticks();

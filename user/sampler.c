@@ -225,7 +225,7 @@ size_t sample_tracestate_put(char *out, size_t cap, const char *in,
 {
 	const char *end = in + strlen(in), *v, *k, *m;
 	char th[SAMPLE_TH_TEXT_MAX];
-	size_t len = 0, vn = 0, kn, mn, before;
+	size_t len = 0, vn = 0, kn, mn, before, members;
 	int any = 0;
 
 	if (cap == 0)
@@ -242,11 +242,14 @@ size_t sample_tracestate_put(char *out, size_t cap, const char *in,
 		if (!ot_put(out, cap, &len, &any, k, kn, "", 0))
 			break;
 	}
-	/* the other members, in order, as many as fit */
-	for (const char *p = in; p < end;) {
+	/* the other members, in order, as many as fit, 32 in all (W3C: the
+	 * right-most go when an added member would make more) */
+	members = any;
+	for (const char *p = in; p < end && members < SAMPLE_TRACESTATE_MEMBERS_MAX;) {
 		p = list_next(p, end, ',', &m, &mn);
 		if (mn == 0 || (mn >= 3 && m[0] == 'o' && m[1] == 't' && m[2] == '='))
 			continue;
+		members++;
 		before = len;
 		if ((len && !put(out, cap, &len, ",", 1)) || !put(out, cap, &len, m, mn)) {
 			len = before;

@@ -95,7 +95,9 @@ void sampler_decide_wire(const struct sampler *s, const uint8_t trace_id[16], ui
 /* Writes into out (cap bytes, NUL-terminated) tracestate `in` with its ot
  * member's th set to d->th (d->has_th) or removed, the ot member first and
  * its other sub-keys and the other members kept in order; members that no
- * longer fit are dropped from the end, as W3C allows. Returns the length. */
+ * longer fit, or past the 32 members W3C allows, are dropped from the
+ * end, as W3C says. Returns the length. */
+#define SAMPLE_TRACESTATE_MEMBERS_MAX 32 /* W3C tracestate's list-members at most */
 size_t sample_tracestate_put(char *out, size_t cap, const char *in,
 			     const struct sample_decision *d);
 

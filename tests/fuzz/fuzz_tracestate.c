@@ -9,8 +9,8 @@
  * Checks: the rewrite is NUL-terminated at the length it returns and fits;
  * read back, it holds exactly the threshold written (or none when erased,
  * or no ot member at all when th did not fit), and no member "ot=" but at
- * its start; rewriting the output again with the same decision gives the
- * same bytes.
+ * its start; at most 32 members; rewriting the output again with the same
+ * decision gives the same bytes.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -25,7 +25,7 @@ static void ts_check_rewrite(const char *in, const struct sample_decision *d, si
 {
 	char out[TS_MAX], again[TS_MAX];
 	struct sample_ot ot;
-	size_t n = sample_tracestate_put(out, cap, in, d);
+	size_t n = sample_tracestate_put(out, cap, in, d), members = 0;
 
 	CHECK(n < cap);
 	CHECK(out[n] == '\0' && strlen(out) == n);
@@ -36,6 +36,10 @@ static void ts_check_rewrite(const char *in, const struct sample_decision *d, si
 		CHECK(ot.th == (d->th & (SAMPLE_SPAN - 1)));
 	for (const char *p = strstr(out, "ot="); p; p = strstr(p + 1, "ot="))
 		CHECK(p == out || p[-1] != ',');
+	/* W3C's limit: 32 list-members */
+	for (const char *p = out; *p; p++)
+		members += *p == ',';
+	CHECK(!n || members + 1 <= SAMPLE_TRACESTATE_MEMBERS_MAX);
 	CHECK(sample_tracestate_put(again, cap, out, d) == n);
 	CHECK(memcmp(again, out, n + 1) == 0);
 }

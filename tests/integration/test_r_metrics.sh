@@ -134,6 +134,13 @@ for line in open(sys.argv[1]):
     if not m:
         sys.exit("an exemplar not on an HTTP bucket line: " + line)
     kind, service, trace, span, value, ts = m.groups()
+    # the exemplar lies in its bucket: above the bound before, at most its own
+    le = re.search(r',le="([^"]+)"\} ', line).group(1)
+    bounds = [0.0, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]
+    hi = float("inf") if le == "+Inf" else float(le)
+    lo = max([b for b in bounds if b < hi], default=0.0) if le != "0.005" else -1.0
+    if not (lo < float(value) <= hi):
+        sys.exit("exemplar %s on le=%s lies outside (%s, %s]" % (value, le, lo, hi))
     s = spans.get((trace, span))
     if not s or s["kind"] != kind.upper() or s["service.name"] != service:
         sys.exit("exemplar %s/%s is no exported %s span of %s" % (trace, span, kind, service))

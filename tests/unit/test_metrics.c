@@ -214,16 +214,18 @@ Test(metrics, exact_text_of_one_server_series)
 		"# HELP zerotrace_spans_total Spans built.\n"
 		"# TYPE zerotrace_spans_total counter\n"
 		"zerotrace_spans_total 0\n"
-		"# HELP zerotrace_spans_exported_total Spans the exporter delivered.\n"
+		"# HELP zerotrace_spans_exported_total Spans the exporters delivered (OTLP and Zipkin each "
+		"count theirs).\n"
 		"# TYPE zerotrace_spans_exported_total counter\n"
 		"zerotrace_spans_exported_total 0\n"
-		"# HELP zerotrace_export_failures_total Export attempts that failed.\n"
+		"# HELP zerotrace_export_failures_total Export attempts that failed (OTLP and Zipkin).\n"
 		"# TYPE zerotrace_export_failures_total counter\n"
 		"zerotrace_export_failures_total 0\n"
-		"# HELP zerotrace_export_dropped_total Spans the exporter dropped.\n"
+		"# HELP zerotrace_export_dropped_total Spans the exporters dropped (OTLP and Zipkin each "
+		"count theirs).\n"
 		"# TYPE zerotrace_export_dropped_total counter\n"
 		"zerotrace_export_dropped_total 0\n"
-		"# HELP zerotrace_export_queue_depth Spans waiting in the export queue.\n"
+		"# HELP zerotrace_export_queue_depth Spans waiting in the export queues (OTLP and Zipkin).\n"
 		"# TYPE zerotrace_export_queue_depth gauge\n"
 		"zerotrace_export_queue_depth 0\n"
 		"# HELP zerotrace_connections_tracked Connections in the connection table.\n"
@@ -988,6 +990,15 @@ Test(metrics, format_of_accept)
 		{ "application/openmetrics-text;q=0", METRICS_TEXT },
 		{ "application/openmetrics-text;q=0.4, text/plain;q=0.5", METRICS_TEXT },
 		{ "text/plain;q=0.4, application/openmetrics-text;q=0.5", METRICS_OPENMETRICS },
+		/* two versions of one type: the better q counts */
+		{ "application/openmetrics-text;version=0.0.1;q=0.1,application/openmetrics-text;"
+		  "version=1.0.0;q=0.9,text/plain;q=0.5", METRICS_OPENMETRICS },
+		{ "application/openmetrics-text;q=0.9,application/openmetrics-text;q=0.1,"
+		  "text/plain;q=0.5", METRICS_OPENMETRICS },
+		{ "application/openmetrics-text;q=0.05,text/plain;q=0.5,text/plain;q=0.01",
+		  METRICS_TEXT },
+		{ "application/openmetrics-text;q=0.75", METRICS_OPENMETRICS },
+		{ "application/openmetrics-text;q=0.", METRICS_TEXT },
 		{ "application/openmetrics-text, text/plain", METRICS_TEXT }, /* a tie: the default */
 		{ "application/*", METRICS_OPENMETRICS },
 		{ "application/*;q=0.2, text/*;q=0.3", METRICS_TEXT },

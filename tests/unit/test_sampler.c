@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -263,6 +264,37 @@ Test(sampler, tracestate_members_dropped_from_the_end)
 	cr_expect_str_eq(put("a=1", 1, 0xc0000000000000ULL, 1), "");
 	/* nor its other sub-keys: without th they would say "unknown" */
 	cr_expect_str_eq(put("ot=x:y,a=1", 1, 0xc0000000000000ULL, 6), "a=1");
+}
+
+/* "k0=1,k1=1,..." of n members after prefix, into out. */
+static const char *members(char *out, size_t cap, const char *prefix, int n)
+{
+	size_t len = (size_t)snprintf(out, cap, "%s", prefix);
+
+	for (int i = 0; i < n; i++)
+		len += (size_t)snprintf(out + len, cap - len, "%sk%d=1", i ? "," : "", i);
+	return out;
+}
+
+/* W3C allows 32 members: a list of 32 others loses its last to the ot
+ * member; an ot member already among them takes its own place. */
+Test(sampler, tracestate_at_most_32_members)
+{
+	char in[300], want[300];
+
+	members(in, sizeof(in), "", 32);
+	cr_expect_str_eq(put(in, 1, 0xc0000000000000ULL, 300),
+			 members(want, sizeof(want), "ot=th:c,", 31));
+	/* no threshold: no ot member, all 32 stay */
+	cr_expect_str_eq(put(in, 0, 0, 300), in);
+	/* 33 with an ot member: it goes first, the 31 first others stay */
+	members(in, sizeof(in), "ot=th:8,", 32);
+	cr_expect_str_eq(put(in, 1, 0xc0000000000000ULL, 300),
+			 members(want, sizeof(want), "ot=th:c,", 31));
+	/* 32 with an ot member: all stay */
+	members(in, sizeof(in), "ot=th:8,", 31);
+	cr_expect_str_eq(put(in, 1, 0xc0000000000000ULL, 300),
+			 members(want, sizeof(want), "ot=th:c,", 31));
 }
 
 /* Over many trace ids (a fixed sequence), the kept share is the ratio's. */

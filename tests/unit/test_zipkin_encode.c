@@ -116,6 +116,9 @@ Test(zipkin_encode, short_trace_id_root_client_rounding)
 						       "\"name\":\"GET /items/{id}\",\"timestamp\":2,"
 						       "\"duration\":1,")) == 0, "%s", j);
 	cr_expect_null(strstr(j, "host.name"), "an empty host name is no tag: %s", j);
+	/* a CLIENT span names its server */
+	cr_expect_not_null(strstr(j, ",\"remoteEndpoint\":{\"serviceName\":\"10.0.0.1\","
+				     "\"ipv4\":\"10.0.0.2\",\"port\":54321},"), "%s", j);
 	free(j);
 
 	s.start_unix_ns = 1499;
@@ -127,10 +130,27 @@ Test(zipkin_encode, short_trace_id_root_client_rounding)
 	j = zk_json(&s, &r, "");
 	cr_expect_not_null(strstr(j, "\"duration\":1,"), "%s", j);
 	free(j);
-	/* an all-zero trace id's low half is kept whole */
-	memset(s.trace_id, 0, 16);
-	j = zk_json(&s, &r, "");
-	cr_expect(strncmp(j, "{\"traceId\":\"0000000000000000\",", 30) == 0, "%s", j);
+}
+
+/* Zipkin marks a span failed by its error tag: an error span with no
+ * message still has one; an attribute of the status's names gives way. */
+Test(zipkin_encode, error_tag_always_on_an_error_span)
+{
+	struct span s;
+	struct procinfo r;
+	char *j;
+
+	zk_full(&s, &r);
+	s.status_message[0] = '\0';
+	span_attrs_cstr(&s.attrs, "error", "from the app");
+	j = zk_json(&s, &r, "h");
+	cr_expect_not_null(strstr(j, ",\"otel.status_code\":\"ERROR\",\"error\":\"\","), "%s", j);
+	cr_expect_null(strstr(j, "from the app"), "%s", j);
+	free(j);
+	s.status = SPAN_STATUS_UNSET; /* not an error: the attribute is a tag like any */
+	j = zk_json(&s, &r, "h");
+	cr_expect_not_null(strstr(j, "\"error\":\"from the app\""), "%s", j);
+	cr_expect_null(strstr(j, "otel.status_code"), "%s", j);
 	free(j);
 }
 
@@ -166,7 +186,7 @@ Test(zipkin_encode, remote_endpoint_of_each_address)
 	}
 }
 
-/* A list attribute is one tag, its strings joined by ","; a resource
+/* A list attribute is one tag, a JSON list in a string; a resource
  * attribute replaces a span attribute of the same key (as OpenTelemetry's
  * exporter does); a span with no status has no status tags; strings are
  * escaped and repaired. */
@@ -183,7 +203,7 @@ Test(zipkin_encode, list_tags_resource_wins_escaping)
 	span_attrs_cstr(&s.attrs, "deployment.environment", "span's");
 	span_attrs_cstr(&s.attrs, "q", "say \"hi\"\n\xff");
 	j = zk_json(&s, &r, "h");
-	cr_expect_not_null(strstr(j, "\"tags\":{\"db.x\":\"a,b,c\",\"q\":\"say \\\"hi\\\"\\n\\ufffd\","
+	cr_expect_not_null(strstr(j, "\"tags\":{\"db.x\":\"[\\\"a\\\",\\\"b\\\",\\\"c\\\"]\",\"q\":\"say \\\"hi\\\"\\n\\ufffd\","
 				     "\"thread.id\":\"4243\",\"service.name\":\"shop\","),
 			   "%s", j);
 	cr_expect_not_null(strstr(j, "\"deployment.environment\":\"staging\"}}"), "%s", j);
