@@ -213,6 +213,17 @@ int otlp_config_set_endpoint(struct otlp_config *cfg, const char *what, const ch
 }
 
 /* Plain decimal 1..OTLP_TIMEOUT_MAX_MS: no sign, no unit, no exponent. */
+int otlp_config_set_traces_url(struct otlp_config *cfg, const char *what, const char *url,
+			       char *err, size_t err_len)
+{
+	char traces[sizeof(cfg->url)];
+
+	if (set_url(traces, sizeof(traces), what, url, NULL, err, err_len) < 0)
+		return -1;
+	memcpy(cfg->url, traces, sizeof(traces));
+	return 0;
+}
+
 static int parse_timeout(const char *var, const char *v, uint32_t *out, char *err,
 			 size_t err_len)
 {
@@ -433,4 +444,28 @@ int otlp_status_is_retryable(long http_status)
 {
 	return http_status == 429 || http_status == 502 || http_status == 503 ||
 	       http_status == 504;
+}
+
+int zipkin_config_from_env(struct otlp_config *zc, const struct otlp_config *base,
+			   const char *(*getenv_fn)(const char *), char *err, size_t err_len)
+{
+	const char *v;
+
+	*zc = *base;
+	zc->url[0] = zc->logs_url[0] = '\0';
+	zc->n_headers = 0;
+	zc->gzip = 0;
+	zc->protocol = ZIPKIN_JSON_V2;
+	if (err && err_len)
+		err[0] = '\0';
+	v = getenv_fn("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
+	if (v && *v &&
+	    set_url(zc->url, sizeof(zc->url), "OTEL_EXPORTER_ZIPKIN_ENDPOINT", v, NULL, err,
+		    err_len) < 0)
+		return -1;
+	v = getenv_fn("OTEL_EXPORTER_ZIPKIN_TIMEOUT");
+	if (v && *v && parse_timeout("OTEL_EXPORTER_ZIPKIN_TIMEOUT", v, &zc->timeout_ms, err,
+				     err_len) < 0)
+		return -1;
+	return 0;
 }

@@ -84,6 +84,20 @@ struct otlp_stats {
  */
 int otlp_config_from_env(struct otlp_config *cfg, const char *(*getenv_fn)(const char *),
 			 char *err, size_t err_len);
+/*
+ * The Zipkin exporter's configuration: base's (the resolved OTLP one:
+ * queue, batching, retry, timeout) with no logs, no headers (they are the
+ * OTLP collector's credentials), no gzip and protocol ZIPKIN_JSON_V2; then
+ * OTEL_EXPORTER_ZIPKIN_ENDPOINT (the full URL, used as is) and
+ * OTEL_EXPORTER_ZIPKIN_TIMEOUT (ms) when set. Returns 0, or -1 with err
+ * filled for an invalid value.
+ */
+int zipkin_config_from_env(struct otlp_config *zc, const struct otlp_config *base,
+			   const char *(*getenv_fn)(const char *), char *err, size_t err_len);
+/* A full URL for the traces (the --zipkin-endpoint flag): 0, or -1 with
+ * err (naming `what`) and cfg unchanged. */
+int otlp_config_set_traces_url(struct otlp_config *cfg, const char *what, const char *url,
+			       char *err, size_t err_len);
 /* A base URL for both signals (the --otlp-endpoint flag): url = base +
  * "/v1/traces", logs_url = base + "/v1/logs" (trailing slashes dropped);
  * 0, or -1 with err (naming `what`) and cfg unchanged. */

@@ -183,38 +183,24 @@ static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *p
 	return 0;
 }
 
-/* The Zipkin exporter's settings: --zipkin-endpoint (command line >
- * OTEL_EXPORTER_ZIPKIN_ENDPOINT > file) and --zipkin-compression; its
- * queue, batching and timeout are the OTLP exporter's (oc, resolved). The
- * OTLP headers are not sent: they are the collector's credentials. 0, or
- * -1 for a bad URL in the variable. */
+/* The Zipkin exporter's settings: the OTLP exporter's (oc, resolved) as
+ * zipkin_config_from_env takes them, then --zipkin-endpoint (command line >
+ * OTEL_EXPORTER_ZIPKIN_ENDPOINT > file) and --zipkin-compression. 0 or -1. */
 static int zipkin_config_resolve(struct otlp_config *zc, const struct otlp_config *oc,
 				 const struct zt_config *parsed)
 {
 	struct zt_config eff = *parsed;
-	const char *url = NULL, *env;
+	char err[256];
 
 	config_yield_to_env(&eff, env_get);
-	env = getenv("OTEL_EXPORTER_ZIPKIN_ENDPOINT");
-	if (eff.zipkin_endpoint[0])
-		url = eff.zipkin_endpoint;
-	else if (env && *env)
-		url = env;
-	*zc = *oc;
-	zc->url[0] = zc->logs_url[0] = '\0';
-	zc->n_headers = 0;
-	zc->protocol = ZIPKIN_JSON_V2;
-	zc->gzip = strcmp(eff.zipkin_compression, "gzip") == 0;
-	if (!url)
-		return 0;
-	if ((strncmp(url, "http://", 7) && strncmp(url, "https://", 8)) ||
-	    strlen(url) >= sizeof(zc->url)) {
-		fprintf(stderr,
-			"zerotrace: OTEL_EXPORTER_ZIPKIN_ENDPOINT: must be an http:// or https:// URL "
-			"(got '%s')\n", url);
+	if (zipkin_config_from_env(zc, oc, env_get, err, sizeof(err)) ||
+	    (eff.zipkin_endpoint[0] &&
+	     otlp_config_set_traces_url(zc, "--zipkin-endpoint", eff.zipkin_endpoint, err,
+					sizeof(err)))) {
+		fprintf(stderr, "zerotrace: %s\n", err);
 		return -1;
 	}
-	snprintf(zc->url, sizeof(zc->url), "%s", url);
+	zc->gzip = strcmp(eff.zipkin_compression, "gzip") == 0;
 	return 0;
 }
 

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * Fuzzes the OTLP exporter's pure parsers: otlp_config_from_env (the input
- * as environment values), otlp_parse_headers, otlp_parse_retry_after,
- * otlp_backoff_ms and otlp_status_is_retryable.
+ * Fuzzes the OTLP exporter's pure parsers: otlp_config_from_env and
+ * zipkin_config_from_env (the input as environment values),
+ * otlp_parse_headers, otlp_parse_retry_after, otlp_backoff_ms and
+ * otlp_status_is_retryable.
  *
- * Input: bytes 0-1 say which of the ten variables are set (one bit each),
+ * Input: bytes 0-1 say which of the twelve variables are set (one bit each),
  * byte 2 the error buffer size (0..63) and how many headers are already
  * present (0..16), bytes 3-10 a clock / jitter / status word; the rest is
  * split at '\n' into values: value i is variable i's when its bit is set,
@@ -14,6 +15,7 @@
  * Checks: error text stays inside err_len and says something; a resolved
  * config has an http(s) URL without spaces, "/v1/traces" when built from the
  * base endpoint, valid enums and timeout, and headers a request can carry
+ * (Zipkin's: its own URL as given, OTLP's queue, no headers, logs or gzip)
  * (token names, no CR/LF, no reserved names); parsing is deterministic; a
  * failed header parse leaves the config byte for byte as it was; headers
  * re-encoded with percent-escapes parse back to the same; Retry-After is a
@@ -29,7 +31,7 @@
 #include "otlp_exporter.h"
 #include "fuzz_check.h"
 
-#define N_VARS 10
+#define N_VARS 12
 #define MAX_FIELDS 24
 #define CANARY 0x5a
 
@@ -39,6 +41,7 @@ static const char *const var_names[N_VARS] = {
 	"OTEL_EXPORTER_OTLP_TRACES_HEADERS",  "OTEL_EXPORTER_OTLP_HEADERS",
 	"OTEL_EXPORTER_OTLP_TRACES_COMPRESSION", "OTEL_EXPORTER_OTLP_COMPRESSION",
 	"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT",  "OTEL_EXPORTER_OTLP_TIMEOUT",
+	"OTEL_EXPORTER_ZIPKIN_ENDPOINT",      "OTEL_EXPORTER_ZIPKIN_TIMEOUT",
 };
 
 static const char *var_values[N_VARS];
@@ -89,6 +92,32 @@ static void check_err(const char *err, size_t err_len, size_t store, int rc)
 	}
 }
 
+/* Zipkin's from the OTLP settings: its URL as the variable has it
+ * (trimmed), never OTLP's headers, logs or gzip. */
+static void check_zipkin(const struct otlp_config *base, size_t err_len)
+{
+	struct otlp_config zc;
+	char err[80];
+	const char *zep = var_values[10];
+	size_t n;
+	int rc;
+
+	memset(err, CANARY, sizeof(err));
+	rc = zipkin_config_from_env(&zc, base, fake_getenv, err_len ? err : NULL, err_len);
+	CHECK(rc == 0 || rc == -1);
+	check_err(err, err_len, sizeof(err), rc);
+	if (rc < 0)
+		return;
+	CHECK(zc.protocol == ZIPKIN_JSON_V2 && !zc.gzip && !zc.n_headers && !zc.logs_url[0]);
+	CHECK(zc.queue_size == base->queue_size && zc.max_batch == base->max_batch);
+	CHECK(zc.timeout_ms >= 1 && zc.timeout_ms <= 3600000);
+	n = strnlen(zc.url, sizeof(zc.url));
+	CHECK(n < sizeof(zc.url));
+	CHECK(n ? zep && strstr(zep, zc.url) != NULL : !zep || !*zep);
+	if (!var_values[11] || !*var_values[11])
+		CHECK(zc.timeout_ms == base->timeout_ms);
+}
+
 static void check_env(size_t err_len)
 {
 	struct otlp_config cfg, again;
@@ -131,6 +160,7 @@ static void check_env(size_t err_len)
 	CHECK(cfg.n_headers <= OTLP_HEADERS_MAX);
 	for (uint32_t i = 0; i < cfg.n_headers; i++)
 		check_header(&cfg.headers[i]);
+	check_zipkin(&cfg, err_len);
 }
 
 /* Writes the headers back as "k=%xx%xx,..." (every value byte escaped)
@@ -229,7 +259,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 11)
 		return 0;
-	mask = (uint32_t)data[0] | (uint32_t)(data[1] & 0x3) << 8;
+	mask = (uint32_t)data[0] | (uint32_t)(data[1] & 0xf) << 8;
 	err_len = data[2] % 64;
 	preset = (uint32_t)(data[2] >> 2) % (OTLP_HEADERS_MAX + 1);
 	memcpy(&word, data + 3, sizeof(word));

@@ -164,6 +164,57 @@ Test(otlp_config, env_error_truncated_to_err_len)
 	cr_expect_eq(otlp_config_from_env(&cfg, ox_getenv, NULL, 0), -1);
 }
 
+/* Zipkin's: the OTLP exporter's settings less its URLs, headers and gzip,
+ * then its two variables. */
+Test(otlp_config, zipkin_from_env)
+{
+	static const struct ox_env_var none[] = { { HDRS, "a=b" }, { TMO, "7000" }, { 0 } };
+	static const struct ox_env_var set[] = {
+		{ "OTEL_EXPORTER_ZIPKIN_ENDPOINT", " http://z:9411/api/v2/spans " },
+		{ "OTEL_EXPORTER_ZIPKIN_TIMEOUT", "250" }, { 0 } };
+	static const struct ox_env_var bad_url[] = {
+		{ "OTEL_EXPORTER_ZIPKIN_ENDPOINT", "z:9411" }, { 0 } };
+	static const struct ox_env_var bad_tmo[] = {
+		{ "OTEL_EXPORTER_ZIPKIN_TIMEOUT", "1s" }, { 0 } };
+	struct otlp_config oc, zc;
+	char err[OX_ERR_LEN];
+
+	ox_env = none;
+	cr_assert_eq(otlp_config_from_env(&oc, ox_getenv, err, sizeof(err)), 0);
+	oc.gzip = 1;
+	strcpy(oc.url, "http://c:4318/v1/traces");
+	strcpy(oc.logs_url, "http://c:4318/v1/logs");
+	cr_assert_eq(zipkin_config_from_env(&zc, &oc, ox_getenv, err, sizeof(err)), 0);
+	cr_expect_str_eq(zc.url, "");
+	cr_expect_str_eq(zc.logs_url, "");
+	cr_expect_eq(zc.n_headers, 0);
+	cr_expect_eq(zc.gzip, 0);
+	cr_expect_eq(zc.protocol, ZIPKIN_JSON_V2);
+	cr_expect_eq(zc.timeout_ms, 7000); /* OTLP's */
+	cr_expect_eq(zc.queue_size, 2048);
+	cr_expect_eq(zc.max_batch, 512);
+
+	ox_env = set;
+	cr_assert_eq(zipkin_config_from_env(&zc, &oc, ox_getenv, err, sizeof(err)), 0);
+	cr_expect_str_eq(zc.url, "http://z:9411/api/v2/spans"); /* as is, trimmed */
+	cr_expect_eq(zc.timeout_ms, 250);
+	cr_assert_eq(otlp_config_set_traces_url(&zc, "--zipkin-endpoint", "https://y/spans/", err,
+						sizeof(err)), 0);
+	cr_expect_str_eq(zc.url, "https://y/spans/");
+	cr_expect_eq(otlp_config_set_traces_url(&zc, "--zipkin-endpoint", "https://", err,
+						sizeof(err)), -1);
+	cr_expect_str_eq(err, "--zipkin-endpoint: the URL has no host");
+	cr_expect_str_eq(zc.url, "https://y/spans/"); /* unchanged */
+
+	ox_env = bad_url;
+	cr_expect_eq(zipkin_config_from_env(&zc, &oc, ox_getenv, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "OTEL_EXPORTER_ZIPKIN_ENDPOINT: the URL must start with http:// or "
+			      "https://");
+	ox_env = bad_tmo;
+	cr_expect_eq(zipkin_config_from_env(&zc, &oc, ox_getenv, err, sizeof(err)), -1);
+	cr_expect_str_eq(err, "OTEL_EXPORTER_ZIPKIN_TIMEOUT: the timeout is whole milliseconds");
+}
+
 /* ---- Headers ---- */
 
 static int ox_headers(struct otlp_config *cfg, const char *text, char *err)
