@@ -4,14 +4,15 @@
 #include <unistd.h>
 
 #include "load_feedback.h"
+#include "procinfo.h"
 
 #define CPU_WINDOW_MIN_NS 500000000ULL
 
-/* utime + stime of this process, in clock ticks; 0 when unreadable. */
+/* utime + stime (fields 14 and 15) of this process, in clock ticks; 0
+ * when unreadable. */
 static uint64_t self_cpu_ticks(void)
 {
-	unsigned long long ut = 0, st = 0;
-	char buf[1024], *p;
+	char buf[1024];
 	FILE *f = fopen("/proc/self/stat", "r");
 	size_t n;
 
@@ -19,13 +20,7 @@ static uint64_t self_cpu_ticks(void)
 		return 0;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
-	buf[n] = '\0';
-	/* the name may hold spaces and parentheses: fields follow the last ')' */
-	p = strrchr(buf, ')');
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
-			 &st) != 2)
-		return 0;
-	return ut + st;
+	return procinfo_stat_field(buf, n, 14) + procinfo_stat_field(buf, n, 15);
 }
 
 void load_feedback_init(struct load_feedback *lf, const struct zt_config *cfg,

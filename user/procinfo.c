@@ -307,23 +307,23 @@ int procinfo_k8s_from_environ(const char *env, size_t len, struct procinfo *pi)
 	return found;
 }
 
-/* Field 22 of a /proc/PID/stat line, 0 when malformed. comm (field 2) may
- * hold spaces and ')', so fields are counted from the last ')'. */
-static uint64_t pi_stat_start_time(const char *s, size_t n)
+/* comm (field 2) may hold spaces and ')', so fields are counted from the
+ * last ')'. */
+uint64_t procinfo_stat_field(const char *s, size_t n, unsigned int want)
 {
 	const char *paren = memrchr(s, ')', n);
 	size_t i, field = 2;
 	uint64_t v = 0;
 
-	if (!paren)
+	if (!paren || want < 3)
 		return 0;
 	i = (size_t)(paren - s) + 1;
-	while (field < PI_STAT_START_FIELD) {
+	while (field < want) {
 		if (i >= n || s[i] != ' ')
 			return 0;
 		i++;
 		field++;
-		if (field == PI_STAT_START_FIELD)
+		if (field == want)
 			break;
 		while (i < n && s[i] != ' ')
 			i++;
@@ -367,7 +367,7 @@ static uint64_t pi_read_start_time(int dfd)
 	char buf[PI_STAT_MAX];
 	ssize_t n = pi_read_at(dfd, "stat", buf, sizeof(buf));
 
-	return n > 0 ? pi_stat_start_time(buf, (size_t)n) : 0;
+	return n > 0 ? procinfo_stat_field(buf, (size_t)n, PI_STAT_START_FIELD) : 0;
 }
 
 /* process.executable.path and .name; -1 (both "") when exe is unreadable:

@@ -69,5 +69,8 @@ int procinfo_container_id(const char *cgroup_text, size_t len, char *out, size_t
  * POD_NAMESPACE/K8S_NAMESPACE/K8S_POD_NAMESPACE, first listed first; empty
  * means unset); fills only what it finds and returns how many it found. */
 int procinfo_k8s_from_environ(const char *env, size_t len, struct procinfo *pi);
+/* Field `field` (3 and up, numbered as proc(5) does) of a /proc/PID/stat
+ * line as a decimal number; 0 when the line or the field is malformed. */
+uint64_t procinfo_stat_field(const char *stat, size_t len, unsigned int field);
 
 #endif /* ZT_PROCINFO_H */

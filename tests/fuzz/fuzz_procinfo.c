@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
- * Fuzzes the three pure parsers in user/procinfo.c on the whole input: as
- * OTEL_RESOURCE_ATTRIBUTES text, as /proc/PID/cgroup text and as an environ
- * block. The input sits in an exact-size heap buffer with no terminator and
+ * Fuzzes the four pure parsers in user/procinfo.c on the whole input: as
+ * OTEL_RESOURCE_ATTRIBUTES text, as /proc/PID/cgroup text, as an environ
+ * block and as a /proc/PID/stat line. The input sits in an exact-size heap buffer with no terminator and
  * every output lives in its own exact-size heap block filled with a poison
  * byte, so ASan sees any read past the input or write past an output.
  *
@@ -12,7 +12,9 @@
  * service.name, each a substring of the input; parsing again is a no-op.
  * Container id: 64 lowercase hex digits, the same as a naive reference
  * scan picks (the last 64-digit word), "" and -1 otherwise. Kubernetes:
- * each name found is a non-empty substring of the input.
+ * each name found is a non-empty substring of the input. Stat: a field's
+ * value is the decimal digits a naive reference finds, field by field
+ * after the last ')'.
  */
 #define _GNU_SOURCE /* memmem */
 #include <stdint.h>
@@ -207,8 +209,46 @@ static void pi_fuzz_k8s(const uint8_t *data, size_t size)
 	free(env);
 }
 
+/* The reference: split after the last ')' at each single space. */
+static uint64_t pi_ref_stat_field(const char *s, size_t n, unsigned int want)
+{
+	const char *p = memrchr(s, ')', n), *end = s + n;
+	unsigned int field = 2;
+	uint64_t v = 0;
+
+	if (!p || want < 3)
+		return 0;
+	p++;
+	for (; field < want; field++) {
+		if (p >= end || *p != ' ')
+			return 0;
+		p++;
+		if (field + 1 < want)
+			while (p < end && *p != ' ')
+				p++;
+	}
+	if (p >= end || *p < '0' || *p > '9')
+		return 0;
+	for (; p < end && *p >= '0' && *p <= '9'; p++) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	return v;
+}
+
+static void pi_fuzz_stat(const uint8_t *data, size_t size)
+{
+	char *s = pi_dup(data, size);
+
+	for (unsigned int f = 0; f < 26; f++)
+		CHECK(procinfo_stat_field(s, size, f) == pi_ref_stat_field(s, size, f));
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	pi_fuzz_stat(data, size);
 	pi_fuzz_attrs(data, size);
 	pi_fuzz_container_id(data, size);
 	pi_fuzz_k8s(data, size);

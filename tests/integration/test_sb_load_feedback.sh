@@ -10,7 +10,9 @@
 #     one request, one trace id).
 #  b. --cpu-budget 1 (1 % of a CPU, far below what the agent uses under
 #     this load), JSON lines: the ratio falls the same way, and every
-#     exported request is a whole tree.
+#     exported request is a whole tree; after the load, the agent idle
+#     (well under 1 %), the ratio rises again within 15 s (ratio_rises,
+#     /metrics): the CPU reading follows the agent down, not only up.
 . "$(dirname "$0")/lib.sh"
 . "$ZT_LIB_DIR/services/scenario.sh"
 zt_init
@@ -38,9 +40,19 @@ zt_settle 1
 zt_agent_stop_tag fb
 echo "$ZT_FINAL" >"$TMP/fb.final"
 
-zt_agent_start_tag cpu --cgroup "$SC_CG" --cpu-budget 1 --metrics-addr off
+MPORT=$(zt_free_port)
+zt_agent_start_tag cpu --cgroup "$SC_CG" --cpu-budget 1 --metrics-addr "127.0.0.1:$MPORT"
 sc_drive cpu 3000 8 100001
-zt_settle 1
+# 3 s of calm double the ratio once: wait for it (bounded: 75 scrapes)
+low=""
+for ((i = 0; i < 75; i++)); do
+	r=$(curl -s --max-time 1 "http://127.0.0.1:$MPORT/metrics" | sed -n 's/^zerotrace_sample_ratio //p')
+	[ -z "$low" ] && low=$r
+	awk -v r="$r" -v l="$low" 'BEGIN { exit !(r < l) }' && low=$r
+	awk -v r="$r" -v l="$low" 'BEGIN { exit !(r > l) }' && break
+	sleep 0.2
+done
+log "b: the ratio went from $low to $r, $((i / 5)) s after the load"
 zt_agent_stop_tag cpu
 echo "$ZT_FINAL" >"$TMP/cpu.final"
 
@@ -89,10 +101,12 @@ check(0 < len(by_rid) < 3000, "requests delivered: %d of 3000" % len(by_rid))
 f = final_counts(env("CPU_FINAL"))
 spans = tc.load_spans(env("CPU_SPANS"))
 res = json.load(open(env("CPU_DRIVER")))
-print("b: final ratio_falls=%d sampled_out_ratio=%d kept_all=%d kept_ratio=%d; %d span lines"
-      % (f["ratio_falls"], f["sampled_out_ratio"], f["kept_all"], f["kept_ratio"], len(spans)))
+print("b: final ratio_falls=%d ratio_rises=%d sampled_out_ratio=%d kept_all=%d kept_ratio=%d; "
+      "%d span lines" % (f["ratio_falls"], f["ratio_rises"], f["sampled_out_ratio"], f["kept_all"],
+                         f["kept_ratio"], len(spans)))
 check(f["ratio_falls"] >= 1, "the ratio never fell with --cpu-budget 1")
 check(f["sampled_out_ratio"] > 0, "no span sampled out under the CPU budget")
+check(f["ratio_rises"] >= 1, "the ratio never rose again once the load was over")
 by = tc.spans_by_rid(spans)
 index = {s.get("span_id"): s for s in spans}
 ports = {"gateway": env("GW_PORT", int), "users": env("USERS_PORT", int), "orders": env("ORDERS_PORT", int)}

@@ -1162,3 +1162,25 @@ Test(procinfo, host_name_read_once)
 	cr_assert_str_eq(h, want);
 	cr_assert_eq(procinfo_host_name(), h);
 }
+
+/* A stat line's fields are counted from the last ')' (a name may hold
+ * spaces and parentheses): utime, stime (14, 15), start_time (22). */
+Test(procinfo, stat_fields)
+{
+	static const char tail[] = " S 1 2 3 4 5 6 7 8 9 10 1234 56 0 0 20 0 3 0 9876 200 300\n";
+	char line[256];
+
+	snprintf(line, sizeof(line), "4242 (zerotrace)%s", tail);
+	cr_expect_eq(procinfo_stat_field(line, strlen(line), 14), 1234);
+	cr_expect_eq(procinfo_stat_field(line, strlen(line), 15), 56);
+	cr_expect_eq(procinfo_stat_field(line, strlen(line), 22), 9876);
+	cr_expect_eq(procinfo_stat_field(line, strlen(line), 4), 1);
+	cr_expect_eq(procinfo_stat_field(line, strlen(line), 3), 0); /* the state: not a number */
+	snprintf(line, sizeof(line), "4242 (a) b) (c d)%s", tail);
+	cr_expect_eq(procinfo_stat_field(line, strlen(line), 14), 1234);
+	cr_expect_eq(procinfo_stat_field(line, 40, 22), 0); /* cut before it */
+	cr_expect_eq(procinfo_stat_field("4242 (x) S 1 2", 14, 14), 0);
+	cr_expect_eq(procinfo_stat_field("4242 x S 1 2 3", 14, 4), 0);
+	cr_expect_eq(procinfo_stat_field("", 0, 14), 0);
+	cr_expect_eq(procinfo_stat_field(line, strlen(line), 2), 0); /* the name is no number */
+}

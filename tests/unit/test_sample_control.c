@@ -76,3 +76,4 @@ Test(sample_control, cpu_budget)
 	sample_control_init(&c, 1, 0);
 	cr_expect_eq(step(&c, 0, 5.0, 1, 0), 1.0);
 }
+
