@@ -47,6 +47,9 @@ enum zt_event_type {
 
 #define ZT_HELPER_PREFIX "/dev/null/zt/"
 #define ZT_HELPER_PREFIX_LEN 13
+/* in place of the in fd: the out fd writes for no request now */
+#define ZT_HELPER_NONE "none/"
+#define ZT_HELPER_NONE_LEN 5
 #define ZT_HELPER_PATH_MAX 48
 
 enum zt_role {

@@ -79,6 +79,15 @@ int helper_links_report(struct helper_links *h, uint32_t pid, const uint8_t *pat
 		goto bad;
 	p = path + ZT_HELPER_PREFIX_LEN;
 	end = path + n;
+	if ((size_t)(end - p) > ZT_HELPER_NONE_LEN && !memcmp(p, ZT_HELPER_NONE, ZT_HELPER_NONE_LEN)) {
+		p += ZT_HELPER_NONE_LEN;
+		out = fd_parse(&p, end, 0);
+		if (out < 0 || p != end)
+			goto bad;
+		put(h, h->links, pid, (int32_t)out, HELPER_LINKS_NO_REQUEST);
+		h->stats.reports++;
+		return 0;
+	}
 	in = fd_parse(&p, end, '/');
 	if (in < 0)
 		goto bad;
@@ -116,6 +125,8 @@ uint64_t helper_links_server_of(const struct helper_links *h, uint32_t pid, int3
 
 	if (!link)
 		return 0;
+	if (link->value == HELPER_LINKS_NO_REQUEST)
+		return HELPER_LINKS_NO_REQUEST;
 	server = get(h->servers, pid, (int32_t)link->value);
 	return server ? server->value : 0;
 }

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "events.h"
 #include "node_helper.h"
 #include "proc_filter.h"
 #include "ws_frame.h"
@@ -31,9 +32,11 @@
 /*
  * The script. The incoming socket's fd rides in an AsyncLocalStorage from
  * the 'request' event of every http and https server on; a socket written
- * under a request it did not last write for reports the pair (a socket
- * still connecting has no fd: it reports when it connects, before the
- * writes it holds go out). It closes
+ * first, or under a request it did not last write for, reports the pair,
+ * and one written under no request reports "none": a timer's call on a
+ * pooled socket is then not taken for the request its last report named,
+ * nor, on an event loop, for the one request in flight (a socket still connecting has no fd: it reports when it
+ * connects, before the writes it holds go out). It closes
  * the inspector once the agent has hung up (close() waits for sessions).
  * Nothing it leaves behind may throw: `require` exists only while the
  * inspector evaluates, so everything is required up front. A process that
@@ -60,11 +63,12 @@ static const char helper_script[] =
 	"  };"
 	" }"
 	" const report = (inFd, outFd) => { if (outFd >= 0 && outFd !== inFd)"
-	"   try { fs.accessSync('/dev/null/zt/' + inFd + '/' + outFd); } catch (e) {} };"
+	"   try { fs.accessSync('" ZT_HELPER_PREFIX "' +"
+	"     (inFd === undefined ? '" ZT_HELPER_NONE "' : inFd + '/') + outFd); } catch (e) {} };"
 	" const write = net.Socket.prototype.write;"
 	" net.Socket.prototype.write = function () {"
 	"  const inFd = als.getStore();"
-	"  if (inFd !== undefined && this.__zerotrace_in !== inFd) {"
+	"  if (!('__zerotrace_in' in this) || this.__zerotrace_in !== inFd) {"
 	"   this.__zerotrace_in = inFd;"
 	"   if (fdOf(this) >= 0) report(inFd, fdOf(this));"
 	"   else this.once('connect', () => report(inFd, fdOf(this)));"

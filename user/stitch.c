@@ -26,6 +26,8 @@ struct task_span {
 	struct sample_decision sample;
 };
 
+const struct stitch_ids stitch_helper_none;
+
 const char *const stitch_task_class_names[STITCH_TASK_CLASSES] = {
 	[STITCH_TASK_THREAD] = "thread",
 	[STITCH_TASK_GOROUTINE] = "goroutine",
@@ -394,6 +396,13 @@ void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, ui
 	ids_begin(out, kernel);
 	if (kernel) {
 		decided = task_sample_of(s, pid, task, out->trace_id, &out->sample);
+	} else if (helper == &stitch_helper_none) {
+		/* the helper saw who wrote: no request did, so no thread guess */
+		if (wire)
+			ids_child_of_wire(s, out, wire, STITCH_WIRE);
+		else
+			decided = 0;
+		s->stats.task_unlinked[STITCH_TASK_HELPER]++;
 	} else if (helper) {
 		ids_child_of(out, helper->trace_id, helper->span_id, STITCH_THREAD, &helper->sample);
 		s->stats.task_links[STITCH_TASK_HELPER]++;

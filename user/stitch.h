@@ -116,10 +116,15 @@ void stitch_server_start(struct stitch *s, const struct stitch_conn_key *key, ui
 void stitch_server_end(struct stitch *s, uint32_t pid, const struct stitch_task *task,
 		       const uint8_t span_id[8]);
 
+/* A helper's word that a call serves no request (a timer's): as `helper`
+ * below, the call gets no parent by any in-process rule. */
+extern const struct stitch_ids stitch_helper_none;
+
 /* A CLIENT request head was sent by task (pid, task). `wire`: a context its
  * own headers carried; `kernel`: the ids injected on the wire, if any;
  * `helper`: the SERVER span a runtime's helper (--node-helper) named as the
- * request this call serves, which beats every guess. */
+ * request this call serves, which beats every guess, or
+ * &stitch_helper_none. */
 void stitch_client_start(struct stitch *s, const struct stitch_conn_key *key, uint32_t pid,
 			 const struct stitch_task *task, const struct trace_context *wire,
 			 const struct stitch_ids *kernel, const struct stitch_ids *helper,

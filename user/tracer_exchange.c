@@ -116,12 +116,17 @@ void tracer_run_task_note(struct conn *c, const struct zt_event *e, uint64_t tag
 }
 
 /* The request a runtime's helper says a client request on c serves: the
- * one request in flight on the server connection it named. */
+ * one request in flight on the server connection it named; or that it
+ * serves none (stitch_helper_none). */
 static const struct stitch_ids *helper_parent(struct tracer *t, const struct conn *c)
 {
 	uint64_t id = t->helpers && c->fd >= 0 ? helper_links_server_of(t->helpers, c->pid, c->fd) : 0;
-	const struct conn *in = id ? conn_table_lookup(t->conns, id) : NULL;
+	const struct conn *in;
 	const struct conn_request *found;
+
+	if (id == HELPER_LINKS_NO_REQUEST)
+		return &stitch_helper_none;
+	in = id ? conn_table_lookup(t->conns, id) : NULL;
 
 	if (!in || in->role != ZT_ROLE_SERVER || in->pid != c->pid)
 		return NULL;

@@ -6,8 +6,10 @@
  *
  * Checks: never a crash or a sanitizer report; a report is accepted exactly
  * when the path is ZT_HELPER_PREFIX, digits, '/', digits, both fds at most
- * INT32_MAX and different, and the pid is not 0; an accepted report, after
- * its in fd becomes a server fd, names that connection from the out fd; the
+ * INT32_MAX and different, and the pid is not 0, or ZT_HELPER_PREFIX "none/"
+ * digits; an accepted report, after its in fd becomes a server fd, names
+ * that connection from the out fd, and a "none" one makes the out fd say
+ * HELPER_LINKS_NO_REQUEST (until a new connection takes its number); the
  * counters move by one, on the right side, each time.
  */
 #include <stdint.h>
@@ -36,7 +38,7 @@ static int64_t hl_digits(const uint8_t *p, size_t n)
 	return v;
 }
 
-/* The reference reading of a path: 1 and both fds, or 0. */
+/* The reference reading of a path: 1 and both fds (in -1: "none"), or 0. */
 static int hl_model(uint32_t pid, const uint8_t *path, size_t n, int64_t *in, int64_t *out)
 {
 	const uint8_t *rest = path + ZT_HELPER_PREFIX_LEN, *slash;
@@ -45,6 +47,11 @@ static int hl_model(uint32_t pid, const uint8_t *path, size_t n, int64_t *in, in
 	if (!pid || n <= ZT_HELPER_PREFIX_LEN || memcmp(path, ZT_HELPER_PREFIX, ZT_HELPER_PREFIX_LEN))
 		return 0;
 	left = n - ZT_HELPER_PREFIX_LEN;
+	if (left > 5 && memcmp(rest, "none/", 5) == 0) {
+		*in = -1;
+		*out = hl_digits(rest + 5, left - 5);
+		return *out >= 0;
+	}
 	slash = memchr(rest, '/', left);
 	if (!slash)
 		return 0;
@@ -85,6 +92,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	CHECK(after.reports == before.reports + 1);
 	CHECK(after.malformed == before.malformed);
+	if (in < 0) { /* "none": the out fd writes for no request */
+		CHECK(helper_links_server_of(h, pid, (int32_t)out) == HELPER_LINKS_NO_REQUEST);
+		helper_links_conn_opened(h, pid, (int32_t)out);
+		CHECK(helper_links_server_of(h, pid, (int32_t)out) == 0);
+		return 0;
+	}
 	/* the path really is prefix digits '/' digits */
 	CHECK(memcmp(data + 4, ZT_HELPER_PREFIX, ZT_HELPER_PREFIX_LEN) == 0);
 	for (size_t i = 4 + ZT_HELPER_PREFIX_LEN, slashes = 0; i < size; i++) {

@@ -113,6 +113,31 @@ Test(helper_links, later_report_replaces_in_fd)
 	cr_expect_eq(hl_stats().evicted, 0, "the same key is not an eviction");
 }
 
+/* A socket written under no request (a timer's call): "none" says so for
+ * its fd alone, until a report names a request again. */
+Test(helper_links, none_says_no_request)
+{
+	helper_links_server_fd(hl, HL_PID, 12, HL_CONN_A);
+	cr_assert_eq(hl_report(HL_PID, "/dev/null/zt/12/34"), 0);
+	cr_assert_eq(hl_report(HL_PID, "/dev/null/zt/12/35"), 0);
+	cr_assert_eq(hl_report(HL_PID, "/dev/null/zt/none/34"), 0);
+	cr_expect_eq(helper_links_server_of(hl, HL_PID, 34), HELPER_LINKS_NO_REQUEST);
+	cr_expect_eq(helper_links_server_of(hl, HL_PID, 35), HL_CONN_A);
+	/* a new socket's first write; another pid's fd */
+	cr_assert_eq(hl_report(HL_PID, "/dev/null/zt/none/99"), 0);
+	cr_expect_eq(helper_links_server_of(hl, HL_PID, 99), HELPER_LINKS_NO_REQUEST);
+	cr_assert_eq(hl_report(HL_PID + 1, "/dev/null/zt/none/35"), 0);
+	cr_expect_eq(helper_links_server_of(hl, HL_PID, 35), HL_CONN_A);
+	/* a new connection on the fd's number: unknown again */
+	helper_links_conn_opened(hl, HL_PID, 99);
+	cr_expect_eq(helper_links_server_of(hl, HL_PID, 99), 0);
+	/* the next request's report links it again */
+	cr_assert_eq(hl_report(HL_PID, "/dev/null/zt/12/34"), 0);
+	cr_expect_eq(helper_links_server_of(hl, HL_PID, 34), HL_CONN_A);
+	cr_expect_eq(hl_stats().reports, 6);
+	cr_expect_eq(hl_stats().malformed, 0);
+}
+
 Test(helper_links, reused_fd_number_is_the_new_connection)
 {
 	cr_assert_eq(hl_report(HL_PID, "/dev/null/zt/12/34"), 0);
@@ -203,6 +228,10 @@ static const struct hl_bad hl_bads[] = {
 	{ "n cuts the path in the in fd", "/dev/null/zt/56/34", 15 },
 	{ "n cuts the path at the slash", "/dev/null/zt/56/34", 16 },
 	{ "empty", "", 0 },
+	{ "none without an out fd", "/dev/null/zt/none/", 0 },
+	{ "none with a bad out fd", "/dev/null/zt/none/3x", 0 },
+	{ "none with two fds", "/dev/null/zt/none/12/34", 0 },
+	{ "none misspelt", "/dev/null/zt/nonE/34", 0 },
 };
 
 Test(helper_links, malformed_refused_counted_tables_unchanged)
