@@ -1226,3 +1226,29 @@ Test(dns, tcp_length_shorter_than_a_header_loses_the_direction)
 	cr_expect_eq(dn_tcp(f, REQ, buf, n), 0);
 	cr_expect_eq(f->n_req, 0);
 }
+
+/* Hostile order over TCP: a response whose first bytes came before the
+ * query began cannot answer it; it is a miss, and the query stays open for
+ * the real answer (found by fuzz_dns: it made a span end before it began). */
+Test(dns, tcp_response_begun_before_its_query_is_a_miss)
+{
+	struct dn_fix *f = dn_new(SPAN_KIND_CLIENT);
+	static const char *const a[] = { "192.0.2.9" };
+	struct dn_msg q = dn_query(0x00e1, "z.example", DN_TYPE_A);
+	struct dn_msg r = dn_response(0x00e1, "z.example", DN_TYPE_A, 0, a, 1);
+	uint8_t qb[600], rb[600];
+	size_t qn = dn_framed(&q, qb), rn = dn_framed(&r, rb);
+	uint64_t query_at;
+
+	cr_assert_eq(dn_tcp(f, RESP, rb, 1), 0);
+	cr_assert_eq(dn_tcp(f, REQ, qb, qn), 0);
+	query_at = f->tag;
+	cr_assert_eq(f->n_req, 1);
+	cr_expect_eq(dn_tcp(f, RESP, rb + 1, rn - 1), 1);
+	cr_expect_eq(f->n_ex, 0);
+	cr_assert_eq(dn_tcp(f, RESP, rb, rn), 0);
+	cr_assert_eq(f->n_ex, 1);
+	cr_expect_eq(f->ex[0].key, f->req[0].key);
+	cr_expect_eq(f->ex[0].start, query_at);
+	cr_expect_eq(f->ex[0].end, f->tag);
+}

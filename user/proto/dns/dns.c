@@ -319,8 +319,9 @@ static void dns_on_message(struct dns_run *r, const uint8_t *p, size_t n, uint64
 		return;
 	}
 	q = dns_find(r->s, m.id, peer);
-	/* asked before the agent looked, after its wait, or not this question */
-	if (!q || !dns_answers_query(&m, q)) {
+	/* asked before the agent looked, after its wait, or not this question;
+	 * over TCP a response that began before the query did answers nothing */
+	if (!q || tag < q->start_tag || !dns_answers_query(&m, q)) {
 		r->misses++;
 		return;
 	}
