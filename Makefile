@@ -37,7 +37,7 @@ SKELS     := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 
 # Pure modules: unit-tested and fuzzed without BPF.
 LIB_SRCS  := $(wildcard common/*.c user/proto/*.c user/proto/*/*.c user/security/*.c) user/route.c user/redact.c \
-	     user/config.c user/config_apply.c user/config_file.c user/config_usage.c user/config_values.c user/yaml_read.c user/listen_ports.c user/conn_table.c user/tracer.c user/tracer_exchange.c user/record_chunk.c user/procinfo.c user/recording.c user/recording_redact.c \
+	     user/config.c user/config_apply.c user/config_file.c user/config_usage.c user/config_values.c user/yaml_read.c user/listen_ports.c user/conn_table.c user/tracer.c user/tracer_exchange.c user/tracer_log.c user/log_line.c user/record_chunk.c user/procinfo.c user/recording.c user/recording_redact.c \
 	     user/output.c user/span_build.c user/sampler.c user/sample_control.c user/sample_gate.c user/trace_hold.c user/fixed_table.c user/stitch.c user/propagation.c user/reorder.c user/ring_reader.c user/event_rings.c user/proc_maps.c \
 	     user/elf_syms.c user/go_elf.c user/ws_frame.c user/helper_links.c $(wildcard exporters/*.c)
 LIB_SRCS  := $(sort $(foreach f,$(LIB_SRCS),$(wildcard $(f))))
@@ -165,7 +165,7 @@ integration: $(OUT)/zerotrace $(OUT)/zerotrace-asan
 	$(Q)tests/integration/run.sh
 	$(Q)ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1 \
 		ZT_BIN=$(CURDIR)/$(OUT)/zerotrace-asan tests/integration/run.sh test_a test_d test_e test_k \
-		test_w test_x test_y_tls test_y5 test_z2 test_z4 test_z6 test_rt1 test_rt2 test_h2 test_dns test_sa
+		test_w test_x test_y_tls test_y5 test_z2 test_z4 test_z6 test_rt1 test_rt2 test_h2 test_dns test_sa test_sd
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory -j$(NPROC) $(OUT)/zerotrace $(OUT)/zerotrace-asan $(OUT)/unit_tests \

@@ -43,6 +43,11 @@ enum zt_event_type {
 	 * connection the request it is writing serves: the payload is the
 	 * path it asked access() about, ZT_HELPER_PREFIX "<in fd>/<out fd>" */
 	ZT_EV_HELPER_LINK = 7,
+	/* --logs: a write(2) of a thread that served a request, to fd 1 or 2
+	 * (not a socket) or to a file opened O_APPEND; bytes: what it wrote,
+	 * the payload its first cap_len; ZT_F_TRUNCATED: not all copied, and
+	 * tail holds its last tail_len bytes (8, or none when it read none) */
+	ZT_EV_LOG = 8,
 };
 
 #define ZT_HELPER_PREFIX "/dev/null/zt/"

@@ -3,7 +3,8 @@
  * Stage 1: a socket syscall's arguments. No hook runs on sys_enter: the
  * sock_{send,recv}_length tracepoints fire inside socket I/O alone, after
  * the bytes moved, and the syscall's arguments are still in the task's
- * saved user registers there. A file's read or write runs no program.
+ * saved user registers there. A file's read or write runs no program
+ * (but with --logs, a write: logs.bpf.h).
  */
 #ifndef ZT_IO_ARGS_BPF_H
 #define ZT_IO_ARGS_BPF_H

@@ -300,6 +300,8 @@ static __always_inline void emit_data(void *ctx, struct syscall_args *args, __u6
 	if (args->fd >= 0)
 		conn_fd_note(st, pid_tgid >> 32, args->fd);
 	st->announced = 1;
+	if (st->role == ZT_ROLE_SERVER && args->dir == ZT_DIR_INGRESS)
+		log_thread_mark(pid_tgid);
 
 	eb = bpf_map_lookup_elem(&scratch, &zero);
 	if (!eb)

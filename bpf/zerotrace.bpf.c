@@ -5,7 +5,8 @@
  * find the syscall's arguments in the task's saved registers; they copy
  * what the connection's protocol needs into the ring buffer (a few
  * syscalls wait for their sys_exit), and the lifecycle tracepoints report
- * connects, accepts and closes. A file's read or write runs nothing.
+ * connects, accepts and closes. A file's read or write runs nothing, but
+ * with --logs a write(2) to stdout, stderr or an appended file (logs.bpf.h).
  * Uprobes on the TLS library add the plaintext of encrypted connections;
  * uprobes on the Go runtime follow requests from goroutine to goroutine.
  *
@@ -41,6 +42,8 @@ const volatile __u8 filter_ports = 0;
 const volatile __u8 filter_comm = 0;
 const volatile __u8 filter_cgroup = 0;
 const volatile __u8 inject_enabled = 0;
+/* --logs: serving threads are marked for bpf/logs.bpf.h */
+const volatile __u8 logs_enabled = 0;
 /* Head sampling (user/sampler.h), for the flag an injected traceparent
  * carries: a trace is sampled when the low 56 bits of its id are at least
  * this threshold (0: every trace), or, with sample_follow_parent, as its
@@ -59,6 +62,7 @@ const volatile char comm_filter[ZT_COMM_FILTER_LEN] = {};
 #include "sniff.bpf.h"
 #include "goroutine.bpf.h"
 #include "io_args.bpf.h"
+#include "logs.bpf.h"
 #include "context.bpf.h"
 #include "datagram.bpf.h"
 #include "io_exit.bpf.h"

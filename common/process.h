@@ -39,6 +39,13 @@ struct procinfo {
 	struct resource_attr attrs[PROCINFO_ATTRS_MAX];
 };
 
+/* A Node.js executable by its name: one event-loop thread serves many
+ * requests at once, so its thread says nothing of which one. */
+static inline int process_exe_is_node(const char *exe_name)
+{
+	return strcmp(exe_name, "node") == 0 || strcmp(exe_name, "nodejs") == 0;
+}
+
 /* A copy of what src holds: its fields and the attributes in use, not the
  * slots after them (3 KiB of its 4), which dst must not read. For queues
  * that hold a resource per item. */

@@ -144,7 +144,7 @@ size_t alert_json_format(const struct alert *a, const char *host_name, char *out
 		return 0;
 	json_buf_init(&b, out, cap);
 	alert_time_rfc3339(ts, a->time_unix_ns, 9);
-	json_put_rawz(&b, "{\"@timestamp\":\"");
+	json_put_rawz(&b, "{\"type\":\"alert\",\"@timestamp\":\"");
 	json_put_rawz(&b, ts);
 	json_put_rawz(&b, "\",\"event\":{\"kind\":\"alert\",\"category\":[\"network\","
 			  "\"intrusion_detection\"]},\"rule\":{\"id\":");

@@ -13,12 +13,18 @@
  *   gzips, and POSTs with libcurl, retrying the same bytes until
  *   max_retry_ms is spent.
  *
- * Log records (alerts, notes) have a second ring with the same rules, sent
- * by the same thread over the same handle to the logs URL: one batch at a
- * time, a log batch first whenever one is due (alerts are rare and
- * urgent; they never wait behind a backlog of spans). Retries, Retry-After,
- * the drain at stop and the request counters are shared; what is queued,
- * exported and dropped is counted per signal, log records one by one.
+ * Log records (alerts, notes, the traced processes' log lines) have a
+ * second ring with the same rules, sent by the same thread over the same
+ * handle to the logs URL: one batch at a time, a log batch first whenever
+ * one is due (alerts are rare and urgent; they never wait behind a backlog
+ * of spans) except right after another log batch when spans are due too,
+ * so a flood of log lines delays spans by one batch, never starves them.
+ * The ring is FIFO; log lines may not take its last eighth, kept for
+ * alerts and notes; a log batch is also cut at OTLP_LOGS_REQUEST_MAX
+ * bytes (by each record's bound, known when it is queued). Retries,
+ * Retry-After, the drain at stop and the request counters are shared; what
+ * is queued, exported and dropped is counted per signal, log records one
+ * by one.
  *
  * libcurl runs through a one-handle multi stack rather than
  * curl_easy_perform so that stop can interrupt a request that hangs:
@@ -72,6 +78,7 @@ static void exporter_free(struct otlp_exporter *e)
 	otlp_buf_free(&e->enc);
 	free(e->log_batch);
 	free(e->log_queued_ns);
+	free(e->log_size_max);
 	free(e->log_ring);
 	free(e);
 }
@@ -131,10 +138,21 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 		e->batch = calloc(e->cfg.max_batch, sizeof(*e->batch));
 	}
 	if (e->logs_on) {
-		e->log_max_batch = e->cfg.max_batch < e->cfg.logs_queue_size ? e->cfg.max_batch
-									     : e->cfg.logs_queue_size;
+		/* a batch goes at a quarter of the queue: a burst of log lines
+		 * (thousands a second from a busy server) fills the rest while
+		 * one request is in flight, instead of waiting for the delay
+		 * behind a full queue */
+		e->log_max_batch = e->cfg.logs_queue_size / OTLP_LOGS_BATCH_DIV ?
+					   e->cfg.logs_queue_size / OTLP_LOGS_BATCH_DIV : 1;
+		if (e->log_max_batch > e->cfg.max_batch)
+			e->log_max_batch = e->cfg.max_batch;
+		e->log_app_max = e->cfg.logs_queue_size -
+				 e->cfg.logs_queue_size / OTLP_LOGS_RESERVE_DIV;
+		/* calloc: a slot's pages are touched only as far as its record
+		 * goes (a log line is 8 KiB with a whole body and resource) */
 		e->log_ring = calloc(e->cfg.logs_queue_size, sizeof(*e->log_ring));
 		e->log_queued_ns = calloc(e->cfg.logs_queue_size, sizeof(*e->log_queued_ns));
+		e->log_size_max = calloc(e->cfg.logs_queue_size, sizeof(*e->log_size_max));
 		e->log_batch = calloc(e->log_max_batch, sizeof(*e->log_batch));
 	}
 	/* level 1: speed over ratio, because this runs on the traced node */
@@ -142,7 +160,8 @@ struct otlp_exporter *otlp_exporter_start(const struct otlp_config *cfg)
 		e->gzip = libdeflate_alloc_compressor(1);
 	if ((e->cfg.gzip && !e->gzip) ||
 	    (e->traces_on && (!e->slots || !e->bytes || !e->queued_ns || !e->batch)) ||
-	    (e->logs_on && (!e->log_ring || !e->log_queued_ns || !e->log_batch))) {
+	    (e->logs_on &&
+	     (!e->log_ring || !e->log_queued_ns || !e->log_size_max || !e->log_batch))) {
 		exporter_free(e);
 		errno = ENOMEM;
 		return NULL;

@@ -3,7 +3,8 @@
  * OTLP/HTTP exporter of traces and logs: a bounded queue per signal filled
  * by the event loop (never blocking it) and one thread that batches,
  * encodes, optionally gzips, and POSTs spans to <endpoint>/v1/traces and
- * alerts (and notes) as log records to <endpoint>/v1/logs with libcurl,
+ * alerts, notes and the traced processes' log lines (--logs) as log
+ * records to <endpoint>/v1/logs with libcurl,
  * retrying with exponential backoff and jitter on connection errors, 429,
  * 502, 503 and 504 (honouring Retry-After). Everything dropped is counted.
  */
@@ -14,10 +15,27 @@
 #include <stdint.h>
 #include "alert.h"
 #include "alert_note.h"
+#include "log_record.h"
 #include "otlp_encode.h"
 #include "otlp_logs_encode.h"
 
 #define OTLP_HEADERS_MAX 16
+/* A logs request's bytes at most, before gzip: a batch of log records is
+ * cut short of max_batch when their otlp_log_item_size_max add up to more
+ * (one record always goes). 4 MiB: gRPC's default message size, a limit
+ * OTLP receivers commonly keep (the collector's OTLP/HTTP receiver takes
+ * 20 MiB by default). Without it, 512 lines of 4 KiB could make 13 MiB
+ * of OTLP/JSON (\ufffd: six bytes for each byte of invalid UTF-8). */
+#define OTLP_LOGS_REQUEST_MAX (4u << 20)
+/* Log lines (enqueue_log) may fill the log queue but for its last
+ * 1/OTLP_LOGS_RESERVE_DIV: that room is kept for alerts and notes, so a
+ * chatty process cannot crowd out the audit trail. */
+#define OTLP_LOGS_RESERVE_DIV 8
+/* The log queue with --logs (the default, 512, is for alerts): ~8 KiB a
+ * record at most, pages touched only as lines fill them. */
+#define OTLP_LOGS_QUEUE_SIZE_WITH_LOGS 2048
+/* Log records per request: at most a quarter of the log queue. */
+#define OTLP_LOGS_BATCH_DIV 4
 
 /* What the requests carry. The exporter also speaks Zipkin: the same
  * queue, batching, retry and counters, posting Zipkin's JSON v2 span list
@@ -59,7 +77,8 @@ struct otlp_stats {
 	uint64_t retries;
 	uint64_t failures;        /* requests that did not get a 2xx */
 	uint64_t queue_depth;
-	/* Log records (alerts, notes), each counted once, never in batches. */
+	/* Log records (alerts, notes, log lines), each counted once, never in
+	 * batches. */
 	uint64_t logs_enqueued;
 	uint64_t logs_exported;       /* records the receiver accepted (2xx) */
 	uint64_t logs_dropped_full;   /* the log queue was full */
@@ -137,6 +156,14 @@ void otlp_exporter_enqueue(struct otlp_exporter *e, const struct span *s,
 int otlp_exporter_enqueue_alert(struct otlp_exporter *e, const struct alert *a);
 /* The same for a note (e.g. the audit trail's head hash). */
 int otlp_exporter_enqueue_note(struct otlp_exporter *e, const struct alert_note *n);
+/* The same for a traced process's log line (OTLP_LOG_APP, see
+ * otlp_logs_encode.h): r and the procinfo r->process points to (NULL: a
+ * resource of r's pid and comm) are copied, only the bytes in use, so
+ * neither is read after the call (the copy, up to ~8 KiB, is made under
+ * the queue's lock; the size bound before it). Observed time:
+ * r->observed_unix_ns, or now when it is 0. Full also when the line
+ * would take the room kept for alerts and notes (OTLP_LOGS_RESERVE_DIV). */
+int otlp_exporter_enqueue_log(struct otlp_exporter *e, const struct log_record *r);
 /* Sends what is queued (bounded by drain_ms), stops the thread, frees;
  * *final (when not NULL) gets the counters as they stood at the end. */
 void otlp_exporter_stop(struct otlp_exporter *e, uint32_t drain_ms, struct otlp_stats *final);

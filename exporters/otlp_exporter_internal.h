@@ -59,8 +59,11 @@ struct otlp_exporter {
 	struct otlp_stats stats;     /* queue depths are filled in on read */
 	struct otlp_log_item *log_ring; /* cfg.logs_queue_size slots (logs on) */
 	uint64_t *log_queued_ns;
+	uint32_t *log_size_max;      /* each slot's bound on its encoded bytes */
+	uint64_t log_bytes;          /* the sum of those of the queued records */
 	uint32_t log_head;
 	uint32_t log_count;
+	uint32_t log_app_max;        /* log lines queued at most: the rest is kept */
 
 	/* The producer's (one thread, the event loop): a span is encoded here
 	 * before the lock is taken. */
@@ -75,7 +78,8 @@ struct otlp_exporter {
 	struct curl_slist *headers;
 	struct otlp_encoded *batch;  /* cfg.max_batch: the slots being assembled */
 	struct otlp_log_item *log_batch; /* log_max_batch records */
-	uint32_t log_max_batch;      /* min(max_batch, logs_queue_size) */
+	uint32_t log_max_batch;      /* min(max_batch, logs_queue_size / OTLP_LOGS_BATCH_DIV) */
+	int last_logs;               /* the last batch taken was logs (under mu) */
 	int traces_on;               /* cfg.url set */
 	int logs_on;                 /* cfg.logs_url set */
 	int url_logs;                /* CURLOPT_URL is the logs URL (-1: not set) */
@@ -116,6 +120,8 @@ static inline int past_drain(const struct otlp_exporter *e, uint64_t now)
 uint32_t otlp__wait_for_batch(struct otlp_exporter *e, int *logs);
 /* With mu held: the n oldest spans leave the queue, their bytes freed. */
 void otlp__release_spans(struct otlp_exporter *e, uint32_t n);
+/* With mu held: the n oldest log records leave their queue. */
+void otlp__release_logs(struct otlp_exporter *e, uint32_t n);
 
 /* otlp_http.c */
 void *otlp__exporter_main(void *arg);

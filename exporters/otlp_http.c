@@ -250,6 +250,14 @@ static void copy_out(void *batch, const void *ring, uint32_t head, uint32_t n, u
 	memcpy((char *)batch + first * size, ring, (n - first) * size);
 }
 
+/* The same for log records, each copied as far as its kind uses (a log
+ * line: its body_len bytes, not the 8 KiB its slot holds). */
+static void copy_out_logs(struct otlp_log_item *batch, const struct otlp_log_item *ring,
+			  uint32_t head, uint32_t n, uint32_t cap)
+{
+	for (uint32_t k = 0; k < n; k++)
+		otlp_log_item_copy(&batch[k], &ring[(head + k) % cap]);
+}
 
 void *otlp__exporter_main(void *arg)
 {
@@ -266,14 +274,13 @@ void *otlp__exporter_main(void *arg)
 		/* The slots and their bytes stay counted, so no producer
 		 * writes them meanwhile. */
 		if (logs)
-			copy_out(e->log_batch, e->log_ring, head, n, log_cap, sizeof(*e->log_batch));
+			copy_out_logs(e->log_batch, e->log_ring, head, n, log_cap);
 		else
 			copy_out(e->batch, e->slots, head, n, cap, sizeof(*e->batch));
 		rc = encode_batch(e, n, logs);
 		pthread_mutex_lock(&e->mu);
 		if (logs) {
-			e->log_head = (head + n) % log_cap;
-			e->log_count -= n;
+			otlp__release_logs(e, n);
 		} else {
 			otlp__release_spans(e, n);
 		}
@@ -287,7 +294,8 @@ void *otlp__exporter_main(void *arg)
 	if (e->count)
 		otlp__release_spans(e, e->count);
 	e->stats.logs_dropped_failed += e->log_count;
-	e->log_count = 0;
+	if (e->log_count)
+		otlp__release_logs(e, e->log_count);
 	pthread_mutex_unlock(&e->mu);
 	return NULL;
 }

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * The OTLP exporter's two bounded queues (spans, log records): filled by
- * the event loop under one mutex, never waiting for anything else, and
- * emptied by the exporter thread (otlp_http.c) through wait_for_batch.
+ * the event loop (and, for log records, any thread) under one mutex, never
+ * waiting for anything else, and emptied by the exporter thread
+ * (otlp_http.c) through wait_for_batch.
  */
 #include "otlp_exporter_internal.h"
 
@@ -119,36 +120,57 @@ full:
 	pthread_mutex_unlock(&e->mu);
 }
 
-/* Copies a record into the log ring: alert or note, observed now. */
-static int enqueue_log(struct otlp_exporter *e, const struct alert *a, const struct alert_note *n)
+/* Copies a record into the log ring, observed now: an alert, a note or a
+ * log line (exactly one of a, n and r is not NULL). */
+static int enqueue_log(struct otlp_exporter *e, const struct alert *a, const struct alert_note *n,
+		       const struct log_record *r)
 {
+	int json = e->cfg.protocol == OTLP_HTTP_JSON, wake;
+	size_t host_len = strnlen(e->host_name, sizeof(e->host_name)), size_max = 0;
 	struct otlp_log_item *it;
 	struct timespec wall;
+	uint64_t now = now_ns(), observed;
 	uint32_t slot;
-	uint64_t now = now_ns();
-	int wake;
 
 	clock_gettime(CLOCK_REALTIME, &wall);
+	observed = (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec;
+	/* a line's bound reads its strings: worked out before the lock */
+	if (r)
+		size_max = otlp_log_record_size_max(r, json, host_len);
 	pthread_mutex_lock(&e->mu);
-	if (e->log_count == e->cfg.logs_queue_size) {
+	if (e->log_count == e->cfg.logs_queue_size || (r && e->log_count >= e->log_app_max)) {
 		e->stats.logs_dropped_full++;
 		pthread_mutex_unlock(&e->mu);
 		return -1;
 	}
 	slot = (e->log_head + e->log_count) % e->cfg.logs_queue_size;
 	it = &e->log_ring[slot];
-	it->observed_unix_ns = (uint64_t)wall.tv_sec * 1000000000ULL + (uint64_t)wall.tv_nsec;
-	if (a) {
-		it->kind = OTLP_LOG_ALERT;
-		it->alert = *a;
+	if (r) {
+		/* only the bytes in use: body_len of the body, the attributes
+		 * the resource holds; observed when the agent's sink took it,
+		 * as the JSON line says */
+		otlp_log_item_set_app(it, r, r->observed_unix_ns ? r->observed_unix_ns : observed);
 	} else {
-		it->kind = OTLP_LOG_NOTE;
-		it->note = *n;
+		it->observed_unix_ns = observed;
+		if (a) {
+			it->kind = OTLP_LOG_ALERT;
+			it->alert = *a;
+		} else {
+			it->kind = OTLP_LOG_NOTE;
+			it->note = *n;
+		}
+		size_max = otlp_log_item_size_max(it, json, host_len); /* by its kind alone */
 	}
 	e->log_queued_ns[slot] = now;
+	e->log_size_max[slot] = size_max < UINT32_MAX ? (uint32_t)size_max : UINT32_MAX;
+	e->log_bytes += e->log_size_max[slot];
 	e->log_count++;
 	e->stats.logs_enqueued++;
-	wake = e->log_count == 1 || e->log_count == e->log_max_batch;
+	/* as for spans: start the delay clock, or a batch is full (by count
+	 * or by bytes) */
+	wake = e->log_count == 1 || e->log_count == e->log_max_batch ||
+	       (e->log_bytes >= OTLP_LOGS_REQUEST_MAX &&
+		e->log_bytes - e->log_size_max[slot] < OTLP_LOGS_REQUEST_MAX);
 	pthread_mutex_unlock(&e->mu);
 	if (wake)
 		pthread_cond_signal(&e->cv);
@@ -159,14 +181,31 @@ int otlp_exporter_enqueue_alert(struct otlp_exporter *e, const struct alert *a)
 {
 	if (!e || !a || !e->logs_on)
 		return -1;
-	return enqueue_log(e, a, NULL);
+	return enqueue_log(e, a, NULL, NULL);
 }
 
 int otlp_exporter_enqueue_note(struct otlp_exporter *e, const struct alert_note *n)
 {
 	if (!e || !n || !e->logs_on)
 		return -1;
-	return enqueue_log(e, NULL, n);
+	return enqueue_log(e, NULL, n, NULL);
+}
+
+int otlp_exporter_enqueue_log(struct otlp_exporter *e, const struct log_record *r)
+{
+	if (!e || !r || !e->logs_on)
+		return -1;
+	return enqueue_log(e, NULL, NULL, r);
+}
+
+void otlp__release_logs(struct otlp_exporter *e, uint32_t n)
+{
+	const uint32_t cap = e->cfg.logs_queue_size;
+
+	for (uint32_t k = 0; k < n; k++)
+		e->log_bytes -= e->log_size_max[(e->log_head + k) % cap];
+	e->log_head = (e->log_head + n) % cap;
+	e->log_count -= n;
 }
 
 void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out)
@@ -181,22 +220,49 @@ void otlp_exporter_get_stats(struct otlp_exporter *e, struct otlp_stats *out)
 	pthread_mutex_unlock(&e->mu);
 }
 
+/* With mu held: how many of the queued log records make one request:
+ * up to log_max_batch, and as many as fit OTLP_LOGS_REQUEST_MAX by their
+ * bounds (the first always). */
+static uint32_t log_batch_len(const struct otlp_exporter *e)
+{
+	const uint32_t cap = e->cfg.logs_queue_size;
+	uint32_t n = e->log_count < e->log_max_batch ? e->log_count : e->log_max_batch, k;
+	uint64_t bytes = OTLP_LOGS_REQUEST_OVERHEAD;
+
+	if (e->log_bytes + bytes <= OTLP_LOGS_REQUEST_MAX)
+		return n; /* every record queued fits */
+	for (k = 0; k < n; k++) {
+		bytes += e->log_size_max[(e->log_head + k) % cap];
+		if (bytes > OTLP_LOGS_REQUEST_MAX && k)
+			break;
+	}
+	return k;
+}
+
 /* With mu held: how many items to send now, waiting as long as needed; 0
  * when the thread must end. *logs says which queue: the log queue whenever
- * it holds records once a batch is due (either queue's). */
+ * it holds records once a batch is due (either queue's), except right after
+ * a log batch when spans are due too: then spans, so that a steady flow of
+ * log lines (--logs) cannot starve them. */
 uint32_t otlp__wait_for_batch(struct otlp_exporter *e, int *logs)
 {
 	uint64_t now, due, delay_ns = (uint64_t)e->cfg.max_delay_ms * NS_PER_MS;
+	int spans_due, logs_due;
 
 	for (;;) {
 		now = now_ns();
 		if (e->stopping) {
 			if ((!e->count && !e->log_count) || past_drain(e, now))
 				return 0;
-			break; /* draining: send at once, no batching delay */
+			spans_due = e->count != 0; /* draining: at once, no delay */
+			break;
 		}
-		if (e->count >= e->cfg.max_batch ||
-		    (e->log_count && e->log_count >= e->log_max_batch))
+		spans_due = e->count && (e->count >= e->cfg.max_batch ||
+					 now >= e->queued_ns[e->head] + delay_ns);
+		logs_due = e->log_count && (e->log_count >= e->log_max_batch ||
+					    e->log_bytes >= OTLP_LOGS_REQUEST_MAX ||
+					    now >= e->log_queued_ns[e->log_head] + delay_ns);
+		if (spans_due || logs_due)
 			break;
 		due = UINT64_MAX;
 		if (e->count)
@@ -205,13 +271,12 @@ uint32_t otlp__wait_for_batch(struct otlp_exporter *e, int *logs)
 			due = e->log_queued_ns[e->log_head] + delay_ns;
 		if (due == UINT64_MAX)
 			pthread_cond_wait(&e->cv, &e->mu);
-		else if (now >= due)
-			break;
 		else
 			wait_until(e, due);
 	}
-	*logs = e->log_count != 0;
+	*logs = e->log_count != 0 && !(spans_due && e->last_logs);
+	e->last_logs = *logs;
 	if (*logs)
-		return e->log_count < e->log_max_batch ? e->log_count : e->log_max_batch;
+		return log_batch_len(e);
 	return e->count < e->cfg.max_batch ? e->count : e->cfg.max_batch;
 }

@@ -127,7 +127,7 @@ void span_format_jsonl(struct json_buf *b, const struct span *s, const struct pr
 	char hex[33];
 
 	span_hex(hex, s->trace_id, sizeof(s->trace_id));
-	json_put_lit(b, "{\"trace_id\":\"");
+	json_put_lit(b, "{\"type\":\"span\",\"trace_id\":\"");
 	json_put_raw(b, hex, 2 * sizeof(s->trace_id));
 	span_hex(hex, s->span_id, sizeof(s->span_id));
 	json_put_lit(b, "\",\"span_id\":\"");
@@ -173,6 +173,59 @@ void span_format_jsonl(struct json_buf *b, const struct span *s, const struct pr
 	json_put_lit(b, "}");
 	if (res)
 		resource_put(b, res, host_name, cache);
+	json_put_lit(b, "}");
+}
+
+void log_format_jsonl(struct json_buf *b, const struct log_record *r, const char *host_name,
+		      struct span_resource_cache *cache)
+{
+	static const char *const iostreams[] = { [LOG_STREAM_STDOUT] = "stdout",
+						 [LOG_STREAM_STDERR] = "stderr" };
+	char hex[33];
+
+	json_put_lit(b, "{\"type\":\"log\",\"time_unix_nano\":");
+	json_put_u64(b, r->time_unix_ns);
+	json_put_lit(b, ",\"observed_time_unix_nano\":");
+	json_put_u64(b, r->observed_unix_ns);
+	json_put_lit(b, ",\"severity_number\":");
+	json_put_u64(b, r->severity_number);
+	json_put_lit(b, ",\"severity_text\":");
+	json_put_string(b, (const uint8_t *)r->severity_text,
+			strnlen(r->severity_text, sizeof(r->severity_text)));
+	json_put_lit(b, ",\"body\":");
+	json_put_string(b, (const uint8_t *)r->body,
+			r->body_len < sizeof(r->body) ? r->body_len : sizeof(r->body));
+	json_put_lit(b, ",\"trace_id\":\"");
+	if (r->has_trace) {
+		span_hex(hex, r->trace_id, sizeof(r->trace_id));
+		json_put_raw(b, hex, 2 * sizeof(r->trace_id));
+	}
+	json_put_lit(b, "\",\"span_id\":\"");
+	if (r->has_trace) {
+		span_hex(hex, r->span_id, sizeof(r->span_id));
+		json_put_raw(b, hex, 2 * sizeof(r->span_id));
+	}
+	json_put_lit(b, "\",\"trace_flags\":");
+	json_put_u64(b, r->has_trace && r->sampled);
+	json_put_lit(b, ",\"service.name\":");
+	json_put_cstr(b, r->process ? r->process->service_name : r->comm);
+	json_put_lit(b, ",\"attributes\":{");
+	if (r->stream == LOG_STREAM_STDOUT || r->stream == LOG_STREAM_STDERR) {
+		json_put_lit(b, "\"log.iostream\":");
+		json_put_cstr(b, iostreams[r->stream]);
+	} else {
+		json_put_lit(b, "\"zerotrace.log.fd\":");
+		json_put_i64(b, r->fd);
+	}
+	attr_u64(b, "process.pid", r->pid);
+	attr_u64(b, "thread.id", r->tid);
+	if (r->process)
+		attr_str(b, "process.executable.name", r->process->exe_name);
+	if (r->cut)
+		json_put_lit(b, ",\"zerotrace.log.truncated\":true");
+	json_put_lit(b, "}");
+	if (r->process)
+		resource_put(b, r->process, host_name, cache);
 	json_put_lit(b, "}");
 }
 

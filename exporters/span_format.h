@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Renders finished spans: one JSON object per line, or one readable line. */
+/* Renders finished spans (one JSON object per line, or one readable line)
+ * and log records (a JSON line); "type" tells them apart in one stream. */
 #ifndef ZT_SPAN_FORMAT_H
 #define ZT_SPAN_FORMAT_H
 
 #include <stddef.h>
 #include "json.h"
+#include "log_record.h"
 #include "process.h"
 #include "span.h"
 
@@ -34,6 +36,15 @@ struct span_resource_cache {
  * points to must not change while the cache is in use. */
 void span_format_jsonl(struct json_buf *b, const struct span *s, const struct procinfo *res,
 		       const char *host_name, struct span_resource_cache *cache);
+
+/* A log record's JSON line (--logs; no trailing newline): "type":"log",
+ * its times, severity, body, the ids of the request it was written for
+ * ("" when none) and trace_flags, service.name, attributes (log.iostream
+ * or zerotrace.log.fd, process.pid, thread.id, process.executable.name,
+ * zerotrace.log.truncated when cut) and the process's resource, as spans
+ * have them. */
+void log_format_jsonl(struct json_buf *b, const struct log_record *r, const char *host_name,
+		      struct span_resource_cache *cache);
 
 /* "12:00:01.123 SERVER python3[41] GET /items/{id} 200 1.20ms ..." into out. */
 void span_format_pretty(char *out, size_t out_len, const struct span *s);

@@ -12,6 +12,11 @@
 #                untraced again (each ratio is against the mean of the two
 #                untraced runs; redis too)
 #   http-jsonl   the same, every span written as a JSON line to a file
+#   http-logs-off  nginx's server that writes an access log line per request
+#                (a write(2) to an O_APPEND file), JSON lines, without --logs
+#   http-logs    the same with --logs: each line becomes a log record (tax:
+#                dd with --logs too, the lookup a write of a thread that
+#                serves no request pays)
 #   http-otlp    the same, spans sent over OTLP (gzip) to a loopback sink
 #   redis        redis-server under redis-benchmark -P 1 -t get,set
 #   conns        10,000 live connections to nginx (agent on its worker):
@@ -123,6 +128,8 @@ free_port() { "$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1",
 PORT=$(free_port)
 TLS_PORT=$(free_port)
 [ "$TLS_PORT" != "$PORT" ] || TLS_PORT=$(free_port)
+LOG_PORT=$(free_port)
+while [ "$LOG_PORT" = "$PORT" ] || [ "$LOG_PORT" = "$TLS_PORT" ]; do LOG_PORT=$(free_port); done
 mkdir -p "$TMP/www" "$TMP/tmp" "$TMP/logs"
 head -c 1024 /dev/urandom >"$TMP/www/file1k"
 cat >"$TMP/nginx.conf" <<EOF
@@ -144,6 +151,12 @@ http {
     scgi_temp_path $TMP/tmp/scgi;
     server {
         listen 127.0.0.1:$PORT;
+        root $TMP/www;
+        location / { }
+    }
+    server {
+        listen 127.0.0.1:$LOG_PORT;
+        access_log $TMP/logs/access.log;
         root $TMP/www;
         location / { }
     }
@@ -322,16 +335,20 @@ int main(int argc, char **argv)
 EOF
 	: >"$TMP/tax.txt"
 	for r in 1 2 3; do
-		echo "bench: [tax] pair $r: untraced, then traced (agent on every process)..." >&2
-		local du gu dt gt
+		echo "bench: [tax] pair $r: untraced, traced (agent on every process), traced --logs..." >&2
+		local du gu dt gt dl
 		du=$(ns_per_syscall $((2 * n)) dd if=/dev/zero of=/dev/null bs=1 count=$n)
 		gu=$(ns_per_syscall $n "$TMP/getppid_loop" $n)
 		agent_start tax none
 		dt=$(ns_per_syscall $((2 * n)) dd if=/dev/zero of=/dev/null bs=1 count=$n)
 		gt=$(ns_per_syscall $n "$TMP/getppid_loop" $n)
 		agent_stop tax
+		agent_start tax-logs none --logs
+		dl=$(ns_per_syscall $((2 * n)) dd if=/dev/zero of=/dev/null bs=1 count=$n)
+		agent_stop tax-logs
 		echo "dd $du $dt" >>"$TMP/tax.txt"
 		echo "getppid $gu $gt" >>"$TMP/tax.txt"
+		echo "dd_logs $du $dl" >>"$TMP/tax.txt"
 	done
 	report_arm tax tax="$TMP/tax.txt" final="$TMP/final.tax" hwm_kb="$HWM_KB"
 }
@@ -536,11 +553,16 @@ go_tls_server() {
 }
 
 NGINX_URL="http://127.0.0.1:$PORT/file1k"
-for arm in ${BENCH_ARMS:-tax http http-jsonl http-otlp redis conns https go go-handoffs uprobe replay}; do
+NGINX_LOG_URL="http://127.0.0.1:$LOG_PORT/file1k"
+for arm in ${BENCH_ARMS:-tax http http-jsonl http-logs-off http-logs http-otlp redis conns https go go-handoffs uprobe replay}; do
 	case $arm in
 	tax) tax_arm ;;
 	http) run_arm http none "--port $PORT" "$NGINX_URL" "nginx 1 worker, 1 KiB file" ;;
 	http-jsonl) run_arm http-jsonl jsonl "--port $PORT" "$NGINX_URL" "nginx, spans as JSON lines" ;;
+	http-logs-off) run_arm http-logs-off jsonl "--port $LOG_PORT" "$NGINX_LOG_URL" \
+		"nginx writing an access log line per request, JSON lines, no --logs" ;;
+	http-logs) run_arm http-logs jsonl "--port $LOG_PORT" "$NGINX_LOG_URL" \
+		"nginx writing an access log line per request, JSON lines, --logs" --logs ;;
 	http-otlp) otlp_sink && run_arm http-otlp none "--port $PORT" "$NGINX_URL" "nginx, OTLP gzip" \
 		--otlp-endpoint "http://127.0.0.1:$SINK_PORT" --otlp-compression gzip ;;
 	redis) redis_arm ;;
@@ -555,7 +577,7 @@ for arm in ${BENCH_ARMS:-tax http http-jsonl http-otlp redis conns https go go-h
 		"https://127.0.0.1:$GO_TLS_PORT/users?rid=1" "Go net/http server, HTTPS (crypto/tls)" ;;
 	uprobe) uprobe_arm ;;
 	replay) replay_arm ;;
-	*) die "BENCH_ARMS: unknown arm $arm (tax http http-jsonl http-otlp redis conns https go go-handoffs go-https uprobe replay)" ;;
+	*) die "BENCH_ARMS: unknown arm $arm (tax http http-jsonl http-logs-off http-logs http-otlp redis conns https go go-handoffs go-https uprobe replay)" ;;
 	esac
 done
 stop_pid "${GO_TLS_PID:-}" TERM 5

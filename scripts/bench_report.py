@@ -211,13 +211,25 @@ def report(d, json_out):
                                                                      ("go_newproc", "go_http")),
         "uprobe hit, ns (int3: entry of SSL_read, Go)": get(arms, "uprobe", "uprobe_hit_ns", "int3"),
         "uprobe hit, ns (on a 5-byte nop: optimized)": get(arms, "uprobe", "uprobe_hit_ns", "nop5"),
+        "dd tax with --logs on, ns per syscall (non-socket write)": get(arms, "tax", "tax_ns",
+                                                                         "dd_logs"),
+        "agent CPU ns per request, nginx access log, no --logs": get(arms, "http-logs-off",
+                                                                      "agent_ns_per_request"),
+        "agent CPU ns per request, nginx access log, --logs": get(arms, "http-logs",
+                                                               "agent_ns_per_request"),
+        "BPF ns per request, nginx access log, no --logs": get(arms, "http-logs-off", "bpf",
+                                                               "ns_per_request"),
+        "BPF ns per request, nginx access log, --logs": get(arms, "http-logs", "bpf",
+                                                            "ns_per_request"),
         "agent peak RSS over the bench (KiB)": max((a.get("hwm_kb", 0) for a in arms.values()),
                                                    default=None),
         "replay instructions per event, output none": get(arms, "replay", "replay_ir_none"),
         "replay instructions per event, JSON lines": get(arms, "replay", "replay_ir_jsonl"),
     }
-    for name in ("http", "http-jsonl", "http-otlp", "redis", "https", "go", "go-handoffs",
-                 "go-https"):
+    info["nginx access log ratio, no --logs"] = get(arms, "http-logs-off", "ratio")
+    info["nginx access log ratio, --logs"] = get(arms, "http-logs", "ratio")
+    for name in ("http", "http-jsonl", "http-logs-off", "http-logs", "http-otlp", "redis",
+                 "https", "go", "go-handoffs", "go-https"):
         if name in arms and "ratio" in arms[name]:
             info["%s: untraced / traced req/s" % name] = "%.0f / %.0f" % (
                 arms[name]["untraced"]["rps"], arms[name]["traced"]["rps"])

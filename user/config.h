@@ -33,6 +33,7 @@ struct zt_config {
 	int inject_traceparent;    /* --inject-traceparent */
 	int go_handoffs;           /* --go-handoffs */
 	int node_helper;           /* --node-helper */
+	int logs;                  /* --logs */
 	int rpc_dup;               /* OTEL_SEMCONV_STABILITY_OPT_IN holds rpc/dup */
 	char cgroup[256];          /* --cgroup, a cgroup v2 directory, "" = all */
 	uint32_t reorder_window_ms; /* --reorder-window-ms, 0..10000, default 50 */

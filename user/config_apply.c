@@ -318,6 +318,7 @@ enum config_result config_apply(struct zt_config *cfg, const struct config_optio
 	case OPT_INJECT:
 	case OPT_GO_HANDOFFS:
 	case OPT_NODE_HELPER:
+	case OPT_LOGS:
 	case OPT_SAMPLE_IGNORE_PARENT:
 	case OPT_SAMPLE_KEEP_ERRORS:
 	case OPT_NO_SAMPLE_KEEP_ERRORS:
@@ -348,6 +349,9 @@ enum config_result config_switch(struct zt_config *cfg, const struct config_opti
 		return CONFIG_OK;
 	case OPT_NODE_HELPER:
 		cfg->node_helper = on;
+		return CONFIG_OK;
+	case OPT_LOGS:
+		cfg->logs = on;
 		return CONFIG_OK;
 	case OPT_SAMPLE_IGNORE_PARENT:
 		cfg->sample_ignore_parent = on;

@@ -264,6 +264,7 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 	memcpy((char *)skel->rodata->comm_filter, cfg->comm, sizeof(cfg->comm));
 	skel->rodata->filter_cgroup = cfg->cgroup[0] != '\0';
 	skel->rodata->inject_enabled = cfg->inject_traceparent;
+	skel->rodata->logs_enabled = (__u8)!!cfg->logs;
 	/* the sampler's (user/sampler.h), so that the flag the kernel injects
 	 * is the decision user space makes for the same trace */
 	if (config_sampling_set(cfg)) {
@@ -275,6 +276,9 @@ int loader_start(struct loader *l, const struct zt_config *cfg)
 		bpf_program__set_autoload(skel->progs.track_client_sockets, false);
 		bpf_program__set_autoload(skel->progs.inject_traceparent, false);
 	}
+	/* every write() on the node would pay a lookup */
+	if (!cfg->logs)
+		bpf_program__set_autoload(skel->progs.sys_exit_write, false);
 	/* every access() on the node would pay for them */
 	if (!cfg->node_helper) {
 		bpf_program__set_autoload(skel->progs.sys_enter_access, false);

@@ -105,6 +105,18 @@ static void sink_span(void *ctx, const struct span *s)
 		alert_sinks_span(k->alerting, s);
 }
 
+/* --logs: every record is written and exported, linked or not; its trace
+ * flag says whether the trace it names was sampled. */
+static void sink_log(void *ctx, struct log_record *r)
+{
+	struct sinks *k = ctx;
+
+	r->observed_unix_ns = clock_ns(CLOCK_REALTIME);
+	output_log(k->out, r);
+	if (k->otlp)
+		otlp_exporter_enqueue_log(k->otlp, r);
+}
+
 static void sink_call(void *ctx, const struct call *c)
 {
 	struct sinks *k = ctx;
@@ -180,6 +192,10 @@ static int otlp_config_resolve(struct otlp_config *oc, const struct zt_config *p
 			return -1;
 		}
 	}
+	/* a busy server's log lines come thousands a second: room for a
+	 * burst while batches of a quarter of it are sent */
+	if (cfg->logs)
+		oc->logs_queue_size = OTLP_LOGS_QUEUE_SIZE_WITH_LOGS;
 	return 0;
 }
 
@@ -342,6 +358,9 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)zs->exported, (unsigned long long)zs->dropped_full,
 		(unsigned long long)zs->dropped_failed, (unsigned long long)zs->failures,
 		(unsigned long long)zs->retries);
+	fprintf(stderr, " logs_linked=%llu logs_no_request=%llu logs_ambiguous=%llu logs_not_one_line=%llu",
+		(unsigned long long)ts.logs_linked, (unsigned long long)ts.logs_no_request,
+		(unsigned long long)ts.logs_ambiguous, (unsigned long long)ts.logs_not_one_line);
 	fprintf(stderr, " ratio_falls=%llu ratio_rises=%llu",
 		(unsigned long long)k->feedback.ctl.falls, (unsigned long long)k->feedback.ctl.rises);
 	fprintf(stderr, " hold_spans=%llu hold_traces_kept=%llu hold_expired=%llu hold_full_drops=%llu",
@@ -582,6 +601,8 @@ static int run(const struct zt_config *cfg, const struct record_args *ra)
 		goto cleanup;
 	}
 	tracer_set_goroutine_lookup(tracer, uprobe_attach_runs_goroutines, pipe.tls);
+	if (cfg->logs)
+		tracer_set_log_sink(tracer, sink_log, &sinks);
 	uprobe_attach_scan_all(pipe.tls);
 	if (cfg->node_helper) {
 		pipe.node = node_helper_start(cfg);

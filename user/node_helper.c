@@ -18,6 +18,7 @@
 #include "events.h"
 #include "node_helper.h"
 #include "proc_filter.h"
+#include "process.h"
 #include "ws_frame.h"
 
 #define QUEUE_MAX 1024
@@ -36,7 +37,11 @@
  * and one written under no request reports "none": a timer's call on a
  * pooled socket is then not taken for the request its last report named,
  * nor, on an event loop, for the one request in flight (a socket still connecting has no fd: it reports when it
- * connects, before the writes it holds go out). It closes
+ * connects, before the writes it holds go out). Every fs.writeSync and
+ * fs.writeFileSync reports too (--logs: console.log to a file, and
+ * fs.appendFileSync, which opens the file each time and, for a string,
+ * writes it from C++: the wrapper opens it so the report can name the fd),
+ * so a log line names its request. It closes
  * the inspector once the agent has hung up (close() waits for sessions).
  * Nothing it leaves behind may throw: `require` exists only while the
  * inspector evaluates, so everything is required up front. A process that
@@ -74,6 +79,23 @@ static const char helper_script[] =
 	"   else this.once('connect', () => report(inFd, fdOf(this)));"
 	"  }"
 	"  return write.apply(this, arguments);"
+	" };"
+	" const writeSync = fs.writeSync, writeFileSync = fs.writeFileSync;"
+	" fs.writeSync = function (fd) {"
+	"  if (typeof fd === 'number') report(als.getStore(), fd);"
+	"  return writeSync.apply(this, arguments);"
+	" };"
+	" fs.writeFileSync = function (file, data, options) {"
+	"  if (typeof file === 'number') {"
+	"   report(als.getStore(), file); return writeFileSync.apply(this, arguments); }"
+	"  const o = options && typeof options === 'object' ? options : {};"
+	"  let fd;"
+	"  try { fd = fs.openSync(file, o.flag || 'w', o.mode); }"
+	"  catch (e) { return writeFileSync.apply(this, arguments); }"
+	"  try { report(als.getStore(), fd);"
+	"   return writeFileSync.call(this, fd, data,"
+	"    typeof options === 'string' ? options : Object.assign({}, o, { flag: undefined })); }"
+	"  finally { fs.closeSync(fd); }"
 	" };"
 	" return 'zerotrace-ok';"
 	"})()";
@@ -128,7 +150,7 @@ static int is_node(uint32_t pid)
 	exe[n] = '\0';
 	base = strrchr(exe, '/');
 	base = base ? base + 1 : exe;
-	if (strcmp(base, "node") == 0 || strcmp(base, "nodejs") == 0)
+	if (process_exe_is_node(base))
 		return 1;
 	snprintf(path, sizeof(path), "/proc/%u/maps", pid);
 	f = fopen(path, "re");

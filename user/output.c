@@ -11,6 +11,22 @@
 #define TREE_GRACE_NS 200000000ULL  /* stragglers after a root ends */
 #define TREE_WAIT_NS 5000000000ULL  /* the longest a trace is held */
 
+static char line[SPAN_JSONL_MAX];
+/* the process resources spans and log lines share */
+static struct span_resource_cache resources;
+
+static void output_line(struct output *o, const struct json_buf *b)
+{
+	if (b->overflow) {
+		o->dropped++;
+		return;
+	}
+	if (fwrite(line, 1, b->len, o->out) != b->len || fputc('\n', o->out) == EOF)
+		o->dropped++;
+	else
+		o->written++;
+}
+
 int output_init(struct output *o, FILE *out, enum zt_output mode)
 {
 	memset(o, 0, sizeof(*o));
@@ -29,10 +45,7 @@ int output_init(struct output *o, FILE *out, enum zt_output mode)
 
 void output_span(struct output *o, const struct span *s, const struct procinfo *res)
 {
-	static char line[SPAN_JSONL_MAX];
-	static struct span_resource_cache resources;
 	struct json_buf b;
-	size_t len;
 
 	if (o->mode == ZT_OUTPUT_NONE)
 		return;
@@ -43,15 +56,19 @@ void output_span(struct output *o, const struct span *s, const struct procinfo *
 	}
 	json_buf_init(&b, line, sizeof(line));
 	span_format_jsonl(&b, s, res, procinfo_host_name(), &resources);
-	if (b.overflow) {
-		o->dropped++;
+	output_line(o, &b);
+}
+
+void output_log(struct output *o, const struct log_record *r)
+{
+	struct json_buf b;
+
+	/* the readable mode is for traces: log records only in JSON lines */
+	if (o->mode != ZT_OUTPUT_JSONL)
 		return;
-	}
-	len = b.len;
-	if (fwrite(line, 1, len, o->out) != len || fputc('\n', o->out) == EOF)
-		o->dropped++;
-	else
-		o->written++;
+	json_buf_init(&b, line, sizeof(line));
+	log_format_jsonl(&b, r, procinfo_host_name(), &resources);
+	output_line(o, &b);
 }
 
 void output_flush(struct output *o, uint64_t now_ns)

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* The span sink for stdout: JSON lines or readable lines, fully buffered. */
+/* The span and log sink for stdout: JSON lines or readable lines, fully
+ * buffered. */
 #ifndef ZT_OUTPUT_H
 #define ZT_OUTPUT_H
 
@@ -7,6 +8,7 @@
 #include <stdio.h>
 #include "config.h"
 #include "procinfo.h"
+#include "log_record.h"
 #include "span.h"
 
 struct trace_tree;
@@ -24,6 +26,8 @@ struct output {
 int output_init(struct output *o, FILE *out, enum zt_output mode);
 /* res: the span's process resource (NULL: none in the JSON line). */
 void output_span(struct output *o, const struct span *s, const struct procinfo *res);
+/* A log record's JSON line (--logs); nothing in the readable mode. */
+void output_log(struct output *o, const struct log_record *r);
 /* Writes what is due (complete traces in pretty mode) and flushes. */
 void output_flush(struct output *o, uint64_t now_ns);
 /* Writes everything still held, then frees. */

@@ -173,6 +173,16 @@ size_t recording_redact_event(uint8_t *rec, size_t len)
 		return 0;
 	memcpy(&e, rec, sizeof(e));
 	cap = e.cap_len < len - sizeof(e) ? e.cap_len : len - sizeof(e);
+	if (e.type == ZT_EV_LOG) {
+		size_t at = 0, vs, ve;
+
+		/* a log line's secret values, as its record's body has them */
+		while (redact_text_next((const char *)p, cap, at, &vs, &ve)) {
+			n += mark(p, vs, ve);
+			at = ve;
+		}
+		return n;
+	}
 	if (e.type != ZT_EV_DATA)
 		return 0;
 	if (!(e.flags & ZT_F_SEGS))

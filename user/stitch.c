@@ -364,6 +364,26 @@ static const struct task_span *task_parent(struct stitch *s, uint32_t pid,
 	return &th->spans[0];
 }
 
+enum stitch_serving stitch_task_serving(struct stitch *s, uint32_t pid,
+					const struct stitch_task *task, struct stitch_ids *out)
+{
+	struct task_key tk = task_key_of(pid, task);
+	const struct thread_entry *th;
+
+	if (task->kind == ZT_TASK_UNKNOWN)
+		return STITCH_SERVES_NONE;
+	th = (const struct thread_entry *)fixed_table_find(&s->threads, &tk);
+	if (!th || !th->inflight)
+		return STITCH_SERVES_NONE;
+	if (th->inflight > 1 || th->n != 1)
+		return STITCH_SERVES_SEVERAL;
+	memset(out, 0, sizeof(*out));
+	memcpy(out->trace_id, th->spans[0].trace_id, 16);
+	memcpy(out->span_id, th->spans[0].span_id, 8);
+	out->sample = th->spans[0].sample;
+	return STITCH_SERVES_ONE;
+}
+
 /* The sampling decision of the request in trace trace_id that this task
  * serves: the kernel named it the parent of a call whose ids it chose. */
 static int task_sample_of(struct stitch *s, uint32_t pid, const struct stitch_task *task,

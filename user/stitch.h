@@ -146,6 +146,18 @@ void stitch_expire_unanswered(struct stitch *s, uint64_t closed_before_ns);
  * will be read. */
 void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key);
 
+/* What a task serves now (--logs: the request a log line it wrote belongs
+ * to), changing nothing: NONE, or ONE with that request's SERVER span in
+ * *out (its trace, span and sampling), or SEVERAL (an event loop's
+ * requests, or one the table could not keep): a line then names none. */
+enum stitch_serving {
+	STITCH_SERVES_NONE = 0,
+	STITCH_SERVES_ONE = 1,
+	STITCH_SERVES_SEVERAL = 2,
+};
+enum stitch_serving stitch_task_serving(struct stitch *s, uint32_t pid,
+					const struct stitch_task *task, struct stitch_ids *out);
+
 void stitch_count_bad_wire(struct stitch *s);
 void stitch_get_stats(const struct stitch *s, struct stitch_stats *out);
 

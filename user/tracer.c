@@ -485,6 +485,13 @@ int tracer_handle_event(struct tracer *t, const void *data, size_t size)
 			helper_links_report(t->helpers, e->pid, (const uint8_t *)data + sizeof(*e),
 					    e->cap_len);
 		break;
+	case ZT_EV_LOG:
+		if (e->cap_len > ZT_CAPTURE_MAX || size < sizeof(*e) + e->cap_len ||
+		    e->bytes < (int64_t)e->cap_len || e->tail_len > ZT_TAIL_LEN)
+			t->stats.bad_events++;
+		else if (t->log_sink)
+			tracer_log_event(t, e, (const uint8_t *)data + sizeof(*e));
+		break;
 	default:
 		t->stats.bad_events++;
 	}

@@ -11,12 +11,16 @@
 #include <stdint.h>
 #include "config.h"
 #include "proto.h"
+#include "log_record.h"
 #include "span.h"
 #include "helper_links.h"
 #include "proto_states.h"
 #include "stitch.h"
 
 typedef void (*span_sink_fn)(void *ctx, const struct span *s);
+/* --logs: a line a traced thread wrote (r is valid during the call; the
+ * sink stamps r->observed_unix_ns). */
+typedef void (*log_sink_fn)(void *ctx, struct log_record *r);
 
 struct tracer_stats {
 	uint64_t events;          /* records received */
@@ -43,6 +47,13 @@ struct tracer_stats {
 	uint64_t proto_misses[ZT_PROTO_COUNT]; /* parse misses by enum zt_proto */
 	uint64_t proto_spans[ZT_PROTO_COUNT];
 	uint64_t proto_notes[ZT_PROTO_COUNT][PROTO_NOTE_COUNT];
+	/* --logs: lines linked to the one request their thread (or the
+	 * helper) named; written under no request; under several (an event
+	 * loop without --node-helper); writes not exactly one line, dropped */
+	uint64_t logs_linked;
+	uint64_t logs_no_request;
+	uint64_t logs_ambiguous;
+	uint64_t logs_not_one_line;
 	struct stitch_stats stitch;
 	struct helper_links_stats helpers;
 	struct proto_states_stats states; /* protocol states taken, reused, spare */
@@ -56,6 +67,8 @@ void tracer_free(struct tracer *t);
  * names goroutines only once user space has told it (a new Go program's
  * first records name threads, which say nothing there). */
 typedef int (*tracer_runs_goroutines_fn)(void *ctx, uint32_t pid);
+/* Where ZT_EV_LOG records go; without one they are ignored. */
+void tracer_set_log_sink(struct tracer *t, log_sink_fn sink, void *ctx);
 void tracer_set_goroutine_lookup(struct tracer *t, tracer_runs_goroutines_fn fn, void *ctx);
 /* Adds a port known to be listening (from /proc/net/tcp* or an accept). */
 void tracer_add_listen_port(struct tracer *t, uint16_t port);

@@ -51,6 +51,9 @@ struct tracer {
 	uint64_t timed[TRACER_TIMED_MAX]; /* conn_ids, for proto.expire */
 	uint32_t n_timed;
 	struct span span; /* reused: no allocation per span */
+	log_sink_fn log_sink;        /* --logs */
+	void *log_sink_ctx;
+	struct log_record log;       /* reused, as span */
 };
 
 /* What the protocol's callbacks need to turn an exchange into a span. */
@@ -59,6 +62,9 @@ struct exchange_ctx {
 	struct conn *c;
 	const struct zt_event *e; /* the record being fed; NULL at close */
 };
+
+/* tracer_log.c: a ZT_EV_LOG record with its cap_len payload bytes p. */
+void tracer_log_event(struct tracer *t, const struct zt_event *e, const uint8_t *p);
 
 /* tracer_exchange.c */
 /* The sink a protocol reports to for x's connection. */

@@ -24,6 +24,26 @@
  * - Zipkin (exporters/zipkin_encode.c), each item encoded alone and the
  *   body assembled from them as the exporter's queue does: one strictly
  *   valid JSON array with one "localEndpoint" key per item and no OTLP key.
+ *
+ * Then the log encoders (exporters/otlp_logs_encode.c) with a batch of up
+ * to 12 log records from the same input: mostly log lines (OTLP_LOG_APP,
+ * made by otlp_log_item_set_app as the exporter makes them) whose bodies
+ * are any bytes up to LOG_BODY_MAX, with any severity, stream, flags,
+ * severity text and comm (NUL or not), of a few processes (tiny pid and
+ * generation alphabets, so runs form and break) or of none; now and then
+ * an alert or a note between them, and a body_len past LOG_BODY_MAX set
+ * behind set_app's back. Checks:
+ * - protobuf: the walker with the logs schema accepts it (strict UTF-8,
+ *   16/8-byte ids); the agent's ResourceLogs first when there is an alert
+ *   or a note, then one per run of a process's lines; each line's
+ *   LogRecord field by field (times, severity and its text only when set,
+ *   flags 1 exactly when in a sampled trace, ids exactly when in a trace,
+ *   no event_name, the body byte for byte when it is valid UTF-8, the
+ *   stream's attribute, thread.id, truncated only when cut);
+ * - JSON: one strictly valid JSON value with one "resource" key per group,
+ *   one "body" key per record and one "spanId" per record in a trace;
+ * - both: no longer than the records' otlp_log_item_size_max allow, and
+ *   the same bytes from items copied with otlp_log_item_copy.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -31,11 +51,13 @@
 #include <string.h>
 
 #include "otlp_encode.h"
+#include "otlp_logs_encode.h"
 #include "zipkin_encode.h"
 #include "../unit/span_fixture.h"
 #include "fuzz_check.h"
 
 #define FZ_ITEMS_MAX 24
+#define FZ_LOGS_MAX 12
 
 /* The input decoding and the checkers stay out of the coverage map: only
  * the encoder's edges should steer the fuzzer (ASan/UBSan still instrument
@@ -246,7 +268,8 @@ CHECKER static int rd_field(struct slice *m, uint32_t *field, int *wt, uint64_t 
 	return 1;
 }
 
-enum msg { M_REQ, M_RS, M_RES, M_SS, M_SCOPE, M_SPAN, M_KV, M_ANY, M_STATUS };
+enum msg { M_REQ, M_RS, M_RES, M_SS, M_SCOPE, M_SPAN, M_KV, M_ANY, M_STATUS,
+	   M_LREQ, M_RL, M_SL, M_LR };
 enum val { V_MSG, V_STRING, V_BYTES, V_ID16, V_ID8, V_VARINT, V_I64, V_I32 };
 
 struct rule {
@@ -276,6 +299,16 @@ static const struct rule schema[] = {
 	{ M_ANY, 3, V_VARINT, 0, 0 },     { M_ANY, 4, V_I64, 0, 0 },
 	{ M_ANY, 7, V_BYTES, 0, 0 },      { M_STATUS, 2, V_STRING, 0, 0 },
 	{ M_STATUS, 3, V_VARINT, 0, 0 },
+	/* logs: collector/logs/v1, logs/v1 */
+	{ M_LREQ, 1, V_MSG, M_RL, 1 },    { M_RL, 1, V_MSG, M_RES, 0 },
+	{ M_RL, 2, V_MSG, M_SL, 1 },      { M_RL, 3, V_STRING, 0, 0 },
+	{ M_SL, 1, V_MSG, M_SCOPE, 0 },   { M_SL, 2, V_MSG, M_LR, 1 },
+	{ M_SL, 3, V_STRING, 0, 0 },      { M_LR, 1, V_I64, 0, 0 },
+	{ M_LR, 2, V_VARINT, 0, 0 },      { M_LR, 3, V_STRING, 0, 0 },
+	{ M_LR, 5, V_MSG, M_ANY, 0 },     { M_LR, 6, V_MSG, M_KV, 1 },
+	{ M_LR, 7, V_VARINT, 0, 0 },      { M_LR, 8, V_I32, 0, 0 },
+	{ M_LR, 9, V_ID16, 0, 0 },        { M_LR, 10, V_ID8, 0, 0 },
+	{ M_LR, 11, V_I64, 0, 0 },        { M_LR, 12, V_STRING, 0, 0 },
 };
 
 /* Strict UTF-8 by code point; returns the character's length or 0. */
@@ -379,7 +412,7 @@ CHECKER static int find(struct slice m, uint32_t field, size_t nth, struct slice
 struct js {
 	const uint8_t *p;
 	size_t n, i;
-	size_t span_ids, resources, local_endpoints;
+	size_t span_ids, resources, local_endpoints, bodies;
 };
 
 CHECKER static void js_ws(struct js *j)
@@ -496,6 +529,8 @@ CHECKER static int js_container(struct js *j, int depth, int object)
 				j->resources++;
 			if (kl == 13 && !memcmp(j->p + ks, "localEndpoint", 13))
 				j->local_endpoints++;
+			if (kl == 4 && !memcmp(j->p + ks, "body", 4))
+				j->bodies++;
 			js_ws(j);
 			if (j->i >= j->n || j->p[j->i++] != ':')
 				return -1;
@@ -676,6 +711,303 @@ CHECKER static void check_zipkin(const struct otlp_item *items, size_t n)
 	CHECK(j.local_endpoints == n && j.span_ids == 0 && j.resources == 0);
 }
 
+/* ---- Log records ---- */
+
+/* len bytes of the input, round and round (any bytes: NULs too). */
+CHECKER static void take_bytes(struct cursor *c, char *dst, size_t len)
+{
+	for (size_t i = 0, k; i < len; i += k) {
+		if (!c->n) {
+			memset(dst + i, 0, len - i);
+			return;
+		}
+		c->i %= c->n;
+		k = c->n - c->i < len - i ? c->n - c->i : len - i;
+		memcpy(dst + i, c->p + c->i, k);
+		c->i += k;
+	}
+}
+
+/* The processes lines come from: few pids and generations, so that runs
+ * of one process form, break and repeat. */
+CHECKER static void build_procs(struct cursor *c, struct procinfo *procs, size_t n)
+{
+	static const uint32_t pids[4] = { 0, 1, 4242, UINT32_MAX };
+
+	for (size_t i = 0; i < n; i++) {
+		struct procinfo *p = &procs[i];
+		uint8_t sel = take8(c);
+
+		memset(p, 0, sizeof(*p));
+		p->pid = pids[sel & 3];
+		p->generation = (sel >> 2) & 1;
+		p->start_time = (sel >> 3) & 1 ? 7 : UINT64_MAX;
+		take_bytes(c, p->comm, sizeof(p->comm)); /* NUL or not */
+		TAKE_STR(c, p->exe_name);
+		TAKE_STR(c, p->exe_path);
+		TAKE_STR(c, p->service_name);
+		TAKE_STR(c, p->container_id);
+		TAKE_STR(c, p->k8s_pod_name);
+		TAKE_STR(c, p->k8s_namespace);
+		p->n_attrs = take8(c) % (PROCINFO_ATTRS_MAX + 3); /* may exceed the array */
+		for (uint32_t k = 0; k < p->n_attrs && k < PROCINFO_ATTRS_MAX; k++) {
+			TAKE_STR(c, p->attrs[k].key);
+			TAKE_STR(c, p->attrs[k].value);
+		}
+	}
+}
+
+CHECKER static void build_log(struct cursor *c, struct otlp_log_item *it,
+			      const struct procinfo *procs, size_t n_procs)
+{
+	static struct log_record r;
+	uint8_t sel = take8(c), bits = take8(c);
+	size_t len;
+
+	memset(it, 0, sizeof(*it));
+	if ((sel & 7) == 6) {
+		it->kind = OTLP_LOG_ALERT;
+		it->alert.time_unix_ns = take_n(c, 8);
+		it->alert.rule = take8(c);
+		it->alert.severity = take8(c);
+		it->alert.has_trace = bits & 1;
+		take_bytes(c, (char *)it->alert.trace_id, 16);
+		take_bytes(c, (char *)it->alert.span_id, 8);
+		TAKE_STR(c, it->alert.reason);
+		TAKE_STR(c, it->alert.src.service);
+		it->observed_unix_ns = take_n(c, 8);
+		return;
+	}
+	if ((sel & 7) == 7) {
+		it->kind = OTLP_LOG_NOTE;
+		it->note.severity = take8(c);
+		TAKE_STR(c, it->note.name);
+		TAKE_STR(c, it->note.message);
+		alert_note_param(&it->note, "k", it->note.name);
+		return;
+	}
+	memset(&r, 0, offsetof(struct log_record, body));
+	r.time_unix_ns = take_n(c, 8);
+	take_bytes(c, (char *)r.trace_id, 16);
+	take_bytes(c, (char *)r.span_id, 8);
+	r.has_trace = bits & 1;
+	r.sampled = (bits >> 1) & 1;
+	r.cut = (bits >> 2) & 1;
+	r.stream = (uint8_t)((bits >> 3) % 5); /* 0 and 4 are not streams */
+	r.severity_number = take8(c);
+	if ((bits >> 6) & 1)
+		take_bytes(c, r.severity_text, sizeof(r.severity_text)); /* maybe no NUL */
+	else
+		TAKE_STR(c, r.severity_text);
+	r.pid = (uint32_t)take_n(c, 4);
+	r.tid = (uint32_t)take_n(c, 4);
+	r.fd = (int32_t)take_n(c, 4);
+	take_bytes(c, r.comm, sizeof(r.comm));
+	/* mostly short (long bodies are slow to escape), now and then up to
+	 * or at LOG_BODY_MAX */
+	switch ((sel >> 3) & 3) {
+	case 2:
+		len = take_n(c, 2) % (LOG_BODY_MAX + 1);
+		break;
+	case 3:
+		len = LOG_BODY_MAX;
+		break;
+	default:
+		len = take8(c);
+	}
+	take_bytes(c, r.body, len);
+	r.body_len = (uint32_t)len;
+	if (((sel >> 5) & 3) == 3)
+		r.body_len = UINT32_MAX - (uint32_t)len; /* past the array: clamped */
+	r.process = n_procs && !(sel >> 7) ? &procs[take8(c) % n_procs] : NULL;
+	otlp_log_item_set_app(it, &r, take_n(c, 8));
+	if ((bits >> 7) & (sel >> 5) & 1)
+		it->app.rec.body_len = UINT32_MAX; /* behind set_app's back */
+}
+
+CHECKER static int same_proc(const struct otlp_log_item *a, const struct otlp_log_item *b)
+{
+	const struct procinfo *p = &a->app.resource, *q = &b->app.resource;
+
+	return p->pid == q->pid && p->start_time == q->start_time &&
+	       p->generation == q->generation && !memcmp(p->comm, q->comm, sizeof(p->comm));
+}
+
+/* Expected ResourceLogs: [0] the agent's when any alert or note, then one
+ * per run; first[g] is the group's first item (SIZE_MAX: the agent's). */
+CHECKER static size_t log_groups(const struct otlp_log_item *items, size_t n, size_t *first,
+				 size_t *len)
+{
+	size_t g = 0, agent = 0, last = SIZE_MAX;
+
+	for (size_t i = 0; i < n; i++)
+		agent += items[i].kind != OTLP_LOG_APP;
+	if (agent) {
+		first[g] = SIZE_MAX;
+		len[g++] = agent;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (items[i].kind != OTLP_LOG_APP)
+			continue;
+		if (last != SIZE_MAX && same_proc(&items[last], &items[i])) {
+			len[g - 1]++;
+		} else {
+			first[g] = i;
+			len[g++] = 1;
+		}
+		last = i;
+	}
+	return g;
+}
+
+CHECKER static int attr_is(struct slice rec, const char *key, int str, const char *sval,
+			   uint64_t ival)
+{
+	struct slice kv, k, any, v;
+	uint64_t num;
+
+	for (size_t i = 0; find(rec, 6, i, &kv, NULL); i++) {
+		if (!find(kv, 1, 0, &k, NULL) || k.n != strlen(key) || memcmp(k.p, key, k.n))
+			continue;
+		CHECK(find(kv, 2, 0, &any, NULL));
+		if (str)
+			return find(any, 1, 0, &v, NULL) && v.n == strlen(sval) &&
+			       !memcmp(v.p, sval, v.n);
+		return find(any, 3, 0, NULL, &num) && num == ival;
+	}
+	return 0;
+}
+
+CHECKER static void check_app_record(struct slice rec, const struct otlp_log_item *it)
+{
+	const struct log_record *r = &it->app.rec;
+	size_t blen = r->body_len < LOG_BODY_MAX ? r->body_len : LOG_BODY_MAX;
+	size_t slen = strnlen(r->severity_text, sizeof(r->severity_text)), n_attrs = 2;
+	struct slice v, any;
+	uint64_t num;
+
+	CHECK(find(rec, 1, 0, NULL, &num) && num == r->time_unix_ns);
+	CHECK(find(rec, 11, 0, NULL, &num) && num == it->observed_unix_ns);
+	CHECK(find(rec, 2, 0, NULL, &num) == (r->severity_number != 0));
+	CHECK(!r->severity_number || num == r->severity_number);
+	CHECK(find(rec, 3, 0, &v, NULL) == (slen != 0));
+	if (slen && utf8_valid((const uint8_t *)r->severity_text, slen))
+		CHECK(v.n == slen && !memcmp(v.p, r->severity_text, slen));
+	CHECK(find(rec, 8, 0, NULL, &num) == (r->has_trace && r->sampled));
+	CHECK(!(r->has_trace && r->sampled) || num == 1);
+	CHECK(find(rec, 9, 0, &v, NULL) == (r->has_trace != 0));
+	CHECK(!r->has_trace || !memcmp(v.p, r->trace_id, 16));
+	CHECK(find(rec, 10, 0, &v, NULL) == (r->has_trace != 0));
+	CHECK(!r->has_trace || !memcmp(v.p, r->span_id, 8));
+	CHECK(!find(rec, 12, 0, NULL, NULL));
+	CHECK(find(rec, 5, 0, &any, NULL) && find(any, 1, 0, &v, NULL));
+	if (utf8_valid((const uint8_t *)r->body, blen))
+		CHECK(v.n == blen && !memcmp(v.p, r->body, blen));
+	else
+		CHECK(v.n > blen); /* each bad byte became three */
+	if (r->stream == LOG_STREAM_STDOUT || r->stream == LOG_STREAM_STDERR)
+		CHECK(attr_is(rec, "log.iostream", 1,
+			      r->stream == LOG_STREAM_STDOUT ? "stdout" : "stderr", 0));
+	else if (r->stream == LOG_STREAM_FILE)
+		CHECK(attr_is(rec, "zerotrace.log.fd", 0, NULL, (uint64_t)(int64_t)r->fd));
+	else
+		n_attrs = 1;
+	CHECK(attr_is(rec, "thread.id", 0, NULL, r->tid));
+	CHECK(attr_is(rec, "zerotrace.log.truncated", 0, NULL, 1) == (r->cut != 0));
+	n_attrs += r->cut != 0;
+	CHECK(find(rec, 6, n_attrs - 1, NULL, NULL) && !find(rec, 6, n_attrs, NULL, NULL));
+}
+
+CHECKER static void check_logs_proto(const struct otlp_buf *b, const struct otlp_log_item *items,
+				     size_t n)
+{
+	size_t first[FZ_LOGS_MAX + 1], len[FZ_LOGS_MAX + 1];
+	size_t n_groups = log_groups(items, n, first, len);
+	struct slice req = { b->data, b->len }, rl, sl, scope, name, rec, res;
+
+	walk(req, M_LREQ, 0);
+	CHECK(!find(req, 1, n_groups, NULL, NULL));
+	for (size_t g = 0; g < n_groups; g++) {
+		const char *want = first[g] == SIZE_MAX ? OTLP_LOGS_SCOPE_NAME
+							: OTLP_APP_LOGS_SCOPE_NAME;
+		size_t k = first[g];
+
+		CHECK(find(req, 1, g, &rl, NULL));
+		CHECK(find(rl, 1, 0, &res, NULL));
+		CHECK(find(rl, 2, 0, &sl, NULL) && !find(rl, 2, 1, NULL, NULL));
+		CHECK(find(sl, 1, 0, &scope, NULL) && find(scope, 1, 0, &name, NULL));
+		CHECK(name.n == strlen(want) && !memcmp(name.p, want, name.n));
+		CHECK(!find(sl, 2, len[g], NULL, NULL));
+		if (first[g] == SIZE_MAX)
+			continue;
+		/* the group's resource is its process's */
+		{
+			struct slice kv, any;
+			uint64_t pid;
+
+			CHECK(find(res, 1, 1, &kv, NULL) && find(kv, 2, 0, &any, NULL));
+			CHECK(find(any, 3, 0, NULL, &pid) && pid == items[k].app.resource.pid);
+		}
+		for (size_t r = 0; r < len[g]; r++, k++) {
+			while (items[k].kind != OTLP_LOG_APP)
+				k++;
+			CHECK(find(sl, 2, r, &rec, NULL));
+			check_app_record(rec, &items[k]);
+		}
+	}
+}
+
+CHECKER static void check_logs_json(const struct otlp_buf *b, const struct otlp_log_item *items,
+				    size_t n)
+{
+	size_t first[FZ_LOGS_MAX + 1], len[FZ_LOGS_MAX + 1], traced = 0;
+	struct js j = { .p = b->data, .n = b->len };
+
+	for (size_t i = 0; i < n; i++)
+		traced += items[i].kind == OTLP_LOG_APP ? items[i].app.rec.has_trace != 0
+		       : items[i].kind == OTLP_LOG_ALERT ? items[i].alert.has_trace != 0
+							 : 0;
+	CHECK(b->len > 0 && b->data[0] == '{');
+	CHECK(js_value(&j, 0) == 0);
+	js_ws(&j);
+	CHECK(j.i == j.n);
+	CHECK(j.resources == log_groups(items, n, first, len));
+	CHECK(j.bodies == n);
+	CHECK(j.span_ids == traced);
+}
+
+CHECKER static void check_logs(struct cursor *c)
+{
+	static struct otlp_buf pb, js, again;
+	static struct otlp_log_item items[FZ_LOGS_MAX], copies[FZ_LOGS_MAX];
+	static struct procinfo procs[3];
+	static char host[PROCINFO_NAME_MAX];
+	size_t n = take8(c) % (FZ_LOGS_MAX + 1), n_procs = take8(c) % 4, host_len;
+	size_t bound[2] = { OTLP_LOGS_REQUEST_OVERHEAD, OTLP_LOGS_REQUEST_OVERHEAD };
+
+	build_procs(c, procs, n_procs);
+	TAKE_STR(c, host);
+	host_len = strlen(host);
+	for (size_t i = 0; i < n; i++) {
+		build_log(c, &items[i], procs, n_procs);
+		bound[0] += otlp_log_item_size_max(&items[i], 0, host_len);
+		bound[1] += otlp_log_item_size_max(&items[i], 1, host_len);
+		memset(&copies[i], 0xa5, sizeof(copies[i]));
+		otlp_log_item_copy(&copies[i], &items[i]);
+	}
+	CHECK(otlp_logs_encode_proto(&pb, items, n, host) == 0 && !pb.oom);
+	CHECK(pb.len <= bound[0]);
+	check_logs_proto(&pb, items, n);
+	CHECK(otlp_logs_encode_proto(&again, copies, n, host) == 0);
+	CHECK(again.len == pb.len && (!pb.len || !memcmp(again.data, pb.data, pb.len)));
+
+	CHECK(otlp_logs_encode_json(&js, items, n, host) == 0 && !js.oom);
+	CHECK(js.len <= bound[1]);
+	check_logs_json(&js, items, n);
+	CHECK(otlp_logs_encode_json(&again, copies, n, host) == 0);
+	CHECK(again.len == js.len && !memcmp(again.data, js.data, js.len));
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	/* reused across inputs, as the exporter thread reuses its buffer */
@@ -695,5 +1027,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(js.len <= js.cap);
 	check_json(&js, items, n);
 	check_zipkin(items, n);
+	check_logs(&c);
 	return 0;
 }

@@ -8,7 +8,8 @@
  *   data    - a well-formed DATA record whose fields come from a few input
  *             bytes and whose payload is input bytes or a slice of a known
  *             HTTP/1.x message (random bytes rarely spell one);
- *   close, connect/accept, tick - the other events and the periodic work.
+ *   close, connect/accept, tick - the other events and the periodic work;
+ *   log     - a --logs write (fzt_check_log checks each record).
  * Every record is malloc'd to its exact size, so ASan sees any read past it.
  *
  * Checks, per span: kind is SERVER or CLIENT, end >= start, strings are
@@ -108,6 +109,7 @@ struct fzt_state {
 	struct tracer *t;
 	uint64_t events;
 	uint64_t spans_seen;
+	uint64_t logs_seen;
 	uint64_t now;
 	uint64_t max_ts; /* newest timestamp any record carried */
 };
@@ -258,8 +260,15 @@ static void fzt_check_span(void *ctx, const struct span *s)
 	CHECK(fzt_terminated(s->peer.address, sizeof(s->peer.address)));
 	fzt_check_attrs(&s->attrs);
 	CHECK(!s->attrs.overflow);
-	if (s->metric.family == METRIC_HTTP_SERVER || s->metric.family == METRIC_HTTP_CLIENT)
+	/* HTTP/2 (an h2c upgrade, or a preface) has its own order of
+	 * attributes, and fuzz_http2 its own checks: here only the head */
+	if ((s->metric.family == METRIC_HTTP_SERVER || s->metric.family == METRIC_HTTP_CLIENT) &&
+	    !strcmp(sa_str(&s->attrs, "network.protocol.version"), "2")) {
+		CHECK(sa_find(&s->attrs, "http.request.method"));
+		CHECK(sa_find(&s->attrs, "url.scheme"));
+	} else if (s->metric.family == METRIC_HTTP_SERVER || s->metric.family == METRIC_HTTP_CLIENT) {
 		fzt_check_http(s);
+	}
 	if (s->kind == SPAN_KIND_SERVER)
 		CHECK(fzt_same_endpoint(&s->peer, &s->client));
 	else
@@ -456,6 +465,59 @@ static void fzt_step_open(struct fzt_state *st, struct fzt_input *in)
 	fzt_deliver(st, &r.e, sizeof(r.e));
 }
 
+/* --logs: a record is one line (no '\n' kept), bounded, with a known
+ * severity and stream; a linked one names non-zero ids. */
+static void fzt_check_log(void *ctx, struct log_record *r)
+{
+	static const uint8_t severities[] = { 0, 1, 5, 9, 10, 13, 17, 21 };
+	struct fzt_state *st = ctx;
+	int known = 0;
+
+	st->logs_seen++;
+	CHECK(r->body_len < sizeof(r->body));
+	CHECK(!memchr(r->body, '\n', r->body_len));
+	for (size_t i = 0; i < sizeof(severities); i++)
+		known |= severities[i] == r->severity_number;
+	CHECK(known);
+	CHECK(fzt_terminated(r->severity_text, sizeof(r->severity_text)));
+	CHECK(r->stream >= LOG_STREAM_STDOUT && r->stream <= LOG_STREAM_FILE);
+	CHECK(r->has_trace ? fzt_nonzero(r->trace_id, 16) && fzt_nonzero(r->span_id, 8) :
+			     !fzt_nonzero(r->trace_id, 16) && !fzt_nonzero(r->span_id, 8));
+	CHECK(r->pid >= FZT_PID && r->pid <= FZT_PID + 1);
+}
+
+/* A ZT_EV_LOG record from a thread that may be serving a request: input
+ * bytes or a line, copied whole or cut with a tail. */
+static void fzt_step_log(struct fzt_state *st, struct fzt_input *in)
+{
+	static union fzt_record r;
+	uint8_t how, body[ZT_CAPTURE_MAX];
+	size_t n;
+
+	fzt_header(st, in, &r);
+	how = fzt_u8(in);
+	r.e.type = ZT_EV_LOG;
+	r.e.syscall = ZT_SYS_WRITE;
+	r.e.conn_id = 0;
+	memset(&r.e.tuple, 0, sizeof(r.e.tuple));
+	r.e.task = r.e.tid;
+	r.e.fd = (int32_t)(how & 7);
+	n = fzt_take(in, body, fzt_u8(in));
+	if (how & 8 && n < sizeof(body))
+		body[n++] = '\n';
+	r.e.bytes = (int64_t)n;
+	r.e.cap_len = (uint32_t)n;
+	if (how & 0x10 && n > ZT_TAIL_LEN) {
+		r.e.cap_len = (uint32_t)(n - ZT_TAIL_LEN);
+		r.e.bytes = (int64_t)n + (how >> 5);
+		r.e.flags = ZT_F_TRUNCATED;
+		r.e.tail_len = ZT_TAIL_LEN;
+		memcpy(r.e.tail, body + n - ZT_TAIL_LEN, ZT_TAIL_LEN);
+	}
+	memcpy(r.bytes + sizeof(r.e), body, r.e.cap_len);
+	fzt_deliver(st, r.bytes, sizeof(r.e) + r.e.cap_len);
+}
+
 static void fzt_step_tick(struct fzt_state *st, struct fzt_input *in)
 {
 	uint8_t how = fzt_u8(in);
@@ -478,15 +540,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	config_defaults(&cfg);
 	cfg.max_conns = FZT_MAX_CONNS;
+	cfg.logs = 1;
 	st.t = tracer_new(&cfg, fzt_check_span, &st);
 	CHECK(st.t);
+	tracer_set_log_sink(st.t, fzt_check_log, &st);
 	st.now = 1000000000;
 	tracer_tick(st.t, st.now, 1700000000000000000LL);
 
 	while (in.n) {
-		switch (fzt_u8(&in) % 8) {
+		switch (fzt_u8(&in) % 9) {
 		case 0:
 			fzt_step_raw(&st, &in);
+			break;
+		case 8:
+			fzt_step_log(&st, &in);
 			break;
 		case 1:
 		case 2:
@@ -512,6 +579,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(tracer_conns_tracked(st.t) == 0);
 	tracer_get_stats(st.t, &ts);
 	CHECK(ts.spans == st.spans_seen);
+	CHECK(ts.logs_linked + ts.logs_no_request + ts.logs_ambiguous == st.logs_seen);
 	tracer_free(st.t);
 	return 0;
 }

@@ -23,6 +23,14 @@ NOTES = []
 TOP_KEYS = {"trace_id", "span_id", "parent_span_id", "name", "kind",
             "start_time_unix_nano", "end_time_unix_nano", "service.name",
             "attributes", "resource"}
+# A span line may start with "type": "span" (the agent writes it since the
+# log records, "type": "log", share the output); both forms pass for now.
+# A log record line (--logs): exactly these keys.
+LOG_TOP_KEYS = {"type", "time_unix_nano", "observed_time_unix_nano", "severity_number",
+                "severity_text", "body", "trace_id", "span_id", "trace_flags",
+                "service.name", "attributes", "resource"}
+LOG_ATTR_INT = ("process.pid", "thread.id")
+LOG_IOSTREAMS = ("stdout", "stderr")
 # Every span: the connection and the process.
 ATTR_INT = ("server.port", "client.port", "network.peer.port", "process.pid", "thread.id")
 ATTR_STR = ("server.address", "client.address", "network.peer.address",
@@ -78,6 +86,10 @@ def validate(span, where, allow_no_response=False):
         bad("not a JSON object")
         return False
     keys = set(span) - {"status"}
+    if "type" in span:
+        keys.discard("type")
+        if span["type"] != "span":
+            bad("type %r is not \"span\"" % (span["type"],))
     if "status" in span and not (isinstance(span["status"], dict)
                                  and span["status"].get("code") == "ERROR"
                                  and isinstance(span["status"].get("message"), str)):
@@ -176,27 +188,124 @@ def validate(span, where, allow_no_response=False):
     return ok
 
 
+def check_log_record(rec, where):
+    """Checks one log record line (--logs) against the output contract;
+    records failures. Extra attributes are allowed, the listed ones are
+    checked; a linked record has both ids, an unlinked one neither (and
+    trace_flags 0)."""
+    ok = True
+
+    def bad(msg):
+        nonlocal ok
+        ok = False
+        FAILS.append("%s: %s" % (where, msg))
+
+    if not isinstance(rec, dict):
+        bad("not a JSON object")
+        return False
+    keys = set(rec) - {"_line"}
+    if keys != LOG_TOP_KEYS:
+        bad("log record top-level keys differ: missing %s, extra %s"
+            % (sorted(LOG_TOP_KEYS - keys), sorted(keys - LOG_TOP_KEYS)))
+    if rec.get("type") != "log":
+        bad("type %r is not \"log\"" % (rec.get("type"),))
+    t, ot = rec.get("time_unix_nano"), rec.get("observed_time_unix_nano")
+    if not (is_int(t) and is_int(ot)):
+        bad("time/observed_time not integers: %r %r" % (t, ot))
+    else:
+        t0 = int(os.environ.get("ZT_T0_NS", "0"))
+        now = time.time_ns()
+        if t0 and not (t0 - 5 * 10**9 <= t <= now and ot <= now + 5 * 10**9):
+            bad("times not wall-clock ns inside the test window [%d, %d]: %d, observed %d"
+                % (t0, now, t, ot))
+        if ot < t - 10**6:
+            bad("observed_time_unix_nano %d more than 1 ms before time_unix_nano %d" % (ot, t))
+    sn = rec.get("severity_number")
+    if not (is_int(sn) and 0 <= sn <= 24):
+        bad("severity_number %r is not an OTel SeverityNumber 0..24" % (sn,))
+    if not isinstance(rec.get("severity_text"), str):
+        bad("severity_text %r is not a string" % (rec.get("severity_text"),))
+    if not isinstance(rec.get("body"), str):
+        bad("body %r is not a string" % (rec.get("body"),))
+    elif rec["body"].endswith("\n"):
+        bad("body keeps its line end: %.200r" % rec["body"])
+    tid, sid = rec.get("trace_id"), rec.get("span_id")
+    if tid == "" and sid == "":
+        if rec.get("trace_flags") != 0:
+            bad("unlinked record with trace_flags %r (0 expected)" % (rec.get("trace_flags"),))
+    else:
+        if not (isinstance(tid, str) and HEX32.match(tid)) or tid == "0" * 32:
+            bad("trace_id %r is neither \"\" nor 32 lowercase hex (non-zero)" % (tid,))
+        if not (isinstance(sid, str) and HEX16.match(sid)) or sid == "0" * 16:
+            bad("span_id %r is neither \"\" nor 16 lowercase hex (non-zero)" % (sid,))
+    if rec.get("trace_flags") not in (0, 1) or isinstance(rec.get("trace_flags"), bool):
+        bad("trace_flags %r is not 0 or 1" % (rec.get("trace_flags"),))
+    svc = rec.get("service.name")
+    if not isinstance(svc, str) or not svc:
+        bad("service.name %r" % (svc,))
+    a = rec.get("attributes")
+    if not isinstance(a, dict):
+        bad("attributes is not an object")
+        return ok
+    for k in LOG_ATTR_INT:
+        if not is_int(a.get(k)):
+            bad("attribute %s = %r is not an integer" % (k, a.get(k)))
+    if not isinstance(a.get("process.executable.name"), str) or not a.get("process.executable.name"):
+        bad("attribute process.executable.name = %r" % (a.get("process.executable.name"),))
+    if "log.iostream" in a:
+        if a["log.iostream"] not in LOG_IOSTREAMS:
+            bad("log.iostream %r is not stdout or stderr" % (a["log.iostream"],))
+        if "zerotrace.log.fd" in a:
+            bad("both log.iostream and zerotrace.log.fd (the fd is for files only)")
+    elif not (is_int(a.get("zerotrace.log.fd")) and a["zerotrace.log.fd"] >= 0):
+        bad("neither log.iostream nor an integer zerotrace.log.fd: %r" % (a.get("zerotrace.log.fd"),))
+    r = rec.get("resource")
+    if not isinstance(r, dict):
+        bad("resource is not an object")
+    else:
+        if r.get("service.name") != svc:
+            bad("resource service.name %r != service.name %r" % (r.get("service.name"), svc))
+        if r.get("process.pid") != a.get("process.pid"):
+            bad("resource process.pid %r != attribute %r" % (r.get("process.pid"), a.get("process.pid")))
+        if not isinstance(r.get("host.name"), str) or not r.get("host.name"):
+            bad("resource host.name %r" % (r.get("host.name"),))
+    return ok
+
+
 _LOADED = {}
+_LOADED_LOGS = {}
 
 
-def load(path=None, allow_no_response=False):
-    """Reads a JSONL spans file; every line must be one valid span."""
-    path = path or env("ZT_SPANS")
-    spans = []
+def _read_lines(path, what):
+    """(line number, parsed object) of every non-empty line; unparsable lines
+    are failures."""
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as e:
-        FAILS.append("cannot read spans file %s: %s" % (path, e))
-        return spans
+        FAILS.append("cannot read %s file %s: %s" % (what, path, e))
+        return
     text = data.decode("utf-8", errors="replace")
     for n, line in enumerate(text.split("\n"), 1):
         if not line.strip():
             continue
         try:
-            s = json.loads(line)
+            yield n, json.loads(line)
         except ValueError as e:
             FAILS.append("line %d is not JSON (%s): %.200s" % (n, e, line))
+
+
+def is_log_line(obj):
+    return isinstance(obj, dict) and obj.get("type") == "log"
+
+
+def load(path=None, allow_no_response=False):
+    """Reads a JSONL spans file; every line must be one valid span. Log
+    record lines ("type": "log", --logs) are skipped here: load_logs()."""
+    path = path or env("ZT_SPANS")
+    spans = []
+    for n, s in _read_lines(path, "spans"):
+        if is_log_line(s):
             continue
         validate(s, "line %d" % n, allow_no_response)
         if isinstance(s, dict):
@@ -204,6 +313,30 @@ def load(path=None, allow_no_response=False):
         spans.append(s)
     _LOADED[path] = spans
     return spans
+
+
+def load_logs(path=None):
+    """The log record lines ("type": "log") of a JSONL output file, each
+    validated by check_log_record; "_line" is its line number."""
+    path = path or env("ZT_SPANS")
+    recs = []
+    for n, r in _read_lines(path, "spans"):
+        if not is_log_line(r):
+            continue
+        check_log_record(r, "line %d (log)" % n)
+        r["_line"] = n
+        recs.append(r)
+    _LOADED_LOGS[path] = recs
+    return recs
+
+
+def summarize_log(r):
+    a = r.get("attributes", {})
+    where = a.get("log.iostream") or "fd %s" % a.get("zerotrace.log.fd")
+    return ("L%-4s LOG pid=%s tid=%s %-6s sev=%s/%r trace=%.8s span=%.8s %.120r" % (
+        r.get("_line"), a.get("process.pid"), a.get("thread.id"), where,
+        r.get("severity_number"), r.get("severity_text"), r.get("trace_id"),
+        r.get("span_id"), r.get("body")))
 
 
 def _order(s):
@@ -319,4 +452,11 @@ def done(max_dump=60):
             print("  (showing the first %d and the last 10)" % (max_dump - 10))
         for s in shown:
             print("  " + (summarize(s) if isinstance(s, dict) else repr(s)))
+    for path, recs in _LOADED_LOGS.items():
+        print("log records in %s (%d):" % (path, len(recs)))
+        shown = recs if len(recs) <= max_dump else recs[:max_dump - 10] + recs[-10:]
+        if len(recs) > max_dump:
+            print("  (showing the first %d and the last 10)" % (max_dump - 10))
+        for r in shown:
+            print("  " + (summarize_log(r) if isinstance(r, dict) else repr(r)))
     sys.exit(1)

@@ -36,7 +36,7 @@ Test(alert_json, full_alert_exact_line)
 
 	cr_expect_str_eq(
 		aj_format(&a, "node-1"),
-		"{\"@timestamp\":\"2023-11-14T22:13:20.123456789Z\","
+		"{\"type\":\"alert\",\"@timestamp\":\"2023-11-14T22:13:20.123456789Z\","
 		"\"event\":{\"kind\":\"alert\",\"category\":[\"network\",\"intrusion_detection\"]},"
 		"\"rule\":{\"id\":\"sql_command_exec\",\"description\":\"SQL that runs a program or "
 		"reads or writes server files: COPY ... PROGRAM, INTO OUTFILE\"},"
@@ -58,7 +58,7 @@ Test(alert_json, bare_alert_leaves_empty_fields_out)
 
 	cr_expect_str_eq(
 		aj_format(&a, "h"),
-		"{\"@timestamp\":\"1970-01-01T00:00:00.000001000Z\","
+		"{\"type\":\"alert\",\"@timestamp\":\"1970-01-01T00:00:00.000001000Z\","
 		"\"event\":{\"kind\":\"alert\",\"category\":[\"network\",\"intrusion_detection\"]},"
 		"\"rule\":{\"id\":\"new_edge\",\"description\":\"a service called a service, a port "
 		"or an address it never called while learning\"},"

@@ -125,6 +125,8 @@ Test(events_layout, enum_values)
 	cr_expect_eq(ZT_EV_ACCEPT, 4);
 	cr_expect_eq(ZT_EV_EXIT, 5);
 	cr_expect_eq(ZT_EV_CODE_MAPPED, 6);
+	cr_expect_eq(ZT_EV_HELPER_LINK, 7);
+	cr_expect_eq(ZT_EV_LOG, 8);
 	cr_expect_eq(ZT_ROLE_UNKNOWN, 0);
 	cr_expect_eq(ZT_ROLE_CLIENT, 1);
 	cr_expect_eq(ZT_ROLE_SERVER, 2);

@@ -3,8 +3,10 @@
  * exporters/otlp_exporter.c: the queue and thread against a real HTTP
  * server on loopback (a thread in this test answering scripted statuses),
  * a port with nothing listening, gzip bodies checked by inflating them,
- * exact overflow counts, and the queue's bytes wrapping. The pure half
- * (environment, headers, backoff): test_otlp_config.c.
+ * exact overflow counts, and the queue's bytes wrapping; log lines
+ * (enqueue_log) batched by bytes and not starving spans (log records
+ * themselves: test_otlp_logs.c). The pure half (environment, headers,
+ * backoff): test_otlp_config.c.
  */
 #define _GNU_SOURCE
 #include <criterion/criterion.h>
@@ -883,4 +885,139 @@ Test(otlp_exporter, queue_bytes_full_counted_exactly)
 		ox_expect_body(srv->reqs[i].body, srv->reqs[i].body_len, 0, items + i, 1, "kept");
 	ox_server_stop(srv);
 	free(items);
+}
+
+/* ---- Log lines (enqueue_log) next to spans ---- */
+
+static void ox_logs_url(struct otlp_config *c, uint16_t port)
+{
+	snprintf(c->logs_url, sizeof(c->logs_url), "http://127.0.0.1:%u/v1/logs", port);
+}
+
+/* A line of pid 4242 with no procinfo, body_len bytes of `fill`. */
+static struct log_record *ox_line(char fill, uint32_t body_len)
+{
+	struct log_record *r = calloc(1, sizeof(*r));
+
+	cr_assert(r);
+	r->time_unix_ns = 1700000000000000000ULL;
+	r->stream = LOG_STREAM_STDOUT;
+	r->pid = 4242;
+	r->tid = 4243;
+	r->fd = 1;
+	strcpy(r->comm, "big");
+	memset(r->body, fill, body_len);
+	r->body_len = body_len;
+	return r;
+}
+
+/* A batch of log lines is cut at OTLP_LOGS_REQUEST_MAX by the bound of
+ * each, and goes at once (long before max_delay) when the queue holds that
+ * many bytes: lines of 4 KiB of invalid UTF-8, 6 bytes each in JSON. */
+Test(otlp_exporter, log_batches_bounded_in_bytes)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct log_record *r = ox_line('\xff', LOG_BODY_MAX);
+	const char *host = procinfo_host_name();
+	size_t one, per_batch, n;
+	struct otlp_exporter *e;
+	struct otlp_stats st, fin;
+
+	c.url[0] = '\0';
+	ox_logs_url(&c, srv->port);
+	c.protocol = OTLP_HTTP_JSON;
+	/* a batch of 512 by count: the bytes end it first */
+	c.queue_size = c.max_batch = 512;
+	c.logs_queue_size = 512 * OTLP_LOGS_BATCH_DIV;
+	c.max_delay_ms = 60000;
+	one = otlp_log_record_size_max(r, 1, host ? strlen(host) : 0);
+	per_batch = (OTLP_LOGS_REQUEST_MAX - OTLP_LOGS_REQUEST_OVERHEAD) / one;
+	n = per_batch + per_batch / 2;
+	cr_assert(per_batch > 10 && per_batch < 512 && n < 1792, "%zu lines of %zu bytes a batch",
+		  per_batch, one);
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	for (size_t i = 0; i < n; i++)
+		cr_assert_eq(otlp_exporter_enqueue_log(e, r), 0);
+	st = OX_WAIT(e, logs_exported, per_batch, 3000);
+	cr_expect_eq(st.logs_exported, per_batch, "a batch as large as the bytes allow");
+	cr_expect_eq(st.logs_queue_depth, n - per_batch, "the rest waits for max_delay");
+	otlp_exporter_stop(e, 2000, &fin);
+	cr_expect_eq(fin.logs_exported, n);
+	cr_assert_eq(ox_server_wait(srv, 2, 0), 2);
+	for (int i = 0; i < 2; i++) {
+		cr_expect_leq(srv->reqs[i].body_len, OTLP_LOGS_REQUEST_MAX);
+		cr_expect(strstr(srv->reqs[i].head, "POST /v1/logs ") == srv->reqs[i].head);
+	}
+	cr_expect_gt(srv->reqs[0].body_len, OTLP_LOGS_REQUEST_MAX * 3 / 4, "%zu",
+		     srv->reqs[0].body_len);
+	ox_server_stop(srv);
+	free(r);
+}
+
+/* A burst of lines goes in batches of a quarter of the log queue, at once:
+ * the rest of the queue takes what comes while one is sent. */
+Test(otlp_exporter, log_batch_is_a_quarter_of_the_queue)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 0);
+	struct otlp_config c = ox_config(srv->port);
+	struct log_record *r = ox_line('a', 40);
+	struct otlp_exporter *e;
+	struct otlp_stats st, fin;
+
+	c.url[0] = '\0';
+	ox_logs_url(&c, srv->port);
+	c.max_batch = 512;
+	c.logs_queue_size = 64;
+	c.max_delay_ms = 60000;
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	for (int i = 0; i < 20; i++)
+		cr_assert_eq(otlp_exporter_enqueue_log(e, r), 0);
+	st = OX_WAIT(e, logs_exported, 16, 3000);
+	cr_expect_eq(st.logs_exported, 16);
+	cr_expect_eq(st.logs_queue_depth, 4, "the rest waits for max_delay");
+	otlp_exporter_stop(e, 2000, &fin);
+	cr_expect_eq(fin.logs_exported, 20);
+	cr_expect_eq(fin.logs_dropped_full, 0);
+	ox_server_stop(srv);
+	free(r);
+}
+
+/* A log batch goes first whenever one is due, but never twice in a row
+ * while spans are due too: lines written without pause (the log queue
+ * never empty) cannot starve spans. The server holds the first log
+ * request until a span and more lines are due. */
+Test(otlp_exporter, log_batches_alternate_with_due_spans)
+{
+	struct ox_server *srv = ox_server_start(NULL, 0, 1);
+	struct otlp_config c = ox_config(srv->port);
+	struct otlp_item *items = ox_items(1);
+	struct log_record *r = ox_line('x', 64);
+	struct otlp_exporter *e;
+	struct otlp_stats st;
+
+	ox_logs_url(&c, srv->port);
+	e = otlp_exporter_start(&c);
+	cr_assert_not_null(e);
+	cr_assert_eq(otlp_exporter_enqueue_log(e, r), 0);
+	cr_assert_eq(ox_server_wait(srv, 1, 2000), 1); /* held */
+	ox_enqueue(e, items, 1);
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(otlp_exporter_enqueue_log(e, r), 0);
+	ox_sleep_ms(3 * c.max_delay_ms); /* both queues due */
+	ox_server_release(srv);
+	st = OX_WAIT(e, logs_exported, 4, 2000);
+	cr_expect_eq(st.logs_exported, 4);
+	cr_expect_eq(st.exported, 1);
+	otlp_exporter_stop(e, 500, NULL);
+	cr_assert_eq(ox_server_wait(srv, 3, 0), 3);
+	cr_expect(strncmp(srv->reqs[0].head, "POST /v1/logs ", 14) == 0);
+	cr_expect(strncmp(srv->reqs[1].head, "POST /v1/traces ", 16) == 0,
+		  "spans after one log batch: %.20s", srv->reqs[1].head);
+	cr_expect(strncmp(srv->reqs[2].head, "POST /v1/logs ", 14) == 0);
+	ox_server_stop(srv);
+	free(items);
+	free(r);
 }

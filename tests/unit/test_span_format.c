@@ -81,7 +81,7 @@ static const char *sf_jsonl(const struct span *s)
 }
 
 #define SF_HEAD                                                                \
-	"{\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\","                   \
+	"{\"type\":\"span\",\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\","   \
 	"\"span_id\":\"a1a2a3a4a5a6a7a8\","
 
 #define SF_TAIL                                                                \
@@ -582,4 +582,74 @@ Test(span_format, jsonl_resource_too_long_to_cache)
 	cr_expect_eq(cache.e[3].generation, 0);
 	pi.attrs[0].value[0] = 'z';
 	cr_expect(strstr(sf_resource_of(&s, &pi, "node-1", &cache), "\"attr.0\":\"zaaa"));
+}
+
+/* --logs: a log record's JSON line, linked (file, cut) and not (stdout). */
+Test(span_format, log_jsonl_exact)
+{
+	static struct log_record r;
+	static struct procinfo pi;
+	static char out[4096];
+	struct json_buf b;
+
+	memset(&r, 0, sizeof(r));
+	r.time_unix_ns = 1700000000123456789ull;
+	for (int i = 0; i < 16; i++)
+		r.trace_id[i] = (uint8_t)(i + 1);
+	memset(r.span_id, 0xa1, 8);
+	r.has_trace = 1;
+	r.sampled = 1;
+	r.severity_number = 13;
+	strcpy(r.severity_text, "warning");
+	r.stream = LOG_STREAM_FILE;
+	r.cut = 1;
+	r.pid = 4242;
+	r.tid = 4243;
+	r.fd = 7;
+	strcpy(r.comm, "python3");
+	memcpy(r.body, "{\"level\":\"warning\"}\t\xff", 21);
+	r.body_len = 21;
+	pi.pid = 4242;
+	strcpy(pi.service_name, "shop");
+	strcpy(pi.exe_name, "python3.11");
+	r.process = &pi;
+	json_buf_init(&b, out, sizeof(out));
+	r.observed_unix_ns = 1700000000200000000ull;
+	log_format_jsonl(&b, &r, "node-1", NULL);
+	cr_assert_eq(b.overflow, 0);
+	out[b.len] = '\0';
+	cr_expect_str_eq(out,
+			 "{\"type\":\"log\",\"time_unix_nano\":1700000000123456789,"
+			 "\"observed_time_unix_nano\":1700000000200000000,"
+			 "\"severity_number\":13,\"severity_text\":\"warning\","
+			 "\"body\":\"{\\\"level\\\":\\\"warning\\\"}\\t\\ufffd\","
+			 "\"trace_id\":\"0102030405060708090a0b0c0d0e0f10\","
+			 "\"span_id\":\"a1a1a1a1a1a1a1a1\",\"trace_flags\":1,\"service.name\":\"shop\","
+			 "\"attributes\":{\"zerotrace.log.fd\":7,\"process.pid\":4242,"
+			 "\"thread.id\":4243,\"process.executable.name\":\"python3.11\","
+			 "\"zerotrace.log.truncated\":true},"
+			 "\"resource\":{\"service.name\":\"shop\",\"process.pid\":4242,"
+			 "\"process.executable.name\":\"python3.11\",\"host.name\":\"node-1\"}}");
+
+	memset(r.trace_id, 0, 16);
+	memset(r.span_id, 0, 8);
+	r.has_trace = 0;
+	r.severity_number = 0;
+	r.severity_text[0] = '\0';
+	r.stream = LOG_STREAM_STDOUT;
+	r.fd = 1;
+	r.cut = 0;
+	r.process = NULL;
+	memcpy(r.body, "tick", 4);
+	r.body_len = 4;
+	json_buf_init(&b, out, sizeof(out));
+	r.observed_unix_ns = 5;
+	log_format_jsonl(&b, &r, NULL, NULL);
+	out[b.len] = '\0';
+	cr_expect_str_eq(out,
+			 "{\"type\":\"log\",\"time_unix_nano\":1700000000123456789,"
+			 "\"observed_time_unix_nano\":5,\"severity_number\":0,\"severity_text\":\"\","
+			 "\"body\":\"tick\",\"trace_id\":\"\",\"span_id\":\"\",\"trace_flags\":0,"
+			 "\"service.name\":\"python3\",\"attributes\":{\"log.iostream\":\"stdout\","
+			 "\"process.pid\":4242,\"thread.id\":4243}}");
 }

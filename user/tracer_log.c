@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+/*
+ * --logs: a line a traced thread wrote becomes a log record, linked to the
+ * request that thread served when it wrote it, and only when that is
+ * certain: a runtime's helper named the request, or the thread served
+ * exactly one and is no event loop (Node's serves many, and a timer's line
+ * while one is in flight is not that one's). A write that is not
+ * exactly one line is counted and dropped: stdio may have gathered several
+ * requests' lines into it.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "log_line.h"
+#include "procinfo.h"
+#include "redact.h"
+#include "tracer_internal.h"
+
+void tracer_set_log_sink(struct tracer *t, log_sink_fn sink, void *ctx)
+{
+	t->log_sink = sink;
+	t->log_sink_ctx = ctx;
+}
+
+/* The request (pid, fd)'s helper report names, when there is one. */
+static enum stitch_serving log_helper_serving(struct tracer *t, const struct zt_event *e,
+					      struct stitch_ids *out, int *reported)
+{
+	uint64_t id = helper_links_server_of(t->helpers, e->pid, e->fd);
+	const struct conn *in;
+	const struct conn_request *r;
+
+	*reported = id != 0;
+	if (!id || id == HELPER_LINKS_NO_REQUEST)
+		return STITCH_SERVES_NONE;
+	in = conn_table_lookup(t->conns, id);
+	if (!in || in->role != ZT_ROLE_SERVER || in->pid != e->pid)
+		return STITCH_SERVES_NONE;
+	r = conn_request_sole(in);
+	if (!r)
+		return STITCH_SERVES_SEVERAL;
+	*out = r->ids;
+	return STITCH_SERVES_ONE;
+}
+
+/* Node's event loop: without a helper's report, a line's thread names no
+ * request for sure (a timer's line while one request is in flight). */
+static int log_thread_is_event_loop(const struct log_record *r)
+{
+	return r->process && process_exe_is_node(r->process->exe_name);
+}
+
+static void log_link(struct tracer *t, const struct zt_event *e, struct log_record *r)
+{
+	struct stitch_task task = { .id = e->task, .kind = ZT_TASK_THREAD };
+	struct stitch_ids ids;
+	enum stitch_serving serves = STITCH_SERVES_NONE;
+	int reported = 0;
+
+	if (t->helpers)
+		serves = log_helper_serving(t, e, &ids, &reported);
+	if (!reported && log_thread_is_event_loop(r))
+		serves = STITCH_SERVES_SEVERAL;
+	else if (!reported)
+		serves = stitch_task_serving(t->stitch, e->pid, &task, &ids);
+	if (serves == STITCH_SERVES_SEVERAL) {
+		t->stats.logs_ambiguous++;
+		return;
+	}
+	if (serves == STITCH_SERVES_NONE) {
+		t->stats.logs_no_request++;
+		return;
+	}
+	memcpy(r->trace_id, ids.trace_id, 16);
+	memcpy(r->span_id, ids.span_id, 8);
+	r->has_trace = 1;
+	r->sampled = ids.sample.sampled;
+	t->stats.logs_linked++;
+}
+
+void tracer_log_event(struct tracer *t, const struct zt_event *e, const uint8_t *p)
+{
+	struct log_record *r = &t->log;
+	size_t len;
+
+	if (log_line_shape(p, e->cap_len, (uint64_t)e->bytes, e->tail, e->tail_len, &len) !=
+	    LOG_LINE_ONE) {
+		t->stats.logs_not_one_line++;
+		return;
+	}
+	memset(r, 0, offsetof(struct log_record, body));
+	r->time_unix_ns = e->ts_exit_ns + (uint64_t)t->mono_to_unix_ns;
+	r->pid = e->pid;
+	r->tid = e->tid;
+	r->fd = e->fd;
+	r->stream = e->fd == 1 ? LOG_STREAM_STDOUT : e->fd == 2 ? LOG_STREAM_STDERR : LOG_STREAM_FILE;
+	memcpy(r->comm, e->comm, sizeof(r->comm));
+	r->comm[sizeof(r->comm) - 1] = '\0';
+	/* redact_text ends its copy with a NUL, which the body does not keep */
+	r->body_len = (uint32_t)redact_text((const char *)p, len, r->body, sizeof(r->body));
+	r->cut = (e->flags & ZT_F_TRUNCATED) || r->body_len == sizeof(r->body) - 1;
+	r->severity_number = log_line_severity(r->body, r->body_len, r->severity_text);
+	r->process = procinfo_get(e->pid, r->comm);
+	log_link(t, e, r);
+	t->log_sink(t->log_sink_ctx, r);
+}
