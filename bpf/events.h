@@ -45,7 +45,8 @@ enum zt_event_type {
 	ZT_EV_HELPER_LINK = 7,
 	/* --logs: a write(2) of a thread that served a request, to fd 1 or 2
 	 * (not a socket) or to a file opened O_APPEND; bytes: what it wrote,
-	 * the payload its first cap_len; ZT_F_TRUNCATED: not all copied, and
+	 * the payload its first cap_len (all of it up to ZT_CAPTURE_MAX, not
+	 * --capture-bytes); ZT_F_TRUNCATED: not all copied, and
 	 * tail holds its last tail_len bytes (8, or none when it read none) */
 	ZT_EV_LOG = 8,
 };

@@ -14,9 +14,11 @@
 #define ZT_S_IFMT 0170000
 #define ZT_S_IFREG 0100000
 #define ZT_S_IFSOCK 0140000
+#define ZT_S_IFCHR 0020000
 #define ZT_O_APPEND 02000
-/* x86_64 write(2) */
-#define ZT_NR_WRITE 1
+/* /dev/null's device (1, 3), as the kernel packs it: what goes there is
+ * thrown away on purpose */
+#define ZT_DEV_NULL ((1u << 20) | 3u)
 
 /* Keyed by pid_tgid: a thread id reused by another process names another
  * thread. LRU: a marked thread that stopped serving long ago goes first. */
@@ -38,7 +40,7 @@ static __always_inline void log_thread_mark(__u64 pid_tgid)
 
 /* Whether a line written to fd is a log line: fd 1 or 2 unless it is a
  * socket (its bytes are traced as a connection's), or a regular file
- * opened with O_APPEND. */
+ * opened with O_APPEND; not /dev/null. */
 static __always_inline bool log_fd_is_log(__s32 fd)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -54,7 +56,8 @@ static __always_inline bool log_fd_is_log(__s32 fd)
 		return false;
 	mode = BPF_CORE_READ(file, f_inode, i_mode) & ZT_S_IFMT;
 	if (fd == 1 || fd == 2)
-		return mode != ZT_S_IFSOCK;
+		return mode != ZT_S_IFSOCK &&
+		       !(mode == ZT_S_IFCHR && BPF_CORE_READ(file, f_inode, i_rdev) == ZT_DEV_NULL);
 	flags = BPF_CORE_READ(file, f_flags);
 	return mode == ZT_S_IFREG && (flags & ZT_O_APPEND);
 }
@@ -73,9 +76,9 @@ int sys_exit_write(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	if (ret <= 0 || !task_is_traced(pid_tgid >> 32))
 		return 0;
+	/* this tracepoint is write(2)'s alone: its arguments are still in
+	 * the saved user registers */
 	regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	if (regs->orig_ax != ZT_NR_WRITE)
-		return 0;
 	fd = (__s32)regs->di;
 	buf = regs->si;
 	if (!log_fd_is_log(fd))
@@ -91,9 +94,9 @@ int sys_exit_write(struct trace_event_raw_sys_exit *ctx)
 	eb->ev.task = (__u32)pid_tgid;
 	eb->ev.fd = fd;
 	eb->ev.bytes = ret;
-	cap = ret < capture_bytes ? (__u32)ret : capture_bytes;
-	if (cap > ZT_CAPTURE_MAX)
-		cap = ZT_CAPTURE_MAX;
+	/* all of it up to 4 KiB, whatever --capture-bytes says (user space
+	 * cuts the body to it): a '\n' in bytes not copied would go unseen */
+	cap = ret < ZT_CAPTURE_MAX ? (__u32)ret : ZT_CAPTURE_MAX;
 	if (bpf_probe_read_user(eb->data, cap & (ZT_CAPTURE_MAX * 2 - 1), (void *)buf)) {
 		counter_add(ZT_CNT_READ_FAULTS, 1);
 		return 0;

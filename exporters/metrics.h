@@ -34,6 +34,13 @@ struct agent_sample_counts {
 	uint64_t kept, sampled_out;
 };
 
+/* --logs: writes by what became of them (the tracer's outcomes). */
+#define AGENT_LOG_OUTCOMES_MAX 8
+struct agent_log_counts {
+	const char *outcome; /* NULL: unused slot */
+	uint64_t writes;
+};
+
 struct agent_counters {
 	uint64_t events;
 	uint64_t ringbuf_drops;
@@ -47,6 +54,7 @@ struct agent_counters {
 	struct agent_task_calls calls[AGENT_TASK_KINDS_MAX];
 	double sample_ratio; /* the ratio new traces are sampled with */
 	struct agent_sample_counts sampling[AGENT_SAMPLE_REASONS_MAX];
+	struct agent_log_counts logs[AGENT_LOG_OUTCOMES_MAX];
 };
 
 struct metrics;

@@ -281,6 +281,20 @@ static void mt_sampling(FILE *out, const struct agent_counters *a, int om)
 	}
 }
 
+/* --logs: log writes by outcome (README "Logs linked to traces"). */
+static void mt_log_writes(FILE *out, const struct agent_counters *a, int om)
+{
+	static const char name[] = "zerotrace_log_writes_total";
+
+	mt_header(out, name, "counter",
+		  "Log writes of traced servers (--logs) by outcome: a record linked to its "
+		  "request, a record under no request or under several, or no record (not one line).",
+		  om);
+	for (uint32_t i = 0; i < AGENT_LOG_OUTCOMES_MAX && a->logs[i].outcome; i++)
+		fprintf(out, "%s{outcome=\"%s\"} %" PRIu64 "\n", name, a->logs[i].outcome,
+			a->logs[i].writes);
+}
+
 /* The agent's own counters and gauges, in the order they are rendered. */
 static const struct {
 	const char *name, *type, *help;
@@ -338,6 +352,7 @@ static void mt_render_view(FILE *out, const struct mt_snapshot *s)
 	mt_task_calls(out, a, 1, om);
 	mt_task_calls(out, a, 0, om);
 	mt_sampling(out, a, om);
+	mt_log_writes(out, a, om);
 	if (om)
 		fputs("# EOF\n", out);
 }

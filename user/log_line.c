@@ -19,27 +19,26 @@ enum log_line_shape log_line_shape(const uint8_t *p, size_t cap, uint64_t bytes,
 	if (cap > bytes)
 		cap = (size_t)bytes;
 	nl = cap ? memchr(p, '\n', cap) : NULL;
-	if (cap == bytes) {
-		if (!nl || (size_t)(nl - p) != cap - 1)
-			return nl ? LOG_LINE_MANY : LOG_LINE_PART;
-		n = cap - 1;
-	} else {
-		/* cut: the copied part holds no line end, the write ends with one */
+	if (cap < bytes) {
+		/* the copied part holds no line end, the write ends with one */
 		if (nl)
 			return LOG_LINE_MANY;
 		if (!tail_len || tail[tail_len - 1] != '\n')
 			return LOG_LINE_PART;
 		if (memchr(tail, '\n', tail_len - 1))
 			return LOG_LINE_MANY;
-		n = cap;
-		/* "\r\n" split: the "\n" alone past the copy */
-		if (bytes - cap == 1 && n && p[n - 1] == '\r')
-			n--;
-		*body_len = n;
-		return LOG_LINE_ONE;
+		*body_len = cap;
+		return LOG_LINE_LONG;
 	}
+	if (!nl || (size_t)(nl - p) != cap - 1)
+		return nl ? LOG_LINE_MANY : LOG_LINE_PART;
+	n = cap - 1;
 	if (n && p[n - 1] == '\r')
 		n--;
+	/* a line end alone: the rest of a line an earlier write began
+	 * (unbuffered print() writes its text and "\n" apart) */
+	if (!n)
+		return LOG_LINE_PART;
 	*body_len = n;
 	return LOG_LINE_ONE;
 }

@@ -15,15 +15,17 @@
 enum log_line_shape {
 	LOG_LINE_ONE = 0,  /* one line, ended by the write's only '\n' */
 	LOG_LINE_MANY = 1, /* more than one line: stdio flushed several at once */
-	LOG_LINE_PART = 2, /* no line end: part of a line (or none at all) */
+	LOG_LINE_PART = 2, /* no line end, or a line end alone: part of a line */
+	/* longer than the copy, ending with a line end: one line only if no
+	 * '\n' hides in the bytes not copied, which cannot be known */
+	LOG_LINE_LONG = 3,
 };
 
 /*
  * p[0..cap) are the first bytes of a write of `bytes` in all; when cap <
- * bytes, tail[0..tail_len) are its last ones (what lies between was not
- * copied: a '\n' there would go unseen). On LOG_LINE_ONE, *body_len is the
- * line's length in p without its "\n" or "\r\n" (cap, less a line end in
- * the copied part, when the write was cut).
+ * bytes, tail[0..tail_len) are its last ones. *body_len: on LOG_LINE_ONE
+ * the line's length without its "\n" or "\r\n"; on LOG_LINE_LONG, cap
+ * (the copied head of it); else 0.
  */
 enum log_line_shape log_line_shape(const uint8_t *p, size_t cap, uint64_t bytes,
 				   const uint8_t *tail, size_t tail_len, size_t *body_len);

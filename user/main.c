@@ -337,11 +337,12 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)as->audit.records_lost, (unsigned long long)as->audit.write_errors,
 		(unsigned long long)as->heads_sent, metrics_unserved);
 	fprintf(stderr, " go_programs=%llu go_tls=%llu go_unsupported=%llu go_procs_full=%llu "
-		"stale_handoff=%llu ambiguous_handoff=%llu",
+		"stale_handoff=%llu ambiguous_handoff=%llu event_loops_evicted=%llu",
 		(unsigned long long)tls->go_programs, (unsigned long long)tls->go_tls,
 		(unsigned long long)tls->go_unsupported,
 		(unsigned long long)tls->go_procs_full, (unsigned long long)ts.stitch.stale_handoff,
-		(unsigned long long)ts.stitch.ambiguous_handoff);
+		(unsigned long long)ts.stitch.ambiguous_handoff,
+		(unsigned long long)ts.stitch.event_loops_evicted);
 	fprintf(stderr, " node_injected=%llu node_skipped=%llu node_failed=%llu node_left_open=%llu "
 		"node_queue_full=%llu helper_reports=%llu helper_malformed=%llu helper_evicted=%llu",
 		(unsigned long long)nh->injected, (unsigned long long)nh->skipped,
@@ -358,9 +359,9 @@ static void final_print(const uint64_t kc[ZT_CNT_MAX], const struct tracer *t,
 		(unsigned long long)zs->exported, (unsigned long long)zs->dropped_full,
 		(unsigned long long)zs->dropped_failed, (unsigned long long)zs->failures,
 		(unsigned long long)zs->retries);
-	fprintf(stderr, " logs_linked=%llu logs_no_request=%llu logs_ambiguous=%llu logs_not_one_line=%llu",
-		(unsigned long long)ts.logs_linked, (unsigned long long)ts.logs_no_request,
-		(unsigned long long)ts.logs_ambiguous, (unsigned long long)ts.logs_not_one_line);
+	for (int o = 0; o < TRACER_LOG_OUTCOMES; o++)
+		fprintf(stderr, " logs_%s=%llu", tracer_log_outcome_names[o],
+			(unsigned long long)ts.logs[o]);
 	fprintf(stderr, " ratio_falls=%llu ratio_rises=%llu",
 		(unsigned long long)k->feedback.ctl.falls, (unsigned long long)k->feedback.ctl.rises);
 	fprintf(stderr, " hold_spans=%llu hold_traces_kept=%llu hold_expired=%llu hold_full_drops=%llu",
@@ -414,6 +415,9 @@ static void agent_counters_publish(const struct loader *l, const struct tracer *
 		ac.calls[c] = (struct agent_task_calls){ .task = stitch_task_class_names[c],
 							 .linked = ts.stitch.task_links[c],
 							 .unlinked = ts.stitch.task_unlinked[c] };
+	for (int o = 0; o < TRACER_LOG_OUTCOMES && o < AGENT_LOG_OUTCOMES_MAX; o++)
+		ac.logs[o] = (struct agent_log_counts){ .outcome = tracer_log_outcome_names[o],
+							.writes = ts.logs[o] };
 	ac.sample_ratio = tracer_sample_ratio(t);
 	for (int r = 0; r < SAMPLE_REASONS && r < AGENT_SAMPLE_REASONS_MAX; r++)
 		ac.sampling[r] = (struct agent_sample_counts){ .reason = sample_reason_names[r],

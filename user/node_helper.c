@@ -33,22 +33,19 @@
 /*
  * The script. The incoming socket's fd rides in an AsyncLocalStorage from
  * the 'request' event of every http and https server on; a socket written
- * first, or under a request it did not last write for, reports the pair,
- * and one written under no request reports "none": a timer's call on a
- * pooled socket is then not taken for the request its last report named,
- * nor, on an event loop, for the one request in flight (a socket still connecting has no fd: it reports when it
- * connects, before the writes it holds go out). Every fs.writeSync and
- * fs.writeFileSync reports too (--logs: console.log to a file, and
- * fs.appendFileSync, which opens the file each time and, for a string,
- * writes it from C++: the wrapper opens it so the report can name the fd),
- * so a log line names its request. It closes
- * the inspector once the agent has hung up (close() waits for sessions).
- * Nothing it leaves behind may throw: `require` exists only while the
- * inspector evaluates, so everything is required up front. A process that
- * already runs it (its pid came round again) gets the inspector closed
- * and nothing else.
+ * first, or under a request it (or whatever wrote its fd last) did not last
+ * write for, reports the pair, and one written under no request reports
+ * "none": a timer's call on a pooled socket is then not taken for the
+ * request its last report named, nor, on an event loop, for the one request
+ * in flight (a socket still connecting has no fd: it reports when it
+ * connects, before the writes it holds go out). It closes the inspector
+ * once the agent has hung up (close() waits for sessions). Nothing it
+ * leaves behind may throw: `require` exists only while the inspector
+ * evaluates, so everything is required up front. A process that already
+ * runs it (its pid came round again) gets the inspector closed and nothing
+ * else.
  */
-static const char helper_script[] =
+static const char helper_script_head[] =
 	"(function () {"
 	" const inspector = require('inspector');"
 	" setTimeout(() => { try { inspector.close(); } catch (e) {} }, 50);"
@@ -67,19 +64,31 @@ static const char helper_script[] =
 	"   return fd < 0 ? emit.apply(this, args) : als.run(fd, () => emit.apply(this, args));"
 	"  };"
 	" }"
-	" const report = (inFd, outFd) => { if (outFd >= 0 && outFd !== inFd)"
+	" const lastIn = new Map();"
+	" const report = (inFd, outFd) => { if (outFd >= 0 && outFd !== inFd) { lastIn.set(outFd, inFd);"
 	"   try { fs.accessSync('" ZT_HELPER_PREFIX "' +"
-	"     (inFd === undefined ? '" ZT_HELPER_NONE "' : inFd + '/') + outFd); } catch (e) {} };"
+	"     (inFd === undefined ? '" ZT_HELPER_NONE "' : inFd + '/') + outFd); } catch (e) {} } };"
 	" const write = net.Socket.prototype.write;"
 	" net.Socket.prototype.write = function () {"
-	"  const inFd = als.getStore();"
-	"  if (!('__zerotrace_in' in this) || this.__zerotrace_in !== inFd) {"
+	"  const inFd = als.getStore(), fd = fdOf(this);"
+	"  if (!('__zerotrace_in' in this) || this.__zerotrace_in !== inFd ||"
+	"      (fd >= 0 && lastIn.get(fd) !== inFd)) {"
 	"   this.__zerotrace_in = inFd;"
-	"   if (fdOf(this) >= 0) report(inFd, fdOf(this));"
+	"   if (fd >= 0) report(inFd, fd);"
 	"   else this.once('connect', () => report(inFd, fdOf(this)));"
 	"  }"
 	"  return write.apply(this, arguments);"
-	" };"
+	" };";
+
+/*
+ * With --logs: every fs.writeSync reports (console.log to a file whose
+ * stream took the function before the script came is not seen: its lines
+ * stay unlinked), and fs.writeFileSync in append mode with a string or
+ * bytes (fs.appendFileSync goes through it, and writes a string from C++
+ * with no fd a wrapper could see) opens the file itself so the report can
+ * name the fd, and says "none" for it once closed.
+ */
+static const char helper_script_logs[] =
 	" const writeSync = fs.writeSync, writeFileSync = fs.writeFileSync;"
 	" fs.writeSync = function (fd) {"
 	"  if (typeof fd === 'number') report(als.getStore(), fd);"
@@ -89,16 +98,18 @@ static const char helper_script[] =
 	"  if (typeof file === 'number') {"
 	"   report(als.getStore(), file); return writeFileSync.apply(this, arguments); }"
 	"  const o = options && typeof options === 'object' ? options : {};"
+	"  if (typeof o.flag !== 'string' || o.flag[0] !== 'a' ||"
+	"      (typeof data !== 'string' && !ArrayBuffer.isView(data)))"
+	"   return writeFileSync.apply(this, arguments);"
 	"  let fd;"
-	"  try { fd = fs.openSync(file, o.flag || 'w', o.mode); }"
+	"  try { fd = fs.openSync(file, o.flag, o.mode); }"
 	"  catch (e) { return writeFileSync.apply(this, arguments); }"
 	"  try { report(als.getStore(), fd);"
-	"   return writeFileSync.call(this, fd, data,"
-	"    typeof options === 'string' ? options : Object.assign({}, o, { flag: undefined })); }"
-	"  finally { fs.closeSync(fd); }"
-	" };"
-	" return 'zerotrace-ok';"
-	"})()";
+	"   return writeFileSync.call(this, fd, data, Object.assign({}, o, { flag: undefined })); }"
+	"  finally { try { fs.closeSync(fd); } catch (e) {} report(undefined, fd); }"
+	" };";
+
+static const char helper_script_tail[] = " return 'zerotrace-ok';})()";
 
 struct nh_item {
 	uint32_t pid;
@@ -117,6 +128,8 @@ struct node_helper {
 	uint32_t done[DONE_MAX]; /* pids already looked at (a ring) */
 	uint32_t n_done;
 	struct node_helper_stats stats;
+	char script[sizeof(helper_script_head) + sizeof(helper_script_logs) +
+		    sizeof(helper_script_tail)];
 };
 
 static uint64_t mono_ns(void)
@@ -402,7 +415,7 @@ static void ws_close(int fd)
 
 /* The session on an open inspector: its pid must be ns_pid's. Returns
  * 0 when the script is in, 1 when the inspector is another process's. */
-static int inject_session(long ns_pid, const char **why)
+static int inject_session(long ns_pid, const char *script, const char **why)
 {
 	char path[256], *buf = malloc(BUF_MAX);
 	const char *v;
@@ -425,7 +438,7 @@ static int inject_session(long ns_pid, const char **why)
 		goto out;
 	}
 	*why = "the script failed";
-	if (ws_evaluate(fd, 2, helper_script, buf, BUF_MAX) || !strstr(buf, "\"zerotrace-ok\""))
+	if (ws_evaluate(fd, 2, script, buf, BUF_MAX) || !strstr(buf, "\"zerotrace-ok\""))
 		goto out;
 	rc = 0;
 out:
@@ -473,7 +486,7 @@ static void inject(struct node_helper *nh, uint32_t pid)
 		why = "its inspector did not open";
 		goto fail;
 	}
-	rc = inject_session(ns_pid, &why);
+	rc = inject_session(ns_pid, nh->script, &why);
 	if (rc)
 		goto fail;
 	__atomic_add_fetch(&nh->stats.injected, 1, __ATOMIC_RELAXED);
@@ -554,6 +567,8 @@ struct node_helper *node_helper_start(const struct zt_config *cfg)
 	if (!nh)
 		return NULL;
 	proc_filter_init(&nh->filter, cfg);
+	snprintf(nh->script, sizeof(nh->script), "%s%s%s", helper_script_head,
+		 cfg->logs ? helper_script_logs : "", helper_script_tail);
 	nh->home_ns = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
 	if (nh->home_ns < 0) {
 		fprintf(stderr, "zerotrace: node helper: open our network namespace: %s\n",

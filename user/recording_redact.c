@@ -14,6 +14,7 @@
  * PostgreSQL password and SASL messages need nothing: the kernel copies no
  * byte of them past their header.
  */
+#include <stddef.h>
 #include <string.h>
 
 #include "events.h"
@@ -176,10 +177,19 @@ size_t recording_redact_event(uint8_t *rec, size_t len)
 	if (e.type == ZT_EV_LOG) {
 		size_t at = 0, vs, ve;
 
-		/* a log line's secret values, as its record's body has them */
+		/* a log line's secret values, as its record's body has them;
+		 * its tail (the end of a long line) keeps only its line ends */
 		while (redact_text_next((const char *)p, cap, at, &vs, &ve)) {
 			n += mark(p, vs, ve);
 			at = ve;
+		}
+		for (size_t i = 0; i < e.tail_len && i < ZT_TAIL_LEN; i++) {
+			uint8_t *c = rec + offsetof(struct zt_event, tail) + i;
+
+			if (*c != '\n') {
+				*c = REDACT_MARK;
+				n++;
+			}
 		}
 		return n;
 	}

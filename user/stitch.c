@@ -66,6 +66,10 @@ struct stitch {
 	uint32_t unanswered; /* queued requests whose client closed unanswered */
 	const struct sampler *sampler;
 	struct stitch_stats stats;
+	/* threads seen serving two requests at once (event loops), by
+	 * pid << 32 | tid, direct-mapped: a line such a thread writes while
+	 * one request is in flight may be another's (--logs) */
+	uint64_t event_loops[STITCH_EVENT_LOOPS];
 };
 
 struct stitch *stitch_new(uint32_t max_conns, uint32_t max_threads)
@@ -226,6 +230,17 @@ void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key)
 	fixed_table_delete(&s->conns, (uint8_t *)e);
 }
 
+static uint64_t event_loop_key(uint32_t pid, uint64_t tid)
+{
+	return (uint64_t)pid << 32 | (uint32_t)tid;
+}
+
+static uint32_t event_loop_slot(uint32_t pid, uint64_t tid)
+{
+	return (uint32_t)((event_loop_key(pid, tid) * 0x9e3779b97f4a7c15ull) >> 52) %
+	       STITCH_EVENT_LOOPS;
+}
+
 /* The SERVER span `ids` joins the requests its task (kind: the task's, or
  * TASK_KIND_PROCESS for its process) serves. */
 static void task_span_add(struct stitch *s, uint32_t pid, const struct stitch_task *task,
@@ -247,6 +262,13 @@ static void task_span_add(struct stitch *s, uint32_t pid, const struct stitch_ta
 		return;
 	}
 	th->inflight++;
+	if (kind == ZT_TASK_THREAD && th->inflight > 1) {
+		uint64_t *slot = &s->event_loops[event_loop_slot(pid, task->id)];
+
+		if (*slot && *slot != event_loop_key(pid, task->id))
+			s->stats.event_loops_evicted++;
+		*slot = event_loop_key(pid, task->id);
+	}
 	if (th->n < THREAD_SPANS) {
 		memcpy(th->spans[th->n].trace_id, ids->trace_id, 16);
 		memcpy(th->spans[th->n].span_id, ids->span_id, 8);
@@ -376,6 +398,11 @@ enum stitch_serving stitch_task_serving(struct stitch *s, uint32_t pid,
 	if (!th || !th->inflight)
 		return STITCH_SERVES_NONE;
 	if (th->inflight > 1 || th->n != 1)
+		return STITCH_SERVES_SEVERAL;
+	/* an event loop with one request in flight: a timer's line, or the
+	 * last one's written after it ended, looks like this one's */
+	if (task->kind == ZT_TASK_THREAD &&
+	    s->event_loops[event_loop_slot(pid, task->id)] == event_loop_key(pid, task->id))
 		return STITCH_SERVES_SEVERAL;
 	memset(out, 0, sizeof(*out));
 	memcpy(out->trace_id, th->spans[0].trace_id, 16);

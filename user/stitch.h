@@ -25,6 +25,8 @@
 /* Client requests in flight on one connection that rule 2 can join:
  * as many as a protocol pipelines (Redis -P 16, say). */
 #define STITCH_CONN_QUEUE 32
+/* Threads remembered as event loops (stitch_task_serving). */
+#define STITCH_EVENT_LOOPS 4096
 
 enum stitch_rule {
 	STITCH_NEW_TRACE = 0,
@@ -94,6 +96,9 @@ struct stitch_stats {
 	uint64_t thread_table_drops;
 	uint64_t process_table_drops;
 	uint64_t bad_wire_context;  /* malformed or duplicated traceparent / B3 */
+	/* an event-loop thread forgotten for another in its slot: its lines
+	 * may be linked by the thread rule again */
+	uint64_t event_loops_evicted;
 };
 
 struct stitch;
@@ -149,7 +154,8 @@ void stitch_server_closed(struct stitch *s, const struct stitch_conn_key *key);
 /* What a task serves now (--logs: the request a log line it wrote belongs
  * to), changing nothing: NONE, or ONE with that request's SERVER span in
  * *out (its trace, span and sampling), or SEVERAL (an event loop's
- * requests, or one the table could not keep): a line then names none. */
+ * requests, one the table could not keep, or a thread once seen serving
+ * two at once, whatever it serves now): a line then names none. */
 enum stitch_serving {
 	STITCH_SERVES_NONE = 0,
 	STITCH_SERVES_ONE = 1,

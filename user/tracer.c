@@ -26,6 +26,7 @@ struct tracer *tracer_new(const struct zt_config *cfg, span_sink_fn sink, void *
 	t->helpers = cfg->node_helper ? helper_links_new() : NULL;
 	t->rpc_dup = (uint8_t)cfg->rpc_dup;
 	t->inject = cfg->inject_traceparent != 0;
+	t->capture_bytes = cfg->capture_bytes;
 	if (!t->conns || !t->states || !t->stitch || (cfg->node_helper && !t->helpers)) {
 		tracer_free(t);
 		return NULL;

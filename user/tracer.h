@@ -18,6 +18,21 @@
 #include "stitch.h"
 
 typedef void (*span_sink_fn)(void *ctx, const struct span *s);
+
+/* What became of a --logs write: linked to the one request its thread
+ * (or the helper) named; a record under no request; a record under
+ * several (an event loop without --node-helper); not exactly one line
+ * (no record); longer than the 4 KiB copy (a record linked to nothing:
+ * a line end may hide in what was not copied). */
+enum tracer_log_outcome {
+	TRACER_LOG_LINKED = 0,
+	TRACER_LOG_NO_REQUEST,
+	TRACER_LOG_AMBIGUOUS,
+	TRACER_LOG_NOT_ONE_LINE,
+	TRACER_LOG_TOO_LONG,
+	TRACER_LOG_OUTCOMES,
+};
+extern const char *const tracer_log_outcome_names[TRACER_LOG_OUTCOMES];
 /* --logs: a line a traced thread wrote (r is valid during the call; the
  * sink stamps r->observed_unix_ns). */
 typedef void (*log_sink_fn)(void *ctx, struct log_record *r);
@@ -47,13 +62,7 @@ struct tracer_stats {
 	uint64_t proto_misses[ZT_PROTO_COUNT]; /* parse misses by enum zt_proto */
 	uint64_t proto_spans[ZT_PROTO_COUNT];
 	uint64_t proto_notes[ZT_PROTO_COUNT][PROTO_NOTE_COUNT];
-	/* --logs: lines linked to the one request their thread (or the
-	 * helper) named; written under no request; under several (an event
-	 * loop without --node-helper); writes not exactly one line, dropped */
-	uint64_t logs_linked;
-	uint64_t logs_no_request;
-	uint64_t logs_ambiguous;
-	uint64_t logs_not_one_line;
+	uint64_t logs[TRACER_LOG_OUTCOMES]; /* --logs: writes by outcome */
 	struct stitch_stats stitch;
 	struct helper_links_stats helpers;
 	struct proto_states_stats states; /* protocol states taken, reused, spare */

@@ -52,6 +52,7 @@ struct tracer {
 	uint32_t n_timed;
 	struct span span; /* reused: no allocation per span */
 	log_sink_fn log_sink;        /* --logs */
+	uint32_t capture_bytes;      /* a log record's body keeps this much */
 	void *log_sink_ctx;
 	struct log_record log;       /* reused, as span */
 };

@@ -5,9 +5,9 @@
  * redaction (redact_text, redact_text_next). Input and outputs sit in
  * exact-size heap blocks, so ASan sees a read or write past them.
  *
- * Checks: a ONE line's body fits the copy and holds no '\n'; MANY means a
- * '\n' that is not the write's last byte was seen, PART that the last byte
- * seen is not '\n'. Severity: 0 with "" text, or one of the model's
+ * Checks: a ONE line is a whole write, its body non-empty with no '\n';
+ * LONG is a cut write whose copy holds no '\n' and whose tail ends with
+ * one; MANY means a '\n' was seen; a whole write with none is PART. Severity: 0 with "" text, or one of the model's
  * numbers with a NUL-terminated text that is a substring of the body.
  * Redaction: the output is NUL-terminated within its cap, its length what
  * was returned; every value range found lies in the text and in order;
@@ -47,17 +47,22 @@ static void check_shape(const uint8_t *data, size_t size)
 		memcpy(tail, data + size - (tail_len < size ? tail_len : size),
 		       tail_len < size ? tail_len : size);
 	s = log_line_shape(p, cap, bytes, tail, tail_len, &body);
-	CHECK(s == LOG_LINE_ONE || s == LOG_LINE_MANY || s == LOG_LINE_PART);
+	CHECK(s == LOG_LINE_ONE || s == LOG_LINE_MANY || s == LOG_LINE_PART ||
+	      s == LOG_LINE_LONG);
 	if (s == LOG_LINE_ONE) {
-		CHECK(body <= cap);
+		CHECK(body > 0 && body < cap && cap == bytes);
 		CHECK(!memchr(p, '\n', body));
+	} else if (s == LOG_LINE_LONG) {
+		CHECK(body == cap && cap < bytes && !memchr(p, '\n', cap));
+		CHECK(tail_len && tail[tail_len - 1] == '\n');
 	} else {
 		CHECK(body == 0);
 	}
 	if (s == LOG_LINE_MANY)
 		CHECK(memchr(p, '\n', cap) || (tail_len && memchr(tail, '\n', tail_len)));
 	if (cap == bytes && cap) {
-		CHECK((s == LOG_LINE_PART) == !memchr(p, '\n', cap));
+		if (!memchr(p, '\n', cap))
+			CHECK(s == LOG_LINE_PART);
 		if (s == LOG_LINE_ONE)
 			CHECK(p[cap - 1] == '\n');
 	}

@@ -433,12 +433,16 @@ static const struct {
 	{ "zerotrace_calls_unlinked_total", "counter" },
 	{ "zerotrace_sample_ratio", "gauge" },
 	{ "zerotrace_spans_sampled_total", "counter" },
+	{ "zerotrace_log_writes_total", "counter" },
 };
 
 /* Task names the agent gives the calls counters (stitch_task_class_names). */
 static const char *const fz_tasks[] = { "thread", "goroutine", "handoff", "process" };
 /* Reasons the agent gives the sampling counters (sample_reason_names). */
 static const char *const fz_reasons[] = { "all", "ratio", "parent", "error", "slow" };
+/* Outcomes the agent gives the log counters (tracer_log_outcome_names). */
+static const char *const fz_outcomes[] = { "linked", "no_request", "ambiguous", "not_one_line",
+					    "too_long" };
 
 static char *fz_expected(const struct fz_model *md, size_t *len, int om)
 {
@@ -473,6 +477,9 @@ static char *fz_expected(const struct fz_model *md, size_t *len, int om)
 			"\nzerotrace_spans_sampled_total{decision=\"sampled_out\",reason=\"%s\"} %" PRIu64
 			"\n", a->sampling[k].reason, a->sampling[k].kept, a->sampling[k].reason,
 			a->sampling[k].sampled_out);
+	for (size_t k = 0; k < AGENT_LOG_OUTCOMES_MAX && a->logs[k].outcome; k++)
+		fprintf(f, "zerotrace_log_writes_total{outcome=\"%s\"} %" PRIu64 "\n",
+			a->logs[k].outcome, a->logs[k].writes);
 	CHECK(fclose(f) == 0);
 	return buf;
 }
@@ -733,6 +740,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				md->agent.sampling[k] = (struct agent_sample_counts){
 					.reason = fz_reasons[k], .kept = fz_byte(&in),
 					.sampled_out = (uint64_t)fz_byte(&in) << 33 };
+			n_tasks = fz_byte(&in) % (sizeof(fz_outcomes) / sizeof(fz_outcomes[0]) + 1);
+			for (k = 0; k < n_tasks; k++)
+				md->agent.logs[k] = (struct agent_log_counts){
+					.outcome = fz_outcomes[k], .writes = (uint64_t)fz_byte(&in) << 20 };
 			metrics_set_agent(m, &md->agent);
 			continue;
 		}

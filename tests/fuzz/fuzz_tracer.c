@@ -579,7 +579,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(tracer_conns_tracked(st.t) == 0);
 	tracer_get_stats(st.t, &ts);
 	CHECK(ts.spans == st.spans_seen);
-	CHECK(ts.logs_linked + ts.logs_no_request + ts.logs_ambiguous == st.logs_seen);
+	CHECK(ts.logs[TRACER_LOG_LINKED] + ts.logs[TRACER_LOG_NO_REQUEST] +
+		      ts.logs[TRACER_LOG_AMBIGUOUS] + ts.logs[TRACER_LOG_TOO_LONG] ==
+	      st.logs_seen);
 	tracer_free(st.t);
 	return 0;
 }

@@ -247,7 +247,11 @@ Test(metrics, exact_text_of_one_server_series)
 		"zerotrace_sample_ratio 1\n"
 		"# HELP zerotrace_spans_sampled_total Spans by their trace's sampling decision (kept: "
 		"exported; sampled_out: counted in every metric, not exported) and its reason.\n"
-		"# TYPE zerotrace_spans_sampled_total counter\n");
+		"# TYPE zerotrace_spans_sampled_total counter\n"
+		"# HELP zerotrace_log_writes_total Log writes of traced servers (--logs) by outcome: "
+		"a record linked to its request, a record under no request or under several, or no "
+		"record (not one line).\n"
+		"# TYPE zerotrace_log_writes_total counter\n");
 	free(text);
 	metrics_free(m);
 }
@@ -307,6 +311,29 @@ Test(metrics, sampling_exact_lines)
 		      "zerotrace_spans_sampled_total{decision=\"sampled_out\",reason=\"ratio\"} 9\n"
 		      "zerotrace_spans_sampled_total{decision=\"kept\",reason=\"parent\"} 0\n"
 		      "zerotrace_spans_sampled_total{decision=\"sampled_out\",reason=\"parent\"} 4\n"));
+	free(text);
+	metrics_free(m);
+}
+
+/* The log writes by outcome, in the order given. */
+Test(metrics, log_writes_exact_lines)
+{
+	struct metrics *m = metrics_new(64);
+	struct agent_counters ac = { 0 };
+	char *text;
+	size_t len;
+	FILE *f;
+
+	cr_assert_not_null(m);
+	ac.logs[0] = (struct agent_log_counts){ .outcome = "linked", .writes = 900 };
+	ac.logs[1] = (struct agent_log_counts){ .outcome = "not_one_line", .writes = 4 };
+	metrics_set_agent(m, &ac);
+	f = open_memstream(&text, &len);
+	metrics_render(m, f, METRICS_TEXT);
+	fclose(f);
+	cr_expect_not_null(strstr(text, "# TYPE zerotrace_log_writes_total counter\n"
+					"zerotrace_log_writes_total{outcome=\"linked\"} 900\n"
+					"zerotrace_log_writes_total{outcome=\"not_one_line\"} 4\n"));
 	free(text);
 	metrics_free(m);
 }

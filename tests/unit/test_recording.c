@@ -320,3 +320,24 @@ Test(recording_redact, frame_walk_segments)
 	cr_assert_eq(memcmp(p + 2 * sizeof(s1) + 13, "Cookie: *\r\n", 11), 0);
 	cr_assert_eq(memcmp(p, &s1, sizeof(s1)), 0, "segment headers untouched");
 }
+
+/* A --logs record: the values of secret keys in its line, and its tail
+ * but for line ends, in place (the record keeps its length). */
+Test(recording_redact, log_line_and_tail)
+{
+	struct zt_event e = { .type = ZT_EV_LOG, .flags = ZT_F_TRUNCATED, .tail_len = ZT_TAIL_LEN };
+	const char *line = "INFO user=bob password=hunter2 rid=3";
+	uint8_t rec[512], *p = rec + sizeof(e);
+	struct zt_event out;
+
+	memcpy(e.tail, "en=s3cr\n", ZT_TAIL_LEN);
+	e.cap_len = (uint32_t)strlen(line);
+	e.bytes = 5000;
+	memcpy(rec, &e, sizeof(e));
+	memcpy(p, line, e.cap_len);
+	cr_assert_eq(recording_redact_event(rec, sizeof(e) + e.cap_len), 7 + 7);
+	cr_expect_eq(memcmp(p, "INFO user=bob password=******* rid=3", e.cap_len), 0);
+	memcpy(&out, rec, sizeof(out));
+	cr_expect_eq(memcmp(out.tail, "*******\n", ZT_TAIL_LEN), 0);
+	cr_expect_eq(out.cap_len, e.cap_len);
+}

@@ -151,6 +151,14 @@ static const struct span *tl_server(const struct tl_sink *k, const char *path)
 	return NULL;
 }
 
+/* Answers the request on conn_id and returns its SERVER span. */
+static const struct span *tl_server_pending(struct tracer *t, struct tl_sink *k, uint64_t conn_id,
+					    int32_t fd, uint16_t port, uint32_t tid, const char *path)
+{
+	tl_data(t, conn_id, fd, port, ZT_DIR_EGRESS, 600, tid, TL_OK);
+	return tl_server(k, path);
+}
+
 static void tl_expect_of(const struct log_record *r, const struct span *s)
 {
 	cr_expect_eq(r->has_trace, 1);
@@ -203,9 +211,9 @@ Test(tracer_log, thread_serving_one_request)
 	cr_expect_eq(k.logs[3].fd, 7);
 	cr_expect_eq(k.logs[3].severity_number, 17);
 	cr_expect_eq(k.logs[4].has_trace, 0);
-	cr_expect_eq(tl_stats(t).logs_linked, 3);
-	cr_expect_eq(tl_stats(t).logs_no_request, 2);
-	cr_expect_eq(tl_stats(t).logs_ambiguous, 0);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_LINKED], 3);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_NO_REQUEST], 2);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_AMBIGUOUS], 0);
 	tracer_free(t);
 }
 
@@ -219,7 +227,7 @@ Test(tracer_log, other_thread_names_nothing)
 	tl_write(t, 22, 1, 200, "INFO tick\n", ZT_CAPTURE_MAX);
 	cr_assert_eq(k.n_logs, 1);
 	cr_expect_eq(k.logs[0].has_trace, 0);
-	cr_expect_eq(tl_stats(t).logs_no_request, 1);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_NO_REQUEST], 1);
 	tracer_free(t);
 }
 
@@ -234,7 +242,29 @@ Test(tracer_log, event_loop_with_two_requests_links_none)
 	tl_write(t, 21, 1, 200, "INFO rid=1\n", ZT_CAPTURE_MAX);
 	cr_assert_eq(k.n_logs, 1);
 	cr_expect_eq(k.logs[0].has_trace, 0);
-	cr_expect_eq(tl_stats(t).logs_ambiguous, 1);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_AMBIGUOUS], 1);
+	tracer_free(t);
+}
+
+/* A thread once seen serving two requests is an event loop: with one in
+ * flight again, its line (the last request's, written after its response,
+ * or a timer's) is linked to none. A thread that never served two is. */
+Test(tracer_log, event_loop_seen_once_links_none_after)
+{
+	static struct tl_sink k;
+	struct tracer *t = tl_new(&k, 0);
+
+	tl_data(t, 2, 5, 50001, ZT_DIR_INGRESS, 100, 21, "GET /a HTTP/1.1\r\n\r\n");
+	tl_data(t, 3, 6, 50002, ZT_DIR_INGRESS, 110, 21, "GET /b HTTP/1.1\r\n\r\n");
+	tl_data(t, 2, 5, 50001, ZT_DIR_EGRESS, 200, 21, TL_OK);
+	tl_write(t, 21, 1, 300, "INFO access log of /a\n", ZT_CAPTURE_MAX);
+	tl_data(t, 4, 7, 50003, ZT_DIR_INGRESS, 400, 22, "GET /c HTTP/1.1\r\n\r\n");
+	tl_write(t, 22, 1, 500, "INFO rid=c\n", ZT_CAPTURE_MAX);
+	cr_assert_eq(k.n_logs, 2);
+	cr_expect_eq(k.logs[0].has_trace, 0);
+	tl_expect_of(&k.logs[1], tl_server_pending(t, &k, 4, 7, 50003, 22, "/c"));
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_AMBIGUOUS], 1);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_LINKED], 1);
 	tracer_free(t);
 }
 
@@ -272,30 +302,41 @@ Test(tracer_log, helper_report_names_the_request)
 	tl_write(t, 21, 1, 500, "INFO timer\n", ZT_CAPTURE_MAX);
 	cr_assert_eq(k.n_logs, 2);
 	cr_expect_eq(k.logs[1].has_trace, 0);
-	cr_expect_eq(tl_stats(t).logs_linked, 1);
-	cr_expect_eq(tl_stats(t).logs_no_request, 1);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_LINKED], 1);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_NO_REQUEST], 1);
 	tracer_free(t);
 }
 
-/* Several lines in one write, or part of one: counted, no record. A line
- * longer than the copy is one line when its tail ends it. */
-Test(tracer_log, not_one_line_is_counted_and_a_long_line_is_cut)
+/* Several lines in one write, part of one, or a line end alone: counted,
+ * no record. A line longer than --capture-bytes (512 here) is seen whole
+ * (the kernel copies 4 KiB) and linked, its body cut; one longer than the
+ * copy may hide a line end: a record, linked to nothing. */
+Test(tracer_log, not_one_line_is_counted_and_long_lines)
 {
 	static struct tl_sink k;
-	static char longline[600];
+	static char longline[600], huge[ZT_CAPTURE_MAX + 100];
 	struct tracer *t = tl_new(&k, 0);
 
 	tl_data(t, 2, 5, 50001, ZT_DIR_INGRESS, 100, 21, "GET /a HTTP/1.1\r\n\r\n");
 	tl_write(t, 21, 1, 200, "INFO a\nINFO b\n", ZT_CAPTURE_MAX);
 	tl_write(t, 21, 1, 210, "INFO no end", ZT_CAPTURE_MAX);
+	tl_write(t, 21, 1, 215, "\n", ZT_CAPTURE_MAX);
 	memset(longline, 'x', sizeof(longline) - 2);
 	longline[sizeof(longline) - 2] = '\n';
-	tl_write(t, 21, 1, 220, longline, 512);
-	cr_expect_eq(tl_stats(t).logs_not_one_line, 2);
-	cr_assert_eq(k.n_logs, 1);
+	tl_write(t, 21, 1, 220, longline, ZT_CAPTURE_MAX);
+	memset(huge, 'y', sizeof(huge) - 2);
+	huge[sizeof(huge) - 2] = '\n';
+	tl_write(t, 21, 1, 230, huge, ZT_CAPTURE_MAX);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_NOT_ONE_LINE], 3);
+	cr_assert_eq(k.n_logs, 2);
 	cr_expect_eq(k.logs[0].body_len, 512);
 	cr_expect_eq(k.logs[0].cut, 1);
 	cr_expect_eq(k.logs[0].has_trace, 1);
+	cr_expect_eq(k.logs[1].body_len, 512);
+	cr_expect_eq(k.logs[1].cut, 1);
+	cr_expect_eq(k.logs[1].has_trace, 0);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_TOO_LONG], 1);
+	cr_expect_eq(tl_stats(t).logs[TRACER_LOG_LINKED], 1);
 	tracer_free(t);
 }
 

@@ -296,19 +296,17 @@ def check_run(run, pids, svc, file_fd, captures, exe):
     note("%s: %d timer records, %d of them linked, %d inspector banner lines"
          % (w, timer["n"], timer["linked"], banner))
 
-    # the final line's counters against the records printed
-    # (logs_unlinked, or its parts logs_no_request + logs_ambiguous; a
-    # logs_dropped, when the line has one, is 0)
+    # the final line's counters against the records printed: records
+    # without ids are logs_no_request + logs_ambiguous + logs_too_long (no
+    # line of these servers is longer than the kernel's 4 KiB copy)
     f = run.final
     linked_n = sum(1 for r in run.logs if r.get("trace_id"))
     eq(logs_counter(f, "logs_linked", w), linked_n, "%s final logs_linked (records with ids)" % w)
-    if "logs_unlinked" in f or not ("logs_no_request" in f and "logs_ambiguous" in f):
-        unlinked = logs_counter(f, "logs_unlinked", w)
-    else:
-        unlinked = f["logs_no_request"] + f["logs_ambiguous"]
+    unlinked = sum(logs_counter(f, k, w) for k in ("logs_no_request", "logs_ambiguous",
+                                                   "logs_too_long"))
     eq(unlinked, len(run.logs) - linked_n, "%s final unlinked records (without ids)" % w)
-    drops = {k: v for k, v in f.items() if k.startswith("logs_drop")}
-    check(not any(drops.values()), "%s final: log records dropped %s" % (w, drops))
+    eq(logs_counter(f, "logs_too_long", w), 0, "%s final logs_too_long" % w)
+    eq(f.get("otlp_logs_dropped"), 0, "%s final otlp_logs_dropped" % w)
     note("%s final: %s" % (w, " ".join("%s=%d" % kv for kv in f.items() if kv[0].startswith("logs_"))))
     return {(r["attributes"].get("process.pid"), r.get("body"), r.get("time_unix_nano")): r
             for r in run.logs if isinstance(r.get("attributes"), dict)}
