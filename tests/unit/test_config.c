@@ -719,6 +719,9 @@ Test(config, cgroup_errors)
 Test(config, inject_traceparent_switch)
 {
 	cr_expect_eq(EXPECT_OK("--inject-traceparent").inject_traceparent, 1);
+	cr_expect_eq(EXPECT_OK("--logs").logs, 1);
+	cr_expect_eq(EXPECT_OK("--port", "80").logs, 0);
+	EXPECT_ERR("--logs: takes no value (got 'yes')", "--logs=yes");
 	EXPECT_ERR("--inject-traceparent: takes no value (got 'yes')", "--inject-traceparent=yes");
 }
 
@@ -1201,6 +1204,7 @@ Test(config_file, every_kind_of_value)
 		"pid: 42\n"
 		"verbose: true\n"
 		"inject-traceparent: false\n"
+		"logs: true\n"
 		"learn: 10s\n"
 		"alert-window: 1.5\n"
 		"disable-rule:\n"
@@ -1219,6 +1223,7 @@ Test(config_file, every_kind_of_value)
 	cr_expect_eq(c.pids[0], 42);
 	cr_expect_eq(c.verbose, 1);
 	cr_expect_eq(c.inject_traceparent, 0);
+	cr_expect_eq(c.logs, 1);
 	cr_expect_eq(c.learn_ns, 10000000000ULL);
 	cr_expect_eq(c.alert_window, 1.5);
 	cr_expect_eq(c.disabled_rules, (1u << ALERT_NEW_EDGE) | (1u << ALERT_SQL_TAUTOLOGY));
