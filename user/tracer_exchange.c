@@ -118,19 +118,25 @@ void tracer_run_task_note(struct conn *c, const struct zt_event *e, uint64_t tag
 /* The request a runtime's helper says a client request on c serves: the
  * one request in flight on the server connection it named; or that it
  * serves none (stitch_helper_none). */
+const struct conn *tracer_helper_conn(struct tracer *t, uint32_t pid, int32_t fd, uint64_t *id)
+{
+	const struct conn *in;
+
+	*id = t->helpers && fd >= 0 ? helper_links_server_of(t->helpers, pid, fd) : 0;
+	if (!*id || *id == HELPER_LINKS_NO_REQUEST)
+		return NULL;
+	in = conn_table_lookup(t->conns, *id);
+	return in && in->role == ZT_ROLE_SERVER && in->pid == pid ? in : NULL;
+}
+
 static const struct stitch_ids *helper_parent(struct tracer *t, const struct conn *c)
 {
-	uint64_t id = t->helpers && c->fd >= 0 ? helper_links_server_of(t->helpers, c->pid, c->fd) : 0;
-	const struct conn *in;
-	const struct conn_request *found;
+	uint64_t id;
+	const struct conn *in = tracer_helper_conn(t, c->pid, c->fd, &id);
+	const struct conn_request *found = in ? conn_request_sole(in) : NULL;
 
 	if (id == HELPER_LINKS_NO_REQUEST)
 		return &stitch_helper_none;
-	in = id ? conn_table_lookup(t->conns, id) : NULL;
-
-	if (!in || in->role != ZT_ROLE_SERVER || in->pid != c->pid)
-		return NULL;
-	found = conn_request_sole(in);
 	return found ? &found->ids : NULL;
 }
 

@@ -68,6 +68,10 @@ struct exchange_ctx {
 void tracer_log_event(struct tracer *t, const struct zt_event *e, const uint8_t *p);
 
 /* tracer_exchange.c */
+/* The server connection a runtime's helper (--node-helper) says writes on
+ * (pid, fd) serve, if it is still that process's; *id: what the report
+ * named (0: no report; HELPER_LINKS_NO_REQUEST: none). */
+const struct conn *tracer_helper_conn(struct tracer *t, uint32_t pid, int32_t fd, uint64_t *id);
 /* The sink a protocol reports to for x's connection. */
 struct proto_sink tracer_sink_for(struct exchange_ctx *x);
 /* The kernel's ids (--inject-traceparent) a record of c carries. */

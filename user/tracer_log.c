@@ -6,9 +6,8 @@
  * exactly one and is no event loop (Node's serves many, and a timer's line
  * while one is in flight is not that one's). A write longer than the
  * kernel's copy may hide a line end in what was not copied: a record,
- * linked to nothing. A write that is not
- * exactly one line is counted and dropped: stdio may have gathered several
- * requests' lines into it.
+ * linked to nothing. A write that is not exactly one line is counted and
+ * dropped: stdio may have gathered several requests' lines into it.
  */
 #include <stddef.h>
 #include <string.h>
@@ -36,15 +35,12 @@ void tracer_set_log_sink(struct tracer *t, log_sink_fn sink, void *ctx)
 static enum stitch_serving log_helper_serving(struct tracer *t, const struct zt_event *e,
 					      struct stitch_ids *out, int *reported)
 {
-	uint64_t id = helper_links_server_of(t->helpers, e->pid, e->fd);
-	const struct conn *in;
+	uint64_t id;
+	const struct conn *in = tracer_helper_conn(t, e->pid, e->fd, &id);
 	const struct conn_request *r;
 
 	*reported = id != 0;
-	if (!id || id == HELPER_LINKS_NO_REQUEST)
-		return STITCH_SERVES_NONE;
-	in = conn_table_lookup(t->conns, id);
-	if (!in || in->role != ZT_ROLE_SERVER || in->pid != e->pid)
+	if (!in)
 		return STITCH_SERVES_NONE;
 	r = conn_request_sole(in);
 	if (!r)
@@ -64,11 +60,9 @@ static void log_link(struct tracer *t, const struct zt_event *e, struct log_reco
 {
 	struct stitch_task task = { .id = e->task, .kind = ZT_TASK_THREAD };
 	struct stitch_ids ids;
-	enum stitch_serving serves = STITCH_SERVES_NONE;
-	int reported = 0;
+	int reported;
+	enum stitch_serving serves = log_helper_serving(t, e, &ids, &reported);
 
-	if (t->helpers)
-		serves = log_helper_serving(t, e, &ids, &reported);
 	if (!reported && log_thread_is_event_loop(r))
 		serves = STITCH_SERVES_SEVERAL;
 	else if (!reported)
